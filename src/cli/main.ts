@@ -1,0 +1,22 @@
+// genrm's command line: one file per command under src/cli/, each exporting `register`.
+import { Command } from 'commander';
+import { CliError } from './errors.js';
+import { registerDoctor } from './doctor.js';
+
+const program = new Command();
+program
+  .name('genrm')
+  .description('Generative Reward Models: judge, train (SFT, STaR, DPO), evaluate and serve, on an embedded CPU engine.')
+  .showHelpAfterError();
+
+registerDoctor(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CliError) {
+    console.error(`genrm: ${err.message}`);
+    process.exit(err.exitCode);
+  }
+  throw err;
+}
