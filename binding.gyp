@@ -1,0 +1,32 @@
+# The genrm native addon: N-API (node-addon-api), C++17, linked against OpenBLAS.
+#
+# Flags: -O3 for the fused loops, plus -mavx2 -mfma when the building CPU has them (see
+# native/simd-flags.cjs; the addon re-checks the CPU when it loads). No -ffast-math: allFinite
+# and the NaN/Inf reporting need IEEE semantics.
+# Threads: only OpenBLAS's pool; the fused kernels are single-threaded, so the two never spin
+# against each other.
+{
+  "targets": [
+    {
+      "target_name": "genrm",
+      "sources": [
+        "native/addon.cc",
+        "native/blas.cc",
+        "native/elementwise.cc",
+        "native/norm_rope.cc",
+        "native/attention.cc",
+        "native/softmax.cc",
+        "native/adamw.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "/usr/include/openblas"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "<!@(node native/simd-flags.cjs)"],
+      "libraries": ["-lopenblas"]
+    }
+  ]
+}

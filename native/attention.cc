@@ -1,0 +1,171 @@
+// Causal multi-head self-attention with grouped-query heads, forward and backward.
+//
+// For each (batch, head) the score matrix S = scale * Q K^T and the output P V are sgemm calls
+// on strided views of the token-major buffers (row stride heads*headDim for q/out, kvHeads*headDim
+// for k/v), so heads are never gathered into copies. Between the two products a fused loop applies
+// the causal and key masks and the softmax, row by row. Masked entries of P are exactly 0.
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "common.h"
+
+namespace genrm {
+namespace {
+
+// Per-thread scratch (each worker thread has its own), grown on demand and kept between calls.
+float* scratch(std::vector<float>& buf, int64_t n) {
+  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<size_t>(n));
+  return buf.data();
+}
+thread_local std::vector<float> tlsScores;
+thread_local std::vector<float> tlsGrad;
+
+inline void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,
+              static_cast<int>(ldc));
+}
+
+// Turns one row of scores into probabilities in place: entries j >= limit or with mask[j] == 0
+// become 0, the rest softmax. A row with no visible key becomes all zeros (its output is 0).
+inline void maskedSoftmaxRow(float* s, int64_t cols, int64_t limit, const uint8_t* mask) {
+  float mx = -INFINITY;
+  for (int64_t j = 0; j < limit; j++)
+    if (!mask || mask[j]) mx = std::max(mx, s[j]);
+  if (mx == -INFINITY) {
+    std::fill(s, s + cols, 0.0f);
+    return;
+  }
+  double total = 0;
+  for (int64_t j = 0; j < limit; j++) {
+    const float e = (!mask || mask[j]) ? std::exp(s[j] - mx) : 0.0f;
+    s[j] = e;
+    total += e;
+  }
+  const float inv = static_cast<float>(1.0 / total);
+  for (int64_t j = 0; j < limit; j++) s[j] *= inv;
+  std::fill(s + limit, s + cols, 0.0f);
+}
+
+// attentionForward(q, k, v, out, batch, tq, tk, heads, kvHeads, headDim, pastLen, scale,
+//                  kvOffset, kvBatchStride, probs | null, keyMask | null)
+Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
+  const char* K = "attentionForward";
+  const Napi::Env env = info.Env();
+  F32 q = f32(info, 0, K, "q"), k = f32(info, 1, K, "k"), v = f32(info, 2, K, "v"), out = f32(info, 3, K, "out");
+  const int64_t B = dim(info, 4, K, "batch"), tq = dim(info, 5, K, "tq"), tk = dim(info, 6, K, "tk");
+  const int64_t H = dim(info, 7, K, "heads"), KH = dim(info, 8, K, "kvHeads"), D = dim(info, 9, K, "headDim");
+  const int64_t past = dim(info, 10, K, "pastLen");
+  const float scale = static_cast<float>(num(info, 11, K, "scale"));
+  const int64_t kvOff = dim(info, 12, K, "kvOffset"), kvBS = dim(info, 13, K, "kvBatchStride");
+  const bool hasProbs = !absent(info, 14), hasMask = !absent(info, 15);
+  F32 probs = hasProbs ? f32(info, 14, K, "probs") : F32{nullptr, 0};
+  U8 mask = hasMask ? u8(info, 15, K, "keyMask") : U8{nullptr, 0};
+
+  if (KH == 0 || H % KH != 0) rangeError(env, std::string(K) + ": heads (" + std::to_string(H) + ") must be a multiple of kvHeads (" + std::to_string(KH) + ")");
+  const std::string shape = "batch " + std::to_string(B) + ", tq " + std::to_string(tq) + ", tk " + std::to_string(tk) +
+                            ", heads " + std::to_string(H) + ", kvHeads " + std::to_string(KH) + ", headDim " + std::to_string(D);
+  const int64_t ldq = H * D, ldk = KH * D;
+  need(env, K, "q", q.len, B * tq * ldq, shape);
+  need(env, K, "out", out.len, B * tq * ldq, shape);
+  if (B > 0 && tk > 0 && D > 0) {
+    const int64_t kvNeed = kvOff + (B - 1) * kvBS + tk * ldk;
+    need(env, K, "k", k.len, kvNeed, shape + ", kvOffset " + std::to_string(kvOff) + ", kvBatchStride " + std::to_string(kvBS));
+    need(env, K, "v", v.len, kvNeed, shape + ", kvOffset " + std::to_string(kvOff) + ", kvBatchStride " + std::to_string(kvBS));
+  }
+  if (hasProbs) need(env, K, "probs", probs.len, B * H * tq * tk, shape);
+  if (hasMask) need(env, K, "keyMask", mask.len, B * tk, shape);
+  if (B == 0 || tq == 0 || H == 0 || D == 0) return env.Undefined();
+
+  const int64_t group = H / KH;
+  // Keys past pastLen + tq - 1 are masked for every query of this call: skip them in the products.
+  const int64_t cols = std::min(tk, past + tq);
+  float* rowsBuf = hasProbs ? nullptr : scratch(tlsScores, tq * tk);
+  for (int64_t b = 0; b < B; b++) {
+    const uint8_t* mb = hasMask ? mask.p + b * tk : nullptr;
+    for (int64_t h = 0; h < H; h++) {
+      const float* Q = q.p + b * tq * ldq + h * D;
+      const float* Kb = k.p + kvOff + b * kvBS + (h / group) * D;
+      const float* Vb = v.p + kvOff + b * kvBS + (h / group) * D;
+      float* O = out.p + b * tq * ldq + h * D;
+      float* P = hasProbs ? probs.p + (b * H + h) * tq * tk : rowsBuf;  // (tq, tk)
+      if (cols == 0) {
+        std::fill(P, P + tq * tk, 0.0f);
+        for (int64_t i = 0; i < tq; i++) std::fill(O + i * ldq, O + i * ldq + D, 0.0f);
+        continue;
+      }
+      gemm(false, true, tq, cols, D, scale, Q, ldq, Kb, ldk, 0.0f, P, tk);  // S = scale Q K^T
+      for (int64_t i = 0; i < tq; i++) maskedSoftmaxRow(P + i * tk, tk, std::min(tk, past + i + 1), mb);
+      gemm(false, false, tq, D, cols, 1.0f, P, tk, Vb, ldk, 0.0f, O, ldq);  // O = P V
+    }
+  }
+  return env.Undefined();
+}
+
+// attentionBackward(dout, q, k, v, probs, dq, dk, dv, batch, t, heads, kvHeads, headDim, scale,
+//                   keyMask | null); training layout (pastLen 0, tk = tq = t, packed K/V).
+//   dV += P^T dO;  dP = dO V^T;  dS = P * (dP - rowsum(P * dP));  dQ += scale dS K;  dK += scale dS^T Q
+// Masked entries have P = 0, hence dS = 0: the key mask needs no further work here.
+Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
+  const char* K = "attentionBackward";
+  const Napi::Env env = info.Env();
+  F32 dout = f32(info, 0, K, "dout"), q = f32(info, 1, K, "q"), k = f32(info, 2, K, "k"), v = f32(info, 3, K, "v");
+  F32 probs = f32(info, 4, K, "probs"), dq = f32(info, 5, K, "dq"), dk = f32(info, 6, K, "dk"), dv = f32(info, 7, K, "dv");
+  const int64_t B = dim(info, 8, K, "batch"), T = dim(info, 9, K, "t");
+  const int64_t H = dim(info, 10, K, "heads"), KH = dim(info, 11, K, "kvHeads"), D = dim(info, 12, K, "headDim");
+  const float scale = static_cast<float>(num(info, 13, K, "scale"));
+  if (!absent(info, 14)) {
+    U8 mask = u8(info, 14, K, "keyMask");
+    need(env, K, "keyMask", mask.len, B * T, "batch " + std::to_string(B) + ", t " + std::to_string(T));
+  }
+  if (KH == 0 || H % KH != 0) rangeError(env, std::string(K) + ": heads (" + std::to_string(H) + ") must be a multiple of kvHeads (" + std::to_string(KH) + ")");
+  const std::string shape = "batch " + std::to_string(B) + ", t " + std::to_string(T) + ", heads " + std::to_string(H) +
+                            ", kvHeads " + std::to_string(KH) + ", headDim " + std::to_string(D);
+  const int64_t ldq = H * D, ldk = KH * D;
+  need(env, K, "dout", dout.len, B * T * ldq, shape);
+  need(env, K, "q", q.len, B * T * ldq, shape);
+  need(env, K, "dq", dq.len, B * T * ldq, shape);
+  need(env, K, "k", k.len, B * T * ldk, shape);
+  need(env, K, "v", v.len, B * T * ldk, shape);
+  need(env, K, "dk", dk.len, B * T * ldk, shape);
+  need(env, K, "dv", dv.len, B * T * ldk, shape);
+  need(env, K, "probs", probs.len, B * H * T * T, shape);
+  if (B == 0 || T == 0 || H == 0 || D == 0) return env.Undefined();
+
+  const int64_t group = H / KH;
+  float* dS = scratch(tlsGrad, T * T);
+  for (int64_t b = 0; b < B; b++) {
+    for (int64_t h = 0; h < H; h++) {
+      const int64_t qo = b * T * ldq + h * D, ko = b * T * ldk + (h / group) * D;
+      const float* P = probs.p + (b * H + h) * T * T;  // (T, T)
+      gemm(true, false, T, D, T, 1.0f, P, T, dout.p + qo, ldq, 1.0f, dv.p + ko, ldk);   // dV += P^T dO
+      gemm(false, true, T, T, D, 1.0f, dout.p + qo, ldq, v.p + ko, ldk, 0.0f, dS, T);  // dP = dO V^T
+      for (int64_t i = 0; i < T; i++) {
+        const float* p = P + i * T;
+        float* g = dS + i * T;
+        const int64_t lim = i + 1;  // causal: P is 0 past the diagonal
+        double dot = 0;
+        for (int64_t j = 0; j < lim; j++) dot += static_cast<double>(p[j]) * g[j];
+        const float d = static_cast<float>(dot);
+        for (int64_t j = 0; j < lim; j++) g[j] = p[j] * (g[j] - d);
+        std::fill(g + lim, g + T, 0.0f);
+      }
+      gemm(false, false, T, D, T, scale, dS, T, k.p + ko, ldk, 1.0f, dq.p + qo, ldq);  // dQ += scale dS K
+      gemm(true, false, T, D, T, scale, dS, T, q.p + qo, ldq, 1.0f, dk.p + ko, ldk);   // dK += scale dS^T Q
+    }
+  }
+  return env.Undefined();
+}
+
+}  // namespace
+
+void registerAttention(Napi::Env env, Napi::Object exports) {
+  exports.Set("attentionForward", Napi::Function::New(env, AttentionForward, "attentionForward"));
+  exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward, "attentionBackward"));
+}
+
+}  // namespace genrm
