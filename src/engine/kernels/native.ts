@@ -1,0 +1,146 @@
+// The native kernels: loads the N-API addon (build/Release/genrm.node, built by
+// scripts/build-native.mjs on `npm install`) and wraps it as a `Kernels`. Optional arguments get
+// their defaults here, so the C++ side receives every argument positionally and does no property
+// lookups. Importing this module never throws: `loadNative()` reports why the addon is missing.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Kernels, KernelsInfo } from './types.js';
+
+/** The addon's raw exports (see native/*.cc for each signature). */
+export interface NativeAddon {
+  matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean,
+    alpha: number, beta: number, batch: number, strideA: number, strideB: number, strideC: number,
+    offsetA: number, offsetB: number, offsetC: number, lda: number, ldb: number, ldc: number): void;
+  /** The thinnest cblas_sgemm wrapper (bounds-checked), for the benchmark's raw baseline. */
+  sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
+    b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+  blasConfig(): string;
+  blasCore(): string;
+  simd: string;
+  add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
+  mul(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
+  scale(a: Float32Array, s: number, out: Float32Array, n: number): void;
+  axpy(alpha: number, x: Float32Array, y: Float32Array, n: number): void;
+  sum(x: Float32Array, n: number): number;
+  sumSquares(x: Float32Array, n: number): number;
+  allFinite(x: Float32Array, n: number): boolean;
+  embeddingForward(table: Float32Array, ids: Int32Array, out: Float32Array, rows: number, dim: number, vocab: number): void;
+  embeddingBackward(dout: Float32Array, ids: Int32Array, dtable: Float32Array, rows: number, dim: number): void;
+  rmsnormForward(x: Float32Array, w: Float32Array, out: Float32Array, invRms: Float32Array, rows: number, dim: number, eps: number): void;
+  rmsnormBackward(dout: Float32Array, x: Float32Array, w: Float32Array, invRms: Float32Array, dx: Float32Array, dw: Float32Array, rows: number, dim: number): void;
+  rope(x: Float32Array, positions: Int32Array, cos: Float32Array, sin: Float32Array, rows: number, heads: number, headDim: number, inverse: boolean): void;
+  attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, batch: number, tq: number, tk: number,
+    heads: number, kvHeads: number, headDim: number, pastLen: number, scale: number, kvOffset: number, kvBatchStride: number,
+    probs: Float32Array | null, keyMask: Uint8Array | null): void;
+  attentionBackward(dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, dq: Float32Array,
+    dk: Float32Array, dv: Float32Array, batch: number, t: number, heads: number, kvHeads: number, headDim: number, scale: number,
+    keyMask: Uint8Array | null): void;
+  swigluForward(gate: Float32Array, up: Float32Array, out: Float32Array, n: number): void;
+  swigluBackward(dout: Float32Array, gate: Float32Array, up: Float32Array, dgate: Float32Array, dup: Float32Array, n: number): void;
+  siluForward(x: Float32Array, out: Float32Array, n: number): void;
+  siluBackward(dout: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
+  geluForward(x: Float32Array, out: Float32Array, n: number): void;
+  geluBackward(dout: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
+  logSoftmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  logprobsGather(logits: Float32Array, targets: Int32Array, out: Float32Array, rows: number, cols: number): void;
+  logprobsGatherBackward(logits: Float32Array, targets: Int32Array, dout: Float32Array, dlogits: Float32Array, rows: number, cols: number): void;
+  crossEntropy(logits: Float32Array, targets: Int32Array, rows: number, cols: number, dlogits: Float32Array | null, gradScale: number): { loss: number; count: number };
+  adamwStep(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number, beta2: number,
+    eps: number, weightDecay: number, step: number, gradScale: number): void;
+}
+
+export type NativeLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
+
+/** The package root: the nearest folder above this file that holds binding.gyp (src/ or dist/src/). */
+function packageRoot(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'binding.gyp'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
+}
+
+let cached: NativeLoad | undefined;
+
+/** Loads the addon once per thread (each worker loads its own instance). Never throws. */
+export function loadNative(): NativeLoad {
+  if (cached) return cached;
+  const root = packageRoot();
+  const path = root === undefined ? undefined : join(root, 'build', 'Release', 'genrm.node');
+  if (path === undefined || !existsSync(path)) {
+    cached = { ok: false, reason: 'the native addon is not built (build/Release/genrm.node is missing)' };
+    return cached;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(path) as NativeAddon;
+    cached = { ok: true, addon, path };
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    cached = { ok: false, reason: `the native addon failed to load: ${msg}` };
+  }
+  return cached;
+}
+
+/** Wraps the addon as a `Kernels`, filling optional arguments with their documented defaults. */
+export function nativeKernels(x: NativeAddon): Kernels {
+  return {
+    info(): KernelsInfo {
+      return { backend: 'native', blas: `${x.blasConfig()} (${x.simd})`, threads: x.getThreads() };
+    },
+    setThreads(n) {
+      x.setThreads(n);
+    },
+    matmul(p) {
+      const transA = p.transA ?? false;
+      const transB = p.transB ?? false;
+      const { m, n, k } = p;
+      x.matmul(p.a, p.b, p.c, m, n, k, transA, transB, p.alpha ?? 1, p.beta ?? 0, p.batch ?? 1,
+        p.strideA ?? m * k, p.strideB ?? k * n, p.strideC ?? m * n,
+        p.offsetA ?? 0, p.offsetB ?? 0, p.offsetC ?? 0,
+        // Leading dimensions default to the stored matrices' column counts (BLAS wants >= 1).
+        p.lda ?? Math.max(1, transA ? m : k), p.ldb ?? Math.max(1, transB ? k : n), p.ldc ?? Math.max(1, n));
+    },
+    add: (a, b, out, n) => x.add(a, b, out, n),
+    mul: (a, b, out, n) => x.mul(a, b, out, n),
+    scale: (a, s, out, n) => x.scale(a, s, out, n),
+    axpy: (alpha, xs, y, n) => x.axpy(alpha, xs, y, n),
+    sum: (xs, n) => x.sum(xs, n),
+    sumSquares: (xs, n) => x.sumSquares(xs, n),
+    allFinite: (xs, n) => x.allFinite(xs, n),
+    embeddingForward: (table, ids, out, rows, dim, vocab) => x.embeddingForward(table, ids, out, rows, dim, vocab),
+    embeddingBackward: (dout, ids, dtable, rows, dim) => x.embeddingBackward(dout, ids, dtable, rows, dim),
+    rmsnormForward: (xs, w, out, invRms, rows, dim, eps) => x.rmsnormForward(xs, w, out, invRms, rows, dim, eps),
+    rmsnormBackward: (dout, xs, w, invRms, dx, dw, rows, dim) => x.rmsnormBackward(dout, xs, w, invRms, dx, dw, rows, dim),
+    rope: (xs, positions, cos, sin, rows, heads, headDim, inverse) => x.rope(xs, positions, cos, sin, rows, heads, headDim, inverse),
+    attentionForward(p) {
+      x.attentionForward(p.q, p.k, p.v, p.out, p.batch, p.tq, p.tk, p.heads, p.kvHeads, p.headDim, p.pastLen, p.scale,
+        p.kvOffset ?? 0, p.kvBatchStride ?? p.tk * p.kvHeads * p.headDim, p.probs ?? null, p.keyMask ?? null);
+    },
+    attentionBackward(p) {
+      x.attentionBackward(p.dout, p.q, p.k, p.v, p.probs, p.dq, p.dk, p.dv, p.batch, p.t, p.heads, p.kvHeads, p.headDim, p.scale,
+        p.keyMask ?? null);
+    },
+    swigluForward: (gate, up, out, n) => x.swigluForward(gate, up, out, n),
+    swigluBackward: (dout, gate, up, dgate, dup, n) => x.swigluBackward(dout, gate, up, dgate, dup, n),
+    siluForward: (xs, out, n) => x.siluForward(xs, out, n),
+    siluBackward: (dout, xs, dx, n) => x.siluBackward(dout, xs, dx, n),
+    geluForward: (xs, out, n) => x.geluForward(xs, out, n),
+    geluBackward: (dout, xs, dx, n) => x.geluBackward(dout, xs, dx, n),
+    logSoftmax: (xs, out, rows, cols) => x.logSoftmax(xs, out, rows, cols),
+    logprobsGather: (logits, targets, out, rows, cols) => x.logprobsGather(logits, targets, out, rows, cols),
+    logprobsGatherBackward: (logits, targets, dout, dlogits, rows, cols) =>
+      x.logprobsGatherBackward(logits, targets, dout, dlogits, rows, cols),
+    crossEntropy: (logits, targets, rows, cols, dlogits, gradScale) =>
+      x.crossEntropy(logits, targets, rows, cols, dlogits ?? null, gradScale ?? 1),
+    adamwStep(p) {
+      x.adamwStep(p.param, p.grad, p.m, p.v, p.lr, p.beta1, p.beta2, p.eps, p.weightDecay, p.step, p.gradScale ?? 1);
+    },
+  };
+}
