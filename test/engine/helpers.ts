@@ -1,6 +1,13 @@
 // Shared test helpers for the engine: a seeded random source and finite-difference checks.
 import assert from 'node:assert/strict';
 import { Prng } from '../../src/engine/prng.js';
+import type { ModelConfig } from '../../src/engine/model/config.js';
+
+/** A tiny Llama (GQA: 4 query heads over 2 KV heads) for fast model tests. */
+export const tiny: ModelConfig = {
+  vocabSize: 13, dModel: 16, nLayers: 2, nHeads: 4, nKvHeads: 2, ffnHidden: 24,
+  maxSeqLen: 16, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false,
+};
 
 export function randArray(rng: Prng, n: number, scale = 1): Float32Array {
   const a = new Float32Array(n);

@@ -1,0 +1,6 @@
+// The transformer: config, parameters (HF names), training forward, cached inference.
+export type { ModelConfig } from './config.js';
+export { Llama } from './llama.js';
+export { INIT_STD, validateConfig, type LayerParams } from './params.js';
+export { KvCache } from './kv-cache.js';
+export { forwardCached, type CachedForwardOptions } from './infer.js';

@@ -1,0 +1,152 @@
+// The Llama model: HF parameter names, deterministic init, KV-cache inference equal to the full
+// forward, the scalar-head hook, and a tiny model learning a fixed batch.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { backward, noGrad, sum } from '../../src/engine/autograd/index.js';
+import { KvCache, Llama, forwardCached } from '../../src/engine/model/index.js';
+import { AdamW } from '../../src/engine/optim.js';
+import { Prng } from '../../src/engine/prng.js';
+import { assertClose, tiny } from './helpers.js';
+
+
+function randomIds(rng: Prng, n: number, vocab: number): Int32Array {
+  return Int32Array.from({ length: n }, () => rng.int(vocab));
+}
+
+test('parameters carry Hugging Face names and [out, in] shapes; init is seeded', () => {
+  const m = new Llama(tiny, { seed: 3 });
+  const names = [...m.params.keys()];
+  assert.equal(names[0], 'model.embed_tokens.weight');
+  assert.ok(names.includes('model.layers.1.self_attn.k_proj.weight'));
+  assert.ok(names.includes('model.layers.0.mlp.down_proj.weight'));
+  assert.ok(names.includes('model.layers.1.post_attention_layernorm.weight'));
+  assert.equal(names.at(-1), 'lm_head.weight');
+  assert.equal(names.length, 1 + 9 * tiny.nLayers + 2);
+  assert.deepEqual(m.params.get('model.layers.0.self_attn.k_proj.weight')!.shape, [8, 16]); // 2 kv heads * 4
+  assert.deepEqual(m.params.get('model.layers.0.mlp.down_proj.weight')!.shape, [16, 24]);
+  const tied = new Llama({ ...tiny, tieEmbeddings: true }, { seed: 3 });
+  assert.equal(tied.params.has('lm_head.weight'), false);
+  assert.equal(tied.head, tied.embed);
+  const again = new Llama(tiny, { seed: 3 });
+  assert.deepEqual(again.params.get('lm_head.weight')!.data, m.params.get('lm_head.weight')!.data);
+  const other = new Llama(tiny, { seed: 4 });
+  assert.notDeepEqual(other.embed.data, m.embed.data);
+  assert.throws(() => new Llama({ ...tiny, nKvHeads: 3 }), /nHeads 4 must be a multiple of nKvHeads 3/);
+});
+
+test('KV-cache inference (prefill, then one token at a time) equals the full forward', () => {
+  const rng = new Prng(5);
+  const m = new Llama(tiny, { seed: 1 });
+  const B = 2, T = 7;
+  const ids = randomIds(rng, B * T, tiny.vocabSize);
+  const full = noGrad(() => m.logits(m.hidden(ids, B, T)).data); // (B*T, V)
+  const V = tiny.vocabSize;
+  const cache = new KvCache(tiny, B, 10);
+  const P = 3;
+  const prompt = Int32Array.from({ length: B * P }, (_, i) => ids[Math.floor(i / P) * T + (i % P)]!);
+  const pre = forwardCached(m, cache, prompt, P, { logitsFor: 'all' });
+  for (let b = 0; b < B; b++) assertClose(`prefill row ${b}`, pre.subarray(b * P * V, (b + 1) * P * V), full.subarray(b * T * V, (b * T + P) * V), 1e-5, 1e-3);
+  for (let t = P; t < T; t++) {
+    const step = Int32Array.from({ length: B }, (_, b) => ids[b * T + t]!);
+    const lg = forwardCached(m, cache, step, 1);
+    for (let b = 0; b < B; b++) assertClose(`step ${t} row ${b}`, lg.subarray(b * V, (b + 1) * V), full.subarray((b * T + t) * V, (b * T + t + 1) * V), 1e-5, 1e-3);
+  }
+  assert.equal(cache.length, T);
+  assert.throws(() => forwardCached(m, cache, new Int32Array(B * 4), 4), /cache full: 7 filled \+ 4 new exceeds capacity 10/);
+});
+
+test('left padding via valid mask gives the unpadded logits; select forks rows', () => {
+  const rng = new Prng(6);
+  const m = new Llama(tiny, { seed: 2 });
+  const V = tiny.vocabSize;
+  const a = randomIds(rng, 5, V);
+  const b = randomIds(rng, 3, V);
+  // Row 1 is b left-padded by 2 junk tokens.
+  const ids = new Int32Array([...a, 9, 9, ...b]);
+  const valid = new Uint8Array([1, 1, 1, 1, 1, 0, 0, 1, 1, 1]);
+  const cache = new KvCache(tiny, 2);
+  const last = forwardCached(m, cache, ids, 5, { valid });
+  const alone = forwardCached(m, new KvCache(tiny, 1), b, 3);
+  assertClose('padded row', last.subarray(V, 2 * V), alone, 1e-5, 1e-3);
+  // Fork row 1 twice and continue both with the same token: both match continuing b alone.
+  const forked = cache.select([1, 1]);
+  const soloCache = new KvCache(tiny, 1);
+  forwardCached(m, soloCache, b, 3);
+  const want = forwardCached(m, soloCache, new Int32Array([4]), 1);
+  const got = forwardCached(m, forked, new Int32Array([4, 4]), 1);
+  assertClose('fork 0', got.subarray(0, V), want, 1e-5, 1e-3);
+  assertClose('fork 1', got.subarray(V, 2 * V), want, 1e-5, 1e-3);
+});
+
+test('scalar head hook: scoreAt reads the final hidden state at the given rows', () => {
+  const m = new Llama(tiny, { seed: 7 });
+  const w = m.addScoreHead(1);
+  assert.equal(m.params.get('score.weight'), w);
+  const ids = randomIds(new Prng(8), 2 * 4, tiny.vocabSize);
+  const rows = new Int32Array([3, 6]);
+  const h = noGrad(() => m.hidden(ids, 2, 4));
+  const s = m.scoreAt(m.hidden(ids, 2, 4), rows);
+  assert.deepEqual(s.shape, [2, 1]);
+  for (let r = 0; r < 2; r++) {
+    let dot = 0;
+    for (let j = 0; j < tiny.dModel; j++) dot += h.data[rows[r]! * tiny.dModel + j]! * w.data[j]!;
+    assert.ok(Math.abs(s.data[r]! - dot) < 1e-5);
+  }
+  backward(sum(s));
+  assert.ok(w.grad && w.grad.some((g) => g !== 0), 'score head gets a gradient');
+});
+
+test('a tiny model learns a fixed batch: loss falls by more than half in 50 AdamW steps', () => {
+  const rng = new Prng(9);
+  const m = new Llama(tiny, { seed: 0 });
+  const B = 4, T = 8;
+  const ids = randomIds(rng, B * T, tiny.vocabSize);
+  const targets = Int32Array.from({ length: B * T }, (_, i) => ((i + 1) % T === 0 ? -1 : ids[i + 1]!));
+  const opt = new AdamW(m.parameters(), { lr: 1e-2, weightDecay: 0 });
+  let first = 0, last = 0;
+  for (let step = 0; step < 50; step++) {
+    opt.zeroGrad();
+    const loss = m.loss(ids, targets, B, T);
+    const v = loss.item();
+    backward(loss);
+    opt.step();
+    if (step === 0) first = v;
+    last = v;
+  }
+  assert.ok(Math.abs(first - Math.log(tiny.vocabSize)) < 0.3, `initial loss ${first} near ln(vocab)`);
+  assert.ok(last < 0.5 * first, `loss fell from ${first} to ${last}`);
+});
+
+test('frozen parameters get no gradient and no optimizer state; a frozen model records no tape', () => {
+  const m = new Llama(tiny, { seed: 11 });
+  const frozen = m.params.get('model.layers.0.self_attn.q_proj.weight')!;
+  frozen.requiresGrad = false;
+  const before = frozen.data.slice();
+  const opt = new AdamW([...m.params.values()], { lr: 1e-2 });
+  const ids = randomIds(new Prng(12), 8, tiny.vocabSize);
+  backward(m.loss(ids, ids, 2, 4));
+  opt.step();
+  assert.equal(frozen.grad, null);
+  assert.equal(opt.hasState(frozen), false);
+  assert.deepEqual(frozen.data, before);
+  const k = m.params.get('model.layers.0.self_attn.k_proj.weight')!;
+  assert.ok(k.grad && opt.hasState(k), 'trainable neighbours do train');
+  assert.equal(opt.stateSize(), m.params.size - 1);
+
+  const ref = new Llama(tiny, { seed: 11 }).freeze();
+  const loss = ref.loss(ids, ids, 2, 4); // grad mode on, yet nothing requires grad
+  assert.equal(loss.requiresGrad, false);
+  assert.ok([...ref.params.values()].every((p) => p.grad === null));
+  assert.throws(() => backward(loss), /does not depend on any tensor with requiresGrad/);
+});
+
+test('outputs recorded on the tape are released after backward unless kept', () => {
+  const m = new Llama(tiny, { seed: 13 });
+  const ids = randomIds(new Prng(14), 8, tiny.vocabSize);
+  const logits = m.logits(m.hidden(ids, 2, 4));
+  const hidden = m.hidden(ids, 2, 4);
+  const loss = sum(logits);
+  backward(loss, { keep: [logits] });
+  assert.equal(logits.data.length, 2 * 4 * tiny.vocabSize, 'kept');
+  assert.throws(() => hidden.data, /was released after backward/);
+});
