@@ -5,15 +5,37 @@ import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../../bin/genrm.js', import.meta.url));
 
+interface Report {
+  node: string;
+  kernels: { backend: string; threads: number; blasCore?: string; reason?: string; hint?: string };
+  matmul: { size: number; gflops: number };
+}
+
+function doctor(env: Record<string, string> = {}): { report: Report; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, 'doctor', '--json'], { encoding: 'utf8', env: { ...process.env, ...env } });
+  assert.equal(r.status, 0, r.stderr);
+  return { report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
+}
+
 test('genrm --help lists the commands', () => {
   const r = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /doctor/);
 });
 
-test('genrm doctor --json reports the Node version', () => {
-  const r = spawnSync(process.execPath, [bin, 'doctor', '--json'], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as { node: string };
+test('genrm doctor --json reports the Node version, the kernels and a matmul speed', () => {
+  const { report } = doctor();
   assert.equal(report.node, process.version);
+  assert.ok(['native', 'js'].includes(report.kernels.backend));
+  assert.ok(report.kernels.threads >= 1);
+  if (report.kernels.backend === 'native') assert.ok((report.kernels.blasCore ?? '').length > 0, 'native names the OpenBLAS core');
+  else assert.ok((report.kernels.reason ?? '').length > 0, 'the JS fallback says why');
+  assert.ok(report.matmul.gflops > 0 && Number.isFinite(report.matmul.gflops));
+});
+
+test('GENRM_KERNELS=js forces the JS kernels, and doctor says why and how to get the fast path', () => {
+  const { report } = doctor({ GENRM_KERNELS: 'js' });
+  assert.equal(report.kernels.backend, 'js');
+  assert.match(report.kernels.reason ?? '', /GENRM_KERNELS=js/);
+  assert.match(report.kernels.hint ?? '', /libopenblas-dev/);
 });
