@@ -24,8 +24,9 @@ const READABLE = new Set<Dtype>(['F64', 'F32', 'F16', 'BF16']);
 // The reference implementation refuses headers above 100 MB; a longer one is a corrupt length.
 const MAX_HEADER = 100 * 1024 * 1024;
 
+/** A named weight as genrm passes it around (the engine's Tensor fits this shape too). */
 export interface NamedTensor {
-  shape: number[];
+  shape: readonly number[];
   data: Float32Array;
 }
 export interface HeaderEntry {
@@ -40,9 +41,11 @@ export interface SafetensorsHeader {
   /** File offset of the byte buffer (8 + N). */
   bufferStart: number;
 }
-export interface ReadTensor extends NamedTensor {
+export interface ReadTensor {
   /** The dtype stored in the file (data is always converted to float32). */
   dtype: Dtype;
+  shape: number[];
+  data: Float32Array;
 }
 
 // ---- half-precision conversions ---------------------------------------------------------------
