@@ -1,0 +1,78 @@
+// Judge examples for PrefWorld pairs in the judge format (src/data/judgeFormat.ts): the
+// rationale restates the question and solves it in the corpus's worked layout, checks each
+// answer against the result in so many words, then the verdict. Also the other direction: how
+// right a generated rationale is ("right for the right reason").
+import {
+  type AnswerCheck,
+  type PairMode,
+  type Verdict,
+  pairPrompt,
+  pairTarget,
+  parseRationale,
+  parseVerdict,
+  pointPrompt,
+  pointTarget,
+  rationaleText,
+} from '../judgeFormat.js';
+import type { Styles } from './styles.js';
+import type { Task } from './task.js';
+
+/** What an answer text says, as the rationale quotes it: its core, or "nothing" if unreadable. */
+export function says(styles: Styles, text: string): string {
+  return styles.parse(text)?.core ?? 'nothing';
+}
+
+/** The reference rationale for answers A and B of a task. */
+export function pairRationale(task: Task, styles: Styles, answerA: string, answerB: string): string {
+  const checks: AnswerCheck[] = [
+    { label: 'A', says: says(styles, answerA), matches: false },
+    { label: 'B', says: says(styles, answerB), matches: false },
+  ];
+  for (const c of checks) c.matches = task.check(c.says);
+  return rationaleText(task.worked, checks);
+}
+
+/** A whole pairwise judge example (prompt + target) with the right verdict. */
+export function pairExample(task: Task, styles: Styles, answerA: string, answerB: string, verdict: Verdict, mode: PairMode): { prompt: string; target: string } {
+  const ex = { question: task.prompt, answerA, answerB };
+  const prompt = pairPrompt(ex, mode, mode === 'rationalize' ? verdict : undefined);
+  const target = mode === 'direct' ? pairTarget('direct', verdict) : pairTarget(mode, verdict, pairRationale(task, styles, answerA, answerB));
+  return { prompt, target };
+}
+
+/** A pointwise ("is this answer right?") example. */
+export function pointExample(task: Task, styles: Styles, answer: string, mode: 'direct' | 'cot'): { prompt: string; target: string } {
+  const core = says(styles, answer);
+  const right = task.check(core);
+  const rationale = rationaleText(task.worked, [{ label: 'It', says: core, matches: right }]);
+  return { prompt: pointPrompt({ question: task.prompt, answer }, mode), target: pointTarget(mode, right ? 'YES' : 'NO', mode === 'cot' ? rationale : undefined) };
+}
+
+export interface RationaleGrade {
+  verdict: Verdict | null;
+  /** The worked line is exactly the reference one (question restated and solved in the layout). */
+  workedExact: boolean;
+  /** The rationale's own result is right (checked by the family's checker). */
+  resultRight: boolean;
+  /** Both checks are present and each says "matches" exactly when its quoted core equals the rationale's result. */
+  checksConsistent: boolean;
+  /** The verdict names the answer the rationale's own checks accepted (and only that one). */
+  verdictFollows: boolean;
+}
+
+/** Grades a generated CoT completion against the task: is it right, and for the right reason? */
+export function gradeRationale(task: Task, completion: string): RationaleGrade {
+  const r = parseRationale(completion);
+  const verdict = parseVerdict(completion);
+  const a = r.checks.find((c) => c.label === 'A');
+  const b = r.checks.find((c) => c.label === 'B');
+  const checksConsistent = !!a && !!b && r.result !== null && a.matches === (a.says === r.result) && b.matches === (b.says === r.result);
+  const verdictFollows = !!a && !!b && verdict !== null && a.matches !== b.matches && (verdict === 'A') === a.matches;
+  return {
+    verdict,
+    workedExact: r.worked === task.worked,
+    resultRight: r.result !== null && task.check(r.result),
+    checksConsistent,
+    verdictFollows,
+  };
+}
