@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { CliError } from './errors.js';
 import { registerDoctor } from './doctor.js';
+import { registerWorld } from './world.js';
 
 const program = new Command();
 program
@@ -10,6 +11,7 @@ program
   .showHelpAfterError();
 
 registerDoctor(program);
+registerWorld(program);
 
 try {
   await program.parseAsync(process.argv);

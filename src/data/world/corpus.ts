@@ -41,7 +41,7 @@ export class CorpusBuilder {
   constructor(
     private readonly spec: Spec,
     reg: Registry,
-    /** Test instances (large spaces only) that must not appear in the corpus. */
+    /** Test instances that must not appear in the corpus (pairs.ts: reservedLevels). */
     private readonly reserved: ReadonlySet<string>,
   ) {
     this.styles = new Styles(spec.styles);
@@ -50,17 +50,13 @@ export class CorpusBuilder {
     this.demo = entries.filter((e) => e.role === 'demo');
   }
 
-  private isLarge(f: Family, d: number): boolean {
-    return f.spaceSize(d) >= this.spec.reserveMinSpace;
-  }
-
   /** A task from any family at any of its difficulties, never a reserved test instance. */
   private task(rng: Rng, pool: { family: Family; levels: number[] }[]): Task {
     const e = rng.pick(pool);
     const d = rng.pick(e.levels);
     for (let i = 0; i < 1000; i++) {
       const t = e.family.sample(rng, d);
-      if (!(this.isLarge(e.family, d) && this.reserved.has(instanceId(t.family, t.key)))) return t;
+      if (!this.reserved.has(instanceId(t.family, t.key))) return t;
     }
     throw new Error(`corpus: every ${e.family.name} instance at difficulty ${d} drawn was reserved for tests`);
   }

@@ -64,9 +64,8 @@ export class PairMaker {
     return f;
   }
 
-  isLarge(family: Family, difficulty: number): boolean {
-    return family.spaceSize(difficulty) >= this.spec.reserveMinSpace;
-  }
+  /** "family:difficulty" levels whose test instances are reserved (see reservedLevels). */
+  reservedLevels = new Set<string>();
 
   /** Styles for (chosen, rejected) under a link; `balanceKey` keeps each group's independent link exactly balanced. */
   private chooseStyles(rng: Rng, task: Task, plan: Plan, balanceKey: string): { chosen: Style; rejected: Style } {
@@ -96,7 +95,7 @@ export class PairMaker {
 
   make(rng: Rng, plan: Plan, split: string, id: string, noise: boolean, balanceKey: string): PreferencePair {
     const kind: ErrorKind | null = plan.family.name === 'safety' ? null : rng.bool(this.spec.nearShare) ? 'near' : 'far';
-    const avoidReserved = split === 'train' && this.isLarge(plan.family, plan.difficulty);
+    const avoidReserved = split === 'train' && this.reservedLevels.has(`${plan.family.name}:${plan.difficulty}`);
     for (let attempt = 0; attempt < 2000; attempt++) {
       const task = plan.family.sample(rng, plan.difficulty);
       if (avoidReserved && this.reserved.has(instanceId(task.family, task.key))) continue;
@@ -229,12 +228,34 @@ export function generateSplits(spec: Spec, reg: Registry, styles = new Styles(sp
   const maker = new PairMaker(spec, reg, styles);
   const testOod = maker.testOod(root.fork('test-ood'), spec.pairs.testOod);
   const testId = maker.trainLike(root.fork('test-id'), 'test-id', spec.pairs.testId);
+  maker.reservedLevels = reservedLevels(spec, reg, [...testOod, ...testId]);
   for (const p of [...testOod, ...testId]) {
     const m = p.meta as unknown as WorldMeta;
-    const fam = reg.get(p.subset as string);
-    if (maker.isLarge(fam, m.difficulty)) maker.reserved.add(instanceId(fam.name, m.instance));
+    if (maker.reservedLevels.has(`${p.subset}:${m.difficulty}`)) maker.reserved.add(instanceId(p.subset as string, m.instance));
   }
   const train = maker.trainLike(root.fork('train'), 'train', spec.pairs.train);
   return { splits: { train, 'test-id': testId, 'test-ood': testOod }, reserved: maker.reserved };
 }
 
+
+/**
+ * The no-overlap rule: the (family, difficulty) levels whose distinct test instances are at most
+ * spec.reserveMaxShare of the level's instance space. Their test instances are kept out of train
+ * and the corpus; the other levels' overlap is measured instead.
+ */
+export function reservedLevels(spec: Spec, reg: Registry, testPairs: readonly PreferencePair[]): Set<string> {
+  const inst = new Map<string, Set<string>>();
+  for (const p of testPairs) {
+    const m = p.meta as unknown as WorldMeta;
+    const level = `${p.subset}:${m.difficulty}`;
+    let s = inst.get(level);
+    if (!s) inst.set(level, (s = new Set()));
+    s.add(m.instance);
+  }
+  const out = new Set<string>();
+  for (const [level, s] of inst) {
+    const [family, d] = level.split(':') as [string, string];
+    if (s.size <= spec.reserveMaxShare * reg.get(family).spaceSize(Number(d))) out.add(level);
+  }
+  return out;
+}
