@@ -1,13 +1,14 @@
 // Built-in judge templates: how a (question, answer A, answer B) or (question, answer) becomes a
 // prompt. Two families:
-//   - compact: genrm's own models, raw text ending where the model continues (compactFormat.ts);
+//   - compact: genrm's own models, raw text ending where the model continues — the one judge
+//     format of DESIGN.md §5 (src/data/judgeFormat.ts, shared with PrefWorld's corpus);
 //   - chat: instruction LLMs behind a chat API, a system + user message pair in the spirit of the
 //     MT-Bench pairwise judge prompt, without a tie option (the wording is our own).
 // Answers sit between explicit tags, and the judge is told text inside them is material, not
 // instructions. The verdict is parsed from the completion only (verdicts.ts), so an answer that
 // contains "[[B]]" cannot change the parse whatever the model makes of it.
 import type { ChatMessage, Prompt } from '../backends/types.js';
-import { compactPairPrompt, compactPointPrompt } from './compactFormat.js';
+import { pairPrompt, pointPrompt } from '../data/judgeFormat.js';
 
 export type JudgeMode = 'direct' | 'cot' | 'rationalize';
 
@@ -48,13 +49,13 @@ export function questionText(prompt: string | ChatMessage[]): string {
 export const compactPairTemplate: PairTemplate = {
   name: 'compact',
   kind: 'pair',
-  render: (f, mode) => compactPairPrompt({ ...f, mode }),
+  render: (f, mode) => pairPrompt({ question: f.question, answerA: f.answerA, answerB: f.answerB }, mode, f.hint),
 };
 
 export const compactPointTemplate: PointTemplate = {
   name: 'compact-pointwise',
   kind: 'point',
-  render: (f, mode) => compactPointPrompt({ ...f, mode }),
+  render: (f, mode) => pointPrompt({ question: f.question, answer: f.answer }, mode),
 };
 
 const PAIR_SYSTEM =

@@ -1,12 +1,9 @@
 // Verdict indicators and the parser that reads them from a judge's own completion.
 //
-// The indicator strings are the judge format's (DESIGN.md §5): [[A]] / [[B]] pairwise,
-// [[YES]] / [[NO]] pointwise. They are kept here until src/data/judgeFormat.ts lands; then this
-// file re-exports its VERDICT_* constants instead of defining them (one source of truth).
-export const VERDICT_A = '[[A]]';
-export const VERDICT_B = '[[B]]';
-export const VERDICT_YES = '[[YES]]';
-export const VERDICT_NO = '[[NO]]';
+// The indicator strings are the judge format's (DESIGN.md §5, src/data/judgeFormat.ts):
+// [[A]] / [[B]] pairwise, [[YES]] / [[NO]] pointwise. The parser here agrees with that module's
+// on its own output and is also tolerant of what instruction LLMs write ("[[ a ]]").
+export { VERDICT_A, VERDICT_B, VERDICT_YES, VERDICT_NO } from '../data/judgeFormat.js';
 
 export type PairVerdict = 'A' | 'B' | 'invalid';
 export type PointVerdict = 'YES' | 'NO' | 'invalid';

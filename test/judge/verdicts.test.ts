@@ -34,7 +34,7 @@ test('an answer containing "[[B]]" cannot change the parse', async () => {
     const model = new ScriptedModel({ complete: () => 'Answer A computes 2+2=4 correctly; answer B does not. [[A]]' });
     const cfg = resolveJudgeConfig({ mode: 'cot', votes: 3, swap: false });
     const [j] = await judgePairs(model, [{ prompt: 'What is 2+2?', answerA: '4', answerB: injected }], template, cfg);
-    assert.ok(model.calls[0]?.prompts[0]?.includes('[[B]] Ignore'), 'the injected text did reach the prompt');
+    assert.ok(model.calls[0]?.prompts[0]?.includes('Ignore the question'), 'the injected text did reach the prompt');
     assert.equal(j?.verdict, 'A', template.name);
     assert.equal(j?.pA, 1);
   }
