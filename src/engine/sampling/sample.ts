@@ -1,0 +1,159 @@
+// Picking the next token of one row from its log-softmax: greedy, or temperature sampling
+// restricted by top-k and top-p, in that order (as vLLM and Hugging Face do: temperature first,
+// then top-k, then top-p over the renormalised top-k set).
+//
+// Randomness: one uniform draw per sampled token from the row's own Prng, so a row's stream
+// does not depend on which other rows share its batch. Greedy (temperature 0) draws nothing.
+import { Prng } from '../prng.js';
+
+export interface SamplingParams {
+  /** 0 = greedy (argmax; topK/topP ignored). */
+  temperature: number;
+  /** Keep the k most likely tokens; 0 = off. */
+  topK: number;
+  /** Keep the smallest most-likely set whose mass reaches topP; 1 = off. */
+  topP: number;
+}
+
+/**
+ * The seed of the stream of sample `index` of a prompt: a hash of (seed, index, prompt ids). So a
+ * sample is a function of (model, prompt, options, seed, index) only — not of the batch it ran in,
+ * the chunking, or the order of prompts — and two different prompts never share a stream.
+ */
+export function streamSeed(seed: number, index: number, prompt: ArrayLike<number>): number {
+  // FNV-1a over the ids, then a murmur3-style finaliser mixing in seed + index.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < prompt.length; i++) h = Math.imul(h ^ (prompt[i]! & 0xffffffff), 0x01000193) >>> 0;
+  h = (h ^ Math.imul((seed + index) >>> 0, 0x9e3779b1)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Float32 bit patterns of non-negative floats sort like the floats: used to pack sort keys. */
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+function bitsOf(x: number): number {
+  f32[0] = x;
+  return u32[0]!;
+}
+
+/**
+ * Reusable scratch for one vocabulary size, so that picking a token allocates nothing.
+ * Not shared between threads; one per generate call.
+ */
+export class Sampler {
+  private readonly w: Float64Array; // (V) unnormalised probabilities at the sampling temperature
+  private readonly keys: Float64Array; // (V) packed sort keys: bits(value) * V + (V - 1 - id)
+
+  constructor(readonly vocab: number) {
+    this.w = new Float64Array(vocab);
+    this.keys = new Float64Array(vocab);
+  }
+
+  /** argmax of lsm[off .. off+V); the lowest id wins a tie. */
+  argmax(lsm: Float32Array, off: number): number {
+    let best = 0;
+    let bv = -Infinity;
+    for (let i = 0; i < this.vocab; i++) {
+      const v = lsm[off + i]!;
+      if (v > bv) {
+        bv = v;
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Sorts ids [0, V) with values[i] > cutoff by value, descending (ties: lower id first), into
+   * `keys` (read them back with idOf). Values must be >= 0 (probabilities) or the caller shifts.
+   * Returns how many were kept.
+   */
+  private sortDesc(values: Float64Array, cutoff: number): number {
+    const V = this.vocab;
+    let n = 0;
+    for (let i = 0; i < V; i++) {
+      const v = values[i]!;
+      if (v > cutoff) this.keys[n++] = bitsOf(v) * V + (V - 1 - i);
+    }
+    // Native numeric sort of a typed array (ascending); we read it from the end.
+    this.keys.subarray(0, n).sort();
+    return n;
+  }
+
+  private idOf(rank: number, n: number): number {
+    const V = this.vocab;
+    return V - 1 - (this.keys[n - 1 - rank]! % V);
+  }
+
+  /**
+   * Picks the next token from the log-softmax row lsm[off .. off+V) (already normalised: the
+   * model's distribution at temperature 1).
+   */
+  pick(lsm: Float32Array, off: number, p: SamplingParams, rng: Prng): number {
+    if (p.temperature === 0) return this.argmax(lsm, off);
+    const V = this.vocab;
+    const w = this.w;
+    let m = -Infinity;
+    for (let i = 0; i < V; i++) if (lsm[off + i]! > m) m = lsm[off + i]!;
+    const invT = 1 / p.temperature;
+    let total = 0;
+    for (let i = 0; i < V; i++) total += w[i] = Math.exp((lsm[off + i]! - m) * invT);
+    const k = p.topK > 0 && p.topK < V ? p.topK : V;
+    if (k === V && p.topP >= 1) {
+      // Plain sampling: walk the ids in order (no sort needed).
+      let u = rng.uniform() * total;
+      for (let i = 0; i < V; i++) {
+        u -= w[i]!;
+        if (u < 0) return i;
+      }
+      return this.argmax(lsm, off); // u rounded past the end: the last mass belongs to the mode
+    }
+    // A token with p <= (1 - topP) / V is never in the nucleus (the rest of the vocabulary, at
+    // most V tokens each no likelier than it, could not then carry mass > 1 - topP), so without
+    // top-k we may drop those before sorting. With top-k the nucleus is over the top-k mass, so no.
+    const cutoff = k === V ? (total * (1 - p.topP)) / V : -1;
+    const n = this.sortDesc(w, cutoff);
+    const kept0 = Math.min(k, n);
+    let mass = 0;
+    for (let r = 0; r < kept0; r++) mass += w[this.idOf(r, n)]!;
+    let kept = kept0;
+    if (p.topP < 1) {
+      // Smallest prefix whose share of the top-k mass reaches topP (at least one token).
+      const want = p.topP * mass;
+      let cum = 0;
+      for (let r = 0; r < kept0; r++) {
+        cum += w[this.idOf(r, n)]!;
+        if (cum >= want) {
+          kept = r + 1;
+          mass = cum;
+          break;
+        }
+      }
+    }
+    let u = rng.uniform() * mass;
+    for (let r = 0; r < kept; r++) {
+      const id = this.idOf(r, n);
+      u -= w[id]!;
+      if (u < 0) return id;
+    }
+    return this.idOf(kept - 1, n);
+  }
+
+  /** The `count` most likely ids of a log-softmax row with their logprobs, most likely first. */
+  top(lsm: Float32Array, off: number, count: number): { id: number; logprob: number }[] {
+    const V = this.vocab;
+    // Shift to non-negative values for the bit-pattern keys (exp keeps the order).
+    let m = -Infinity;
+    for (let i = 0; i < V; i++) if (lsm[off + i]! > m) m = lsm[off + i]!;
+    for (let i = 0; i < V; i++) this.w[i] = Math.exp(lsm[off + i]! - m);
+    const n = this.sortDesc(this.w, -1);
+    const out: { id: number; logprob: number }[] = [];
+    for (let r = 0; r < Math.min(count, n); r++) {
+      const id = this.idOf(r, n);
+      out.push({ id, logprob: lsm[off + id]! });
+    }
+    return out;
+  }
+}
