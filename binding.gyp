@@ -2,9 +2,12 @@
 #
 # Flags: -O3 for the fused loops, plus -mavx2 -mfma when the building CPU has them (see
 # native/simd-flags.cjs; the addon re-checks the CPU when it loads). No -ffast-math: allFinite
-# and the NaN/Inf reporting need IEEE semantics.
-# Threads: only OpenBLAS's pool; the fused kernels are single-threaded, so the two never spin
-# against each other.
+# and the NaN/Inf reporting need IEEE semantics. -fno-math-errno and -fno-trapping-math change
+# no result (genrm never reads errno or FP exception flags) but let GCC vectorize the loops with
+# selects and call expf without errno bookkeeping (4x faster here).
+# Threads: one pool at a time. Matmul uses OpenBLAS's threads; the attention kernel sets OpenBLAS
+# to 1 thread for its duration and splits (batch, kv-head) groups over its own std::threads; the
+# other fused kernels are single-threaded.
 {
   "targets": [
     {
@@ -25,7 +28,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "<!@(node native/simd-flags.cjs)"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fno-trapping-math", "-fexceptions", "<!@(node native/simd-flags.cjs)"],
       "libraries": ["-lopenblas"]
     }
   ]

@@ -4,13 +4,21 @@
 // on strided views of the token-major buffers (row stride heads*headDim for q/out, kvHeads*headDim
 // for k/v), so heads are never gathered into copies. Between the two products a fused loop applies
 // the causal and key masks and the softmax, row by row. Masked entries of P are exactly 0.
+//
+// Threads: these products are small (e.g. 128x128x64), where OpenBLAS's own threading loses to
+// its single-threaded path. So for the duration of one call, OpenBLAS is set to 1 thread and the
+// (batch, kv-head) groups are split over the same number of plain std::threads instead: one pool
+// at a time, and nothing left spinning afterwards. A group owns its dK/dV slices (all query heads
+// that share a KV head run in one task), so the accumulating backward has no write races.
 #include <cblas.h>
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 #include <vector>
 
 #include "common.h"
+#include "vecmath.h"
 
 namespace genrm {
 namespace {
@@ -22,6 +30,27 @@ float* scratch(std::vector<float>& buf, int64_t n) {
 }
 thread_local std::vector<float> tlsScores;
 thread_local std::vector<float> tlsGrad;
+
+// Runs task(i) for i in [0, tasks) on up to OpenBLAS's thread count of threads, with OpenBLAS
+// itself single-threaded meanwhile (restored after).
+template <typename F>
+void parallelTasks(int64_t tasks, F task) {
+  const int nth = static_cast<int>(std::min<int64_t>(openblas_get_num_threads(), tasks));
+  if (nth <= 1) {
+    for (int64_t i = 0; i < tasks; i++) task(i);
+    return;
+  }
+  const int blasThreads = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  std::vector<std::thread> pool;
+  for (int t = 1; t < nth; t++)
+    pool.emplace_back([&, t] {
+      for (int64_t i = t; i < tasks; i += nth) task(i);
+    });
+  for (int64_t i = 0; i < tasks; i += nth) task(i);
+  for (auto& th : pool) th.join();
+  openblas_set_num_threads(blasThreads);
+}
 
 inline void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                  const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
@@ -40,11 +69,12 @@ inline void maskedSoftmaxRow(float* s, int64_t cols, int64_t limit, const uint8_
     std::fill(s, s + cols, 0.0f);
     return;
   }
-  double total = 0;
-  for (int64_t j = 0; j < limit; j++) {
-    const float e = (!mask || mask[j]) ? std::exp(s[j] - mx) : 0.0f;
-    s[j] = e;
-    total += e;
+  double total;
+  if (!mask) {
+    total = expShiftSum(s, s, limit, mx);
+  } else {
+    for (int64_t j = 0; j < limit; j++) s[j] = mask[j] ? std::exp(s[j] - mx) : 0.0f;
+    total = sumF64(s, limit);
   }
   const float inv = static_cast<float>(1.0 / total);
   for (int64_t j = 0; j < limit; j++) s[j] *= inv;
@@ -84,13 +114,14 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   const int64_t group = H / KH;
   // Keys past pastLen + tq - 1 are masked for every query of this call: skip them in the products.
   const int64_t cols = std::min(tk, past + tq);
-  float* rowsBuf = hasProbs ? nullptr : scratch(tlsScores, tq * tk);
-  for (int64_t b = 0; b < B; b++) {
+  parallelTasks(B * KH, [&](int64_t task) {
+    const int64_t b = task / KH, kh = task % KH;
     const uint8_t* mb = hasMask ? mask.p + b * tk : nullptr;
-    for (int64_t h = 0; h < H; h++) {
+    const float* Kb = k.p + kvOff + b * kvBS + kh * D;
+    const float* Vb = v.p + kvOff + b * kvBS + kh * D;
+    float* rowsBuf = hasProbs ? nullptr : scratch(tlsScores, tq * tk);
+    for (int64_t h = kh * group; h < (kh + 1) * group; h++) {
       const float* Q = q.p + b * tq * ldq + h * D;
-      const float* Kb = k.p + kvOff + b * kvBS + (h / group) * D;
-      const float* Vb = v.p + kvOff + b * kvBS + (h / group) * D;
       float* O = out.p + b * tq * ldq + h * D;
       float* P = hasProbs ? probs.p + (b * H + h) * tq * tk : rowsBuf;  // (tq, tk)
       if (cols == 0) {
@@ -102,7 +133,7 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
       for (int64_t i = 0; i < tq; i++) maskedSoftmaxRow(P + i * tk, tk, std::min(tk, past + i + 1), mb);
       gemm(false, false, tq, D, cols, 1.0f, P, tk, Vb, ldk, 0.0f, O, ldq);  // O = P V
     }
-  }
+  });
   return env.Undefined();
 }
 
@@ -137,10 +168,12 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   if (B == 0 || T == 0 || H == 0 || D == 0) return env.Undefined();
 
   const int64_t group = H / KH;
-  float* dS = scratch(tlsGrad, T * T);
-  for (int64_t b = 0; b < B; b++) {
-    for (int64_t h = 0; h < H; h++) {
-      const int64_t qo = b * T * ldq + h * D, ko = b * T * ldk + (h / group) * D;
+  parallelTasks(B * KH, [&](int64_t task) {
+    const int64_t b = task / KH, kh = task % KH;
+    const int64_t ko = b * T * ldk + kh * D;
+    float* dS = scratch(tlsGrad, T * T);
+    for (int64_t h = kh * group; h < (kh + 1) * group; h++) {
+      const int64_t qo = b * T * ldq + h * D;
       const float* P = probs.p + (b * H + h) * T * T;  // (T, T)
       gemm(true, false, T, D, T, 1.0f, P, T, dout.p + qo, ldq, 1.0f, dv.p + ko, ldk);   // dV += P^T dO
       gemm(false, true, T, T, D, 1.0f, dout.p + qo, ldq, v.p + ko, ldk, 0.0f, dS, T);  // dP = dO V^T
@@ -157,7 +190,7 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
       gemm(false, false, T, D, T, scale, dS, T, k.p + ko, ldk, 1.0f, dq.p + qo, ldq);  // dQ += scale dS K
       gemm(true, false, T, D, T, scale, dS, T, q.p + qo, ldq, 1.0f, dk.p + ko, ldk);   // dK += scale dS^T Q
     }
-  }
+  });
   return env.Undefined();
 }
 

@@ -128,7 +128,9 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
     const double lse = logSumExp(xr, cols);
     total += lse - xr[t];
     if (d) {
-      for (int64_t j = 0; j < cols; j++) d[j] = g * static_cast<float>(std::exp(static_cast<double>(xr[j]) - lse));
+      // float exp of (x - lse): relative error ~1e-7 here, and it runs at vector speed.
+      const float lf = static_cast<float>(lse);
+      for (int64_t j = 0; j < cols; j++) d[j] = g * std::exp(xr[j] - lf);
       d[t] -= g;
     }
   }
