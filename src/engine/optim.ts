@@ -106,4 +106,15 @@ export class AdamW {
   hasState(p: Tensor): boolean {
     return this.state.has(p);
   }
+
+  /** A parameter's moments (for resumable checkpoints); undefined before its first step. */
+  getState(p: Tensor): { m: Float32Array; v: Float32Array } | undefined {
+    return this.state.get(p);
+  }
+
+  /** Restores moments saved with getState (copied; lengths must match the parameter). */
+  setState(p: Tensor, s: { m: Float32Array; v: Float32Array }): void {
+    if (s.m.length !== p.size || s.v.length !== p.size) throw new Error(`AdamW.setState: '${p.name}' has ${p.size} elements but the saved moments have ${s.m.length} and ${s.v.length}`);
+    this.state.set(p, { m: Float32Array.from(s.m), v: Float32Array.from(s.v) });
+  }
 }
