@@ -197,6 +197,8 @@ export function resolveSpec(size: Size, override: unknown = {}, source = 'spec')
     throw new Error(`${source}: field "${i ? i.path.join('.') : '?'}": ${i ? i.message : 'invalid'}`);
   }
   checkSpec(r.data, source);
+  // Sizes that are not the preset's make a custom world (spec.json says so).
+  if (JSON.stringify(r.data.pairs) !== JSON.stringify(SIZES[size].pairs)) r.data.size = 'custom';
   return r.data;
 }
 
