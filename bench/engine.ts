@@ -1,4 +1,4 @@
-// `npm run bench -- engine [--json] [--steps N] [--rounds N] [--threads N] [--no-torch]`
+// `npm run bench -- engine [--json] [--steps N] [--rounds N] [--threads N] [--no-torch] [--by-shape]`
 //
 // 1. matmul GFLOP/s at 256³, 512³, 1024³ through the engine (kernels().matmul) and through the
 //    addon's raw cblas_sgemm wrapper, interleaved in the same process; medians and their ratio.
@@ -115,9 +115,9 @@ function benchSteps(trainer: ReturnType<typeof makeTrainer>, steps: number): num
   return ms;
 }
 
-function profileStep(trainer: ReturnType<typeof makeTrainer>): { profile: OpTime[]; ms: number; loss: number } {
+function profileStep(trainer: ReturnType<typeof makeTrainer>, byShape: boolean): { profile: OpTime[]; ms: number; loss: number } {
   const inner = kernels();
-  const prof = profileKernels(inner, { matmulByShape: false });
+  const prof = profileKernels(inner, { matmulByShape: byShape });
   setKernels(prof.kernels);
   try {
     const t0 = performance.now();
@@ -188,7 +188,7 @@ export async function run(args: string[]): Promise<void> {
       }
     }
   }
-  const prof = profileStep(trainer);
+  const prof = profileStep(trainer, args.includes('--by-shape'));
   const ms = median(ours);
   const tokens = BATCH * SEQ;
   const rssMiB = process.resourceUsage().maxRSS / 1024;
@@ -207,8 +207,8 @@ export async function run(args: string[]): Promise<void> {
 
   const kernelMs = prof.profile.reduce((s, o) => s + o.ms, 0);
   log(`\nprofile of one step (${prof.ms.toFixed(0)} ms; kernels ${kernelMs.toFixed(0)} ms, outside kernels ${(prof.ms - kernelMs).toFixed(0)} ms)`);
-  for (const o of prof.profile) log(`  ${o.op.padEnd(24)} ${o.ms.toFixed(1).padStart(8)} ms  ${((100 * o.ms) / prof.ms).toFixed(1).padStart(5)} %  ${String(o.calls).padStart(5)} calls`);
-  log(`  ${'(autograd, JS, allocation)'.padEnd(24)} ${(prof.ms - kernelMs).toFixed(1).padStart(8)} ms  ${((100 * (prof.ms - kernelMs)) / prof.ms).toFixed(1).padStart(5)} %`);
+  for (const o of prof.profile) log(`  ${o.op.padEnd(34)} ${o.ms.toFixed(1).padStart(8)} ms  ${((100 * o.ms) / prof.ms).toFixed(1).padStart(5)} %  ${String(o.calls).padStart(5)} calls`);
+  log(`  ${'(autograd, JS, allocation)'.padEnd(34)} ${(prof.ms - kernelMs).toFixed(1).padStart(8)} ms  ${((100 * (prof.ms - kernelMs)) / prof.ms).toFixed(1).padStart(5)} %`);
 
   if (json) {
     console.log(JSON.stringify({

@@ -39,3 +39,21 @@ test('GENRM_KERNELS=js forces the JS kernels, and doctor says why and how to get
   assert.match(report.kernels.reason ?? '', /GENRM_KERNELS=js/);
   assert.match(report.kernels.hint ?? '', /libopenblas-dev/);
 });
+
+test('without the addon, genrm falls back to the JS kernels with a one-line warning that says how to get the fast path', () => {
+  const { report, stderr } = doctor({ GENRM_NATIVE_ADDON: '/nonexistent/genrm.node' });
+  assert.equal(report.kernels.backend, 'js');
+  assert.match(report.kernels.reason ?? '', /not built.*nonexistent/);
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, stderr);
+  assert.match(lines[0]!, /slow JS kernels.*libopenblas-dev.*npm run build:native/);
+});
+
+test('GENRM_KERNELS=native with no addon is an error, not a silent fallback', () => {
+  const r = spawnSync(process.execPath, [bin, 'doctor', '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, GENRM_KERNELS: 'native', GENRM_NATIVE_ADDON: '/nonexistent/genrm.node' },
+  });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /GENRM_KERNELS=native but the native addon is not built/);
+});

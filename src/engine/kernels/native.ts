@@ -69,13 +69,17 @@ function packageRoot(): string | undefined {
 
 let cached: NativeLoad | undefined;
 
-/** Loads the addon once per thread (each worker loads its own instance). Never throws. */
+/**
+ * Loads the addon once per thread (each worker loads its own instance). Never throws.
+ * GENRM_NATIVE_ADDON=<path> loads another build (tests use a missing path to check the fallback).
+ */
 export function loadNative(): NativeLoad {
   if (cached) return cached;
   const root = packageRoot();
-  const path = root === undefined ? undefined : join(root, 'build', 'Release', 'genrm.node');
+  const override = process.env.GENRM_NATIVE_ADDON;
+  const path = override ? override : root === undefined ? undefined : join(root, 'build', 'Release', 'genrm.node');
   if (path === undefined || !existsSync(path)) {
-    cached = { ok: false, reason: 'the native addon is not built (build/Release/genrm.node is missing)' };
+    cached = { ok: false, reason: `the native addon is not built (${override ? override : 'build/Release/genrm.node'} is missing)` };
     return cached;
   }
   try {
