@@ -5,7 +5,7 @@ import { toJsonl } from '../../src/data/jsonl.js';
 import { registry } from '../../src/data/world/families.js';
 import { generateWorld } from '../../src/data/world/generate.js';
 import { pairIdentity, type WorldMeta, instanceId } from '../../src/data/world/pairs.js';
-import { gradeRationale, pairExample } from '../../src/data/world/rationale.js';
+import { gradeRationale, layoutProbes, pairExample } from '../../src/data/world/rationale.js';
 import { resolveSpec } from '../../src/data/world/spec.js';
 import { computeStats } from '../../src/data/world/stats.js';
 import { Styles } from '../../src/data/world/styles.js';
@@ -144,5 +144,22 @@ test('reference rationales are right for the right reason; a wrong result is cau
     const gb = gradeRationale(task, broken);
     assert.equal(gb.resultRight, false, p.id);
     assert.equal(gb.workedExact, false);
+  }
+});
+
+test('layout probes: the corpus teaches prompt -> worked line, and the judge prompt asks for the same line', () => {
+  const p = world.splits['test-id'][0] as PreferencePair;
+  const task = reg.task(p.subset as string, meta(p).instance);
+  const probe = layoutProbes(task, p.chosen, p.rejected);
+  assert.ok(probe.inJudge.endsWith('Check: '));
+  const ex = pairExample(task, styles, p.chosen, p.rejected, 'A', 'cot');
+  assert.equal(ex.prompt, probe.inJudge);
+  assert.ok(ex.target.startsWith(`${probe.expected}\n`));
+  // The corpus holds "<question>\n<worked line>" documents in exactly this layout.
+  const taught = world.corpus.filter((d) => d.kind === 'worked' && d.text.includes('\nQ: '));
+  assert.ok(taught.length > 100);
+  for (const d of taught.slice(0, 50)) {
+    const t = reg.task(d.family, d.instance);
+    assert.equal(d.text, layoutProbes(t, 'a', 'b').native + t.worked);
   }
 });

@@ -48,6 +48,19 @@ export function pointExample(task: Task, styles: Styles, answer: string, mode: '
   return { prompt: pointPrompt({ question: task.prompt, answer }, mode), target: pointTarget(mode, right ? 'YES' : 'NO', mode === 'cot' ? rationale : undefined) };
 }
 
+/**
+ * Probes of the base model's worked-solution skill in its native layout and inside a judge
+ * rationale (genrm pretrain reports both; they should match). Each prompt ends where the model
+ * must write the worked line; `expected` is that line (compare the generated line up to "\n").
+ */
+export function layoutProbes(task: Task, answerA: string, answerB: string): { native: string; inJudge: string; expected: string } {
+  return {
+    native: `${task.prompt}\n`,
+    inJudge: pairPrompt({ question: task.prompt, answerA, answerB }, 'cot'),
+    expected: task.worked,
+  };
+}
+
 export interface RationaleGrade {
   verdict: Verdict | null;
   /** The worked line is exactly the reference one (question restated and solved in the layout). */
