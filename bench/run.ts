@@ -9,6 +9,7 @@ export interface BenchModule {
 
 const BENCHES: Record<string, () => Promise<BenchModule>> = {
   engine: () => import('./engine.js'),
+  lm: () => import('./lm.js'),
 };
 
 async function main(): Promise<void> {

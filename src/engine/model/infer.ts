@@ -68,7 +68,12 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
     K.rmsnormForward(x, l.inputNorm.data, h, inv, rows, d, c.normEps);
     K.matmul({ a: h, b: l.q.data, c: q, m: rows, n: qDim, k: d, transB: true });
     // New K/V rows go straight into the cache at columns past..past+tq of each sequence.
-    const kv = { a: h, m: tq, n: kvDim, k: d, transB: true, batch: B, strideA: tq * d, strideB: 0, strideC: cap * kvDim, offsetC: past * kvDim };
+    // Decoding (tq = 1): one (B, kvDim) product whose output rows are cap*kvDim apart (ldc), not
+    // B products of one row each (those ran at gemv speed: the largest cost of a decode step).
+    const kv =
+      tq === 1
+        ? { a: h, m: B, n: kvDim, k: d, transB: true, ldc: cap * kvDim, offsetC: past * kvDim }
+        : { a: h, m: tq, n: kvDim, k: d, transB: true, batch: B, strideA: tq * d, strideB: 0, strideC: cap * kvDim, offsetC: past * kvDim };
     K.matmul({ ...kv, b: l.k.data, c: kc });
     K.matmul({ ...kv, b: l.v.data, c: vc });
     K.rope(q, positions, model.rope.cos, model.rope.sin, rows, c.nHeads, hd, false);
