@@ -1,0 +1,104 @@
+// Adapters from what src/judge and the scalar baselines return to JudgeRecords.
+//
+// The judge is asked about (answerA, answerB); the caller knows which one is the chosen answer.
+// With swap, judgePairs' order 1 shows (A, B) and order 2 shows (B, A) (src/judge/pairwise.ts),
+// so order 1 is `chosenFirst` exactly when chosen = A.
+import type { PreferencePair } from '../data/pair.js';
+import type { OrderJudgment, PairJudgment } from '../judge/pairwise.js';
+import type { JudgeMode, JudgeRecord, OrderRecord, SlotVerdict } from './records.js';
+import { JudgeRecordSchema } from './records.js';
+
+export interface RecordOptions {
+  method: string;
+  iteration?: number;
+  /** Which slot the chosen answer had in the judge's order 1. */
+  chosenSlot: 'A' | 'B';
+  /** Keep the rationale texts in the record (off by default: files grow ~1 kB per sample). */
+  keepRationales?: boolean;
+  /** PrefWorld: is this rationale's own result right? (e.g. gradeRationale(task, text).resultRight) */
+  gradeRationale?: (text: string) => boolean;
+}
+
+/** The pair's own fields every record repeats, so a record stands alone. */
+export function pairFields(pair: PreferencePair): Pick<JudgeRecord, 'pairId' | 'split' | 'category' | 'subset' | 'shift' | 'tie'> {
+  const shift = pair.meta?.['shift'];
+  return {
+    pairId: pair.id,
+    ...(pair.split !== undefined ? { split: pair.split } : {}),
+    ...(pair.category !== undefined ? { category: pair.category } : {}),
+    ...(pair.subset !== undefined ? { subset: pair.subset } : {}),
+    shift: Array.isArray(shift) ? shift.filter((s): s is string => typeof s === 'string') : [],
+    ...(pair.tie ? { tie: true } : {}),
+  };
+}
+
+/** A verdict-prob CoT score or a direct score is a probability; a plain vote share is not reported as one. */
+function hasProbability(o: OrderJudgment): boolean {
+  if (o.direct) return true;
+  return !!o.cot && o.cot.rationales.some((r) => r.p !== undefined);
+}
+
+function orderRecord(o: OrderJudgment, chosenFirst: boolean, opts: RecordOptions): OrderRecord {
+  const rec: OrderRecord = { verdicts: [] };
+  if (o.cot) {
+    rec.verdicts = o.cot.rationales.map((r): SlotVerdict => (r.verdict === 'pos' ? 'A' : r.verdict === 'neg' ? 'B' : 'invalid'));
+    if (opts.gradeRationale) rec.rationaleRight = o.cot.rationales.map((r) => (opts.gradeRationale as (t: string) => boolean)(r.text));
+    if (opts.keepRationales) rec.rationales = o.cot.rationales.map((r) => r.text);
+  } else {
+    rec.verdicts = [o.verdict];
+  }
+  if (hasProbability(o)) rec.pChosen = chosenFirst ? o.p : 1 - o.p;
+  if (o.truncated) rec.truncated = true;
+  return rec;
+}
+
+/** A pairwise judgment (direct or CoT, one or both orders) as a record. */
+export function recordFromJudgment(pair: PreferencePair, j: PairJudgment, opts: RecordOptions): JudgeRecord {
+  const mode: JudgeMode = j.orders[0].cot ? 'cot' : 'direct';
+  const chosenIsA = opts.chosenSlot === 'A';
+  const rec: Record<string, unknown> = { v: 1, ...pairFields(pair), method: opts.method, mode };
+  if (opts.iteration !== undefined) rec['iteration'] = opts.iteration;
+  const [o1, o2] = j.orders;
+  rec[chosenIsA ? 'chosenFirst' : 'chosenSecond'] = orderRecord(o1, chosenIsA, opts);
+  if (o2) rec[chosenIsA ? 'chosenSecond' : 'chosenFirst'] = orderRecord(o2, !chosenIsA, opts);
+  if (j.orders.every(hasProbability)) rec['pChosen'] = chosenIsA ? j.pA : 1 - j.pA;
+  return JudgeRecordSchema.parse(rec);
+}
+
+/** A scalar reward model (BT): r(chosen), r(rejected); P(chosen) = sigmoid(difference), the BT model. */
+export function recordFromScores(pair: PreferencePair, scores: { chosen: number; rejected: number }, opts: Omit<RecordOptions, 'chosenSlot'>): JudgeRecord {
+  const d = scores.chosen - scores.rejected;
+  const p = d >= 0 ? 1 / (1 + Math.exp(-d)) : Math.exp(d) / (1 + Math.exp(d));
+  const verdict: SlotVerdict = d > 0 ? 'A' : d < 0 ? 'B' : 'tie';
+  // Order-free: recorded as the chosen-first order so verdict 'A' means "chosen".
+  return JudgeRecordSchema.parse({
+    v: 1,
+    ...pairFields(pair),
+    method: opts.method,
+    mode: 'scalar',
+    ...(opts.iteration !== undefined ? { iteration: opts.iteration } : {}),
+    chosenFirst: { verdicts: [verdict], pChosen: p },
+    pChosen: p,
+    scores,
+  });
+}
+
+/**
+ * A pairwise classifier (PairRM-style) that returns P(first shown better) per order: pFirst[0] with
+ * the chosen answer first, pFirst[1] (optional) with it second. Combined like judgePairs does.
+ */
+export function recordFromOrderProbs(pair: PreferencePair, pFirst: [number] | [number, number], opts: Omit<RecordOptions, 'chosenSlot'>): JudgeRecord {
+  const v = (p: number): SlotVerdict => (p > 0.5 ? 'A' : p < 0.5 ? 'B' : 'tie');
+  const [p1, p2] = pFirst;
+  const pChosen = p2 === undefined ? p1 : (p1 + (1 - p2)) / 2;
+  return JudgeRecordSchema.parse({
+    v: 1,
+    ...pairFields(pair),
+    method: opts.method,
+    mode: 'direct',
+    ...(opts.iteration !== undefined ? { iteration: opts.iteration } : {}),
+    chosenFirst: { verdicts: [v(p1)], pChosen: p1 },
+    ...(p2 !== undefined ? { chosenSecond: { verdicts: [v(p2)], pChosen: 1 - p2 } } : {}),
+    pChosen,
+  });
+}
