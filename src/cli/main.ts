@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { CliError } from './errors.js';
 import { registerDoctor } from './doctor.js';
 import { registerWorld } from './world.js';
+import { registerPretrain } from './pretrain.js';
 
 const program = new Command();
 program
@@ -12,6 +13,7 @@ program
 
 registerDoctor(program);
 registerWorld(program);
+registerPretrain(program);
 
 try {
   await program.parseAsync(process.argv);

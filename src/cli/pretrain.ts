@@ -1,0 +1,80 @@
+// `genrm pretrain`: train genrm's tokenizer and base language model on a PrefWorld corpus.
+//
+//   genrm pretrain --data world/ --preset base --out models/base
+//   genrm pretrain --data world/ --out models/base --resume        # after an interruption
+//
+// Flags and a --config file (JSON or YAML) map one to one onto the pretrain config (camelCase
+// keys, e.g. `steps: 2000`, `dModel: 256`); flags win; an unknown key is an error naming it.
+import type { Command } from 'commander';
+import { readConfigFile } from '../train/configFile.js';
+import { PRESETS, resolvePretrainConfig } from '../train/pretrain/config.js';
+import { pretrain } from '../train/pretrain/run.js';
+import { CliError } from './errors.js';
+
+interface Flags {
+  data?: string;
+  preset?: string;
+  out?: string;
+  steps?: string;
+  seed?: string;
+  resume?: boolean;
+  config?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function int(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new CliError(`--${flag}: expected a non-negative integer, got "${v}"`);
+  return Number(v);
+}
+
+export function registerPretrain(program: Command): void {
+  program
+    .command('pretrain')
+    .description('train the tokenizer and base language model on a PrefWorld corpus (checkpoints, resume, worked-solution report)')
+    .option('--data <path>', 'a PrefWorld folder (genrm world generate) or its corpus.jsonl')
+    .option('--preset <name>', `model and schedule preset: ${PRESETS.join(' | ')} (default base)`)
+    .option('--out <dir>', 'run folder: the checkpoint, trainer-state/ and metrics.jsonl')
+    .option('--steps <n>', 'optimizer updates (overrides the preset)')
+    .option('--seed <n>', 'seed for init, data order and the held-out split')
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--config <file>', 'config file (JSON or YAML) with any pretrain option')
+    .option('--json', 'print the result as JSON (no progress bar)')
+    .option('--quiet', 'no progress bar or status lines')
+    .action((flags: Flags) => {
+      let cfg;
+      try {
+        const fromFile = flags.config ? readConfigFile(flags.config) : {};
+        const given: Record<string, unknown> = { ...fromFile };
+        const over = { data: flags.data, out: flags.out, preset: flags.preset, steps: int('steps', flags.steps), seed: int('seed', flags.seed) };
+        for (const [k, v] of Object.entries(over)) if (v !== undefined) given[k] = v;
+        if (given.data === undefined) throw new CliError('--data is required (a PrefWorld folder or corpus.jsonl)');
+        if (given.out === undefined) throw new CliError('--out is required (the run folder)');
+        cfg = resolvePretrainConfig(given, flags.config ?? 'pretrain');
+      } catch (e) {
+        if (e instanceof CliError) throw e;
+        throw new CliError((e as Error).message);
+      }
+      const quiet = flags.quiet === true || flags.json === true;
+      const command = ['genrm', ...process.argv.slice(2)].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+      let result;
+      try {
+        result = pretrain(cfg, {
+          command,
+          resume: flags.resume === true,
+          progress: !quiet,
+          say: quiet ? () => {} : (line) => console.error(line),
+        });
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+      if (flags.json) {
+        console.log(JSON.stringify({ ...result, config: cfg }, null, 2));
+        return;
+      }
+      if (!flags.quiet) {
+        console.log(`pretrained ${result.out}: ${result.steps} steps, loss ${result.firstLoss.toFixed(3)} -> ${result.lastLoss.toFixed(3)}, held-out ${result.evalLoss.toFixed(3)}, ${Math.round(result.tokensPerSec)} tokens/s, ${(result.elapsedSec / 60).toFixed(1)} min`);
+      }
+    });
+}
