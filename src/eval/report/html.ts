@@ -1,0 +1,49 @@
+// report.html: one self-contained file (inline CSS and SVG, no scripts, no external requests).
+import type { Results } from '../results.js';
+import type { Plot } from './plots.js';
+import { claimsTable, cutLines, methodNotes, omittedTable, readingLines, timingTable } from './sections.js';
+import { breakdownTable, diagnosticsTable, mainTable, majTable, toHtml, type Table } from './tables.js';
+
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+const CSS = `
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1150px; padding: 0 1rem; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .85rem; }
+th, td { border: 1px solid #ddd; padding: .25rem .5rem; vertical-align: top; }
+th { background: #f4f4f4; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.status-reproduced { color: #176b2c; font-weight: 600; } .status-not { color: #a11; font-weight: 600; } .status-inconclusive { color: #8a6d00; font-weight: 600; }
+.cut { background: #fff7e0; border-left: 4px solid #e0a800; padding: .5rem 1rem; }
+figure { margin: 1rem 0; } figcaption { font-size: .85rem; color: #555; } .scroll { overflow-x: auto; }
+.note { font-size: .85rem; color: #555; }`;
+
+function statusClass(s: string): string {
+  return s === 'reproduced' ? 'status-reproduced' : s === 'not reproduced' ? 'status-not' : 'status-inconclusive';
+}
+
+export function renderHtml(r: Results, plots: Plot[], title = 'genrm evaluation report'): string {
+  const body: string[] = [`<h1>${esc(title)}</h1>`, `<p class="note">Generated ${esc(r.createdAt)}.</p>`];
+  const cut = cutLines(r);
+  if (cut.length) body.push(`<div class="cut"><h2>What was cut</h2><ul>${cut.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></div>`);
+  body.push('<h2>Main results</h2>', '<p class="note">Accuracy % with 95 % bootstrap CIs. The paper’s columns are its own numbers on different data (UltraFeedback / RewardBench).</p>', `<div class="scroll">${toHtml(mainTable(r))}</div>`);
+  body.push('<h2>Reading: the paper’s claims against these numbers</h2><ul>');
+  r.claims.forEach((c, i) => body.push(`<li><span class="${statusClass(c.status)}">${esc(c.status)}</span> — ${esc(readingLines(r)[i] ?? '')}</li>`));
+  body.push('</ul>', `<div class="scroll">${toHtml(claimsTable(r))}</div>`);
+  body.push('<h2>Plots</h2>');
+  for (const p of plots) {
+    body.push(p.svg ? `<figure id="plot-${esc(p.name)}"><h3>${esc(p.title)}</h3><div class="scroll">${p.svg}</div><figcaption>${esc(p.caption)}</figcaption></figure>` : `<p><b>${esc(p.title)}</b>: not drawn (${esc(p.skipped ?? '')}).</p>`);
+  }
+  const sec = (h: string, t: Table | null): void => {
+    if (t) body.push(`<h2>${esc(h)}</h2><div class="scroll">${toHtml(t)}</div>`);
+  };
+  sec('Votes (maj@k)', majTable(r));
+  sec('Order effects, calibration and reasons', diagnosticsTable(r));
+  sec('Per category', breakdownTable(r, 'category'));
+  sec('Per family', breakdownTable(r, 'family'));
+  sec('OOD per shift type', breakdownTable(r, 'shift'));
+  sec('Left out', omittedTable(r));
+  if (r.notes.samplePlan) body.push('<h2>How sample counts were planned</h2>', `<p>${esc(r.notes.samplePlan)}</p>`);
+  sec('Stage timings', timingTable(r));
+  body.push('<h2>How the numbers are computed</h2><ul>', ...methodNotes(r).map((l) => `<li>${esc(l)}</li>`), ...r.notes.extra.map((l) => `<li>${esc(l)}</li>`), '</ul>');
+  return `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>${esc(title)}</title>\n<style>${CSS}</style>\n</head>\n<body>\n${body.join('\n')}\n</body>\n</html>\n`;
+}

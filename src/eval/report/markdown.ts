@@ -1,0 +1,29 @@
+// report.md: the same content as report.html, with the plots linked as SVG files beside it.
+import type { Results } from '../results.js';
+import type { Plot } from './plots.js';
+import { claimsTable, cutLines, methodNotes, omittedTable, readingLines, timingTable } from './sections.js';
+import { breakdownTable, diagnosticsTable, mainTable, majTable, toMarkdown, type Table } from './tables.js';
+
+export function renderMarkdown(r: Results, plots: Plot[], title = 'genrm evaluation report'): string {
+  const out: string[] = [`# ${title}`, '', `Generated ${r.createdAt}.`, ''];
+  const cut = cutLines(r);
+  if (cut.length) out.push('## What was cut', '', ...cut.map((l) => `- ${l}`), '');
+  out.push('## Main results', '', '*Accuracy % with 95 % bootstrap CIs. The paper’s columns are its own numbers on different data (UltraFeedback / RewardBench).*', '', toMarkdown(mainTable(r)));
+  out.push('## Reading: the paper’s claims against these numbers', '', ...readingLines(r).map((l) => `- ${l}`), '', toMarkdown(claimsTable(r)));
+  out.push('## Plots', '');
+  for (const p of plots) out.push(p.svg ? `### ${p.title}\n\n![${p.title}](plots/${p.name}.svg)\n\n${p.caption}\n` : `### ${p.title}\n\n*Not drawn: ${p.skipped}.*\n`);
+  const sec = (h: string, t: Table | null): void => {
+    if (t) out.push(`## ${h}`, '', toMarkdown(t));
+  };
+  sec('Votes (maj@k)', majTable(r));
+  sec('Order effects, calibration and reasons', diagnosticsTable(r));
+  sec('Per category', breakdownTable(r, 'category'));
+  sec('Per family', breakdownTable(r, 'family'));
+  sec('OOD per shift type', breakdownTable(r, 'shift'));
+  sec('Left out', omittedTable(r));
+  if (r.notes.samplePlan) out.push('## How sample counts were planned', '', r.notes.samplePlan, '');
+  sec('Stage timings', timingTable(r));
+  out.push('## How the numbers are computed', '', ...methodNotes(r).map((l) => `- ${l}`), '');
+  if (r.notes.extra.length) out.push(...r.notes.extra.map((l) => `- ${l}`), '');
+  return out.join('\n');
+}

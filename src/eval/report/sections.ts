@@ -1,0 +1,54 @@
+// The report's prose, generated from the results (never hand-written), shared by the Markdown,
+// HTML and terminal renderers: the reading of the paper's claims, the method notes, what was cut.
+import { ECE_BINNING } from '../metrics/calibration.js';
+import type { Results } from '../results.js';
+import { PAPER_SOURCE } from './paper.js';
+import type { Table } from './tables.js';
+
+export function claimsTable(r: Results): Table {
+  return {
+    headers: ['claim (paper)', 'status here', 'numbers'],
+    rows: r.claims.map((c) => [`${c.claim} — paper: ${c.paper}`, c.status, c.checks.map((k) => `${k.what}: ${k.status} (${k.why})`).join('; ') || c.summary]),
+  };
+}
+
+/** One sentence per claim: "Reproduced: …" with the numbers behind it. */
+export function readingLines(r: Results): string[] {
+  return r.claims.map((c) => {
+    const head = c.status === 'reproduced' ? 'Reproduced' : c.status === 'not reproduced' ? 'Not reproduced' : 'Inconclusive';
+    return `${head}: ${c.claim.charAt(0).toLowerCase()}${c.claim.slice(1)}. ${c.summary}.`;
+  });
+}
+
+export function methodNotes(r: Results): string[] {
+  const b = r.settings.bootstrap;
+  return [
+    'Accuracy follows RewardBench: a verdict for the chosen answer scores 1, for the rejected answer 0, a tie or an invalid verdict (no [[A]]/[[B]]) 0.5. Gold-tie pairs are left out.',
+    'Headline accuracy: the judge’s combined P(chosen) over both orders where it gave one (direct GenRM, BT, PairRM, verdict-prob CoT); otherwise the majority of all sampled votes (mean of the two orders’ vote shares).',
+    `maj@k uses the first k samples of one set per order (no re-sampling per k); k ∈ {${r.settings.ks.join(', ')}} up to the samples taken.`,
+    `95 % confidence intervals: percentile bootstrap over pairs, ${b.resamples} resamples, seed ${b.seed}. Claims compare methods on the same pairs (paired bootstrap of the difference); “≈” means the difference’s CI lies within ±${(100 * r.settings.equivalenceMargin).toFixed(0)} points.`,
+    `Calibration: Brier score of P(chosen); ECE over ${ECE_BINNING}.`,
+    'Right for the right reason: per sampled rationale, the verdict is right AND the rationale’s own worked result is right (checked by PrefWorld), among all graded samples and among right verdicts.',
+    `Paper numbers: ${PAPER_SOURCE}. They are on different data and a far larger model: compare shapes, not values.`,
+  ];
+}
+
+export function cutLines(r: Results): string[] {
+  if (!r.notes.quick && r.notes.cut.length === 0) return [];
+  return [
+    ...(r.notes.quick ? ['This was a quick run: fewer pairs, votes and STaR samples than the full experiment, so intervals are wide and claims are more often inconclusive.'] : []),
+    ...r.notes.cut,
+  ];
+}
+
+export function timingTable(r: Results): Table | null {
+  if (r.notes.timings.length === 0) return null;
+  const total = r.notes.timings.reduce((s, t) => s + t.seconds, 0);
+  const fmt = (s: number): string => (s >= 60 ? `${Math.floor(s / 60)} min ${(s % 60).toFixed(0)} s` : `${s.toFixed(1)} s`);
+  return { headers: ['stage', 'time'], rows: [...r.notes.timings.map((t) => [t.stage, fmt(t.seconds)]), ['total', fmt(total)]], numeric: [false, true] };
+}
+
+export function omittedTable(r: Results): Table | null {
+  if (r.omitted.length === 0) return null;
+  return { headers: ['method', 'split', 'left out', 'why'], rows: r.omitted.map((o) => [o.method, o.split ?? '', o.metric, o.reason]) };
+}
