@@ -20,6 +20,7 @@ import { Prng } from '../src/engine/prng.js';
 import { Tokenizer } from '../src/engine/tokenizer/index.js';
 import { continuationLogprobs, candidateLogprobs, generate, type GenerateOptions } from '../src/engine/sampling/index.js';
 import { profileKernels } from './profile.js';
+import { trainingThroughput, type TrainThroughput } from './train-step.js';
 
 export const describe = 'generation tokens/s at batch 1/16/64 with the KV cache, scoring tokens/s, where decode time goes';
 
@@ -55,11 +56,11 @@ function timeIt(fn: () => void): number {
 }
 
 // ---- TRAINING_HOOK ---------------------------------------------------------------------------
-// Training tokens/s belongs to the training loop (src/train/, another issue's part). Until it
-// exports a one-step entry point for the reference shape, this reports it as not measured;
-// `npm run bench -- engine` measures the raw forward+backward+AdamW step meanwhile.
-function trainingTokensPerSec(): { tokensPerSec: number } | { skipped: string } {
-  return { skipped: 'hook not wired yet: src/train/ has no one-step entry point for the bench; see `npm run bench -- engine` for the raw training step' };
+// Training tokens/s through the shared training loop (src/train/), measured in bench/train-step.ts;
+// `npm run bench -- engine` measures the bare forward+backward+AdamW step.
+function trainingTokensPerSec(): { tokensPerSec: number; shapes: TrainThroughput[] } | { skipped: string } {
+  const shapes = trainingThroughput(); // bench/train-step.ts: the shared loop at the reference shape (and the base preset's)
+  return { tokensPerSec: shapes[0]!.tokensPerSec, shapes };
 }
 // -----------------------------------------------------------------------------------------------
 
