@@ -39,7 +39,12 @@ export interface GenerateOptions {
   maxTokens?: number;
   /** Stop strings; generation ends before the first one (not included in the text). */
   stop?: string[];
-  /** Seed for reproducible sampling; sample i of a prompt uses seed + i where a backend seeds per sample. */
+  /**
+   * Seed for reproducible sampling. Sample i of a prompt draws as if seeded with seed + i: the
+   * embedded sampler mixes (seed + i, prompt tokens) into sample i's stream; the HTTP backend sends
+   * `seed` with n, or seed + i for sample i when it falls back to single requests. So n samples
+   * with seed s equal n single samples with seeds s..s+n-1 (on genrm's own server too).
+   */
   seed?: number;
   /** Also return the k most likely alternatives at each generated position (0 = none). Default 0. */
   topLogprobs?: number;

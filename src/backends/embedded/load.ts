@@ -1,0 +1,31 @@
+// A genrm checkpoint folder as a ready-to-run Llama + tokenizer. Only language-model checkpoints
+// (kind 'lm') can generate and score text; a reward-head checkpoint (bt, pairrm) is refused by
+// name, since its LM head was never trained to write verdicts.
+import { loadCheckpoint } from '../../engine/checkpoint.js';
+import { Llama } from '../../engine/model/llama.js';
+import type { Tokenizer } from '../../engine/tokenizer/index.js';
+import { JUDGE_SPECIAL_TOKENS } from '../../data/judgeFormat.js';
+
+export interface LoadedModel {
+  dir: string;
+  model: Llama;
+  tokenizer: Tokenizer;
+}
+
+/** Loads a checkpoint folder (config.json, model.safetensors, tokenizer.json, genrm.json) for inference. */
+export function loadLanguageModel(dir: string): LoadedModel {
+  const ck = loadCheckpoint(dir);
+  if (ck.kind !== 'lm')
+    throw new Error(`${dir}: a '${ck.kind}' checkpoint (reward head); the embedded backend needs a language model (kind 'lm'), e.g. a pretrained base or a genrm/star-sft/star-dpo judge`);
+  for (const v of JUDGE_SPECIAL_TOKENS)
+    if (!ck.tokenizer.hasSpecial(v)) throw new Error(`${dir}/tokenizer.json: no special token '${v}'; genrm judges need each verdict as one token (have: ${ck.tokenizer.specialTokens.join(' ')})`);
+  // The model is built with a throwaway init, then every tensor is overwritten from the file.
+  const model = new Llama(ck.config, { seed: 0 });
+  for (const [name, t] of model.params) {
+    const w = ck.weights.get(name);
+    if (!w) throw new Error(`${dir}/model.safetensors: missing tensor '${name}'`);
+    t.data.set(w.data);
+  }
+  model.freeze();
+  return { dir, model, tokenizer: ck.tokenizer };
+}

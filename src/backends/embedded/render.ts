@@ -1,0 +1,31 @@
+// How the embedded backend turns a Prompt into token ids.
+//
+// - Text prompts are genrm's own templates (the judge format, corpus layouts): special-token text
+//   such as "[[A]]" is parsed into the special token ('parse'). The judge format escapes answer
+//   content, so an answer cannot forge a verdict token.
+// - Chat messages are rendered in genrm's compact chat form (DESIGN.md §5, judgeFormat.promptText:
+//   one "role: content" line per message) followed by an "assistant: " cue, and encoded 'plain':
+//   message content is untrusted text and never becomes a special token.
+// Every prompt starts with the end-of-text token, genrm's beginning of sequence (pretraining
+// packs documents separated by it, so it is what the model saw before every document).
+import { promptText } from '../../data/judgeFormat.js';
+import type { Tokenizer } from '../../engine/tokenizer/index.js';
+import { isChatPrompt, type ChatMessage, type Prompt } from '../types.js';
+
+export const ASSISTANT_CUE = 'assistant: ';
+
+/** The compact chat form of a message list, ending where the assistant's reply begins. */
+export function renderChat(messages: readonly ChatMessage[]): string {
+  return `${promptText(messages.map((m) => ({ role: m.role, content: m.content })))}\n${ASSISTANT_CUE}`;
+}
+
+/** Token ids of a prompt, beginning-of-sequence first. */
+export function encodePrompt(tok: Tokenizer, prompt: Prompt): number[] {
+  if (isChatPrompt(prompt)) return [tok.eotId, ...tok.encode(renderChat(prompt), { specials: 'plain' })];
+  return [tok.eotId, ...tok.encode(prompt, { specials: 'parse' })];
+}
+
+/** Token ids of text the model itself writes (continuations, candidates): specials parsed. */
+export function encodeContinuation(tok: Tokenizer, text: string): number[] {
+  return tok.encode(text, { specials: 'parse' });
+}
