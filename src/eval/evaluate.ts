@@ -69,8 +69,11 @@ function methodResult(method: string, runs: Map<number, JudgeRecord[]>, o: Boots
         const maj = majAtK(g, o, ks);
         if (maj.maxSamples > 1) group.majAtK = maj.curve;
         else omitted.push({ method, split, metric: 'maj@k', reason: `one verdict per order (${mode} judge): nothing to vote over` });
-        group.order = orderMetrics(g, o);
-        if (!g.some((r) => r.chosenFirst && r.chosenSecond)) omitted.push({ method, split, metric: 'order-swap agreement', reason: 'each pair was judged in one order only' });
+        if (mode === 'scalar') omitted.push({ method, split, metric: 'order effects', reason: 'a scalar reward model scores each answer alone: it has no order' });
+        else {
+          group.order = orderMetrics(g, o);
+          if (!g.some((r) => r.chosenFirst && r.chosenSecond)) omitted.push({ method, split, metric: 'order-swap agreement', reason: 'each pair was judged in one order only' });
+        }
         const cal = calibration(g, o);
         if (cal) group.calibration = cal;
         else omitted.push({ method, split, metric: 'calibration (Brier, ECE)', reason: 'the records carry no probability (a vote-counting or verdict-only judge)' });

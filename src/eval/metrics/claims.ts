@@ -49,7 +49,7 @@ function greater(ctx: ClaimContext, a: string, b: string, split: string, label =
   const nums = `difference ${pct(d.value)} points, 95 % CI [${pct(d.lo)}, ${pct(d.hi)}], ${d.n} pairs`;
   if (d.lo > 0) return { what: label, diff: d, status: 'reproduced', why: nums };
   if (d.hi < 0) return { what: label, diff: d, status: 'not reproduced', why: `${nums}: the other way round` };
-  return { what: label, diff: d, status: 'inconclusive', why: `${nums}: the interval spans 0` };
+  return { what: label, diff: d, status: 'inconclusive', why: `${nums}: the interval includes 0` };
 }
 
 function equivalent(ctx: ClaimContext, a: string, b: string, split: string): Check {

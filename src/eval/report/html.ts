@@ -1,7 +1,7 @@
 // report.html: one self-contained file (inline CSS and SVG, no scripts, no external requests).
 import type { Results } from '../results.js';
 import type { Plot } from './plots.js';
-import { claimsTable, cutLines, methodNotes, omittedTable, readingLines, timingTable } from './sections.js';
+import { cutLines, methodNotes, omittedTable, readingText, timingTable } from './sections.js';
 import { breakdownTable, diagnosticsTable, mainTable, majTable, toHtml, type Table } from './tables.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -11,7 +11,8 @@ body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1150px;
 h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .85rem; }
 th, td { border: 1px solid #ddd; padding: .25rem .5rem; vertical-align: top; }
-th { background: #f4f4f4; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th { background: #f4f4f4; text-align: left; } td:first-child { white-space: nowrap; } small { color: #666; } small.paper { color: #7a4f00; }
+li.claim { margin-bottom: .4rem; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .status-reproduced { color: #176b2c; font-weight: 600; } .status-not { color: #a11; font-weight: 600; } .status-inconclusive { color: #8a6d00; font-weight: 600; }
 .cut { background: #fff7e0; border-left: 4px solid #e0a800; padding: .5rem 1rem; }
 figure { margin: 1rem 0; } figcaption { font-size: .85rem; color: #555; } .scroll { overflow-x: auto; }
@@ -27,8 +28,8 @@ export function renderHtml(r: Results, plots: Plot[], title = 'genrm evaluation 
   if (cut.length) body.push(`<div class="cut"><h2>What was cut</h2><ul>${cut.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></div>`);
   body.push('<h2>Main results</h2>', '<p class="note">Accuracy % with 95 % bootstrap CIs. The paper’s columns are its own numbers on different data (UltraFeedback / RewardBench).</p>', `<div class="scroll">${toHtml(mainTable(r))}</div>`);
   body.push('<h2>Reading: the paper’s claims against these numbers</h2><ul>');
-  r.claims.forEach((c, i) => body.push(`<li><span class="${statusClass(c.status)}">${esc(c.status)}</span> — ${esc(readingLines(r)[i] ?? '')}</li>`));
-  body.push('</ul>', `<div class="scroll">${toHtml(claimsTable(r))}</div>`);
+  for (const c of r.claims) body.push(`<li class="claim"><span class="${statusClass(c.status)}">${esc(c.status)}</span> — ${esc(readingText(c))}</li>`);
+  body.push('</ul>');
   body.push('<h2>Plots</h2>');
   for (const p of plots) {
     body.push(p.svg ? `<figure id="plot-${esc(p.name)}"><h3>${esc(p.title)}</h3><div class="scroll">${p.svg}</div><figcaption>${esc(p.caption)}</figcaption></figure>` : `<p><b>${esc(p.title)}</b>: not drawn (${esc(p.skipped ?? '')}).</p>`);

@@ -1,7 +1,7 @@
 // report.md: the same content as report.html, with the plots linked as SVG files beside it.
 import type { Results } from '../results.js';
 import type { Plot } from './plots.js';
-import { claimsTable, cutLines, methodNotes, omittedTable, readingLines, timingTable } from './sections.js';
+import { cutLines, methodNotes, omittedTable, readingText, timingTable } from './sections.js';
 import { breakdownTable, diagnosticsTable, mainTable, majTable, toMarkdown, type Table } from './tables.js';
 
 export function renderMarkdown(r: Results, plots: Plot[], title = 'genrm evaluation report'): string {
@@ -9,7 +9,7 @@ export function renderMarkdown(r: Results, plots: Plot[], title = 'genrm evaluat
   const cut = cutLines(r);
   if (cut.length) out.push('## What was cut', '', ...cut.map((l) => `- ${l}`), '');
   out.push('## Main results', '', '*Accuracy % with 95 % bootstrap CIs. The paper’s columns are its own numbers on different data (UltraFeedback / RewardBench).*', '', toMarkdown(mainTable(r)));
-  out.push('## Reading: the paper’s claims against these numbers', '', ...readingLines(r).map((l) => `- ${l}`), '', toMarkdown(claimsTable(r)));
+  out.push('## Reading: the paper’s claims against these numbers', '', ...r.claims.map((c) => `- **${c.status}**: ${readingText(c)}`), '');
   out.push('## Plots', '');
   for (const p of plots) out.push(p.svg ? `### ${p.title}\n\n![${p.title}](plots/${p.name}.svg)\n\n${p.caption}\n` : `### ${p.title}\n\n*Not drawn: ${p.skipped}.*\n`);
   const sec = (h: string, t: Table | null): void => {

@@ -95,7 +95,7 @@ export function calibrationSpec(r: Results): TopLevelSpec | null {
     width: 300,
     height: 300,
     layer: [
-      { mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { x: { datum: 50 }, y: { datum: 50 }, x2: { datum: 100 }, y2: { datum: 100 } } },
+      { mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { x: { datum: 50, type: 'quantitative', scale }, y: { datum: 50, type: 'quantitative', scale }, x2: { datum: 100 }, y2: { datum: 100 } } },
       {
         mark: { type: 'line', point: true },
         encoding: {

@@ -5,19 +5,14 @@ import type { Results } from '../results.js';
 import { PAPER_SOURCE } from './paper.js';
 import type { Table } from './tables.js';
 
-export function claimsTable(r: Results): Table {
-  return {
-    headers: ['claim (paper)', 'status here', 'numbers'],
-    rows: r.claims.map((c) => [`${c.claim} — paper: ${c.paper}`, c.status, c.checks.map((k) => `${k.what}: ${k.status} (${k.why})`).join('; ') || c.summary]),
-  };
+/** One line per claim, without its status word: the claim, the paper's numbers, ours. */
+export function readingText(c: Results['claims'][number]): string {
+  return `${c.claim} (paper: ${c.paper}). Here: ${c.summary}.`;
 }
 
-/** One sentence per claim: "Reproduced: …" with the numbers behind it. */
+/** One line per claim: "REPRODUCED: …" with the numbers behind it. */
 export function readingLines(r: Results): string[] {
-  return r.claims.map((c) => {
-    const head = c.status === 'reproduced' ? 'Reproduced' : c.status === 'not reproduced' ? 'Not reproduced' : 'Inconclusive';
-    return `${head}: ${c.claim.charAt(0).toLowerCase()}${c.claim.slice(1)}. ${c.summary}.`;
-  });
+  return r.claims.map((c) => `${c.status.toUpperCase()}: ${readingText(c)}`);
 }
 
 export function methodNotes(r: Results): string[] {

@@ -109,7 +109,12 @@ export function toMarkdown(t: Table): string {
 
 export function toHtml(t: Table): string {
   const th = t.headers.map((h) => `<th>${esc(h)}</th>`).join('');
-  const rows = t.rows.map((r) => `<tr>${r.map((c, i) => `<td${t.numeric?.[i] ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n');
+  // "80.0 [72.5, 87.5] · paper 91.0": the estimate large, its interval small beneath it.
+  const cellHtml = (c: string): string => {
+    const m = /^(\S+) (\[[^\]]+\])( · .*)?$/.exec(c);
+    return m ? `${esc(m[1]!)}<br><small>${esc(m[2]!)}</small>${m[3] ? `<br><small class="paper">${esc(m[3].slice(3))}</small>` : ''}` : esc(c);
+  };
+  const rows = t.rows.map((r) => `<tr>${r.map((c, i) => `<td${t.numeric?.[i] ? ' class="num"' : ''}>${cellHtml(c)}</td>`).join('')}</tr>`).join('\n');
   return `<table>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${rows}\n</tbody>\n</table>\n`;
 }
 
