@@ -31,12 +31,16 @@ float* scratch(std::vector<float>& buf, int64_t n) {
 thread_local std::vector<float> tlsScores;
 thread_local std::vector<float> tlsGrad;
 
+// Below this many flops a call runs on the calling thread: starting threads and resizing
+// OpenBLAS's pool cost tens of microseconds, more than a decode step's attention (tq = 1) needs.
+constexpr double kMinParallelFlops = 4e6;
+
 // Runs task(i) for i in [0, tasks) on up to OpenBLAS's thread count of threads, with OpenBLAS
-// itself single-threaded meanwhile (restored after).
+// itself single-threaded meanwhile (restored after). `flops` estimates the whole call's work.
 template <typename F>
-void parallelTasks(int64_t tasks, F task) {
+void parallelTasks(int64_t tasks, double flops, F task) {
   const int nth = static_cast<int>(std::min<int64_t>(openblas_get_num_threads(), tasks));
-  if (nth <= 1) {
+  if (nth <= 1 || flops < kMinParallelFlops) {
     for (int64_t i = 0; i < tasks; i++) task(i);
     return;
   }
@@ -51,6 +55,23 @@ void parallelTasks(int64_t tasks, F task) {
   for (auto& th : pool) th.join();
   openblas_set_num_threads(blasThreads);
 }
+
+
+// Dot product with 8 independent partial sums, so the compiler vectorises it without
+// -ffast-math (which would break NaN checks elsewhere).
+inline float dot8(const float* a, const float* b, int64_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
+  float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+// Decode path (few queries, no probs kept): plain loops instead of sgemm. With tq = 1 each
+// product is a (1 x tk x headDim) sliver, where sgemm's per-call overhead dominates.
+constexpr int64_t kMaxLoopQueries = 4;
 
 inline void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                  const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
@@ -114,7 +135,8 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   const int64_t group = H / KH;
   // Keys past pastLen + tq - 1 are masked for every query of this call: skip them in the products.
   const int64_t cols = std::min(tk, past + tq);
-  parallelTasks(B * KH, [&](int64_t task) {
+  const double flops = 4.0 * static_cast<double>(B * H) * static_cast<double>(tq * cols * D);
+  parallelTasks(B * KH, flops, [&](int64_t task) {
     const int64_t b = task / KH, kh = task % KH;
     const uint8_t* mb = hasMask ? mask.p + b * tk : nullptr;
     const float* Kb = k.p + kvOff + b * kvBS + kh * D;
@@ -127,6 +149,23 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
       if (cols == 0) {
         std::fill(P, P + tq * tk, 0.0f);
         for (int64_t i = 0; i < tq; i++) std::fill(O + i * ldq, O + i * ldq + D, 0.0f);
+        continue;
+      }
+      if (!hasProbs && tq <= kMaxLoopQueries) {
+        for (int64_t i = 0; i < tq; i++) {
+          const int64_t lim = std::min(tk, past + i + 1);
+          float* s = P + i * tk;
+          for (int64_t j = 0; j < lim; j++) s[j] = scale * dot8(Q + i * ldq, Kb + j * ldk, D);
+          maskedSoftmaxRow(s, tk, lim, mb);
+          float* o = O + i * ldq;
+          std::fill(o, o + D, 0.0f);
+          for (int64_t j = 0; j < lim; j++) {
+            const float pj = s[j];
+            if (pj == 0.0f) continue;
+            const float* vr = Vb + j * ldk;
+            for (int64_t d = 0; d < D; d++) o[d] += pj * vr[d];
+          }
+        }
         continue;
       }
       gemm(false, true, tq, cols, D, scale, Q, ldq, Kb, ldk, 0.0f, P, tk);  // S = scale Q K^T
@@ -168,7 +207,8 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   if (B == 0 || T == 0 || H == 0 || D == 0) return env.Undefined();
 
   const int64_t group = H / KH;
-  parallelTasks(B * KH, [&](int64_t task) {
+  const double flops = 8.0 * static_cast<double>(B * H) * static_cast<double>(T * T * D);
+  parallelTasks(B * KH, flops, [&](int64_t task) {
     const int64_t b = task / KH, kh = task % KH;
     const int64_t ko = b * T * ldk + kh * D;
     float* dS = scratch(tlsGrad, T * T);
