@@ -102,7 +102,7 @@ export function readRecordsAll(file: string): Promise<JudgeRecord[]> {
 }
 
 /** Validates then writes atomically, so a file on disk always reads back. */
-export function writeRecords(file: string, records: Iterable<JudgeRecordInput>): Promise<void> {
+export async function writeRecords(file: string, records: Iterable<JudgeRecordInput>): Promise<void> {
   const out: JudgeRecord[] = [];
   let i = 0;
   for (const r of records) {

@@ -1,0 +1,94 @@
+// evaluate(): groups, iterations, metrics left out with reasons, and the claims marked from numbers.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { evaluate } from '../../src/eval/evaluate.js';
+import type { JudgeRecord } from '../../src/eval/records.js';
+import { rec, synthRecords } from './fixtures.js';
+
+const B = { resamples: 200, seed: 3, level: 0.95 };
+
+/** n direct records of a method on a split, the first `right` of them right. */
+function direct(method: string, split: string, n: number, right: number, mode: 'direct' | 'scalar' = 'direct'): JudgeRecord[] {
+  return Array.from({ length: n }, (_, i) => rec({ pairId: `${split}-${i}`, split, method, mode, chosenFirst: { verdicts: [i < right ? 'A' : 'B'] } }));
+}
+const claim = (r: ReturnType<typeof evaluate>, id: string) => r.claims.find((c) => c.id === id)!;
+
+test('a claim the numbers contradict is marked not reproduced; one they support, reproduced', () => {
+  // Zero-shot far ABOVE BT in-distribution: the paper's "zero-shot below BT" is not reproduced.
+  const bad = evaluate([...direct('zero-shot', 'test-id', 200, 180), ...direct('bt', 'test-id', 200, 100, 'scalar')], { bootstrap: B });
+  const c = claim(bad, 'zero-shot-below-bt');
+  assert.equal(c.status, 'not reproduced');
+  assert.ok(c.checks[0]!.diff!.hi! < 0);
+  assert.match(c.summary, /difference -40\.0 points/);
+  const good = evaluate([...direct('zero-shot', 'test-id', 200, 100), ...direct('bt', 'test-id', 200, 180, 'scalar')], { bootstrap: B });
+  assert.equal(claim(good, 'zero-shot-below-bt').status, 'reproduced');
+  // Five pairs each, one apart: the interval includes 0.
+  const tiny = evaluate([...direct('zero-shot', 'test-id', 5, 3), ...direct('bt', 'test-id', 5, 4, 'scalar')], { bootstrap: B });
+  assert.equal(claim(tiny, 'zero-shot-below-bt').status, 'inconclusive');
+  // Methods not run: inconclusive, saying which.
+  assert.equal(claim(good, 'star-dpo-best-ood').status, 'inconclusive');
+  assert.match(claim(good, 'genrm-matches-bt').summary, /not run: genrm/);
+});
+
+test('"GenRM ≈ BT" needs the difference CI inside the margin', () => {
+  const same = evaluate([...direct('genrm', 'test-id', 400, 300), ...direct('bt', 'test-id', 400, 300, 'scalar')], { bootstrap: B });
+  assert.equal(claim(same, 'genrm-matches-bt').status, 'reproduced');
+  const apart = evaluate([...direct('genrm', 'test-id', 400, 200), ...direct('bt', 'test-id', 400, 340, 'scalar')], { bootstrap: B });
+  assert.equal(claim(apart, 'genrm-matches-bt').status, 'not reproduced');
+  // Same point estimate but they are right on different pairs, and there are too few to tell.
+  const flipped = direct('bt', 'test-id', 12, 6, 'scalar').map((r, i) => ({ ...r, pairId: `test-id-${11 - i}` }));
+  const wide = evaluate([...direct('genrm', 'test-id', 12, 6), ...flipped], { bootstrap: B });
+  assert.equal(wide.claims.find((c) => c.id === 'genrm-matches-bt')!.checks[0]!.diff!.value, 0);
+  assert.equal(claim(wide, 'genrm-matches-bt').status, 'inconclusive');
+});
+
+test('votes help: maj@k vs maj@1 of the same samples', () => {
+  // Each pair: first vote wrong, the next four right → maj@1 = 0, maj@5 = 1.
+  const rs = Array.from({ length: 60 }, (_, i) => rec({ pairId: `p${i}`, split: i % 2 ? 'test-id' : 'test-ood', method: 'zero-shot-cot', chosenFirst: { verdicts: ['B', 'A', 'A', 'A', 'A'] } }));
+  const r = evaluate(rs, { bootstrap: B });
+  const v = claim(r, 'votes-help');
+  assert.equal(v.status, 'reproduced');
+  assert.equal(v.checks.length, 2);
+  const g = r.methods[0]!.groups.find((x) => x.by === 'all' && x.split === 'test-id')!;
+  assert.deepEqual(g.majAtK!.map((m) => [m.k, m.accuracy.value]), [[1, 0], [2, 0.5], [4, 1], [5, 1]]);
+  // The reverse (first vote right, the rest wrong): not reproduced.
+  const worse = rs.map((x) => ({ ...x, chosenFirst: { verdicts: ['A', 'B', 'B', 'B', 'B'] as ('A' | 'B')[] } }));
+  assert.equal(claim(evaluate(worse, { bootstrap: B }), 'votes-help').status, 'not reproduced');
+});
+
+test('groups per split, category, family and shift; STaR iterations; omissions carry reasons', () => {
+  const recs = synthRecords(
+    [
+      { method: 'zero-shot', mode: 'direct', pRight: { 'test-id': 0.6, 'test-ood': 0.6 } },
+      { method: 'star-dpo', mode: 'cot', votes: 4, iterations: [1, 2], pRight: { 'test-id': 0.7, 'test-ood': 0.75 }, grade: true },
+    ],
+    16,
+  );
+  const r = evaluate(recs, { bootstrap: B, now: new Date(0), notes: { quick: true, cut: ['votes 4'] } });
+  assert.equal(r.createdAt, '1970-01-01T00:00:00.000Z');
+  const star = r.methods.find((m) => m.method === 'star-dpo')!;
+  assert.equal(star.iteration, 2);
+  assert.deepEqual(star.iterations.map((i) => [i.iteration, i.split]), [[1, 'test-id'], [1, 'test-ood'], [2, 'test-id'], [2, 'test-ood']]);
+  const kinds = (split: string) => new Set(star.groups.filter((g) => g.split === split).map((g) => g.by));
+  assert.deepEqual(kinds('test-id'), new Set(['all', 'category', 'family']));
+  assert.deepEqual(kinds('test-ood'), new Set(['all', 'category', 'family', 'shift']));
+  // OOD pairs 0, 4, 8, 12 carry no shift: the control group "none" has 4 pairs.
+  assert.equal(star.groups.find((g) => g.by === 'shift' && g.value === 'none')!.accuracy.n, 4);
+  // Category groups partition the split.
+  const catN = star.groups.filter((g) => g.split === 'test-ood' && g.by === 'category').reduce((s, g) => s + g.accuracy.n, 0);
+  assert.equal(catN, 16);
+  const all = star.groups.find((g) => g.split === 'test-ood' && g.by === 'all')!;
+  assert.ok(all.reason && all.majAtK && all.order && !all.calibration);
+  const om = (m: string, metric: RegExp) => r.omitted.find((o) => o.method === m && metric.test(o.metric));
+  assert.match(om('star-dpo', /calibration/)!.reason, /no probability/);
+  assert.match(om('zero-shot', /maj@k/)!.reason, /nothing to vote over/);
+  assert.ok(r.methods.find((m) => m.method === 'zero-shot')!.groups[0]!.calibration);
+});
+
+test('gold ties are left out and a pair twice in one run is an error', () => {
+  const rs = [...direct('bt', 'test-id', 3, 3, 'scalar'), rec({ pairId: 'tie', method: 'bt', mode: 'scalar', tie: true, chosenFirst: { verdicts: ['B'] } })];
+  const r = evaluate(rs, { bootstrap: B });
+  assert.equal(r.methods[0]!.tiesExcluded, 1);
+  assert.equal(r.methods[0]!.groups[0]!.accuracy.value, 1);
+  assert.throws(() => evaluate([...rs, rs[0]!], { bootstrap: B }), /pair "test-id-0" appears twice for method "bt"/);
+});
