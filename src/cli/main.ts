@@ -4,6 +4,7 @@ import { CliError } from './errors.js';
 import { registerDoctor } from './doctor.js';
 import { registerWorld } from './world.js';
 import { registerPretrain } from './pretrain.js';
+import { registerServe } from './serve.js';
 
 const program = new Command();
 program
@@ -14,6 +15,7 @@ program
 registerDoctor(program);
 registerWorld(program);
 registerPretrain(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,100 @@
+// Runs a batch of jobs on the embedded backend (inside the model worker). Jobs that can share one
+// engine call do: generation jobs with the same options (n, temperature, top-p/k, max tokens,
+// stop, top logprobs, seed) go through ONE batched `generate`, and every echo through one scoring
+// forward. A bad job (e.g. a prompt longer than the context) fails alone, before any kernel runs.
+//
+// Seeds. A seeded job's samples depend only on (prompt, options, seed) — the engine guarantees it
+// whatever the batch. Unseeded jobs share one random seed per group, so two unseeded jobs with the
+// same prompt are put in different groups: sharing a seed would make their samples identical.
+import type { EmbeddedBackend } from '../backends/embedded/backend.js';
+import { tokenBytes, tokenPieces, tokenString } from '../backends/embedded/pieces.js';
+import type { GeneratedSample } from '../engine/sampling/index.js';
+import { toWireError } from './errors.js';
+import type { Alternative, Job, JobResult, Outcome, SampleResult } from './protocol.js';
+
+interface Encoded {
+  k: number; // index into jobs
+  ids: number[];
+}
+
+function groupKey(job: Job): string {
+  const o = job.options;
+  // Greedy decoding draws nothing, so the seed does not matter.
+  const seed = o.temperature === 0 ? 0 : (o.seed ?? 'random');
+  return JSON.stringify([o.n, o.temperature, o.topP, o.topK, o.maxTokens, o.stop, o.topLogprobs, seed]);
+}
+
+export function runJobs(backend: EmbeddedBackend, jobs: Job[]): Outcome[] {
+  const out: (Outcome | undefined)[] = new Array(jobs.length);
+  const ctx = backend.model.config.maxSeqLen;
+  const enc: Encoded[] = [];
+  jobs.forEach((job, k) => {
+    try {
+      const ids = backend.encode(job.prompt);
+      if (ids.length > ctx) throw new RangeError(`the prompt has ${ids.length} tokens (with the beginning-of-sequence token), more than the model's context of ${ctx}; shorten it`);
+      enc.push({ k, ids });
+    } catch (e) {
+      out[k] = { ok: false, error: toWireError(e) };
+    }
+  });
+  const results = new Map<number, JobResult>(enc.map((e) => [e.k, { promptTokens: e.ids.length, samples: [] }]));
+
+  // Echo: every prompt's own token logprobs in one forward.
+  const echoes = enc.filter((e) => jobs[e.k]!.echo && e.ids.length > 1);
+  if (echoes.length > 0) runGuarded(echoes, out, () => {
+    const lps = backend.promptLogprobs(echoes.map((e) => e.ids));
+    echoes.forEach((e, j) => {
+      const ids = e.ids.slice(1); // the beginning-of-sequence token is implicit, not prompt text
+      const pieces = tokenPieces(backend.tokenizer, ids);
+      results.get(e.k)!.echo = { text: pieces.map((p) => p.text).join(''), pieces, logprobs: lps[j]! };
+    });
+  });
+  for (const e of enc) if (jobs[e.k]!.echo && e.ids.length <= 1) results.get(e.k)!.echo = { text: '', pieces: [], logprobs: [] };
+
+  // Generation, grouped.
+  const groups: { key: string; members: Encoded[]; prompts: Set<string> }[] = [];
+  for (const e of enc) {
+    const job = jobs[e.k]!;
+    if (job.options.maxTokens === 0) continue;
+    const key = groupKey(job);
+    const unseeded = job.options.seed === undefined && job.options.temperature > 0;
+    const pk = e.ids.join(',');
+    let g = groups.find((x) => x.key === key && !(unseeded && x.prompts.has(pk)));
+    if (!g) groups.push((g = { key, members: [], prompts: new Set() }));
+    g.members.push(e);
+    g.prompts.add(pk);
+  }
+  for (const g of groups) {
+    runGuarded(g.members, out, () => {
+      const o = jobs[g.members[0]!.k]!.options;
+      const gen = backend.generateIds(g.members.map((m) => m.ids), { ...o, seed: o.seed ?? Math.floor(Math.random() * 2 ** 31) });
+      g.members.forEach((m, j) => (results.get(m.k)!.samples = gen[j]!.map((s) => toSample(backend, s))));
+    });
+  }
+  for (const [k, result] of results) if (out[k] === undefined) out[k] = { ok: true, result };
+  return out as Outcome[];
+}
+
+/** Runs one engine call for several jobs; if it throws, each of those jobs fails with the error. */
+function runGuarded(members: Encoded[], out: (Outcome | undefined)[], fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    for (const m of members) out[m.k] = { ok: false, error: toWireError(e) };
+  }
+}
+
+function toSample(backend: EmbeddedBackend, s: GeneratedSample): SampleResult {
+  const tok = backend.tokenizer;
+  const all = tokenPieces(tok, s.tokens);
+  // Keep the tokens that start inside the returned text (the stop token and a stop string's tail go).
+  let keep = 0;
+  while (keep < all.length && all[keep]!.offset < s.text.length) keep++;
+  const pieces = all.slice(0, keep);
+  const last = pieces[keep - 1];
+  if (last && last.offset + last.text.length > s.text.length) pieces[keep - 1] = { ...last, text: s.text.slice(last.offset) };
+  const r: SampleResult = { text: s.text, pieces, logprobs: s.logprobs.slice(0, keep), finishReason: s.finishReason, generatedTokens: s.tokens.length };
+  if (s.topLogprobs)
+    r.top = s.topLogprobs.slice(0, keep).map((alts): Alternative[] => alts.map((a) => ({ token: tokenString(tok, a.id), bytes: tokenBytes(tok, a.id), logprob: a.logprob })));
+  return r;
+}

@@ -1,0 +1,70 @@
+// The request/response protocol between the HTTP thread and the model worker (worker_threads).
+// The HTTP thread never touches the model or the tokenizer: it sends jobs (prompts + options) and
+// gets back everything a response needs, token pieces included. Messages:
+//   worker -> main  { type: 'ready', info } | { type: 'failed', error }   once, after loading
+//   main -> worker  { type: 'batch', id, jobs }                          all jobs queued meanwhile
+//   worker -> main  { type: 'done', id, outcomes }                       one outcome per job, in order
+import type { Prompt } from '../backends/types.js';
+import type { TokenPiece } from '../backends/embedded/pieces.js';
+import type { WireError } from './errors.js';
+
+export interface ModelInfo {
+  /** The id clients send as `model`. */
+  id: string;
+  dir: string;
+  contextLength: number;
+  vocabSize: number;
+  /** genrm's tokenizer has [[A]]/[[B]]/[[YES]]/[[NO]] as single tokens. */
+  singleTokenVerdicts: boolean;
+}
+
+export interface JobOptions {
+  n: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  /** 0: no generation (echo-only scoring). */
+  maxTokens: number;
+  stop: string[];
+  seed?: number;
+  /** Alternatives per generated position (0 = none). */
+  topLogprobs: number;
+}
+
+export interface Job {
+  prompt: Prompt;
+  options: JobOptions;
+  /** Also return the prompt's own tokens with their logprobs (completions `echo`). */
+  echo: boolean;
+}
+
+export interface Alternative {
+  token: string;
+  bytes: number[];
+  logprob: number;
+}
+
+export interface SampleResult {
+  text: string;
+  /** Generated tokens up to the end of `text` (tokens past a stop string or the stop token are left out). */
+  pieces: TokenPiece[];
+  logprobs: number[];
+  /** Per position, the likeliest alternatives (when topLogprobs > 0). */
+  top?: Alternative[][];
+  finishReason: 'stop' | 'length';
+  /** Every generated token, the stop token included (usage counts these). */
+  generatedTokens: number;
+}
+
+export interface JobResult {
+  /** Prompt tokens, the beginning-of-sequence token included. */
+  promptTokens: number;
+  /** With echo: the prompt's text, its pieces (offsets from 0) and log p of each given the tokens before it. */
+  echo?: { text: string; pieces: TokenPiece[]; logprobs: number[] };
+  samples: SampleResult[];
+}
+
+export type Outcome = { ok: true; result: JobResult } | { ok: false; error: WireError };
+
+export type ToWorker = { type: 'batch'; id: number; jobs: Job[] };
+export type FromWorker = { type: 'ready'; info: ModelInfo } | { type: 'failed'; error: WireError } | { type: 'done'; id: number; outcomes: Outcome[] };

@@ -1,0 +1,27 @@
+// The model worker's entry (runs in a worker_threads Worker): loads the checkpoint, says it is
+// ready, then runs each batch of jobs it is sent. Engine calls are synchronous and take the whole
+// thread; that is the point of running here, off the HTTP event loop.
+import { parentPort, workerData } from 'node:worker_threads';
+import { EmbeddedBackend } from '../backends/embedded/backend.js';
+import { toWireError } from './errors.js';
+import { runJobs } from './jobs.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('serve/worker.ts must run in a worker thread');
+const { dir, id, maxBatchRows } = workerData as { dir: string; id: string; maxBatchRows?: number };
+const post = (m: FromWorker): void => port.postMessage(m);
+
+let backend: EmbeddedBackend | undefined;
+try {
+  backend = EmbeddedBackend.load(dir, maxBatchRows !== undefined ? { maxBatchRows } : {});
+  const c = backend.model.config;
+  post({ type: 'ready', info: { id, dir, contextLength: c.maxSeqLen, vocabSize: c.vocabSize, singleTokenVerdicts: true } });
+} catch (e) {
+  post({ type: 'failed', error: toWireError(e) });
+}
+
+port.on('message', (m: ToWorker) => {
+  if (m.type !== 'batch' || !backend) return;
+  post({ type: 'done', id: m.id, outcomes: runJobs(backend, m.jobs) });
+});
