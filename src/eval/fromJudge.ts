@@ -102,3 +102,21 @@ export function recordFromOrderProbs(pair: PreferencePair, pFirst: [number] | [n
     pChosen,
   });
 }
+
+/**
+ * A pointwise verifier judged each answer alone (P(YES) each, src/judge/pointwise.ts): the pair's
+ * verdict is the answer with the higher P(YES). No P(chosen) is recorded: two independent
+ * P(YES)s do not make a calibrated pairwise probability.
+ */
+export function recordFromPointwise(pair: PreferencePair, pYes: { chosen: number; rejected: number }, opts: Omit<RecordOptions, 'chosenSlot'>): JudgeRecord {
+  const verdict: SlotVerdict = pYes.chosen > pYes.rejected ? 'A' : pYes.chosen < pYes.rejected ? 'B' : 'tie';
+  return JudgeRecordSchema.parse({
+    v: 1,
+    ...pairFields(pair),
+    method: opts.method,
+    mode: 'pointwise',
+    ...(opts.iteration !== undefined ? { iteration: opts.iteration } : {}),
+    chosenFirst: { verdicts: [verdict] },
+    scores: pYes,
+  });
+}

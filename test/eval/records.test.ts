@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { PreferencePair } from '../../src/data/pair.js';
-import { recordFromJudgment, recordFromOrderProbs, recordFromScores } from '../../src/eval/fromJudge.js';
+import { recordFromJudgment, recordFromOrderProbs, recordFromPointwise, recordFromScores } from '../../src/eval/fromJudge.js';
 import { majScore, pairScore } from '../../src/eval/metrics/scores.js';
 import { readRecordsAll, writeRecords } from '../../src/eval/records.js';
 import type { PairJudgment } from '../../src/judge/pairwise.js';
@@ -69,4 +69,6 @@ test('a direct judgment keeps P(chosen) in chosen terms; scalar and order-probab
   const q = recordFromOrderProbs(pair, [0.8, 0.4], { method: 'pairrm', iteration: 2 });
   assert.ok(Math.abs(q.pChosen! - 0.7) < 1e-12);
   assert.deepEqual([q.chosenFirst?.verdicts, q.chosenSecond?.verdicts, q.iteration], [['A'], ['B'], 2]);
+  const pw = recordFromPointwise(pair, { chosen: 0.4, rejected: 0.9 }, { method: 'verifier' });
+  assert.deepEqual([pw.mode, pw.chosenFirst?.verdicts, pw.pChosen, pairScore(pw)], ['pointwise', ['B'], undefined, 0]);
 });
