@@ -4,7 +4,9 @@ import { CliError } from './errors.js';
 import { registerDoctor } from './doctor.js';
 import { registerWorld } from './world.js';
 import { registerPretrain } from './pretrain.js';
+import { registerData } from './data.js';
 import { registerServe } from './serve.js';
+import { registerJudge } from './judge.js';
 
 const program = new Command();
 program
@@ -15,7 +17,9 @@ program
 registerDoctor(program);
 registerWorld(program);
 registerPretrain(program);
+registerData(program);
 registerServe(program);
+registerJudge(program);
 
 try {
   await program.parseAsync(process.argv);
