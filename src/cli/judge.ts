@@ -1,0 +1,276 @@
+// `genrm judge`: which of two answers is better, and how sure. One pair from flags (--prompt, --a,
+// --b) or a JSONL file of PreferencePairs (--data) judged in batches with a progress bar (stderr,
+// only on a terminal, never with --json). --model is a checkpoint folder (embedded engine) or a
+// server URL (OpenAI-compatible; a genrm server is recognised from /v1/models and then judged
+// exactly as in-process: compact template, single-token verdicts, all logprobs).
+import { createHash } from 'node:crypto';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { EmbeddedBackend } from '../backends/embedded/backend.js';
+import { OpenAIBackend } from '../backends/openai/backend.js';
+import type { LanguageModel } from '../backends/types.js';
+import { writeJsonl } from '../data/jsonl.js';
+import { readPairsAll, type PreferencePair } from '../data/pair.js';
+import { resolveJudgeConfig, type JudgeConfig } from '../judge/config.js';
+import { judgePairs, type PairInput, type PairJudgment } from '../judge/pairwise.js';
+import { verifyAnswers } from '../judge/pointwise.js';
+import { resolveTemplate } from '../judge/resolveTemplate.js';
+import { CliError } from './errors.js';
+
+export interface ModelRef {
+  model: string;
+  apiKeyEnv?: string;
+  /** The server's model id; default: the first one /v1/models lists. */
+  modelName?: string;
+}
+
+interface ServedModel {
+  id: string;
+  max_model_len?: number;
+  genrm?: { singleTokenVerdicts?: boolean; maxLogprobs?: number; contextLength?: number };
+}
+
+/**
+ * A LanguageModel for --model: a folder loads the embedded backend; http(s):// talks to a server.
+ * A genrm server says in /v1/models that its verdicts are single tokens and how many alternatives
+ * it returns; the backend then asks for the full verdicts with every alternative, so HTTP judging
+ * reads the very numbers an in-process judge reads.
+ */
+export async function openModel(ref: ModelRef): Promise<LanguageModel> {
+  if (!/^https?:\/\//.test(ref.model)) return EmbeddedBackend.load(ref.model);
+  const base = ref.model.replace(/\/+$/, '');
+  const probe = new OpenAIBackend({ baseURL: base, model: ref.modelName ?? '?', ...(ref.apiKeyEnv ? { apiKeyEnv: ref.apiKeyEnv } : {}) });
+  const list = await probe.client.get<{ data?: ServedModel[] }>('/models');
+  const served = (list.data ?? []).find((m) => ref.modelName === undefined || m.id === ref.modelName);
+  if (!served) throw new CliError(`${base}/models lists no model${ref.modelName ? ` named "${ref.modelName}"` : ''} (have: ${(list.data ?? []).map((m) => m.id).join(', ') || 'none'})`);
+  const ctx = served.genrm?.contextLength ?? served.max_model_len;
+  const backend = new OpenAIBackend({
+    baseURL: base,
+    model: served.id,
+    ...(ref.apiKeyEnv ? { apiKeyEnv: ref.apiKeyEnv } : {}),
+    ...(ctx !== undefined ? { contextLength: ctx } : {}),
+    ...(served.genrm?.maxLogprobs ? { topLogprobs: served.genrm.maxLogprobs } : {}),
+  });
+  if (!served.genrm?.singleTokenVerdicts) return backend;
+  // Same backend, with what the genrm server told us about its tokenizer.
+  const caps = { ...backend.capabilities, singleTokenVerdicts: true };
+  return {
+    name: backend.name,
+    capabilities: caps,
+    generate: (p, o) => backend.generate(p, o),
+    candidateLogprobs: (p, c, o) => backend.candidateLogprobs(p, c, o),
+    continuationLogprob: (i, o) => backend.continuationLogprob(i, o),
+  };
+}
+
+/** Which answer is shown as A: fixed per (id, seed), so a judge that favours a slot cannot score by it. */
+export function chosenIsA(id: string, seed: number): boolean {
+  return (createHash('sha256').update(`${seed}:${id}`).digest()[0]! & 1) === 0;
+}
+
+export interface PairRecord {
+  id: string;
+  /** P(A better), both orders combined with --swap. */
+  pA: number;
+  verdict: string;
+  /** Per order: votes (CoT) or P(first shown) (direct). */
+  orders: { p: number; verdict: string; votes?: { A: number; B: number; invalid: number } }[];
+  disagree?: boolean;
+  positionBias?: number;
+  /** From a data file: the better answer's slot, and the score (1 right, 0.5 invalid/tie, 0 wrong). */
+  label?: 'A' | 'B';
+  score?: number;
+  approximate?: boolean;
+}
+
+function toRecord(j: PairJudgment, label?: 'A' | 'B'): PairRecord {
+  const r: PairRecord = {
+    id: j.id,
+    pA: j.pA,
+    verdict: j.verdict,
+    orders: j.orders.map((o) => ({ p: o.p, verdict: o.verdict, ...(o.cot ? { votes: { A: o.cot.votes.pos, B: o.cot.votes.neg, invalid: o.cot.votes.invalid } } : {}) })),
+    ...(j.disagree !== undefined ? { disagree: j.disagree } : {}),
+    ...(j.positionBias !== undefined ? { positionBias: j.positionBias } : {}),
+    ...(j.approximate ? { approximate: true } : {}),
+  };
+  if (label) {
+    r.label = label;
+    r.score = j.verdict === label ? 1 : j.verdict === 'A' || j.verdict === 'B' ? 0 : 0.5;
+  }
+  return r;
+}
+
+type Mode = 'direct' | 'cot' | 'pointwise' | 'pointwise-cot';
+
+/** Judges pairs in the given mode; pointwise verifies each answer alone and compares P(yes). */
+export async function judgeBatch(model: LanguageModel, pairs: PairInput[], mode: Mode, cfg: JudgeConfig, templateSpec: string): Promise<PairJudgment[]> {
+  if (mode === 'direct' || mode === 'cot') return judgePairs(model, pairs, resolveTemplate(templateSpec, 'pair', model.capabilities), { ...cfg, mode });
+  const t = resolveTemplate(templateSpec, 'point', model.capabilities);
+  const pc = { ...cfg, mode: mode === 'pointwise' ? ('direct' as const) : ('cot' as const) };
+  const items = pairs.flatMap((p, i) => [{ id: `${p.id ?? i}/A`, prompt: p.prompt, answer: p.answerA }, { id: `${p.id ?? i}/B`, prompt: p.prompt, answer: p.answerB }]);
+  const v = await verifyAnswers(model, items, t, pc);
+  return pairs.map((p, i) => {
+    const a = v[2 * i]!;
+    const b = v[2 * i + 1]!;
+    const pA = a.pYes + b.pYes > 0 ? a.pYes / (a.pYes + b.pYes) : 0.5;
+    const invalid = a.verdict === 'invalid' && b.verdict === 'invalid';
+    return {
+      id: p.id ?? String(i),
+      pA,
+      verdict: invalid ? 'invalid' : pA > 0.5 ? 'A' : pA < 0.5 ? 'B' : 'tie',
+      orders: [{ p: pA, verdict: pA > 0.5 ? 'A' : pA < 0.5 ? 'B' : 'tie', truncated: a.truncated || b.truncated }],
+      approximate: a.approximate || b.approximate,
+    };
+  });
+}
+
+function int(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v)) throw new CliError(`${name}: expected an integer, got "${v}"`);
+  return Number(v);
+}
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x)) throw new CliError(`${name}: expected a number, got "${v}"`);
+  return x;
+}
+
+interface JudgeFlags {
+  model: string;
+  prompt?: string;
+  a?: string;
+  b?: string;
+  data?: string;
+  mode: string;
+  votes?: string;
+  swap: boolean;
+  temperature?: string;
+  topP?: string;
+  maxTokens?: string;
+  template?: string;
+  seed?: string;
+  out?: string;
+  json?: boolean;
+  apiKeyEnv?: string;
+  modelName?: string;
+  batch: string;
+}
+
+export function registerJudge(program: Command): void {
+  program
+    .command('judge')
+    .description('judge one pair (--prompt --a --b) or a JSONL file of preference pairs (--data): P(A), verdict, votes, order disagreement; accuracy for a file')
+    .requiredOption('--model <dir|url>', 'checkpoint folder, or an OpenAI-compatible server URL (http[s]://host/v1)')
+    .option('--prompt <text>', 'the question')
+    .option('--a <text>', 'answer A')
+    .option('--b <text>', 'answer B')
+    .option('--data <file>', 'JSONL of PreferencePair records ({id, prompt, chosen, rejected, ...})')
+    .option('--mode <mode>', 'direct | cot | pointwise | pointwise-cot', 'direct')
+    .option('--votes <k>', 'CoT rationales per order (default 8)')
+    .option('--swap', 'judge both orders and combine (default)', true)
+    .option('--no-swap', 'judge the shown order only')
+    .option('--temperature <t>', 'CoT sampling temperature (default 1.0)')
+    .option('--top-p <p>', 'CoT nucleus (default 0.95)')
+    .option('--max-tokens <n>', 'most tokens per rationale (default 512)')
+    .option('--template <name|file>', 'built-in template name or a template file (default: auto)')
+    .option('--seed <n>', 'sampling seed; also decides which answer of a data pair is shown as A (default 0)')
+    .option('--out <file>', 'write per-pair verdicts as JSONL')
+    .option('--json', 'print JSON')
+    .option('--api-key-env <name>', 'env var holding the server API key (default OPENAI_API_KEY)')
+    .option('--model-name <id>', "the server's model id (default: the first in /v1/models)")
+    .option('--batch <n>', 'pairs per batched call for --data', '16')
+    .action(async (f: JudgeFlags) => {
+      const mode = f.mode as Mode;
+      if (!['direct', 'cot', 'pointwise', 'pointwise-cot'].includes(mode)) throw new CliError(`--mode: expected direct, cot, pointwise or pointwise-cot, got "${f.mode}"`);
+      const batch = int('--batch', f.batch) ?? 16;
+      if (batch < 1) throw new CliError('--batch: must be >= 1');
+      let cfg: JudgeConfig;
+      try {
+        const raw: Record<string, unknown> = { swap: f.swap };
+        const set = (k: string, v: number | string | undefined): void => void (v !== undefined && (raw[k] = v));
+        set('votes', int('--votes', f.votes));
+        set('temperature', num('--temperature', f.temperature));
+        set('topP', num('--top-p', f.topP));
+        set('maxTokens', int('--max-tokens', f.maxTokens));
+        set('seed', int('--seed', f.seed));
+        set('template', f.template);
+        cfg = resolveJudgeConfig(raw, 'genrm judge');
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+      const fromFlags = f.prompt !== undefined || f.a !== undefined || f.b !== undefined;
+      if (fromFlags === (f.data !== undefined)) throw new CliError('give either one pair (--prompt, --a, --b) or --data FILE');
+      let pairs: PairInput[];
+      let labels: ('A' | 'B' | undefined)[];
+      if (f.data) {
+        let data: PreferencePair[];
+        try {
+          data = await readPairsAll(f.data);
+        } catch (e) {
+          throw new CliError((e as Error).message);
+        }
+        pairs = data.map((p) => {
+          const aFirst = chosenIsA(p.id, cfg.seed);
+          return { id: p.id, prompt: p.prompt as PairInput['prompt'], answerA: aFirst ? p.chosen : p.rejected, answerB: aFirst ? p.rejected : p.chosen };
+        });
+        labels = data.map((p) => (p.tie ? undefined : chosenIsA(p.id, cfg.seed) ? 'A' : 'B'));
+      } else {
+        if (f.prompt === undefined || f.a === undefined || f.b === undefined) throw new CliError('one pair needs all of --prompt, --a and --b');
+        pairs = [{ id: 'pair', prompt: f.prompt, answerA: f.a, answerB: f.b }];
+        labels = [undefined];
+      }
+
+      let model: LanguageModel;
+      try {
+        model = await openModel({ model: f.model, ...(f.apiKeyEnv ? { apiKeyEnv: f.apiKeyEnv } : {}), ...(f.modelName ? { modelName: f.modelName } : {}) });
+      } catch (e) {
+        throw e instanceof CliError ? e : new CliError(`--model ${f.model}: ${(e as Error).message}`);
+      }
+      const bar = f.data && !f.json && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'judge [{bar}] {value}/{total} pairs | ETA {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+      bar?.start(pairs.length, 0);
+      const records: PairRecord[] = [];
+      const t0 = performance.now();
+      try {
+        for (let i = 0; i < pairs.length; i += batch) {
+          const js = await judgeBatch(model, pairs.slice(i, i + batch), mode, cfg, cfg.template);
+          js.forEach((j, k) => records.push(toRecord(j, labels[i + k])));
+          bar?.update(records.length);
+        }
+      } catch (e) {
+        bar?.stop();
+        throw new CliError((e as Error).message);
+      }
+      bar?.stop();
+      const seconds = (performance.now() - t0) / 1000;
+      if (f.out) await writeJsonl(f.out, records);
+      const scored = records.filter((r) => r.score !== undefined);
+      const summary = {
+        model: model.name,
+        mode,
+        pairs: records.length,
+        seconds,
+        ...(scored.length ? { accuracy: scored.reduce((s, r) => s + r.score!, 0) / scored.length, scored: scored.length } : {}),
+        invalid: records.filter((r) => r.verdict === 'invalid').length,
+        ...(cfg.swap && mode !== 'pointwise' && mode !== 'pointwise-cot' ? { disagreement: records.filter((r) => r.disagree).length / Math.max(1, records.length) } : {}),
+      };
+      if (f.json) {
+        console.log(JSON.stringify(f.data ? summary : { ...summary, ...records[0] }, null, 2));
+        return;
+      }
+      if (!f.data || records.length <= 20)
+        for (const r of records) {
+          const votes = r.orders.map((o) => (o.votes ? `${o.votes.A}/${o.votes.B}/${o.votes.invalid}` : o.p.toFixed(3))).join(' | ');
+          console.log(`${r.id}: P(A)=${r.pA.toFixed(4)} verdict ${r.verdict}  per order ${votes}${r.disagree !== undefined ? `  orders ${r.disagree ? 'disagree' : 'agree'}` : ''}${r.label ? `  (better: ${r.label})` : ''}`);
+        }
+      if (f.data)
+        console.log(
+          `${records.length} pairs in ${seconds.toFixed(1)} s` +
+            (summary.accuracy !== undefined ? `; accuracy ${(100 * summary.accuracy).toFixed(1)}% (invalid counted 0.5)` : '') +
+            `; invalid ${summary.invalid}` +
+            (summary.disagreement !== undefined ? `; orders disagree on ${(100 * summary.disagreement).toFixed(1)}%` : '') +
+            (f.out ? `; per-pair verdicts in ${f.out}` : ''),
+        );
+    });
+}
