@@ -38,7 +38,7 @@ export function parseFaults(spec: string, source = 'GENRM_FAULTS'): FaultSpec {
     rules.push({ kind, share, ms });
   }
   const total = rules.reduce((s, r) => s + r.share, 0);
-  if (total > 1 + 1e-9) throw new RangeError(`${source}: shares sum to ${total}, more than 1`);
+  if (total > 1 + 1e-9) throw new RangeError(`${source}: shares sum to ${+total.toFixed(6)}, more than 1`);
   return { rules, seed };
 }
 
