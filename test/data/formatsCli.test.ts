@@ -1,0 +1,51 @@
+// `genrm data inspect|convert` end to end through the built CLI.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../../bin/genrm.js', import.meta.url));
+const run = (...args: string[]) => spawnSync(process.execPath, [bin, 'data', ...args], { encoding: 'utf8' });
+
+test('inspect reports format, counts, lengths, duplicates; convert writes PreferencePair JSONL; errors name file:line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'genrm-data-cli-'));
+  try {
+    const f = join(dir, 'rb.jsonl');
+    const recs = [
+      { prompt: 'aa', chosen: 'x', rejected: 'yy', subset: 'mt-bench-hard', id: 1 },
+      { prompt: 'aa', chosen: 'x', rejected: 'yy', subset: 'mt-bench-hard', id: 2 },
+      { prompt: 'bbbb', chosen: 'xxx', rejected: 'xxx', subset: 'donotanswer', id: 3 },
+      { prompt: 'cccccc', chosen: 'zz', rejected: 'y', subset: 'donotanswer', id: 4 },
+    ];
+    writeFileSync(f, recs.map((r) => JSON.stringify(r)).join('\n') + '\n');
+
+    const bad = run('inspect', f);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /rb\.jsonl:3: field "rejected": chosen and rejected are the same text.*--skip-invalid/);
+
+    const r = run('inspect', f, '--skip-invalid', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    assert.equal(rep.format, 'rewardbench');
+    assert.equal(rep.pairs, 3);
+    assert.equal(rep.invalid.identical, 1);
+    assert.deepEqual(rep.stats.lengths.prompt, { min: 2, median: 2, p95: 6, max: 6, mean: 10 / 3 });
+    assert.deepEqual([rep.stats.duplicatePairs, rep.stats.duplicatePrompts], [1, 1]);
+
+    const out = join(dir, 'out', 'pairs.jsonl');
+    const c = run('convert', f, '--out', out, '--skip-invalid');
+    assert.equal(c.status, 0, c.stderr);
+    assert.match(c.stdout, /3 pairs.*\n.*invalid records skipped: 1 \(identical 1\)/);
+    const written = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(written.map((p) => [p.id, p.category]), [['1', 'chat-hard'], ['2', 'chat-hard'], ['4', 'safety']]);
+    // What convert wrote reads back as genrm's own format.
+    const back = JSON.parse(run('inspect', out, '--json').stdout);
+    assert.equal(back.format, 'genrm');
+    assert.equal(back.pairs, 3);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
