@@ -10,6 +10,7 @@ export interface BenchModule {
 const BENCHES: Record<string, () => Promise<BenchModule>> = {
   engine: () => import('./engine.js'),
   lm: () => import('./lm.js'),
+  data: () => import('./data.js'),
 };
 
 async function main(): Promise<void> {
