@@ -4,6 +4,7 @@ import { CliError } from './errors.js';
 import { registerDoctor } from './doctor.js';
 import { registerWorld } from './world.js';
 import { registerPretrain } from './pretrain.js';
+import { registerTrain } from './train.js';
 import { registerData } from './data.js';
 import { registerServe } from './serve.js';
 import { registerJudge } from './judge.js';
@@ -17,6 +18,7 @@ program
 registerDoctor(program);
 registerWorld(program);
 registerPretrain(program);
+registerTrain(program);
 registerData(program);
 registerServe(program);
 registerJudge(program);

@@ -1,0 +1,33 @@
+// What every recipe does around its own loss: load the base model and the pairs, say what was
+// loaded, make the `saveModel` callback that writes the checkpoint (kind, head, provenance) and
+// config.resolved.json into each checkpoint folder, and turn the loop's result into a report.
+import type { CheckpointKind } from '../../engine/checkpoint.js';
+import type { TrainResult } from '../trainer.js';
+import type { RecipeCommon } from './config.js';
+import { loadPairData, type PairData } from './data.js';
+import { loadBase, saveRecipeModel, type BaseModel } from './model.js';
+import { writeResolvedConfig, type RecipeContext, type RecipeResult } from './registry.js';
+
+export interface Prepared extends BaseModel {
+  data: PairData;
+  /** The trainer's saveModel for this run: checkpoint files + config.resolved.json. */
+  saveModel(kind: CheckpointKind): (dir: string) => void;
+  /** The run's report from the loop's result. */
+  result(r: TrainResult, firstLoss: number, details: Record<string, unknown>): RecipeResult;
+}
+
+export function prepare(recipe: string, c: RecipeCommon, ctx: RecipeContext): Prepared {
+  const base = loadBase(c.base);
+  const data = loadPairData(c.data, { evalPairs: c.evalPairs, seed: c.seed });
+  const nParams = base.model.parameters().reduce((a, p) => a + p.size, 0);
+  ctx.say(`${recipe}: base ${c.base} (${(nParams / 1e6).toFixed(2)}M parameters, context ${base.model.config.maxSeqLen}); ${data.train.length} training pairs from ${data.trainFile}${data.ties ? ` (${data.ties} ties left out)` : ''}; eval: ${data.evalSource}`);
+  return {
+    ...base,
+    data,
+    saveModel: (kind) => (dir) => {
+      saveRecipeModel(dir, { recipe, kind, model: base.model, tokenizer: base.tokenizer, command: ctx.command, config: c, seed: c.seed, dataHash: data.hash, parent: base.dir, dtype: c.dtype });
+      writeResolvedConfig(dir, recipe, c);
+    },
+    result: (r, firstLoss, details) => ({ recipe, out: c.out, steps: r.step, firstLoss, lastLoss: r.lastLoss, eval: r.lastEval, elapsedSec: r.elapsedSec, details }),
+  };
+}

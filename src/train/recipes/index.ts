@@ -1,0 +1,15 @@
+// Every training recipe `genrm train` knows, by name (DESIGN.md §5 names). A new recipe is one
+// import and one entry in RECIPES (star-sft / star-dpo live in their own files beside these).
+import { genrm } from './genrm.js';
+import type { Recipe } from './registry.js';
+
+export const RECIPES: readonly Recipe[] = [genrm];
+
+export function getRecipe(name: string): Recipe {
+  const r = RECIPES.find((x) => x.name === name);
+  if (!r) throw new Error(`unknown recipe "${name}"; known: ${RECIPES.map((x) => x.name).join(', ')}`);
+  return r;
+}
+
+export { runRecipe, resolveRecipeConfig, defineRecipe, RESOLVED_CONFIG_FILE, type Recipe, type RecipeContext, type RecipeResult } from './registry.js';
+export { runSft, sftTask, type SftOptions, type SftResult } from './sft.js';
