@@ -10,6 +10,7 @@ export interface BenchModule {
 const BENCHES: Record<string, () => Promise<BenchModule>> = {
   engine: () => import('./engine.js'),
   lm: () => import('./lm.js'),
+  judge: () => import('./judge.js'),
   data: () => import('./data.js'),
 };
 

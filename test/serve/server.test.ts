@@ -46,7 +46,7 @@ const PROMPT = pairPrompt({ question: 'What is 2+3?', answerA: '5', answerB: '6'
 test('binds 127.0.0.1 on an ephemeral port; /v1/models describes the model', async () => {
   assert.match(srv.url, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
   assert.notEqual(srv.port, 0);
-  const r = await (await fetch(srv.url + '/models')).json();
+  const r = (await (await fetch(srv.url + '/models')).json()) as any;
   assert.equal(r.data[0].id, 'tiny');
   assert.equal(r.data[0].max_model_len, 160);
   assert.deepEqual(r.data[0].genrm, { singleTokenVerdicts: true, maxLogprobs: local.tokenizer.vocabSize, contextLength: 160 });
@@ -169,7 +169,7 @@ test('direct judge P(A) through HTTP equals in-process (genrm server: single-tok
   resetServerQuirks();
   const generic = await judgePairs(http, pairs.slice(0, 1), compactPairTemplate, { ...cfg, swap: false });
   const prompt = compactPairTemplate.render({ question: pairs[0]!.prompt, answerA: '5', answerB: '6' }, 'direct') as string;
-  const [[a, b]] = (await local.candidateLogprobs([prompt + '[['], ['A', 'B'])) as [[{ logprob: number }, { logprob: number }]];
+  const [[a, b]] = (await local.candidateLogprobs([prompt + '[['], ['A', 'B'])) as unknown as [[{ logprob: number }, { logprob: number }]];
   const want = 1 / (1 + Math.exp(b.logprob - a.logprob));
   assert.ok(Math.abs(generic[0]!.pA - want) < 1e-4, `${generic[0]!.pA} vs ${want}`);
 });
@@ -206,7 +206,7 @@ test('concurrent requests share worker batches; /health answers while the worker
   void long.then(() => (done = true));
   await new Promise((r) => setTimeout(r, 30));
   const t0 = performance.now();
-  const h = await (await fetch(srv.url.replace(/\/v1$/, '/health'))).json();
+  const h = (await (await fetch(srv.url.replace(/\/v1$/, '/health'))).json()) as any;
   const ms = performance.now() - t0;
   const doneAtHealth = done;
   await long;

@@ -1,0 +1,88 @@
+// `npm run bench -- judge [--max-tokens 64] [--json]`: judge throughput on a model of the base
+// shape (src/train/pretrain/config.ts: vocab 262, d 256, 4 layers, 4 heads, SwiGLU 688, context
+// 512) with RANDOM weights (throughput does not depend on what the weights say; a random model
+// rarely writes the end-of-text token, so every CoT sample runs to max tokens: the worst case).
+//
+// For 16 pairs (one order each, so exactly 16 prompts in flight):
+//   direct judgments/s and CoT judgments/s at k = 1 and k = 8,
+//   in-process (EmbeddedBackend) and through `genrm serve` over HTTP (worker thread, batched),
+//   batched (one judgePairs call for all 16) vs one pair at a time.
+// Targets (issue 5): HTTP/in-process time <= 1.3x; batched vs one-at-a-time >= 5x CoT, >= 2x direct.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedBackend } from '../src/backends/embedded/backend.js';
+import type { LanguageModel } from '../src/backends/types.js';
+import { openModel } from '../src/cli/judge.js';
+import { JUDGE_SPECIAL_TOKENS } from '../src/data/judgeFormat.js';
+import { saveCheckpoint } from '../src/engine/checkpoint.js';
+import { Llama } from '../src/engine/model/llama.js';
+import { Tokenizer } from '../src/engine/tokenizer/index.js';
+import { resolveJudgeConfig } from '../src/judge/config.js';
+import { judgePairs, type PairInput } from '../src/judge/pairwise.js';
+import { compactPairTemplate } from '../src/judge/templates.js';
+import { startServer } from '../src/serve/server.js';
+
+export const describe = 'judge throughput: direct and CoT (k=1, 8), in-process vs genrm serve over HTTP, batched vs one at a time';
+
+function pairs(n: number): PairInput[] {
+  return Array.from({ length: n }, (_, i) => ({ id: `p${i}`, prompt: `What is ${17 + i}+${25 + 3 * i}?`, answerA: `${42 + 4 * i}`, answerB: `The answer is ${41 + 4 * i}.` }));
+}
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return (performance.now() - t0) / 1000;
+}
+
+export async function run(args: string[]): Promise<void> {
+  const json = args.includes('--json');
+  const mt = args.indexOf('--max-tokens');
+  const maxTokens = mt >= 0 ? Number(args[mt + 1]) : 64;
+  const tok = Tokenizer.byteLevel({ specials: [...JUDGE_SPECIAL_TOKENS] });
+  const config = { vocabSize: tok.vocabSize, dModel: 256, nLayers: 4, nHeads: 4, nKvHeads: 4, ffnHidden: 688, maxSeqLen: 512, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false };
+  const root = mkdtempSync(join(tmpdir(), 'genrm-bench-judge-'));
+  const dir = join(root, 'base-random');
+  saveCheckpoint(dir, { config, kind: 'lm', weights: new Llama(config, { seed: 1 }).params, tokenizer: tok, provenance: { command: 'bench judge', config: null, seed: 1, dataHash: null, parent: null } });
+  const local = EmbeddedBackend.load(dir);
+  const srv = await startServer({ model: dir, port: 0, name: 'base-random' });
+  const remote = await openModel({ model: srv.url, apiKeyEnv: 'GENRM_BENCH_NO_KEY' });
+  const ps = pairs(16);
+  const rows: { case: string; inProcess: number; http: number; oneAtATime: number }[] = [];
+  try {
+    const cases = [
+      { name: 'direct', cfg: resolveJudgeConfig({ mode: 'direct', swap: false }) },
+      { name: 'cot k=1', cfg: resolveJudgeConfig({ mode: 'cot', votes: 1, swap: false, maxTokens }) },
+      { name: 'cot k=8', cfg: resolveJudgeConfig({ mode: 'cot', votes: 8, swap: false, maxTokens }) },
+    ];
+    const judge = (m: LanguageModel, p: PairInput[], cfg: ReturnType<typeof resolveJudgeConfig>) => judgePairs(m, p, compactPairTemplate, cfg);
+    await judge(local, ps.slice(0, 2), cases[0]!.cfg); // warm up kernels
+    await judge(remote, ps.slice(0, 2), cases[0]!.cfg);
+    for (const c of cases) {
+      const inProcess = await time(() => judge(local, ps, c.cfg));
+      const http = await time(() => judge(remote, ps, c.cfg));
+      const oneAtATime = await time(async () => {
+        for (const p of ps) await judge(local, [p], c.cfg);
+      });
+      rows.push({ case: c.name, inProcess, http, oneAtATime });
+    }
+  } finally {
+    await srv.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+  const report = rows.map((r) => ({
+    ...r,
+    judgmentsPerSecInProcess: 16 / r.inProcess,
+    judgmentsPerSecHttp: 16 / r.http,
+    httpRatio: r.http / r.inProcess,
+    batchedSpeedup: r.oneAtATime / r.inProcess,
+  }));
+  if (json) {
+    console.log(JSON.stringify({ model: 'base shape, random weights', maxTokens, pairs: 16, rows: report }, null, 2));
+    return;
+  }
+  console.log(`judge bench: base shape (d256 L4 H4 ffn688 ctx512), random weights; 16 pairs, one order; CoT max tokens ${maxTokens}`);
+  console.log('case       in-proc j/s   HTTP j/s   HTTP/in-proc (<=1.3)   batched vs 1-at-a-time (>=2 direct, >=5 CoT)');
+  for (const r of report)
+    console.log(`${r.case.padEnd(10)} ${r.judgmentsPerSecInProcess.toFixed(2).padStart(11)} ${r.judgmentsPerSecHttp.toFixed(2).padStart(10)} ${r.httpRatio.toFixed(2).padStart(22)}x ${r.batchedSpeedup.toFixed(1).padStart(24)}x`);
+}
