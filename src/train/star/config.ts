@@ -1,0 +1,67 @@
+// Knobs of the one STaR sampler (DESIGN.md §5), shared by `genrm star sample` and the star-sft /
+// star-dpo recipes: one zod schema, so flags, config files and code validate the same way.
+// `.strict()`: an unknown key is an error naming it.
+import { z } from 'zod';
+import { formatZodIssue } from '../config.js';
+
+/** How sampling runs: what the model is asked and how many times. Fixed for a resumable run. */
+export const StarSamplingSchema = z
+  .object({
+    /** Rationales sampled per pair and order: 8, the paper's STaR sampling budget scale (and the CLI's default). */
+    k: z.number().int().min(1).default(8),
+    /** 1.0: sample from the model as it is (paper, DESIGN.md §1). */
+    temperature: z.number().min(0).default(1.0),
+    /** 0.95: the paper's nucleus mass. */
+    topP: z.number().gt(0).max(1).default(0.95),
+    /** 256: a PrefWorld CoT rationale and verdict fit in well under that many tokens. */
+    maxTokens: z.number().int().min(1).default(256),
+    /** Stop strings passed to the model: none, since genrm's models end with end-of-text after the verdict. */
+    stop: z.array(z.string()).default([]),
+    /** Seeds every sample (sample i of a prompt draws as if seeded with seed + i). */
+    seed: z.number().int().min(0).default(1),
+    /** Pairs per generate call: 16 pairs × 2 orders × k = 256 rows keeps the batched engine full. */
+    chunkPairs: z.number().int().min(1).default(16),
+    /**
+     * Rationalization fallback (Zelikman et al. 2022): for each order where none of the k
+     * rationales is right, sample one more with the right verdict as a hint; kept (and trained
+     * without the hint) only if it ends in that verdict. Off by default: the paper's STaR does not.
+     */
+    rationalize: z.boolean().default(false),
+  })
+  .strict();
+
+export type StarSamplingConfig = z.infer<typeof StarSamplingSchema>;
+
+/** How the datasets are built from the samples: can change without resampling. */
+export const StarBuildSchema = z
+  .object({
+    /** Also require the rationale's own result to be right (where the data has a checker, e.g. PrefWorld). Off: the paper's rule is the verdict only. */
+    requireResultRight: z.boolean().default(false),
+    /**
+     * DPO pairing within one (pair, order), R = right rationales, W = wrong ones:
+     *   all        — every (r, w) in R × W, at most `maxPairsPerOrder`, chosen by a seeded shuffle;
+     *   random-one — one (r, w) drawn at random.
+     */
+    pairing: z.enum(['all', 'random-one']).default('all'),
+    /** 4: more preference signal per sampled pair without letting pairs with many samples dominate. */
+    maxPairsPerOrder: z.number().int().min(1).default(4),
+    /** Drop repeated identical completions within an order: 8 copies of one rationale add weight, not information. */
+    dedupe: z.boolean().default(true),
+    /** Seeds the DPO pairing shuffle. */
+    seed: z.number().int().min(0).default(1),
+  })
+  .strict();
+
+export type StarBuildConfig = z.infer<typeof StarBuildSchema>;
+
+function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const r = schema.safeParse(input ?? {});
+  if (!r.success) throw new Error(`${what}: ${formatZodIssue(r.error.issues[0])}`);
+  return r.data;
+}
+
+export const starSamplingConfig = (input: z.input<typeof StarSamplingSchema> = {}): StarSamplingConfig => parseWith(StarSamplingSchema, input, 'STaR sampling config');
+export const starBuildConfig = (input: z.input<typeof StarBuildSchema> = {}): StarBuildConfig => parseWith(StarBuildSchema, input, 'STaR dataset config');
+
+/** Sampling fields that must match when a run resumes: they change what the samples are. */
+export const SAMPLE_FIXED = ['k', 'temperature', 'topP', 'maxTokens', 'stop', 'seed', 'rationalize'] as const;
