@@ -1,9 +1,12 @@
 // Every training recipe `genrm train` knows, by name (DESIGN.md §5 names). A new recipe is one
 // import and one entry in RECIPES (star-sft / star-dpo live in their own files beside these).
+import { bt } from './bt.js';
 import { genrm } from './genrm.js';
+import { pairrm } from './pairrm.js';
+import { rationalize } from './rationalize.js';
 import type { Recipe } from './registry.js';
 
-export const RECIPES: readonly Recipe[] = [genrm];
+export const RECIPES: readonly Recipe[] = [bt, pairrm, genrm, rationalize];
 
 export function getRecipe(name: string): Recipe {
   const r = RECIPES.find((x) => x.name === name);

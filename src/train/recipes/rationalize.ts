@@ -1,0 +1,184 @@
+// `rationalize`: CoT-GenRM by rationalization (DESIGN.md §1; STaR's rationalization step,
+// Zelikman et al. 2022). For every training pair in both orders the model is shown the right
+// verdict as a hint (the judge format's rationalize form, "Hint: [[A]]") and samples k
+// rationales; those that end in the hinted verdict are kept (the first by default); then SFT on
+// (rationale, verdict) with the plain CoT prompt, WITHOUT the hint, so the trained judge must
+// reach the verdict by itself. Output: an 'lm' checkpoint judged in CoT mode.
+//
+// Reported: how many (pair, order) items produced a usable rationale, and where the data is a
+// PrefWorld, how many kept rationales' own worked result is right (PrefWorld's grader): a
+// rationale can end in the hinted verdict while its reasoning is wrong.
+//
+// The kept rationales are saved with each checkpoint (rationales.jsonl): a resumed run trains
+// on exactly those and does not sample again.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parseVerdict, VERDICT_A, VERDICT_B, VERDICT_CUE, type Verdict } from '../../data/judgeFormat.js';
+import { toJsonl } from '../../data/jsonl.js';
+import { registry } from '../../data/world/families.js';
+import { gradeRationale } from '../../data/world/rationale.js';
+import type { Task } from '../../data/world/task.js';
+import { generate } from '../../engine/sampling/index.js';
+import { writeFileAtomic } from '../../engine/safetensors.js';
+import { loadSpec } from '../pretrain/data.js';
+import { loopOf, recipeSchema } from './config.js';
+import { bothOrders, cotExample, describe, judgePrompt, type OrderedPair, type TextExample } from './data.js';
+import { cotAccuracy } from './evalJudge.js';
+import { prepare } from './harness.js';
+import { defineRecipe } from './registry.js';
+import { runSft } from './sft.js';
+
+export const RATIONALES_FILE = 'rationales.jsonl';
+
+export const RationalizeSchema = recipeSchema({
+  /** Examples per micro-batch: 8 rationales (each a few hundred tokens). */
+  batchSize: z.number().int().min(1).default(8),
+  /** Rationales sampled per (pair, order): 4 tries find one ending in the hinted verdict for most pairs at 4x the sampling cost of one. */
+  samples: z.number().int().min(1).default(4),
+  /** Sampling temperature: 1.0, the paper's for sampled rationales (arXiv 2410.12832). */
+  temperature: z.number().min(0).default(1.0),
+  /** Nucleus mass: 0.95, the paper's (arXiv 2410.12832). */
+  topP: z.number().gt(0).max(1).default(0.95),
+  /** Longest rationale in tokens: 256 holds PrefWorld's longest reference rationale with room to spare. */
+  maxTokens: z.number().int().min(1).default(256),
+  /** Kept rationales per (pair, order): 'first' keeps one so easy pairs do not dominate; 'all' keeps every usable sample. */
+  keep: z.enum(['first', 'all']).default('first'),
+  /** Also require the rationale's own worked result to be right (PrefWorld data only): off, the paper filters on the verdict alone. */
+  requireResultRight: z.boolean().default(false),
+  /** Pairs in the greedy CoT evaluation (both orders): 16 keeps each evaluation to seconds. */
+  evalCotPairs: z.number().int().min(0).default(16),
+});
+export type RationalizeConfig = z.infer<typeof RationalizeSchema>;
+
+/**
+ * The rationale of a sampled completion if it ends in the hinted verdict, else null. The
+ * completion runs to the verdict token (sampling stops there); the rationale is what precedes
+ * the last "Verdict: " cue (or the verdict token itself when the cue is missing), trimmed.
+ */
+export function usableRationale(completion: string, hint: Verdict): string | null {
+  if (parseVerdict(completion) !== hint) return null;
+  const cut = completion.lastIndexOf(VERDICT_CUE);
+  const end = cut >= 0 ? cut : completion.lastIndexOf(hint === 'A' ? VERDICT_A : VERDICT_B);
+  const rationale = completion.slice(0, end).replace(/\s+$/, '');
+  return rationale.length > 0 && parseVerdict(rationale) === null ? rationale : null;
+}
+
+/** One kept rationale (a line of rationales.jsonl). */
+export interface KeptRationale {
+  id: string;
+  chosenFirst: boolean;
+  rationale: string;
+  /** PrefWorld grader: the rationale's own worked result is right (null: no checker). */
+  resultRight: boolean | null;
+}
+
+export interface SampleReport {
+  items: number;
+  /** (pair, order) items with at least one usable rationale. */
+  usable: number;
+  kept: KeptRationale[];
+  /** Kept rationales whose own result is right, over those that could be checked. */
+  resultRight: number;
+  checked: number;
+}
+
+/** Samples hinted rationales for every item and keeps those ending in the hint. */
+export function sampleRationales(p: { model: Parameters<typeof generate>[0]; tokenizer: Parameters<typeof generate>[1] }, items: readonly OrderedPair[], c: RationalizeConfig, taskOf: (op: OrderedPair) => Task | null, say: (s: string) => void): SampleReport {
+  const tok = p.tokenizer;
+  const stopTokens = [tok.eotId, tok.specialId(VERDICT_A), tok.specialId(VERDICT_B)];
+  const report: SampleReport = { items: items.length, usable: 0, kept: [], resultRight: 0, checked: 0 };
+  const CHUNK = 64; // prompts per generate call: a progress line each, and bounded memory
+  for (let s = 0; s < items.length; s += CHUNK) {
+    const part = items.slice(s, s + CHUNK);
+    const prompts = part.map((op) => tok.encode(judgePrompt(op, 'rationalize'), { specials: 'parse' }));
+    for (const [i, ids] of prompts.entries())
+      if (ids.length + 8 > p.model.config.maxSeqLen) throw new Error(`${describe(part[i]!)}: the rationalize prompt has ${ids.length} tokens, leaving no room for a rationale in the context of ${p.model.config.maxSeqLen}`);
+    const out = generate(p.model, tok, prompts, { n: c.samples, temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens, stopTokens, seed: c.seed + s });
+    part.forEach((op, i) => {
+      let any = false;
+      for (const sample of out[i]!) {
+        const completion = tok.decode(sample.tokens);
+        const rationale = usableRationale(completion, op.verdict);
+        if (rationale === null) continue;
+        const task = taskOf(op);
+        const resultRight = task ? gradeRationale(task, completion).resultRight : null;
+        if (c.requireResultRight && resultRight !== true) continue;
+        any = true;
+        report.kept.push({ id: op.pair.id, chosenFirst: op.chosenFirst, rationale, resultRight });
+        if (resultRight !== null) report.checked++;
+        if (resultRight === true) report.resultRight++;
+        if (c.keep === 'first') break;
+      }
+      if (any) report.usable++;
+    });
+    if (items.length > CHUNK) say(`rationalize: sampled ${Math.min(items.length, s + CHUNK)}/${items.length} items, ${report.usable} usable so far`);
+  }
+  return report;
+}
+
+export const rationalize = defineRecipe<RationalizeConfig>({
+  name: 'rationalize',
+  description: 'CoT-GenRM by rationalization: sample rationales with the right verdict as a hint, SFT on them without the hint',
+  schema: RationalizeSchema,
+  async run(c, ctx) {
+    const p = prepare('rationalize', c, ctx);
+    const items = bothOrders(p.data.train);
+    const byKey = new Map(items.map((op) => [`${op.pair.id}/${op.chosenFirst}`, op]));
+    const reg = p.data.worldDir ? registry(loadSpec(p.data.worldDir)) : null;
+    const taskOf = (op: OrderedPair): Task | null => {
+      const inst = op.pair.meta?.instance;
+      if (!reg || typeof op.pair.subset !== 'string' || typeof inst !== 'string' || !reg.all.has(op.pair.subset)) return null;
+      return reg.task(op.pair.subset, inst);
+    };
+
+    // Phase 1: sampling (skipped on resume: the kept rationales come back from the checkpoint).
+    const saved = join(c.out, RATIONALES_FILE);
+    let kept: KeptRationale[];
+    let stats: Omit<SampleReport, 'kept'>;
+    if (ctx.resume && existsSync(saved)) {
+      const lines = readFileSync(saved, 'utf8').split('\n').filter((l) => l.trim());
+      kept = lines.map((l) => JSON.parse(l) as KeptRationale);
+      const usable = new Set(kept.map((k) => `${k.id}/${k.chosenFirst}`)).size;
+      const checked = kept.filter((k) => k.resultRight !== null);
+      stats = { items: items.length, usable, resultRight: checked.filter((k) => k.resultRight).length, checked: checked.length };
+      ctx.say(`rationalize: resuming with the ${kept.length} rationales saved in ${saved}`);
+    } else {
+      const t0 = performance.now();
+      const rep = sampleRationales(p, items, c, taskOf, ctx.say);
+      ({ kept, ...stats } = rep);
+      ctx.say(`rationalize: ${rep.usable}/${rep.items} (pair, order) items gave a rationale ending in the hinted verdict (${c.samples} samples each, ${((performance.now() - t0) / 1000).toFixed(1)} s)` + (rep.checked ? `; ${rep.resultRight}/${rep.checked} kept rationales have a right worked result` : ''));
+    }
+    if (kept.length === 0) throw new Error(`rationalize: none of the ${items.length} (pair, order) items produced a rationale ending in the hinted verdict in ${c.samples} samples; raise samples or maxTokens, or start from a base that has learned the judge format`);
+
+    // Phase 2: SFT on (rationale, verdict) with the CoT prompt, no hint.
+    const examples: TextExample[] = kept.map((k) => {
+      const op = byKey.get(`${k.id}/${k.chosenFirst}`);
+      if (!op) throw new Error(`${saved}: rationale for pair ${k.id}, which is not in the training data`);
+      return cotExample(op, k.rationale);
+    });
+    const keptJsonl = toJsonl(kept);
+    const saveModel = p.saveModel('lm');
+    const r = runSft({
+      model: p.model,
+      tokenizer: p.tokenizer,
+      examples,
+      loop: loopOf(c),
+      overflow: c.overflow,
+      appendEot: true,
+      outDir: c.out,
+      resume: ctx.resume,
+      progress: ctx.progress,
+      label: 'rationalize',
+      ...(ctx.stopAfter !== undefined ? { stopAfter: ctx.stopAfter } : {}),
+      ...(ctx.onLog ? { onLog: ctx.onLog } : {}),
+      evaluate: () => cotAccuracy(p.model, p.tokenizer, p.data.eval, { maxPairs: c.evalCotPairs, maxTokens: c.maxTokens }),
+      saveModel: (dir) => {
+        saveModel(dir);
+        writeFileAtomic(join(dir, RATIONALES_FILE), keptJsonl);
+      },
+    });
+    const details = { items: stats.items, usable: stats.usable, usableShare: stats.usable / stats.items, kept: kept.length, resultRight: stats.resultRight, resultChecked: stats.checked, examples: r.examples, skipped: r.skipped.length };
+    return p.result(r.train, r.firstLoss, details);
+  },
+});
