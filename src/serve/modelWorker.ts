@@ -11,6 +11,12 @@ export interface ModelWorkerOptions {
   id: string;
   /** Most jobs in one batch. 256: far more than a CPU batch needs, bounds one message's size. */
   maxBatchJobs?: number;
+  /**
+   * When the worker is idle, wait this long after the first job for others before sending. 2 ms:
+   * a client's concurrent requests arrive over several connections within about a millisecond;
+   * without the wait the first goes alone and the rest wait a whole batch for it.
+   */
+  batchWindowMs?: number;
   maxBatchRows?: number;
 }
 
@@ -44,6 +50,7 @@ export class ModelWorker {
   private dead: Error | null = null;
   private scheduled = false;
   private readonly maxBatchJobs: number;
+  private readonly batchWindowMs: number;
   /** Batches sent and jobs done (for /health and tests). */
   readonly stats = { batches: 0, jobs: 0, largestBatch: 0 };
 
@@ -53,6 +60,7 @@ export class ModelWorker {
     o: ModelWorkerOptions,
   ) {
     this.maxBatchJobs = o.maxBatchJobs ?? 256;
+    this.batchWindowMs = o.batchWindowMs ?? 2;
     worker.on('message', (m: FromWorker) => this.onMessage(m));
     worker.on('error', (e) => this.fail(new HttpError(500, `model worker crashed: ${e.message}`)));
     worker.on('exit', (code) => this.fail(new HttpError(503, `model worker exited (code ${code})`, 'service_unavailable')));
@@ -91,14 +99,17 @@ export class ModelWorker {
     });
   }
 
-  /** Sends on the next turn of the event loop, so jobs queued in this turn (one request's prompts, other requests read meanwhile) share a batch. */
+  /** Sends soon rather than at once, so jobs queued meanwhile (one request's prompts, other requests being read) share a batch. */
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const go = (): void => {
       this.scheduled = false;
       this.pump();
-    });
+    };
+    // Busy: jobs wait for the batch in flight anyway. Idle: a short window to gather a batch.
+    if (this.inFlight || this.batchWindowMs === 0) setImmediate(go);
+    else setTimeout(go, this.batchWindowMs);
   }
 
   private pump(): void {
