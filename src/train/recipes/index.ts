@@ -4,9 +4,11 @@ import { bt } from './bt.js';
 import { genrm } from './genrm.js';
 import { pairrm } from './pairrm.js';
 import { rationalize } from './rationalize.js';
+import { starDpo } from './star-dpo.js';
+import { starSft } from './star-sft.js';
 import type { Recipe } from './registry.js';
 
-export const RECIPES: readonly Recipe[] = [bt, pairrm, genrm, rationalize];
+export const RECIPES: readonly Recipe[] = [bt, pairrm, genrm, rationalize, starSft, starDpo];
 
 export function getRecipe(name: string): Recipe {
   const r = RECIPES.find((x) => x.name === name);

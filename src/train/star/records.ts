@@ -8,7 +8,9 @@
 //   dpo.jsonl      STaR-DPO: (prompt, chosen, rejected) = a right and a wrong rationale, same prompt.
 //
 // Orders: 'AB' shows the chosen answer as A (right verdict A); 'BA' shows it as B (right verdict B).
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseJsonlLine } from '../../data/jsonl.js';
 import { VERDICT_A, VERDICT_B, type Verdict } from '../../data/judgeFormat.js';
 
 export const SAMPLES_FILE = 'samples.jsonl';
@@ -90,4 +92,16 @@ export function trainedCompletion(text: string): string | null {
   const at = Math.max(text.lastIndexOf(VERDICT_A), text.lastIndexOf(VERDICT_B));
   if (at < 0) return null;
   return text.slice(0, at + VERDICT_A.length); // both verdict tokens have the same length
+}
+
+/** Reads a dataset file (sft.jsonl / dpo.jsonl) record by record; errors name the file and line. */
+export function readRecords<T>(file: string, schema: z.ZodType<T>): T[] {
+  if (!existsSync(file)) throw new Error(`${file}: missing (build the STaR datasets first)`);
+  const out: T[] = [];
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (line.trim() !== '') out.push(parseJsonlLine(line, schema, file, i + 1));
+    });
+  return out;
 }

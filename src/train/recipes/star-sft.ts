@@ -1,0 +1,56 @@
+// `star-sft`: STaR with supervised fine-tuning (Zelikman et al. 2022; the GenRM paper's
+// CoT-GenRM STaR-SFT). Per iteration (src/train/star/iterate.ts): the model samples k rationales
+// per pair in both orders, the rationales whose verdict is right are kept (optionally only those
+// whose own result the checker accepts), and the model is fine-tuned on (CoT prompt, rationale +
+// verdict) with the prompt masked, through the shared SFT routine (./sft.ts); the next iteration
+// samples from the result.
+import { join } from 'node:path';
+import { z } from 'zod';
+import { curveEnds, iterationSaver, iterationSteps, runStar, StarShape } from '../star/iterate.js';
+import { readRecords, SFT_FILE, SftRecordSchema } from '../star/records.js';
+import { loopOf, recipeSchema } from './config.js';
+import { cotAccuracy } from './evalJudge.js';
+import { defineRecipe } from './registry.js';
+import { runSft } from './sft.js';
+
+export const StarSftSchema = recipeSchema({
+  ...StarShape,
+  /** Examples per micro-batch: 8 rationales (each a few hundred tokens). */
+  batchSize: z.number().int().min(1).default(8),
+  /** Held-out pairs judged greedily with CoT at each evaluation: 32 (× 2 orders); generation is the slow part. */
+  evalCotPairs: z.number().int().min(0).default(32),
+});
+export type StarSftConfig = z.infer<typeof StarSftSchema>;
+
+export const starSft = defineRecipe<StarSftConfig>({
+  name: 'star-sft',
+  description: 'STaR-SFT: per iteration, sample k rationales per pair (both orders), keep those with the right verdict, SFT on them',
+  schema: StarSftSchema,
+  async run(c, ctx) {
+    return runStar('star-sft', c, ctx, (p) => {
+      const recs = readRecords(join(p.dir, SFT_FILE), SftRecordSchema);
+      if (recs.length === 0) return { trained: false, finished: true, metrics: {} };
+      const examples = recs.map((r) => ({ prompt: r.prompt, target: r.completion, source: `${join(p.dir, SFT_FILE)} record ${r.id}` }));
+      const steps = iterationSteps(examples.length, c);
+      const model = p.start.model;
+      const r = runSft({
+        model,
+        tokenizer: p.start.tokenizer,
+        examples,
+        loop: { ...loopOf(c), steps, seed: p.seed },
+        overflow: c.overflow,
+        appendEot: true, // sampled rationales learn to stop after their verdict
+        outDir: p.modelDir,
+        resume: p.resume,
+        progress: ctx.progress,
+        label: `star-sft ${p.iteration}/${c.iterations}`,
+        ...(ctx.stopAfter !== undefined ? { stopAfter: ctx.stopAfter } : {}),
+        onLog: (rec) => ctx.onLog?.({ ...rec, iteration: p.iteration }),
+        evaluate: () => cotAccuracy(model, p.start.tokenizer, p.data.eval, { maxPairs: c.evalCotPairs, maxTokens: c.maxTokens }),
+        saveModel: iterationSaver('star-sft', c, ctx, p),
+      });
+      if (r.skipped.length) ctx.say(`star-sft iteration ${p.iteration}: ${r.skipped.length} kept rationales longer than the context were left out`);
+      return { trained: true, finished: r.train.step === steps, metrics: { steps, examples: r.examples, ...curveEnds(p.modelDir) } };
+    });
+  },
+});
