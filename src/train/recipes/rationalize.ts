@@ -81,13 +81,15 @@ export interface SampleReport {
   /** Kept rationales whose own result is right, over those that could be checked. */
   resultRight: number;
   checked: number;
+  /** Usable samples dropped because their training example would not fit the context. */
+  tooLong: number;
 }
 
 /** Samples hinted rationales for every item and keeps those ending in the hint. */
 export function sampleRationales(p: { model: Parameters<typeof generate>[0]; tokenizer: Parameters<typeof generate>[1] }, items: readonly OrderedPair[], c: RationalizeConfig, taskOf: (op: OrderedPair) => Task | null, say: (s: string) => void): SampleReport {
   const tok = p.tokenizer;
   const stopTokens = [tok.eotId, tok.specialId(VERDICT_A), tok.specialId(VERDICT_B)];
-  const report: SampleReport = { items: items.length, usable: 0, kept: [], resultRight: 0, checked: 0 };
+  const report: SampleReport = { items: items.length, usable: 0, kept: [], resultRight: 0, checked: 0, tooLong: 0 };
   const CHUNK = 64; // prompts per generate call: a progress line each, and bounded memory
   for (let s = 0; s < items.length; s += CHUNK) {
     const part = items.slice(s, s + CHUNK);
@@ -104,6 +106,13 @@ export function sampleRationales(p: { model: Parameters<typeof generate>[0]; tok
         const task = taskOf(op);
         const resultRight = task ? gradeRationale(task, completion).resultRight : null;
         if (c.requireResultRight && resultRight !== true) continue;
+        // The training example (CoT prompt, rationale, cue, verdict, end of text) must fit the context.
+        const ex = cotExample(op, rationale);
+        const n = tok.encode(ex.prompt, { specials: 'parse' }).length + tok.encode(ex.target, { specials: 'parse' }).length + 1;
+        if (n - 1 > p.model.config.maxSeqLen) {
+          report.tooLong++;
+          continue;
+        }
         any = true;
         report.kept.push({ id: op.pair.id, chosenFirst: op.chosenFirst, rationale, resultRight });
         if (resultRight !== null) report.checked++;
@@ -141,13 +150,13 @@ export const rationalize = defineRecipe<RationalizeConfig>({
       kept = lines.map((l) => JSON.parse(l) as KeptRationale);
       const usable = new Set(kept.map((k) => `${k.id}/${k.chosenFirst}`)).size;
       const checked = kept.filter((k) => k.resultRight !== null);
-      stats = { items: items.length, usable, resultRight: checked.filter((k) => k.resultRight).length, checked: checked.length };
+      stats = { items: items.length, usable, resultRight: checked.filter((k) => k.resultRight).length, checked: checked.length, tooLong: 0 };
       ctx.say(`rationalize: resuming with the ${kept.length} rationales saved in ${saved}`);
     } else {
       const t0 = performance.now();
       const rep = sampleRationales(p, items, c, taskOf, ctx.say);
       ({ kept, ...stats } = rep);
-      ctx.say(`rationalize: ${rep.usable}/${rep.items} (pair, order) items gave a rationale ending in the hinted verdict (${c.samples} samples each, ${((performance.now() - t0) / 1000).toFixed(1)} s)` + (rep.checked ? `; ${rep.resultRight}/${rep.checked} kept rationales have a right worked result` : ''));
+      ctx.say(`rationalize: ${rep.usable}/${rep.items} (pair, order) items gave a rationale ending in the hinted verdict (${c.samples} samples each, ${((performance.now() - t0) / 1000).toFixed(1)} s)` + (rep.checked ? `; ${rep.resultRight}/${rep.checked} kept rationales have a right worked result` : '') + (rep.tooLong ? `; ${rep.tooLong} samples too long for the context dropped` : ''));
     }
     if (kept.length === 0) throw new Error(`rationalize: none of the ${items.length} (pair, order) items produced a rationale ending in the hinted verdict in ${c.samples} samples; raise samples or maxTokens, or start from a base that has learned the judge format`);
 
@@ -178,7 +187,7 @@ export const rationalize = defineRecipe<RationalizeConfig>({
         writeFileAtomic(join(dir, RATIONALES_FILE), keptJsonl);
       },
     });
-    const details = { items: stats.items, usable: stats.usable, usableShare: stats.usable / stats.items, kept: kept.length, resultRight: stats.resultRight, resultChecked: stats.checked, examples: r.examples, skipped: r.skipped.length };
+    const details = { items: stats.items, usable: stats.usable, usableShare: stats.usable / stats.items, kept: kept.length, resultRight: stats.resultRight, resultChecked: stats.checked, tooLong: stats.tooLong, examples: r.examples, skipped: r.skipped.length };
     return p.result(r.train, r.firstLoss, details);
   },
 });
