@@ -1,0 +1,183 @@
+// `genrm star sample`: the one STaR sampler against any model (DESIGN.md §5; the star-sft and
+// star-dpo recipes call the same code in-process).
+//
+//   genrm star sample --model models/base --data world/ --k 8 --out star/
+//   genrm star sample --model http://127.0.0.1:8000/v1 --served-model llama-3.1-8b --data prefs.jsonl --out star/ --concurrency 32
+//   genrm star sample ... --resume            # continue where it stopped; no pair sampled twice
+//
+// Writes into --out: samples.jsonl (raw, one line per pair), sft.jsonl and dpo.jsonl (the STaR
+// datasets), report.json, and export/ (TRL and OpenAI fine-tuning layouts).
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { EmbeddedBackend } from '../backends/embedded/backend.js';
+import { OpenAIBackend } from '../backends/openai/backend.js';
+import type { LanguageModel } from '../backends/types.js';
+import { invalidSummary, openPairs } from '../data/formats/load.js';
+import type { PreferencePair } from '../data/pair.js';
+import { SPLIT_FILES } from '../data/world/generate.js';
+import { readConfigFile, resolveConfig } from '../train/configFile.js';
+import { checkerFor } from '../train/star/checker.js';
+import { StarBuildSchema, StarSamplingSchema } from '../train/star/config.js';
+import { SampleProgress } from '../train/star/progress.js';
+import { DEFAULT_EXPORTS, EXPORT_TARGETS, runStarSampling, type ExportTarget } from '../train/star/sampleRun.js';
+import { CliError } from './errors.js';
+
+interface Flags {
+  model?: string;
+  servedModel?: string;
+  concurrency?: string;
+  data?: string;
+  format?: string;
+  skipInvalid?: boolean;
+  out?: string;
+  config?: string;
+  k?: string;
+  temperature?: string;
+  topP?: string;
+  maxTokens?: string;
+  seed?: string;
+  chunkPairs?: string;
+  rationalize?: boolean;
+  requireResultRight?: boolean;
+  pairing?: string;
+  maxPairs?: string;
+  export?: string;
+  resume?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function num(flag: string, v: string | undefined, int: boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || (int && !Number.isInteger(x))) throw new CliError(`--${flag}: expected ${int ? 'an integer' : 'a number'}, got "${v}"`);
+  return x;
+}
+
+function openModel(f: Flags): LanguageModel {
+  const m = f.model!;
+  if (/^https?:\/\//.test(m)) {
+    if (!f.servedModel) throw new CliError('--served-model is required with a server URL (the model name the server serves)');
+    const concurrency = num('concurrency', f.concurrency, true);
+    return new OpenAIBackend({ baseURL: m, model: f.servedModel, ...(concurrency !== undefined ? { concurrency } : {}) });
+  }
+  if (!existsSync(m)) throw new CliError(`--model ${m}: no such checkpoint folder (or give an http(s):// server URL)`);
+  return EmbeddedBackend.load(m);
+}
+
+async function loadPairs(path: string, f: Flags): Promise<{ pairs: PreferencePair[]; file: string; note: string }> {
+  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, SPLIT_FILES.train) : path;
+  if (!existsSync(file)) throw new CliError(`--data ${path}: ${file} does not exist (a PrefWorld folder or a preference data file)`);
+  const opened = await openPairs(file, { ...(f.format ? { format: f.format } : {}), skipInvalid: f.skipInvalid === true });
+  const pairs: PreferencePair[] = [];
+  for await (const { pair } of opened.pairs) pairs.push(pair);
+  const r = opened.report;
+  return { pairs, file, note: `${r.pairs} pairs (${r.format})${r.invalidTotal ? `; ${invalidSummary(r)}` : ''}` };
+}
+
+function parseExports(v: string | undefined): ExportTarget[] {
+  if (v === undefined) return [...DEFAULT_EXPORTS];
+  if (v === 'none') return [];
+  return v.split(',').map((t) => {
+    if (!(EXPORT_TARGETS as readonly string[]).includes(t)) throw new CliError(`--export: unknown target "${t}"; known: ${EXPORT_TARGETS.join(', ')}, or none`);
+    return t as ExportTarget;
+  });
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+
+export function registerStar(program: Command): void {
+  const star = program.command('star').description('STaR: sample rationales from any model and build STaR-SFT / STaR-DPO datasets');
+  star
+    .command('sample')
+    .description('sample k CoT rationales per pair (both orders) from a checkpoint or an OpenAI-compatible server; write samples, STaR-SFT/DPO datasets, a report and TRL/OpenAI exports')
+    .option('--model <ckpt|url>', 'a genrm checkpoint folder (kind lm), or an OpenAI-compatible server URL (vLLM, SGLang, llama.cpp, Ollama)')
+    .option('--served-model <name>', 'with a URL: the model name the server serves')
+    .option('--concurrency <n>', 'with a URL: requests in flight at once (default 16)')
+    .option('--data <path>', 'preference data: a PrefWorld folder (its train.jsonl; rationales are graded by its checker) or any supported file')
+    .option('--format <name>', 'the data format when detection is not wanted (genrm data inspect lists them)')
+    .option('--skip-invalid', 'skip and count malformed records instead of stopping at the first')
+    .option('--out <dir>', 'output folder')
+    .option('--config <file>', 'JSON/YAML with sampling and dataset options (k, temperature, topP, maxTokens, stop, seed, chunkPairs, rationalize, requireResultRight, pairing, maxPairsPerOrder, dedupe)')
+    .option('--k <n>', 'rationales per pair and order (default 8)')
+    .option('--temperature <t>', 'sampling temperature (default 1.0, paper)')
+    .option('--top-p <p>', 'nucleus mass (default 0.95, paper)')
+    .option('--max-tokens <n>', 'most tokens per rationale (default 256)')
+    .option('--seed <n>', 'sampling seed (default 1)')
+    .option('--chunk-pairs <n>', 'pairs per generate call (default 16)')
+    .option('--rationalize', 'rationalization fallback: one hinted rationale where none of the k is right (trained without the hint)')
+    .option('--require-result-right', "keep only rationales whose own result the checker accepts (PrefWorld data)")
+    .option('--pairing <rule>', 'DPO pairing per pair and order: all (R x W, capped) or random-one (default all)')
+    .option('--max-pairs <m>', 'with --pairing all: most DPO pairs per pair and order (default 4)')
+    .option('--export <targets>', `comma-separated export layouts (${EXPORT_TARGETS.join(', ')}), or none (default ${DEFAULT_EXPORTS.join(',')})`)
+    .option('--resume', 'continue sampling into --out; pairs already sampled are skipped')
+    .option('--json', 'print the result as JSON (no progress bar)')
+    .option('--quiet', 'no progress bar or status lines')
+    .action(async (f: Flags) => {
+      for (const [k, what] of [['model', 'a checkpoint or server URL'], ['data', 'preference data'], ['out', 'the output folder']] as const)
+        if (f[k] === undefined) throw new CliError(`--${k} is required (${what})`);
+      let fromFile: Record<string, unknown> = {};
+      try {
+        if (f.config) fromFile = readConfigFile(f.config);
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+      const sampKeys = new Set(Object.keys(StarSamplingSchema.shape));
+      const fileSamp: Record<string, unknown> = {};
+      const fileBuild: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(fromFile)) {
+        if (sampKeys.has(k)) fileSamp[k] = v;
+        else fileBuild[k] = v; // unknown keys fail in the build schema, named
+      }
+      const flagSamp = { k: num('k', f.k, true), temperature: num('temperature', f.temperature, false), topP: num('top-p', f.topP, false), maxTokens: num('max-tokens', f.maxTokens, true), seed: num('seed', f.seed, true), chunkPairs: num('chunk-pairs', f.chunkPairs, true), rationalize: f.rationalize };
+      const flagBuild = { requireResultRight: f.requireResultRight, pairing: f.pairing, maxPairsPerOrder: num('max-pairs', f.maxPairs, true), seed: num('seed', f.seed, true) };
+      let sampling;
+      let build;
+      try {
+        sampling = resolveConfig(StarSamplingSchema, fileSamp, flagSamp, f.config ?? 'flags');
+        build = resolveConfig(StarBuildSchema, fileBuild, flagBuild, f.config ?? 'flags');
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+      const exports = parseExports(f.export);
+      const quiet = f.quiet === true || f.json === true;
+      const say = quiet ? (): void => {} : (l: string): void => console.error(l);
+
+      let lm: LanguageModel;
+      let data;
+      try {
+        lm = openModel(f);
+        data = await loadPairs(f.data!, f);
+      } catch (e) {
+        if (e instanceof CliError) throw e;
+        throw new CliError((e as Error).message);
+      }
+      const checker = checkerFor(f.data!);
+      say(`star sample: ${lm.name}; ${data.file}: ${data.note}; k ${sampling.k}, temperature ${sampling.temperature}, top-p ${sampling.topP}; checker: ${checker ? 'PrefWorld' : 'none'}`);
+      const bar = new SampleProgress(!quiet, 'star sample');
+      let r;
+      try {
+        r = await runStarSampling(lm, data.pairs, { sampling, build, outDir: f.out!, resume: f.resume === true, checker, exports, onProgress: bar.update });
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      } finally {
+        bar.stop();
+      }
+      if (f.json) {
+        console.log(JSON.stringify({ out: f.out, model: lm.name, data: data.file, sampling: r.sampling, report: r.report, exported: r.exported }, null, 2));
+        return;
+      }
+      if (quiet) return;
+      const p = r.report;
+      console.log(
+        `sampled ${r.sampling.sampledPairs} pairs (${r.sampling.resumedPairs} already done, ${r.sampling.ties} ties skipped) in ${r.sampling.seconds.toFixed(1)} s, ${Math.round(r.sampling.tokens / Math.max(1e-9, r.sampling.seconds))} tok/s -> ${f.out}\n` +
+          `  right verdicts per pair: mean ${pct(p.rightShareMean)}; pairs with a right rationale ${pct(p.pairsWithRight)}; no verdict ${p.invalid} of ${p.samples}\n` +
+          `  STaR-SFT: ${p.sft.kept} rationales from ${p.sft.pairs} pairs${p.graded ? `, ${p.sft.rightForWrongReason} right for the wrong reason` : ''}${build.requireResultRight ? `, ${p.sft.droppedForResult} dropped for a wrong result` : ''}\n` +
+          `  STaR-DPO: ${p.dpo.pairs} pairs from ${p.dpo.sourcePairs} source pairs (pairing ${build.pairing})` +
+          (sampling.rationalize ? `\n  rationalized: ${p.rationalized.pairs} pairs (${p.rationalized.kept} of ${p.rationalized.orders} hinted rationales kept)` : '') +
+          (Object.keys(r.exported).length ? `\n  exported: ${Object.entries(r.exported).map(([k, v]) => `${k} (${v})`).join(', ')}` : ''),
+      );
+      if (!r.sampling.complete) process.exitCode = 1;
+    });
+}
