@@ -191,6 +191,11 @@ export async function runStar(recipe: string, c: StarCommon, ctx: RecipeContext,
       break;
     }
     if (!o.trained) ctx.say(`${recipe} iteration ${i}: nothing to train on; the next iteration starts from the same model`);
+    else {
+      const m = o.metrics;
+      const f = (k: string): string => (typeof m[k] === 'number' ? m[k]!.toFixed(3) : '-');
+      ctx.say(`${recipe} iteration ${i}: ${m.steps} steps on ${m.examples} examples, loss ${f('firstLoss')} -> ${f('lastLoss')}` + ('rewards/accuracies' in m ? `, reward accuracy ${f('rewards/accuracies')}, margin ${f('rewards/margins')}` : ''));
+    }
     const summary: IterationSummary = {
       iteration: i,
       start: startDir,
