@@ -48,6 +48,24 @@ test('tiny pretraining: loss falls, checkpoint with provenance, worked-solution 
   }
 });
 
+test('pretrain resumes bitwise after an interruption, and refuses a changed corpus', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'genrm-pretrain-resume-'));
+  try {
+    const world = join(root, 'world');
+    await writeWorld(world, generateWorld(resolveSpec('quick', { pairs: { train: 20, testId: 10, testOod: 10 }, corpus: { bytes: 30_000 } })));
+    const cfg = (out: string) => resolvePretrainConfig({ preset: 'tiny', data: world, out, steps: 12, checkpointEvery: 4, evalEvery: 0, evalTasks: 0, merges: 20 });
+    pretrain(cfg(join(root, 'a')), { command: 'test' });
+    const b = join(root, 'b');
+    pretrain(cfg(b), { command: 'test', stopAfter: 10 }); // last checkpoint at 8
+    pretrain(cfg(b), { command: 'test', resume: true });
+    assert.ok(readFileSync(join(root, 'a', 'model.safetensors')).equals(readFileSync(join(b, 'model.safetensors'))), 'resumed weights differ');
+    writeFileSync(join(world, 'corpus.jsonl'), readFileSync(join(world, 'corpus.jsonl'), 'utf8').split('\n').slice(1).join('\n'));
+    assert.throws(() => pretrain(cfg(b), { command: 'test', resume: true }), /trained on data sha256:[0-9a-f]+, but --data now hashes to sha256:/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('config: presets overlaid by file and flags; an unknown or bad key is named', () => {
   const root = mkdtempSync(join(tmpdir(), 'genrm-pcfg-'));
   try {

@@ -2,6 +2,7 @@
 // optional BPE merges) and a Llama-style model trained from scratch on PrefWorld's corpus with the
 // shared loop: documents packed into full rows, a held-out slice for the eval loss, and at the end
 // the worked-solution report (./workedEval.ts).
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JUDGE_SPECIAL_TOKENS } from '../../data/judgeFormat.js';
 import { saveCheckpoint } from '../../engine/checkpoint.js';
@@ -53,9 +54,18 @@ export function buildTokenizer(texts: readonly string[], merges: number): Tokeni
   return Tokenizer.train(texts, base + merges, options);
 }
 
+/** A resumed run must read the same corpus (the tokenizer and data order derive from it). */
+function checkSameData(out: string, hash: string): void {
+  const path = join(out, 'genrm.json');
+  if (!existsSync(path)) return; // no checkpoint yet: the trainer reports the missing state
+  const saved = (JSON.parse(readFileSync(path, 'utf8')) as { provenance?: { dataHash?: string } }).provenance?.dataHash;
+  if (saved !== undefined && saved !== `sha256:${hash}`) throw new Error(`${path}: the run was trained on data ${saved}, but --data now hashes to sha256:${hash}; resume with the same corpus or start a new run`);
+}
+
 export function pretrain(c: PretrainConfig, opts: PretrainOptions): PretrainResult {
   const say = opts.say ?? ((): void => {});
   const data = loadCorpus(c.data);
+  if (opts.resume) checkSameData(c.out, data.hash);
   const texts = data.docs.map((d) => d.text);
   const tok = buildTokenizer(texts, c.merges);
   const docs = texts.map((t) => Int32Array.from(tok.encode(t, { specials: 'parse' })));
