@@ -1,12 +1,14 @@
 // Training tokens/s through the shared training loop (src/train/trainer.ts) on the reference
 // shape (vocab 512, d_model 256, 4 layers, 4 heads, SwiGLU 688, seq 128, batch 16): packed
 // random documents, AdamW with clipping, the schedule and the bookkeeping, exactly as a recipe
-// runs. Also the same at the base preset's shape (context 512) unless `shapes: ['ref']`.
+// runs. Also the same at the base preset's shape and batch unless `shapes: ['ref']`.
 // Called from bench/lm.ts (`npm run bench -- lm`); `engine` measures the bare step.
+import { JUDGE_SPECIAL_TOKENS } from '../src/data/judgeFormat.js';
 import { Llama, type ModelConfig } from '../src/engine/model/index.js';
 import { Prng } from '../src/engine/prng.js';
 import { PackedStream, type LmBatch } from '../src/train/batches.js';
 import { trainLoopConfig } from '../src/train/config.js';
+import { modelConfig, PRESET_VALUES } from '../src/train/pretrain/config.js';
 import { train, type MetricsRecord } from '../src/train/trainer.js';
 
 export interface TrainThroughput {
@@ -57,7 +59,11 @@ function measure(shape: string, cfg: ModelConfig, batch: number, steps: number, 
 export function trainingThroughput(opts: { steps?: number; shapes?: Array<'ref' | 'base'> } = {}): TrainThroughput[] {
   const steps = opts.steps ?? 6;
   const out = [measure('ref', REF, 16, steps, 2)];
-  if ((opts.shapes ?? ['ref', 'base']).includes('base'))
-    out.push(measure('base (seq 512)', { ...REF, vocabSize: 262, maxSeqLen: 512, tieEmbeddings: true }, 4, steps, 2));
+  if ((opts.shapes ?? ['ref', 'base']).includes('base')) {
+    // The base preset's shape and batch; its vocabulary is bytes + specials + merges.
+    const b = { ...PRESET_VALUES.base, preset: 'base' as const, data: '', out: '' };
+    const vocab = 256 + 2 + JUDGE_SPECIAL_TOKENS.length + b.merges;
+    out.push(measure(`base preset (seq ${b.seqLen})`, modelConfig(b, vocab), b.batchSize, steps, 2));
+  }
   return out;
 }
