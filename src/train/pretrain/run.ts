@@ -11,6 +11,7 @@ import { Prng } from '../../engine/prng.js';
 import { writeFileAtomic } from '../../engine/safetensors.js';
 import { Tokenizer } from '../../engine/tokenizer/index.js';
 import { epochSeed, PackedStream, permutation, type LmBatch } from '../batches.js';
+import { hasTrainerState } from '../state.js';
 import { meanLoss, train, type MetricsRecord, type TrainTask } from '../trainer.js';
 import { loopConfig, modelConfig, type PretrainConfig } from './config.js';
 import { loadCorpus, loadSpec, loadTestPairs } from './data.js';
@@ -64,6 +65,8 @@ function checkSameData(out: string, hash: string): void {
 
 export function pretrain(c: PretrainConfig, opts: PretrainOptions): PretrainResult {
   const say = opts.say ?? ((): void => {});
+  // Fail before the minutes of tokenizing when the output folder is taken.
+  if (!opts.resume && hasTrainerState(c.out)) throw new Error(`${c.out}: holds a resumable run already; pass --resume to continue it, or choose another output folder`);
   const data = loadCorpus(c.data);
   if (opts.resume) checkSameData(c.out, data.hash);
   const texts = data.docs.map((d) => d.text);
