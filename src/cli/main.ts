@@ -9,6 +9,7 @@ import { registerStar } from './star.js';
 import { registerData } from './data.js';
 import { registerServe } from './serve.js';
 import { registerJudge } from './judge.js';
+import { registerEval } from './eval.js';
 
 const program = new Command();
 program
@@ -24,6 +25,7 @@ registerStar(program);
 registerData(program);
 registerServe(program);
 registerJudge(program);
+registerEval(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,170 @@
+// `genrm eval`: any judge on any PreferencePair files, every metric the records support.
+//
+//   genrm eval --model runs/star-dpo world/test-id.jsonl world/test-ood.jsonl --votes 32 --out records.jsonl
+//   genrm eval --model models/base --mode cot --votes 8 world/test-ood.jsonl      # zero-shot CoT judge
+//   genrm eval --model runs/bt world/test-id.jsonl --json                          # reward head, in-process
+//   genrm eval --model http://localhost:8000/v1 --mode cot data.jsonl              # a server
+//
+// --model: a checkpoint folder (kind lm: judged in --mode direct or cot through the embedded
+// backend; kind bt/pairrm: scored by its head) or an OpenAI-compatible server URL. Both answer
+// orders are always judged. CoT samples --votes rationales per order once; maj@k for k = 1, 2, 4,
+// ... up to --votes comes from those. On PrefWorld files each rationale's own result is graded.
+// Output: the terminal table (renderTerminal), --json (results), --out (per-pair records JSONL),
+// --report DIR (report.md/html/results.json); a progress bar on stderr.
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import type { LanguageModel } from '../backends/types.js';
+import { evaluate } from '../eval/evaluate.js';
+import { writeRecords, type JudgeRecord } from '../eval/records.js';
+import { renderTerminal } from '../eval/report/terminal.js';
+import { writeReport } from '../eval/report/write.js';
+import { readEvalSets } from '../eval/run/data.js';
+import { checkpointKind, judgeSets, openCheckpointJudge, type EvalJudge } from '../eval/run/judge.js';
+import { methodFor } from '../eval/run/method.js';
+import { CliError } from './errors.js';
+import { openModel } from './judge.js';
+
+interface Flags {
+  model: string;
+  mode: string;
+  method?: string;
+  votes: string;
+  temperature: string;
+  topP: string;
+  maxTokens: string;
+  seed: string;
+  template: string;
+  limit?: string;
+  chunk: string;
+  batchRows?: string;
+  grade: boolean;
+  keepRationales?: boolean;
+  truncate?: boolean;
+  out?: string;
+  report?: string;
+  json?: boolean;
+  apiKeyEnv?: string;
+  modelName?: string;
+}
+
+function int(name: string, v: string | undefined, min = 1): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min) throw new CliError(`${name}: expected an integer >= ${min}, got "${v}"`);
+  return Number(v);
+}
+
+function num(name: string, v: string): number {
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x)) throw new CliError(`${name}: expected a number, got "${v}"`);
+  return x;
+}
+
+async function openJudge(f: Flags, batchRows: number | undefined): Promise<EvalJudge> {
+  if (/^https?:\/\//.test(f.model)) {
+    const model: LanguageModel = await openModel({ model: f.model, ...(f.apiKeyEnv ? { apiKeyEnv: f.apiKeyEnv } : {}), ...(f.modelName ? { modelName: f.modelName } : {}) });
+    return { kind: 'lm', model };
+  }
+  return openCheckpointJudge(f.model, batchRows !== undefined ? { maxBatchRows: batchRows } : {});
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate a judge on PreferencePair files: accuracy per split/category/family/shift, maj@k, order effects, calibration, right-for-the-right-reason, bootstrap CIs')
+    .argument('<files...>', 'PreferencePair JSONL files (e.g. world/test-id.jsonl world/test-ood.jsonl); a pair without a split takes its file name')
+    .requiredOption('--model <dir|url>', 'checkpoint folder (lm, bt or pairrm) or an OpenAI-compatible server URL')
+    .option('--mode <mode>', 'language-model judges: direct (verdict logits) | cot (sampled rationales + votes)', 'direct')
+    .option('--method <name>', 'method name in the records (default: the recipe that made the checkpoint; zero-shot / zero-shot-cot for a base)')
+    .option('--votes <k>', 'CoT rationales per order, sampled once; maj@k for k = 1, 2, 4, ... up to this', '32')
+    .option('--temperature <t>', 'CoT sampling temperature (the paper: 1.0)', '1.0')
+    .option('--top-p <p>', 'CoT nucleus mass (the paper: 0.95)', '0.95')
+    .option('--max-tokens <n>', 'most tokens per rationale', '256')
+    .option('--seed <n>', 'sampling seed', '0')
+    .option('--template <name|file>', 'judge template (auto: compact for genrm models)', 'auto')
+    .option('--limit <n>', 'judge the first n pairs of each file')
+    .option('--chunk <n>', 'pairs per batched judge call (progress granularity)', '32')
+    .option('--batch-rows <n>', 'rows decoded together by the embedded engine (default 64)')
+    .option('--no-grade', 'do not grade rationales against PrefWorld tasks')
+    .option('--keep-rationales', 'keep the rationale texts in the records (large)')
+    .option('--truncate', 'shorten answers that do not fit the context (default: refuse, naming the pair)')
+    .option('--out <file>', 'write the per-pair records (JSONL)')
+    .option('--report <dir>', 'also write report.md, report.html, results.json and plots into DIR')
+    .option('--json', 'print the results as JSON')
+    .option('--api-key-env <name>', 'env var holding the server API key (default OPENAI_API_KEY)')
+    .option('--model-name <id>', "the server's model id (default: the first in /v1/models)")
+    .action(async (files: string[], f: Flags) => {
+      if (f.mode !== 'direct' && f.mode !== 'cot') throw new CliError(`--mode: expected direct or cot, got "${f.mode}"`);
+      const mode = f.mode;
+      const votes = int('--votes', f.votes)!;
+      const limit = int('--limit', f.limit);
+      const chunk = int('--chunk', f.chunk)!;
+      const batchRows = int('--batch-rows', f.batchRows);
+      const seed = int('--seed', f.seed, 0)!;
+      const maxTokens = int('--max-tokens', f.maxTokens)!;
+      const temperature = num('--temperature', f.temperature);
+      const topP = num('--top-p', f.topP);
+
+      let sets;
+      try {
+        sets = await readEvalSets(files, limit !== undefined ? { limit } : {});
+        if (f.grade === false) sets = sets.map((s) => ({ ...s, checker: null }));
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+      let judge: EvalJudge;
+      try {
+        judge = await openJudge(f, batchRows);
+      } catch (e) {
+        throw e instanceof CliError ? e : new CliError(`--model ${f.model}: ${(e as Error).message}`);
+      }
+      const isUrl = /^https?:\/\//.test(f.model);
+      if (judge.kind === 'head' && f.mode === 'cot') throw new CliError(`--mode cot: ${f.model} is a '${checkpointKind(f.model)}' reward-head checkpoint; it scores answers, it cannot write rationales`);
+      const method = f.method ?? methodFor(f.model, mode);
+      const total = sets.reduce((s, x) => s + x.pairs.length, 0);
+      const bar = !f.json && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: `eval ${method} [{bar}] {value}/{total} pairs | ETA {eta_formatted}`, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+      bar?.start(total, 0);
+      const t0 = performance.now();
+      let records: JudgeRecord[];
+      try {
+        records = await judgeSets(judge, sets, {
+          method,
+          mode,
+          votes,
+          temperature,
+          topP,
+          maxTokens,
+          seed,
+          template: f.template,
+          contextPolicy: f.truncate ? 'truncate-answers' : 'refuse',
+          chunkPairs: chunk,
+          keepRationales: f.keepRationales === true,
+          onProgress: (d) => bar?.update(d),
+        });
+      } catch (e) {
+        bar?.stop();
+        throw new CliError((e as Error).message);
+      } finally {
+        bar?.stop();
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      if (f.out) await writeRecords(f.out, records);
+      const ungraded = mode === 'cot' && judge.kind === 'lm' && f.grade !== false ? sets.filter((s) => !s.checker).map((s) => s.file) : [];
+      const results = evaluate(records, {
+        notes: {
+          extra: [
+            `judge: ${f.model}${isUrl ? ' (server)' : ''}, ${judge.kind === 'head' ? `${judge.head.kind} reward head` : `${mode}${mode === 'cot' ? `, ${votes} votes per order at temperature ${temperature}, top-p ${topP}` : ''}`}`,
+            `data: ${sets.map((s) => `${s.file} (${s.pairs.length} pairs)`).join(', ')}`,
+            ...(ungraded.length ? [`rationales not graded (no PrefWorld spec.json beside): ${ungraded.join(', ')}`] : []),
+            `${total} pairs judged in ${seconds.toFixed(1)} s`,
+          ],
+        },
+      });
+      if (f.report) await writeReport(f.report, results, `genrm eval: ${method}`);
+      if (f.json) {
+        console.log(JSON.stringify(results, null, 2));
+        return;
+      }
+      console.log(renderTerminal(results, { claims: false }));
+      console.log(`${total} pairs judged by ${method} in ${seconds.toFixed(1)} s` + (f.out ? `; per-pair records in ${f.out}` : '') + (f.report ? `; report in ${f.report}` : ''));
+    });
+}
