@@ -1,33 +1,82 @@
-// `genrm serve`: the OpenAI-compatible HTTP server over a genrm checkpoint (src/serve/).
+// `genrm serve`: the HTTP server over a genrm checkpoint (src/serve/): OpenAI-compatible endpoints
+// and the reward API, with batching, a bounded queue, deadlines, auth and metrics.
 import type { Command } from 'commander';
 import { startServer } from '../serve/server.js';
 import { CliError } from './errors.js';
 
+interface Opts {
+  model: string;
+  host: string;
+  port: string;
+  name?: string;
+  faults?: string;
+  token?: string;
+  maxBatch: string;
+  batchWaitMs: string;
+  maxQueue: string;
+  timeoutMs: string;
+  judgeMode: string;
+  votes: string;
+  maxTokens: string;
+  json?: boolean;
+}
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve a checkpoint over OpenAI-compatible HTTP (/v1/models, /v1/completions, /v1/chat/completions); the model runs in a worker thread')
+    .description(
+      'serve a checkpoint over HTTP: OpenAI-compatible (/v1/models, /v1/completions, /v1/chat/completions) and the reward API (/v1/judge, /v1/rank, /v1/reward, OpenRLHF /get_reward), /health, /metrics; the model runs in a worker thread with dynamic batching',
+    )
     .requiredOption('--model <dir>', 'checkpoint folder (kind lm)')
     .option('--host <host>', 'interface to bind (default 127.0.0.1: this machine only)', '127.0.0.1')
     .option('--port <n>', 'port; 0 = an ephemeral one (the bound URL is printed)', '8000')
     .option('--name <id>', "model id clients send (default: the folder's name)")
     .option('--faults <spec>', 'fault injection for client tests, e.g. "429:0.2,500:0.1,slow:0.1:2000,seed:7" (default: env GENRM_FAULTS; off when unset)')
+    .option('--token <token>', 'require "Authorization: Bearer <token>" on every route but GET /health (default: env GENRM_TOKEN; unset = open)')
+    .option('--max-batch <n>', 'most jobs (prompts) per model batch; 1 = one at a time', '256')
+    .option('--batch-wait-ms <ms>', 'when idle, wait this long for more requests before a batch', '2')
+    .option('--max-queue <n>', 'model requests admitted at once; more get 429 with Retry-After', '1024')
+    .option('--timeout-ms <ms>', 'deadline per model request (504 past it); 0 = none', '120000')
+    .option('--judge-mode <mode>', 'reward endpoints: direct (verdict probability) or cot (sampled rationales + votes)', 'direct')
+    .option('--votes <n>', 'reward endpoints, CoT: rationales sampled per order', '8')
+    .option('--max-tokens <n>', 'reward endpoints, CoT: most tokens per rationale', '512')
     .option('--json', 'print the bound address as one JSON line')
-    .action(async (o: { model: string; host: string; port: string; name?: string; faults?: string; json?: boolean }) => {
+    .action(async (o: Opts) => {
       if (!/^\d+$/.test(o.port)) throw new CliError(`--port: expected an integer in [0, 65535], got "${o.port}"`);
+      const int = (flag: string, v: string): number => {
+        if (!/^\d+$/.test(v)) throw new CliError(`${flag}: expected a non-negative integer, got "${v}"`);
+        return Number(v);
+      };
+      if (o.judgeMode !== 'direct' && o.judgeMode !== 'cot') throw new CliError(`--judge-mode: expected direct or cot, got "${o.judgeMode}"`);
       let s;
       try {
-        s = await startServer({ model: o.model, host: o.host, port: Number(o.port), ...(o.name ? { name: o.name } : {}), ...(o.faults ? { faults: o.faults } : {}) });
+        s = await startServer({
+          model: o.model,
+          host: o.host,
+          port: Number(o.port),
+          ...(o.name ? { name: o.name } : {}),
+          ...(o.faults ? { faults: o.faults } : {}),
+          ...(o.token !== undefined ? { token: o.token } : {}),
+          maxBatch: int('--max-batch', o.maxBatch),
+          batchWaitMs: int('--batch-wait-ms', o.batchWaitMs),
+          maxQueue: int('--max-queue', o.maxQueue),
+          timeoutMs: int('--timeout-ms', o.timeoutMs),
+          judge: { mode: o.judgeMode, votes: int('--votes', o.votes), maxTokens: int('--max-tokens', o.maxTokens) },
+        });
       } catch (e) {
         throw new CliError((e as Error).message);
       }
       if (o.json) console.log(JSON.stringify({ url: s.url, host: s.host, port: s.port, model: s.worker.info.id }));
       else console.log(`genrm serve: ${s.worker.info.id} on ${s.url}${s.faults ? ` (fault injection on: ${JSON.stringify(s.faults.spec.rules)})` : ''}`);
+      // SIGTERM/SIGINT: stop accepting, answer every request in flight, then exit (a second signal exits at once).
+      let stopping = false;
       const stop = (sig: string): void => {
-        console.error(`genrm serve: ${sig}, finishing requests in flight and stopping`);
-        void s.close().then(() => process.exit(0));
+        if (stopping) process.exit(1);
+        stopping = true;
+        console.error(`genrm serve: ${sig}, finishing ${s.admission.inFlight} request(s) in flight and stopping`);
+        void s.close(int('--timeout-ms', o.timeoutMs) || 120_000).then(() => process.exit(0));
       };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
     });
 }

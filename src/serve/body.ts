@@ -17,7 +17,12 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
     if (n > limit) throw new HttpError(413, `request body is over the limit of ${limit} bytes`);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  try {
+    // fatal: a body that is not UTF-8 is refused, never read with U+FFFD in place of its bytes.
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new HttpError(400, 'request body is not valid UTF-8 (JSON bodies must be UTF-8 encoded)', 'invalid_request_error', null, 'invalid_utf8');
+  }
 }
 
 /** "messages[0].role" from a zod path. */
@@ -40,7 +45,9 @@ export async function readJson<T>(req: IncomingMessage, schema: z.ZodType<T>, li
   const r = schema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
-    const field = issue ? fieldName(issue.path) : '';
+    // An unknown key (strict schemas) is named by the key itself, under the object it sits in.
+    const path = issue?.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : (issue?.path ?? []);
+    const field = fieldName(path);
     throw new HttpError(400, `${field ? `"${field}": ` : ''}${issue?.message ?? 'invalid request'}`, 'invalid_request_error', field || null);
   }
   return r.data;

@@ -1,14 +1,15 @@
 // Runs a batch of jobs on the embedded backend (inside the model worker). Jobs that can share one
 // engine call do: generation jobs with the same options (n, temperature, top-p/k, max tokens,
-// stop, top logprobs, seed) go through ONE batched `generate`, and every echo through one scoring
-// forward. A bad job (e.g. a prompt longer than the context) fails alone, before any kernel runs.
+// stop, top logprobs, seed) go through ONE batched `generate`, every echo through one scoring
+// forward, and candidate-scoring jobs with the same candidates through one `candidateLogprobs`. A bad job (e.g. a prompt longer than the context) fails alone, before any kernel runs.
 //
 // Seeds. A seeded job's samples depend only on (prompt, options, seed) — the engine guarantees it
 // whatever the batch. Unseeded jobs share one random seed per group, so two unseeded jobs with the
 // same prompt are put in different groups: sharing a seed would make their samples identical.
 import type { EmbeddedBackend } from '../backends/embedded/backend.js';
 import { tokenBytes, tokenPieces, tokenString } from '../backends/embedded/pieces.js';
-import type { GeneratedSample } from '../engine/sampling/index.js';
+import { encodeContinuation } from '../backends/embedded/render.js';
+import { candidateLogprobs, type GeneratedSample } from '../engine/sampling/index.js';
 import { toWireError } from './errors.js';
 import type { Alternative, Job, JobResult, Outcome, SampleResult } from './protocol.js';
 
@@ -51,11 +52,33 @@ export function runJobs(backend: EmbeddedBackend, jobs: Job[]): Outcome[] {
   });
   for (const e of enc) if (jobs[e.k]!.echo && e.ids.length <= 1) results.get(e.k)!.echo = { text: '', pieces: [], logprobs: [] };
 
+  // Candidate scoring (judges' verdicts), grouped by the candidate list: one forward per group.
+  const byCands = new Map<string, Encoded[]>();
+  for (const e of enc) {
+    const c = jobs[e.k]!.candidates;
+    if (!c) continue;
+    const key = JSON.stringify(c);
+    const g = byCands.get(key);
+    if (g) g.push(e);
+    else byCands.set(key, [e]);
+  }
+  for (const members of byCands.values()) {
+    runGuarded(members, out, () => {
+      const cands = jobs[members[0]!.k]!.candidates!.map((c, j) => {
+        const ids = encodeContinuation(backend.tokenizer, c);
+        if (ids.length === 0) throw new RangeError(`candidate ${j} is empty`);
+        return ids;
+      });
+      const lps = candidateLogprobs(backend.model, members.map((m) => m.ids), cands);
+      members.forEach((m, j) => (results.get(m.k)!.candidates = lps[j]!));
+    });
+  }
+
   // Generation, grouped.
   const groups: { key: string; members: Encoded[]; prompts: Set<string> }[] = [];
   for (const e of enc) {
     const job = jobs[e.k]!;
-    if (job.options.maxTokens === 0) continue;
+    if (job.options.maxTokens === 0 || job.candidates) continue;
     const key = groupKey(job);
     const unseeded = job.options.seed === undefined && job.options.temperature > 0;
     const pk = e.ids.join(',');

@@ -1,7 +1,13 @@
 // The HTTP thread's side of the model worker: starts it, waits until the checkpoint is loaded, and
 // queues jobs. While the worker computes, new jobs wait; when it is free, everything queued goes
 // as ONE batch (the worker merges compatible jobs into one engine call), so many requests in
-// flight cost about one batched call, not one call each.
+// flight cost about one batched call, not one call each (dynamic batching; `maxBatchJobs` and
+// `batchWindowMs` tune it, `maxBatchJobs: 1` is one-at-a-time).
+//
+// Cancellation: `run(job, signal)`. A job whose signal aborts while it waits in the queue is taken
+// out before it is ever batched (the worker never sees it); one already in a batch is answered
+// with the abort reason at once and its result is dropped when the batch returns (the engine call
+// is synchronous in the worker and cannot be interrupted). Either way nothing stays behind.
 import { Worker } from 'node:worker_threads';
 import { HttpError, type WireError } from './errors.js';
 import type { FromWorker, Job, JobResult, ModelInfo, ToWorker } from './protocol.js';
@@ -18,12 +24,17 @@ export interface ModelWorkerOptions {
    */
   batchWindowMs?: number;
   maxBatchRows?: number;
+  /** Called when a batch returns: its job count and how long it took (metrics). */
+  onBatch?: (jobs: number, ms: number) => void;
 }
 
 interface Pending {
   job: Job;
   resolve: (r: JobResult) => void;
   reject: (e: unknown) => void;
+  /** Answered already (aborted while in flight): its outcome is dropped. */
+  settled: boolean;
+  detach: () => void;
 }
 
 /** Compiled, the worker is worker.js beside this file; under tsx (tests) it is .ts, loaded through tsx's API. */
@@ -51,8 +62,13 @@ export class ModelWorker {
   private scheduled = false;
   private readonly maxBatchJobs: number;
   private readonly batchWindowMs: number;
-  /** Batches sent and jobs done (for /health and tests). */
-  readonly stats = { batches: 0, jobs: 0, largestBatch: 0 };
+  private batchStarted = 0;
+  private readonly onBatch: ((jobs: number, ms: number) => void) | undefined;
+  /**
+   * Batches sent, jobs done, jobs cancelled before batching, tokens (for /health, /metrics, tests).
+   * ewmaBatchMs: a moving average of batch time (Retry-After estimates).
+   */
+  readonly stats = { batches: 0, jobs: 0, largestBatch: 0, cancelled: 0, promptTokens: 0, generatedTokens: 0, ewmaBatchMs: 0 };
 
   private constructor(
     private readonly worker: Worker,
@@ -61,6 +77,9 @@ export class ModelWorker {
   ) {
     this.maxBatchJobs = o.maxBatchJobs ?? 256;
     this.batchWindowMs = o.batchWindowMs ?? 2;
+    if (!(Number.isInteger(this.maxBatchJobs) && this.maxBatchJobs >= 1)) throw new RangeError(`max batch must be an integer >= 1, got ${this.maxBatchJobs}`);
+    if (!(this.batchWindowMs >= 0 && this.batchWindowMs <= 10_000)) throw new RangeError(`batch wait must be in [0, 10000] ms, got ${this.batchWindowMs}`);
+    this.onBatch = o.onBatch;
     worker.on('message', (m: FromWorker) => this.onMessage(m));
     worker.on('error', (e) => this.fail(new HttpError(500, `model worker crashed: ${e.message}`)));
     worker.on('exit', (code) => this.fail(new HttpError(503, `model worker exited (code ${code})`, 'service_unavailable')));
@@ -91,12 +110,30 @@ export class ModelWorker {
     return this.queue.length;
   }
 
-  run(job: Job): Promise<JobResult> {
+  run(job: Job, signal?: AbortSignal): Promise<JobResult> {
     if (this.dead) return Promise.reject(this.dead);
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      this.queue.push({ job, resolve, reject });
+      const p: Pending = { job, resolve, reject, settled: false, detach: () => {} };
+      if (signal) {
+        const onAbort = (): void => this.cancel(p, signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        p.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.queue.push(p);
       this.schedule();
     });
+  }
+
+  private cancel(p: Pending, reason: unknown): void {
+    if (p.settled) return;
+    p.settled = true;
+    const at = this.queue.indexOf(p);
+    if (at >= 0) {
+      this.queue.splice(at, 1);
+      this.stats.cancelled++;
+    }
+    p.reject(reason);
   }
 
   /** Sends soon rather than at once, so jobs queued meanwhile (one request's prompts, other requests being read) share a batch. */
@@ -116,6 +153,7 @@ export class ModelWorker {
     if (this.inFlight || this.queue.length === 0 || this.dead) return;
     const batch = this.queue.splice(0, this.maxBatchJobs);
     this.inFlight = batch;
+    this.batchStarted = performance.now();
     this.stats.batches++;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
     const msg: ToWorker = { type: 'batch', id: this.nextId++, jobs: batch.map((p) => p.job) };
@@ -126,10 +164,20 @@ export class ModelWorker {
     if (m.type !== 'done' || !this.inFlight) return;
     const batch = this.inFlight;
     this.inFlight = null;
+    const ms = performance.now() - this.batchStarted;
+    this.stats.ewmaBatchMs = this.stats.ewmaBatchMs === 0 ? ms : 0.8 * this.stats.ewmaBatchMs + 0.2 * ms;
+    this.onBatch?.(batch.length, ms);
     m.outcomes.forEach((o, i) => {
       const p = batch[i];
       if (!p) return;
       this.stats.jobs++;
+      if (o.ok) {
+        this.stats.promptTokens += o.result.promptTokens;
+        for (const s of o.result.samples) this.stats.generatedTokens += s.generatedTokens;
+      }
+      p.detach();
+      if (p.settled) return; // aborted while in flight: its caller has its answer already
+      p.settled = true;
       if (o.ok) p.resolve(o.result);
       else p.reject(rebuild(o.error));
     });
@@ -139,7 +187,11 @@ export class ModelWorker {
   private fail(e: Error): void {
     if (this.dead) return;
     this.dead = e;
-    for (const p of [...(this.inFlight ?? []), ...this.queue]) p.reject(e);
+    for (const p of [...(this.inFlight ?? []), ...this.queue]) {
+      p.detach();
+      if (!p.settled) p.reject(e);
+      p.settled = true;
+    }
     this.inFlight = null;
     this.queue = [];
   }

@@ -4,6 +4,9 @@
 //   worker -> main  { type: 'ready', info } | { type: 'failed', error }   once, after loading
 //   main -> worker  { type: 'batch', id, jobs }                          all jobs queued meanwhile
 //   worker -> main  { type: 'done', id, outcomes }                       one outcome per job, in order
+// A job either generates (options) and/or echoes, or — with `candidates` — scores candidate
+// continuations at the prompt's end (the judges' verdict log-probs); the worker merges jobs of
+// the same kind and options across requests into one engine call (dynamic batching).
 import type { Prompt } from '../backends/types.js';
 import type { TokenPiece } from '../backends/embedded/pieces.js';
 import type { WireError } from './errors.js';
@@ -36,6 +39,8 @@ export interface Job {
   options: JobOptions;
   /** Also return the prompt's own tokens with their logprobs (completions `echo`). */
   echo: boolean;
+  /** Score these continuations at the prompt's end instead of generating (options.maxTokens is then 0). */
+  candidates?: string[];
 }
 
 export interface Alternative {
@@ -62,6 +67,8 @@ export interface JobResult {
   /** With echo: the prompt's text, its pieces (offsets from 0) and log p of each given the tokens before it. */
   echo?: { text: string; pieces: TokenPiece[]; logprobs: number[] };
   samples: SampleResult[];
+  /** With `candidates`: log p(candidate | prompt) of each, in order. */
+  candidates?: number[];
 }
 
 export type Outcome = { ok: true; result: JobResult } | { ok: false; error: WireError };

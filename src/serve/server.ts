@@ -1,12 +1,20 @@
 // `genrm serve`: THE HTTP stack of DESIGN.md §5. node:http + a small router; the model runs in a
 // worker thread (modelWorker.ts), so the event loop answers /health and reads new requests while a
-// batch computes. Endpoints today: GET /health, GET /v1/models, POST /v1/completions,
-// POST /v1/chat/completions. Later issues add routes (reward API) and hooks (auth, limits, queue)
-// to the same router: routes tagged `model` get every model-route hook (fault injection now).
+// batch computes. Endpoints: GET /health, GET /metrics, GET /v1/models, POST /v1/completions,
+// POST /v1/chat/completions, and the reward API (reward/handlers.ts): POST /v1/judge, /v1/rank,
+// /v1/reward, /get_reward. What guards them is shared by all: the bearer-token gate, the body
+// limit (413), the bounded queue (429 + Retry-After), the deadline (504) and client-disconnect
+// cancellation on every route tagged `model`, fault injection, and the metrics.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, resolve } from 'node:path';
+import { resolveJudgeConfig, type JudgeConfigInput } from '../judge/config.js';
+import { resolveTemplate } from '../judge/resolveTemplate.js';
 import { DEFAULT_BODY_LIMIT } from './body.js';
+import { Admission, bearerGate } from './limits.js';
+import { Metrics } from './metrics.js';
+import { getRewardHandler, judgeHandler, rankHandler, rewardHandler } from './reward/handlers.js';
+import { WorkerModel } from './workerModel.js';
 import { Faults, parseFaults } from './faults.js';
 import { ModelWorker } from './modelWorker.js';
 import { chatHandler } from './openai/chat.js';
@@ -28,6 +36,18 @@ export interface ServeOptions {
   /** Largest request body in bytes. Default 1 MiB. */
   bodyLimit?: number;
   maxBatchRows?: number;
+  /** Most jobs (prompts) in one worker batch. 256: far above what a CPU batch gains from; 1 = one at a time. */
+  maxBatch?: number;
+  /** When the worker is idle, wait this long for more jobs before sending a batch. 2 ms (see modelWorker.ts). */
+  batchWaitMs?: number;
+  /** Model requests admitted at once; one more gets 429. 1024: four times the largest load the bench drives. */
+  maxQueue?: number;
+  /** Deadline per model request in ms (504 past it; 0 = none). 120 s: OpenRLHF's client gives up at 180 s. */
+  timeoutMs?: number;
+  /** Bearer token required on every route but GET /health; default env GENRM_TOKEN; unset = open. */
+  token?: string;
+  /** Judge defaults of the reward endpoints (mode, votes, maxTokens, swap, ...). */
+  judge?: JudgeConfigInput;
 }
 
 export interface RunningServer {
@@ -37,20 +57,57 @@ export interface RunningServer {
   host: string;
   worker: ModelWorker;
   faults: Faults | null;
+  metrics: Metrics;
+  admission: Admission;
   /** Stops accepting, lets requests in flight finish (up to graceMs), then stops the worker. */
   close(graceMs?: number): Promise<void>;
 }
 
-export function buildRouter(worker: ModelWorker, faults: Faults | null, bodyLimit: number): Router {
+export interface RouterParts {
+  worker: ModelWorker;
+  faults: Faults | null;
+  bodyLimit: number;
+  admission: Admission;
+  metrics: Metrics;
+  timeoutMs: number;
+  token: string | undefined;
+  judge: JudgeConfigInput;
+}
+
+export function buildRouter(p: RouterParts): Router {
+  const { worker, faults, bodyLimit, admission, metrics } = p;
   const created = Math.floor(Date.now() / 1000);
-  const router = new Router();
+  const router = new Router({
+    timeoutMs: p.timeoutMs,
+    observe: (o) => {
+      metrics.requests.inc({ route: o.route, method: o.method, status: String(o.status) });
+      metrics.latency.observe(o.seconds, { route: o.route });
+      if (o.errorKind) metrics.errors.inc({ kind: o.errorKind });
+    },
+  });
+  if (p.token !== undefined) router.gate(bearerGate(p.token));
+  router.before(admission.hook());
   if (faults) router.before(async (ctx) => {
     if (ctx.route.tags.model) await faults.apply();
   });
-  router.add('GET', '/health', async (ctx) => sendJson(ctx.res, 200, { status: 'ok', model: worker.info.id, busy: worker.busy, queued: worker.queued, stats: worker.stats }));
+  router.add('GET', '/health', async (ctx) =>
+    sendJson(ctx.res, 200, { status: 'ok', model: worker.info.id, busy: worker.busy, queued: worker.queued, inFlight: admission.inFlight, stats: worker.stats }),
+  );
+  router.add('GET', '/metrics', async (ctx) => {
+    const text = metrics.render();
+    ctx.res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
+    ctx.res.end(text);
+  });
   router.add('GET', '/v1/models', modelsHandler(worker, created));
   router.add('POST', '/v1/completions', completionsHandler(worker, bodyLimit), { model: true });
   router.add('POST', '/v1/chat/completions', chatHandler(worker, bodyLimit), { model: true });
+  const caps = new WorkerModel(worker).capabilities;
+  const judge = resolveJudgeConfig(p.judge, 'genrm serve judge options');
+  const deps = { worker, bodyLimit, judge, pair: resolveTemplate(judge.template, 'pair', caps), point: resolveTemplate('auto', 'point', caps) };
+  router.add('POST', '/v1/judge', judgeHandler(deps), { model: true });
+  router.add('POST', '/v1/rank', rankHandler(deps), { model: true });
+  router.add('POST', '/v1/reward', rewardHandler(deps), { model: true });
+  router.add('POST', '/get_reward', getRewardHandler(deps), { model: true });
   return router;
 }
 
@@ -60,8 +117,37 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const host = o.host ?? '127.0.0.1';
   const port = o.port ?? 8000;
   if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new RangeError(`--port must be an integer in [0, 65535], got ${port}`);
-  const worker = await ModelWorker.start(o.model, { id: o.name ?? basename(resolve(o.model)), ...(o.maxBatchRows !== undefined ? { maxBatchRows: o.maxBatchRows } : {}) });
-  const router = buildRouter(worker, faults, o.bodyLimit ?? DEFAULT_BODY_LIMIT);
+  const token = o.token ?? (process.env.GENRM_TOKEN || undefined);
+  const timeoutMs = o.timeoutMs ?? 120_000;
+  if (!(Number.isInteger(timeoutMs) && timeoutMs >= 0)) throw new RangeError(`--timeout-ms must be an integer >= 0, got ${timeoutMs}`);
+  // Metrics read the worker and the admission live; both exist before the first scrape.
+  let worker: ModelWorker | undefined;
+  let admission: Admission | undefined;
+  const metrics = new Metrics({
+    queueDepth: () => worker?.queued ?? 0,
+    inFlight: () => admission?.inFlight ?? 0,
+    busy: () => worker?.busy ?? false,
+    stats: () => worker?.stats ?? { jobs: 0, cancelled: 0, promptTokens: 0, generatedTokens: 0 },
+  });
+  worker = await ModelWorker.start(o.model, {
+    id: o.name ?? basename(resolve(o.model)),
+    ...(o.maxBatchRows !== undefined ? { maxBatchRows: o.maxBatchRows } : {}),
+    ...(o.maxBatch !== undefined ? { maxBatchJobs: o.maxBatch } : {}),
+    ...(o.batchWaitMs !== undefined ? { batchWindowMs: o.batchWaitMs } : {}),
+    onBatch: (jobs, ms) => {
+      metrics.batchSize.observe(jobs);
+      metrics.batchSeconds.observe(ms / 1000);
+    },
+  });
+  const w = worker;
+  let router: Router;
+  try {
+    admission = new Admission(o.maxQueue ?? 1024, () => w.stats.ewmaBatchMs);
+    router = buildRouter({ worker: w, faults, bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT, admission, metrics, timeoutMs, token, judge: o.judge ?? {} });
+  } catch (e) {
+    await w.close();
+    throw e;
+  }
   const server: Server = createServer((req, res) => void router.handle(req, res));
   try {
     await new Promise<void>((res, rej) => {
@@ -69,7 +155,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       server.listen(port, host, () => res());
     });
   } catch (e) {
-    await worker.close();
+    await w.close();
     throw e;
   }
   const addr = server.address() as AddressInfo;
@@ -79,8 +165,10 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     url: `http://${shown}:${addr.port}/v1`,
     port: addr.port,
     host: addr.address,
-    worker,
+    worker: w,
     faults,
+    metrics,
+    admission: admission as Admission,
     close(graceMs = 10_000) {
       closing ??= (async () => {
         const closed = new Promise<void>((res) => server.close(() => res()));
@@ -91,7 +179,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         await closed;
         clearInterval(tick);
         clearTimeout(deadline);
-        await worker.close();
+        await w.close();
       })();
       return closing;
     },

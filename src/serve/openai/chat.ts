@@ -33,7 +33,7 @@ export function chatHandler(worker: ModelWorker, bodyLimit: number) {
     // Default: room up to the context's end (the engine stops there), as vLLM does for chat.
     const maxTokens = b.max_completion_tokens ?? b.max_tokens ?? info.contextLength;
     const opts = jobOptions(b, maxTokens, k, 'top_logprobs', info);
-    const r = await worker.run({ prompt: b.messages, options: opts, echo: false });
+    const r = await worker.run({ prompt: b.messages, options: opts, echo: false }, ctx.signal);
 
     const id = `chatcmpl-${randomUUID()}`;
     const created = now();

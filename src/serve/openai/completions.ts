@@ -59,7 +59,7 @@ export function completionsHandler(worker: ModelWorker, bodyLimit: number) {
     const k = b.logprobs ?? null;
     const echo = b.echo ?? false;
     const opts = jobOptions(b, b.max_tokens ?? DEFAULT_MAX_TOKENS, k ?? 0, 'logprobs', info);
-    const results = await Promise.all(prompts.map((prompt) => worker.run({ prompt, options: opts, echo })));
+    const results = await Promise.all(prompts.map((prompt) => worker.run({ prompt, options: opts, echo }, ctx.signal)));
 
     const id = `cmpl-${randomUUID()}`;
     const created = now();
