@@ -14,6 +14,11 @@ import { loadCheckpoint } from '../../src/engine/checkpoint.js';
 import { readConfigFile } from '../../src/train/configFile.js';
 import { resolvePretrainConfig } from '../../src/train/pretrain/config.js';
 import { buildTokenizer, pretrain } from '../../src/train/pretrain/run.js';
+import { scoreJudge, scoreWorked } from '../../src/train/pretrain/workedEval.js';
+import { registry } from '../../src/data/world/families.js';
+import { pairExample } from '../../src/data/world/rationale.js';
+import { Rng } from '../../src/data/world/rng.js';
+import { Styles } from '../../src/data/world/styles.js';
 
 test('tiny pretraining: loss falls, checkpoint with provenance, worked-solution report', async () => {
   const root = mkdtempSync(join(tmpdir(), 'genrm-pretrain-'));
@@ -101,4 +106,25 @@ test('tokenizer: byte-level with the judge verdicts; BPE merges never touch digi
     const piece = bpe.decode([id]);
     assert.ok(!/\d/.test(piece) || piece.length === 1, `digit merged into "${piece}"`);
   }
+});
+
+test('report scoring: reference worked lines and rationales score right, slips and flipped verdicts do not', () => {
+  const spec = resolveSpec('quick');
+  const reg = registry(spec);
+  const styles = new Styles(spec.styles);
+  const rng = new Rng('score-test');
+  let checked = 0;
+  for (const name of ['add', 'sort', 'count', 'reverse', 'safety']) {
+    const t = reg.get(name).sample(rng, spec.families[name]!.train[0]!);
+    assert.deepEqual(scoreWorked(t, t.worked), { right: true, exact: true });
+    const wrong = t.wrong(rng, 'near')!;
+    const slipped = t.worked.slice(0, t.worked.lastIndexOf(' =') + 2) + wrong.core;
+    assert.deepEqual(scoreWorked(t, slipped), { right: false, exact: false });
+    const ex = pairExample(t, styles, styles.render(t, wrong.core, styles.sample(rng, t, 'train', null)), styles.render(t, t.answer, styles.sample(rng, t, 'train', null)), 'B', 'cot');
+    assert.deepEqual(scoreJudge(t, ex.target + '<|endoftext|>', 'B'), { workedRight: true, verdictRight: true });
+    assert.deepEqual(scoreJudge(t, ex.target.replace('[[B]]', '[[A]]'), 'B'), { workedRight: true, verdictRight: false });
+    assert.equal(scoreJudge(t, ex.target.replace(` =${t.answer}\n`, ` =${wrong.core}\n`), 'B').workedRight, false);
+    checked++;
+  }
+  assert.equal(checked, 5);
 });

@@ -8,7 +8,7 @@
 // The second says whether what pretraining taught is usable by a judge before any judge is
 // trained (issue 4 needs this report first). Held-out tasks come from the world's test splits:
 // their instances are kept out of the corpus wherever the instance space is large enough.
-import { pairPrompt } from '../../data/judgeFormat.js';
+import { pairPrompt, VERDICT_A, VERDICT_B } from '../../data/judgeFormat.js';
 import type { PreferencePair } from '../../data/pair.js';
 import { registry } from '../../data/world/families.js';
 import { gradeRationale } from '../../data/world/rationale.js';
@@ -63,11 +63,26 @@ export function heldOutTasks(spec: Spec, pairs: readonly PreferencePair[], perCe
   return new Map([...cells.entries()].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })));
 }
 
-/** Greedy completions of prompts (ids), as text. */
-function greedy(model: Llama, tok: Tokenizer, prompts: string[], maxTokens: number, stop: string[]): string[] {
+/** A generated worked line: is its result right (the family's checker), is it the reference line? */
+export function scoreWorked(task: Task, text: string): { right: boolean; exact: boolean } {
+  const r = workedResult(text);
+  return { right: r !== null && task.check(r), exact: text === task.worked };
+}
+
+/** A generated CoT judge completion: is its worked line's result right, is its verdict right? */
+export function scoreJudge(task: Task, completion: string, rightLabel: 'A' | 'B'): { workedRight: boolean; verdictRight: boolean } {
+  const g = gradeRationale(task, completion);
+  return { workedRight: g.resultRight, verdictRight: g.verdict === rightLabel };
+}
+
+/**
+ * Greedy completions of prompts. With `stopTokens` the text includes the stop token (a judge's
+ * verdict ends its completion: no need to generate past it, and the grader must see it).
+ */
+function greedy(model: Llama, tok: Tokenizer, prompts: string[], maxTokens: number, stop: string[], stopTokens?: number[]): string[] {
   const ids = prompts.map((p) => tok.encode(p, { specials: 'parse' }));
-  const out = generate(model, tok, ids, { temperature: 0, maxTokens, stop, seed: 0 });
-  return out.map((s) => s[0]!.text);
+  const out = generate(model, tok, ids, { temperature: 0, maxTokens, stop, seed: 0, ...(stopTokens ? { stopTokens } : {}) });
+  return out.map((s) => (stopTokens ? tok.decode(s[0]!.tokens) : s[0]!.text));
 }
 
 /** Runs both measurements on the given tasks. */
@@ -95,17 +110,17 @@ export function workedReport(model: Llama, tok: Tokenizer, spec: Spec, cells: Ma
     }
     // A small context (the tiny preset) cannot hold every judge prompt: those are left out.
     const fits = judgePrompts.map((p) => tok.encode(p, { specials: 'parse' }).length + 8 <= model.config.maxSeqLen);
-    const judged = greedy(model, tok, judgePrompts.filter((_, i) => fits[i]), longest + 64, []);
+    const verdicts = [tok.eotId, tok.specialId(VERDICT_A), tok.specialId(VERDICT_B)];
+    const judged = greedy(model, tok, judgePrompts.filter((_, i) => fits[i]), longest + 64, [], verdicts);
     const cell: WorkedCell = { family, difficulty: Number(d), n: tasks.length, worked: 0, workedExact: 0, judgeN: 0, judgeWorked: 0, judgeVerdict: 0 };
     tasks.forEach((t, i) => {
-      const w = worked[i]!;
-      const r = workedResult(w);
-      if (r !== null && t.check(r)) cell.worked++;
-      if (w === t.worked) cell.workedExact++;
+      const w = scoreWorked(t, worked[i]!);
+      cell.worked += +w.right;
+      cell.workedExact += +w.exact;
       if (!fits[i]) return;
-      const g = gradeRationale(t, judged[cell.judgeN++]!);
-      if (g.resultRight) cell.judgeWorked++;
-      if (g.verdict === rightLabels[i]) cell.judgeVerdict++;
+      const j = scoreJudge(t, judged[cell.judgeN++]!, rightLabels[i]!);
+      cell.judgeWorked += +j.workedRight;
+      cell.judgeVerdict += +j.verdictRight;
     });
     cell.worked /= cell.n;
     cell.workedExact /= cell.n;
