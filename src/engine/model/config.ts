@@ -21,4 +21,13 @@ export interface ModelConfig {
   normEps: number;
   /** Output head shares the embedding matrix. HF: tie_word_embeddings */
   tieEmbeddings: boolean;
+  /** q/k/v projections carry a bias (Qwen2). Absent = false (Llama). HF: attention_bias / Qwen2ForCausalLM */
+  attentionBias?: boolean;
+  /** RoPE frequency scaling (Llama 3.1+). Absent = none. HF: rope_scaling */
+  ropeScaling?: RopeScaling;
 }
+
+/** HF rope_scaling of type "linear" or "llama3" (the only ones genrm computes). */
+export type RopeScaling =
+  | { type: 'linear'; factor: number }
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number };

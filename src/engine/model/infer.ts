@@ -11,6 +11,7 @@ import { kernels } from '../kernels/index.js';
 import { ShapeError } from '../autograd/errors.js';
 import type { KvCache } from './kv-cache.js';
 import type { Llama } from './llama.js';
+import { addBiasRows } from './bias.js';
 
 export interface CachedForwardOptions {
   /** (batch*tq), 1 = real token, 0 = padding. Default: all real. */
@@ -76,6 +77,12 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
         : { a: h, m: tq, n: kvDim, k: d, transB: true, batch: B, strideA: tq * d, strideB: 0, strideC: cap * kvDim, offsetC: past * kvDim };
     K.matmul({ ...kv, b: l.k.data, c: kc });
     K.matmul({ ...kv, b: l.v.data, c: vc });
+    if (l.qBias) addBiasRows(q, l.qBias.data, q, rows, qDim);
+    for (let b = 0; b < B && l.kBias; b++) {
+      const o = (b * cap + past) * kvDim; // this row's new cache columns
+      addBiasRows(kc.subarray(o, o + tq * kvDim), l.kBias.data, kc.subarray(o, o + tq * kvDim), tq, kvDim);
+      if (l.vBias) addBiasRows(vc.subarray(o, o + tq * kvDim), l.vBias.data, vc.subarray(o, o + tq * kvDim), tq, kvDim);
+    }
     K.rope(q, positions, model.rope.cos, model.rope.sin, rows, c.nHeads, hd, false);
     for (let b = 0; b < B; b++) {
       const o = (b * cap + past) * kvDim;

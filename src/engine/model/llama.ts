@@ -21,6 +21,7 @@ import {
 import { ShapeError } from '../autograd/errors.js';
 import type { ModelConfig } from './config.js';
 import { INIT_STD, initParams, type LayerParams } from './params.js';
+import { addBias, ropeInvFreq, ropeTablesFrom } from './bias.js';
 
 export class Llama {
   readonly config: ModelConfig;
@@ -49,7 +50,9 @@ export class Llama {
     this.norm = p.norm;
     this.head = p.head;
     this.headDim = config.dModel / config.nHeads;
-    this.rope = ropeTables(config.maxSeqLen, this.headDim, config.ropeTheta);
+    this.rope = config.ropeScaling
+      ? ropeTablesFrom(config.maxSeqLen, this.headDim, ropeInvFreq(this.headDim, config.ropeTheta, config.ropeScaling))
+      : ropeTables(config.maxSeqLen, this.headDim, config.ropeTheta);
   }
 
   /** Trainable parameters (requiresGrad), in checkpoint order. */
@@ -104,9 +107,10 @@ export class Llama {
     let x = embedding(this.embed, ids); // (B*T, d)
     for (const l of this.layers) {
       const h = rmsnorm(x, l.inputNorm, c.normEps);
-      const q = rope(linear(h, l.q), pos, this.rope, c.nHeads); // (B*T, nHeads*hd)
-      const k = rope(linear(h, l.k), pos, this.rope, c.nKvHeads); // (B*T, nKvHeads*hd)
-      const v = linear(h, l.v);
+      const proj = (w: Tensor, b: Tensor | undefined): Tensor => (b ? addBias(linear(h, w), b) : linear(h, w));
+      const q = rope(proj(l.q, l.qBias), pos, this.rope, c.nHeads); // (B*T, nHeads*hd)
+      const k = rope(proj(l.k, l.kBias), pos, this.rope, c.nKvHeads); // (B*T, nKvHeads*hd)
+      const v = proj(l.v, l.vBias);
       const a = causalAttention(q, k, v, shape); // (B*T, nHeads*hd)
       x = add(x, linear(a, l.o));
       const h2 = rmsnorm(x, l.postNorm, c.normEps);

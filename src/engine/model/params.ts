@@ -17,6 +17,10 @@ export interface LayerParams {
   gate: Tensor; // (ffn, d)
   up: Tensor; // (ffn, d)
   down: Tensor; // (d, ffn)
+  /** Present only when config.attentionBias: (nHeads*headDim), (nKvHeads*headDim) x2. */
+  qBias?: Tensor;
+  kBias?: Tensor;
+  vBias?: Tensor;
 }
 
 /** Checks a config and returns headDim; throws naming the field. */
@@ -72,6 +76,13 @@ export function initParams(c: ModelConfig, seed: number): { params: Map<string, 
       inputNorm: add(ones([d], `${p}input_layernorm.weight`)),
       postNorm: add(ones([d], `${p}post_attention_layernorm.weight`)),
     });
+    if (c.attentionBias === true) {
+      // HF initialises Linear biases to zero; appended after the weights (order matters only for the optimizer's walk).
+      const l = layers[i]!;
+      l.qBias = add(Tensor.zeros([qDim], { requiresGrad: true, name: `${p}self_attn.q_proj.bias` }));
+      l.kBias = add(Tensor.zeros([kvDim], { requiresGrad: true, name: `${p}self_attn.k_proj.bias` }));
+      l.vBias = add(Tensor.zeros([kvDim], { requiresGrad: true, name: `${p}self_attn.v_proj.bias` }));
+    }
   }
   const norm = add(ones([d], 'model.norm.weight'));
   const head = c.tieEmbeddings ? embed : add(normal(rng, [c.vocabSize, d], 'lm_head.weight'));

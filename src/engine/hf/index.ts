@@ -1,0 +1,5 @@
+// Hugging Face Llama-family checkpoints in and out of the engine.
+export { parseHfConfig, toHfModelConfig, type HfFamily, type HfModelConfig } from './config.js';
+export { checkHfWeights, expectedHfTensors, readHfWeights } from './weights.js';
+export { HfTokenizer, type ChatTurn } from './tokenizer.js';
+export { DEFAULT_HF_MAX_SEQ, loadHfModel, saveHfModel, type HfLoadOptions, type HfModel, type HfSaveOptions } from './model.js';
