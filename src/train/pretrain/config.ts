@@ -56,9 +56,10 @@ export const PRESET_VALUES: Record<PresetName, PresetValues> = {
   // equal steps and wall time reached 1.05 held-out nats/byte against 1.67 byte-level; the longest
   // CoT judge example is 215 tokens (362 bytes), so a 384 context holds it with room to spare;
   // d 256 x 4 layers trains at ~2450 tokens/s here, so 1100 steps of 8 x 384 tokens (3.4 M
-  // tokens, ~1.1 epochs of the quick world's corpus) take ~23 min, evaluations ~5 more.
+  // tokens, ~1.1 epochs of the quick world's corpus) take ~23 min; 3 periodic reports (3 tasks
+  // per cell, ~40 s each) and the final one (20 per cell, ~3 min) fit the rest of 30 min.
   base: {
-    seqLen: 384, dModel: 256, nLayers: 4, nHeads: 4, ffnHidden: 688, merges: 256, heldOutFrac: 0.01, evalTasks: 20, evalTasksPeriodic: 4, dtype: 'F16',
+    seqLen: 384, dModel: 256, nLayers: 4, nHeads: 4, ffnHidden: 688, merges: 256, heldOutFrac: 0.01, evalTasks: 20, evalTasksPeriodic: 3, dtype: 'F16',
     steps: 1100, batchSize: 8, gradAccum: 1, lr: 2e-3, minLrRatio: 0.1, warmupSteps: 50, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, clipNorm: 1,
     evalEvery: 275, checkpointEvery: 100, logEvery: 10, seed: 1,
   },
