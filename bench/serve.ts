@@ -1,0 +1,156 @@
+// `npm run bench -- serve [--seconds 4] [--levels 1,16,64,256] [--votes 4] [--max-tokens 32] [--long] [--json]`
+//
+// Load against `genrm serve` on loopback (127.0.0.1, ephemeral port, in this process; the model
+// in its worker thread): a closed-loop generator of our own over fetch (C clients, each sends its
+// next POST /v1/judge when the last one is answered) for a bounded time per level, then waits for
+// what is in flight. A model of the base shape (d256 L4 H4 ffn688 ctx512) with random weights,
+// as bench/judge.ts (throughput does not depend on what the weights say).
+//
+// Per mode (direct: verdict log-probs; CoT: `votes` rationales of `max-tokens`), one order each:
+//   throughput (judgments/s), p50/p99 latency, non-2xx counts, peak RSS, at each concurrency;
+//   speed-up of dynamic batching (max batch 256) over one at a time (max batch 1) at concurrency 64.
+// Targets (issue 8): no non-2xx below the queue limit (1024); batching >= 4x for CoT, >= 2x direct.
+// --long: 60 s at concurrency 64 (direct), RSS each second; memory should stay flat.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JUDGE_SPECIAL_TOKENS } from '../src/data/judgeFormat.js';
+import { saveCheckpoint } from '../src/engine/checkpoint.js';
+import { Llama } from '../src/engine/model/llama.js';
+import { Tokenizer } from '../src/engine/tokenizer/index.js';
+import { startServer } from '../src/serve/server.js';
+
+export const describe = 'reward server under load: throughput, p50/p99, errors, RSS at concurrency 1-256; dynamic batching vs one at a time (direct, CoT)';
+
+interface LoadResult {
+  concurrency: number;
+  seconds: number;
+  ok: number;
+  non2xx: Record<string, number>;
+  failed: number;
+  throughput: number;
+  p50ms: number;
+  p99ms: number;
+  peakRssMB: number;
+}
+
+function flag(args: string[], name: string, dflt: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : dflt;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** C clients in closed loops for `seconds`, then the requests in flight finish. */
+async function load(url: string, body: (i: number) => unknown, concurrency: number, seconds: number, onTick?: (rssMB: number) => void): Promise<LoadResult> {
+  const lat: number[] = [];
+  const non2xx: Record<string, number> = {};
+  let failed = 0;
+  let peak = 0;
+  const sampler = setInterval(() => {
+    const rss = process.memoryUsage.rss() / 2 ** 20;
+    peak = Math.max(peak, rss);
+    onTick?.(rss);
+  }, onTick ? 1000 : 100);
+  const t0 = performance.now();
+  const stopAt = t0 + seconds * 1000;
+  let n = 0;
+  const client = async (): Promise<void> => {
+    while (performance.now() < stopAt) {
+      const t = performance.now();
+      try {
+        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body(n++)) });
+        await r.arrayBuffer();
+        if (r.status >= 200 && r.status < 300) lat.push(performance.now() - t);
+        else non2xx[r.status] = (non2xx[r.status] ?? 0) + 1;
+      } catch {
+        failed++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  const elapsed = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage.rss() / 2 ** 20);
+  lat.sort((a, b) => a - b);
+  return { concurrency, seconds: elapsed, ok: lat.length, non2xx, failed, throughput: lat.length / elapsed, p50ms: quantile(lat, 0.5), p99ms: quantile(lat, 0.99), peakRssMB: peak };
+}
+
+export async function run(args: string[]): Promise<void> {
+  const json = args.includes('--json');
+  const seconds = Number(flag(args, '--seconds', '4'));
+  const levels = flag(args, '--levels', '1,16,64,256').split(',').map(Number);
+  const votes = Number(flag(args, '--votes', '4'));
+  const maxTokens = Number(flag(args, '--max-tokens', '32'));
+  if (!(seconds > 0 && seconds <= 600) || levels.some((c) => !(Number.isInteger(c) && c >= 1 && c <= 1024))) throw new RangeError('bench serve: --seconds in (0, 600], --levels integers in [1, 1024]');
+
+  const tok = Tokenizer.byteLevel({ specials: [...JUDGE_SPECIAL_TOKENS] });
+  const config = { vocabSize: tok.vocabSize, dModel: 256, nLayers: 4, nHeads: 4, nKvHeads: 4, ffnHidden: 688, maxSeqLen: 512, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false };
+  const root = mkdtempSync(join(tmpdir(), 'genrm-bench-serve-'));
+  const dir = join(root, 'base-random');
+  saveCheckpoint(dir, { config, kind: 'lm', weights: new Llama(config, { seed: 1 }).params, tokenizer: tok, provenance: { command: 'bench serve', config: null, seed: 1, dataHash: null, parent: null } });
+
+  const modes = {
+    direct: (i: number) => ({ prompt: `What is ${17 + (i % 50)}+${25 + (i % 7)}?`, a: `${42 + (i % 50)}`, b: `The answer is ${41 + (i % 50)}.`, mode: 'direct', swap: false }),
+    cot: (i: number) => ({ prompt: `What is ${17 + (i % 50)}+${25 + (i % 7)}?`, a: `${42 + (i % 50)}`, b: `The answer is ${41 + (i % 50)}.`, mode: 'cot', votes, max_tokens: maxTokens, swap: false }),
+  };
+  const report: { mode: string; batched: LoadResult[]; oneAtATime: LoadResult | null; speedup: number | null }[] = [];
+  let long: { rssMB: number[]; growthPct: number; result: LoadResult } | null = null;
+  const log = (s: string): void => void (json ? process.stderr.write(s + '\n') : console.log(s));
+  try {
+    for (const [mode, body] of Object.entries(modes)) {
+      const srv = await startServer({ model: dir, port: 0, name: 'bench', timeoutMs: 0 });
+      const url = srv.url.replace(/\/v1$/, '/v1/judge');
+      const batched: LoadResult[] = [];
+      try {
+        await load(url, body, 4, 0.5); // warm up kernels
+        for (const c of levels) {
+          const r = await load(url, body, c, seconds);
+          batched.push(r);
+          log(`${mode} batched c=${c}: ${r.throughput.toFixed(1)} j/s, p50 ${r.p50ms.toFixed(0)} ms, p99 ${r.p99ms.toFixed(0)} ms, non-2xx ${JSON.stringify(r.non2xx)}, failed ${r.failed}, peak RSS ${r.peakRssMB.toFixed(0)} MB`);
+        }
+        if (mode === 'direct' && args.includes('--long')) {
+          const rss: number[] = [];
+          const result = await load(url, body, 64, 60, (m) => rss.push(m));
+          const steady = rss.slice(10); // after warm-up: allocator pools and JIT settle in the first seconds
+          const first = steady[0] ?? NaN;
+          const last = steady.at(-1) ?? NaN;
+          long = { rssMB: rss, growthPct: ((last - first) / first) * 100, result };
+          log(`direct long (60 s, c=64): RSS ${first.toFixed(0)} MB at 10 s -> ${last.toFixed(0)} MB at 60 s (${long.growthPct.toFixed(1)}%), ${result.throughput.toFixed(1)} j/s`);
+        }
+      } finally {
+        await srv.close();
+      }
+      let oneAtATime: LoadResult | null = null;
+      if (levels.includes(64)) {
+        const single = await startServer({ model: dir, port: 0, name: 'bench', timeoutMs: 0, maxBatch: 1 });
+        try {
+          const u = single.url.replace(/\/v1$/, '/v1/judge');
+          await load(u, body, 4, 0.5);
+          oneAtATime = await load(u, body, 64, seconds);
+          log(`${mode} one-at-a-time c=64: ${oneAtATime.throughput.toFixed(1)} j/s, p50 ${oneAtATime.p50ms.toFixed(0)} ms`);
+        } finally {
+          await single.close();
+        }
+      }
+      const b64 = batched.find((r) => r.concurrency === 64);
+      report.push({ mode, batched, oneAtATime, speedup: b64 && oneAtATime ? b64.throughput / oneAtATime.throughput : null });
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  if (json) {
+    console.log(JSON.stringify({ model: 'base shape, random weights', seconds, votes, maxTokens, report, long }, null, 2));
+    return;
+  }
+  console.log(`\nserve bench: base shape (d256 L4 H4 ffn688 ctx512), random weights; POST /v1/judge one order; CoT ${votes} votes x ${maxTokens} tokens; ${seconds} s per level`);
+  console.log('mode    conc   judg/s   p50 ms   p99 ms   non-2xx  failed  peak RSS MB');
+  for (const r of report)
+    for (const x of r.batched)
+      console.log(`${r.mode.padEnd(6)} ${String(x.concurrency).padStart(5)} ${x.throughput.toFixed(1).padStart(8)} ${x.p50ms.toFixed(0).padStart(8)} ${x.p99ms.toFixed(0).padStart(8)} ${String(Object.values(x.non2xx).reduce((a, b) => a + b, 0)).padStart(9)} ${String(x.failed).padStart(7)} ${x.peakRssMB.toFixed(0).padStart(12)}`);
+  for (const r of report) if (r.speedup !== null) console.log(`${r.mode}: dynamic batching vs one at a time at c=64: ${r.speedup.toFixed(1)}x (target >= ${r.mode === 'cot' ? 4 : 2}x)`);
+  if (long) console.log(`long run: RSS growth ${long.growthPct.toFixed(1)}% from 10 s to 60 s (flat: small next to the heap)`);
+}
