@@ -10,6 +10,8 @@ import { registerData } from './data.js';
 import { registerServe } from './serve.js';
 import { registerJudge } from './judge.js';
 import { registerEval } from './eval.js';
+import { registerRepro } from './repro.js';
+import { registerExport } from './export.js';
 
 const program = new Command();
 program
@@ -26,6 +28,8 @@ registerData(program);
 registerServe(program);
 registerJudge(program);
 registerEval(program);
+registerRepro(program);
+registerExport(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,36 @@
+// `genrm export gguf CKPT --out model.gguf [--dtype f32|f16]`: a genrm language-model checkpoint as
+// a GGUF file in llama.cpp's `llama` layout (src/engine/gguf.ts), written atomically.
+import type { Command } from 'commander';
+import { loadCheckpoint } from '../engine/checkpoint.js';
+import { writeLlamaGguf } from '../engine/gguf.js';
+import { CliError } from './errors.js';
+
+export function registerExport(program: Command): void {
+  const exp = program.command('export').description('Export checkpoints to other formats.');
+  exp
+    .command('gguf')
+    .description("Write a checkpoint (kind 'lm') as GGUF v3, llama architecture, for llama.cpp / node-llama-cpp.")
+    .argument('<ckpt>', 'genrm checkpoint folder')
+    .requiredOption('--out <file>', 'the .gguf file to write')
+    .option('--dtype <dtype>', 'matrix precision: f32 (exact) or f16 (half the size); norms stay f32', 'f32')
+    .option('--json', 'print a JSON summary')
+    .action((ckpt: string, o: { out: string; dtype: string; json?: boolean }) => {
+      const dtype = o.dtype.toLowerCase();
+      if (dtype !== 'f32' && dtype !== 'f16') throw new CliError(`--dtype must be f32 or f16, got ${JSON.stringify(o.dtype)}`);
+      let ck;
+      try {
+        ck = loadCheckpoint(ckpt, { expectKind: 'lm' });
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+      let bytes: number;
+      try {
+        bytes = writeLlamaGguf(o.out, ck.config, ck.weights, ck.tokenizer, { dtype: dtype === 'f32' ? 'F32' : 'F16', name: ckpt });
+      } catch (e) {
+        throw new CliError(`${o.out}: ${(e as Error).message}`);
+      }
+      const summary = { out: o.out, bytes, dtype, layers: ck.config.nLayers, vocab: ck.config.vocabSize };
+      if (o.json === true) console.log(JSON.stringify(summary));
+      else console.log(`wrote ${o.out} (${(bytes / 1e6).toFixed(2)} MB, ${dtype}, ${ck.config.nLayers} layers, vocab ${ck.config.vocabSize})`);
+    });
+}
