@@ -1,0 +1,226 @@
+// `genrm repro`: the paper's experiment on PrefWorld, end to end, resumable stage by stage:
+//
+//   world → base model → plan (measure tokens/s, size the sample counts, draw the pair sets)
+//   → zero-shot judge (direct; CoT with votes — maj@1 is CoT alone)
+//   → for bt, pairrm, genrm, rationalize, star-sft, star-dpo: train from the base, then evaluate
+//     on test-id and test-ood (STaR: every iteration's model, for the per-iteration curve)
+//   → report (report.md, report.html, results.json, plots, report.png where chromium exists)
+//
+// Every judge sees the same pairs in both orders. Records go to records/<method>.jsonl, so any
+// number in the report can be traced to its pairs.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { EmbeddedBackend } from '../../backends/embedded/backend.js';
+import { readPairsAll } from '../../data/pair.js';
+import { SPLIT_FILES } from '../../data/world/generate.js';
+import { STATE_FILE, type IterationSummary } from '../../train/star/iterate.js';
+import { evaluate } from '../evaluate.js';
+import { METHODS, readRecordsAll, writeRecords, type JudgeRecord } from '../records.js';
+import type { Results } from '../results.js';
+import { writeReport, type ReportFiles } from '../report/write.js';
+import { readEvalSets } from '../run/data.js';
+import { judgeSets, openCheckpointJudge, type EvalJudge } from '../run/judge.js';
+import type { LmEvalOptions } from '../run/lm.js';
+import { measureGeneration, planSamples, type SamplePlan } from './plan.js';
+import { screenshot } from './screenshot.js';
+import { cutsOf, SIZE_SETTINGS, type ReproSize, type RunSettings } from './settings.js';
+import { chooseBase, claimRunFolder, committedBase, makeWorld, type BaseChoice } from './setup.js';
+import { Stages, StopAfterStage } from './stages.js';
+import { samplePairs, writeSubset } from './subsets.js';
+import { TRAINED, trainMethod, type Trained } from './train.js';
+
+export interface ReproOptions {
+  size: ReproSize;
+  out: string;
+  seed: number;
+  /** --base: use this checkpoint; null: the committed one if it matches the world, else pretrain. */
+  base: string | null;
+  /** Where the committed base lives (default: models/base in the repository). */
+  committedBase?: string;
+  command: string;
+  progress: boolean;
+  say: (line: string) => void;
+  /** Progress of a judging stage (pairs done / total); the CLI draws a bar. */
+  onEvalProgress?: (label: string, done: number, total: number) => void;
+  /** Stop after this stage (tests: an interruption). */
+  stopAfter?: string;
+  /** Save report.png with headless chromium (default true). */
+  screenshot?: boolean;
+}
+
+export interface ReproResult {
+  out: string;
+  resumed: boolean;
+  results: Results;
+  files: ReportFiles;
+  png: string | null;
+  pngSkipped?: string;
+  plan: SamplePlan;
+  base: BaseChoice;
+  timings: { stage: string; seconds: number }[];
+  skipped: string[];
+  ran: string[];
+  cuts: string[];
+  /** Methods whose training failed (left out of the report, with the reason). */
+  failed: { method: string; reason: string }[];
+  seconds: number;
+}
+
+const MODES: Record<Trained, 'direct' | 'cot' | 'head'> = { bt: 'head', pairrm: 'head', genrm: 'direct', rationalize: 'cot', 'star-sft': 'cot', 'star-dpo': 'cot' };
+
+export async function runRepro(o: ReproOptions): Promise<ReproResult> {
+  const t0 = performance.now();
+  const out = resolve(o.out);
+  const s = SIZE_SETTINGS[o.size];
+  const want: RunSettings = { version: 1, size: o.size, seed: o.seed, base: o.base ? resolve(o.base) : null, settings: s };
+  const resumed = await claimRunFolder(out, want);
+  const cuts = cutsOf(o.size);
+  if (resumed) o.say(`repro: resuming the run in ${out} (same settings)`);
+  if (cuts.length) o.say(`repro --${o.size}: cut compared with the full experiment:\n${cuts.map((c) => `  - ${c}`).join('\n')}`);
+  const stages = new Stages(out, 4 + 2 * TRAINED.length + 1, o.say, o.stopAfter);
+
+  const world = await stages.run('world', `PrefWorld (${s.world})`, () => makeWorld(join(out, 'world'), s.world));
+  const base = await stages.run('base', 'base model', async () => {
+    const b = chooseBase({ given: want.base, committed: o.committedBase ?? committedBase(), worldDir: world.dir, corpusSha256: world.corpusSha256, out, settings: s, seed: o.seed, command: o.command, progress: o.progress, say: o.say });
+    o.say(`base: ${b.why}`);
+    return { ...b };
+  });
+
+  const dataDir = join(out, 'data');
+  const plan = await stages.run('plan', 'measure generation and plan the sample counts', async () => {
+    const lm = EmbeddedBackend.load(base.dir, { maxBatchRows: s.maxBatchRows });
+    const read = async (split: keyof typeof SPLIT_FILES) => readPairsAll(join(world.dir, SPLIT_FILES[split]));
+    const [train, testId, testOod] = [await read('train'), await read('test-id'), await read('test-ood')];
+    const usable = train.filter((p) => !p.tie);
+    const tp = await measureGeneration(lm, testId, { maxTokens: s.maxTokens, seed: o.seed });
+    const p = planSamples(s, tp, { testId: testId.length, testOod: testOod.length, train: usable.length });
+    o.say(`plan: ${p.text}`);
+    await writeSubset(join(dataDir, 'eval'), world.dir, { 'test-id': samplePairs(testId, p.evalPairs, o.seed * 7 + 1), 'test-ood': samplePairs(testOod, p.evalPairs, o.seed * 7 + 2) });
+    await writeSubset(join(dataDir, 'sft'), world.dir, { train: samplePairs(usable, s.trainPairs, o.seed * 7 + 3) });
+    await writeSubset(join(dataDir, 'rationalize'), world.dir, { train: samplePairs(usable, p.rationalizePairs, o.seed * 7 + 4) });
+    await writeSubset(join(dataDir, 'star'), world.dir, { train: samplePairs(usable, p.starPairs * s.starIterations, o.seed * 7 + 5) });
+    return { ...p };
+  });
+
+  const evalFiles = [join(dataDir, 'eval', SPLIT_FILES['test-id']), join(dataDir, 'eval', SPLIT_FILES['test-ood'])];
+  const recordsDir = join(out, 'records');
+  const lmOpts = (method: string, mode: 'direct' | 'cot', iteration?: number): Omit<LmEvalOptions, 'onProgress'> & { onProgress: (d: number, t: number) => void } => ({
+    method,
+    mode,
+    votes: plan.votes,
+    temperature: 1.0, // the paper's sampling (DESIGN.md §1)
+    topP: 0.95,
+    maxTokens: s.maxTokens,
+    seed: o.seed,
+    template: 'auto',
+    contextPolicy: 'refuse',
+    chunkPairs: 32,
+    keepRationales: false,
+    ...(iteration !== undefined ? { iteration } : {}),
+    onProgress: (d, t) => o.onEvalProgress?.(`${method}${iteration !== undefined ? ` iteration ${iteration}` : ''}`, d, t),
+  });
+  const judgeTo = async (file: string, judge: EvalJudge, method: string, mode: 'direct' | 'cot', iteration?: number): Promise<string> => {
+    const sets = await readEvalSets(evalFiles);
+    const recs = await judgeSets(judge, sets, lmOpts(method, mode, iteration));
+    await writeRecords(file, recs);
+    return file;
+  };
+
+  await stages.run('zero-shot', 'zero-shot judge (direct, CoT with votes)', async () => {
+    const judge = openCheckpointJudge(base.dir, { maxBatchRows: s.maxBatchRows });
+    const direct = await judgeTo(join(recordsDir, `${METHODS.zeroShot}.jsonl`), judge, METHODS.zeroShot, 'direct');
+    const cot = await judgeTo(join(recordsDir, `${METHODS.zeroShotCot}.jsonl`), judge, METHODS.zeroShotCot, 'cot');
+    return { records: [direct, cot] };
+  });
+
+  const trained: Record<string, { seconds: number; details: unknown }> = {};
+  // A method that cannot be trained (e.g. rationalize finds no rationale ending in the hint) is
+  // reported as not run, with the reason, instead of ending the run; it leaves no done-marker, so
+  // a rerun tries it again.
+  const failed: { method: string; reason: string }[] = [];
+  for (const recipe of TRAINED) {
+    const runDir = join(out, 'models', recipe);
+    let tr;
+    try {
+      tr = await stages.run(`train-${recipe}`, `train ${recipe}`, async () => {
+        const r = await trainMethod({ recipe, base: base.dir, data: { sft: join(dataDir, 'sft'), rationalize: join(dataDir, 'rationalize'), star: join(dataDir, 'star') }, out: runDir, seed: o.seed, settings: s, plan, command: o.command, progress: o.progress, say: o.say });
+        return { dir: runDir, steps: r.steps, firstLoss: r.firstLoss, lastLoss: r.lastLoss, seconds: r.elapsedSec, details: r.details };
+      });
+    } catch (e) {
+      if (e instanceof StopAfterStage) throw e;
+      const reason = (e as Error).message;
+      failed.push({ method: recipe, reason });
+      o.say(`train ${recipe}: FAILED, left out of the report: ${reason}`);
+      continue;
+    }
+    trained[recipe] = { seconds: tr.seconds, details: tr.details };
+    await stages.run(`eval-${recipe}`, `evaluate ${recipe}`, async () => {
+      const mode = MODES[recipe];
+      const file = join(recordsDir, `${recipe}.jsonl`);
+      if (recipe !== 'star-sft' && recipe !== 'star-dpo') {
+        const judge = openCheckpointJudge(runDir, { maxBatchRows: s.maxBatchRows });
+        return { records: [await judgeTo(file, judge, recipe, mode === 'head' ? 'direct' : mode)] };
+      }
+      // STaR: every iteration's model; an iteration that trained nothing repeats the one before.
+      const state = JSON.parse(readFileSync(join(runDir, STATE_FILE), 'utf8')) as { history: IterationSummary[] };
+      const all: JudgeRecord[] = [];
+      let prev: { end: string; recs: JudgeRecord[] } | null = null;
+      for (const h of state.history) {
+        let recs: JudgeRecord[];
+        if (prev && prev.end === h.end) recs = prev.recs.map((r) => ({ ...r, iteration: h.iteration }));
+        else {
+          const tmp = join(recordsDir, `${recipe}.iter-${h.iteration}.jsonl`);
+          await judgeTo(tmp, openCheckpointJudge(h.end, { maxBatchRows: s.maxBatchRows }), recipe, 'cot', h.iteration);
+          recs = await readRecordsAll(tmp);
+        }
+        all.push(...recs);
+        prev = { end: h.end, recs };
+      }
+      await writeRecords(file, all);
+      return { records: [file], iterations: state.history.length };
+    });
+  }
+
+  // Report: always (re)written from the records, so a finished run can be re-rendered.
+  const tr0 = performance.now();
+  o.say(`[${4 + 2 * TRAINED.length + 1}/${4 + 2 * TRAINED.length + 1}] report ...`);
+  const records: JudgeRecord[] = [];
+  const zsCot = await readRecordsAll(join(recordsDir, `${METHODS.zeroShotCot}.jsonl`));
+  for (const m of [METHODS.zeroShot, METHODS.zeroShotCot, ...TRAINED]) {
+    const f = join(recordsDir, `${m}.jsonl`);
+    if (!existsSync(f)) continue;
+    const recs = await readRecordsAll(f);
+    // STaR starts from the zero-shot CoT judge: its records are the curve's iteration 0.
+    if (m === 'star-sft' || m === 'star-dpo') records.push(...zsCot.map((r) => ({ ...r, method: m, iteration: 0 })));
+    records.push(...recs);
+  }
+  const timings = stages.timings();
+  const reportSeconds = (performance.now() - tr0) / 1000;
+  const results = evaluate(records, {
+    notes: {
+      quick: o.size !== 'full',
+      cut: cuts,
+      samplePlan: plan.text,
+      timings: [...timings, { stage: 'report', seconds: reportSeconds }],
+      extra: [
+        `size ${o.size}, seed ${o.seed}; world: ${world.dir} (${Object.entries(world.pairs).map(([k, v]) => `${k} ${v}`).join(', ')} pairs)`,
+        `base: ${base.why}`,
+        `every judge saw the same ${plan.evalPairs} pairs per split in both orders; CoT judges sampled ${plan.votes} rationales per order once (temperature 1.0, top-p 0.95, ≤ ${s.maxTokens} tokens); STaR curves start at iteration 0 = the zero-shot CoT judge`,
+        `training: ${Object.entries(trained).map(([m, t]) => `${m} ${t.seconds.toFixed(0)} s`).join(', ')}`,
+        ...failed.map((f) => `${f.method}: not trained, so not in the tables: ${f.reason}`),
+        ...(resumed ? ['this run was resumed: stage times are those recorded when each stage finished'] : []),
+      ],
+    },
+  });
+  const title = `genrm repro${o.size === 'full' ? '' : ` --${o.size}`}: the GenRM paper's experiment on PrefWorld`;
+  const files = await writeReport(out, results, title);
+  let png: string | null = null;
+  let pngSkipped: string | undefined;
+  if (o.screenshot ?? true) {
+    const r = screenshot(files.html, join(out, 'report.png'));
+    if ('png' in r) png = r.png;
+    else pngSkipped = r.skipped;
+  }
+  o.say(`[${4 + 2 * TRAINED.length + 1}/${4 + 2 * TRAINED.length + 1}] report: done in ${((performance.now() - tr0) / 1000).toFixed(1)} s (${files.markdown}${png ? `, ${png}` : pngSkipped ? `; no screenshot: ${pngSkipped}` : ''})`);
+  return { out, resumed, results, files, png, ...(pngSkipped ? { pngSkipped } : {}), plan, base, timings, skipped: stages.skipped, ran: stages.ran, cuts, failed, seconds: (performance.now() - t0) / 1000 };
+}

@@ -1,0 +1,88 @@
+// Sampling dominates a repro run, so its sample counts are planned from a measurement instead of
+// fixed: at the start, the base model writes CoT judge rationales for a few pairs in one batched
+// generate call (a few seconds); that gives tokens/s and the mean rationale length, and from the
+// size's generation budget the number of pairs every sampling stage uses follows:
+//
+//   rows per pair  = eval:        2 splits × 2 orders × votes × (4 CoT judges + 2 × (iterations − 1) earlier STaR iterations)
+//                  + rationalize: 2 orders × hinted samples
+//                  + STaR:        2 methods × iterations × 2 orders × k
+//   pairs          = budget × tokens/s ÷ (mean tokens per rationale × rows per pair), clamped to the size's bounds
+//
+// The same count is used for the eval pairs per split, the rationalize pairs and the STaR pairs
+// per iteration. The plan is saved with the run, so a resumed run keeps it.
+import type { LanguageModel } from '../../backends/types.js';
+import type { PreferencePair } from '../../data/pair.js';
+import { resolveTemplate } from '../../judge/resolveTemplate.js';
+import { questionText } from '../../judge/templates.js';
+import type { SizeSettings } from './settings.js';
+
+export interface Throughput {
+  rows: number;
+  tokens: number;
+  seconds: number;
+  tokensPerSec: number;
+  meanTokens: number;
+}
+
+/** One batched generate call of CoT judge rationales (n = 2 per pair) from the model; tokens/s and mean length. */
+export async function measureGeneration(model: LanguageModel, pairs: readonly PreferencePair[], o: { maxTokens: number; pairs?: number; seed: number }): Promise<Throughput> {
+  const t = resolveTemplate('auto', 'pair', model.capabilities);
+  const use = pairs.slice(0, o.pairs ?? 32);
+  if (use.length === 0) throw new Error('plan: no pairs to measure generation on');
+  const prompts = use.map((p) => t.render({ question: questionText(p.prompt as Parameters<typeof questionText>[0]), answerA: p.chosen, answerB: p.rejected }, 'cot'));
+  const t0 = performance.now();
+  const gens = await model.generate(prompts, { n: 2, temperature: 1, topP: 0.95, maxTokens: o.maxTokens, seed: o.seed });
+  const seconds = (performance.now() - t0) / 1000;
+  let tokens = 0;
+  let rows = 0;
+  for (const g of gens) for (const s of g.samples) (tokens += s.tokens.length), rows++;
+  return { rows, tokens, seconds, tokensPerSec: tokens / Math.max(seconds, 1e-9), meanTokens: Math.max(1, tokens / Math.max(rows, 1)) };
+}
+
+export interface SamplePlan {
+  throughput: Throughput;
+  budgetSeconds: number;
+  rowsPerPair: { eval: number; rationalize: number; star: number };
+  /** Pairs per split judged by every method. */
+  evalPairs: number;
+  rationalizePairs: number;
+  /** Pairs per STaR iteration. */
+  starPairs: number;
+  votes: number;
+  starK: number;
+  starIterations: number;
+  rationalizeSamples: number;
+  /** Rows and seconds of generation the plan expects. */
+  plannedRows: number;
+  plannedSeconds: number;
+  /** How the plan was made, in words (the report quotes it). */
+  text: string;
+}
+
+export interface Available {
+  testId: number;
+  testOod: number;
+  train: number;
+}
+
+export function planSamples(s: SizeSettings, tp: Throughput, avail: Available): SamplePlan {
+  const I = s.starIterations;
+  const cotJudges = 4 + 2 * (I - 1);
+  const rows = { eval: 2 * 2 * s.votes * cotJudges, rationalize: 2 * s.rationalizeSamples, star: 2 * I * 2 * s.starK };
+  const perPair = rows.eval + rows.rationalize + rows.star;
+  const affordable = Math.floor((s.samplingSeconds * tp.tokensPerSec) / (tp.meanTokens * perPair));
+  const P = Math.max(s.minPairs, Math.min(s.maxPairs, affordable));
+  const evalPairs = Math.min(P, avail.testId, avail.testOod);
+  // STaR's slices and rationalize's pairs come out of train (the STaR slices do not overlap).
+  const starPairs = Math.max(1, Math.min(P, Math.floor(avail.train / I)));
+  const rationalizePairs = Math.min(P, avail.train);
+  const plannedRows = evalPairs * rows.eval + rationalizePairs * rows.rationalize + starPairs * rows.star;
+  const plannedSeconds = (plannedRows * tp.meanTokens) / tp.tokensPerSec;
+  const clampNote = affordable < s.minPairs ? ` (raised to the floor of ${s.minPairs}: the budget affords ${affordable})` : affordable > s.maxPairs ? ` (capped at ${s.maxPairs}; the budget affords ${affordable})` : '';
+  const text =
+    `Batched generation measured at the start: ${tp.rows} CoT rationales from the base model in one call, ${tp.tokens} tokens in ${tp.seconds.toFixed(1)} s = ${tp.tokensPerSec.toFixed(0)} tokens/s, ${tp.meanTokens.toFixed(0)} tokens per rationale. ` +
+    `Each pair costs ${perPair} sampled rows: ${rows.eval} for evaluation (2 splits × 2 orders × ${s.votes} votes × ${cotJudges} CoT judges), ${rows.rationalize} for rationalize (2 orders × ${s.rationalizeSamples}), ${rows.star} for STaR (2 methods × ${I} iteration${I > 1 ? 's' : ''} × 2 orders × k = ${s.starK}). ` +
+    `A generation budget of ${s.samplingSeconds} s then affords ${P} pairs${clampNote}: ${evalPairs} per split judged by every method, ${rationalizePairs} rationalize pairs, ${starPairs} STaR pairs per iteration; ` +
+    `${plannedRows} rows ≈ ${Math.round(plannedSeconds)} s of generation expected (trained judges that stop at their verdict take less).`;
+  return { throughput: tp, budgetSeconds: s.samplingSeconds, rowsPerPair: rows, evalPairs, rationalizePairs, starPairs, votes: s.votes, starK: s.starK, starIterations: I, rationalizeSamples: s.rationalizeSamples, plannedRows, plannedSeconds, text };
+}
