@@ -1,10 +1,13 @@
-// `npm run bench -- serve [--seconds 4] [--levels 1,16,64,256] [--votes 4] [--max-tokens 32] [--long] [--json]`
+// `npm run bench -- serve [--seconds 6] [--levels 1,16,64,256] [--votes 4] [--max-tokens 32] [--long] [--json]`
 //
 // Load against `genrm serve` on loopback (127.0.0.1, ephemeral port, in this process; the model
 // in its worker thread): a closed-loop generator of our own over fetch (C clients, each sends its
 // next POST /v1/judge when the last one is answered) for a bounded time per level, then waits for
 // what is in flight. A model of the base shape (d256 L4 H4 ffn688 ctx512) with random weights,
-// as bench/judge.ts (throughput does not depend on what the weights say).
+// as bench/judge.ts (throughput does not depend on what the weights say). Both servers decode up
+// to 256 rows per engine step (--max-batch-rows; the engine's default 64 splits a big CoT batch).
+// A level's throughput counts the drain after its window, so windows well above one batch's time
+// (seconds for CoT at c=64 on 2 cores) measure steady state; shorter ones understate batching.
 //
 // Per mode (direct: verdict log-probs; CoT: `votes` rationales of `max-tokens`), one order each:
 //   throughput (judgments/s), p50/p99 latency, non-2xx counts, peak RSS, at each concurrency;
@@ -81,7 +84,7 @@ async function load(url: string, body: (i: number) => unknown, concurrency: numb
 
 export async function run(args: string[]): Promise<void> {
   const json = args.includes('--json');
-  const seconds = Number(flag(args, '--seconds', '4'));
+  const seconds = Number(flag(args, '--seconds', '6'));
   const levels = flag(args, '--levels', '1,16,64,256').split(',').map(Number);
   const votes = Number(flag(args, '--votes', '4'));
   const maxTokens = Number(flag(args, '--max-tokens', '32'));
@@ -102,7 +105,7 @@ export async function run(args: string[]): Promise<void> {
   const log = (s: string): void => void (json ? process.stderr.write(s + '\n') : console.log(s));
   try {
     for (const [mode, body] of Object.entries(modes)) {
-      const srv = await startServer({ model: dir, port: 0, name: 'bench', timeoutMs: 0 });
+      const srv = await startServer({ model: dir, port: 0, name: 'bench', timeoutMs: 0, maxBatchRows: 256 });
       const url = srv.url.replace(/\/v1$/, '/v1/judge');
       const batched: LoadResult[] = [];
       try {
@@ -126,7 +129,7 @@ export async function run(args: string[]): Promise<void> {
       }
       let oneAtATime: LoadResult | null = null;
       if (levels.includes(64)) {
-        const single = await startServer({ model: dir, port: 0, name: 'bench', timeoutMs: 0, maxBatch: 1 });
+        const single = await startServer({ model: dir, port: 0, name: 'bench', timeoutMs: 0, maxBatch: 1, maxBatchRows: 256 });
         try {
           const u = single.url.replace(/\/v1$/, '/v1/judge');
           await load(u, body, 4, 0.5);

@@ -12,6 +12,7 @@ interface Opts {
   faults?: string;
   token?: string;
   maxBatch: string;
+  maxBatchRows?: string;
   batchWaitMs: string;
   maxQueue: string;
   timeoutMs: string;
@@ -34,6 +35,7 @@ export function registerServe(program: Command): void {
     .option('--faults <spec>', 'fault injection for client tests, e.g. "429:0.2,500:0.1,slow:0.1:2000,seed:7" (default: env GENRM_FAULTS; off when unset)')
     .option('--token <token>', 'require "Authorization: Bearer <token>" on every route but GET /health (default: env GENRM_TOKEN; unset = open)')
     .option('--max-batch <n>', 'most jobs (prompts) per model batch; 1 = one at a time', '256')
+    .option('--max-batch-rows <n>', "rows (prompt x sample) decoded per engine step (default: the engine's 64; larger helps big CoT batches)")
     .option('--batch-wait-ms <ms>', 'when idle, wait this long for more requests before a batch', '2')
     .option('--max-queue <n>', 'model requests admitted at once; more get 429 with Retry-After', '1024')
     .option('--timeout-ms <ms>', 'deadline per model request (504 past it); 0 = none', '120000')
@@ -58,6 +60,7 @@ export function registerServe(program: Command): void {
           ...(o.faults ? { faults: o.faults } : {}),
           ...(o.token !== undefined ? { token: o.token } : {}),
           maxBatch: int('--max-batch', o.maxBatch),
+          ...(o.maxBatchRows !== undefined ? { maxBatchRows: int('--max-batch-rows', o.maxBatchRows) } : {}),
           batchWaitMs: int('--batch-wait-ms', o.batchWaitMs),
           maxQueue: int('--max-queue', o.maxQueue),
           timeoutMs: int('--timeout-ms', o.timeoutMs),
