@@ -27,7 +27,7 @@ export interface Throughput {
 /** One batched generate call of CoT judge rationales (n = 2 per pair) from the model; tokens/s and mean length. */
 export async function measureGeneration(model: LanguageModel, pairs: readonly PreferencePair[], o: { maxTokens: number; pairs?: number; seed: number }): Promise<Throughput> {
   const t = resolveTemplate('auto', 'pair', model.capabilities);
-  const use = pairs.slice(0, o.pairs ?? 32);
+  const use = pairs.slice(0, o.pairs ?? 16);
   if (use.length === 0) throw new Error('plan: no pairs to measure generation on');
   const prompts = use.map((p) => t.render({ question: questionText(p.prompt as Parameters<typeof questionText>[0]), answerA: p.chosen, answerB: p.rejected }, 'cot'));
   const t0 = performance.now();

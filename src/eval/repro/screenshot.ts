@@ -22,7 +22,7 @@ export function screenshot(html: string, png: string, o: { width?: number; heigh
   if (!chromium) return { skipped: 'Debian chromium is not installed (apt-get install -y chromium)' };
   const profile = mkdtempSync(join(tmpdir(), 'genrm-chromium-'));
   try {
-    const r = spawnSync(chromium, [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, `--screenshot=${png}`, `--window-size=${o.width ?? 1200},${o.height ?? 2400}`, `file://${html}`], { encoding: 'utf8', timeout: o.timeoutMs ?? 60_000 });
+    const r = spawnSync(chromium, [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, `--screenshot=${png}`, `--window-size=${o.width ?? 1200},${o.height ?? 3600}`, `file://${html}`], { encoding: 'utf8', timeout: o.timeoutMs ?? 60_000 });
     if (r.status !== 0 || !existsSync(png)) return { skipped: `chromium exited with ${r.status ?? r.signal}: ${(r.stderr ?? '').split('\n').filter(Boolean).slice(-2).join(' | ')}` };
     return { png };
   } finally {
