@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   lm: () => import('./lm.js'),
   judge: () => import('./judge.js'),
   data: () => import('./data.js'),
+  gguf: () => import('./gguf.js'),
   serve: () => import('./serve.js'),
 };
 
