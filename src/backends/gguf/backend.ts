@@ -14,8 +14,7 @@
 // GGUF chat templates are the model's business and genrm does not guess them here.
 import { Prng } from '../../engine/prng.js';
 import { CapabilityError, resolveGenerateOptions, type CandidateLogprob, type Capabilities, type GenerateOptions, type Generation, type LanguageModel, type Prompt, type Sample } from '../types.js';
-import { nodeLlamaCpp } from './load.js';
-import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import { nodeLlamaCpp, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from './load.js';
 
 export interface GgufOptions {
   /** Sequences decoded together (llama.cpp batch slots). Default 4: the 2-core machines here gain little beyond. */
@@ -50,7 +49,7 @@ export class GgufBackend implements LanguageModel {
   static async load(path: string, opts: GgufOptions = {}): Promise<GgufBackend> {
     const { getLlama } = await nodeLlamaCpp();
     // Prebuilt binaries only: building llama.cpp from source would need cmake and a download.
-    const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+    const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' });
     const model = await llama.loadModel({ modelPath: path });
     const contextSize = opts.contextSize ?? Math.min(model.trainContextSize, 2048);
     const context = await model.createContext({ contextSize, sequences: opts.sequences ?? 4, ...(opts.threads ? { threads: opts.threads } : {}) });
@@ -92,7 +91,7 @@ export class GgufBackend implements LanguageModel {
     if (from < 1) throw new Error(`${this.name}: scoring needs at least one context token before position ${from}`);
     return this.withSequence(async (s) => {
       const input = tokens.map((t, i) => (i >= from - 1 && i < tokens.length - 1 ? ([t, { generateNext: { probabilities: true } }] as const) : t));
-      const out = await s.controlledEvaluate(input as never);
+      const out = await s.controlledEvaluate(input as Array<Token | [Token, { generateNext: { probabilities: boolean } }]>);
       const lps: number[] = [];
       for (let i = from; i < tokens.length; i++) {
         const p = out[i - 1]?.next?.probabilities?.get(tokens[i]!) ?? 0;
@@ -139,7 +138,7 @@ export class GgufBackend implements LanguageModel {
               let text = '';
               while (tokens.length < o.maxTokens && ids.length + tokens.length < this.context.contextSize) {
                 o.signal?.throwIfAborted();
-                const out = await s.controlledEvaluate(input.map((t, j) => (j === input.length - 1 ? [t, { generateNext: { probabilities: true } }] : t)) as never);
+                const out = await s.controlledEvaluate(input.map((t, j) => (j === input.length - 1 ? ([t, { generateNext: { probabilities: true } }] as [Token, { generateNext: { probabilities: boolean } }]) : t)));
                 const probs = out[input.length - 1]?.next?.probabilities;
                 if (!probs) throw new Error(`${this.name}: llama.cpp returned no probabilities`);
                 const tok = pick(probs, o.temperature, o.topK, o.topP, rng);
