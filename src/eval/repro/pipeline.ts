@@ -92,7 +92,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     const read = async (split: keyof typeof SPLIT_FILES) => readPairsAll(join(world.dir, SPLIT_FILES[split]));
     const [train, testId, testOod] = [await read('train'), await read('test-id'), await read('test-ood')];
     const usable = train.filter((p) => !p.tie);
-    const tp = await measureGeneration(lm, testId, { maxTokens: s.maxTokens, seed: o.seed });
+    const tp = await measureGeneration(lm, testId, { maxTokens: s.maxTokens, rows: s.maxBatchRows, n: Math.min(8, s.votes), seed: o.seed });
     const p = planSamples(s, tp, { testId: testId.length, testOod: testOod.length, train: usable.length });
     o.say(`plan: ${p.text}`);
     await writeSubset(join(dataDir, 'eval'), world.dir, { 'test-id': samplePairs(testId, p.evalPairs, o.seed * 7 + 1), 'test-ood': samplePairs(testOod, p.evalPairs, o.seed * 7 + 2) });

@@ -1,6 +1,6 @@
 // Sampling dominates a repro run, so its sample counts are planned from a measurement instead of
 // fixed: at the start, the base model writes CoT judge rationales for a few pairs in one batched
-// generate call (a few seconds); that gives tokens/s and the mean rationale length, and from the
+// generate call shaped like the evaluation's (one full batch; seconds); that gives tokens/s and the mean rationale length, and from the
 // size's generation budget the number of pairs every sampling stage uses follows:
 //
 //   rows per pair  = eval:        2 splits × 2 orders × votes × (4 CoT judges + 2 × (iterations − 1) earlier STaR iterations)
@@ -25,13 +25,13 @@ export interface Throughput {
 }
 
 /** One batched generate call of CoT judge rationales (n = 2 per pair) from the model; tokens/s and mean length. */
-export async function measureGeneration(model: LanguageModel, pairs: readonly PreferencePair[], o: { maxTokens: number; pairs?: number; seed: number }): Promise<Throughput> {
+export async function measureGeneration(model: LanguageModel, pairs: readonly PreferencePair[], o: { maxTokens: number; rows: number; n: number; seed: number }): Promise<Throughput> {
   const t = resolveTemplate('auto', 'pair', model.capabilities);
-  const use = pairs.slice(0, o.pairs ?? 16);
+  const use = pairs.slice(0, Math.max(1, Math.ceil(o.rows / o.n)));
   if (use.length === 0) throw new Error('plan: no pairs to measure generation on');
   const prompts = use.map((p) => t.render({ question: questionText(p.prompt as Parameters<typeof questionText>[0]), answerA: p.chosen, answerB: p.rejected }, 'cot'));
   const t0 = performance.now();
-  const gens = await model.generate(prompts, { n: 2, temperature: 1, topP: 0.95, maxTokens: o.maxTokens, seed: o.seed });
+  const gens = await model.generate(prompts, { n: o.n, temperature: 1, topP: 0.95, maxTokens: o.maxTokens, seed: o.seed });
   const seconds = (performance.now() - t0) / 1000;
   let tokens = 0;
   let rows = 0;

@@ -57,7 +57,7 @@ export const SIZE_SETTINGS: Record<ReproSize, SizeSettings> = {
   quick: {
     world: 'quick', basePreset: 'base', pretrain: {}, votes: 8, starIterations: 1, starK: 4, rationalizeSamples: 2,
     steps: { bt: 30, pairrm: 30, genrm: 30, rationalize: 30, star: 30 }, trainPairs: 480,
-    samplingSeconds: 200, minPairs: 16, maxPairs: 200, maxTokens: 192, maxBatchRows: 128,
+    samplingSeconds: 210, minPairs: 12, maxPairs: 200, maxTokens: 192, maxBatchRows: 128,
   },
   // Tests: every stage end to end in seconds, nothing measured about quality.
   micro: {
