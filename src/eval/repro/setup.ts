@@ -98,6 +98,8 @@ export function chooseBase(o: BaseOptions): BaseChoice {
     const had = trainedOn(o.committed);
     if (had === want) return { dir: o.committed, source: 'committed', matchesWorld: true, why: `the committed base ${o.committed}, pretrained on this world's corpus (${want.slice(0, 19)}…)` };
     o.say(`base: ${o.committed} was pretrained on ${had ?? 'unknown data'}, not on this world's corpus (${want.slice(0, 19)}…): pretraining a '${o.settings.basePreset}' base instead`);
+  } else if (o.settings.world === 'quick') {
+    o.say(`base: no committed base checkpoint at ${o.committed}: pretraining a '${o.settings.basePreset}' base first (about half an hour; the quick run's 10 minutes assume the committed base, or pass --base DIR)`);
   }
   const out = join(o.out, 'base');
   const cfg = resolvePretrainConfig({ ...o.settings.pretrain, preset: o.settings.basePreset, data: o.worldDir, out, seed: o.seed }, 'repro pretrain');
