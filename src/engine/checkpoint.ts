@@ -10,9 +10,10 @@
 // whole folder is written to a temp folder beside it and renamed into place, so a reader sees
 // the old checkpoint or the new one, never a mix. Loading checks every file against the others
 // and names the file, tensor or field at fault.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { swapFolderAtomic } from './atomic.js';
 import type { ModelConfig } from './model/config.js';
 import { validateConfig } from './model/params.js';
 import { encodeSafetensors, readSafetensors, type NamedTensor, type ReadTensor } from './safetensors.js';
@@ -212,7 +213,6 @@ function checkWeights(weights: ReadonlyMap<string, { shape: readonly number[] }>
 export function saveCheckpoint(dir: string, opts: SaveCheckpointOptions): void {
   if (!CHECKPOINT_KINDS.includes(opts.kind)) throw new Error(`saveCheckpoint: kind must be one of ${CHECKPOINT_KINDS.join(', ')}, got ${String(opts.kind)}`);
   const numLabels = opts.numLabels ?? 1;
-  const target = resolve(dir);
   const expected = expectedTensors(opts.config, { kind: opts.kind, numLabels });
   checkWeights(opts.weights, expected, `saveCheckpoint ${dir}`);
   if (opts.tokenizer.vocabSize !== opts.config.vocabSize)
@@ -245,27 +245,13 @@ export function saveCheckpoint(dir: string, opts: SaveCheckpointOptions): void {
     [FILES.tokenizer, JSON.stringify(toTokenizerJson(opts.tokenizer), null, 2) + '\n'],
     [FILES.genrm, JSON.stringify(genrm, null, 2) + '\n'],
   ];
-  if (existsSync(target)) {
-    const present = readdirSync(target);
-    if (present.length > 0 && !present.includes(FILES.genrm)) throw new Error(`saveCheckpoint: refusing to replace ${dir}: it is not empty and not a genrm checkpoint (no ${FILES.genrm})`);
-  }
-  mkdirSync(dirname(target), { recursive: true });
-  const tag = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${tag}`);
-  const old = join(dirname(target), `.${basename(target)}.old-${tag}`);
-  try {
-    mkdirSync(tmp);
-    for (const [name, content] of files) writeFileSync(join(tmp, name), content);
-    // rename() cannot replace a non-empty folder, so move the old one aside first.
-    if (existsSync(target)) renameSync(target, old);
-    renameSync(tmp, target);
-  } catch (e) {
-    if (existsSync(old) && !existsSync(target)) renameSync(old, target);
-    throw e;
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-    rmSync(old, { recursive: true, force: true });
-  }
+  swapFolderAtomic(
+    dir,
+    (tmp) => {
+      for (const [name, content] of files) writeFileSync(join(tmp, name), content);
+    },
+    { replaceable: (present) => present.includes(FILES.genrm), refusal: `saveCheckpoint: refusing to replace ${dir}: it is not empty and not a genrm checkpoint (no ${FILES.genrm})` },
+  );
 }
 
 function readJson(path: string): unknown {

@@ -15,7 +15,8 @@
 // 1-D tensors (norms) stay F32 whatever --dtype says, as the converter does.
 import type { ModelConfig } from './model/config.js';
 import { validateConfig } from './model/params.js';
-import { f32ToF16Bits, writeFileAtomic } from './safetensors.js';
+import { writeFileAtomic } from './atomic.js';
+import { f32ToF16Bits } from './safetensors.js';
 import { bytesToSymbols } from './tokenizer/bytes.js';
 import type { Tokenizer } from './tokenizer/index.js';
 

@@ -11,7 +11,8 @@
 // genrm reads F64, F32, F16 and BF16 into Float32Array and writes F32, F16 or BF16. The writer
 // pads the header so the buffer starts 8-byte aligned (as the reference writer does); the reader
 // accepts any padding and unaligned tensors.
-import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { writeFileAtomic } from './atomic.js';
 
 export type Dtype = 'BOOL' | 'U8' | 'I8' | 'F8_E5M2' | 'F8_E4M3' | 'I16' | 'U16' | 'F16' | 'BF16' | 'I32' | 'U32' | 'F32' | 'F64' | 'I64' | 'U64';
 /** Bytes per element of each dtype the spec names. */
@@ -169,25 +170,6 @@ export function encodeSafetensors(tensors: Iterable<[string, NamedTensor]>, opti
 /** Writes the tensors to `path` atomically: a temp file in the same folder, synced, then renamed. */
 export function writeSafetensors(path: string, tensors: Iterable<[string, NamedTensor]>, options: WriteOptions = {}): void {
   writeFileAtomic(path, encodeSafetensors(tensors, options));
-}
-
-/** Writes bytes to `path` so that readers see the old file or the whole new one, never a part. */
-export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-      for (let at = 0; at < buf.length; ) at += writeSync(fd, buf, at, buf.length - at);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 // ---- reading ------------------------------------------------------------------------------------

@@ -11,8 +11,9 @@
 // The whole folder is built beside <out> and swapped in by rename, so <out> always holds one
 // consistent checkpoint: weights, moments and data position from the same step. Nothing random
 // is saved: data order and per-step randomness are pure functions of (seed, epoch/step).
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { swapFolderAtomic } from '../engine/atomic.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../engine/safetensors.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { AdamW } from '../engine/optim.js';
@@ -115,30 +116,16 @@ export function restoreTrainerState(state: LoadedTrainerState, params: ReadonlyM
  * the old folder is moved aside and the new one renamed into place.
  */
 export function swapInCheckpoint(outDir: string, fill: (tmp: string) => void): void {
-  const target = resolve(outDir);
-  if (existsSync(target)) {
-    const present = readdirSync(target);
-    const ours = ['genrm.json', STATE_DIR, METRICS_FILE];
-    if (present.length > 0 && !present.some((f) => ours.includes(f))) throw new Error(`${outDir}: refusing to replace a folder that is not a genrm run or checkpoint`);
-  }
-  mkdirSync(dirname(target), { recursive: true });
-  const tag = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${tag}`);
-  const old = join(dirname(target), `.${basename(target)}.old-${tag}`);
-  try {
-    mkdirSync(tmp);
-    fill(tmp);
-    const metrics = join(target, METRICS_FILE);
-    if (existsSync(metrics)) copyFileSync(metrics, join(tmp, METRICS_FILE));
-    if (existsSync(target)) renameSync(target, old);
-    renameSync(tmp, target);
-  } catch (e) {
-    if (existsSync(old) && !existsSync(target)) renameSync(old, target);
-    throw e;
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-    rmSync(old, { recursive: true, force: true });
-  }
+  const metrics = join(resolve(outDir), METRICS_FILE);
+  const ours = ['genrm.json', STATE_DIR, METRICS_FILE];
+  swapFolderAtomic(
+    outDir,
+    (tmp) => {
+      fill(tmp);
+      if (existsSync(metrics)) copyFileSync(metrics, join(tmp, METRICS_FILE));
+    },
+    { replaceable: (present) => present.some((f) => ours.includes(f)), refusal: `${outDir}: refusing to replace a folder that is not a genrm run or checkpoint` },
+  );
 }
 
 /** Keeps only metrics lines up to `step` (a resumed run rewrites the lines after its checkpoint). */

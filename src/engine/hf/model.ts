@@ -4,9 +4,11 @@
 //   model.safetensors                or shards + model.safetensors.index.json (./weights.ts)
 //   tokenizer.json, tokenizer_config.json   (./tokenizer.ts; copied through on save)
 //
-// Saving writes the same layout into a temp folder beside the target and renames it into place.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+// Saving writes the same layout into a temp folder beside the target and renames it into place
+// (../atomic.ts).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { swapFolderAtomic } from '../atomic.js';
 import { Llama } from '../model/llama.js';
 import { encodeSafetensors } from '../safetensors.js';
 import { parseHfConfig, toHfModelConfig, type HfModelConfig } from './config.js';
@@ -89,25 +91,11 @@ export function saveHfModel(dir: string, model: Llama, opts: HfSaveOptions): voi
     ['tokenizer.json', JSON.stringify(opts.tokenizerJson) + '\n'],
   ];
   if (opts.tokenizerConfig) files.push(['tokenizer_config.json', JSON.stringify(opts.tokenizerConfig, null, 2) + '\n']);
-  const target = resolve(dir);
-  if (existsSync(target)) {
-    const present = readdirSync(target);
-    if (present.length > 0 && !present.includes('config.json')) throw new Error(`saveHfModel: refusing to replace ${dir}: it is not empty and holds no config.json`);
-  }
-  mkdirSync(dirname(target), { recursive: true });
-  const tag = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${tag}`);
-  const old = join(dirname(target), `.${basename(target)}.old-${tag}`);
-  try {
-    mkdirSync(tmp);
-    for (const [name, content] of files) writeFileSync(join(tmp, name), content);
-    if (existsSync(target)) renameSync(target, old); // rename() cannot replace a non-empty folder
-    renameSync(tmp, target);
-  } catch (e) {
-    if (existsSync(old) && !existsSync(target)) renameSync(old, target);
-    throw e;
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-    rmSync(old, { recursive: true, force: true });
-  }
+  swapFolderAtomic(
+    dir,
+    (tmp) => {
+      for (const [name, content] of files) writeFileSync(join(tmp, name), content);
+    },
+    { replaceable: (present) => present.includes('config.json'), refusal: `saveHfModel: refusing to replace ${dir}: it is not empty and holds no config.json` },
+  );
 }

@@ -7,7 +7,8 @@
 // does). Read: the same, with merges as strings or as [left, right] pairs (newer `tokenizers`);
 // anything genrm could not reproduce exactly (a normalizer, prefix spaces, non-special added
 // tokens, unknown-token fallbacks) is refused with the field named, rather than half-honoured.
-import { readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../atomic.js';
 import { bytesToSymbols, symbolsToBytes } from './bytes.js';
 import type { Merge } from './bpe.js';
 import { Tokenizer, type TokenDef } from './tokenizer.js';
@@ -146,14 +147,7 @@ export function fromTokenizerJson(json: unknown, file = 'tokenizer.json'): Token
 
 /** Writes tokenizer.json atomically (temp file, then rename). */
 export function saveTokenizer(path: string, tok: Tokenizer): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    writeFileSync(tmp, JSON.stringify(toTokenizerJson(tok), null, 2) + '\n');
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(path, JSON.stringify(toTokenizerJson(tok), null, 2) + '\n');
 }
 
 export interface LoadTokenizerOptions {

@@ -8,7 +8,7 @@ import { JUDGE_SPECIAL_TOKENS } from '../../data/judgeFormat.js';
 import { saveCheckpoint } from '../../engine/checkpoint.js';
 import { Llama } from '../../engine/model/index.js';
 import { Prng } from '../../engine/prng.js';
-import { writeFileAtomic } from '../../engine/safetensors.js';
+import { writeFileAtomic } from '../../engine/atomic.js';
 import { Tokenizer } from '../../engine/tokenizer/index.js';
 import { epochSeed, PackedStream, permutation, type LmBatch } from '../batches.js';
 import { hasTrainerState } from '../state.js';

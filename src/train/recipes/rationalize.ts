@@ -20,7 +20,7 @@ import { registry } from '../../data/world/families.js';
 import { gradeRationale } from '../../data/world/rationale.js';
 import type { Task } from '../../data/world/task.js';
 import { generate } from '../../engine/sampling/index.js';
-import { writeFileAtomic } from '../../engine/safetensors.js';
+import { writeFileAtomic } from '../../engine/atomic.js';
 import { loadSpec } from '../pretrain/data.js';
 import { loopOf, recipeSchema } from './config.js';
 import { bothOrders, cotExample, describe, judgePrompt, type OrderedPair, type TextExample } from './data.js';

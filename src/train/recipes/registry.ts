@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { writeFileAtomic } from '../../engine/safetensors.js';
+import { writeFileAtomic } from '../../engine/atomic.js';
 import type { MetricsRecord } from '../trainer.js';
 import { parseRecipeConfig, type RecipeCommon } from './config.js';
 

@@ -11,7 +11,7 @@
 // Pairing: `all` = R × W in a seeded shuffle, at most maxPairsPerOrder; `random-one` = one pair.
 import { join } from 'node:path';
 import { Prng } from '../../engine/prng.js';
-import { writeFileAtomic } from '../../engine/safetensors.js';
+import { writeFileAtomic } from '../../engine/atomic.js';
 import { permutation } from '../batches.js';
 import type { StarBuildConfig } from './config.js';
 import { DPO_FILE, REPORT_FILE, SFT_FILE, trainedCompletion, type DpoRecord, type PairSamples, type SftRecord } from './records.js';

@@ -12,13 +12,13 @@
 // star-state.json in the run folder says where the run stands (iteration, phase) and holds each
 // finished iteration's summary, so a resumed run continues at that iteration and phase: sampling
 // resumes pair by pair (samples.jsonl), training from its last trainer checkpoint.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { EmbeddedBackend } from '../../backends/embedded/backend.js';
 import type { PreferencePair } from '../../data/pair.js';
 import { Prng } from '../../engine/prng.js';
-import { writeFileAtomic } from '../../engine/safetensors.js';
+import { copyFileAtomic, writeFileAtomic } from '../../engine/atomic.js';
 import { epochSeed, permutation } from '../batches.js';
 import type { RecipeCommon } from '../recipes/config.js';
 import { loadPairData, type PairData } from '../recipes/data.js';
@@ -129,9 +129,7 @@ function copyCheckpointFiles(from: string, out: string): void {
   for (const f of [...CHECKPOINT_FILES, RESOLVED_CONFIG_FILE]) {
     const src = join(from, f);
     if (!existsSync(src)) continue;
-    const tmp = join(out, `.${f}.tmp-${process.pid}`);
-    copyFileSync(src, tmp);
-    renameSync(tmp, join(out, f));
+    copyFileAtomic(src, join(out, f));
   }
 }
 

@@ -17,7 +17,7 @@ import type { GenerateOptions, LanguageModel, Prompt, Sample } from '../../backe
 import { pairPrompt, parseVerdict, type PairExample } from '../../data/judgeFormat.js';
 import type { PreferencePair } from '../../data/pair.js';
 import { parseJsonlLine } from '../../data/jsonl.js';
-import { writeFileAtomic } from '../../engine/safetensors.js';
+import { writeFileAtomic } from '../../engine/atomic.js';
 import type { ResultChecker } from './checker.js';
 import { SAMPLE_FIXED, type StarSamplingConfig } from './config.js';
 import { ORDERS, PairSamplesSchema, rightVerdict, SAMPLE_CONFIG_FILE, SAMPLES_FILE, type Order, type OrderSamples, type PairSamples, type StarSample } from './records.js';
