@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { openPairs } from '../src/data/formats/load.js';
-import { JsonlSink } from '../src/data/formats/sink.js';
+import { JsonlSink } from '../src/data/jsonl.js';
 
 export const describe = 'generate a ~1 GB preference JSONL and stream it through convert: MB/s and peak RSS (flat memory)';
 

@@ -7,7 +7,7 @@ import { FormatError } from '../data/formats/errors.js';
 import { parseLabelValues } from '../data/formats/generic.js';
 import { type LoadOptions, type LoadReport, type TiePolicy, invalidSummary, openPairs } from '../data/formats/load.js';
 import { FORMAT_NAMES } from '../data/formats/registry.js';
-import { JsonlSink } from '../data/formats/sink.js';
+import { JsonlSink } from '../data/jsonl.js';
 import { CONTAINERS, type Container } from '../data/formats/source.js';
 import { type LengthStats, StatsCollector } from '../data/formats/stats.js';
 import { CliError } from './errors.js';

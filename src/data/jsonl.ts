@@ -1,11 +1,20 @@
-// JSON Lines in and out, validated with a zod schema. A bad line is an error that names the file,
-// the line and the field (DESIGN.md §3: never a crash or a silent skip). Reading streams line by
-// line so large files never sit in memory whole; writing is atomic (temp file, then rename).
+// JSON Lines in and out: genrm's one JSONL module.
+//
+//   reading   lines are split on the raw bytes and each is decoded with a fatal UTF-8 decoder, so
+//             bad bytes are an error naming the file and line (never a silent U+FFFD); `.gz`
+//             files are gunzipped on the fly; memory is one chunk plus one partial line.
+//             readJsonl validates each record with a zod schema; a bad line is an error that
+//             names the file, the line and the field (DESIGN.md §3: never a crash or a silent skip).
+//   writing   record by record into a temp file beside the target, fsync'd and renamed over it on
+//             close (JsonlSink): atomic, and memory stays at one batch whatever the file size.
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createInterface } from 'node:readline';
+import { type Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import type { z } from 'zod';
+import { tempPath, writeFileAtomicAsync } from '../engine/atomic.js';
 
 export class JsonlError extends Error {
   constructor(
@@ -43,14 +52,72 @@ export function parseJsonlLine<T>(text: string, schema: z.ZodType<T>, file: stri
   return r.data;
 }
 
+// ---- reading ------------------------------------------------------------------------------------
+
+export interface Line {
+  /** 1-based line number in the (decompressed) file. */
+  line: number;
+  /** The decoded text without its line ending; null when the bytes are not valid UTF-8. */
+  text: string | null;
+}
+
+/** Bytes of the file read so far (compressed bytes for .gz): drives progress bars. */
+export interface ReadProgress {
+  bytes: number;
+}
+
+const NL = 0x0a;
+const CR = 0x0d;
+
+/** A raw byte stream of the file, decompressed when it ends in .gz. */
+export function openBytes(file: string, progress?: ReadProgress): Readable {
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  if (progress) raw.on('data', (c) => (progress.bytes += (c as Buffer).length));
+  // pipeline, not pipe: a read error (missing file) must reach whoever reads the gunzipped side.
+  return file.endsWith('.gz') ? pipeline(raw, createGunzip(), () => undefined) : raw;
+}
+
+export async function* readLines(file: string, progress?: ReadProgress): AsyncGenerator<Line> {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  let carry: Buffer | null = null; // the partial line left at the end of the previous chunk
+  let lineNo = 0;
+  const decode = (bytes: Buffer): Line => {
+    lineNo++;
+    let end = bytes.length;
+    if (end > 0 && bytes[end - 1] === CR) end--; // CRLF files
+    try {
+      // BOM: TextDecoder drops a leading U+FEFF itself (ignoreBOM: false), on every call; only
+      // line 1 can carry one in practice.
+      return { line: lineNo, text: decoder.decode(bytes.subarray(0, end)) };
+    } catch {
+      return { line: lineNo, text: null };
+    }
+  };
+  for await (const chunk of openBytes(file, progress)) {
+    let start = 0;
+    let nl = chunk.indexOf(NL, start);
+    while (nl >= 0) {
+      const piece = chunk.subarray(start, nl);
+      yield decode(carry ? Buffer.concat([carry, piece]) : piece);
+      carry = null;
+      start = nl + 1;
+      nl = chunk.indexOf(NL, start);
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      // Copy: the stream may reuse its buffer once we return.
+      carry = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest);
+    }
+  }
+  if (carry && carry.length > 0) yield decode(carry);
+}
+
 /** Streams validated records from a JSONL file; blank lines are skipped. Yields [record, lineNo]. */
 export async function* readJsonl<T>(file: string, schema: z.ZodType<T>): AsyncGenerator<[T, number]> {
-  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  let lineNo = 0;
-  for await (const line of rl) {
-    lineNo++;
-    if (line.trim() === '') continue;
-    yield [parseJsonlLine(line, schema, file, lineNo), lineNo];
+  for await (const { line, text } of readLines(file)) {
+    if (text === null) throw new JsonlError(file, line, undefined, 'not valid UTF-8');
+    if (text.trim() === '') continue;
+    yield [parseJsonlLine(text, schema, file, line), line];
   }
 }
 
@@ -61,22 +128,10 @@ export async function readJsonlAll<T>(file: string, schema: z.ZodType<T>): Promi
   return out;
 }
 
-/** Writes `data` to `file` atomically: a temp file beside it, fsync'd, then renamed over it. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Math.floor(performance.now() * 1000)}`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await fh.close();
-  await rename(tmp, file);
-}
+// ---- writing ------------------------------------------------------------------------------------
+
+/** Writes `data` to `file` atomically (../engine/atomic.ts); kept here for the data layer's callers. */
+export const writeFileAtomic = writeFileAtomicAsync;
 
 /** Serialises records one JSON object per line (with a trailing newline). */
 export function toJsonl(records: Iterable<unknown>): string {
@@ -85,6 +140,81 @@ export function toJsonl(records: Iterable<unknown>): string {
   return parts.length === 0 ? '' : parts.join('\n') + '\n';
 }
 
-export async function writeJsonl(file: string, records: Iterable<unknown>): Promise<void> {
-  await writeFileAtomic(file, toJsonl(records));
+/** Writes records to `file` atomically, streamed through a JsonlSink. */
+export async function writeJsonl(file: string, records: Iterable<unknown> | AsyncIterable<unknown>): Promise<void> {
+  await writeJsonlStream(file, records);
+}
+
+const BATCH_BYTES = 1 << 20; // 1 MiB per write: few syscalls, flat memory
+
+export class JsonlSink {
+  private parts: string[] = [];
+  private pending = 0;
+  private closed = false;
+  records = 0;
+
+  private constructor(
+    readonly file: string,
+    private readonly tmp: string,
+    private readonly fh: FileHandle,
+  ) {}
+
+  static async open(file: string): Promise<JsonlSink> {
+    await mkdir(dirname(file), { recursive: true });
+    const tmp = tempPath(file);
+    return new JsonlSink(file, tmp, await open(tmp, 'w'));
+  }
+
+  async write(record: unknown): Promise<void> {
+    const line = JSON.stringify(record) + '\n';
+    this.parts.push(line);
+    this.pending += line.length;
+    this.records++;
+    if (this.pending >= BATCH_BYTES) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.pending = 0;
+    await this.fh.write(text);
+  }
+
+  /** Makes the file appear, complete, at its name. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.flush();
+      await this.fh.sync();
+    } catch (e) {
+      await this.fh.close();
+      await rm(this.tmp, { force: true });
+      throw e;
+    }
+    await this.fh.close();
+    await rename(this.tmp, this.file);
+  }
+
+  /** Drops the temp file; the target is left as it was. */
+  async abort(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.close().catch(() => undefined);
+    await rm(this.tmp, { force: true });
+  }
+}
+
+/** Writes every record of `records` to `file` atomically; returns the count. */
+export async function writeJsonlStream(file: string, records: AsyncIterable<unknown> | Iterable<unknown>): Promise<number> {
+  const sink = await JsonlSink.open(file);
+  try {
+    for await (const r of records) await sink.write(r);
+  } catch (e) {
+    await sink.abort();
+    throw e;
+  }
+  await sink.close();
+  return sink.records;
 }

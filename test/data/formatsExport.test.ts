@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { type DpoExample, type SftExample, dpoFromJudge, sftFromJudge } from '../../src/data/formats/export/examples.js';
 import * as S from '../../src/data/formats/export/schemas.js';
 import { DPO_TARGETS, type DpoTarget, SFT_TARGETS, type SftTarget, writeDpo, writeSft } from '../../src/data/formats/export/writers.js';
-import { writeJsonlStream } from '../../src/data/formats/sink.js';
+import { writeJsonlStream } from '../../src/data/jsonl.js';
 import { parseVerdict, pairPrompt } from '../../src/data/judgeFormat.js';
 
 let dir: string;

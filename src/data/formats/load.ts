@@ -7,7 +7,7 @@ import type { PreferencePair } from '../pair.js';
 import { promptText } from '../judgeFormat.js';
 import { FieldError, FormatError, INVALID_REASONS, type InvalidReason } from './errors.js';
 import { DEFAULT_FIELDS, type FieldMap } from './generic.js';
-import type { ReadProgress } from './lines.js';
+import type { ReadProgress } from '../jsonl.js';
 import { detectFormat, formatByName, undetectedError } from './registry.js';
 import { type Container, type Fields, type RecordItem, detectContainer, readRecords } from './source.js';
 import type { FormatDef } from './types.js';

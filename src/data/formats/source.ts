@@ -6,7 +6,7 @@ import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
 import { FormatError } from './errors.js';
-import { type ReadProgress, openBytes, readLines } from './lines.js';
+import { type ReadProgress, openBytes, readLines } from '../jsonl.js';
 
 export const CONTAINERS = ['jsonl', 'json', 'csv', 'tsv'] as const;
 export type Container = (typeof CONTAINERS)[number];

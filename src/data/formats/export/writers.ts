@@ -1,7 +1,7 @@
 // SFT/DPO examples -> the JSONL that other trainers read: TRL (SFTTrainer, DPOTrainer) and the
 // OpenAI fine-tuning API (supervised and preference). Field layouts: see schemas.ts.
 import type { ChatMessage } from '../../pair.js';
-import { writeJsonlStream } from '../sink.js';
+import { writeJsonlStream } from '../../jsonl.js';
 import type { DpoExample, SftExample } from './examples.js';
 
 export const SFT_TARGETS = ['trl-messages', 'trl-prompt-completion', 'trl-prompt-completion-chat', 'openai-sft'] as const;
