@@ -1,22 +1,24 @@
 // Verdict indicators and the parser that reads them from a judge's own completion.
 //
 // The indicator strings are the judge format's (DESIGN.md §5, src/data/judgeFormat.ts):
-// [[A]] / [[B]] pairwise, [[YES]] / [[NO]] pointwise. The parser here agrees with that module's
-// on its own output and is also tolerant of what instruction LLMs write ("[[ a ]]").
+// [[A]] / [[B]] pairwise, [[YES]] / [[NO]] pointwise. The parser here is that module's, extended
+// to what instruction LLMs write ("[[ a ]]").
+import { parsePointVerdict as parseCompactPointVerdict, parseVerdict } from '../data/judgeFormat.js';
 export { VERDICT_A, VERDICT_B, VERDICT_YES, VERDICT_NO } from '../data/judgeFormat.js';
 
 export type PairVerdict = 'A' | 'B' | 'invalid';
 export type PointVerdict = 'YES' | 'NO' | 'invalid';
 
 // Tolerant of what instruction LLMs write ("[[ a ]]"), strict about the double brackets so a
-// stray "A" or "[A]" in prose is not read as a verdict.
+// stray "A" or "[A]" in prose is not read as a verdict. Such forms are rewritten to the judge
+// format's own indicators, and the judge format's parser (the last indicator counts) reads them:
+// one rule, in one place.
 const PAIR_RE = /\[\[\s*(A|B)\s*\]\]/gi;
 const POINT_RE = /\[\[\s*(YES|NO)\s*\]\]/gi;
 
-function lastMatch(re: RegExp, text: string): string | undefined {
-  let last: string | undefined;
-  for (const m of text.matchAll(re)) last = m[1];
-  return last?.toUpperCase();
+/** The completion with every lenient indicator written in the judge format's exact form. */
+function canonical(re: RegExp, completion: string): string {
+  return completion.replace(re, (_m, v: string) => `[[${v.toUpperCase()}]]`);
 }
 
 /**
@@ -25,14 +27,12 @@ function lastMatch(re: RegExp, text: string): string | undefined {
  * Only the completion is parsed, never the prompt, so text inside the answers cannot vote.
  */
 export function parsePairVerdict(completion: string): PairVerdict {
-  const v = lastMatch(PAIR_RE, completion);
-  return v === 'A' || v === 'B' ? v : 'invalid';
+  return parseVerdict(canonical(PAIR_RE, completion)) ?? 'invalid';
 }
 
 /** Pointwise twin of parsePairVerdict: the last [[YES]] / [[NO]] counts. */
 export function parsePointVerdict(completion: string): PointVerdict {
-  const v = lastMatch(POINT_RE, completion);
-  return v === 'YES' || v === 'NO' ? v : 'invalid';
+  return parseCompactPointVerdict(canonical(POINT_RE, completion)) ?? 'invalid';
 }
 
 /** The score a verdict earns for "A is better" (RewardBench's rule: invalid counts as a tie, 0.5). */
