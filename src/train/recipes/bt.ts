@@ -10,8 +10,8 @@ import type { PreferencePair } from '../../data/pair.js';
 import { logSigmoid, mean, scale, sub } from '../../engine/autograd/index.js';
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
 import { ShuffledStream } from '../batches.js';
-import { train, type TrainTask } from '../trainer.js';
-import { loopOf, recipeSchema } from './config.js';
+import type { TrainTask } from '../trainer.js';
+import { recipeSchema } from './config.js';
 import { prepare } from './harness.js';
 import { defineRecipe } from './registry.js';
 import { encodeForHead, overflowError, padSequences, scoreAll, type SeqBatch } from './scoreHead.js';
@@ -105,19 +105,7 @@ export const bt = defineRecipe<BtConfig>({
       },
       saveModel: p.saveModel('bt'),
     };
-    let firstLoss = NaN;
-    const r = train(task, {
-      config: loopOf(c),
-      outDir: c.out,
-      resume: ctx.resume,
-      progress: ctx.progress,
-      label: 'bt',
-      ...(ctx.stopAfter !== undefined ? { stopAfter: ctx.stopAfter } : {}),
-      onLog: (rec) => {
-        if (Number.isNaN(firstLoss) && rec.loss !== undefined) firstLoss = rec.loss;
-        ctx.onLog?.(rec);
-      },
-    });
+    const { r, firstLoss } = p.train(task);
     return p.result(r, firstLoss, { pairs: items.length, skipped, evalPairs: evalSeqs.length });
   },
 });

@@ -1,9 +1,10 @@
 // What every recipe does around its own loss: load the base model and the pairs, say what was
 // loaded, make the `saveModel` callback that writes the checkpoint (kind, head, provenance) and
-// config.resolved.json into each checkpoint folder, and turn the loop's result into a report.
+// config.resolved.json into each checkpoint folder, run the shared loop (bt, pairrm: their own
+// loss, the same loop options), and turn the loop's result into a report.
 import type { CheckpointKind } from '../../engine/checkpoint.js';
-import type { TrainResult } from '../trainer.js';
-import type { RecipeCommon } from './config.js';
+import { train, type TrainResult, type TrainTask } from '../trainer.js';
+import { loopOf, type RecipeCommon } from './config.js';
 import { loadPairData, type PairData } from './data.js';
 import { loadBase, saveRecipeModel, type BaseModel } from './model.js';
 import { writeResolvedConfig, type RecipeContext, type RecipeResult } from './registry.js';
@@ -12,6 +13,11 @@ export interface Prepared extends BaseModel {
   data: PairData;
   /** The trainer's saveModel for this run: checkpoint files + config.resolved.json. */
   saveModel(kind: CheckpointKind): (dir: string) => void;
+  /**
+   * Runs the shared loop on a task in this run's folder (resume, progress, stopAfter and log
+   * callbacks from the context); firstLoss is the first training loss logged (NaN if none).
+   */
+  train<B>(task: TrainTask<B>): { r: TrainResult; firstLoss: number };
   /** The run's report from the loop's result. */
   result(r: TrainResult, firstLoss: number, details: Record<string, unknown>): RecipeResult;
 }
@@ -27,6 +33,22 @@ export function prepare(recipe: string, c: RecipeCommon, ctx: RecipeContext): Pr
     saveModel: (kind) => (dir) => {
       saveRecipeModel(dir, { recipe, kind, model: base.model, tokenizer: base.tokenizer, command: ctx.command, config: c, seed: c.seed, dataHash: data.hash, parent: base.dir, dtype: c.dtype });
       writeResolvedConfig(dir, recipe, c);
+    },
+    train: (task) => {
+      let firstLoss = NaN;
+      const r = train(task, {
+        config: loopOf(c),
+        outDir: c.out,
+        resume: ctx.resume,
+        progress: ctx.progress,
+        label: recipe,
+        ...(ctx.stopAfter !== undefined ? { stopAfter: ctx.stopAfter } : {}),
+        onLog: (rec) => {
+          if (Number.isNaN(firstLoss) && rec.loss !== undefined) firstLoss = rec.loss;
+          ctx.onLog?.(rec);
+        },
+      });
+      return { r, firstLoss };
     },
     result: (r, firstLoss, details) => ({ recipe, out: c.out, steps: r.step, firstLoss, lastLoss: r.lastLoss, eval: r.lastEval, elapsedSec: r.elapsedSec, details }),
   };

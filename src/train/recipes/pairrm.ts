@@ -9,8 +9,8 @@ import { z } from 'zod';
 import { crossEntropy } from '../../engine/autograd/index.js';
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
 import { ShuffledStream } from '../batches.js';
-import { train, type TrainTask } from '../trainer.js';
-import { loopOf, recipeSchema } from './config.js';
+import type { TrainTask } from '../trainer.js';
+import { recipeSchema } from './config.js';
 import { bothOrders, describe, judgePrompt, type OrderedPair } from './data.js';
 import { prepare } from './harness.js';
 import { defineRecipe } from './registry.js';
@@ -80,19 +80,7 @@ export const pairrm = defineRecipe<PairrmConfig>({
       evaluate: () => evaluatePairrm(scoreAll(model, evalItems.map((e) => e.ids), tok.padId), evalItems),
       saveModel: p.saveModel('pairrm'),
     };
-    let firstLoss = NaN;
-    const r = train(task, {
-      config: loopOf(c),
-      outDir: c.out,
-      resume: ctx.resume,
-      progress: ctx.progress,
-      label: 'pairrm',
-      ...(ctx.stopAfter !== undefined ? { stopAfter: ctx.stopAfter } : {}),
-      onLog: (rec) => {
-        if (Number.isNaN(firstLoss) && rec.loss !== undefined) firstLoss = rec.loss;
-        ctx.onLog?.(rec);
-      },
-    });
+    const { r, firstLoss } = p.train(task);
     return p.result(r, firstLoss, { items: items.length, skipped, evalItems: evalItems.length });
   },
 });
