@@ -6,10 +6,10 @@
 // Flags and a --config file (JSON or YAML) map one to one onto the pretrain config (camelCase
 // keys, e.g. `steps: 2000`, `dModel: 256`); flags win; an unknown key is an error naming it.
 import type { Command } from 'commander';
-import { readConfigFile } from '../train/configFile.js';
 import { PRESETS, resolvePretrainConfig } from '../train/pretrain/config.js';
 import { pretrain } from '../train/pretrain/run.js';
 import { CliError } from './errors.js';
+import { commandLine, configFromFlags, intFlag } from './trainFlags.js';
 
 interface Flags {
   data?: string;
@@ -21,12 +21,6 @@ interface Flags {
   config?: string;
   json?: boolean;
   quiet?: boolean;
-}
-
-function int(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) throw new CliError(`--${flag}: expected a non-negative integer, got "${v}"`);
-  return Number(v);
 }
 
 export function registerPretrain(program: Command): void {
@@ -43,25 +37,17 @@ export function registerPretrain(program: Command): void {
     .option('--json', 'print the result as JSON (no progress bar)')
     .option('--quiet', 'no progress bar or status lines')
     .action((flags: Flags) => {
-      let cfg;
-      try {
-        const fromFile = flags.config ? readConfigFile(flags.config) : {};
-        const given: Record<string, unknown> = { ...fromFile };
-        const over = { data: flags.data, out: flags.out, preset: flags.preset, steps: int('steps', flags.steps), seed: int('seed', flags.seed) };
-        for (const [k, v] of Object.entries(over)) if (v !== undefined) given[k] = v;
-        if (given.data === undefined) throw new CliError('--data is required (a PrefWorld folder or corpus.jsonl)');
-        if (given.out === undefined) throw new CliError('--out is required (the run folder)');
-        cfg = resolvePretrainConfig(given, flags.config ?? 'pretrain');
-      } catch (e) {
-        if (e instanceof CliError) throw e;
-        throw new CliError((e as Error).message);
-      }
+      const cfg = configFromFlags(
+        flags.config,
+        () => ({ data: flags.data, out: flags.out, preset: flags.preset, steps: intFlag('steps', flags.steps), seed: intFlag('seed', flags.seed) }),
+        [['data', 'a PrefWorld folder or corpus.jsonl'], ['out', 'the run folder']],
+        (given) => resolvePretrainConfig(given, flags.config ?? 'pretrain'),
+      );
       const quiet = flags.quiet === true || flags.json === true;
-      const command = ['genrm', ...process.argv.slice(2)].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
       let result;
       try {
         result = pretrain(cfg, {
-          command,
+          command: commandLine(),
           resume: flags.resume === true,
           progress: !quiet,
           say: quiet ? () => {} : (line) => console.error(line),

@@ -9,9 +9,9 @@
 // `steps: 300`, `lr: 3e-4`); flags win over the file; an unknown key is an error naming it.
 // The run folder gets the checkpoint, trainer-state/, metrics.jsonl and config.resolved.json.
 import type { Command } from 'commander';
-import { readConfigFile } from '../train/configFile.js';
 import { getRecipe, RECIPES, resolveRecipeConfig, runRecipe } from '../train/recipes/index.js';
 import { CliError } from './errors.js';
+import { commandLine, configFromFlags, intFlag } from './trainFlags.js';
 
 interface Flags {
   data?: string;
@@ -23,16 +23,6 @@ interface Flags {
   seed?: string;
   json?: boolean;
   quiet?: boolean;
-}
-
-function int(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) throw new CliError(`--${flag}: expected a non-negative integer, got "${v}"`);
-  return Number(v);
-}
-
-function commandLine(): string {
-  return ['genrm', ...process.argv.slice(2)].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
 export function registerTrain(program: Command): void {
@@ -50,21 +40,18 @@ export function registerTrain(program: Command): void {
     .option('--json', 'print the result as JSON (no progress bar)')
     .option('--quiet', 'no progress bar or status lines')
     .action(async (name: string, flags: Flags) => {
-      let recipe;
-      let cfg;
+      let recipe: ReturnType<typeof getRecipe>;
       try {
         recipe = getRecipe(name);
-        const fromFile = flags.config ? readConfigFile(flags.config) : {};
-        const given: Record<string, unknown> = { ...fromFile };
-        const over = { data: flags.data, base: flags.base, out: flags.out, steps: int('steps', flags.steps), seed: int('seed', flags.seed) };
-        for (const [k, v] of Object.entries(over)) if (v !== undefined) given[k] = v;
-        for (const [k, what] of [['data', 'a PrefWorld folder or pairs JSONL'], ['base', 'the base checkpoint'], ['out', 'the run folder']] as const)
-          if (given[k] === undefined) throw new CliError(`--${k} is required (${what})`);
-        cfg = resolveRecipeConfig(recipe, given, flags.config ?? 'flags');
       } catch (e) {
-        if (e instanceof CliError) throw e;
         throw new CliError((e as Error).message);
       }
+      const cfg = configFromFlags(
+        flags.config,
+        () => ({ data: flags.data, base: flags.base, out: flags.out, steps: intFlag('steps', flags.steps), seed: intFlag('seed', flags.seed) }),
+        [['data', 'a PrefWorld folder or pairs JSONL'], ['base', 'the base checkpoint'], ['out', 'the run folder']],
+        (given) => resolveRecipeConfig(recipe, given, flags.config ?? 'flags'),
+      );
       const quiet = flags.quiet === true || flags.json === true;
       let result;
       try {
