@@ -14,6 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { swapFolderAtomic } from './atomic.js';
+import { toHfModelConfig } from './hf/config.js';
 import type { ModelConfig } from './model/config.js';
 import { validateConfig } from './model/params.js';
 import { encodeSafetensors, readSafetensors, type NamedTensor, type ReadTensor } from './safetensors.js';
@@ -102,32 +103,18 @@ export function expectedTensors(config: ModelConfig, opts: { kind: CheckpointKin
   return out;
 }
 
-/** config.json for a model: HF LlamaConfig keys. */
+/**
+ * config.json for a model: the HF Llama writer's keys (./hf/config.ts), with the reward kinds'
+ * architecture, the tokenizer's special ids and HF's id2label for the score head.
+ */
 export function toHfConfig(config: ModelConfig, opts: { kind: CheckpointKind; numLabels?: number; tokenizer: Tokenizer; dtype?: 'F32' | 'F16' }): Record<string, unknown> {
-  const hd = validateConfig(config);
   const reward = opts.kind !== 'lm';
   const out: Record<string, unknown> = {
+    ...toHfModelConfig(config, { dtype: opts.dtype === 'F16' ? 'float16' : 'float32' }),
     architectures: [reward ? 'LlamaForSequenceClassification' : 'LlamaForCausalLM'],
-    model_type: 'llama',
-    hidden_size: config.dModel,
-    intermediate_size: config.ffnHidden,
-    num_hidden_layers: config.nLayers,
-    num_attention_heads: config.nHeads,
-    num_key_value_heads: config.nKvHeads,
-    head_dim: hd,
-    hidden_act: 'silu',
-    rms_norm_eps: config.normEps,
-    rope_theta: config.ropeTheta,
-    rope_scaling: null,
-    attention_bias: false,
-    mlp_bias: false,
-    vocab_size: config.vocabSize,
-    max_position_embeddings: config.maxSeqLen,
-    tie_word_embeddings: config.tieEmbeddings,
     bos_token_id: opts.tokenizer.eotId,
     eos_token_id: opts.tokenizer.eotId,
     pad_token_id: opts.tokenizer.padId,
-    torch_dtype: opts.dtype === 'F16' ? 'float16' : 'float32',
   };
   // HF sizes the score head from id2label.
   if (reward) out.id2label = Object.fromEntries(Array.from({ length: opts.numLabels ?? 1 }, (_, i) => [String(i), `LABEL_${i}`]));
