@@ -82,7 +82,8 @@ export function registerRepro(program: Command): void {
         console.log('');
         console.log(renderTerminal(r.results));
         console.log('Stage times');
-        for (const t of r.results.notes.timings) console.log(`  ${t.stage.padEnd(18)} ${t.seconds.toFixed(1).padStart(8)} s`);
+        for (const t of r.timings) console.log(`  ${t.stage.padEnd(18)} ${t.seconds.toFixed(1).padStart(8)} s`);
+        console.log(`  ${'report'.padEnd(18)} ${r.reportSeconds.toFixed(1).padStart(8)} s`);
         console.log(`\n${r.resumed ? 'resumed run' : 'run'} finished in ${(r.seconds / 60).toFixed(1)} min (this process); report: ${r.files.markdown}, ${r.files.html}${r.png ? `, ${r.png}` : ''}`);
       } catch (e) {
         (bar as cliProgress.SingleBar | null)?.stop();
