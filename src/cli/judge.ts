@@ -1,13 +1,13 @@
 // `genrm judge`: which of two answers is better, and how sure. One pair from flags (--prompt, --a,
 // --b) or a JSONL file of PreferencePairs (--data) judged in batches with a progress bar (stderr,
-// only on a terminal, never with --json). --model is a checkpoint folder (embedded engine) or a
-// server URL (OpenAI-compatible; a genrm server is recognised from /v1/models and then judged
-// exactly as in-process: compact template, single-token verdicts, all logprobs).
+// only on a terminal, never with --json). --model is a checkpoint folder (embedded engine), a
+// Hugging Face folder, a .gguf file or a server URL (OpenAI-compatible; a genrm server is
+// recognised from /v1/models and then judged exactly as in-process: compact template,
+// single-token verdicts, all logprobs).
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { EmbeddedBackend } from '../backends/embedded/backend.js';
-import { OpenAIBackend } from '../backends/openai/backend.js';
+import { openModel as resolveModel } from '../backends/open.js';
 import type { LanguageModel } from '../backends/types.js';
 import { writeJsonl } from '../data/jsonl.js';
 import { readPairsAll, type PreferencePair } from '../data/pair.js';
@@ -24,43 +24,12 @@ export interface ModelRef {
   modelName?: string;
 }
 
-interface ServedModel {
-  id: string;
-  max_model_len?: number;
-  genrm?: { singleTokenVerdicts?: boolean; maxLogprobs?: number; contextLength?: number };
-}
-
 /**
- * A LanguageModel for --model: a folder loads the embedded backend; http(s):// talks to a server.
- * A genrm server says in /v1/models that its verdicts are single tokens and how many alternatives
- * it returns; the backend then asks for the full verdicts with every alternative, so HTTP judging
- * reads the very numbers an in-process judge reads.
+ * A LanguageModel for --model through the one resolver (src/backends/open.ts): a server URL, a
+ * genrm checkpoint, a Hugging Face folder or a .gguf file.
  */
 export async function openModel(ref: ModelRef): Promise<LanguageModel> {
-  if (!/^https?:\/\//.test(ref.model)) return EmbeddedBackend.load(ref.model);
-  const base = ref.model.replace(/\/+$/, '');
-  const probe = new OpenAIBackend({ baseURL: base, model: ref.modelName ?? '?', ...(ref.apiKeyEnv ? { apiKeyEnv: ref.apiKeyEnv } : {}) });
-  const list = await probe.client.get<{ data?: ServedModel[] }>('/models');
-  const served = (list.data ?? []).find((m) => ref.modelName === undefined || m.id === ref.modelName);
-  if (!served) throw new CliError(`${base}/models lists no model${ref.modelName ? ` named "${ref.modelName}"` : ''} (have: ${(list.data ?? []).map((m) => m.id).join(', ') || 'none'})`);
-  const ctx = served.genrm?.contextLength ?? served.max_model_len;
-  const backend = new OpenAIBackend({
-    baseURL: base,
-    model: served.id,
-    ...(ref.apiKeyEnv ? { apiKeyEnv: ref.apiKeyEnv } : {}),
-    ...(ctx !== undefined ? { contextLength: ctx } : {}),
-    ...(served.genrm?.maxLogprobs ? { topLogprobs: served.genrm.maxLogprobs } : {}),
-  });
-  if (!served.genrm?.singleTokenVerdicts) return backend;
-  // Same backend, with what the genrm server told us about its tokenizer.
-  const caps = { ...backend.capabilities, singleTokenVerdicts: true };
-  return {
-    name: backend.name,
-    capabilities: caps,
-    generate: (p, o) => backend.generate(p, o),
-    candidateLogprobs: (p, c, o) => backend.candidateLogprobs(p, c, o),
-    continuationLogprob: (i, o) => backend.continuationLogprob(i, o),
-  };
+  return resolveModel(ref.model, { ...(ref.apiKeyEnv ? { apiKeyEnv: ref.apiKeyEnv } : {}), ...(ref.modelName ? { modelName: ref.modelName } : {}) });
 }
 
 /** Which answer is shown as A: fixed per (id, seed), so a judge that favours a slot cannot score by it. */
@@ -162,7 +131,7 @@ export function registerJudge(program: Command): void {
   program
     .command('judge')
     .description('judge one pair (--prompt --a --b) or a JSONL file of preference pairs (--data): P(A), verdict, votes, order disagreement; accuracy for a file')
-    .requiredOption('--model <dir|url>', 'checkpoint folder, or an OpenAI-compatible server URL (http[s]://host/v1)')
+    .requiredOption('--model <dir|file|url>', 'genrm checkpoint folder, Hugging Face folder, .gguf file (needs node-llama-cpp), or an OpenAI-compatible server URL (http[s]://host/v1)')
     .option('--prompt <text>', 'the question')
     .option('--a <text>', 'answer A')
     .option('--b <text>', 'answer B')

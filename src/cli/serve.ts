@@ -2,6 +2,7 @@
 // and the reward API, with batching, a bounded queue, deadlines, auth and metrics.
 import type { Command } from 'commander';
 import { startServer } from '../serve/server.js';
+import { modelKind } from '../backends/open.js';
 import { CliError } from './errors.js';
 
 interface Opts {
@@ -28,7 +29,7 @@ export function registerServe(program: Command): void {
     .description(
       'serve a checkpoint over HTTP: OpenAI-compatible (/v1/models, /v1/completions, /v1/chat/completions) and the reward API (/v1/judge, /v1/rank, /v1/reward, OpenRLHF /get_reward), /health, /metrics; the model runs in a worker thread with dynamic batching',
     )
-    .requiredOption('--model <dir>', 'checkpoint folder (kind lm)')
+    .requiredOption('--model <dir>', 'genrm checkpoint folder (kind lm) or Hugging Face folder (config.json + model.safetensors)')
     .option('--host <host>', 'interface to bind (default 127.0.0.1: this machine only)', '127.0.0.1')
     .option('--port <n>', 'port; 0 = an ephemeral one (the bound URL is printed)', '8000')
     .option('--name <id>', "model id clients send (default: the folder's name)")
@@ -49,6 +50,13 @@ export function registerServe(program: Command): void {
         if (!/^\d+$/.test(v)) throw new CliError(`${flag}: expected a non-negative integer, got "${v}"`);
         return Number(v);
       };
+      let kind;
+      try {
+        kind = modelKind(o.model);
+      } catch (e) {
+        throw new CliError(`--model ${(e as Error).message}`);
+      }
+      if (kind === 'url' || kind === 'gguf') throw new CliError(`--model ${o.model}: ${kind === 'url' ? 'a server URL' : 'a .gguf model'} cannot be served; genrm serve runs a genrm checkpoint folder or a Hugging Face folder in its engine`);
       if (o.judgeMode !== 'direct' && o.judgeMode !== 'cot') throw new CliError(`--judge-mode: expected direct or cot, got "${o.judgeMode}"`);
       let s;
       try {

@@ -10,8 +10,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { EmbeddedBackend } from '../backends/embedded/backend.js';
-import { OpenAIBackend } from '../backends/openai/backend.js';
+import { openModel } from '../backends/open.js';
 import type { LanguageModel } from '../backends/types.js';
 import { invalidSummary, openPairs } from '../data/formats/load.js';
 import type { PreferencePair } from '../data/pair.js';
@@ -55,15 +54,17 @@ function num(flag: string, v: string | undefined, int: boolean): number | undefi
   return x;
 }
 
-function openModel(f: Flags): LanguageModel {
+async function openStarModel(f: Flags): Promise<LanguageModel> {
   const m = f.model!;
-  if (/^https?:\/\//.test(m)) {
-    if (!f.servedModel) throw new CliError('--served-model is required with a server URL (the model name the server serves)');
-    const concurrency = num('concurrency', f.concurrency, true);
-    return new OpenAIBackend({ baseURL: m, model: f.servedModel, ...(concurrency !== undefined ? { concurrency } : {}) });
+  const url = /^https?:\/\//.test(m);
+  if (url && !f.servedModel) throw new CliError('--served-model is required with a server URL (the model name the server serves)');
+  const concurrency = num('concurrency', f.concurrency, true);
+  try {
+    // A server is used as named, without asking /v1/models first.
+    return await openModel(m, { probe: false, ...(f.servedModel ? { modelName: f.servedModel } : {}), ...(concurrency !== undefined ? { concurrency } : {}) });
+  } catch (e) {
+    throw new CliError(`--model ${m}: ${(e as Error).message}`);
   }
-  if (!existsSync(m)) throw new CliError(`--model ${m}: no such checkpoint folder (or give an http(s):// server URL)`);
-  return EmbeddedBackend.load(m);
 }
 
 async function loadPairs(path: string, f: Flags): Promise<{ pairs: PreferencePair[]; file: string; note: string }> {
@@ -92,7 +93,7 @@ export function registerStar(program: Command): void {
   star
     .command('sample')
     .description('sample k CoT rationales per pair (both orders) from a checkpoint or an OpenAI-compatible server; write samples, STaR-SFT/DPO datasets, a report and TRL/OpenAI exports')
-    .option('--model <ckpt|url>', 'a genrm checkpoint folder (kind lm), or an OpenAI-compatible server URL (vLLM, SGLang, llama.cpp, Ollama)')
+    .option('--model <ckpt|url>', 'a genrm checkpoint folder (kind lm), a Hugging Face folder, a .gguf file (needs node-llama-cpp), or an OpenAI-compatible server URL (vLLM, SGLang, llama.cpp, Ollama)')
     .option('--served-model <name>', 'with a URL: the model name the server serves')
     .option('--concurrency <n>', 'with a URL: requests in flight at once (default 16)')
     .option('--data <path>', 'preference data: a PrefWorld folder (its train.jsonl; rationales are graded by its checker) or any supported file')
@@ -147,7 +148,7 @@ export function registerStar(program: Command): void {
       let lm: LanguageModel;
       let data;
       try {
-        lm = openModel(f);
+        lm = await openStarModel(f);
         data = await loadPairs(f.data!, f);
       } catch (e) {
         if (e instanceof CliError) throw e;

@@ -7,6 +7,7 @@
 // whatever the batch. Unseeded jobs share one random seed per group, so two unseeded jobs with the
 // same prompt are put in different groups: sharing a seed would make their samples identical.
 import type { EmbeddedBackend } from '../backends/embedded/backend.js';
+import type { EngineTokenizer } from '../engine/tokenizer/index.js';
 import { tokenBytes, tokenPieces, tokenString } from '../backends/embedded/pieces.js';
 import { encodeContinuation } from '../backends/embedded/render.js';
 import { candidateLogprobs, type GeneratedSample } from '../engine/sampling/index.js';
@@ -25,7 +26,7 @@ function groupKey(job: Job): string {
   return JSON.stringify([o.n, o.temperature, o.topP, o.topK, o.maxTokens, o.stop, o.topLogprobs, seed]);
 }
 
-export function runJobs(backend: EmbeddedBackend, jobs: Job[]): Outcome[] {
+export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[]): Outcome[] {
   const out: (Outcome | undefined)[] = new Array(jobs.length);
   const ctx = backend.model.config.maxSeqLen;
   const enc: Encoded[] = [];
@@ -107,7 +108,7 @@ function runGuarded(members: Encoded[], out: (Outcome | undefined)[], fn: () => 
   }
 }
 
-function toSample(backend: EmbeddedBackend, s: GeneratedSample): SampleResult {
+function toSample(backend: EmbeddedBackend<EngineTokenizer>, s: GeneratedSample): SampleResult {
   const tok = backend.tokenizer;
   const all = tokenPieces(tok, s.tokens);
   // Keep the tokens that start inside the returned text (the stop token and a stop string's tail go).

@@ -1,8 +1,10 @@
-// The model worker's entry (runs in a worker_threads Worker): loads the checkpoint, says it is
+// The model worker's entry (runs in a worker_threads Worker): loads the model, says it is
 // ready, then runs each batch of jobs it is sent. Engine calls are synchronous and take the whole
 // thread; that is the point of running here, off the HTTP event loop.
 import { parentPort, workerData } from 'node:worker_threads';
-import { EmbeddedBackend } from '../backends/embedded/backend.js';
+import type { EmbeddedBackend } from '../backends/embedded/backend.js';
+import { openEmbedded } from '../backends/open.js';
+import type { EngineTokenizer } from '../engine/tokenizer/index.js';
 import { toWireError } from './errors.js';
 import { runJobs } from './jobs.js';
 import type { FromWorker, ToWorker } from './protocol.js';
@@ -12,11 +14,12 @@ if (!port) throw new Error('serve/worker.ts must run in a worker thread');
 const { dir, id, maxBatchRows } = workerData as { dir: string; id: string; maxBatchRows?: number };
 const post = (m: FromWorker): void => port.postMessage(m);
 
-let backend: EmbeddedBackend | undefined;
+let backend: EmbeddedBackend<EngineTokenizer> | undefined;
 try {
-  backend = EmbeddedBackend.load(dir, maxBatchRows !== undefined ? { maxBatchRows } : {});
+  // A genrm checkpoint or a Hugging Face folder (src/backends/open.ts); URLs and .gguf are refused.
+  backend = openEmbedded(dir, { embedded: maxBatchRows !== undefined ? { maxBatchRows } : {} });
   const c = backend.model.config;
-  post({ type: 'ready', info: { id, dir, contextLength: c.maxSeqLen, vocabSize: c.vocabSize, singleTokenVerdicts: true } });
+  post({ type: 'ready', info: { id, dir, contextLength: c.maxSeqLen, vocabSize: c.vocabSize, singleTokenVerdicts: backend.capabilities.singleTokenVerdicts } });
 } catch (e) {
   post({ type: 'failed', error: toWireError(e) });
 }

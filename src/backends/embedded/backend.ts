@@ -11,9 +11,10 @@
 // therefore runs this backend in a worker thread (src/serve/), never on its event loop.
 import { candidateLogprobs, continuationLogprobs, generate, type GeneratedSample } from '../../engine/sampling/index.js';
 import type { Llama } from '../../engine/model/llama.js';
-import type { Tokenizer } from '../../engine/tokenizer/index.js';
+import type { HfLoadOptions } from '../../engine/hf/model.js';
+import type { EngineTokenizer, Tokenizer } from '../../engine/tokenizer/index.js';
 import { resolveGenerateOptions, type CandidateLogprob, type Capabilities, type GenerateOptions, type Generation, type LanguageModel, type Prompt, type Sample } from '../types.js';
-import { loadLanguageModel } from './load.js';
+import { loadHfLanguageModel, loadLanguageModel } from './load.js';
 import { tokenString } from './pieces.js';
 import { encodeContinuation, encodePrompt } from './render.js';
 
@@ -22,13 +23,14 @@ export interface EmbeddedOptions {
   maxBatchRows?: number;
 }
 
-export class EmbeddedBackend implements LanguageModel {
+/** T: genrm's own Tokenizer (checkpoints) by default; any EngineTokenizer (Hugging Face folders). */
+export class EmbeddedBackend<T extends EngineTokenizer = Tokenizer> implements LanguageModel {
   readonly name: string;
   readonly capabilities: Capabilities;
 
   constructor(
     readonly model: Llama,
-    readonly tokenizer: Tokenizer,
+    readonly tokenizer: T,
     name = 'embedded',
     private readonly opts: EmbeddedOptions = {},
   ) {
@@ -36,19 +38,25 @@ export class EmbeddedBackend implements LanguageModel {
       throw new RangeError(`embedded backend: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabSize is ${model.config.vocabSize}`);
     this.name = name;
     this.capabilities = {
-      prompts: { text: true, chat: false }, // chat is rendered in genrm's compact form (render.ts)
+      prompts: { text: true, chat: false }, // chat is rendered in genrm's compact form or the model's template (render.ts)
       generate: true,
       candidateLogprobs: true,
       continuationLogprob: true,
-      singleTokenVerdicts: true,
+      singleTokenVerdicts: tokenizer.singleTokenVerdicts ?? true,
       contextLength: model.config.maxSeqLen,
     };
   }
 
   /** Loads a checkpoint folder (kind 'lm'). */
-  static load(dir: string, opts: EmbeddedOptions = {}): EmbeddedBackend {
+  static load(dir: string, opts: EmbeddedOptions = {}): EmbeddedBackend<Tokenizer> {
     const m = loadLanguageModel(dir);
     return new EmbeddedBackend(m.model, m.tokenizer, `embedded:${dir}`, opts);
+  }
+
+  /** Loads a Hugging Face Llama-family folder (its own tokenizer, BOS and chat template). */
+  static loadHf(dir: string, opts: EmbeddedOptions & HfLoadOptions = {}): EmbeddedBackend<EngineTokenizer> {
+    const m = loadHfLanguageModel(dir, opts.maxSeqLen !== undefined ? { maxSeqLen: opts.maxSeqLen } : {});
+    return new EmbeddedBackend(m.model, m.tokenizer, `hf:${dir}`, opts);
   }
 
   /** A prompt's token ids as this backend feeds them (beginning of sequence first). */
@@ -67,6 +75,7 @@ export class EmbeddedBackend implements LanguageModel {
       maxTokens: o.maxTokens,
       stop: o.stop,
       topLogprobs: o.topLogprobs,
+      ...(this.tokenizer.stopIds ? { stopTokens: this.tokenizer.stopIds } : {}),
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
       ...(this.opts.maxBatchRows !== undefined ? { maxBatchRows: this.opts.maxBatchRows } : {}),
@@ -111,6 +120,6 @@ export class EmbeddedBackend implements LanguageModel {
 
   /** Tokens a text takes as a prompt, the beginning-of-sequence token included. */
   async countTokens(text: string): Promise<number> {
-    return 1 + this.tokenizer.encode(text, { specials: 'parse' }).length;
+    return (this.tokenizer.bosIds ?? [this.tokenizer.eotId]).length + this.tokenizer.encode(text, { specials: 'parse' }).length;
   }
 }

@@ -1,15 +1,18 @@
-// A genrm checkpoint folder as a ready-to-run Llama + tokenizer. Only language-model checkpoints
+// A genrm checkpoint folder (or a Hugging Face Llama-family folder) as a ready-to-run Llama +
+// tokenizer. Only language-model checkpoints
 // (kind 'lm') can generate and score text; a reward-head checkpoint (bt, pairrm) is refused by
 // name, since its LM head was never trained to write verdicts.
 import { loadCheckpoint } from '../../engine/checkpoint.js';
 import { Llama } from '../../engine/model/llama.js';
-import type { Tokenizer } from '../../engine/tokenizer/index.js';
+import { hfEngineTokenizer } from '../../engine/hf/engineTokenizer.js';
+import { loadHfModel, type HfLoadOptions } from '../../engine/hf/model.js';
+import type { EngineTokenizer, Tokenizer } from '../../engine/tokenizer/index.js';
 import { JUDGE_SPECIAL_TOKENS } from '../../data/judgeFormat.js';
 
-export interface LoadedModel {
+export interface LoadedModel<T extends EngineTokenizer = Tokenizer> {
   dir: string;
   model: Llama;
-  tokenizer: Tokenizer;
+  tokenizer: T;
 }
 
 /** Loads a checkpoint folder (config.json, model.safetensors, tokenizer.json, genrm.json) for inference. */
@@ -28,4 +31,12 @@ export function loadLanguageModel(dir: string): LoadedModel {
   }
   model.freeze();
   return { dir, model, tokenizer: ck.tokenizer };
+}
+
+/** Loads a Hugging Face folder (config.json, model.safetensors, tokenizer.json) for inference. */
+export function loadHfLanguageModel(dir: string, opts: HfLoadOptions = {}): LoadedModel<EngineTokenizer> {
+  const hf = loadHfModel(dir, { ...opts, noTokenizer: false });
+  if (hf.tokenizer === null) throw new Error(`${dir}: no tokenizer.json`);
+  hf.model.freeze();
+  return { dir, model: hf.model, tokenizer: hfEngineTokenizer(hf.tokenizer, hf.hf) };
 }

@@ -3,7 +3,7 @@
 // streaming decoder, so an incomplete character's first bytes have an empty piece and the token
 // that completes it carries the whole character, and the pieces always concatenate to the text.
 // Special tokens are their own text ("[[A]]"), which is how an HTTP client finds the verdict.
-import type { Tokenizer } from '../../engine/tokenizer/index.js';
+import type { EngineTokenizer } from '../../engine/tokenizer/index.js';
 
 export interface TokenPiece {
   text: string;
@@ -14,14 +14,14 @@ export interface TokenPiece {
 
 const encoder = new TextEncoder();
 
-function bytesOf(tok: Tokenizer, id: number): Uint8Array {
+function bytesOf(tok: EngineTokenizer, id: number): Uint8Array {
   const t = tok.tokens[id];
   if (t === undefined) throw new RangeError(`token id ${id} is outside the vocabulary (${tok.vocabSize})`);
   return 'bytes' in t ? t.bytes : encoder.encode(t.special);
 }
 
 /** Pieces of a token sequence; offsets start at `start`. */
-export function tokenPieces(tok: Tokenizer, ids: readonly number[], start = 0): TokenPiece[] {
+export function tokenPieces(tok: EngineTokenizer, ids: readonly number[], start = 0): TokenPiece[] {
   const dec = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
   let at = start;
   return ids.map((id, i) => {
@@ -34,10 +34,10 @@ export function tokenPieces(tok: Tokenizer, ids: readonly number[], start = 0): 
 }
 
 /** One token alone as a string (for top-logprob alternatives): lossy where it is part of a character. */
-export function tokenString(tok: Tokenizer, id: number): string {
+export function tokenString(tok: EngineTokenizer, id: number): string {
   return new TextDecoder('utf-8', { fatal: false }).decode(bytesOf(tok, id));
 }
 
-export function tokenBytes(tok: Tokenizer, id: number): number[] {
+export function tokenBytes(tok: EngineTokenizer, id: number): number[] {
   return Array.from(bytesOf(tok, id));
 }

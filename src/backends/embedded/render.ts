@@ -8,8 +8,10 @@
 //   message content is untrusted text and never becomes a special token.
 // Every prompt starts with the end-of-text token, genrm's beginning of sequence (pretraining
 // packs documents separated by it, so it is what the model saw before every document).
+// A Hugging Face model's tokenizer (src/engine/hf/engineTokenizer.ts) brings its own BOS and
+// renders chat messages with the model's chat template instead.
 import { promptText } from '../../data/judgeFormat.js';
-import type { Tokenizer } from '../../engine/tokenizer/index.js';
+import type { EngineTokenizer } from '../../engine/tokenizer/index.js';
 import { isChatPrompt, type ChatMessage, type Prompt } from '../types.js';
 
 export const ASSISTANT_CUE = 'assistant: ';
@@ -20,12 +22,14 @@ export function renderChat(messages: readonly ChatMessage[]): string {
 }
 
 /** Token ids of a prompt, beginning-of-sequence first. */
-export function encodePrompt(tok: Tokenizer, prompt: Prompt): number[] {
-  if (isChatPrompt(prompt)) return [tok.eotId, ...tok.encode(renderChat(prompt), { specials: 'plain' })];
-  return [tok.eotId, ...tok.encode(prompt, { specials: 'parse' })];
+export function encodePrompt(tok: EngineTokenizer, prompt: Prompt): number[] {
+  if (isChatPrompt(prompt) && tok.renderChat) return tok.encode(tok.renderChat(prompt), { specials: 'parse' }); // the template writes its own BOS
+  const bos = tok.bosIds ?? [tok.eotId];
+  if (isChatPrompt(prompt)) return [...bos, ...tok.encode(renderChat(prompt), { specials: 'plain' })];
+  return [...bos, ...tok.encode(prompt, { specials: 'parse' })];
 }
 
 /** Token ids of text the model itself writes (continuations, candidates): specials parsed. */
-export function encodeContinuation(tok: Tokenizer, text: string): number[] {
+export function encodeContinuation(tok: EngineTokenizer, text: string): number[] {
   return tok.encode(text, { specials: 'parse' });
 }

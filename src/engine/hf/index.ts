@@ -2,4 +2,5 @@
 export { parseHfConfig, toHfModelConfig, type HfFamily, type HfModelConfig } from './config.js';
 export { checkHfWeights, expectedHfTensors, readHfWeights } from './weights.js';
 export { HfTokenizer, type ChatTurn } from './tokenizer.js';
+export { hfEngineTokenizer } from './engineTokenizer.js';
 export { DEFAULT_HF_MAX_SEQ, loadHfModel, saveHfModel, type HfLoadOptions, type HfModel, type HfSaveOptions } from './model.js';

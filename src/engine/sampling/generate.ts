@@ -26,7 +26,7 @@ import { forwardCached } from '../model/infer.js';
 import { KvCache } from '../model/kv-cache.js';
 import type { Llama } from '../model/llama.js';
 import { Prng } from '../prng.js';
-import type { Tokenizer } from '../tokenizer/index.js';
+import type { EngineTokenizer } from '../tokenizer/index.js';
 import { leadingPad, shiftLeft, stackAligned } from './cache-ops.js';
 import { Sampler, streamSeed, type SamplingParams } from './sample.js';
 import { RowText, checkStops, tokenBytesTable } from './stop.js';
@@ -117,7 +117,7 @@ function resolve(o: GenerateOptions): Required<Omit<GenerateOptions, 'seed' | 's
 }
 
 /** Samples n continuations of every prompt (token ids). Result: [prompt][sample]. */
-export function generate(model: Llama, tokenizer: Tokenizer, prompts: readonly (readonly number[])[], options: GenerateOptions = {}): GeneratedSample[][] {
+export function generate(model: Llama, tokenizer: EngineTokenizer, prompts: readonly (readonly number[])[], options: GenerateOptions = {}): GeneratedSample[][] {
   const o = resolve(options);
   const c = model.config;
   if (tokenizer.vocabSize !== c.vocabSize) throw new RangeError(`generate: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabSize is ${c.vocabSize}; they do not belong together`);

@@ -6,13 +6,13 @@
 // their logprobs) keep every token generated, including the one that completed the stop string
 // (as vLLM's token_ids do). A stop token (end of text by default) ends the row too: it is kept in
 // tokens/logprobs (its probability is part of the sample's likelihood) but not in the text.
-import type { Tokenizer } from '../tokenizer/index.js';
+import type { EngineTokenizer } from '../tokenizer/index.js';
 
 const decoder = new TextDecoder('utf-8'); // not fatal: a cut-off character becomes U+FFFD, as in Tokenizer.decode
 const encoder = new TextEncoder();
 
 /** The bytes of every token id (specials as their text), built once per tokenizer. */
-export function tokenBytesTable(tok: Tokenizer): Uint8Array[] {
+export function tokenBytesTable(tok: EngineTokenizer): Uint8Array[] {
   return tok.tokens.map((t) => ('bytes' in t ? t.bytes : encoder.encode(t.special)));
 }
 

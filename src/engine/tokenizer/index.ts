@@ -1,4 +1,4 @@
 // genrm's tokenizer: byte-level BPE with special tokens, saved as Hugging Face tokenizer.json.
-export { Tokenizer, END_OF_TEXT, PAD, type EncodeOptions, type TokenizerOptions, type TokenDef } from './tokenizer.js';
+export { Tokenizer, END_OF_TEXT, PAD, type EncodeOptions, type EngineTokenizer, type TokenizerOptions, type TokenDef } from './tokenizer.js';
 export { toTokenizerJson, fromTokenizerJson, saveTokenizer, loadTokenizer, type LoadTokenizerOptions } from './hfJson.js';
 export { preTokenize, type Merge } from './bpe.js';

@@ -27,6 +27,29 @@ export interface EncodeOptions {
   specials: 'parse' | 'plain';
 }
 
+/**
+ * What generation and the embedded backend need of a tokenizer. genrm's own Tokenizer is one; a
+ * Hugging Face tokenizer plugs in through an adapter (src/engine/hf/engineTokenizer.ts).
+ */
+export interface EngineTokenizer {
+  /** Rows of the token table; equal to the model's vocabSize. */
+  readonly vocabSize: number;
+  /** Every id's bytes (or special text): stop strings and pieces are read from these. */
+  readonly tokens: readonly TokenDef[];
+  /** The end-of-text id: ends a sample by default. */
+  readonly eotId: number;
+  encode(text: string, options: EncodeOptions): number[];
+  decode(ids: readonly number[], options?: { skipSpecials?: boolean }): string;
+  /** Ids every prompt starts with. Absent: [eotId] (genrm pretrains on documents separated by it). */
+  readonly bosIds?: readonly number[];
+  /** Ids that end a sample. Absent: [eotId]. */
+  readonly stopIds?: readonly number[];
+  /** Chat messages as the model's own template writes them, up to the assistant's reply. Absent: genrm's compact form. */
+  renderChat?(messages: ReadonlyArray<{ role: string; content: string }>): string;
+  /** Whether each judge verdict ([[A]], [[B]], ...) is one token. Absent: true (genrm's tokenizer; its loaders check the verdicts). */
+  readonly singleTokenVerdicts?: boolean;
+}
+
 export interface TokenizerOptions {
   /** Extra special tokens beyond end of text and padding (e.g. the judge verdicts). */
   specials?: readonly string[];

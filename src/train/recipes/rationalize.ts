@@ -21,6 +21,7 @@ import { gradeRationale } from '../../data/world/rationale.js';
 import type { Task } from '../../data/world/task.js';
 import { generate } from '../../engine/sampling/index.js';
 import { writeFileAtomic } from '../../engine/atomic.js';
+import type { Tokenizer } from '../../engine/tokenizer/index.js';
 import { loadSpec } from '../pretrain/data.js';
 import { loopOf, recipeSchema } from './config.js';
 import { bothOrders, cotExample, describe, judgePrompt, type OrderedPair, type TextExample } from './data.js';
@@ -86,7 +87,7 @@ export interface SampleReport {
 }
 
 /** Samples hinted rationales for every item and keeps those ending in the hint. */
-export function sampleRationales(p: { model: Parameters<typeof generate>[0]; tokenizer: Parameters<typeof generate>[1] }, items: readonly OrderedPair[], c: RationalizeConfig, taskOf: (op: OrderedPair) => Task | null, say: (s: string) => void): SampleReport {
+export function sampleRationales(p: { model: Parameters<typeof generate>[0]; tokenizer: Tokenizer }, items: readonly OrderedPair[], c: RationalizeConfig, taskOf: (op: OrderedPair) => Task | null, say: (s: string) => void): SampleReport {
   const tok = p.tokenizer;
   const stopTokens = [tok.eotId, tok.specialId(VERDICT_A), tok.specialId(VERDICT_B)];
   const report: SampleReport = { items: items.length, usable: 0, kept: [], resultRight: 0, checked: 0, tooLong: 0 };
