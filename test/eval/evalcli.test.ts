@@ -49,7 +49,7 @@ function handScores(dir: string, text: string): number[] {
   const model = new Llama(ck.config, { seed: 0 });
   model.addScoreHead(ck.numLabels);
   for (const [n, t] of model.params) t.data.set(ck.weights.get(n)!.data);
-  const ids = Int32Array.from(ck.tokenizer.encode(text, { specials: 'parse' }));
+  const ids = Int32Array.from([ck.tokenizer.eotId, ...ck.tokenizer.encode(text, { specials: 'parse' })]); // BOS, then the text
   const h = model.hidden(ids, 1, ids.length).data; // (T, d)
   const d = ck.config.dModel;
   const last = h.subarray((ids.length - 1) * d, ids.length * d);

@@ -19,6 +19,7 @@ import { loadBase } from '../../src/train/recipes/model.js';
 import { sftTask } from '../../src/train/recipes/sft.js';
 import type { MetricsRecord } from '../../src/train/trainer.js';
 import { makeFixture, type Fixture } from './recipes-fixture.js';
+import { encodePrompt } from '../../src/backends/embedded/render.js';
 
 let f: Fixture;
 before(async () => {
@@ -123,7 +124,7 @@ test('SFT mask: prompt positions get zero gradient, every target position some',
   assert.equal(trainedRows, tk.targetTokens);
   assert.equal(tk.targetTokens, 4); // one verdict token per direct example
   function tok(s: string): number {
-    return base.tokenizer.encode(s, { specials: 'parse' }).length;
+    return encodePrompt(base.tokenizer, s).length; // the beginning-of-sequence token included
   }
 });
 
@@ -142,7 +143,8 @@ test('both orders: each pair appears with the chosen answer as A and as B within
       seen.push(base.tokenizer.decode([...ids, ...last]));
     }
   }
-  assert.deepEqual(seen.sort(), texts.map((t) => t.prompt + t.target).sort());
+  const bos = base.tokenizer.decode([base.tokenizer.eotId]); // every prompt starts with it, as at judge time
+  assert.deepEqual(seen.sort(), texts.map((t) => bos + t.prompt + t.target).sort());
   const verdicts = seen.map((s) => (s.endsWith(VERDICT_A) ? 'A' : s.endsWith(VERDICT_B) ? 'B' : '?'));
   assert.equal(verdicts.filter((v) => v === 'A').length, data.train.length);
   assert.equal(verdicts.filter((v) => v === 'B').length, data.train.length);

@@ -12,13 +12,14 @@ import type { Llama } from '../../engine/model/index.js';
 import { candidateLogprobs, generate } from '../../engine/sampling/index.js';
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
 import { bothOrders, judgePrompt, type OrderedPair } from './data.js';
+import { encodePrompt } from '../../backends/embedded/render.js';
 
 /** Ordered items whose encoded prompt leaves `room` tokens of context. */
 function fitting(tok: Tokenizer, model: Llama, items: OrderedPair[], mode: 'direct' | 'cot', room: number): { items: OrderedPair[]; ids: number[][]; skipped: number } {
   const out: OrderedPair[] = [];
   const ids: number[][] = [];
   for (const op of items) {
-    const p = tok.encode(judgePrompt(op, mode), { specials: 'parse' });
+    const p = encodePrompt(tok, judgePrompt(op, mode));
     if (p.length + room > model.config.maxSeqLen) continue;
     out.push(op);
     ids.push(p);

@@ -10,6 +10,7 @@
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
 import { completionExample, type LmExample } from '../batches.js';
 import type { TextExample } from './data.js';
+import { encodePrompt } from '../../backends/embedded/render.js';
 
 export interface TokenizeOptions {
   /** Longest example in tokens (the model's context, maxSeqLen). */
@@ -35,7 +36,7 @@ export function tokenizeExamples(tok: Tokenizer, texts: readonly TextExample[], 
   let longest = 0;
   let targetTokens = 0;
   for (const t of texts) {
-    const prompt = tok.encode(t.prompt, { specials: 'parse' });
+    const prompt = encodePrompt(tok, t.prompt); // BOS first, exactly as the judge will see it
     const target = tok.encode(t.target, { specials: 'parse' });
     if (o.appendEot) target.push(tok.eotId);
     if (target.length === 0) throw new Error(`${t.source}: empty target; nothing to train on`);

@@ -29,6 +29,7 @@ import { cotAccuracy } from './evalJudge.js';
 import { prepare } from './harness.js';
 import { defineRecipe } from './registry.js';
 import { runSft } from './sft.js';
+import { encodePrompt } from '../../backends/embedded/render.js';
 
 export const RATIONALES_FILE = 'rationales.jsonl';
 
@@ -94,7 +95,7 @@ export function sampleRationales(p: { model: Parameters<typeof generate>[0]; tok
   const CHUNK = 64; // prompts per generate call: a progress line each, and bounded memory
   for (let s = 0; s < items.length; s += CHUNK) {
     const part = items.slice(s, s + CHUNK);
-    const prompts = part.map((op) => tok.encode(judgePrompt(op, 'rationalize'), { specials: 'parse' }));
+    const prompts = part.map((op) => encodePrompt(tok, judgePrompt(op, 'rationalize')));
     for (const [i, ids] of prompts.entries())
       if (ids.length + 8 > p.model.config.maxSeqLen) throw new Error(`${describe(part[i]!)}: the rationalize prompt has ${ids.length} tokens, leaving no room for a rationale in the context of ${p.model.config.maxSeqLen}`);
     const out = generate(p.model, tok, prompts, { n: c.samples, temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens, stopTokens, seed: c.seed + s });
@@ -109,7 +110,7 @@ export function sampleRationales(p: { model: Parameters<typeof generate>[0]; tok
         if (c.requireResultRight && resultRight !== true) continue;
         // The training example (CoT prompt, rationale, cue, verdict, end of text) must fit the context.
         const ex = cotExample(op, rationale);
-        const n = tok.encode(ex.prompt, { specials: 'parse' }).length + tok.encode(ex.target, { specials: 'parse' }).length + 1;
+        const n = encodePrompt(tok, ex.prompt).length + tok.encode(ex.target, { specials: 'parse' }).length + 1;
         if (n - 1 > p.model.config.maxSeqLen) {
           report.tooLong++;
           continue;

@@ -5,6 +5,7 @@
 import type { Llama } from '../../engine/model/index.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
+import { encodePrompt } from '../../backends/embedded/render.js';
 
 /** Right-padded sequences: ids (B*T) and the row index b*T + len_b - 1 of each last token. */
 export interface SeqBatch {
@@ -29,7 +30,7 @@ export function padSequences(seqs: readonly Int32Array[], padId: number): SeqBat
 
 /** Encodes a text for a head (the caller checks its length against the context). */
 export function encodeForHead(tok: Tokenizer, text: string): Int32Array {
-  const ids = tok.encode(text, { specials: 'parse' });
+  const ids = encodePrompt(tok, text);
   if (ids.length === 0) throw new Error('encodeForHead: empty text');
   return Int32Array.from(ids);
 }

@@ -18,6 +18,7 @@ import { dpoTask, precomputeReference, type DpoExample } from './dpo.js';
 import { cotAccuracy } from './evalJudge.js';
 import { loadBase } from './model.js';
 import { defineRecipe } from './registry.js';
+import { encodePrompt } from '../../backends/embedded/render.js';
 
 export const StarDpoSchema = recipeSchema({
   ...StarShape,
@@ -41,7 +42,7 @@ export function tokenizeDpo(tok: Tokenizer, recs: readonly DpoRecord[], maxSeqLe
   const examples: DpoExample[] = [];
   let skipped = 0;
   for (const r of recs) {
-    const prompt = tok.encode(r.prompt, { specials: 'parse' });
+    const prompt = encodePrompt(tok, r.prompt);
     const chosen = [...tok.encode(r.chosen, { specials: 'parse' }), tok.eotId];
     const rejected = [...tok.encode(r.rejected, { specials: 'parse' }), tok.eotId];
     const n = prompt.length + Math.max(chosen.length, rejected.length);
