@@ -56,10 +56,14 @@ export function idOodSpec(r: Results): TopLevelSpec | null {
   return {
     ...BASE,
     data: { values },
-    width: { step: 70 },
+    // The step is per method (for: 'position'): left to Vega-Lite's default it applied to each
+    // split's bar, which drew 8 methods 1590 px wide, past the report's 1150 px column, so the
+    // right end and the legend were cut off behind a scroll bar. 64 px per method keeps a dozen
+    // methods inside the column; the legend sits on top so it never adds width.
+    width: { step: 64, for: 'position' },
     height: 240,
     layer: [
-      { mark: 'bar', encoding: { x, xOffset: { field: 'split' }, y: { field: 'acc', type: 'quantitative', title: 'accuracy %', scale: { domain: [0, 100] } }, color: { field: 'split', type: 'nominal', sort: [id, ood] } } },
+      { mark: 'bar', encoding: { x, xOffset: { field: 'split' }, y: { field: 'acc', type: 'quantitative', title: 'accuracy %', scale: { domain: [0, 100] } }, color: { field: 'split', type: 'nominal', sort: [id, ood], legend: { orient: 'top', title: null } } } },
       { mark: { type: 'rule', color: 'black' }, encoding: { x, xOffset: { field: 'split' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
     ],
   } as TopLevelSpec;
