@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   data: () => import('./data.js'),
   gguf: () => import('./gguf.js'),
   serve: () => import('./serve.js'),
+  train: () => import('./train.js'),
 };
 
 async function main(): Promise<void> {
