@@ -6,6 +6,7 @@ import { fitBradleyTerry } from './bradleyTerry.js';
 import type { JudgeConfig } from './config.js';
 import { judgePairs, type PairInput, type PairJudgment } from './pairwise.js';
 import type { PairTemplate } from './templates.js';
+import { Prng } from '../engine/prng.js';
 
 /**
  * Which pairs to judge.
@@ -16,17 +17,6 @@ import type { PairTemplate } from './templates.js';
  */
 export type Schedule = { kind: 'all' } | { kind: 'round-robin'; rounds: number } | { kind: 'random'; pairs: number; seed: number };
 
-/** mulberry32: a small seeded PRNG, enough for schedules (not for sampling). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function schedulePairs(n: number, s: Schedule): [number, number][] {
   const all: [number, number][] = [];
@@ -48,9 +38,9 @@ export function schedulePairs(n: number, s: Schedule): [number, number][] {
     return out;
   }
   if (!(Number.isInteger(s.pairs) && s.pairs >= 1)) throw new RangeError(`schedule: pairs must be an integer >= 1, got ${s.pairs}`);
-  const r = rng(s.seed);
+  const r = new Prng(s.seed); // the engine's seeded PRNG: one generator for the project
   for (let k = all.length - 1; k > 0; k--) {
-    const m = Math.floor(r() * (k + 1));
+    const m = r.int(k + 1);
     [all[k], all[m]] = [all[m] as [number, number], all[k] as [number, number]];
   }
   return all.slice(0, Math.min(s.pairs, all.length));
