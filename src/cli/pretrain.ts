@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { PRESETS, resolvePretrainConfig } from '../train/pretrain/config.js';
 import { pretrain } from '../train/pretrain/run.js';
 import { CliError } from './errors.js';
-import { commandLine, configFromFlags, intFlag } from './trainFlags.js';
+import { configFromFlags, intFlag, runOptions } from './trainFlags.js';
 
 interface Flags {
   data?: string;
@@ -43,15 +43,9 @@ export function registerPretrain(program: Command): void {
         [['data', 'a PrefWorld folder or corpus.jsonl'], ['out', 'the run folder']],
         (given) => resolvePretrainConfig(given, flags.config ?? 'pretrain'),
       );
-      const quiet = flags.quiet === true || flags.json === true;
       let result;
       try {
-        result = pretrain(cfg, {
-          command: commandLine(),
-          resume: flags.resume === true,
-          progress: !quiet,
-          say: quiet ? () => {} : (line) => console.error(line),
-        });
+        result = pretrain(cfg, runOptions(flags));
       } catch (e) {
         throw new CliError((e as Error).message);
       }

@@ -11,7 +11,7 @@
 import type { Command } from 'commander';
 import { getRecipe, RECIPES, resolveRecipeConfig, runRecipe } from '../train/recipes/index.js';
 import { CliError } from './errors.js';
-import { commandLine, configFromFlags, intFlag } from './trainFlags.js';
+import { configFromFlags, intFlag, runOptions } from './trainFlags.js';
 
 interface Flags {
   data?: string;
@@ -52,15 +52,9 @@ export function registerTrain(program: Command): void {
         [['data', 'a PrefWorld folder or pairs JSONL'], ['base', 'the base checkpoint'], ['out', 'the run folder']],
         (given) => resolveRecipeConfig(recipe, given, flags.config ?? 'flags'),
       );
-      const quiet = flags.quiet === true || flags.json === true;
       let result;
       try {
-        result = await runRecipe(recipe, cfg, {
-          command: commandLine(),
-          resume: flags.resume === true,
-          progress: !quiet,
-          say: quiet ? () => {} : (line) => console.error(line),
-        });
+        result = await runRecipe(recipe, cfg, runOptions(flags));
       } catch (e) {
         throw new CliError((e as Error).message);
       }

@@ -15,6 +15,17 @@ export function commandLine(): string {
   return ['genrm', ...process.argv.slice(2)].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
+/** How a training run reports and resumes, from the shared flags (--quiet and --json silence it). */
+export function runOptions(flags: { quiet?: boolean; json?: boolean; resume?: boolean }) {
+  const quiet = flags.quiet === true || flags.json === true;
+  return {
+    command: commandLine(),
+    resume: flags.resume === true,
+    progress: !quiet,
+    say: quiet ? () => {} : (line: string) => console.error(line),
+  };
+}
+
 /**
  * The config file's keys overlaid with the flags that were given, checked for required keys
  * ([key, what it is]) and validated by `resolve`; every failure is a CliError.

@@ -14,7 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { swapFolderAtomic } from './atomic.js';
-import { toHfModelConfig } from './hf/config.js';
+import { configFields, toHfModelConfig } from './hf/config.js';
 import type { ModelConfig } from './model/config.js';
 import { validateConfig } from './model/params.js';
 import { encodeSafetensors, readSafetensors, type NamedTensor, type ReadTensor } from './safetensors.js';
@@ -123,17 +123,7 @@ export function toHfConfig(config: ModelConfig, opts: { kind: CheckpointKind; nu
 
 /** The engine's ModelConfig from a config.json object; HF's defaults where a key is optional. */
 export function fromHfConfig(json: unknown, file: string = FILES.config): { config: ModelConfig; architecture: string; numLabels: number; tokenIds: { bos: unknown; eos: unknown; pad: unknown } } {
-  const fail = (msg: string): never => {
-    throw new Error(`${file}: ${msg}`);
-  };
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return fail('expected a JSON object');
-  const j = json as Record<string, unknown>;
-  const int = (k: string, dflt?: number): number => {
-    const v = j[k] ?? dflt;
-    if (v === undefined) return fail(`missing "${k}"`);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) return fail(`"${k}" must be a positive integer, got ${JSON.stringify(v)}`);
-    return v;
-  };
+  const { j, fail, int } = configFields(json, file);
   const pos = (k: string, dflt: number): number => {
     const v = j[k] ?? dflt;
     if (typeof v !== 'number' || !(v > 0)) return fail(`"${k}" must be a positive number, got ${JSON.stringify(v)}`);

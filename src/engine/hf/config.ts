@@ -28,8 +28,11 @@ export interface HfModelConfig {
 
 const ARCH: Record<HfFamily, string> = { llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM' };
 
-/** Parses a config.json object; `file` names it in errors. `maxSeqLen` caps the engine's context. */
-export function parseHfConfig(json: unknown, file: string, opts: { maxSeqLen?: number } = {}): HfModelConfig {
+/**
+ * Field readers over a config.json object, shared by this reader and genrm's stricter one
+ * (../checkpoint.ts): errors name the file and the key.
+ */
+export function configFields(json: unknown, file: string) {
   const fail = (msg: string): never => {
     throw new Error(`${file}: ${msg}`);
   };
@@ -41,6 +44,12 @@ export function parseHfConfig(json: unknown, file: string, opts: { maxSeqLen?: n
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) return fail(`"${k}" must be a positive integer, got ${JSON.stringify(v)}`);
     return v;
   };
+  return { j, fail, int };
+}
+
+/** Parses a config.json object; `file` names it in errors. `maxSeqLen` caps the engine's context. */
+export function parseHfConfig(json: unknown, file: string, opts: { maxSeqLen?: number } = {}): HfModelConfig {
+  const { j, fail, int } = configFields(json, file);
   const num = (obj: Record<string, unknown>, k: string, where: string): number => {
     const v = obj[k];
     if (typeof v !== 'number' || !(v > 0)) return fail(`"${where}.${k}" must be a positive number, got ${JSON.stringify(v)}`);
