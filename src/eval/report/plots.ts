@@ -1,8 +1,7 @@
 // The report's plots as Vega-Lite specs, rendered to SVG strings in Node. Rendering is offline:
 // renderer 'none' + toSVG() measures text by estimate (no canvas, no fonts fetched) and the SVG
 // carries no external references, so report.html stays one self-contained file.
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { Results } from '../results.js';
 import { findGroup } from './tables.js';
 
@@ -115,6 +114,9 @@ export function calibrationSpec(r: Results): TopLevelSpec | null {
 
 /** Vega-Lite → Vega → SVG text, without a browser. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  // Loaded here, not at import: vega and vega-lite take ~0.5 s to load, which every genrm command
+  // (all register through cli/main.ts) would otherwise pay at start-up.
+  const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
