@@ -9,13 +9,18 @@
 //   A: Thanks for asking! The answer is 132.
 //   B: 122
 //   Hint: [[A]]                             <- rationalize only: the verdict to explain
-//   Check: Q: 47+85= W: 7+5=12;4+8+1=13 =132        <- CoT/rationalize: the prompt ends at "Check: "
+//   Check:                                  <- CoT/rationalize: the prompt ends after "Check:\n"
+//   Q: 47+85= W: 7+5=12;4+8+1=13 =132
 //   A says 132: matches. B says 122: does not.
 //   Verdict: [[A]]                          <- direct: the prompt ends at "Verdict: "
 //
 // The rationale restates the question and solves it in the corpus's worked-solution layout
 // (`Q: … W: … =result`), checks each answer against the result in so many words, then gives the
 // verdict, so that what pretraining taught is usable and the verdict follows from the check.
+// The worked line starts a line of its own, as it does in the corpus ("question\nQ: …"): a prompt
+// must never end in a space that the next word would have merged with. (Format 1 ended the prompt
+// at "Check: ", a lone " " token that the corpus only ever has before digits, and the base model
+// answered with a bare number instead of restating the question: 39 % native vs 0 % in-judge.)
 // Each verdict string is one special token in genrm's tokenizer.
 import type { ChatMessage, Prompt } from './pair.js';
 
@@ -33,7 +38,7 @@ export type PointMode = 'direct' | 'cot';
 
 export const PAIR_HEADER = 'Judge\n';
 export const POINT_HEADER = 'Verify\n';
-export const CHECK_CUE = 'Check: ';
+export const CHECK_CUE = 'Check:\n';
 export const VERDICT_CUE = 'Verdict: ';
 
 export function verdictToken(v: Verdict | PointVerdict): string {

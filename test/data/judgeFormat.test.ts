@@ -27,12 +27,12 @@ test('pairwise examples: the prompt ends where the model writes, and parsing the
     assert.ok(direct.endsWith('Verdict: '));
     assert.equal(parseVerdict(pairTarget('direct', v)), v);
     const cot = pairPrompt(ex, 'cot');
-    assert.ok(cot.endsWith('Check: '));
+    assert.ok(cot.endsWith('Check:\n'));
     const t = pairTarget('cot', v, rationale);
     assert.ok(t.startsWith('Q: 47+85='));
     assert.equal(parseVerdict(t), v);
     const rat = pairPrompt(ex, 'rationalize', v);
-    assert.ok(rat.includes(`Hint: [[${v}]]\n`) && rat.endsWith('Check: '));
+    assert.ok(rat.includes(`Hint: [[${v}]]\n`) && rat.endsWith('Check:\n'));
     assert.equal(parseVerdict(pairTarget('rationalize', v, rationale)), v);
   }
   assert.throws(() => pairPrompt(ex, 'rationalize'), /hint/);

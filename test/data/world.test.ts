@@ -9,6 +9,8 @@ import { gradeRationale, layoutProbes, pairExample } from '../../src/data/world/
 import { resolveSpec } from '../../src/data/world/spec.js';
 import { computeStats } from '../../src/data/world/stats.js';
 import { Styles } from '../../src/data/world/styles.js';
+import { pointExample } from '../../src/data/world/rationale.js';
+import { buildTokenizer } from '../../src/train/pretrain/run.js';
 
 // A quick-sized world with a small corpus (the corpus's size does not change the pairs).
 const spec = resolveSpec('quick', { corpus: { bytes: 400_000 } });
@@ -151,7 +153,7 @@ test('layout probes: the corpus teaches prompt -> worked line, and the judge pro
   const p = world.splits['test-id'][0] as PreferencePair;
   const task = reg.task(p.subset as string, meta(p).instance);
   const probe = layoutProbes(task, p.chosen, p.rejected);
-  assert.ok(probe.inJudge.endsWith('Check: '));
+  assert.ok(probe.inJudge.endsWith('Check:\n'));
   const ex = pairExample(task, styles, p.chosen, p.rejected, 'A', 'cot');
   assert.equal(ex.prompt, probe.inJudge);
   assert.ok(ex.target.startsWith(`${probe.expected}\n`));
@@ -162,4 +164,37 @@ test('layout probes: the corpus teaches prompt -> worked line, and the judge pro
     const t = reg.task(d.family, d.instance);
     assert.equal(d.text, layoutProbes(t, 'a', 'b').native + t.worked);
   }
+});
+
+test('every judge prompt tokenizes as a prefix of prompt + target (no trailing space the next word would merge with)', () => {
+  // A BPE tokenizer learned on this world's corpus, as genrm pretrain learns it. Format 1 ended
+  // the CoT prompt at "Check: ": the corpus writes "Check: Q" as "Check" ":" " Q", so the
+  // prompt's lone " " was a token the base model had only seen before digits.
+  const tok = buildTokenizer(world.corpus.map((d) => d.text), 256);
+  const ids = (s: string): number[] => tok.encode(s, { specials: 'parse' });
+  const isPrefix = (prompt: string, target: string): boolean => {
+    const p = ids(prompt);
+    const whole = ids(prompt + target);
+    return p.every((t, i) => whole[i] === t);
+  };
+  let checked = 0;
+  for (const p of world.splits['test-id'].slice(0, 40)) {
+    const task = reg.task(p.subset as string, meta(p).instance);
+    for (const mode of ['direct', 'cot', 'rationalize'] as const) {
+      const ex = pairExample(task, styles, p.chosen, p.rejected, 'A', mode);
+      assert.ok(isPrefix(ex.prompt, ex.target), `${p.id} ${mode}: ${JSON.stringify(ex.prompt.slice(-12))} + ${JSON.stringify(ex.target.slice(0, 12))}`);
+      checked++;
+    }
+    for (const mode of ['direct', 'cot'] as const) {
+      const ex = pointExample(task, styles, p.chosen, mode);
+      assert.ok(isPrefix(ex.prompt, ex.target), `${p.id} pointwise ${mode}`);
+      checked++;
+    }
+    // The native probe too: the question, then the worked line.
+    const probe = layoutProbes(task, p.chosen, p.rejected);
+    assert.ok(isPrefix(probe.native, probe.expected), `${p.id} native`);
+  }
+  assert.equal(checked, 40 * 5);
+  // The check can fail: a prompt cut before a space-led word, as format 1's "Check: " was, does.
+  assert.equal(isPrefix('Check:\nQ: 47+85= W: 7+5=12 =132\nA ', 'says 132: matches.'), false);
 });

@@ -79,7 +79,7 @@ test('verdicts are marked against the label in both orders; STaR-SFT keeps exact
     for (const r of d.sft) {
       assert.equal(parseVerdict(r.completion), rightVerdict(r.order));
       assert.ok(r.completion.endsWith(`[[${rightVerdict(r.order)}]]`));
-      assert.ok(r.prompt.endsWith('Check: ') && !r.prompt.includes('Hint:'));
+      assert.ok(r.prompt.endsWith('Check:\n') && !r.prompt.includes('Hint:'));
     }
     assert.equal(d.report.sft.kept, 5 * 5);
     assert.equal(d.report.invalid, 5 * 2); // sample 2, both orders

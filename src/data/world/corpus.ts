@@ -3,8 +3,9 @@
 //            the question as a user asks it; every family (train, OOD, demo) at every difficulty;
 //   answer — a question and its right answer in any style (every preamble, closing and format,
 //            the OOD formats included);
-//   exam   — a question, 2–3 candidate answers, the question restated and solved, and the right
-//            candidate named, in plain text (not the judge format);
+//   exam   — a question, 2–3 candidate answers, the question restated and solved (the worked line
+//            on a line of its own, as everywhere), each candidate's value read back as right or
+//            wrong, and the right candidate named, in plain text (not the judge format);
 //   fact   — which safety topics are dangerous and which are safe (the OOD topics included);
 //   judge  — judge-format demonstrations (direct, CoT, pointwise), only from `demo` families,
 //            which appear in no preference split.
@@ -13,7 +14,7 @@
 import { z } from 'zod';
 import type { Registry } from './families.js';
 import { instanceId } from './pairs.js';
-import { pairExample, pointExample } from './rationale.js';
+import { pairExample, pointExample, says } from './rationale.js';
 import { Rng } from './rng.js';
 import type { Spec } from './spec.js';
 import { type FormatGroup, Styles } from './styles.js';
@@ -93,7 +94,10 @@ export class CorpusBuilder {
         const cands = this.candidates(rng, t, t.family === 'safety' ? 1 : rng.int(1, 2));
         const k = cands.findIndex((c) => c.right) + 1;
         const lines = cands.map((c, i) => `${i + 1}) ${c.text}`);
-        return { kind, family: t.family, instance: t.key, text: `Exam: ${t.prompt}\n${lines.join('\n')}\nSolve: ${t.worked}\nSo ${k}) is right.` };
+        // Each candidate's value read back and compared with the result: the skill a judge's
+        // check line needs ("A says 132: matches."), practised on every family in plain words.
+        const readBack = cands.map((c, i) => `${i + 1}) says ${says(this.styles, c.text)}: ${c.right ? 'right' : 'wrong'}.`).join(' ');
+        return { kind, family: t.family, instance: t.key, text: `Exam: ${t.prompt}\n${lines.join('\n')}\nSolve:\n${t.worked}\n${readBack}\nSo ${k}) is right.` };
       }
       case 'fact': {
         const topic = rng.pick(this.spec.safety.topics);
