@@ -198,3 +198,15 @@ test('every judge prompt tokenizes as a prefix of prompt + target (no trailing s
   // The check can fail: a prompt cut before a space-led word, as format 1's "Check: " was, does.
   assert.equal(isPrefix('Check:\nQ: 47+85= W: 7+5=12 =132\nA ', 'says 132: matches.'), false);
 });
+
+test('one spec, one corpus: the quick and the full world share it, and it avoids both sizes\' reserved test instances', () => {
+  const small = { corpus: { bytes: 60_000 } };
+  const quick = generateWorld(resolveSpec('quick', small));
+  const full = generateWorld(resolveSpec('full', small));
+  assert.equal(toJsonl(quick.corpus), toJsonl(full.corpus));
+  assert.ok(full.reserved.size > quick.reserved.size);
+  const inCorpus = new Set(quick.corpus.map((d) => instanceId(d.family, d.instance)));
+  for (const id of [...quick.reserved, ...full.reserved]) assert.ok(!inCorpus.has(id), id);
+  // The pairs still depend on the size (full has more of each split).
+  assert.ok(full.splits.train.length > quick.splits.train.length);
+});

@@ -10,21 +10,24 @@ import type { PreferencePair } from '../pair.js';
 import { toJsonl, writeFileAtomic } from '../jsonl.js';
 import { CorpusBuilder, type CorpusDoc } from './corpus.js';
 import { registry } from './families.js';
-import { generateSplits, type Splits } from './pairs.js';
-import type { Spec } from './spec.js';
+import { generateSplits, reservedAtSizes, type Splits } from './pairs.js';
+import { SIZES, type Spec } from './spec.js';
 
 export interface World {
   spec: Spec;
   splits: Splits;
   corpus: CorpusDoc[];
-  /** Test instances ("family:key") kept out of train and the corpus. */
+  /** This world's test instances ("family:key") kept out of train and the corpus. */
   reserved: Set<string>;
 }
 
 export function generateWorld(spec: Spec): World {
   const reg = registry(spec);
   const { splits, reserved } = generateSplits(spec, reg);
-  const corpus = new CorpusBuilder(spec, reg, reserved).build(spec.seed);
+  // The corpus keeps out the test instances of every standard size too: one spec, one corpus,
+  // whatever its split sizes, so one base model serves the quick and the full world.
+  const corpusReserved = new Set([...reserved, ...reservedAtSizes(spec, reg, [SIZES.quick.pairs, SIZES.full.pairs])]);
+  const corpus = new CorpusBuilder(spec, reg, corpusReserved).build(spec.seed);
   return { spec, splits, corpus, reserved };
 }
 

@@ -50,7 +50,7 @@ export class PairMaker {
 
   constructor(
     private readonly spec: Spec,
-    private readonly reg: Registry,
+    readonly reg: Registry,
     readonly styles: Styles,
     /** Identity of every pair made so far -> its split (no pair twice across splits). */
     readonly seen = new Map<string, string>(),
@@ -222,21 +222,42 @@ export interface Splits {
   'test-ood': PreferencePair[];
 }
 
-/** All three splits, plus the reserved instance ids the corpus must avoid. */
-export function generateSplits(spec: Spec, reg: Registry, styles = new Styles(spec.styles)): { splits: Splits; reserved: Set<string> } {
-  const root = new Rng(`prefworld/${spec.seed}`);
-  const maker = new PairMaker(spec, reg, styles);
+/** The test splits and their reserved instance ids ("family:key"), as generateSplits draws them. */
+function testSplits(spec: Spec, maker: PairMaker, root: Rng): { testOod: PreferencePair[]; testId: PreferencePair[] } {
   const testOod = maker.testOod(root.fork('test-ood'), spec.pairs.testOod);
   const testId = maker.trainLike(root.fork('test-id'), 'test-id', spec.pairs.testId);
-  maker.reservedLevels = reservedLevels(spec, reg, [...testOod, ...testId]);
+  maker.reservedLevels = reservedLevels(spec, maker.reg, [...testOod, ...testId]);
   for (const p of [...testOod, ...testId]) {
     const m = p.meta as unknown as WorldMeta;
     if (maker.reservedLevels.has(`${p.subset}:${m.difficulty}`)) maker.reserved.add(instanceId(p.subset as string, m.instance));
   }
+  return { testOod, testId };
+}
+
+/** All three splits, plus the reserved instance ids that train and the corpus must avoid. */
+export function generateSplits(spec: Spec, reg: Registry, styles = new Styles(spec.styles)): { splits: Splits; reserved: Set<string> } {
+  const root = new Rng(`prefworld/${spec.seed}`);
+  const maker = new PairMaker(spec, reg, styles);
+  const { testOod, testId } = testSplits(spec, maker, root);
   const train = maker.trainLike(root.fork('train'), 'train', spec.pairs.train);
   return { splits: { train, 'test-id': testId, 'test-ood': testOod }, reserved: maker.reserved };
 }
 
+/**
+ * The reserved test instances of the same spec at other split sizes (without drawing their train
+ * split). The corpus avoids these too, so that every size of one spec has the same corpus and one
+ * pretrained base model serves the quick and the full world alike.
+ */
+export function reservedAtSizes(spec: Spec, reg: Registry, sizes: readonly Spec['pairs'][]): Set<string> {
+  const out = new Set<string>();
+  for (const pairs of sizes) {
+    const sized = { ...spec, pairs };
+    const maker = new PairMaker(sized, reg, new Styles(spec.styles));
+    testSplits(sized, maker, new Rng(`prefworld/${spec.seed}`));
+    for (const id of maker.reserved) out.add(id);
+  }
+  return out;
+}
 
 /**
  * The no-overlap rule: the (family, difficulty) levels whose distinct test instances are at most

@@ -43,11 +43,11 @@ export const SizeSettingsSchema = z
 export type SizeSettings = z.infer<typeof SizeSettingsSchema>;
 
 export const SIZE_SETTINGS: Record<ReproSize, SizeSettings> = {
-  // The paper's settings where they are given (DESIGN.md §1): 32 votes, 3 STaR iterations. The
-  // full world's corpus differs from the quick one's (its test instances are reserved), so the
-  // committed base does not match it and a base is pretrained first (~30 min by the base preset's
-  // own sizing); ~1200 updates at ~1.3 s each (~26 min) and 55 minutes of generation fill the
-  // rest of 2 hours on the 2-core machine.
+  // The paper's settings where they are given (DESIGN.md §1): 32 votes, 3 STaR iterations. Since
+  // world v2 the full world has the quick world's corpus (one spec, one corpus), so the committed
+  // base serves it; ~1200 updates at ~1.3 s each (~26 min) and 55 minutes of generation fit 2
+  // hours on the 2-core machine with room for the reports (a base pretrained here instead, with
+  // --base or without models/base, adds ~70 min).
   full: {
     world: 'full', basePreset: 'base', pretrain: {}, votes: 32, starIterations: 3, starK: 8, rationalizeSamples: 4,
     steps: { bt: 150, pairrm: 150, genrm: 150, rationalize: 150, star: 100 }, trainPairs: 4000,
