@@ -13,7 +13,7 @@
 // is saved: data order and per-step randomness are pure functions of (seed, epoch/step).
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { swapFolderAtomic } from '../engine/atomic.js';
+import { swapFolderAtomic, writeFileAtomic } from '../engine/atomic.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../engine/safetensors.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { AdamW } from '../engine/optim.js';
@@ -142,5 +142,6 @@ export function truncateMetrics(outDir: string, step: number): void {
         return false; // a line cut off by the interruption
       }
     });
-  writeFileSync(path, keep.map((l) => l + '\n').join(''));
+  // Atomic: an interruption here must not lose the lines before the checkpoint.
+  writeFileAtomic(path, keep.map((l) => l + '\n').join(''));
 }
