@@ -18,9 +18,10 @@ export interface ModelWorkerOptions {
   /** Most jobs in one batch. 256: far more than a CPU batch needs, bounds one message's size. */
   maxBatchJobs?: number;
   /**
-   * When the worker is idle, wait this long after the first job for others before sending. 2 ms:
-   * a client's concurrent requests arrive over several connections within about a millisecond;
-   * without the wait the first goes alone and the rest wait a whole batch for it.
+   * When the worker is idle, gather a batch until no job has arrived for this long (a quiet gap),
+   * at most 10 gaps in all. 2 ms: a client's concurrent requests arrive over several connections
+   * about a millisecond apart, 16 or 64 of them over several milliseconds; a fixed window sent the
+   * early ones alone and the rest waited a whole batch for them.
    */
   batchWindowMs?: number;
   maxBatchRows?: number;
@@ -60,6 +61,9 @@ export class ModelWorker {
   private nextId = 1;
   private dead: Error | null = null;
   private scheduled = false;
+  /** When the idle worker's gathering began, and when the last job arrived (ms, performance.now). */
+  private gatherStart = 0;
+  private lastArrival = 0;
   private readonly maxBatchJobs: number;
   private readonly batchWindowMs: number;
   private batchStarted = 0;
@@ -121,6 +125,7 @@ export class ModelWorker {
         p.detach = () => signal.removeEventListener('abort', onAbort);
       }
       this.queue.push(p);
+      this.lastArrival = performance.now();
       this.schedule();
     });
   }
@@ -144,9 +149,20 @@ export class ModelWorker {
       this.scheduled = false;
       this.pump();
     };
-    // Busy: jobs wait for the batch in flight anyway. Idle: a short window to gather a batch.
-    if (this.inFlight || this.batchWindowMs === 0) setImmediate(go);
-    else setTimeout(go, this.batchWindowMs);
+    // Busy: jobs wait for the batch in flight anyway. Idle: gather until a quiet gap (or the cap).
+    if (this.inFlight || this.batchWindowMs === 0) {
+      setImmediate(go);
+      return;
+    }
+    this.gatherStart = performance.now();
+    const gather = (): void => {
+      const now = performance.now();
+      const quietFor = now - this.lastArrival;
+      const cap = this.gatherStart + 10 * this.batchWindowMs;
+      if (quietFor >= this.batchWindowMs || now >= cap || this.queue.length >= this.maxBatchJobs || this.inFlight) go();
+      else setTimeout(gather, Math.min(this.batchWindowMs - quietFor, cap - now));
+    };
+    setTimeout(gather, this.batchWindowMs);
   }
 
   private pump(): void {

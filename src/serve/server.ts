@@ -38,7 +38,7 @@ export interface ServeOptions {
   maxBatchRows?: number;
   /** Most jobs (prompts) in one worker batch. 256: far above what a CPU batch gains from; 1 = one at a time. */
   maxBatch?: number;
-  /** When the worker is idle, wait this long for more jobs before sending a batch. 2 ms (see modelWorker.ts). */
+  /** When the worker is idle, gather jobs until none has arrived for this long (at most 10 times it) before sending a batch. 2 ms (see modelWorker.ts). */
   batchWaitMs?: number;
   /** Model requests admitted at once; one more gets 429. 1024: four times the largest load the bench drives. */
   maxQueue?: number;

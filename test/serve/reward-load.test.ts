@@ -62,6 +62,26 @@ test('concurrent judge requests share batches; max batch 1 judges one prompt per
   }
 });
 
+test('an idle worker gathers requests until a quiet gap: staggered arrivals still make one batch', async () => {
+  const ck = makeTinyCheckpoint();
+  // Arrivals 10 ms apart over 70 ms; a fixed 50 ms window would send the first few alone.
+  const s = await startServer({ model: ck.dir, port: 0, name: 'tiny', batchWaitMs: 50 });
+  try {
+    const b0 = s.worker.stats.batches;
+    const rs: Promise<Response>[] = [];
+    for (let i = 0; i < 8; i++) {
+      rs.push(post(root(s), '/v1/judge', { ...PAIR, a: String(i) }));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok((await Promise.all(rs)).every((r) => r.status === 200));
+    assert.equal(s.worker.stats.batches - b0, 1, `8 staggered requests in ${s.worker.stats.batches - b0} batches`);
+    assert.equal(s.worker.stats.largestBatch, 16); // 8 pairs x 2 orders
+  } finally {
+    await s.close();
+    ck.cleanup();
+  }
+});
+
 test('full queue: 429 with Retry-After; a disconnecting client’s jobs leave the queue before batching', async () => {
   const ck = makeTinyCheckpoint();
   const s = await startServer({ model: ck.dir, port: 0, name: 'tiny', maxQueue: 2 });
