@@ -7,9 +7,6 @@
 //    tokens/s, achieved GFLOP/s, peak RSS, and a per-op profile of one step.
 // 3. Where python3 has torch: the same step in PyTorch (bench/torch_step.py), rounds interleaved
 //    with ours, and the ratio of tokens/s. Printed as skipped otherwise.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { kernels, setKernels } from '../src/engine/kernels/index.js';
 import { loadNative } from '../src/engine/kernels/native.js';
@@ -18,6 +15,7 @@ import { AdamW } from '../src/engine/optim.js';
 import { backward } from '../src/engine/autograd/index.js';
 import { Prng } from '../src/engine/prng.js';
 import { profileKernels, type OpTime } from './profile.js';
+import { runTorchScript, torchPython } from './torch.js';
 
 export const describe = 'matmul vs raw OpenBLAS, and one training step of the reference model (vs PyTorch if present)';
 
@@ -130,24 +128,8 @@ function profileStep(trainer: ReturnType<typeof makeTrainer>, byShape: boolean):
 
 interface TorchResult { msPerStep: number[]; torch: string; threads: number; params: number }
 
-function torchPython(): string | undefined {
-  for (const py of ['/usr/bin/python3', 'python3']) {
-    if (py.startsWith('/') && !existsSync(py)) continue;
-    const r = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
-    if (r.status === 0) return py;
-  }
-  return undefined;
-}
-
 function runTorch(py: string, steps: number): TorchResult {
-  // Beside this file under tsx; from dist/bench/ (compiled), back in the source tree.
-  const script = [new URL('./torch_step.py', import.meta.url), new URL('../../bench/torch_step.py', import.meta.url)]
-    .map((u) => fileURLToPath(u))
-    .find((p) => existsSync(p));
-  if (!script) throw new Error('bench/torch_step.py not found');
-  const r = spawnSync(py, [script, '--steps', String(steps), '--warmup', '2'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`torch_step.py failed: ${r.stderr.slice(-500)}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchResult;
+  return runTorchScript<TorchResult>(py, 'torch_step.py', ['--steps', String(steps), '--warmup', '2']);
 }
 
 export async function run(args: string[]): Promise<void> {

@@ -10,9 +10,10 @@
 // 3. prefill strategies on mixed prompt lengths: one left-padded forward vs one per prompt;
 // 4. scoring tokens/s: teacher-forced continuation log-likelihoods, and candidate logprobs;
 // 5. training tokens/s: a hook for the training loop (see TRAINING_HOOK below);
-// 6. PyTorch ratio: skipped with a reason unless python3 has torch (it is not installed here).
+// 6. where python3 has torch (Debian's python3-torch): the same generation in a plain PyTorch
+//    KV-cached sampling loop (bench/torch_sample.py), and our tokens/s over its at each batch
+//    (goal >= 2x); skipped with the reason otherwise.
 // Peak RSS at the end.
-import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { kernels, setKernels } from '../src/engine/kernels/index.js';
 import { Llama, type ModelConfig } from '../src/engine/model/index.js';
@@ -20,6 +21,7 @@ import { Prng } from '../src/engine/prng.js';
 import { Tokenizer } from '../src/engine/tokenizer/index.js';
 import { continuationLogprobs, candidateLogprobs, generate, type GenerateOptions } from '../src/engine/sampling/index.js';
 import { profileKernels } from './profile.js';
+import { runTorchScript, torchPython } from './torch.js';
 import { trainingThroughput, type TrainThroughput } from './train-step.js';
 
 export const describe = 'generation tokens/s at batch 1/16/64 with the KV cache, scoring tokens/s, where decode time goes';
@@ -63,6 +65,28 @@ function trainingTokensPerSec(): { tokensPerSec: number; shapes: TrainThroughput
   return { tokensPerSec: shapes[0]!.tokensPerSec, shapes };
 }
 // -----------------------------------------------------------------------------------------------
+
+interface TorchSampleRow { batch: number; ms: number; tokensPerSec: number }
+type TorchSampling =
+  | { version: string; rows: (TorchSampleRow & { ours: number; ratio: number })[] }
+  | { skipped: string };
+
+/** bench/torch_sample.py at batch 1, 16, 64 with torch at 1 and 2 threads (its best), against our rows. */
+function torchSampling(newTokens: number, ours: { batch: number; prompts: number; n: number; tokensPerSec: number }[]): TorchSampling {
+  const py = torchPython();
+  if (!py) return { skipped: 'python3 with torch not found (apt-get install -y python3-torch)' };
+  try {
+    const runs = [1, 2].map((t) => runTorchScript<{ torch: string; threads: number; rows: TorchSampleRow[] }>(py, 'torch_sample.py', ['--tokens', String(newTokens), '--threads', String(t), '--batches', '1,16,64']));
+    const rows = runs[0]!.rows.map((r, i) => {
+      const best = runs[1]!.rows[i]!.tokensPerSec > r.tokensPerSec ? runs[1]!.rows[i]! : r;
+      const mine = ours.find((g) => g.n === 1 && g.batch === r.batch)?.tokensPerSec ?? NaN;
+      return { ...best, ours: mine, ratio: mine / best.tokensPerSec };
+    });
+    return { version: runs[0]!.torch, rows };
+  } catch (e) {
+    return { skipped: (e as Error).message };
+  }
+}
 
 export async function run(args: string[]): Promise<void> {
   const json = args.includes('--json');
@@ -131,9 +155,12 @@ export async function run(args: string[]): Promise<void> {
 
   const training = trainingTokensPerSec();
   log(`\ntraining tokens/s: ${'skipped' in training ? `skipped (${training.skipped})` : training.tokensPerSec.toFixed(0)}`);
-  const hasTorch = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-  const torch = { skipped: hasTorch ? 'a PyTorch sampling loop is not written yet' : 'python3 has no torch module (Debian python3-torch is not installed here)' };
-  log(`pytorch KV-cached sampling ratio: skipped (${torch.skipped})`);
+  const torch = torchSampling(newTokens, gen);
+  if ('skipped' in torch) log(`pytorch KV-cached sampling ratio: skipped (${torch.skipped})`);
+  else {
+    log(`pytorch ${torch.version} KV-cached sampling loop, same model and work (torch at 1 and 2 threads, its better one):`);
+    for (const r of torch.rows) log(`  batch ${String(r.batch).padStart(2)}: torch ${r.tokensPerSec.toFixed(0).padStart(6)} tokens/s, genrm ${r.ours.toFixed(0).padStart(6)}: ${r.ratio.toFixed(2)}x (goal >= 2x)`);
+  }
   const rssMiB = process.resourceUsage().maxRSS / 1024;
   const b1 = gen[0]!.tokensPerSec;
   const best = Math.max(...gen.slice(1, 3).map((g) => g.tokensPerSec));
