@@ -1,16 +1,18 @@
-// `npm run bench -- judge [--max-tokens 64] [--json]`: judge throughput on a model of the base
-// shape (src/train/pretrain/config.ts: vocab 262, d 256, 4 layers, 4 heads, SwiGLU 688, context
-// 512) with RANDOM weights (throughput does not depend on what the weights say; a random model
-// rarely writes the end-of-text token, so every CoT sample runs to max tokens: the worst case).
+// `npm run bench -- judge [--model DIR] [--random] [--max-tokens 128] [--json]`: judge throughput on
+// the committed base model (models/base; or --model DIR), as issue 5 asks: its CoT rationales end
+// at their verdict, so CoT costs what it costs in use. --random: a model of the base shape with
+// random weights instead (it rarely writes a verdict, so every CoT sample runs to max tokens: the
+// worst case).
 //
 // For 16 pairs (one order each, so exactly 16 prompts in flight):
 //   direct judgments/s and CoT judgments/s at k = 1 and k = 8,
 //   in-process (EmbeddedBackend) and through `genrm serve` over HTTP (worker thread, batched),
 //   batched (one judgePairs call for all 16) vs one pair at a time.
 // Targets (issue 5): HTTP/in-process time <= 1.3x; batched vs one-at-a-time >= 5x CoT, >= 2x direct.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EmbeddedBackend } from '../src/backends/embedded/backend.js';
 import type { LanguageModel } from '../src/backends/types.js';
 import { openModel } from '../src/cli/judge.js';
@@ -38,14 +40,21 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
 export async function run(args: string[]): Promise<void> {
   const json = args.includes('--json');
   const mt = args.indexOf('--max-tokens');
-  const maxTokens = mt >= 0 ? Number(args[mt + 1]) : 64;
-  const tok = Tokenizer.byteLevel({ specials: [...JUDGE_SPECIAL_TOKENS] });
-  const config = { vocabSize: tok.vocabSize, dModel: 256, nLayers: 4, nHeads: 4, nKvHeads: 4, ffnHidden: 688, maxSeqLen: 512, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false };
+  const maxTokens = mt >= 0 ? Number(args[mt + 1]) : 128;
+  const md = args.indexOf('--model');
+  const committed = fileURLToPath(new URL('../../models/base', import.meta.url)); // from dist/bench/
   const root = mkdtempSync(join(tmpdir(), 'genrm-bench-judge-'));
-  const dir = join(root, 'base-random');
-  saveCheckpoint(dir, { config, kind: 'lm', weights: new Llama(config, { seed: 1 }).params, tokenizer: tok, provenance: { command: 'bench judge', config: null, seed: 1, dataHash: null, parent: null } });
+  let dir = md >= 0 ? args[md + 1]! : committed;
+  let label = dir;
+  if (args.includes('--random') || !existsSync(join(dir, 'config.json'))) {
+    const tok = Tokenizer.byteLevel({ specials: [...JUDGE_SPECIAL_TOKENS] });
+    const config = { vocabSize: tok.vocabSize, dModel: 256, nLayers: 4, nHeads: 4, nKvHeads: 4, ffnHidden: 688, maxSeqLen: 512, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false };
+    dir = join(root, 'base-random');
+    label = 'base shape (d256 L4 H4 ffn688 ctx512), random weights';
+    saveCheckpoint(dir, { config, kind: 'lm', weights: new Llama(config, { seed: 1 }).params, tokenizer: tok, provenance: { command: 'bench judge', config: null, seed: 1, dataHash: null, parent: null } });
+  }
   const local = EmbeddedBackend.load(dir);
-  const srv = await startServer({ model: dir, port: 0, name: 'base-random' });
+  const srv = await startServer({ model: dir, port: 0, name: 'bench-model' });
   const remote = await openModel({ model: srv.url, apiKeyEnv: 'GENRM_BENCH_NO_KEY' });
   const ps = pairs(16);
   const rows: { case: string; inProcess: number; http: number; oneAtATime: number }[] = [];
@@ -78,10 +87,10 @@ export async function run(args: string[]): Promise<void> {
     batchedSpeedup: r.oneAtATime / r.inProcess,
   }));
   if (json) {
-    console.log(JSON.stringify({ model: 'base shape, random weights', maxTokens, pairs: 16, rows: report }, null, 2));
+    console.log(JSON.stringify({ model: label, maxTokens, pairs: 16, rows: report }, null, 2));
     return;
   }
-  console.log(`judge bench: base shape (d256 L4 H4 ffn688 ctx512), random weights; 16 pairs, one order; CoT max tokens ${maxTokens}`);
+  console.log(`judge bench: ${label}; 16 pairs, one order; CoT max tokens ${maxTokens}`);
   console.log('case       in-proc j/s   HTTP j/s   HTTP/in-proc (<=1.3)   batched vs 1-at-a-time (>=2 direct, >=5 CoT)');
   for (const r of report)
     console.log(`${r.case.padEnd(10)} ${r.judgmentsPerSecInProcess.toFixed(2).padStart(11)} ${r.judgmentsPerSecHttp.toFixed(2).padStart(10)} ${r.httpRatio.toFixed(2).padStart(22)}x ${r.batchedSpeedup.toFixed(1).padStart(24)}x`);
