@@ -150,3 +150,20 @@ test('outputs recorded on the tape are released after backward unless kept', () 
   assert.equal(logits.data.length, 2 * 4 * tiny.vocabSize, 'kept');
   assert.throws(() => hidden.data, /was released after backward/);
 });
+
+test('Llama.fromWeights: the same logits as the model it copies, score head included; a missing tensor is named', () => {
+  const c = tiny;
+  const src = new Llama(c, { seed: 3 });
+  src.addScoreHead(2, 5);
+  const copy = Llama.fromWeights(c, src.params, 'mem', { scoreLabels: 2 });
+  for (const [name, t] of src.params) assert.deepEqual(copy.params.get(name)!.data, t.data, name);
+  const ids = new Int32Array([1, 2, 3, 4]);
+  const logits = (m: Llama): Float32Array => noGrad(() => m.logits(m.hidden(ids, 1, 4)).data);
+  assertClose('logits', logits(copy), logits(src), 0, 0);
+  const partial = new Map(src.params);
+  partial.delete('model.layers.0.mlp.up_proj.weight');
+  assert.throws(() => Llama.fromWeights(c, partial, 'x.safetensors', { scoreLabels: 2 }), /x\.safetensors: missing tensor 'model\.layers\.0\.mlp\.up_proj\.weight'/);
+  // Without the source's random draws: an empty model is zeros but for its norms.
+  const empty = new Llama(c, { empty: true });
+  assert.ok(empty.embed.data.every((v) => v === 0) && empty.norm.data.every((v) => v === 1));
+});

@@ -22,13 +22,7 @@ export function loadLanguageModel(dir: string): LoadedModel {
     throw new Error(`${dir}: a '${ck.kind}' checkpoint (reward head); the embedded backend needs a language model (kind 'lm'), e.g. a pretrained base or a genrm/star-sft/star-dpo judge`);
   for (const v of JUDGE_SPECIAL_TOKENS)
     if (!ck.tokenizer.hasSpecial(v)) throw new Error(`${dir}/tokenizer.json: no special token '${v}'; genrm judges need each verdict as one token (have: ${ck.tokenizer.specialTokens.join(' ')})`);
-  // The model is built with a throwaway init, then every tensor is overwritten from the file.
-  const model = new Llama(ck.config, { seed: 0 });
-  for (const [name, t] of model.params) {
-    const w = ck.weights.get(name);
-    if (!w) throw new Error(`${dir}/model.safetensors: missing tensor '${name}'`);
-    t.data.set(w.data);
-  }
+  const model = Llama.fromWeights(ck.config, ck.weights, `${dir}/model.safetensors`);
   model.freeze();
   return { dir, model, tokenizer: ck.tokenizer };
 }

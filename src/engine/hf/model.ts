@@ -51,13 +51,7 @@ export function loadHfModel(dir: string, opts: HfLoadOptions = {}): HfModel {
     throw new Error(`${join(dir, 'tokenizer.json')}: the tokenizer has ids up to ${tokenizer.vocabSize - 1} but config.json says vocab_size ${hf.config.vocabSize}; they do not belong together`);
   const { tensors, where } = readHfWeights(dir);
   const weights = checkHfWeights(hf.config, tensors, where, dir);
-  // Built with a throwaway init, then every parameter overwritten from the file.
-  const model = new Llama(hf.config, { seed: 0 });
-  for (const [name, t] of model.params) {
-    const w = weights.get(name);
-    if (w === undefined) throw new Error(`${dir}: missing tensor '${name}' (expected shape [${t.shape.join(', ')}])`);
-    t.data.set(w.data);
-  }
+  const model = Llama.fromWeights(hf.config, weights, dir);
   return { dir, model, hf, tokenizer };
 }
 

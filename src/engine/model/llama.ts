@@ -41,9 +41,13 @@ export class Llama {
   scoreHead: Tensor | null = null;
   private positionsCache = new Map<number, Int32Array>();
 
-  constructor(config: ModelConfig, opts: { seed?: number } = {}) {
+  /**
+   * A freshly initialised model (HF Llama's init, from `seed`). `empty`: no random draws (zeros,
+   * norms at one), for weights copied in next — Llama.fromWeights does that.
+   */
+  constructor(config: ModelConfig, opts: { seed?: number; empty?: boolean } = {}) {
     this.config = { ...config };
-    const p = initParams(config, opts.seed ?? 0);
+    const p = initParams(config, opts.empty === true ? null : (opts.seed ?? 0));
     this.params = p.params;
     this.layers = p.layers;
     this.embed = p.embed;
@@ -53,6 +57,22 @@ export class Llama {
     this.rope = config.ropeScaling
       ? ropeTablesFrom(config.maxSeqLen, this.headDim, ropeInvFreq(this.headDim, config.ropeTheta, config.ropeScaling))
       : ropeTables(config.maxSeqLen, this.headDim, config.ropeTheta);
+  }
+
+  /**
+   * A model whose every parameter is copied from `weights` (a checkpoint's tensors, by HF name),
+   * without drawing a random init first. With `scoreLabels`, a score head too (bt/pairrm). A
+   * missing tensor is an error naming it and `where` (the file); shapes were checked by the loader.
+   */
+  static fromWeights(config: ModelConfig, weights: ReadonlyMap<string, { data: ArrayLike<number> }>, where: string, opts: { scoreLabels?: number } = {}): Llama {
+    const model = new Llama(config, { empty: true });
+    if (opts.scoreLabels !== undefined) model.addScoreHead(opts.scoreLabels);
+    for (const [name, t] of model.params) {
+      const w = weights.get(name);
+      if (w === undefined) throw new Error(`${where}: missing tensor '${name}' (expected shape [${t.shape.join(', ')}])`);
+      t.data.set(w.data);
+    }
+    return model;
   }
 
   /** Trainable parameters (requiresGrad), in checkpoint order. */

@@ -30,13 +30,7 @@ export function loadHeadModel(dir: string): HeadModel {
   if (ck.kind === 'lm') throw new Error(`${dir}: a language-model checkpoint (kind 'lm'); a reward head judge needs kind 'bt' or 'pairrm'`);
   const want = ck.kind === 'bt' ? 1 : 2;
   if (ck.numLabels !== want) throw new Error(`${dir}: a '${ck.kind}' checkpoint with ${ck.numLabels} score labels; expected ${want}`);
-  const model = new Llama(ck.config, { seed: 0 }); // throwaway init, every tensor overwritten below
-  model.addScoreHead(ck.numLabels);
-  for (const [name, t] of model.params) {
-    const w = ck.weights.get(name);
-    if (!w) throw new Error(`${dir}/model.safetensors: missing tensor '${name}'`);
-    t.data.set(w.data);
-  }
+  const model = Llama.fromWeights(ck.config, ck.weights, `${dir}/model.safetensors`, { scoreLabels: ck.numLabels });
   model.freeze();
   return { kind: ck.kind, model, tokenizer: ck.tokenizer, dir };
 }

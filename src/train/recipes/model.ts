@@ -22,12 +22,7 @@ export interface BaseModel {
 export function loadBase(dir: string): BaseModel {
   const ck = loadCheckpoint(dir, { expectSpecials: [...JUDGE_SPECIAL_TOKENS] });
   if (ck.kind !== 'lm') throw new Error(`${dir}: a '${ck.kind}' checkpoint; training recipes start from a language model (kind 'lm'), e.g. the output of genrm pretrain`);
-  const model = new Llama(ck.config, { seed: 0 }); // throwaway init, every tensor overwritten below
-  for (const [name, t] of model.params) {
-    const w = ck.weights.get(name);
-    if (!w) throw new Error(`${dir}/model.safetensors: missing tensor '${name}'`);
-    t.data.set(w.data);
-  }
+  const model = Llama.fromWeights(ck.config, ck.weights, `${dir}/model.safetensors`);
   return { model, tokenizer: ck.tokenizer, dir: resolve(dir) };
 }
 
