@@ -24,6 +24,12 @@ export const CompletionRequest = z.object({
   /** Alternatives per position (an int, as in the legacy completions API); null/absent: no logprobs. */
   logprobs: z.number().int().min(0).nullish(),
   echo: z.boolean().nullish(),
+  /**
+   * genrm extension: score these continuations at the end of each prompt instead of sampling
+   * (with max_tokens 0). Each choice then carries `candidate_logprobs`, log p(candidate | prompt)
+   * in order, exact (no top-k cut): how a direct judge reads [[A]] vs [[B]] in one forward.
+   */
+  candidates: z.array(z.string().min(1)).min(1).max(16).nullish(),
 });
 export type CompletionRequest = z.output<typeof CompletionRequest>;
 

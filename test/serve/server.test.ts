@@ -49,7 +49,7 @@ test('binds 127.0.0.1 on an ephemeral port; /v1/models describes the model', asy
   const r = (await (await fetch(srv.url + '/models')).json()) as any;
   assert.equal(r.data[0].id, 'tiny');
   assert.equal(r.data[0].max_model_len, 160);
-  assert.deepEqual(r.data[0].genrm, { singleTokenVerdicts: true, maxLogprobs: local.tokenizer.vocabSize, contextLength: 160 });
+  assert.deepEqual(r.data[0].genrm, { singleTokenVerdicts: true, maxLogprobs: local.tokenizer.vocabSize, contextLength: 160, candidates: true });
 });
 
 test('completions through the HTTP backend equal the embedded backend: n samples, texts and per-token logprobs', async () => {
@@ -164,6 +164,15 @@ test('direct judge P(A) through HTTP equals in-process (genrm server: single-tok
     assert.equal(j.approximate, false);
   });
   assert.ok(inProc.some((j) => Math.abs(j.orders[0].p - 0.5) > 0.01), 'the random model is not indifferent');
+  // Without the `candidates` extension (a client that only reads top logprobs): the same numbers.
+  const direct = compactPairTemplate.render({ question: pairs[1]!.prompt, answerA: '1 2 3', answerB: '3 2 1' }, 'direct') as string;
+  const [topK] = await http.candidateLogprobs([direct], ['[[A]]', '[[B]]']);
+  const [ext] = await served.candidateLogprobs([direct], ['[[A]]', '[[B]]']);
+  const [ref] = await local.candidateLogprobs([direct], ['[[A]]', '[[B]]']);
+  ref!.forEach((r, k) => {
+    assert.ok(Math.abs(topK![k]!.logprob - r.logprob) < 1e-4 && Math.abs(ext![k]!.logprob - r.logprob) < 1e-4, `candidate ${k}`);
+    assert.equal(ext![k]!.found, true);
+  });
   // A generic client does not know the verdicts are single tokens: it appends "[[" and reads the
   // next byte, "A" vs "B" — the same numbers the embedded model gives for that prompt.
   resetServerQuirks();
@@ -172,6 +181,25 @@ test('direct judge P(A) through HTTP equals in-process (genrm server: single-tok
   const [[a, b]] = (await local.candidateLogprobs([prompt + '[['], ['A', 'B'])) as unknown as [[{ logprob: number }, { logprob: number }]];
   const want = 1 / (1 + Math.exp(b.logprob - a.logprob));
   assert.ok(Math.abs(generic[0]!.pA - want) < 1e-4, `${generic[0]!.pA} vs ${want}`);
+});
+
+test('the `candidates` extension: exact log-probs per prompt, in order; sampling fields with it are a 400 naming the field', async () => {
+  const prompts = [pairPrompt({ question: 'What is 2+3?', answerA: '5', answerB: '6' }, 'direct'), 'Judge\n'];
+  const r = await post('/completions', { prompt: prompts, max_tokens: 0, candidates: ['[[A]]', '[[B]]', 'x'] });
+  assert.equal(r.status, 200);
+  const ref = await local.candidateLogprobs(prompts, ['[[A]]', '[[B]]', 'x']);
+  assert.equal(r.json.choices.length, 2);
+  r.json.choices.forEach((c: any, i: number) => {
+    assert.equal(c.index, i);
+    c.candidate_logprobs.forEach((lp: number, k: number) => assert.ok(Math.abs(lp - ref[i]![k]!.logprob) < 1e-4, `prompt ${i} candidate ${k}`));
+  });
+  assert.ok(r.json.usage.prompt_tokens > 0 && r.json.usage.completion_tokens === 0);
+  for (const [field, extra] of [['max_tokens', { max_tokens: 3 }], ['echo', { echo: true }], ['n', { n: 2 }]] as const) {
+    const bad = await post('/completions', { prompt: 'x', max_tokens: 0, candidates: ['a'], ...extra });
+    assert.equal(bad.status, 400, field);
+    assert.equal(bad.json.error.param, field);
+  }
+  assert.equal((await post('/completions', { prompt: 'x', max_tokens: 0, candidates: [] })).status, 400);
 });
 
 test('bad requests: 400 naming the field, 404 model/route, 405, 413, a prompt over the context', async () => {

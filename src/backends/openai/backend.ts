@@ -9,6 +9,8 @@
 //                        top_logprobs; chat: a few greedy tokens with `logprobs: true, top_logprobs: k`
 //                        and the candidates read where the verdict was chosen (tokenAlign.ts).
 //                        Candidates outside the top k come back found: false (an upper bound).
+//                        A genrm server (candidatesExtension): /v1/completions with `candidates`,
+//                        exact log-probs from one forward.
 //   continuationLogprob: completions with `echo: true, logprobs: 1, max_tokens: 0` (vLLM): the
 //                        prompt's own token logprobs, summed over the tokens that hold continuation
 //                        text. Servers without it get a CapabilityError, remembered per base URL.
@@ -27,6 +29,12 @@ export interface OpenAIBackendOptions extends ClientOptions {
   topLogprobs?: number;
   /** Greedy tokens generated to find a chat verdict. 16: a verdict-only reply fits. */
   chatVerdictTokens?: number;
+  /**
+   * The server scores candidates itself: /v1/completions with `candidates` (genrm serve's
+   * extension, advertised in /v1/models). Exact log-probs from one forward, instead of one greedy
+   * token whose top-k alternatives are searched (a vocabulary-sized reply per prompt).
+   */
+  candidatesExtension?: boolean;
 }
 
 /** What we learned about a server, shared by every backend on the same base URL. */
@@ -43,6 +51,7 @@ export class OpenAIBackend implements LanguageModel {
   private readonly model: string;
   private readonly k: number;
   private readonly chatVerdictTokens: number;
+  private readonly candidatesExtension: boolean;
 
   constructor(o: OpenAIBackendOptions) {
     if (!o.model) throw new RangeError('openai backend: model is required (the name the server serves)');
@@ -50,6 +59,7 @@ export class OpenAIBackend implements LanguageModel {
     this.model = o.model;
     this.k = o.topLogprobs ?? 20;
     this.chatVerdictTokens = o.chatVerdictTokens ?? 16;
+    this.candidatesExtension = o.candidatesExtension ?? false;
     this.name = `openai:${this.client.baseURL}#${o.model}`;
     this.capabilities = {
       prompts: { text: true, chat: true },
@@ -125,6 +135,13 @@ export class OpenAIBackend implements LanguageModel {
   }
 
   private async textCandidates(prompt: string, candidates: string[], signal?: AbortSignal): Promise<CandidateLogprob[]> {
+    if (this.candidatesExtension) {
+      const reply = await this.client.post<ListReply<CompletionChoice & { candidate_logprobs?: number[] }>>('/completions', { model: this.model, prompt, max_tokens: 0, candidates }, signal);
+      const lps = reply.choices?.[0]?.candidate_logprobs;
+      if (!Array.isArray(lps) || lps.length !== candidates.length || !lps.every((x) => typeof x === 'number'))
+        throw new BackendResponseError(this.name, `asked for ${candidates.length} candidate_logprobs, got ${JSON.stringify(lps)?.slice(0, 80)}`);
+      return lps.map((logprob) => ({ logprob, found: true }));
+    }
     const body = { model: this.model, prompt, max_tokens: 1, temperature: 0, logprobs: this.k };
     const reply = await this.client.post<ListReply<CompletionChoice>>('/completions', body, signal);
     const top = reply.choices?.[0]?.logprobs?.top_logprobs?.[0];

@@ -1,7 +1,8 @@
 // POST /v1/completions: text prompts (a string or a list), n samples each, optional per-token
 // logprobs with k alternatives (tokens, token_logprobs, top_logprobs, text_offset), echo of the
 // prompt with its own token logprobs (with max_tokens 0: continuation scoring, as vLLM), and SSE
-// streaming. The model runs in the worker; this file only shapes requests and replies.
+// streaming; and genrm's `candidates` extension (exact log-probs of given continuations, one
+// forward: what a direct judge needs). The model runs in the worker; this file only shapes requests and replies.
 import { randomUUID } from 'node:crypto';
 import type { TokenPiece } from '../../backends/embedded/pieces.js';
 import { readJson } from '../body.js';
@@ -11,6 +12,7 @@ import type { Alternative, JobResult, ModelInfo, SampleResult } from '../protoco
 import { CompletionRequest } from '../schemas.js';
 import { checkModel, jobOptions, now, Sse, usage } from './common.js';
 import type { ModelWorker } from '../modelWorker.js';
+import { HttpError } from '../errors.js';
 
 /** 16: the OpenAI completions default for max_tokens. */
 const DEFAULT_MAX_TOKENS = 16;
@@ -50,6 +52,16 @@ function choiceLogprobs(r: JobResult, s: SampleResult | null, echoText: string):
   };
 }
 
+/** The `candidates` extension: one candidate-scoring job per prompt (one forward per batch), no sampling. */
+async function scoreCandidates(ctx: Ctx, worker: ModelWorker, b: CompletionRequest, prompts: string[], candidates: string[]): Promise<void> {
+  const bad = (b.max_tokens ?? 0) !== 0 ? 'max_tokens' : b.echo ? 'echo' : b.stream ? 'stream' : (b.n ?? 1) !== 1 ? 'n' : null;
+  if (bad !== null) throw new HttpError(400, `"candidates" scores continuations without sampling: send it with max_tokens 0 and without ${bad === 'max_tokens' ? 'a positive max_tokens' : bad}`, 'invalid_request_error', bad);
+  const options = jobOptions(b, 0, 0, 'logprobs', worker.info);
+  const results = await Promise.all(prompts.map((prompt) => worker.run({ prompt, options, echo: false, candidates }, ctx.signal)));
+  const choices = results.map((r, p) => ({ index: p, text: '', logprobs: null, finish_reason: 'length', candidate_logprobs: r.candidates ?? [] }));
+  sendJson(ctx.res, 200, { id: `cmpl-${randomUUID()}`, object: 'text_completion', created: now(), model: worker.info.id, choices, usage: usage(results) });
+}
+
 export function completionsHandler(worker: ModelWorker, bodyLimit: number) {
   return async (ctx: Ctx): Promise<void> => {
     const b = await readJson(ctx.req, CompletionRequest, bodyLimit);
@@ -58,6 +70,10 @@ export function completionsHandler(worker: ModelWorker, bodyLimit: number) {
     const prompts = typeof b.prompt === 'string' ? [b.prompt] : b.prompt;
     const k = b.logprobs ?? null;
     const echo = b.echo ?? false;
+    if (b.candidates) {
+      await scoreCandidates(ctx, worker, b, prompts, b.candidates);
+      return;
+    }
     const opts = jobOptions(b, b.max_tokens ?? DEFAULT_MAX_TOKENS, k ?? 0, 'logprobs', info);
     const results = await Promise.all(prompts.map((prompt) => worker.run({ prompt, options: opts, echo }, ctx.signal)));
 
