@@ -5,7 +5,8 @@
 # and the NaN/Inf reporting need IEEE semantics. -fno-math-errno and -fno-trapping-math change
 # no result (genrm never reads errno or FP exception flags) but let GCC vectorize the loops with
 # selects and call expf without errno bookkeeping (4x faster here).
-# Threads: one pool at a time. Matmul uses OpenBLAS's threads; the attention kernel sets OpenBLAS
+# Threads: one pool at a time. Matmul uses OpenBLAS's threads (but a skinny product, m <= 8 rows
+# against a transposed B as in a decode step, runs single-threaded in blas.cc: it is memory-bound); the attention kernel sets OpenBLAS
 # to 1 thread for its duration and splits (batch, kv-head) groups over its own std::threads; the
 # other fused kernels are single-threaded.
 {

@@ -30,7 +30,8 @@ const copy = (a: Float32Array): Float32Array => new Float32Array(a);
 
 test('matmul: all transposes, odd sizes, alpha/beta, batch, broadcast, offsets and leading dims', { skip }, () => {
   const rng = new Prng(11);
-  for (const [m, n, k] of [[1, 1, 1], [7, 5, 3], [33, 17, 65], [2, 64, 9]] as const) {
+  // m <= 8 with B transposed takes the skinny (decode-step) path: every row-block size 8/4/2/1 and k tails.
+  for (const [m, n, k] of [[1, 1, 1], [7, 5, 3], [33, 17, 65], [2, 64, 9], [8, 9, 70], [7, 6, 37], [3, 10, 16], [5, 4, 23], [1, 3, 300]] as const) {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
         const batch = 3;
@@ -58,6 +59,10 @@ test('matmul: all transposes, odd sizes, alpha/beta, batch, broadcast, offsets a
   J.matmul({ a, b, c: cj, m: 6, n: 5, k: 4 });
   N.matmul({ a, b, c: cn, m: 6, n: 5, k: 4 });
   assertClose('matmul defaults', cn, cj, MM_ATOL, RTOL);
+  const ct = new Float32Array(30).fill(NaN), ctj = new Float32Array(30).fill(NaN);
+  J.matmul({ a, b, c: ctj, m: 6, n: 5, k: 4, transB: true });
+  N.matmul({ a, b, c: ct, m: 6, n: 5, k: 4, transB: true }); // the skinny path, beta 0
+  assertClose('matmul defaults, B transposed', ct, ctj, MM_ATOL, RTOL);
   // k = 0: C = beta * C.
   const c2 = randArray(rng, 6);
   const want = c2.map((x) => 2 * x);
