@@ -194,8 +194,8 @@ test('the `candidates` extension: exact log-probs per prompt, in order; sampling
     c.candidate_logprobs.forEach((lp: number, k: number) => assert.ok(Math.abs(lp - ref[i]![k]!.logprob) < 1e-4, `prompt ${i} candidate ${k}`));
   });
   assert.ok(r.json.usage.prompt_tokens > 0 && r.json.usage.completion_tokens === 0);
-  for (const [field, extra] of [['max_tokens', { max_tokens: 3 }], ['echo', { echo: true }], ['n', { n: 2 }]] as const) {
-    const bad = await post('/completions', { prompt: 'x', max_tokens: 0, candidates: ['a'], ...extra });
+  for (const [field, extra] of [['max_tokens', { max_tokens: 3 }], ['echo', { max_tokens: 0, echo: true }], ['n', { max_tokens: 0, n: 2 }]] as const) {
+    const bad = await post('/completions', { prompt: 'x', candidates: ['a'], ...extra });
     assert.equal(bad.status, 400, field);
     assert.equal(bad.json.error.param, field);
   }
