@@ -3,9 +3,11 @@
 //            the question as a user asks it; every family (train, OOD, demo) at every difficulty;
 //   answer — a question and its right answer in any style (every preamble, closing and format,
 //            the OOD formats included);
-//   exam   — a question, 2–3 candidate answers, the question restated and solved (the worked line
-//            on a line of its own, as everywhere), each candidate's value read back as right or
-//            wrong, and the right candidate named, in plain text (not the judge format);
+//   exam   — a question, 2–3 numbered candidate answers, "Check:" and the question restated and
+//            solved (the worked line on a line of its own, as everywhere), each candidate's value
+//            read back as right or wrong, and the right candidate named — plain text with the
+//            judge format's lead-in ("Question:", "Check:") but not its labels, check words or
+//            verdict tokens, which only the demo families' judge examples teach;
 //   fact   — which safety topics are dangerous and which are safe (the OOD topics included);
 //   judge  — judge-format demonstrations (direct, CoT, pointwise), only from `demo` families,
 //            which appear in no preference split.
@@ -97,7 +99,10 @@ export class CorpusBuilder {
         // Each candidate's value read back and compared with the result: the skill a judge's
         // check line needs ("A says 132: matches."), practised on every family in plain words.
         const readBack = cands.map((c, i) => `${i + 1}) says ${says(this.styles, c.text)}: ${c.right ? 'right' : 'wrong'}.`).join(' ');
-        return { kind, family: t.family, instance: t.key, text: `Exam: ${t.prompt}\n${lines.join('\n')}\nSolve:\n${t.worked}\n${readBack}\nSo ${k}) is right.` };
+        // The same lead-in as a judge example ("Question: …", then "Check:" and the worked line):
+        // copying the question into the worked layout after candidates is learnt on every family,
+        // not only in the judge demos' two families (which made the base restate a digit sum).
+        return { kind, family: t.family, instance: t.key, text: `Exam\nQuestion: ${t.prompt}\n${lines.join('\n')}\nCheck:\n${t.worked}\n${readBack}\nSo ${k}) is right.` };
       }
       case 'fact': {
         const topic = rng.pick(this.spec.safety.topics);

@@ -7,8 +7,11 @@ import { z } from 'zod';
 // 2: the judge format's CoT cue is "Check:\n" (the worked line starts its own line, as in the
 //    corpus); exam documents put their worked line on its own line and read each candidate back;
 //    the corpus is 8 MB (the base model saw 3 MB about twice and was far from its worked-solution
-//    goal: more unique documents rather than more epochs).
-export const SPEC_VERSION = 2;
+//    goal: more unique documents rather than more epochs); quick and full share the corpus.
+// 3: exam documents open like a judge example ("Exam\nQuestion: …", candidates, "Check:\n" and
+//    the worked line): under v2 the base restated a digit sum (a judge-demo family) inside 5 of 8
+//    judge rationales at step 2000 of 4000, because only the demos had "Check:" before a worked line.
+export const SPEC_VERSION = 3;
 
 const Levels = z.array(z.number().int().min(1)).min(1);
 
