@@ -5,6 +5,9 @@
 // loop of sgemm calls; each call uses OpenBLAS's own thread pool (the only pool in the process
 // while it runs: the fused kernels are single-threaded, see README of native/ in binding.gyp).
 #include <cblas.h>
+
+#include <algorithm>
+#include <cstdlib>
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #endif
@@ -40,7 +43,15 @@ void checkOperand(const Napi::Env& env, const char* kernel, const char* name, si
 // Each dot product is summed in a fixed order (per-lane partial sums, then lanes pairwise), so a
 // row's result does not depend on the other rows or on alignment.
 #if defined(__AVX2__) && defined(__FMA__)
-constexpr int64_t kSkinnyMaxRows = 8;
+// Rows up to which the skinny path runs (default 8, measured against sgemm on 2 cores);
+// GENRM_SKINNY_ROWS=N overrides it for benchmarking (0 turns the path off), read once.
+int64_t skinnyMaxRows() {
+  static const int64_t rows = [] {
+    const char* e = std::getenv("GENRM_SKINNY_ROWS");
+    return e ? std::max<int64_t>(0, std::atoll(e)) : int64_t{8};
+  }();
+  return rows;
+}
 
 inline float laneSum(__m256 v) {
   alignas(32) float l[8];
@@ -75,7 +86,8 @@ inline void dotRows(const float* a, int64_t lda, const float* b, int64_t k, floa
   }
 }
 
-// C (m x n, ldc) = alpha * A (m x k, lda) @ B^T + beta * C, with B stored (n x k, ldb); m <= 8.
+// C (m x n, ldc) = alpha * A (m x k, lda) @ B^T + beta * C, with B stored (n x k, ldb); any m (blocks
+// of 8 rows reuse each row of B from L1, so B is read from memory once).
 void skinnyNT(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
               float beta, float* C, int64_t ldc) {
   float dots[8];
@@ -88,14 +100,14 @@ void skinnyNT(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int6
   for (int64_t j = 0; j < n; j++) {
     const float* b = B + j * ldb;
     int64_t r = 0;
-    if (m - r >= 8) dotRows<8>(A + r * lda, lda, b, k, dots), put(8, r, j), r += 8;
+    while (m - r >= 8) dotRows<8>(A + r * lda, lda, b, k, dots), put(8, r, j), r += 8;
     if (m - r >= 4) dotRows<4>(A + r * lda, lda, b, k, dots), put(4, r, j), r += 4;
     if (m - r >= 2) dotRows<2>(A + r * lda, lda, b, k, dots), put(2, r, j), r += 2;
     if (m - r >= 1) dotRows<1>(A + r * lda, lda, b, k, dots), put(1, r, j), r += 1;
   }
 }
 #else
-constexpr int64_t kSkinnyMaxRows = 0;
+int64_t skinnyMaxRows() { return 0; }
 void skinnyNT(int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*, int64_t) {}
 #endif
 
@@ -128,7 +140,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
         for (int64_t j = 0; j < n; j++) C[r * ldc + j] = beta == 0.0f ? 0.0f : beta * C[r * ldc + j];
       continue;
     }
-    if (m <= kSkinnyMaxRows && !transA && transB) {
+    if (m <= skinnyMaxRows() && !transA && transB) {
       skinnyNT(m, n, k, alpha, a.p + oA + i * sA, lda, b.p + oB + i * sB, ldb, beta, C, ldc);
       continue;
     }

@@ -31,7 +31,7 @@ const copy = (a: Float32Array): Float32Array => new Float32Array(a);
 test('matmul: all transposes, odd sizes, alpha/beta, batch, broadcast, offsets and leading dims', { skip }, () => {
   const rng = new Prng(11);
   // m <= 8 with B transposed takes the skinny (decode-step) path: every row-block size 8/4/2/1 and k tails.
-  for (const [m, n, k] of [[1, 1, 1], [7, 5, 3], [33, 17, 65], [2, 64, 9], [8, 9, 70], [7, 6, 37], [3, 10, 16], [5, 4, 23], [1, 3, 300]] as const) {
+  for (const [m, n, k] of [[1, 1, 1], [7, 5, 3], [33, 17, 65], [2, 64, 9], [8, 9, 70], [7, 6, 37], [3, 10, 16], [5, 4, 23], [1, 3, 300], [12, 9, 40], [16, 5, 33]] as const) {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
         const batch = 3;
