@@ -1,7 +1,6 @@
 // Before the stages: the run folder's settings (a rerun with the same settings resumes; different
 // ones are refused, naming the field), the world, and the base model (a given one, the committed
 // one if it was pretrained on this world's corpus, else pretrained here).
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
