@@ -18,34 +18,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-VOCAB, D, LAYERS, HEADS, FFN = 512, 256, 4, 4, 688
-HD = D // HEADS
+# The same layers as the training anchor (bench/torch_step.py, beside this file); only the
+# attention's forward differs here (it writes to and reads from the KV cache).
+from torch_step import D, HD, HEADS, LAYERS, VOCAB, Block, RMSNorm, rotate_half
+
 PROMPT = 32
 
 
-class RMSNorm(nn.Module):
-    def __init__(self, d, eps=1e-5):
-        super().__init__()
-        self.w = nn.Parameter(torch.ones(d))
-        self.eps = eps
-
-    def forward(self, x):
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.w
-
-
-def rotate_half(x):
-    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2 :]
-    return torch.cat([-x2, x1], -1)
-
-
-class Block(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.n1, self.n2 = RMSNorm(D), RMSNorm(D)
-        self.q, self.k, self.v, self.o = (nn.Linear(D, D, bias=False) for _ in range(4))
-        self.gate, self.up = nn.Linear(D, FFN, bias=False), nn.Linear(D, FFN, bias=False)
-        self.down = nn.Linear(FFN, D, bias=False)
-
+class CachedBlock(Block):
     def forward(self, x, cos, sin, cache_k, cache_v, start):
         # x: (B, T, D); cos/sin: (T, hd) for positions start..start+T; cache_*: (B, H, Tmax, hd)
         b, t, _ = x.shape
@@ -71,7 +51,7 @@ class Model(nn.Module):
     def __init__(self, max_len):
         super().__init__()
         self.embed = nn.Embedding(VOCAB, D)
-        self.blocks = nn.ModuleList(Block() for _ in range(LAYERS))
+        self.blocks = nn.ModuleList(CachedBlock() for _ in range(LAYERS))
         self.norm = RMSNorm(D)
         self.head = nn.Linear(D, VOCAB, bias=False)
         inv = 10000.0 ** (-torch.arange(0, HD, 2, dtype=torch.float32) / HD)

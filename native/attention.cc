@@ -175,6 +175,7 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
     });
     return env.Undefined();
   }
+  // Prefill and training (and a decode call with no visible key): sgemm per (batch row, kv head).
   parallelTasks(B * KH, flops, !loops, [&](int64_t task) {
     const int64_t b = task / KH, kh = task % KH;
     const uint8_t* mb = hasMask ? mask.p + b * tk : nullptr;
@@ -188,23 +189,6 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
       if (cols == 0) {
         std::fill(P, P + tq * tk, 0.0f);
         for (int64_t i = 0; i < tq; i++) std::fill(O + i * ldq, O + i * ldq + D, 0.0f);
-        continue;
-      }
-      if (loops) {
-        for (int64_t i = 0; i < tq; i++) {
-          const int64_t lim = std::min(tk, past + i + 1);
-          float* s = P + i * tk;
-          for (int64_t j = 0; j < lim; j++) s[j] = scale * dot8(Q + i * ldq, Kb + j * ldk, D);
-          maskedSoftmaxRow(s, tk, lim, mb);
-          float* o = O + i * ldq;
-          std::fill(o, o + D, 0.0f);
-          for (int64_t j = 0; j < lim; j++) {
-            const float pj = s[j];
-            if (pj == 0.0f) continue;
-            const float* vr = Vb + j * ldk;
-            for (int64_t d = 0; d < D; d++) o[d] += pj * vr[d];
-          }
-        }
         continue;
       }
       gemm(false, true, tq, cols, D, scale, Q, ldq, Kb, ldk, 0.0f, P, tk);  // S = scale Q K^T
