@@ -26,7 +26,8 @@ export function generateWorld(spec: Spec): World {
   const { splits, reserved } = generateSplits(spec, reg);
   // The corpus keeps out the test instances of every standard size too: one spec, one corpus,
   // whatever its split sizes, so one base model serves the quick and the full world.
-  const corpusReserved = new Set([...reserved, ...reservedAtSizes(spec, reg, [SIZES.quick.pairs, SIZES.full.pairs])]);
+  const others = [SIZES.quick.pairs, SIZES.full.pairs].filter((p) => JSON.stringify(p) !== JSON.stringify(spec.pairs));
+  const corpusReserved = new Set([...reserved, ...reservedAtSizes(spec, reg, others)]);
   const corpus = new CorpusBuilder(spec, reg, corpusReserved).build(spec.seed);
   return { spec, splits, corpus, reserved };
 }
