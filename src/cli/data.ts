@@ -1,7 +1,7 @@
 // `genrm data inspect FILE` and `genrm data convert FILE --out OUT.jsonl`: read the field's
 // preference formats (src/data/formats/) and write genrm's PreferencePair JSONL.
 import { stat } from 'node:fs/promises';
-import cliProgress from 'cli-progress';
+import { ProgressBar } from '../util/progress.js';
 import type { Command } from 'commander';
 import { FormatError } from '../data/formats/errors.js';
 import { parseLabelValues } from '../data/formats/generic.js';
@@ -144,23 +144,23 @@ export function registerData(program: Command): void {
         const size = (await stat(file)).size;
         const opened = await openPairs(file, { ...loadOptions(o), progress });
         // A bar only where a person watches and the file is big enough to wait for.
-        const bar = !o.json && process.stderr.isTTY && size > 8 << 20 ? new cliProgress.SingleBar({ format: 'convert [{bar}] {percentage}% {value}/{total} MB | {pairs} pairs', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
-        bar?.start(Math.ceil(size / 1e6), 0, { pairs: 0 });
+        const bar = new ProgressBar('convert [{bar}] {percentage}% {value}/{total} MB | {pairs} pairs', { enabled: !o.json && size > 8 << 20 });
+        bar.start(Math.ceil(size / 1e6), 0, { pairs: 0 });
         const sink = await JsonlSink.open(o.out);
         const t0 = performance.now();
         try {
           for await (const { pair } of opened.pairs) {
             await sink.write(pair);
-            if (bar && sink.records % 4096 === 0) bar.update(Math.floor(progress.bytes / 1e6), { pairs: sink.records });
+            if (sink.records % 4096 === 0) bar.update(Math.floor(progress.bytes / 1e6), { pairs: sink.records });
           }
         } catch (e) {
-          bar?.stop();
+          bar.stop();
           await sink.abort();
           throw e;
         }
         await sink.close();
-        bar?.update(Math.ceil(size / 1e6), { pairs: sink.records });
-        bar?.stop();
+        bar.update(Math.ceil(size / 1e6), { pairs: sink.records });
+        bar.stop();
         const r = opened.report;
         const seconds = (performance.now() - t0) / 1000;
         if (o.json) {

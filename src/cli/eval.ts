@@ -12,7 +12,7 @@
 // Output: the terminal table (renderTerminal), --json (results), --out (per-pair records JSONL),
 // --report DIR (report.md/html/results.json); a progress bar on stderr.
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import { ProgressBar } from '../util/progress.js';
 import type { LanguageModel } from '../backends/types.js';
 import { evaluate } from '../eval/evaluate.js';
 import { writeRecords, type JudgeRecord } from '../eval/records.js';
@@ -121,8 +121,8 @@ export function registerEval(program: Command): void {
       if (judge.kind === 'head' && f.mode === 'cot') throw new CliError(`--mode cot: ${f.model} is a '${checkpointKind(f.model)}' reward-head checkpoint; it scores answers, it cannot write rationales`);
       const method = f.method ?? methodFor(f.model, mode);
       const total = sets.reduce((s, x) => s + x.pairs.length, 0);
-      const bar = !f.json && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: `eval ${method} [{bar}] {value}/{total} pairs | ETA {eta_formatted}`, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
-      bar?.start(total, 0);
+      const bar = new ProgressBar(`eval ${method} [{bar}] {value}/{total} pairs | ETA {eta_formatted}`, { enabled: !f.json });
+      bar.start(total, 0);
       const t0 = performance.now();
       let records: JudgeRecord[];
       try {
@@ -138,13 +138,13 @@ export function registerEval(program: Command): void {
           contextPolicy: f.truncate ? 'truncate-answers' : 'refuse',
           chunkPairs: chunk,
           keepRationales: f.keepRationales === true,
-          onProgress: (d) => bar?.update(d),
+          onProgress: (d) => bar.update(d),
         });
       } catch (e) {
-        bar?.stop();
+        bar.stop();
         throw new CliError((e as Error).message);
       } finally {
-        bar?.stop();
+        bar.stop();
       }
       const seconds = (performance.now() - t0) / 1000;
       if (f.out) await writeRecords(f.out, records);

@@ -6,7 +6,7 @@
 // single-token verdicts, all logprobs).
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import { ProgressBar } from '../util/progress.js';
 import { openModel as resolveModel } from '../backends/open.js';
 import type { LanguageModel } from '../backends/types.js';
 import { writeJsonl } from '../data/jsonl.js';
@@ -197,21 +197,21 @@ export function registerJudge(program: Command): void {
       } catch (e) {
         throw e instanceof CliError ? e : new CliError(`--model ${f.model}: ${(e as Error).message}`);
       }
-      const bar = f.data && !f.json && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'judge [{bar}] {value}/{total} pairs | ETA {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
-      bar?.start(pairs.length, 0);
+      const bar = new ProgressBar('judge [{bar}] {value}/{total} pairs | ETA {eta_formatted}', { enabled: Boolean(f.data) && !f.json });
+      bar.start(pairs.length, 0);
       const records: PairRecord[] = [];
       const t0 = performance.now();
       try {
         for (let i = 0; i < pairs.length; i += batch) {
           const js = await judgeBatch(model, pairs.slice(i, i + batch), mode, cfg, cfg.template);
           js.forEach((j, k) => records.push(toRecord(j, labels[i + k])));
-          bar?.update(records.length);
+          bar.update(records.length);
         }
       } catch (e) {
-        bar?.stop();
+        bar.stop();
         throw new CliError((e as Error).message);
       }
-      bar?.stop();
+      bar.stop();
       const seconds = (performance.now() - t0) / 1000;
       if (f.out) await writeJsonl(f.out, records);
       const scored = records.filter((r) => r.score !== undefined);

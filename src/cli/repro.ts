@@ -8,7 +8,7 @@
 // results.json, plots/, report.png (headless chromium, where installed), records/ (per-pair
 // verdicts of every method), models/ and stages/ (done-markers).
 import { Option, type Command } from 'commander';
-import cliProgress from 'cli-progress';
+import { ProgressBar } from '../util/progress.js';
 import { renderTerminal } from '../eval/report/terminal.js';
 import { runRepro } from '../eval/repro/pipeline.js';
 import { StopAfterStage } from '../eval/repro/stages.js';
@@ -46,8 +46,9 @@ export function registerRepro(program: Command): void {
       if (!/^\d+$/.test(f.seed)) throw new CliError(`--seed: expected a non-negative integer, got "${f.seed}"`);
       const out = f.out ?? `runs/repro-${size}`;
       const say = f.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
-      const tty = process.stderr.isTTY && !f.json;
-      let bar: cliProgress.SingleBar | null = null;
+      // Progress on stderr for every stage: a bar on a terminal, a line every 30 s in a log.
+      const progress = !f.json;
+      let bar: ProgressBar | null = null;
       let barLabel = '';
       const command = ['genrm', ...process.argv.slice(2)].join(' ');
       try {
@@ -57,17 +58,17 @@ export function registerRepro(program: Command): void {
           seed: Number(f.seed),
           base: f.base ?? null,
           command,
-          progress: tty,
+          progress,
           say: (line) => {
             if (bar) (bar.stop(), (bar = null));
             say(line);
           },
           onEvalProgress: (label, done, total) => {
-            if (!tty) return;
+            if (!progress) return;
             if (!bar || barLabel !== label) {
               bar?.stop();
               barLabel = label;
-              bar = new cliProgress.SingleBar({ stream: process.stderr, format: `  judge ${label} [{bar}] {value}/{total} pairs | ETA {eta_formatted}`, hideCursor: true }, cliProgress.Presets.shades_classic);
+              bar = new ProgressBar(`  judge ${label} [{bar}] {value}/{total} pairs | ETA {eta_formatted}`, { enabled: true });
               bar.start(total, done);
             } else bar.update(done);
             if (done >= total) (bar.stop(), (bar = null));
@@ -86,7 +87,7 @@ export function registerRepro(program: Command): void {
         console.log(`  ${'report'.padEnd(18)} ${r.reportSeconds.toFixed(1).padStart(8)} s`);
         console.log(`\n${r.resumed ? 'resumed run' : 'run'} finished in ${(r.seconds / 60).toFixed(1)} min (this process); report: ${r.files.markdown}, ${r.files.html}${r.png ? `, ${r.png}` : ''}`);
       } catch (e) {
-        (bar as cliProgress.SingleBar | null)?.stop();
+        (bar as ProgressBar | null)?.stop();
         if (e instanceof StopAfterStage) {
           say(`repro: ${e.message}; rerun the same command to resume`);
           return;

@@ -1,9 +1,9 @@
-// What a training run tells the person watching and the files that outlive it: a progress bar on
-// stderr (only on a terminal, and never with --quiet or --json, whose stdout must stay clean) and
-// metrics appended as JSON lines.
+// What a training run tells the person watching and the files that outlive it: progress on stderr
+// (a bar on a terminal, a line every 30 s in a log; never with --quiet or --json, whose stdout must
+// stay clean) and metrics appended as JSON lines.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import cliProgress from 'cli-progress';
+import { ProgressBar } from '../util/progress.js';
 
 export interface ProgressPayload {
   loss: number;
@@ -11,33 +11,25 @@ export interface ProgressPayload {
   lr: number;
 }
 
-/** A progress bar with loss, tokens/s, lr and ETA; a no-op when disabled. */
+/** Steps with loss, tokens/s, lr and ETA; a no-op when disabled. */
 export class Progress {
-  private bar: cliProgress.SingleBar | null = null;
+  private readonly bar: ProgressBar;
 
   constructor(enabled: boolean, label = 'train') {
-    if (!enabled || !process.stderr.isTTY) return;
-    this.bar = new cliProgress.SingleBar(
-      {
-        stream: process.stderr,
-        format: `${label} [{bar}] {value}/{total} | loss {loss} | {tps} tok/s | lr {lr} | ETA {eta_formatted}`,
-        hideCursor: true,
-        etaBuffer: 50, // ETA from the last 50 updates: step time changes with eval and checkpoints
-      },
-      cliProgress.Presets.shades_classic,
-    );
+    // ETA from the last 50 updates: step time changes with eval and checkpoints.
+    this.bar = new ProgressBar(`${label} [{bar}] {value}/{total} | loss {loss} | {tps} tok/s | lr {lr} | ETA {eta_formatted}`, { enabled, etaBuffer: 50 });
   }
 
   start(total: number, at: number): void {
-    this.bar?.start(total, at, { loss: '-', tps: '-', lr: '-' });
+    this.bar.start(total, at, { loss: '-', tps: '-', lr: '-' });
   }
 
   update(step: number, p: ProgressPayload): void {
-    this.bar?.update(step, { loss: p.loss.toFixed(4), tps: Math.round(p.tokensPerSec), lr: p.lr.toExponential(2) });
+    this.bar.update(step, { loss: p.loss.toFixed(4), tps: Math.round(p.tokensPerSec), lr: p.lr.toExponential(2) });
   }
 
   stop(): void {
-    this.bar?.stop();
+    this.bar.stop();
   }
 }
 

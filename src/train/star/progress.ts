@@ -1,23 +1,18 @@
-// A progress bar for STaR sampling (pairs done / total, rationale tokens per second) on stderr;
-// a no-op off a terminal or when disabled (--json/--quiet keep stdout and stderr clean).
-import cliProgress from 'cli-progress';
+// Progress of STaR sampling (pairs done / total, rationale tokens per second) on stderr: a bar on
+// a terminal, a line every 30 s in a log; nothing when disabled (--json/--quiet keep output clean).
+import { ProgressBar } from '../../util/progress.js';
 
 export class SampleProgress {
-  private bar: cliProgress.SingleBar | null = null;
+  private readonly bar: ProgressBar;
   private t0 = performance.now();
   private started = false;
 
   constructor(enabled: boolean, label = 'sample') {
-    if (!enabled || !process.stderr.isTTY) return;
-    this.bar = new cliProgress.SingleBar(
-      { stream: process.stderr, format: `${label} [{bar}] {value}/{total} pairs | {tps} tok/s | ETA {eta_formatted}`, hideCursor: true },
-      cliProgress.Presets.shades_classic,
-    );
+    this.bar = new ProgressBar(`${label} [{bar}] {value}/{total} pairs | {tps} tok/s | ETA {eta_formatted}`, { enabled });
   }
 
   /** The sampler's onProgress: (pairs done, total, tokens sampled by this run). */
   readonly update = (done: number, total: number, tokens: number): void => {
-    if (!this.bar) return;
     const tps = Math.round((tokens * 1000) / Math.max(1, performance.now() - this.t0));
     if (!this.started) {
       this.started = true;
@@ -26,6 +21,6 @@ export class SampleProgress {
   };
 
   stop(): void {
-    this.bar?.stop();
+    this.bar.stop();
   }
 }
