@@ -80,7 +80,7 @@ export function openEmbedded(spec: string, opts: Pick<OpenModelOptions, 'embedde
 interface ServedModel {
   id: string;
   max_model_len?: number;
-  genrm?: { singleTokenVerdicts?: boolean; maxLogprobs?: number; contextLength?: number; candidates?: boolean };
+  genrm?: { singleTokenVerdicts?: boolean; maxLogprobs?: number; contextLength?: number; candidates?: boolean; promptLists?: boolean };
 }
 
 async function openServer(url: string, opts: OpenModelOptions): Promise<LanguageModel> {
@@ -101,6 +101,7 @@ async function openServer(url: string, opts: OpenModelOptions): Promise<Language
     ...(ctx !== undefined ? { contextLength: ctx } : {}),
     ...(served.genrm?.maxLogprobs ? { topLogprobs: served.genrm.maxLogprobs } : {}),
     ...(served.genrm?.candidates === true ? { candidatesExtension: true } : {}),
+    ...(served.genrm?.promptLists === true ? { promptLists: true } : {}),
   });
   if (!served.genrm?.singleTokenVerdicts) return backend;
   // Same backend, with what the genrm server told us about its tokenizer.

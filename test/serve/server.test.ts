@@ -49,7 +49,7 @@ test('binds 127.0.0.1 on an ephemeral port; /v1/models describes the model', asy
   const r = (await (await fetch(srv.url + '/models')).json()) as any;
   assert.equal(r.data[0].id, 'tiny');
   assert.equal(r.data[0].max_model_len, 160);
-  assert.deepEqual(r.data[0].genrm, { singleTokenVerdicts: true, maxLogprobs: local.tokenizer.vocabSize, contextLength: 160, candidates: true });
+  assert.deepEqual(r.data[0].genrm, { singleTokenVerdicts: true, maxLogprobs: local.tokenizer.vocabSize, contextLength: 160, candidates: true, promptLists: true });
 });
 
 test('completions through the HTTP backend equal the embedded backend: n samples, texts and per-token logprobs', async () => {
@@ -200,6 +200,30 @@ test('the `candidates` extension: exact log-probs per prompt, in order; sampling
     assert.equal(bad.json.error.param, field);
   }
   assert.equal((await post('/completions', { prompt: 'x', max_tokens: 0, candidates: [] })).status, 400);
+});
+
+test('prompt lists: a batch of text prompts shares requests of at most rowsPerRequest rows, with the very samples and candidate log-probs of one request per prompt', async () => {
+  const lists = new OpenAIBackend({ baseURL: srv.url, model: 'tiny', promptLists: true, candidatesExtension: true, rowsPerRequest: 4, ...noKey });
+  const posts: { path: string; prompts: number }[] = [];
+  const post0 = lists.client.post.bind(lists.client);
+  lists.client.post = (async (path: string, body: Record<string, unknown>, signal?: AbortSignal) => {
+    posts.push({ path, prompts: Array.isArray(body.prompt) ? body.prompt.length : 1 });
+    return post0(path, body, signal);
+  }) as typeof lists.client.post;
+  const prompts = ['Judge\nQ: 1', 'Judge\nQ: 22', [{ role: 'user' as const, content: 'hi' }], 'Judge\nQ: 333'];
+  const opts = { n: 2, temperature: 1, maxTokens: 6, seed: 5 };
+  const batched = await lists.generate(prompts, opts);
+  const single = await http.generate(prompts, opts);
+  assert.deepEqual(batched.map((g) => g.samples.map((s) => s.text)), single.map((g) => g.samples.map((s) => s.text)));
+  assert.deepEqual(batched.map((g) => g.samples.map((s) => s.logprobs)), single.map((g) => g.samples.map((s) => s.logprobs)));
+  // 3 text prompts × n 2 at ≤ 4 rows per request: lists of 2 and 1; the chat prompt goes alone.
+  assert.deepEqual(posts.map((p) => `${p.path}:${p.prompts}`).sort(), ['/chat/completions:1', '/completions:1', '/completions:2']);
+  posts.length = 0;
+  const direct = ['5', '6', '7', '8', '9'].map((b) => pairPrompt({ question: 'What is 2+3?', answerA: '5', answerB: b }, 'direct'));
+  const got = await lists.candidateLogprobs(direct, ['[[A]]', '[[B]]']);
+  const ref = await local.candidateLogprobs(direct, ['[[A]]', '[[B]]']);
+  got.forEach((row, i) => row.forEach((c, k) => assert.ok(Math.abs(c.logprob - ref[i]![k]!.logprob) < 1e-4 && c.found, `prompt ${i} candidate ${k}`)));
+  assert.deepEqual(posts.map((p) => p.prompts).sort(), [1, 4]);
 });
 
 test('bad requests: 400 naming the field, 404 model/route, 405, 413, a prompt over the context', async () => {

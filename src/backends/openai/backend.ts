@@ -11,6 +11,11 @@
 //                        Candidates outside the top k come back found: false (an upper bound).
 //                        A genrm server (candidatesExtension): /v1/completions with `candidates`,
 //                        exact log-probs from one forward.
+//   prompt lists:        a server that takes a list of prompts in one /v1/completions request (the
+//                        OpenAI API allows it; genrm serve says so in /v1/models, vLLM does too)
+//                        gets a batch's text prompts in few requests of at most `rowsPerRequest`
+//                        rows (prompts × n) each, instead of one request per prompt: the HTTP and
+//                        JSON work per judgment shrinks with the batch, as in-process.
 //   continuationLogprob: completions with `echo: true, logprobs: 1, max_tokens: 0` (vLLM): the
 //                        prompt's own token logprobs, summed over the tokens that hold continuation
 //                        text. Servers without it get a CapabilityError, remembered per base URL.
@@ -35,6 +40,14 @@ export interface OpenAIBackendOptions extends ClientOptions {
    * token whose top-k alternatives are searched (a vocabulary-sized reply per prompt).
    */
   candidatesExtension?: boolean;
+  /**
+   * The server takes `prompt` as a list in /v1/completions (OpenAI's API allows it; genrm serve
+   * advertises `promptLists` in /v1/models; vLLM supports it). Text prompts of one call then share
+   * requests. Off by default: llama.cpp's and Ollama's OpenAI endpoints differ here.
+   */
+  promptLists?: boolean;
+  /** With promptLists: most rows (prompts × n) per request. 64: one engine batch of the default size, well inside a server's deadline. */
+  rowsPerRequest?: number;
 }
 
 /** What we learned about a server, shared by every backend on the same base URL. */
@@ -52,6 +65,8 @@ export class OpenAIBackend implements LanguageModel {
   private readonly k: number;
   private readonly chatVerdictTokens: number;
   private readonly candidatesExtension: boolean;
+  private readonly promptLists: boolean;
+  private readonly rowsPerRequest: number;
 
   constructor(o: OpenAIBackendOptions) {
     if (!o.model) throw new RangeError('openai backend: model is required (the name the server serves)');
@@ -60,6 +75,9 @@ export class OpenAIBackend implements LanguageModel {
     this.k = o.topLogprobs ?? 20;
     this.chatVerdictTokens = o.chatVerdictTokens ?? 16;
     this.candidatesExtension = o.candidatesExtension ?? false;
+    this.promptLists = o.promptLists ?? false;
+    this.rowsPerRequest = o.rowsPerRequest ?? 64;
+    if (!(Number.isInteger(this.rowsPerRequest) && this.rowsPerRequest >= 1)) throw new RangeError(`openai backend: rowsPerRequest must be an integer >= 1, got ${this.rowsPerRequest}`);
     this.name = `openai:${this.client.baseURL}#${o.model}`;
     this.capabilities = {
       prompts: { text: true, chat: true },
@@ -101,7 +119,27 @@ export class OpenAIBackend implements LanguageModel {
 
   async generate(prompts: Prompt[], options: GenerateOptions = {}): Promise<Generation[]> {
     const o = resolveGenerateOptions(options);
+    if (this.promptLists) {
+      const out: Generation[] = new Array(prompts.length);
+      const text = textIndices(prompts);
+      const listed = this.inLists(text, Math.max(1, Math.floor(this.rowsPerRequest / o.n)), async (idx) => {
+        const body = { ...this.body('', o, o.n, o.seed), prompt: idx.map((i) => prompts[i] as string) };
+        const samples = await this.call('', body, o.topLogprobs, o.signal);
+        if (samples.length !== idx.length * o.n) throw new BackendResponseError(this.name, `asked for ${idx.length} prompts × n ${o.n} = ${idx.length * o.n} choices, got ${samples.length}`);
+        idx.forEach((i, k) => (out[i] = { samples: samples.slice(k * o.n, (k + 1) * o.n) }));
+      });
+      const chats = prompts.map((p, i) => (isChatPrompt(p) ? this.samplesFor(p, o).then((samples) => void (out[i] = { samples })) : null));
+      await Promise.all([listed, ...chats]);
+      return out;
+    }
     return Promise.all(prompts.map(async (p) => ({ samples: await this.samplesFor(p, o) })));
+  }
+
+  /** Runs `each` over `indices` in consecutive lists of at most `per`, concurrently (the client caps requests in flight). */
+  private async inLists(indices: number[], per: number, each: (list: number[]) => Promise<void>): Promise<void> {
+    const lists: number[][] = [];
+    for (let i = 0; i < indices.length; i += per) lists.push(indices.slice(i, i + per));
+    await Promise.all(lists.map(each));
   }
 
   private async samplesFor(p: Prompt, o: ReturnType<typeof resolveGenerateOptions>): Promise<Sample[]> {
@@ -127,6 +165,16 @@ export class OpenAIBackend implements LanguageModel {
 
   async candidateLogprobs(prompts: Prompt[], candidates: string[], options: { signal?: AbortSignal } = {}): Promise<CandidateLogprob[][]> {
     if (candidates.length === 0) throw new RangeError('candidateLogprobs: no candidates');
+    if (this.candidatesExtension && this.promptLists) {
+      const out: CandidateLogprob[][] = new Array(prompts.length);
+      const listed = this.inLists(textIndices(prompts), this.rowsPerRequest, async (idx) => {
+        const lists = await this.extensionCandidates(idx.map((i) => prompts[i] as string), candidates, options.signal);
+        idx.forEach((i, k) => (out[i] = lists[k]!));
+      });
+      const chats = prompts.map((p, i) => (isChatPrompt(p) ? this.chatCandidates(p, candidates, options.signal).then((r) => void (out[i] = r)) : null));
+      await Promise.all([listed, ...chats]);
+      return out;
+    }
     return Promise.all(prompts.map((p) => (isChatPrompt(p) ? this.chatCandidates(p, candidates, options.signal) : this.textCandidates(p, candidates, options.signal))));
   }
 
@@ -135,18 +183,25 @@ export class OpenAIBackend implements LanguageModel {
   }
 
   private async textCandidates(prompt: string, candidates: string[], signal?: AbortSignal): Promise<CandidateLogprob[]> {
-    if (this.candidatesExtension) {
-      const reply = await this.client.post<ListReply<CompletionChoice & { candidate_logprobs?: number[] }>>('/completions', { model: this.model, prompt, max_tokens: 0, candidates }, signal);
-      const lps = reply.choices?.[0]?.candidate_logprobs;
-      if (!Array.isArray(lps) || lps.length !== candidates.length || !lps.every((x) => typeof x === 'number'))
-        throw new BackendResponseError(this.name, `asked for ${candidates.length} candidate_logprobs, got ${JSON.stringify(lps)?.slice(0, 80)}`);
-      return lps.map((logprob) => ({ logprob, found: true }));
-    }
+    if (this.candidatesExtension) return (await this.extensionCandidates([prompt], candidates, signal))[0]!;
     const body = { model: this.model, prompt, max_tokens: 1, temperature: 0, logprobs: this.k };
     const reply = await this.client.post<ListReply<CompletionChoice>>('/completions', body, signal);
     const top = reply.choices?.[0]?.logprobs?.top_logprobs?.[0];
     if (!top) throw this.noLogprobs('top');
     return candidatesAtPosition(topAlternatives(top), candidates, '') ?? this.unseen(topAlternatives(top), candidates);
+  }
+
+  /** The `candidates` extension: exact log-probs of each candidate after each prompt, one request. */
+  private async extensionCandidates(prompts: string[], candidates: string[], signal?: AbortSignal): Promise<CandidateLogprob[][]> {
+    const reply = await this.client.post<ListReply<CompletionChoice & { candidate_logprobs?: number[] }>>('/completions', { model: this.model, prompt: prompts.length === 1 ? prompts[0] : prompts, max_tokens: 0, candidates }, signal);
+    const choices = reply.choices ?? [];
+    if (choices.length !== prompts.length) throw new BackendResponseError(this.name, `asked for candidate_logprobs of ${prompts.length} prompts, got ${choices.length} choices`);
+    return prompts.map((_, p) => {
+      const lps = choices.find((c) => (c.index ?? 0) === p)?.candidate_logprobs;
+      if (!Array.isArray(lps) || lps.length !== candidates.length || !lps.every((x) => typeof x === 'number'))
+        throw new BackendResponseError(this.name, `asked for ${candidates.length} candidate_logprobs, got ${JSON.stringify(lps)?.slice(0, 80)}`);
+      return lps.map((logprob) => ({ logprob, found: true }));
+    });
   }
 
   private async chatCandidates(messages: ChatMessage[], candidates: string[], signal?: AbortSignal): Promise<CandidateLogprob[]> {
@@ -206,6 +261,13 @@ export class OpenAIBackend implements LanguageModel {
     }
     return sum;
   }
+}
+
+/** Positions of the text (not chat) prompts. */
+function textIndices(prompts: Prompt[]): number[] {
+  const out: number[] = [];
+  prompts.forEach((p, i) => !isChatPrompt(p) && out.push(i));
+  return out;
 }
 
 /** For tests: forget what was learned about servers. */
