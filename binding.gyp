@@ -5,10 +5,10 @@
 # and the NaN/Inf reporting need IEEE semantics. -fno-math-errno and -fno-trapping-math change
 # no result (genrm never reads errno or FP exception flags) but let GCC vectorize the loops with
 # selects and call expf without errno bookkeeping (4x faster here).
-# Threads: one pool at a time. Matmul uses OpenBLAS's threads (but a skinny product, m <= 8 rows
-# against a transposed B as in a decode step, runs single-threaded in blas.cc: it is memory-bound); the attention kernel sets OpenBLAS
-# to 1 thread for its duration and splits (batch, kv-head) groups over its own std::threads; the
-# other fused kernels are single-threaded.
+# Threads: OpenBLAS's pool for large products (training, prefill); genrm's own persistent pool
+# (native/pool.h: tasks claimed one at a time, so a descheduled thread stalls nothing) for
+# decode-sized products (native/small_gemm.cc) and attention, which sets OpenBLAS to 1 thread
+# while its tasks call sgemm. The other fused kernels are single-threaded (memory-bound).
 {
   "targets": [
     {
@@ -16,6 +16,8 @@
       "sources": [
         "native/addon.cc",
         "native/blas.cc",
+        "native/small_gemm.cc",
+        "native/pool.cc",
         "native/elementwise.cc",
         "native/norm_rope.cc",
         "native/attention.cc",

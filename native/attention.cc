@@ -7,17 +7,16 @@
 //
 // Threads: these products are small (e.g. 128x128x64), where OpenBLAS's own threading loses to
 // its single-threaded path. So for the duration of one call, OpenBLAS is set to 1 thread and the
-// (batch, kv-head) groups are split over the same number of plain std::threads instead: one pool
-// at a time, and nothing left spinning afterwards. A group owns its dK/dV slices (all query heads
+// (batch, kv-head) groups are tasks on genrm's worker pool (pool.h), claimed one at a time. A group owns its dK/dV slices (all query heads
 // that share a KV head run in one task), so the accumulating backward has no write races.
 #include <cblas.h>
 
 #include <algorithm>
 #include <cmath>
-#include <thread>
 #include <vector>
 
 #include "common.h"
+#include "pool.h"
 #include "vecmath.h"
 
 namespace genrm {
@@ -31,14 +30,14 @@ float* scratch(std::vector<float>& buf, int64_t n) {
 thread_local std::vector<float> tlsScores;
 thread_local std::vector<float> tlsGrad;
 
-// Below this many flops a call runs on the calling thread: starting threads and resizing
-// OpenBLAS's pool cost tens of microseconds, more than a decode step's attention (tq = 1) needs.
-constexpr double kMinParallelFlops = 4e6;
+// Below this many flops a call runs on the calling thread: handing tasks out costs a few
+// microseconds, more than a tiny call's work.
+constexpr double kMinParallelFlops = 1e6;
 
-// Runs task(i) for i in [0, tasks) on up to OpenBLAS's thread count of threads, with OpenBLAS
-// itself single-threaded meanwhile (restored after) when the tasks call sgemm. `flops` estimates
-// the whole call's work. Tasks that never call BLAS (the decode loops) leave OpenBLAS's pool
-// alone: resizing it twice per call cost ~4 ms at batch 64 (measured), ten times the work.
+// Runs task(i) for i in [0, tasks) on genrm's pool (pool.h) with up to OpenBLAS's thread count of
+// threads, OpenBLAS itself single-threaded meanwhile (restored after) when the tasks call sgemm.
+// `flops` estimates the whole call's work. Tasks that never call BLAS (the decode loops) leave
+// OpenBLAS's pool alone: resizing it twice per call cost ~4 ms at batch 64 (measured).
 template <typename F>
 void parallelTasks(int64_t tasks, double flops, bool usesBlas, F task) {
   const int nth = static_cast<int>(std::min<int64_t>(openblas_get_num_threads(), tasks));
@@ -48,16 +47,9 @@ void parallelTasks(int64_t tasks, double flops, bool usesBlas, F task) {
   }
   const int blasThreads = openblas_get_num_threads();
   if (usesBlas) openblas_set_num_threads(1);
-  std::vector<std::thread> pool;
-  for (int t = 1; t < nth; t++)
-    pool.emplace_back([&, t] {
-      for (int64_t i = t; i < tasks; i += nth) task(i);
-    });
-  for (int64_t i = 0; i < tasks; i += nth) task(i);
-  for (auto& th : pool) th.join();
+  parallelFor(tasks, nth, task);
   if (usesBlas) openblas_set_num_threads(blasThreads);
 }
-
 
 // Dot product with 8 independent partial sums, so the compiler vectorises it without
 // -ffast-math (which would break NaN checks elsewhere).

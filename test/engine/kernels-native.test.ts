@@ -30,7 +30,7 @@ const copy = (a: Float32Array): Float32Array => new Float32Array(a);
 
 test('matmul: all transposes, odd sizes, alpha/beta, batch, broadcast, offsets and leading dims', { skip }, () => {
   const rng = new Prng(11);
-  // m <= 8 with B transposed takes the skinny (decode-step) path: every row-block size 8/4/2/1 and k tails.
+  // A @ B^T with few rows takes the decode path (small_gemm.cc): row blocks of 4 and the 1..3 left, k tails.
   for (const [m, n, k] of [[1, 1, 1], [7, 5, 3], [33, 17, 65], [2, 64, 9], [8, 9, 70], [7, 6, 37], [3, 10, 16], [5, 4, 23], [1, 3, 300], [12, 9, 40], [16, 5, 33]] as const) {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
@@ -61,13 +61,82 @@ test('matmul: all transposes, odd sizes, alpha/beta, batch, broadcast, offsets a
   assertClose('matmul defaults', cn, cj, MM_ATOL, RTOL);
   const ct = new Float32Array(30).fill(NaN), ctj = new Float32Array(30).fill(NaN);
   J.matmul({ a, b, c: ctj, m: 6, n: 5, k: 4, transB: true });
-  N.matmul({ a, b, c: ct, m: 6, n: 5, k: 4, transB: true }); // the skinny path, beta 0
+  N.matmul({ a, b, c: ct, m: 6, n: 5, k: 4, transB: true }); // the decode path, beta 0
   assertClose('matmul defaults, B transposed', ct, ctj, MM_ATOL, RTOL);
   // k = 0: C = beta * C.
   const c2 = randArray(rng, 6);
   const want = c2.map((x) => 2 * x);
   N.matmul({ a: new Float32Array(0), b: new Float32Array(0), c: c2, m: 2, n: 3, k: 0, beta: 2 });
   assertClose('matmul k=0', c2, want);
+});
+
+test('decode-sized A @ B^T on the worker pool: tile, chunk and k edges equal the reference; a row does not depend on the rows beside it', { skip }, () => {
+  const rng = new Prng(21);
+  // Big enough to be split over the pool (m*n*k >= 65536, several 24-column chunks), with every
+  // row remainder (m % 4), column remainder (chunk % 3, and the 6-wide blocks of m <= 2) and k % 8.
+  for (const [m, n, k] of [[1, 256, 256], [2, 100, 257], [3, 77, 300], [9, 50, 200], [64, 256, 256], [64, 518, 256], [67, 688, 37], [128, 49, 256], [129, 30, 64]] as const) {
+    const a = randArray(rng, m * k), b = randArray(rng, n * k);
+    const ldc = n + 3;
+    const c0 = randArray(rng, m * ldc);
+    const cj = copy(c0), cn = copy(c0);
+    J.matmul({ a, b, c: cj, m, n, k, transB: true, alpha: 0.75, beta: 0.5, ldc });
+    N.matmul({ a, b, c: cn, m, n, k, transB: true, alpha: 0.75, beta: 0.5, ldc });
+    assertClose(`matmul ${m}x${n}x${k} tB`, cn, cj, 1e-3, RTOL);
+    // Each row alone gives bitwise the row it gave in the batch (one dot product per element, one
+    // summation order), up to the path's row limit (128; beyond it sgemm takes the whole product).
+    for (const r of m <= 128 ? [0, m - 1, m >> 1] : []) {
+      const one = new Float32Array(n);
+      N.matmul({ a: a.subarray(r * k, (r + 1) * k), b, c: one, m: 1, n, k, transB: true });
+      const full = new Float32Array(m * n);
+      N.matmul({ a, b, c: full, m, n, k, transB: true });
+      assert.deepEqual(one, full.subarray(r * n, (r + 1) * n), `row ${r} of ${m}x${n}x${k}`);
+    }
+  }
+  // Many calls back to back (workers spinning between jobs, then sleeping and woken): all right.
+  const a = randArray(rng, 16 * 256), b = randArray(rng, 256 * 256);
+  const want = new Float32Array(16 * 256);
+  J.matmul({ a, b, c: want, m: 16, n: 256, k: 256, transB: true });
+  for (let i = 0; i < 200; i++) {
+    const c = new Float32Array(16 * 256);
+    N.matmul({ a, b, c, m: 16, n: 256, k: 256, transB: true });
+    if (i % 50 === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2); // let the workers fall asleep
+    assertClose(`call ${i}`, c, want, 1e-3, RTOL);
+  }
+});
+
+test('the worker pool under two JS threads at once: the busy pool runs the other caller inline, both right', { skip }, async () => {
+  const { Worker } = await import('node:worker_threads');
+  const url = new URL('../../src/engine/kernels/index.js', import.meta.url).href;
+  // The same products on a worker thread and here, interleaved; each checks its own results.
+  const code = `
+    const { tryNativeKernels } = await import(${JSON.stringify(url)});
+    const N = tryNativeKernels();
+    const { parentPort } = await import('node:worker_threads');
+    const a = new Float32Array(32 * 256).map((_, i) => Math.sin(i)), b = new Float32Array(200 * 256).map((_, i) => Math.cos(i));
+    const ref = new Float32Array(32 * 200);
+    N.matmul({ a, b, c: ref, m: 32, n: 200, k: 256, transB: true });
+    let bad = 0;
+    for (let i = 0; i < 300; i++) {
+      const c = new Float32Array(32 * 200);
+      N.matmul({ a, b, c, m: 32, n: 200, k: 256, transB: true });
+      for (let j = 0; j < c.length; j++) if (c[j] !== ref[j]) { bad++; break; }
+    }
+    parentPort.postMessage(bad);`;
+  const w = new Worker(code, { eval: true });
+  const theirs = new Promise<number>((resolve, reject) => (w.once('message', resolve), w.once('error', reject)));
+  const a = new Float32Array(32 * 256).map((_, i) => Math.sin(i)), b = new Float32Array(200 * 256).map((_, i) => Math.cos(i));
+  const ref = new Float32Array(32 * 200);
+  N.matmul({ a, b, c: ref, m: 32, n: 200, k: 256, transB: true });
+  let bad = 0;
+  for (let i = 0; i < 300; i++) {
+    const c = new Float32Array(32 * 200);
+    N.matmul({ a, b, c, m: 32, n: 200, k: 256, transB: true });
+    if (c.some((x, j) => x !== ref[j])) bad++;
+    if (i % 30 === 0) await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(bad, 0, 'main thread: results changed under a concurrent caller');
+  assert.equal(await theirs, 0, 'worker thread: results changed under a concurrent caller');
+  await w.terminate();
 });
 
 test('elementwise and reductions, including aliased outputs', { skip }, () => {
