@@ -97,7 +97,10 @@ inline void maskedSoftmaxRow(float* s, int64_t cols, int64_t limit, const uint8_
 }
 
 // attentionForward(q, k, v, out, batch, tq, tk, heads, kvHeads, headDim, pastLen, scale,
-//                  kvOffset, kvBatchStride, probs | null, keyMask | null)
+//                  kvOffset, kvBatchStride, probs | null, keyMask | null,
+//                  prefixK | null, prefixV | null, prefixLen, prefixStride, prefixRows | null)
+// With a shared prefix (decoding only), keys j < prefixLen of row b come from row prefixRows[b]
+// of prefixK / prefixV (rows prefixStride apart) and keys j >= prefixLen from k / v at j - prefixLen.
 Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   const char* K = "attentionForward";
   const Napi::Env env = info.Env();
@@ -110,6 +113,12 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   const bool hasProbs = !absent(info, 14), hasMask = !absent(info, 15);
   F32 probs = hasProbs ? f32(info, 14, K, "probs") : F32{nullptr, 0};
   U8 mask = hasMask ? u8(info, 15, K, "keyMask") : U8{nullptr, 0};
+  const bool hasPrefix = !absent(info, 16);
+  F32 pk = hasPrefix ? f32(info, 16, K, "prefix.k") : F32{nullptr, 0};
+  F32 pv = hasPrefix ? f32(info, 17, K, "prefix.v") : F32{nullptr, 0};
+  const int64_t P = hasPrefix ? dim(info, 18, K, "prefix.len") : 0;
+  const int64_t pS = hasPrefix ? dim(info, 19, K, "prefix.batchStride") : 0;
+  I32 prows = hasPrefix ? i32(info, 20, K, "prefix.rows") : I32{nullptr, 0};
 
   if (KH == 0 || H % KH != 0) rangeError(env, std::string(K) + ": heads (" + std::to_string(H) + ") must be a multiple of kvHeads (" + std::to_string(KH) + ")");
   const std::string shape = "batch " + std::to_string(B) + ", tq " + std::to_string(tq) + ", tk " + std::to_string(tk) +
@@ -117,8 +126,20 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   const int64_t ldq = H * D, ldk = KH * D;
   need(env, K, "q", q.len, B * tq * ldq, shape);
   need(env, K, "out", out.len, B * tq * ldq, shape);
-  if (B > 0 && tk > 0 && D > 0) {
-    const int64_t kvNeed = kvOff + (B - 1) * kvBS + tk * ldk;
+  if (hasPrefix) {
+    if (hasProbs || tq > kMaxLoopQueries) rangeError(env, std::string(K) + ": a shared prefix is for decoding only (tq <= " + std::to_string(kMaxLoopQueries) + ", no probs)");
+    if (P > tk) rangeError(env, std::string(K) + ": prefix.len " + std::to_string(P) + " exceeds tk " + std::to_string(tk));
+    if (P > 0 && pS < P * ldk) rangeError(env, std::string(K) + ": prefix.batchStride " + std::to_string(pS) + " is below prefix.len * kvHeads * headDim = " + std::to_string(P * ldk));
+    need(env, K, "prefix.rows", prows.len, B, shape);
+    for (int64_t b = 0; b < B && P > 0; b++) {
+      const int64_t r = prows.p[b];
+      if (r < 0) rangeError(env, std::string(K) + ": prefix.rows[" + std::to_string(b) + "] is " + std::to_string(r));
+      need(env, K, "prefix.k", pk.len, r * pS + P * ldk, "prefix row " + std::to_string(r) + " of stride " + std::to_string(pS));
+      need(env, K, "prefix.v", pv.len, r * pS + P * ldk, "prefix row " + std::to_string(r) + " of stride " + std::to_string(pS));
+    }
+  }
+  if (B > 0 && tk > P && D > 0) {
+    const int64_t kvNeed = kvOff + (B - 1) * kvBS + (tk - P) * ldk;
     need(env, K, "k", k.len, kvNeed, shape + ", kvOffset " + std::to_string(kvOff) + ", kvBatchStride " + std::to_string(kvBS));
     need(env, K, "v", v.len, kvNeed, shape + ", kvOffset " + std::to_string(kvOff) + ", kvBatchStride " + std::to_string(kvBS));
   }
@@ -140,21 +161,24 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
     for (int64_t h = 0; h < H; h++) kvCol[h] = (h / group) * D;
     parallelTasks(B, flops, false, [&](int64_t b) {
       const uint8_t* mb = hasMask ? mask.p + b * tk : nullptr;
+      // Row b's keys: its shared prefix row (j < P), then its own columns (j - P).
       const float* Kb = k.p + kvOff + b * kvBS;
       const float* Vb = v.p + kvOff + b * kvBS;
+      const float* PKb = P > 0 ? pk.p + prows.p[b] * pS : nullptr;
+      const float* PVb = P > 0 ? pv.p + prows.p[b] * pS : nullptr;
       float* S = scratch(tlsScores, H * tk);  // (H, tk) scores, then probabilities
       for (int64_t i = 0; i < tq; i++) {
         const int64_t lim = std::min(tk, past + i + 1);
         const float* Qi = q.p + (b * tq + i) * ldq;
         for (int64_t j = 0; j < lim; j++) {
-          const float* kr = Kb + j * ldk;
+          const float* kr = j < P ? PKb + j * ldk : Kb + (j - P) * ldk;
           for (int64_t h = 0; h < H; h++) S[h * tk + j] = scale * dot8(Qi + h * D, kr + kvCol[h], D);
         }
         for (int64_t h = 0; h < H; h++) maskedSoftmaxRow(S + h * tk, tk, lim, mb);
         float* Oi = out.p + (b * tq + i) * ldq;
         std::fill(Oi, Oi + H * D, 0.0f);
         for (int64_t j = 0; j < lim; j++) {
-          const float* vr = Vb + j * ldk;
+          const float* vr = j < P ? PVb + j * ldk : Vb + (j - P) * ldk;
           for (int64_t h = 0; h < H; h++) {
             const float pj = S[h * tk + j];
             if (pj == 0.0f) continue;

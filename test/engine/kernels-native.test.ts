@@ -304,6 +304,42 @@ test('attention forward: GQA, KV-cache window (pastLen, kvOffset, batch stride),
   attnCase({ batch: 1, tq: 4, tk: 5, heads: 2, kvHeads: 1, headDim: 3, pastLen: 3, kvOffset: 2, kvBatchStride: 5 * 3, mask: false }, 25);
 });
 
+test('attention forward with a shared prefix: equals the flattened K/V, native and reference; misuse is a RangeError', { skip }, () => {
+  for (const [batch, tq, P, own, heads, kvHeads, headDim] of [[4, 1, 5, 3, 4, 2, 8], [3, 2, 7, 4, 2, 2, 5], [2, 1, 1, 0, 2, 1, 4]] as const) {
+    const rng = new Prng(40 + P);
+    const ldk = kvHeads * headDim;
+    const tk = P + own + tq; // this call appends tq keys after P prefix and `own` earlier own keys
+    const pastLen = P + own;
+    const promptRows = 2, pStride = (P + 2) * ldk; // padded prefix rows
+    const rows = Int32Array.from({ length: batch }, (_, b) => (b * 7) % promptRows);
+    const pk = randArray(rng, promptRows * pStride), pv = randArray(rng, pk.length);
+    const ownCap = own + tq + 1, kvBatchStride = ownCap * ldk, kvOffset = 3;
+    const k = randArray(rng, kvOffset + batch * kvBatchStride), v = randArray(rng, k.length);
+    const q = randArray(rng, batch * tq * heads * headDim);
+    const keyMask = new Uint8Array(batch * tk).map((_, i) => (i % tk === 0 && i % 3 === 0 ? 0 : 1));
+    // The same keys laid out flat: row b = its prefix row's P columns, then its own.
+    const fk = new Float32Array(batch * tk * ldk), fv = new Float32Array(fk.length);
+    for (let b = 0; b < batch; b++) {
+      fk.set(pk.subarray(rows[b]! * pStride, rows[b]! * pStride + P * ldk), b * tk * ldk);
+      fv.set(pv.subarray(rows[b]! * pStride, rows[b]! * pStride + P * ldk), b * tk * ldk);
+      fk.set(k.subarray(kvOffset + b * kvBatchStride, kvOffset + b * kvBatchStride + (own + tq) * ldk), (b * tk + P) * ldk);
+      fv.set(v.subarray(kvOffset + b * kvBatchStride, kvOffset + b * kvBatchStride + (own + tq) * ldk), (b * tk + P) * ldk);
+    }
+    const common = { q, batch, tq, tk, heads, kvHeads, headDim, pastLen, scale: 0.3, keyMask };
+    const want = new Float32Array(q.length);
+    J.attentionForward({ ...common, k: fk, v: fv, out: want });
+    const prefix = { k: pk, v: pv, len: P, batchStride: pStride, rows };
+    for (const [name, K] of [['reference', J], ['native', N]] as const) {
+      const out = new Float32Array(q.length);
+      K.attentionForward({ ...common, k, v, out, kvOffset, kvBatchStride, prefix });
+      assertClose(`${name} prefix ${P} own ${own} tq ${tq}`, out, want, MM_ATOL, RTOL);
+    }
+    const out = new Float32Array(q.length);
+    assert.throws(() => N.attentionForward({ ...common, k, v, out, kvOffset, kvBatchStride, prefix, probs: new Float32Array(batch * heads * tq * tk) }), /shared prefix is for decoding only/);
+    assert.throws(() => N.attentionForward({ ...common, k, v, out, kvOffset, kvBatchStride, prefix: { ...prefix, rows: rows.map(() => 5) } }), /prefix\.k/);
+  }
+});
+
 test('attention backward accumulates dq, dk, dv as the reference does (GQA, key mask)', { skip }, () => {
   for (const [batch, t, heads, kvHeads, headDim, mask] of [[2, 6, 4, 2, 8, true], [1, 11, 2, 2, 5, false], [3, 4, 6, 1, 4, true]] as const) {
     const rng = new Prng(30 + t);

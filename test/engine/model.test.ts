@@ -78,6 +78,43 @@ test('left padding via valid mask gives the unpadded logits; select forks rows',
   assertClose('fork 1', got.subarray(V, 2 * V), want, 1e-5, 1e-3);
 });
 
+test('KvCache.fork: rows share their prompt as a prefix (no copy); decoding equals a copied fork; select and materialize keep it', () => {
+  const rng = new Prng(8);
+  const m = new Llama(tiny, { seed: 4 });
+  const V = tiny.vocabSize;
+  // Two prompts, the second left-padded by 2, prefilled once at capacity 5 (their length).
+  const ids = new Int32Array([...randomIds(rng, 5, V), 9, 9, ...randomIds(rng, 3, V)]);
+  const valid = new Uint8Array([1, 1, 1, 1, 1, 0, 0, 1, 1, 1]);
+  const prompts = new KvCache(tiny, 2, 5);
+  forwardCached(m, prompts, ids, 5, { valid });
+  const copied = new KvCache(tiny, 2, 12);
+  forwardCached(m, copied, ids, 5, { valid });
+  const rows = [1, 0, 1, 1];
+  let a = KvCache.fork(prompts, rows, 12); // shares prompts' buffers
+  let b = copied.select(rows); // copies them
+  assert.equal(a.prefixLen, 5);
+  assert.equal(a.k[0]!.length, rows.length * 7 * a.kvDim, 'only the 7 own columns are allocated per row');
+  assert.equal(a.prefix!.k[0], prompts.k[0], 'the prefix is the prompts cache itself');
+  for (let t = 0; t < 4; t++) {
+    const step = randomIds(rng, a.batch, V);
+    assert.deepEqual(forwardCached(m, a, step, 1), forwardCached(m, b, step, 1), `step ${t}`);
+    if (t === 1) {
+      // Compaction: drop rows 0 and 2; the prefix stays shared, rows remapped.
+      a = a.select([1, 3]);
+      b = b.select([1, 3]);
+      assert.deepEqual([...a.prefix!.rows], [0, 1]);
+    }
+  }
+  // Materialized (as shiftLeft does when the cache is full): the same logits next step.
+  const m2 = a.select([0, 1]);
+  m2.materialize();
+  assert.equal(m2.prefix, null);
+  const step = randomIds(rng, 2, V);
+  assert.deepEqual(forwardCached(m, m2, step, 1), forwardCached(m, b, step, 1));
+  assert.throws(() => forwardCached(m, a, new Int32Array(4), 2), /shared prefix takes one token per row per call/);
+  assert.throws(() => KvCache.fork(prompts, [2], 12), /row 2 is outside \[0, 2\)/);
+});
+
 test('scalar head hook: scoreAt reads the final hidden state at the given rows', () => {
   const m = new Llama(tiny, { seed: 7 });
   const w = m.addScoreHead(1);

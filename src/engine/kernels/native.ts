@@ -35,7 +35,8 @@ export interface NativeAddon {
   rope(x: Float32Array, positions: Int32Array, cos: Float32Array, sin: Float32Array, rows: number, heads: number, headDim: number, inverse: boolean): void;
   attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, batch: number, tq: number, tk: number,
     heads: number, kvHeads: number, headDim: number, pastLen: number, scale: number, kvOffset: number, kvBatchStride: number,
-    probs: Float32Array | null, keyMask: Uint8Array | null): void;
+    probs: Float32Array | null, keyMask: Uint8Array | null, prefixK: Float32Array | null, prefixV: Float32Array | null,
+    prefixLen: number, prefixStride: number, prefixRows: Int32Array | null): void;
   attentionBackward(dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, dq: Float32Array,
     dk: Float32Array, dv: Float32Array, batch: number, t: number, heads: number, kvHeads: number, headDim: number, scale: number,
     keyMask: Uint8Array | null): void;
@@ -125,7 +126,8 @@ export function nativeKernels(x: NativeAddon): Kernels {
     rope: (xs, positions, cos, sin, rows, heads, headDim, inverse) => x.rope(xs, positions, cos, sin, rows, heads, headDim, inverse),
     attentionForward(p) {
       x.attentionForward(p.q, p.k, p.v, p.out, p.batch, p.tq, p.tk, p.heads, p.kvHeads, p.headDim, p.pastLen, p.scale,
-        p.kvOffset ?? 0, p.kvBatchStride ?? p.tk * p.kvHeads * p.headDim, p.probs ?? null, p.keyMask ?? null);
+        p.kvOffset ?? 0, p.kvBatchStride ?? p.tk * p.kvHeads * p.headDim, p.probs ?? null, p.keyMask ?? null,
+        p.prefix?.k ?? null, p.prefix?.v ?? null, p.prefix?.len ?? 0, p.prefix?.batchStride ?? 0, p.prefix?.rows ?? null);
     },
     attentionBackward(p) {
       x.attentionBackward(p.dout, p.q, p.k, p.v, p.probs, p.dq, p.dk, p.dv, p.batch, p.t, p.heads, p.kvHeads, p.headDim, p.scale,

@@ -67,12 +67,19 @@ function rowLse(x: Float32Array, off: number, cols: number): number {
 }
 
 function attentionForward(p: AttentionArgs): void {
-  const { q, k, v, out, batch, tq, tk, heads, kvHeads, headDim, pastLen, scale, probs, keyMask } = p;
+  const { q, out, batch, tq, tk, heads, kvHeads, headDim, pastLen, scale, probs, keyMask, prefix } = p;
   const kvOffset = p.kvOffset ?? 0;
   const kvBatchStride = p.kvBatchStride ?? tk * kvHeads * headDim;
   const group = heads / kvHeads; // query heads per KV head
+  const P = prefix?.len ?? 0;
+  if (prefix && (tq > 4 || probs)) throw new RangeError('attentionForward: a shared prefix is for decoding only (tq <= 4, no probs)');
   const scores = new Float64Array(tk);
   for (let b = 0; b < batch; b++) {
+    // Key/value j of this row: its prompt's shared prefix row, or its own columns after it.
+    const k = (j: number): Float32Array => (j < P ? prefix!.k : p.k);
+    const v = (j: number): Float32Array => (j < P ? prefix!.v : p.v);
+    const base = (j: number, kvh: number): number =>
+      j < P ? prefix!.rows[b]! * prefix!.batchStride + (j * kvHeads + kvh) * headDim : kvOffset + b * kvBatchStride + ((j - P) * kvHeads + kvh) * headDim;
     for (let h = 0; h < heads; h++) {
       const kvh = Math.floor(h / group);
       for (let i = 0; i < tq; i++) {
@@ -85,9 +92,10 @@ function attentionForward(p: AttentionArgs): void {
             scores[j] = -Infinity;
             continue;
           }
-          const ko = kvOffset + b * kvBatchStride + (j * kvHeads + kvh) * headDim;
+          const ko = base(j, kvh);
+          const kj = k(j);
           let s = 0;
-          for (let d = 0; d < headDim; d++) s += q[qo + d]! * k[ko + d]!;
+          for (let d = 0; d < headDim; d++) s += q[qo + d]! * kj[ko + d]!;
           scores[j] = s * scale;
           max = Math.max(max, scores[j]!);
         }
@@ -109,7 +117,7 @@ function attentionForward(p: AttentionArgs): void {
           for (let j = 0; j <= last; j++) {
             const pj = scores[j]!;
             if (pj === 0) continue;
-            acc += pj * v[kvOffset + b * kvBatchStride + (j * kvHeads + kvh) * headDim + d]!;
+            acc += pj * v(j)[base(j, kvh) + d]!;
           }
           out[qo + d] = acc;
         }

@@ -77,6 +77,22 @@ export interface AttentionArgs {
   probs?: Float32Array;
   /** Optional (batch, tk) key mask: 0 hides a key (left padding in batched generation). */
   keyMask?: Uint8Array;
+  /**
+   * A shared prefix (decoding only: tq <= 4, no probs). Keys j < prefix.len of batch row b are
+   * read from row prefix.rows[b] of prefix.k / prefix.v (token-major like k / v, rows
+   * prefix.batchStride apart, from offset 0); keys j >= prefix.len from k / v at column
+   * j - prefix.len. So the n samples of one prompt read one cached copy of that prompt.
+   */
+  prefix?: SharedPrefixArgs;
+}
+
+export interface SharedPrefixArgs {
+  k: Float32Array;
+  v: Float32Array;
+  len: number;
+  batchStride: number;
+  /** (batch): the prefix row each batch row reads. */
+  rows: Int32Array;
 }
 
 export interface AttentionBackwardArgs {

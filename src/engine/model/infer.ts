@@ -32,13 +32,17 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
   const hd = model.headDim;
   const qDim = c.nHeads * hd;
   const kvDim = cache.kvDim;
-  const cap = cache.capacity;
   const past = cache.length;
+  // A forked cache reads its first P columns from the prompts' shared prefix; its own buffers
+  // (k, v, keyMask) hold columns P.. at own column = column - P, rows `own` columns apart.
+  const P = cache.prefixLen;
+  const own = cache.ownCapacity;
   const tk = past + tq;
   const rows = B * tq;
   if (ids.length !== rows) throw new ShapeError('forwardCached', `ids has length ${ids.length}, expected batch ${B} * tq ${tq}`);
-  if (tk > cap) throw new ShapeError('forwardCached', `cache full: ${past} filled + ${tq} new exceeds capacity ${cap}`);
+  if (tk > cache.capacity) throw new ShapeError('forwardCached', `cache full: ${past} filled + ${tq} new exceeds capacity ${cache.capacity}`);
   if (opts.valid && opts.valid.length !== rows) throw new ShapeError('forwardCached', `valid has length ${opts.valid.length}, expected ${rows}`);
+  if (P > 0 && tq !== 1) throw new ShapeError('forwardCached', `a cache with a shared prefix takes one token per row per call (decoding), got tq ${tq}`);
 
   // Positions and key mask for the new tokens; the attention kernel wants a (B, tk) mask.
   const positions = new Int32Array(rows);
@@ -46,12 +50,12 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < tq; i++) {
       const real = opts.valid ? opts.valid[b * tq + i]! : 1;
-      cache.keyMask[b * cap + past + i] = real ? 1 : 0;
+      cache.keyMask[b * own + past - P + i] = real ? 1 : 0;
       positions[b * tq + i] = real ? cache.nextPos[b]!++ : 0;
       if (positions[b * tq + i]! >= c.maxSeqLen) throw new ShapeError('forwardCached', `row ${b} reached position ${positions[b * tq + i]}, beyond maxSeqLen ${c.maxSeqLen}`);
     }
-    mask.set(cache.keyMask.subarray(b * cap, b * cap + tk), b * tk);
   }
+  for (let b = 0; b < B; b++) cache.rowMask(b, mask, b * tk, tk);
 
   const x = new Float32Array(rows * d); // (B*tq, d) residual stream
   const h = new Float32Array(rows * d);
@@ -68,27 +72,29 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
     const vc = cache.v[li]!;
     K.rmsnormForward(x, l.inputNorm.data, h, inv, rows, d, c.normEps);
     K.matmul({ a: h, b: l.q.data, c: q, m: rows, n: qDim, k: d, transB: true });
-    // New K/V rows go straight into the cache at columns past..past+tq of each sequence.
+    // New K/V rows go straight into the cache at columns past..past+tq of each sequence (own
+    // columns past-P.., P = 0 without a shared prefix).
     // Decoding (tq = 1): one (B, kvDim) product whose output rows are cap*kvDim apart (ldc), not
     // B products of one row each (those ran at gemv speed: the largest cost of a decode step).
     const kv =
       tq === 1
-        ? { a: h, m: B, n: kvDim, k: d, transB: true, ldc: cap * kvDim, offsetC: past * kvDim }
-        : { a: h, m: tq, n: kvDim, k: d, transB: true, batch: B, strideA: tq * d, strideB: 0, strideC: cap * kvDim, offsetC: past * kvDim };
+        ? { a: h, m: B, n: kvDim, k: d, transB: true, ldc: own * kvDim, offsetC: (past - P) * kvDim }
+        : { a: h, m: tq, n: kvDim, k: d, transB: true, batch: B, strideA: tq * d, strideB: 0, strideC: own * kvDim, offsetC: (past - P) * kvDim };
     K.matmul({ ...kv, b: l.k.data, c: kc });
     K.matmul({ ...kv, b: l.v.data, c: vc });
     if (l.qBias) addBiasRows(q, l.qBias.data, q, rows, qDim);
     for (let b = 0; b < B && l.kBias; b++) {
-      const o = (b * cap + past) * kvDim; // this row's new cache columns
+      const o = (b * own + past - P) * kvDim; // this row's new cache columns
       addBiasRows(kc.subarray(o, o + tq * kvDim), l.kBias.data, kc.subarray(o, o + tq * kvDim), tq, kvDim);
       if (l.vBias) addBiasRows(vc.subarray(o, o + tq * kvDim), l.vBias.data, vc.subarray(o, o + tq * kvDim), tq, kvDim);
     }
     K.rope(q, positions, model.rope.cos, model.rope.sin, rows, c.nHeads, hd, false);
     for (let b = 0; b < B; b++) {
-      const o = (b * cap + past) * kvDim;
+      const o = (b * own + past - P) * kvDim;
       K.rope(kc.subarray(o, o + tq * kvDim), positions.subarray(b * tq, (b + 1) * tq), model.rope.cos, model.rope.sin, tq, c.nKvHeads, hd, false);
     }
-    K.attentionForward({ q, k: kc, v: vc, out: att, batch: B, tq, tk, heads: c.nHeads, kvHeads: c.nKvHeads, headDim: hd, pastLen: past, scale: 1 / Math.sqrt(hd), kvBatchStride: cap * kvDim, keyMask: mask });
+    const prefix = cache.prefix ? { k: cache.prefix.k[li]!, v: cache.prefix.v[li]!, len: P, batchStride: cache.prefix.batchStride, rows: cache.prefix.rows } : undefined;
+    K.attentionForward({ q, k: kc, v: vc, out: att, batch: B, tq, tk, heads: c.nHeads, kvHeads: c.nKvHeads, headDim: hd, pastLen: past, scale: 1 / Math.sqrt(hd), kvBatchStride: own * kvDim, keyMask: mask, ...(prefix ? { prefix } : {}) });
     K.matmul({ a: att, b: l.o.data, c: proj, m: rows, n: d, k: qDim, transB: true });
     K.add(x, proj, x, rows * d);
     K.rmsnormForward(x, l.postNorm.data, h, inv, rows, d, c.normEps);

@@ -19,10 +19,12 @@ export function leadingPad(cache: KvCache, row: number): number {
 /**
  * Drops the first `cols` columns of every row in place (they must be padding in every row),
  * freeing room at the end: a short prompt batched beside a long one can then run to its own
- * context end instead of stopping where the long one's cache filled up.
+ * context end instead of stopping where the long one's cache filled up. A shared prefix is copied
+ * into the rows first (the padding to drop lives in it).
  */
 export function shiftLeft(cache: KvCache, cols: number): void {
   if (cols <= 0) return;
+  cache.materialize();
   if (cols > cache.length) throw new RangeError(`shiftLeft: ${cols} columns exceed the filled length ${cache.length}`);
   for (let b = 0; b < cache.batch; b++) {
     if (leadingPad(cache, b) < cols) throw new RangeError(`shiftLeft: row ${b} has only ${leadingPad(cache, b)} padding columns, cannot drop ${cols}`);
@@ -48,6 +50,7 @@ export function shiftLeft(cache: KvCache, cols: number): void {
  * only real tokens in that row (a prompt prefilled alone).
  */
 export function stackAligned(config: ModelConfig, parts: readonly { cache: KvCache; row: number }[], capacity: number): KvCache {
+  if (parts.some((p) => p.cache.prefix)) throw new RangeError('stackAligned: a part has a shared prefix (stack prompts prefilled alone)');
   const length = parts.reduce((m, p) => Math.max(m, p.cache.length), 0);
   if (capacity < length) throw new RangeError(`stackAligned: capacity ${capacity} is below the longest part ${length}`);
   const out = new KvCache(config, parts.length, capacity);

@@ -5,7 +5,8 @@
 //
 // Per chunk of at most maxBatchRows rows (a row = one sample of one prompt):
 //   1. prefill each distinct prompt once (left-padded batch, or one forward per prompt and then
-//      stacked — `prefill`), then fork it into its n rows with KvCache.select;
+//      stacked — `prefill`), then fork it into its n rows with KvCache.fork: the rows share the
+//      prompts' cached keys and values (no copy; decoding reads each prompt once per step);
 //   2. decode every live row together: one forwardCached call per step with tq = 1;
 //   3. rows that finish (stop token, stop string, max tokens, context end) stop counting; the
 //      cache drops them once they are a quarter of the batch (copying a cache costs about what a
@@ -171,7 +172,7 @@ function decodeChunk(
   // Room for the prompt and every generated token but the last (which is never fed back).
   const capacity = Math.min(c.maxSeqLen, Lmax + maxLimit - 1);
 
-  // 1. Prefill: (U, V) logits of each distinct prompt's last position, and a (U, ...) cache.
+  // 1. Prefill: (U, V) logits of each distinct prompt's last position, and a (U, Lmax) cache.
   let cache: KvCache;
   let first: Float32Array;
   if (o.prefill === 'padded') {
@@ -186,7 +187,7 @@ function decodeChunk(
         valid[u * Lmax + pad + t] = 1;
       }
     });
-    cache = new KvCache(c, U, capacity);
+    cache = new KvCache(c, U, Lmax);
     first = forwardCached(model, cache, ids, Lmax, { valid });
   } else {
     first = new Float32Array(distinct.length * V);
@@ -196,11 +197,11 @@ function decodeChunk(
       first.set(forwardCached(model, one, Int32Array.from(pr), pr.length), u * V);
       return { cache: one, row: 0 };
     });
-    cache = stackAligned(c, parts, capacity);
+    cache = stackAligned(c, parts, Lmax);
   }
-  // Fork: row r of the batch is chunk[r], a copy of its prompt's slot.
+  // Fork: row r of the batch is chunk[r], reading its prompt's slot as a shared prefix.
   const forkFrom = chunk.map((r) => slot.get(r.prompt)!);
-  cache = cache.select(forkFrom);
+  cache = KvCache.fork(cache, forkFrom, capacity);
   let logits: Float32Array = new Float32Array(chunk.length * V); // (R, V)
   forkFrom.forEach((u, r) => logits.set(first.subarray(u * V, (u + 1) * V), r * V));
 
