@@ -2,6 +2,8 @@
 //
 // 1. matmul GFLOP/s at 256³, 512³, 1024³ through the engine (kernels().matmul) and through the
 //    addon's raw cblas_sgemm wrapper, interleaved in the same process; medians and their ratio.
+//    Decode shapes (x @ W^T with m = 1..128 rows against the reference model's weights): the
+//    engine's own pool kernel (native/small_gemm.cc) against raw sgemm, the same way.
 // 2. One training step (forward, backward, AdamW) of the reference model: vocab 512, d_model 256,
 //    4 layers, 4 heads, SwiGLU 688, seq 128, batch 16 (3.4 M params, ~44 GFLOP): median ms/step,
 //    tokens/s, achieved GFLOP/s, peak RSS, and a per-op profile of one step.
@@ -71,6 +73,38 @@ function benchMatmul(sizes: number[]): MatmulRow[] {
     const eg = flop / (median(te) * 1e6);
     const rg = tr.length ? flop / (median(tr) * 1e6) : NaN;
     rows.push({ size: n, engineGflops: eg, rawGflops: rg, ratio: eg / rg, reps });
+  }
+  return rows;
+}
+
+interface DecodeRow { m: number; n: number; k: number; engineUs: number; rawUs: number; speedup: number }
+
+/** x @ W^T at decode shapes: the engine's matmul (genrm's pool kernel up to 128 rows) vs raw sgemm, interleaved. */
+function benchDecodeShapes(): DecodeRow[] {
+  const native = loadNative();
+  if (!native.ok) return [];
+  const k = kernels();
+  const rows: DecodeRow[] = [];
+  for (const m of [1, 8, 16, 64, 128]) {
+    for (const [n, kk] of [[256, 256], [688, 256], [256, 688]] as const) {
+      const a = new Float32Array(m * kk).map(() => Math.random() - 0.5);
+      const b = new Float32Array(n * kk).map(() => Math.random() - 0.5);
+      const c = new Float32Array(m * n);
+      const eng = (): void => k.matmul({ a, b, c, m, n, k: kk, transB: true });
+      const raw = (): void => native.addon.sgemm(false, true, m, n, kk, 1, a, kk, b, kk, 0, c, n);
+      const inner = Math.max(10, Math.round(2e7 / (2 * m * n * kk)));
+      const te: number[] = [], tr: number[] = [];
+      for (let w = 0; w < 20; w++) (eng(), raw());
+      for (let r = 0; r < 30; r++) {
+        for (const which of r % 2 === 0 ? [0, 1] : [1, 0]) {
+          const t0 = performance.now();
+          for (let i = 0; i < inner; i++) (which === 0 ? eng : raw)();
+          (which === 0 ? te : tr).push(((performance.now() - t0) * 1000) / inner);
+        }
+      }
+      const e = median(te), rw = median(tr);
+      rows.push({ m, n, k: kk, engineUs: e, rawUs: rw, speedup: rw / e });
+    }
   }
   return rows;
 }
@@ -149,6 +183,12 @@ export async function run(args: string[]): Promise<void> {
   log('\nmatmul (fp32, square, medians of interleaved runs)');
   log('  size    engine GFLOP/s   raw sgemm GFLOP/s   engine/raw');
   for (const r of mm) log(`  ${String(r.size).padEnd(6)}  ${r.engineGflops.toFixed(1).padStart(14)}   ${r.rawGflops.toFixed(1).padStart(17)}   ${(r.ratio * 100).toFixed(1).padStart(9)} %`);
+  const decode = info.backend === 'native' ? benchDecodeShapes() : [];
+  if (decode.length) {
+    log('\ndecode shapes x @ W^T (m rows), engine (genrm pool kernel) vs raw sgemm, medians of interleaved runs');
+    log('  m × n × k            engine µs    raw sgemm µs   speed-up');
+    for (const r of decode) log(`  ${`${r.m} × ${r.n} × ${r.k}`.padEnd(18)} ${r.engineUs.toFixed(1).padStart(10)} ${r.rawUs.toFixed(1).padStart(15)} ${r.speedup.toFixed(2).padStart(9)}x`);
+  }
 
   const trainer = makeTrainer();
   const flops = stepFlops(REFERENCE, BATCH, SEQ);
@@ -196,6 +236,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(JSON.stringify({
       kernels: info,
       matmul: mm,
+      decodeShapes: decode,
       step: {
         config: REFERENCE, batch: BATCH, seq: SEQ, params: trainer.params, gflopPerStep: flops / 1e9,
         msPerStep: ms, samplesMs: ours, tokensPerSec: tokens / (ms / 1000), gflops: flops / (ms * 1e6), peakRssMiB: rssMiB,
