@@ -35,7 +35,7 @@ inline void cpuRelax() {
 #endif
 }
 
-// How long an idle worker spins for the next job before it sleeps: a decode step's kernel calls
+// How long an idle worker waits (yielding) for the next job before it sleeps: a decode step's kernel calls
 // come a few to tens of microseconds apart; JS work between steps (sampling) takes longer.
 constexpr auto kSpin = std::chrono::microseconds(50);
 
@@ -109,10 +109,12 @@ class Pool {
       uint64_t g = genOf(ticket_.load(std::memory_order_acquire));
       if (g == seen) {
         const auto until = std::chrono::steady_clock::now() + kSpin;
+        // Yield while waiting, as OpenBLAS's own idle threads do: a runnable thread (OpenBLAS's
+        // helper in the next large product, the HTTP thread of `genrm serve`) gets the core at once.
         for (int i = 0; g == seen; i++) {
-          cpuRelax();
+          std::this_thread::yield();
           g = genOf(ticket_.load(std::memory_order_acquire));
-          if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) break;
+          if ((i & 7) == 7 && std::chrono::steady_clock::now() > until) break;
         }
         if (g == seen) {
           std::unique_lock<std::mutex> lk(mu_);

@@ -6,8 +6,8 @@
 //     under load (measured). Here tasks are claimed one at a time from a shared counter, so a
 //     thread that is not running holds back at most the one task it took.
 //   - starting threads per call costs tens of microseconds, as much as a decode step's attention.
-// Workers spin briefly after a job (kernel calls of one decode step come microseconds apart),
-// then sleep on a condition variable. One job at a time: a second caller (another JS thread)
+// Workers wait briefly after a job (kernel calls of one decode step come microseconds apart),
+// yielding the core to any other runnable thread, then sleep on a condition variable. One job at a time: a second caller (another JS thread)
 // that finds the pool busy runs its tasks on its own thread instead of waiting.
 #pragma once
 

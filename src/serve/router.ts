@@ -10,6 +10,7 @@
 //     it, and the router answers 504 at the deadline itself, whatever the handler is doing;
 //   - one observation per request when its connection is done (route, status, seconds, error kind)
 //     for the metrics.
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorReply, HttpError } from './errors.js';
 
@@ -110,6 +111,9 @@ export class Router {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const t0 = performance.now();
     const ac = new AbortController();
+    // One listener per model job of the request: a list of prompts (or n votes over several
+    // prompts) is many jobs, all leaving together when the client does. Not a leak.
+    setMaxListeners(0, ac.signal);
     let route = 'unmatched';
     let timer: NodeJS.Timeout | undefined;
     res.once('close', () => {

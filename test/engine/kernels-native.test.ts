@@ -72,9 +72,10 @@ test('matmul: all transposes, odd sizes, alpha/beta, batch, broadcast, offsets a
 
 test('decode-sized A @ B^T on the worker pool: tile, chunk and k edges equal the reference; a row does not depend on the rows beside it', { skip }, () => {
   const rng = new Prng(21);
-  // Big enough to be split over the pool (m*n*k >= 65536, several 24-column chunks), with every
-  // row remainder (m % 4), column remainder (chunk % 3, and the 6-wide blocks of m <= 2) and k % 8.
-  for (const [m, n, k] of [[1, 256, 256], [2, 100, 257], [3, 77, 300], [9, 50, 200], [64, 256, 256], [64, 518, 256], [67, 688, 37], [128, 49, 256], [129, 30, 64]] as const) {
+  // Up to 8 rows (the path's default limit): big enough to be split over the pool (m*n*k >= 65536,
+  // several 24-column chunks), with every row remainder (m % 4), column remainder (chunk % 3, and
+  // the 6-wide blocks of m <= 2) and k % 8. Above the limit sgemm takes the product.
+  for (const [m, n, k] of [[1, 256, 256], [2, 100, 257], [3, 77, 300], [5, 50, 200], [7, 688, 37], [8, 518, 256], [64, 256, 256], [129, 30, 64]] as const) {
     const a = randArray(rng, m * k), b = randArray(rng, n * k);
     const ldc = n + 3;
     const c0 = randArray(rng, m * ldc);
@@ -83,8 +84,8 @@ test('decode-sized A @ B^T on the worker pool: tile, chunk and k edges equal the
     N.matmul({ a, b, c: cn, m, n, k, transB: true, alpha: 0.75, beta: 0.5, ldc });
     assertClose(`matmul ${m}x${n}x${k} tB`, cn, cj, 1e-3, RTOL);
     // Each row alone gives bitwise the row it gave in the batch (one dot product per element, one
-    // summation order), up to the path's row limit (128; beyond it sgemm takes the whole product).
-    for (const r of m <= 128 ? [0, m - 1, m >> 1] : []) {
+    // summation order), within the path's rows.
+    for (const r of m <= 8 ? [0, m - 1, m >> 1] : []) {
       const one = new Float32Array(n);
       N.matmul({ a: a.subarray(r * k, (r + 1) * k), b, c: one, m: 1, n, k, transB: true });
       const full = new Float32Array(m * n);
@@ -93,12 +94,12 @@ test('decode-sized A @ B^T on the worker pool: tile, chunk and k edges equal the
     }
   }
   // Many calls back to back (workers spinning between jobs, then sleeping and woken): all right.
-  const a = randArray(rng, 16 * 256), b = randArray(rng, 256 * 256);
-  const want = new Float32Array(16 * 256);
-  J.matmul({ a, b, c: want, m: 16, n: 256, k: 256, transB: true });
+  const a = randArray(rng, 8 * 256), b = randArray(rng, 256 * 256);
+  const want = new Float32Array(8 * 256);
+  J.matmul({ a, b, c: want, m: 8, n: 256, k: 256, transB: true });
   for (let i = 0; i < 200; i++) {
-    const c = new Float32Array(16 * 256);
-    N.matmul({ a, b, c, m: 16, n: 256, k: 256, transB: true });
+    const c = new Float32Array(8 * 256);
+    N.matmul({ a, b, c, m: 8, n: 256, k: 256, transB: true });
     if (i % 50 === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2); // let the workers fall asleep
     assertClose(`call ${i}`, c, want, 1e-3, RTOL);
   }
@@ -106,13 +107,13 @@ test('decode-sized A @ B^T on the worker pool: tile, chunk and k edges equal the
 
 /** 300 products of one shape; how many came out different from the first (run on two JS threads at once). */
 function repeatedProducts(K: Pick<Kernels, 'matmul'>): number {
-  const a = new Float32Array(32 * 256).map((_, i) => Math.sin(i)), b = new Float32Array(200 * 256).map((_, i) => Math.cos(i));
-  const ref = new Float32Array(32 * 200);
-  K.matmul({ a, b, c: ref, m: 32, n: 200, k: 256, transB: true });
+  const a = new Float32Array(8 * 256).map((_, i) => Math.sin(i)), b = new Float32Array(200 * 256).map((_, i) => Math.cos(i));
+  const ref = new Float32Array(8 * 200);
+  K.matmul({ a, b, c: ref, m: 8, n: 200, k: 256, transB: true });
   let bad = 0;
   for (let i = 0; i < 300; i++) {
-    const c = new Float32Array(32 * 200);
-    K.matmul({ a, b, c, m: 32, n: 200, k: 256, transB: true });
+    const c = new Float32Array(8 * 200);
+    K.matmul({ a, b, c, m: 8, n: 200, k: 256, transB: true });
     if (c.some((x, j) => x !== ref[j])) bad++;
   }
   return bad;
