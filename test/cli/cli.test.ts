@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../../bin/genrm.js', import.meta.url));
@@ -47,6 +50,20 @@ test('without the addon, genrm falls back to the JS kernels with a one-line warn
   const lines = stderr.trim().split('\n');
   assert.equal(lines.length, 1, stderr);
   assert.match(lines[0]!, /slow JS kernels.*libopenblas-dev.*npm run build:native/);
+});
+
+test('an addon built from older sources (another kernels version) is refused with the rebuild command, not misread', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'genrm-stale-'));
+  try {
+    // A stand-in for a stale build: a module with the addon's shape but no kernelsVersion.
+    const fake = join(dir, 'old-genrm.cjs');
+    writeFileSync(fake, 'module.exports = { simd: "avx2+fma" };\n');
+    const { report } = doctor({ GENRM_NATIVE_ADDON: fake });
+    assert.equal(report.kernels.backend, 'js');
+    assert.match(report.kernels.reason ?? '', /built from other sources \(kernels version none, this genrm needs \d+\); rebuild it: npm run build:native/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('GENRM_KERNELS=native with no addon is an error, not a silent fallback', () => {

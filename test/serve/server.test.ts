@@ -215,7 +215,9 @@ test('prompt lists: a batch of text prompts shares requests of at most rowsPerRe
   const batched = await lists.generate(prompts, opts);
   const single = await http.generate(prompts, opts);
   assert.deepEqual(batched.map((g) => g.samples.map((s) => s.text)), single.map((g) => g.samples.map((s) => s.text)));
-  assert.deepEqual(batched.map((g) => g.samples.map((s) => s.logprobs)), single.map((g) => g.samples.map((s) => s.logprobs)));
+  // Log-probs up to the last bits: the server batches rows differently either way, and a row's
+  // logits in another batch shape can differ there (see engine/sampling/generate.ts).
+  batched.forEach((g, p) => g.samples.forEach((s, i) => s.logprobs.forEach((lp, t) => assert.ok(Math.abs(lp - single[p]!.samples[i]!.logprobs[t]!) < 1e-4, `prompt ${p} sample ${i} token ${t}`))));
   // 3 text prompts × n 2 at ≤ 4 rows per request: lists of 2 and 1; the chat prompt goes alone.
   assert.deepEqual(posts.map((p) => `${p.path}:${p.prompts}`).sort(), ['/chat/completions:1', '/completions:1', '/completions:2']);
   posts.length = 0;

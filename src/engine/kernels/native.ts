@@ -21,6 +21,8 @@ export interface NativeAddon {
   blasConfig(): string;
   blasCore(): string;
   simd: string;
+  /** The calling convention; absent in builds older than version 2. */
+  kernelsVersion?: number;
   add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
   mul(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
   scale(a: Float32Array, s: number, out: Float32Array, n: number): void;
@@ -68,6 +70,12 @@ function packageRoot(): string | undefined {
   return undefined;
 }
 
+/**
+ * The addon's calling convention. Bump it (here and in native/addon.cc) whenever a kernel's
+ * arguments or meaning change, so that a stale build/ is refused instead of misread.
+ */
+export const KERNELS_VERSION = 2;
+
 let cached: NativeLoad | undefined;
 
 /**
@@ -85,6 +93,12 @@ export function loadNative(): NativeLoad {
   }
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
+    // An addon built from older sources takes fewer arguments and would ignore new ones (a shared
+    // prefix, say) silently: refuse it, with the fix.
+    if (addon.kernelsVersion !== KERNELS_VERSION) {
+      cached = { ok: false, reason: `the native addon at ${path} was built from other sources (kernels version ${addon.kernelsVersion ?? 'none'}, this genrm needs ${KERNELS_VERSION}); rebuild it: npm run build:native` };
+      return cached;
+    }
     cached = { ok: true, addon, path };
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
