@@ -19,7 +19,8 @@ namespace genrm {
 using TaskFn = void (*)(void* ctx, int64_t task);
 
 // Runs fn(ctx, i) for every i in [0, tasks) on up to `threads` threads (the caller is one of
-// them) and returns when all are done. Tasks must be independent of which thread runs them.
+// them) and returns when all are done. Tasks must be independent of which thread runs them, and
+// must not call poolRun themselves (the caller holds the pool's lock while they run).
 void poolRun(int64_t tasks, int threads, TaskFn fn, void* ctx);
 
 // poolRun for a callable: parallelFor(n, threads, [&](int64_t i) { ... }).

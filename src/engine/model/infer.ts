@@ -74,7 +74,7 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
     K.matmul({ a: h, b: l.q.data, c: q, m: rows, n: qDim, k: d, transB: true });
     // New K/V rows go straight into the cache at columns past..past+tq of each sequence (own
     // columns past-P.., P = 0 without a shared prefix).
-    // Decoding (tq = 1): one (B, kvDim) product whose output rows are cap*kvDim apart (ldc), not
+    // Decoding (tq = 1): one (B, kvDim) product whose output rows are own*kvDim apart (ldc), not
     // B products of one row each (those ran at gemv speed: the largest cost of a decode step).
     const kv =
       tq === 1
