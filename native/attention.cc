@@ -30,9 +30,9 @@ float* scratch(std::vector<float>& buf, int64_t n) {
 thread_local std::vector<float> tlsScores;
 thread_local std::vector<float> tlsGrad;
 
-// Below this many flops a call runs on the calling thread: handing tasks out costs a few
-// microseconds, more than a tiny call's work.
-constexpr double kMinParallelFlops = 1e6;
+// Below this many flops a call runs on the calling thread: handing tasks out and waking a helper
+// cost more than a small decode step's attention saves (4e6, measured with the judge bench).
+constexpr double kMinParallelFlops = 4e6;
 
 // Runs task(i) for i in [0, tasks) on genrm's pool (pool.h) with up to OpenBLAS's thread count of
 // threads, OpenBLAS itself single-threaded meanwhile (restored after) when the tasks call sgemm.
