@@ -40,6 +40,39 @@ test('top-p keeps the smallest likeliest set reaching the mass, renormalised', (
   near(freqs({ temperature: 1, topK: 0, topP: 0.3 }), [1, 0, 0, 0, 0, 0]);
 });
 
+test('top-p on ties takes the lowest ids first; on a wide distribution the nucleus is the sorted one, renormalised', () => {
+  const s = new Sampler(4);
+  const flat = Float32Array.from([0.25, 0.25, 0.25, 0.25], Math.log);
+  const rng = new Prng(3);
+  const f = [0, 0, 0, 0];
+  for (let i = 0; i < 20000; i++) f[s.pick(flat, 0, { temperature: 1, topK: 0, topP: 0.5 }, rng)]! += 1 / 20000;
+  near(f, [0.5, 0.5, 0, 0]);
+  // 300 ids with random weights (several equal): the nucleus found by partitions equals the one a
+  // full sort gives (descending, lower id first on ties), and draws follow it renormalised.
+  const V = 300;
+  const g = new Prng(9);
+  const w = Array.from({ length: V }, () => Math.floor(g.uniform() * 40) + 1);
+  const z = w.reduce((a, b) => a + b, 0);
+  const lp = Float32Array.from(w, (x) => Math.log(x / z));
+  const probs = Array.from(lp, (x) => Math.exp(x));
+  const total = probs.reduce((a, b) => a + b, 0);
+  const order = probs.map((_, i) => i).sort((a, b) => probs[b]! - probs[a]! || a - b);
+  const nucleus = new Set<number>();
+  let cum = 0;
+  for (const i of order) {
+    nucleus.add(i);
+    cum += probs[i]!;
+    if (cum >= 0.9 * total) break;
+  }
+  const big = new Sampler(V);
+  const counts = new Array<number>(V).fill(0);
+  const draws = 60000;
+  for (let i = 0; i < draws; i++) counts[big.pick(lp, 0, { temperature: 1, topK: 0, topP: 0.9 }, rng)]! += 1;
+  counts.forEach((c, i) => assert.ok(nucleus.has(i) || c === 0, `id ${i} is outside the nucleus but was drawn ${c} times`));
+  const mass = [...nucleus].reduce((a, i) => a + probs[i]!, 0);
+  for (const i of nucleus) assert.ok(Math.abs(counts[i]! / draws - probs[i]! / mass) < 0.006, `id ${i}: ${counts[i]! / draws} vs ${probs[i]! / mass}`);
+});
+
 test('top-k keeps k ids; top-p then applies to the renormalised top-k mass', () => {
   near(freqs({ temperature: 1, topK: 2, topP: 1 }), [0.5 / 0.8, 0.3 / 0.8, 0, 0, 0, 0]);
   // Over the top 3 (mass 0.95): 0.5/0.95 = 0.526 < 0.55, so id 1 joins; id 2 does not.

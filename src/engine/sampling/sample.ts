@@ -45,10 +45,12 @@ function bitsOf(x: number): number {
 export class Sampler {
   private readonly w: Float64Array; // (V) unnormalised probabilities at the sampling temperature
   private readonly keys: Float64Array; // (V) packed sort keys: bits(value) * V + (V - 1 - id)
+  private readonly ids: Int32Array; // (V) candidate ids, partitioned in place by nucleus()
 
   constructor(readonly vocab: number) {
     this.w = new Float64Array(vocab);
     this.keys = new Float64Array(vocab);
+    this.ids = new Int32Array(vocab);
   }
 
   /** argmax of lsm[off .. off+V); the lowest id wins a tie. */
@@ -110,11 +112,9 @@ export class Sampler {
       }
       return this.argmax(lsm, off); // u rounded past the end: the last mass belongs to the mode
     }
-    // A token with p <= (1 - topP) / V is never in the nucleus (the rest of the vocabulary, at
-    // most V tokens each no likelier than it, could not then carry mass > 1 - topP), so without
-    // top-k we may drop those before sorting. With top-k the nucleus is over the top-k mass, so no.
-    const cutoff = k === V ? (total * (1 - p.topP)) / V : -1;
-    const n = this.sortDesc(w, cutoff);
+    if (k === V) return this.nucleus(total, p.topP, rng);
+    // Top-k: sort, keep k, then top-p over their renormalised mass.
+    const n = this.sortDesc(w, -1);
     const kept0 = Math.min(k, n);
     let mass = 0;
     for (let r = 0; r < kept0; r++) mass += w[this.idOf(r, n)]!;
@@ -139,6 +139,79 @@ export class Sampler {
       if (u < 0) return id;
     }
     return this.idOf(kept - 1, n);
+  }
+
+  /**
+   * Top-p without top-k, without sorting: the nucleus (the smallest set of likeliest ids whose
+   * mass reaches topP * total; on a tie in value, lower ids first) is found by partitioning the
+   * ids around pivot values, quickselect-style (expected O(V)); then one draw over its members in
+   * the order the partitions left them (a fixed function of the weights, so still one uniform per
+   * token and deterministic). With near-uniform distributions (an untrained model) the nucleus is
+   * most of the vocabulary, where sorting it cost ~4x the rest of a pick.
+   */
+  private nucleus(total: number, topP: number, rng: Prng): number {
+    const V = this.vocab;
+    const w = this.w;
+    const ids = this.ids;
+    // A token with p <= (1 - topP) / V is never in the nucleus (the rest of the vocabulary, at
+    // most V tokens each no likelier than it, could not then carry mass > 1 - topP).
+    const cutoff = (total * (1 - topP)) / V;
+    let n = 0;
+    for (let i = 0; i < V; i++) if (w[i]! > cutoff) ids[n++] = i;
+    let need = topP * total; // mass still to reach beyond the committed ids [0, lo)
+    let lo = 0;
+    let hi = n;
+    let kept = n;
+    while (lo < hi) {
+      const pivot = w[ids[lo + ((hi - lo) >> 1)]!]!;
+      // Three-way partition of [lo, hi): greater | equal | less.
+      let gt = lo;
+      let i = lo;
+      let lt = hi;
+      let massG = 0;
+      let massE = 0;
+      while (i < lt) {
+        const id = ids[i]!;
+        const v = w[id]!;
+        if (v > pivot) {
+          ids[i] = ids[gt]!;
+          ids[gt++] = id;
+          massG += v;
+          i++;
+        } else if (v < pivot) {
+          ids[i] = ids[--lt]!;
+          ids[lt] = id;
+        } else {
+          massE += v;
+          i++;
+        }
+      }
+      if (massG >= need) {
+        hi = gt; // the nucleus ends among the greater ones
+        kept = gt;
+        continue;
+      }
+      if (massG + massE >= need) {
+        // The cut falls among ids of equal value: the lowest ids first.
+        ids.subarray(gt, lt).sort();
+        let m = massG;
+        let j = gt;
+        while (j < lt && m < need) m += w[ids[j++]!]!;
+        kept = j;
+        break;
+      }
+      need -= massG + massE;
+      lo = lt; // greater and equal are in; go on among the less likely
+      kept = hi;
+    }
+    let mass = 0;
+    for (let r = 0; r < kept; r++) mass += w[ids[r]!]!;
+    let u = rng.uniform() * mass;
+    for (let r = 0; r < kept; r++) {
+      u -= w[ids[r]!]!;
+      if (u < 0) return ids[r]!;
+    }
+    return ids[kept - 1]!;
   }
 
   /** The `count` most likely ids of a log-softmax row with their logprobs, most likely first. */
