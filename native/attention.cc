@@ -7,8 +7,9 @@
 //
 // Threads: these products are small (e.g. 128x128x64), where OpenBLAS's own threading loses to
 // its single-threaded path. So for the duration of one call, OpenBLAS is set to 1 thread and the
-// (batch, kv-head) groups are tasks on genrm's worker pool (pool.h), claimed one at a time. A group owns its dK/dV slices (all query heads
-// that share a KV head run in one task), so the accumulating backward has no write races.
+// (batch, kv-head) groups are tasks on genrm's worker pool (pool.h), claimed one at a time. A
+// group owns its dK/dV slices (all query heads that share a KV head run in one task), so the
+// accumulating backward has no write races.
 #include <cblas.h>
 
 #include <algorithm>
