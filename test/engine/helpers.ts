@@ -2,6 +2,9 @@
 import assert from 'node:assert/strict';
 import { Prng } from '../../src/engine/prng.js';
 import type { ModelConfig } from '../../src/engine/model/config.js';
+import { tryNativeKernels } from '../../src/engine/kernels/index.js';
+import { loadNative } from '../../src/engine/kernels/native.js';
+import type { Kernels } from '../../src/engine/kernels/types.js';
 
 /** A tiny Llama (GQA: 4 query heads over 2 KV heads) for fast model tests. */
 export const tiny: ModelConfig = {
@@ -58,4 +61,16 @@ export function dotLoss(out: Float32Array, r: Float32Array): number {
   let s = 0;
   for (let i = 0; i < out.length; i++) s += out[i]! * r[i]!;
   return s;
+}
+
+/**
+ * The native kernels for a test file, or why its tests are skipped (printed once, naming the file).
+ * N is only dereferenced inside tests, which are skipped when the addon is missing.
+ */
+export function nativeUnderTest(file: string): { N: Kernels; skip: string | false } {
+  const maybe = tryNativeKernels();
+  const load = loadNative();
+  const skip = maybe ? false : `native addon not available: ${load.ok ? 'unknown' : load.reason}`;
+  if (skip) console.log(`# ${file}: skipped (${skip})`);
+  return { N: maybe as Kernels, skip };
 }

@@ -120,26 +120,31 @@ export class OpenAIBackend implements LanguageModel {
   async generate(prompts: Prompt[], options: GenerateOptions = {}): Promise<Generation[]> {
     const o = resolveGenerateOptions(options);
     if (this.promptLists) {
-      const out: Generation[] = new Array(prompts.length);
-      const text = textIndices(prompts);
-      const listed = this.inLists(text, Math.max(1, Math.floor(this.rowsPerRequest / o.n)), async (idx) => {
-        const body = { ...this.body('', o, o.n, o.seed), prompt: idx.map((i) => prompts[i] as string) };
-        const samples = await this.call('', body, o.topLogprobs, o.signal);
-        if (samples.length !== idx.length * o.n) throw new BackendResponseError(this.name, `asked for ${idx.length} prompts × n ${o.n} = ${idx.length * o.n} choices, got ${samples.length}`);
-        idx.forEach((i, k) => (out[i] = { samples: samples.slice(k * o.n, (k + 1) * o.n) }));
-      });
-      const chats = prompts.map((p, i) => (isChatPrompt(p) ? this.samplesFor(p, o).then((samples) => void (out[i] = { samples })) : null));
-      await Promise.all([listed, ...chats]);
-      return out;
+      return this.inLists(prompts, Math.max(1, Math.floor(this.rowsPerRequest / o.n)), async (texts) => {
+        const samples = await this.call('', { ...this.body('', o, o.n, o.seed), prompt: texts }, o.topLogprobs, o.signal);
+        if (samples.length !== texts.length * o.n) throw new BackendResponseError(this.name, `asked for ${texts.length} prompts × n ${o.n} = ${texts.length * o.n} choices, got ${samples.length}`);
+        return texts.map((_, k) => ({ samples: samples.slice(k * o.n, (k + 1) * o.n) }));
+      }, async (chat) => ({ samples: await this.samplesFor(chat, o) }));
     }
     return Promise.all(prompts.map(async (p) => ({ samples: await this.samplesFor(p, o) })));
   }
 
-  /** Runs `each` over `indices` in consecutive lists of at most `per`, concurrently (the client caps requests in flight). */
-  private async inLists(indices: number[], per: number, each: (list: number[]) => Promise<void>): Promise<void> {
-    const lists: number[][] = [];
-    for (let i = 0; i < indices.length; i += per) lists.push(indices.slice(i, i + per));
-    await Promise.all(lists.map(each));
+  /**
+   * Prompt lists: the text prompts go `per` to a request (concurrently; the client caps requests
+   * in flight) through `texts`, each chat prompt alone through `chat`; results in prompt order.
+   */
+  private async inLists<T>(prompts: Prompt[], per: number, texts: (list: string[]) => Promise<T[]>, chat: (p: ChatMessage[]) => Promise<T>): Promise<T[]> {
+    const out: T[] = new Array(prompts.length);
+    const text: number[] = [];
+    const chats: Promise<void>[] = [];
+    prompts.forEach((p, i) => (isChatPrompt(p) ? chats.push(chat(p).then((r) => void (out[i] = r))) : text.push(i)));
+    const lists: Promise<void>[] = [];
+    for (let i = 0; i < text.length; i += per) {
+      const idx = text.slice(i, i + per);
+      lists.push(texts(idx.map((j) => prompts[j] as string)).then((rs) => idx.forEach((j, k) => (out[j] = rs[k]!))));
+    }
+    await Promise.all([...lists, ...chats]);
+    return out;
   }
 
   private async samplesFor(p: Prompt, o: ReturnType<typeof resolveGenerateOptions>): Promise<Sample[]> {
@@ -165,16 +170,8 @@ export class OpenAIBackend implements LanguageModel {
 
   async candidateLogprobs(prompts: Prompt[], candidates: string[], options: { signal?: AbortSignal } = {}): Promise<CandidateLogprob[][]> {
     if (candidates.length === 0) throw new RangeError('candidateLogprobs: no candidates');
-    if (this.candidatesExtension && this.promptLists) {
-      const out: CandidateLogprob[][] = new Array(prompts.length);
-      const listed = this.inLists(textIndices(prompts), this.rowsPerRequest, async (idx) => {
-        const lists = await this.extensionCandidates(idx.map((i) => prompts[i] as string), candidates, options.signal);
-        idx.forEach((i, k) => (out[i] = lists[k]!));
-      });
-      const chats = prompts.map((p, i) => (isChatPrompt(p) ? this.chatCandidates(p, candidates, options.signal).then((r) => void (out[i] = r)) : null));
-      await Promise.all([listed, ...chats]);
-      return out;
-    }
+    if (this.candidatesExtension && this.promptLists)
+      return this.inLists(prompts, this.rowsPerRequest, (texts) => this.extensionCandidates(texts, candidates, options.signal), (chat) => this.chatCandidates(chat, candidates, options.signal));
     return Promise.all(prompts.map((p) => (isChatPrompt(p) ? this.chatCandidates(p, candidates, options.signal) : this.textCandidates(p, candidates, options.signal))));
   }
 
@@ -261,13 +258,6 @@ export class OpenAIBackend implements LanguageModel {
     }
     return sum;
   }
-}
-
-/** Positions of the text (not chat) prompts. */
-function textIndices(prompts: Prompt[]): number[] {
-  const out: number[] = [];
-  prompts.forEach((p, i) => !isChatPrompt(p) && out.push(i));
-  return out;
 }
 
 /** For tests: forget what was learned about servers. */

@@ -1,0 +1,120 @@
+// The native kernels' decode paths against the JS reference: the decode-sized A @ B^T on genrm's
+// worker pool (native/small_gemm.cc, native/pool.h), the pool under two JS threads at once, and
+// attention over a shared prompt prefix. Skipped, with the reason printed, when the addon is not built.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { jsKernels as J } from '../../src/engine/kernels/reference.js';
+import type { Kernels } from '../../src/engine/kernels/types.js';
+import { Prng } from '../../src/engine/prng.js';
+import { assertClose, nativeUnderTest, randArray } from './helpers.js';
+
+const RTOL = 1e-4;
+const MM_ATOL = 1e-4;
+
+const { N, skip } = nativeUnderTest('kernels-native-decode');
+
+const copy = (a: Float32Array): Float32Array => new Float32Array(a);
+
+test('decode-sized A @ B^T on the worker pool: tile, chunk and k edges equal the reference; a row does not depend on the rows beside it', { skip }, () => {
+  const rng = new Prng(21);
+  // Up to 8 rows (the path's default limit): big enough to be split over the pool (m*n*k >= 65536,
+  // several 24-column chunks), with every row remainder (m % 4), column remainder (chunk % 3, and
+  // the 6-wide blocks of m <= 2) and k % 8. Above the limit sgemm takes the product.
+  for (const [m, n, k] of [[1, 256, 256], [2, 100, 257], [3, 77, 300], [5, 50, 200], [7, 688, 37], [8, 518, 256], [64, 256, 256], [129, 30, 64]] as const) {
+    const a = randArray(rng, m * k), b = randArray(rng, n * k);
+    const ldc = n + 3;
+    const c0 = randArray(rng, m * ldc);
+    const cj = copy(c0), cn = copy(c0);
+    J.matmul({ a, b, c: cj, m, n, k, transB: true, alpha: 0.75, beta: 0.5, ldc });
+    N.matmul({ a, b, c: cn, m, n, k, transB: true, alpha: 0.75, beta: 0.5, ldc });
+    assertClose(`matmul ${m}x${n}x${k} tB`, cn, cj, 1e-3, RTOL);
+    // Each row alone gives bitwise the row it gave in the batch (one dot product per element, one
+    // summation order), within the path's rows.
+    for (const r of m <= 8 ? [0, m - 1, m >> 1] : []) {
+      const one = new Float32Array(n);
+      N.matmul({ a: a.subarray(r * k, (r + 1) * k), b, c: one, m: 1, n, k, transB: true });
+      const full = new Float32Array(m * n);
+      N.matmul({ a, b, c: full, m, n, k, transB: true });
+      assert.deepEqual(one, full.subarray(r * n, (r + 1) * n), `row ${r} of ${m}x${n}x${k}`);
+    }
+  }
+  // Many calls back to back (workers spinning between jobs, then sleeping and woken): all right.
+  const a = randArray(rng, 8 * 256), b = randArray(rng, 256 * 256);
+  const want = new Float32Array(8 * 256);
+  J.matmul({ a, b, c: want, m: 8, n: 256, k: 256, transB: true });
+  for (let i = 0; i < 200; i++) {
+    const c = new Float32Array(8 * 256);
+    N.matmul({ a, b, c, m: 8, n: 256, k: 256, transB: true });
+    if (i % 50 === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2); // let the workers fall asleep
+    assertClose(`call ${i}`, c, want, 1e-3, RTOL);
+  }
+});
+
+/** 300 products of one shape; how many came out different from the first (run on two JS threads at once). */
+function repeatedProducts(K: Pick<Kernels, 'matmul'>): number {
+  const a = new Float32Array(8 * 256).map((_, i) => Math.sin(i)), b = new Float32Array(200 * 256).map((_, i) => Math.cos(i));
+  const ref = new Float32Array(8 * 200);
+  K.matmul({ a, b, c: ref, m: 8, n: 200, k: 256, transB: true });
+  let bad = 0;
+  for (let i = 0; i < 300; i++) {
+    const c = new Float32Array(8 * 200);
+    K.matmul({ a, b, c, m: 8, n: 200, k: 256, transB: true });
+    if (c.some((x, j) => x !== ref[j])) bad++;
+  }
+  return bad;
+}
+
+test('the worker pool under two JS threads at once: the busy pool runs the other caller inline, both right', { skip }, async () => {
+  const { Worker } = await import('node:worker_threads');
+  const url = new URL('../../src/engine/kernels/index.js', import.meta.url).href;
+  const code = `
+    const { tryNativeKernels } = await import(${JSON.stringify(url)});
+    const { parentPort } = await import('node:worker_threads');
+    const K = tryNativeKernels();
+    parentPort.postMessage('ready');
+    parentPort.postMessage((${repeatedProducts.toString()})(K));`;
+  const w = new Worker(code, { eval: true });
+  const next = (): Promise<unknown> => new Promise((resolve, reject) => (w.once('message', resolve), w.once('error', reject)));
+  assert.equal(await next(), 'ready');
+  const theirs = next();
+  const mine = repeatedProducts(N); // while the worker runs the same loop
+  assert.equal(mine, 0, 'main thread: results changed under a concurrent caller');
+  assert.equal(await theirs, 0, 'worker thread: results changed under a concurrent caller');
+  await w.terminate();
+});
+
+test('attention forward with a shared prefix: equals the flattened K/V, native and reference; misuse is a RangeError', { skip }, () => {
+  for (const [batch, tq, P, own, heads, kvHeads, headDim] of [[4, 1, 5, 3, 4, 2, 8], [3, 2, 7, 4, 2, 2, 5], [2, 1, 1, 0, 2, 1, 4]] as const) {
+    const rng = new Prng(40 + P);
+    const ldk = kvHeads * headDim;
+    const tk = P + own + tq; // this call appends tq keys after P prefix and `own` earlier own keys
+    const pastLen = P + own;
+    const promptRows = 2, pStride = (P + 2) * ldk; // padded prefix rows
+    const rows = Int32Array.from({ length: batch }, (_, b) => (b * 7) % promptRows);
+    const pk = randArray(rng, promptRows * pStride), pv = randArray(rng, pk.length);
+    const ownCap = own + tq + 1, kvBatchStride = ownCap * ldk, kvOffset = 3;
+    const k = randArray(rng, kvOffset + batch * kvBatchStride), v = randArray(rng, k.length);
+    const q = randArray(rng, batch * tq * heads * headDim);
+    const keyMask = new Uint8Array(batch * tk).map((_, i) => (i % tk === 0 && i % 3 === 0 ? 0 : 1));
+    // The same keys laid out flat: row b = its prefix row's P columns, then its own.
+    const fk = new Float32Array(batch * tk * ldk), fv = new Float32Array(fk.length);
+    for (let b = 0; b < batch; b++) {
+      fk.set(pk.subarray(rows[b]! * pStride, rows[b]! * pStride + P * ldk), b * tk * ldk);
+      fv.set(pv.subarray(rows[b]! * pStride, rows[b]! * pStride + P * ldk), b * tk * ldk);
+      fk.set(k.subarray(kvOffset + b * kvBatchStride, kvOffset + b * kvBatchStride + (own + tq) * ldk), (b * tk + P) * ldk);
+      fv.set(v.subarray(kvOffset + b * kvBatchStride, kvOffset + b * kvBatchStride + (own + tq) * ldk), (b * tk + P) * ldk);
+    }
+    const common = { q, batch, tq, tk, heads, kvHeads, headDim, pastLen, scale: 0.3, keyMask };
+    const want = new Float32Array(q.length);
+    J.attentionForward({ ...common, k: fk, v: fv, out: want });
+    const prefix = { k: pk, v: pv, len: P, batchStride: pStride, rows };
+    for (const [name, K] of [['reference', J], ['native', N]] as const) {
+      const out = new Float32Array(q.length);
+      K.attentionForward({ ...common, k, v, out, kvOffset, kvBatchStride, prefix });
+      assertClose(`${name} prefix ${P} own ${own} tq ${tq}`, out, want, MM_ATOL, RTOL);
+    }
+    const out = new Float32Array(q.length);
+    assert.throws(() => N.attentionForward({ ...common, k, v, out, kvOffset, kvBatchStride, prefix, probs: new Float32Array(batch * heads * tq * tk) }), /shared prefix is for decoding only/);
+    assert.throws(() => N.attentionForward({ ...common, k, v, out, kvOffset, kvBatchStride, prefix: { ...prefix, rows: rows.map(() => 5) } }), /prefix\.k/);
+  }
+});
