@@ -42,8 +42,11 @@ export interface PairRecord {
   /** P(A better), both orders combined with --swap. */
   pA: number;
   verdict: string;
-  /** Per order: votes (CoT) or P(first shown) (direct). */
-  orders: { p: number; verdict: string; votes?: { A: number; B: number; invalid: number } }[];
+  /**
+   * Per order: votes (CoT) or P(first shown) (direct). CoT orders keep their rationales (the text
+   * the judge wrote, and the verdict read from it in that order's slot terms) for inspection.
+   */
+  orders: { p: number; verdict: string; votes?: { A: number; B: number; invalid: number }; rationales?: { text: string; verdict: string }[] }[];
   disagree?: boolean;
   positionBias?: number;
   /** From a data file: the better answer's slot, and the score (1 right, 0.5 invalid/tie, 0 wrong). */
@@ -57,7 +60,16 @@ function toRecord(j: PairJudgment, label?: 'A' | 'B'): PairRecord {
     id: j.id,
     pA: j.pA,
     verdict: j.verdict,
-    orders: j.orders.map((o) => ({ p: o.p, verdict: o.verdict, ...(o.cot ? { votes: { A: o.cot.votes.pos, B: o.cot.votes.neg, invalid: o.cot.votes.invalid } } : {}) })),
+    orders: j.orders.map((o) => ({
+      p: o.p,
+      verdict: o.verdict,
+      ...(o.cot
+        ? {
+            votes: { A: o.cot.votes.pos, B: o.cot.votes.neg, invalid: o.cot.votes.invalid },
+            rationales: o.cot.rationales.map((r) => ({ text: r.text, verdict: r.verdict === 'pos' ? 'A' : r.verdict === 'neg' ? 'B' : 'invalid' })),
+          }
+        : {}),
+    })),
     ...(j.disagree !== undefined ? { disagree: j.disagree } : {}),
     ...(j.positionBias !== undefined ? { positionBias: j.positionBias } : {}),
     ...(j.approximate ? { approximate: true } : {}),
@@ -232,6 +244,12 @@ export function registerJudge(program: Command): void {
         for (const r of records) {
           const votes = r.orders.map((o) => (o.votes ? `${o.votes.A}/${o.votes.B}/${o.votes.invalid}` : o.p.toFixed(3))).join(' | ');
           console.log(`${r.id}: P(A)=${r.pA.toFixed(4)} verdict ${r.verdict}  per order ${votes}${r.disagree !== undefined ? `  orders ${r.disagree ? 'disagree' : 'agree'}` : ''}${r.label ? `  (better: ${r.label})` : ''}`);
+          // One pair: show what the judge wrote (the first rationale of each order; all in --json).
+          if (!f.data)
+            r.orders.forEach((o, k) => {
+              const first = o.rationales?.[0];
+              if (first) console.log(`order ${k + 1}${r.orders.length > 1 ? (k === 0 ? ' (A, B)' : ' (B, A)') : ''}, rationale 1 of ${o.rationales!.length} (verdict ${first.verdict}):\n  ${first.text.trim().split('\n').join('\n  ')}`);
+            });
         }
       if (f.data)
         console.log(

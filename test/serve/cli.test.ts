@@ -70,3 +70,26 @@ test('genrm serve prints its URL, serves, and exits 0 on SIGTERM; genrm judge gi
     ck.cleanup();
   }
 });
+
+test('genrm judge --mode cot keeps what the judge wrote: rationales per order in --json (their verdicts are the votes), the first one in text', () => {
+  const ck = makeTinyCheckpoint();
+  try {
+    const pair = ['--model', ck.dir, '--prompt', 'What is 2+3?', '--a', '5', '--b', '6', '--mode', 'cot', '--votes', '3', '--max-tokens', '12', '--seed', '4'];
+    const j = judge([...pair, '--json']);
+    assert.equal(j.status, 0, j.stderr);
+    const r = JSON.parse(j.stdout) as { orders: { votes: { A: number; B: number; invalid: number }; rationales: { text: string; verdict: string }[] }[] };
+    assert.equal(r.orders.length, 2);
+    for (const o of r.orders) {
+      assert.equal(o.rationales.length, 3);
+      const count = (v: string): number => o.rationales.filter((x) => x.verdict === v).length;
+      assert.deepEqual({ A: count('A'), B: count('B'), invalid: count('invalid') }, o.votes);
+      assert.ok(o.rationales.every((x) => typeof x.text === 'string'));
+    }
+    const t = judge(pair);
+    assert.equal(t.status, 0, t.stderr);
+    assert.match(t.stdout, /order 1 \(A, B\), rationale 1 of 3 \(verdict (A|B|invalid)\):/);
+    assert.match(t.stdout, /order 2 \(B, A\), rationale 1 of 3/);
+  } finally {
+    ck.cleanup();
+  }
+});
