@@ -89,7 +89,8 @@ inline void maskedSoftmaxRow(float* s, int64_t cols, int64_t limit, const uint8_
   if (!mask) {
     total = expShiftSum(s, s, limit, mx);
   } else {
-    for (int64_t j = 0; j < limit; j++) s[j] = mask[j] ? std::exp(s[j] - mx) : 0.0f;
+    expArray(s, s, limit, mx);
+    for (int64_t j = 0; j < limit; j++) s[j] = mask[j] ? s[j] : 0.0f;
     total = sumF64(s, limit);
   }
   const float inv = static_cast<float>(1.0 / total);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common.h"
+#include "vecmath.h"
 
 namespace genrm {
 namespace {
@@ -13,8 +14,13 @@ inline double logSumExp(const float* x, int64_t cols) {
   float mx = -INFINITY;
   for (int64_t j = 0; j < cols; j++) mx = std::max(mx, x[j]);
   if (mx == -INFINITY || std::isinf(mx)) return mx;
+  // exp 8 at a time (vecmath.h) through a small buffer, summed in double.
   double s = 0;
-  for (int64_t j = 0; j < cols; j++) s += std::exp(x[j] - mx);
+  float buf[256];
+  for (int64_t j0 = 0; j0 < cols; j0 += 256) {
+    const int64_t len = std::min<int64_t>(256, cols - j0);
+    s += expShiftSum(x + j0, buf, len, mx);
+  }
   return mx + std::log(s);
 }
 

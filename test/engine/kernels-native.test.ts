@@ -122,6 +122,45 @@ test('activations: SwiGLU, SiLU, GELU forward and accumulating backward', { skip
   }
 });
 
+test('vectorized exp (through SiLU and logSoftmax): within a few ulp of exp in double from -110 to 110, inf, NaN and underflow as IEEE, independent of position', { skip }, () => {
+  // silu(x) = x / (1 + exp(-x)): its relative error is exp's wherever exp(-x) dominates.
+  const xs: number[] = [];
+  for (let x = -110; x <= 110; x += 0.0137) xs.push(x);
+  xs.push(0, -0, 88.72, 88.73, -87.3, -103.9, -104, 1e-8, -1e-8);
+  const x = Float32Array.from(xs);
+  const out = new Float32Array(x.length);
+  N.siluForward(x, out, x.length);
+  for (let i = 0; i < x.length; i++) {
+    const xi = x[i]!;
+    const want = xi / (1 + Math.exp(-xi));
+    const fw = Math.fround(want);
+    // Past float range: exp(-x) overflows to inf (silu -> -0) or is a subnormal; compare absolutely.
+    if (Math.abs(fw) < 1e-30) assert.ok(Math.abs(out[i]!) < 1e-30, `silu(${xi}) = ${out[i]}, want ~${want}`);
+    else assert.ok(Math.abs(out[i]! - want) <= 4e-7 * Math.abs(want), `silu(${xi}) = ${out[i]}, want ${want} (rel ${Math.abs(out[i]! - want) / Math.abs(want)})`);
+  }
+  const special = Float32Array.from([NaN, Infinity, -Infinity, 1000, -1000]);
+  const so = new Float32Array(special.length);
+  N.siluForward(special, so, special.length);
+  assert.ok(Number.isNaN(so[0]!), 'silu(NaN) is NaN');
+  assert.equal(so[1], Infinity);
+  assert.ok(Number.isNaN(so[2]!), 'silu(-inf) = -inf * 0 is NaN');
+  assert.equal(so[3], 1000);
+  assert.ok(Object.is(so[4], -0) || so[4] === 0);
+  // The same value at every offset (no separate tail formula): x shifted by one place.
+  const shifted = new Float32Array(x.length + 1);
+  shifted.set(x, 1);
+  const out2 = new Float32Array(shifted.length);
+  N.siluForward(shifted, out2, shifted.length);
+  for (let i = 0; i < x.length; i++) if (!Object.is(out2[i + 1], out[i])) assert.fail(`silu(${x[i]}) differs by position: ${out[i]} vs ${out2[i + 1]}`);
+  // logSoftmax over a wide row against double.
+  const row = Float32Array.from({ length: 333 }, (_, j) => Math.fround(-90 + (j * 190) / 333));
+  const ls = new Float32Array(row.length);
+  N.logSoftmax(row, ls, 1, row.length);
+  const mx = Math.max(...row);
+  const lse = mx + Math.log(row.reduce((t, v) => t + Math.exp(v - mx), 0));
+  for (let j = 0; j < row.length; j++) assert.ok(Math.abs(ls[j]! - (row[j]! - lse)) <= 1e-5 + 1e-6 * Math.abs(row[j]! - lse), `logSoftmax[${j}]`);
+});
+
 test('embedding gather and scatter-add with repeated ids; ids out of range throw', { skip }, () => {
   const rng = new Prng(14);
   const vocab = 11, dim = 7, rows = 9;
