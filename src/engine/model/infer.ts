@@ -1,5 +1,6 @@
 // Inference forward with a KV cache: straight kernel calls, no tape (nothing here needs
-// gradients), K/V projections written by matmul directly into the cache (no copies).
+// gradients); each call's new keys and values are computed for all its rows at once, then copied
+// into their sequences' cache columns.
 //
 //   const cache = new KvCache(model.config, batch);
 //   let logits = forwardCached(model, cache, promptIds, promptLen, { valid }); // (batch, vocab)
@@ -61,6 +62,8 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
   const h = new Float32Array(rows * d);
   const inv = new Float32Array(rows);
   const q = new Float32Array(rows * qDim);
+  const kNew = new Float32Array(rows * kvDim); // this call's keys and values, before the cache
+  const vNew = new Float32Array(rows * kvDim);
   const att = new Float32Array(rows * qDim);
   const proj = new Float32Array(rows * d);
   const gate = new Float32Array(rows * c.ffnHidden);
@@ -72,26 +75,23 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
     const vc = cache.v[li]!;
     K.rmsnormForward(x, l.inputNorm.data, h, inv, rows, d, c.normEps);
     K.matmul({ a: h, b: l.q.data, c: q, m: rows, n: qDim, k: d, transB: true });
-    // New K/V rows go straight into the cache at columns past..past+tq of each sequence (own
-    // columns past-P.., P = 0 without a shared prefix).
-    // Decoding (tq = 1): one (B, kvDim) product whose output rows are own*kvDim apart (ldc), not
-    // B products of one row each (those ran at gemv speed: the largest cost of a decode step).
-    const kv =
-      tq === 1
-        ? { a: h, m: B, n: kvDim, k: d, transB: true, ldc: own * kvDim, offsetC: (past - P) * kvDim }
-        : { a: h, m: tq, n: kvDim, k: d, transB: true, batch: B, strideA: tq * d, strideB: 0, strideC: own * kvDim, offsetC: (past - P) * kvDim };
-    K.matmul({ ...kv, b: l.k.data, c: kc });
-    K.matmul({ ...kv, b: l.v.data, c: vc });
+    // New K/V rows: one (rows, kvDim) product each over every row of the call, bias and RoPE on
+    // those, then each sequence's block copied into its cache columns past..past+tq (own columns
+    // past-P.., P = 0 without a shared prefix). Writing the products straight into the cache took
+    // one product per sequence in prefill (16 x (36 x 256 x 256) cost 3x one 576 x 256 x 256:
+    // OpenBLAS packs the weight on every call) and one RoPE call per sequence per layer in decode.
+    K.matmul({ a: h, b: l.k.data, c: kNew, m: rows, n: kvDim, k: d, transB: true });
+    K.matmul({ a: h, b: l.v.data, c: vNew, m: rows, n: kvDim, k: d, transB: true });
     if (l.qBias) addBiasRows(q, l.qBias.data, q, rows, qDim);
-    for (let b = 0; b < B && l.kBias; b++) {
-      const o = (b * own + past - P) * kvDim; // this row's new cache columns
-      addBiasRows(kc.subarray(o, o + tq * kvDim), l.kBias.data, kc.subarray(o, o + tq * kvDim), tq, kvDim);
-      if (l.vBias) addBiasRows(vc.subarray(o, o + tq * kvDim), l.vBias.data, vc.subarray(o, o + tq * kvDim), tq, kvDim);
-    }
+    if (l.kBias) addBiasRows(kNew, l.kBias.data, kNew, rows, kvDim);
+    if (l.vBias) addBiasRows(vNew, l.vBias.data, vNew, rows, kvDim);
     K.rope(q, positions, model.rope.cos, model.rope.sin, rows, c.nHeads, hd, false);
+    K.rope(kNew, positions, model.rope.cos, model.rope.sin, rows, c.nKvHeads, hd, false);
+    const block = tq * kvDim;
     for (let b = 0; b < B; b++) {
-      const o = (b * own + past - P) * kvDim;
-      K.rope(kc.subarray(o, o + tq * kvDim), positions.subarray(b * tq, (b + 1) * tq), model.rope.cos, model.rope.sin, tq, c.nKvHeads, hd, false);
+      const o = (b * own + past - P) * kvDim; // this sequence's new cache columns
+      kc.set(kNew.subarray(b * block, (b + 1) * block), o);
+      vc.set(vNew.subarray(b * block, (b + 1) * block), o);
     }
     const prefix = cache.prefix ? { k: cache.prefix.k[li]!, v: cache.prefix.v[li]!, len: P, batchStride: cache.prefix.batchStride, rows: cache.prefix.rows } : undefined;
     K.attentionForward({ q, k: kc, v: vc, out: att, batch: B, tq, tk, heads: c.nHeads, kvHeads: c.nKvHeads, headDim: hd, pastLen: past, scale: 1 / Math.sqrt(hd), kvBatchStride: own * kvDim, keyMask: mask, ...(prefix ? { prefix } : {}) });
