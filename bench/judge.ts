@@ -10,6 +10,12 @@
 //   batched (one judgePairs call for all 16) vs one pair at a time;
 // each the best of 3 runs, interleaved.
 // Targets (issue 5): HTTP/in-process time <= 1.3x; batched vs one-at-a-time >= 5x CoT, >= 2x direct.
+//
+// The direct row's ceiling. A direct judgment is one prefill (matrix products over the prompt's
+// tokens), so batching can gain at most what one prompt's products leave of the machine's matmul
+// speed. The bench counts the model flops of the 16 prefills (products, attention, the head at the
+// last position), times them both ways, and measures the largest product shape of a batched
+// prefill on its own (best of 5) in the same process: peak / one-at-a-time GFLOP/s bounds the ratio.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +27,8 @@ import { JUDGE_SPECIAL_TOKENS } from '../src/data/judgeFormat.js';
 import { saveCheckpoint } from '../src/engine/checkpoint.js';
 import { Llama } from '../src/engine/model/llama.js';
 import { Tokenizer } from '../src/engine/tokenizer/index.js';
+import { kernels } from '../src/engine/kernels/index.js';
+import type { ModelConfig } from '../src/engine/model/config.js';
 import { resolveJudgeConfig } from '../src/judge/config.js';
 import { judgePairs, type PairInput } from '../src/judge/pairwise.js';
 import { compactPairTemplate } from '../src/judge/templates.js';
@@ -33,6 +41,30 @@ function pairs(n: number): PairInput[] {
 }
 
 const REPEATS = 3;
+
+/** Model flops of a prefill of L tokens with logits at the last position only (2 per multiply-add). */
+function prefillFlops(c: ModelConfig, L: number): number {
+  const hd = c.dModel / c.nHeads;
+  const q = c.nHeads * hd;
+  const kv = c.nKvHeads * hd;
+  const perToken = 2 * c.nLayers * (c.dModel * (q + 2 * kv) + q * c.dModel + 3 * c.dModel * c.ffnHidden);
+  const attention = 2 * c.nLayers * q * L * (L + 1); // QK^T and PV over the causal triangle
+  return L * perToken + attention + 2 * c.dModel * c.vocabSize;
+}
+
+/** GFLOP/s of the largest product of a batched prefill of `rows` tokens, measured alone (best of 5). */
+function matmulPeak(c: ModelConfig, rows: number): number {
+  const K = kernels();
+  const m = rows, n = c.ffnHidden, k = c.dModel;
+  const a = new Float32Array(m * k).fill(0.5), b = new Float32Array(n * k).fill(0.25), out = new Float32Array(m * n);
+  let best = Infinity;
+  for (let r = 0; r < 6; r++) {
+    const t0 = performance.now();
+    K.matmul({ a, b, c: out, m, n, k, transB: true });
+    if (r > 0) best = Math.min(best, performance.now() - t0);
+  }
+  return (2 * m * n * k) / (best / 1000) / 1e9;
+}
 
 async function time(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
@@ -90,6 +122,19 @@ export async function run(args: string[]): Promise<void> {
     await srv.close();
     rmSync(root, { recursive: true, force: true });
   }
+  const cfg = local.model.config;
+  const lens = ps.map((p) => local.encode(compactPairTemplate.render({ question: p.prompt as string, answerA: p.answerA, answerB: p.answerB }, 'direct')).length);
+  const gflop = lens.reduce((t, L) => t + prefillFlops(cfg, L), 0) / 1e9;
+  const direct = rows[0]!;
+  const peak = matmulPeak(cfg, lens.reduce((a, b) => a + b, 0));
+  const roofline = {
+    promptTokens: lens.reduce((a, b) => a + b, 0),
+    gflop,
+    batchedGflops: gflop / direct.inProcess,
+    oneAtATimeGflops: gflop / direct.oneAtATime,
+    matmulPeakGflops: peak,
+    ceiling: peak / (gflop / direct.oneAtATime),
+  };
   const report = rows.map((r) => ({
     ...r,
     judgmentsPerSecInProcess: 16 / r.inProcess,
@@ -98,11 +143,17 @@ export async function run(args: string[]): Promise<void> {
     batchedSpeedup: r.oneAtATime / r.inProcess,
   }));
   if (json) {
-    console.log(JSON.stringify({ model: label, maxTokens, pairs: 16, rows: report }, null, 2));
+    console.log(JSON.stringify({ model: label, maxTokens, pairs: 16, rows: report, directRoofline: roofline }, null, 2));
     return;
   }
   console.log(`judge bench: ${label}; 16 pairs, one order; CoT max tokens ${maxTokens}`);
   console.log('case       in-proc j/s   HTTP j/s   HTTP/in-proc (<=1.3)   batched vs 1-at-a-time (>=2 direct, >=5 CoT)');
   for (const r of report)
     console.log(`${r.case.padEnd(10)} ${r.judgmentsPerSecInProcess.toFixed(2).padStart(11)} ${r.judgmentsPerSecHttp.toFixed(2).padStart(10)} ${r.httpRatio.toFixed(2).padStart(22)}x ${r.batchedSpeedup.toFixed(1).padStart(24)}x`);
+  const f = (x: number): string => x.toFixed(1);
+  console.log(
+    `direct, in model flops (${roofline.promptTokens} prompt tokens, ${roofline.gflop.toFixed(2)} GFLOP): one pair at a time ${f(roofline.oneAtATimeGflops)} GFLOP/s, ` +
+      `batched ${f(roofline.batchedGflops)}; the largest product of the batch alone (${roofline.promptTokens}x${cfg.ffnHidden}x${cfg.dModel}) ${f(roofline.matmulPeakGflops)}: ` +
+      `batching can gain at most ~${roofline.ceiling.toFixed(1)}x here`,
+  );
 }
