@@ -20,6 +20,10 @@
 #include "pool.h"
 #include "vecmath.h"
 
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
 namespace genrm {
 namespace {
 
@@ -98,6 +102,74 @@ inline void maskedSoftmaxRow(float* s, int64_t cols, int64_t limit, const uint8_
   std::fill(s + limit, s + cols, 0.0f);
 }
 
+// Decode scores for one cached key row: S[h * tk] = scale * q_h . k[kvCol[h] ..] for every head h
+// (S points at the key's column). Each key row is read once, all heads together, front to back.
+// With AVX2 and headDim a multiple of 8: four heads at a time, one 8-lane accumulator each (four
+// independent FMA chains), their lane sums in one shuffle sequence; otherwise dot8 per head.
+inline void decodeScores(const float* Qi, const float* kr, const int64_t* kvCol, int64_t H, int64_t D, float scale, float* S,
+                         int64_t tk) {
+  int64_t h = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+  if (D % 8 == 0) {
+    for (; h + 4 <= H; h += 4) {
+      __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+      for (int64_t d = 0; d < D; d += 8)
+        for (int t = 0; t < 4; t++)
+          acc[t] = _mm256_fmadd_ps(_mm256_loadu_ps(Qi + (h + t) * D + d), _mm256_loadu_ps(kr + kvCol[h + t] + d), acc[t]);
+      const __m256 ab = _mm256_hadd_ps(acc[0], acc[1]), cd = _mm256_hadd_ps(acc[2], acc[3]);
+      const __m256 abcd = _mm256_hadd_ps(ab, cd);
+      alignas(16) float sums[4];
+      _mm_store_ps(sums, _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1)));
+      for (int t = 0; t < 4; t++) S[(h + t) * tk] = scale * sums[t];
+    }
+  }
+#endif
+  for (; h < H; h++) S[h * tk] = scale * dot8(Qi + h * D, kr + kvCol[h], D);
+}
+
+// Decode output for one query: out_h = sum_j P[h][j] v_j[kvCol[h] ..], every head. With AVX2 and
+// headDim a multiple of 8 (up to 128): per head, the output in registers over all keys (headDim / 8
+// accumulators), one FMA per 8 floats of a value row; the value rows of later keys are prefetched
+// during the first head's pass (each row is then read from cache by the other heads).
+template <typename RowFn>
+inline void decodeValues(const float* S, int64_t tk, int64_t lim, RowFn valueRow, const int64_t* kvCol, int64_t H, int64_t D,
+                         float* Oi) {
+#if defined(__AVX2__) && defined(__FMA__)
+  if (D % 8 == 0 && D <= 128) {
+    const int64_t lanes = D / 8;
+    for (int64_t h = 0; h < H; h++) {
+      __m256 acc[16];
+      for (int64_t l = 0; l < lanes; l++) acc[l] = _mm256_setzero_ps();
+      const float* P = S + h * tk;
+      for (int64_t j = 0; j < lim; j++) {
+        if (h == 0 && j + 4 < lim) {
+          const char* ahead = reinterpret_cast<const char*>(valueRow(j + 4));
+          for (int64_t off = 0; off < H * D * 4; off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
+        }
+        const float pj = P[j];
+        if (pj == 0.0f) continue;
+        const __m256 p = _mm256_set1_ps(pj);
+        const float* vh = valueRow(j) + kvCol[h];
+        for (int64_t l = 0; l < lanes; l++) acc[l] = _mm256_fmadd_ps(p, _mm256_loadu_ps(vh + 8 * l), acc[l]);
+      }
+      for (int64_t l = 0; l < lanes; l++) _mm256_storeu_ps(Oi + h * D + 8 * l, acc[l]);
+    }
+    return;
+  }
+#endif
+  std::fill(Oi, Oi + H * D, 0.0f);
+  for (int64_t j = 0; j < lim; j++) {
+    const float* vr = valueRow(j);
+    for (int64_t h = 0; h < H; h++) {
+      const float pj = S[h * tk + j];
+      if (pj == 0.0f) continue;
+      const float* vh = vr + kvCol[h];
+      float* o = Oi + h * D;
+      for (int64_t d = 0; d < D; d++) o[d] += pj * vh[d];
+    }
+  }
+}
+
 // attentionForward(q, k, v, out, batch, tq, tk, heads, kvHeads, headDim, pastLen, scale,
 //                  kvOffset, kvBatchStride, probs | null, keyMask | null,
 //                  prefixK | null, prefixV | null, prefixLen, prefixStride, prefixRows | null)
@@ -168,27 +240,15 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
       const float* Vb = v.p + kvOff + b * kvBS;
       const float* PKb = P > 0 ? pk.p + prows.p[b] * pS : nullptr;
       const float* PVb = P > 0 ? pv.p + prows.p[b] * pS : nullptr;
+      auto keyRow = [&](int64_t j) { return j < P ? PKb + j * ldk : Kb + (j - P) * ldk; };
+      auto valueRow = [&](int64_t j) { return j < P ? PVb + j * ldk : Vb + (j - P) * ldk; };
       float* S = scratch(tlsScores, H * tk);  // (H, tk) scores, then probabilities
       for (int64_t i = 0; i < tq; i++) {
         const int64_t lim = std::min(tk, past + i + 1);
         const float* Qi = q.p + (b * tq + i) * ldq;
-        for (int64_t j = 0; j < lim; j++) {
-          const float* kr = j < P ? PKb + j * ldk : Kb + (j - P) * ldk;
-          for (int64_t h = 0; h < H; h++) S[h * tk + j] = scale * dot8(Qi + h * D, kr + kvCol[h], D);
-        }
+        for (int64_t j = 0; j < lim; j++) decodeScores(Qi, keyRow(j), kvCol.data(), H, D, scale, S + j, tk);
         for (int64_t h = 0; h < H; h++) maskedSoftmaxRow(S + h * tk, tk, lim, mb);
-        float* Oi = out.p + (b * tq + i) * ldq;
-        std::fill(Oi, Oi + H * D, 0.0f);
-        for (int64_t j = 0; j < lim; j++) {
-          const float* vr = j < P ? PVb + j * ldk : Vb + (j - P) * ldk;
-          for (int64_t h = 0; h < H; h++) {
-            const float pj = S[h * tk + j];
-            if (pj == 0.0f) continue;
-            const float* vh = vr + kvCol[h];
-            float* o = Oi + h * D;
-            for (int64_t d = 0; d < D; d++) o[d] += pj * vh[d];
-          }
-        }
+        decodeValues(S, tk, lim, valueRow, kvCol.data(), H, D, out.p + (b * tq + i) * ldq);
       }
     });
     return env.Undefined();
