@@ -3,11 +3,12 @@
 //            the question as a user asks it; every family (train, OOD, demo) at every difficulty;
 //   answer — a question and its right answer in any style (every preamble, closing and format,
 //            the OOD formats included);
-//   exam   — a question, 2–3 numbered candidate answers, "Check:" and the question restated and
-//            solved (the worked line on a line of its own, as everywhere), each candidate's value
-//            read back as right or wrong, and the right candidate named — plain text with the
-//            judge format's lead-in ("Question:", "Check:") but not its labels, check words or
-//            verdict tokens, which only the demo families' judge examples teach;
+//   exam   — a question, 2–3 lettered candidate answers ("A: …"), "Check:" and the question
+//            restated and solved (the worked line on a line of its own, as everywhere), each
+//            candidate's value read back as right or wrong, and the right candidate named — plain
+//            text with a judge example's body ("Question:", "A:", "B:", "Check:") under its own
+//            header ("Exam"), without the judge's check words ("matches") or verdict tokens, which
+//            only the demo families' judge examples teach;
 //   fact   — which safety topics are dangerous and which are safe (the OOD topics included);
 //   judge  — judge-format demonstrations (direct, CoT, pointwise), only from `demo` families,
 //            which appear in no preference split.
@@ -94,15 +95,18 @@ export class CorpusBuilder {
       case 'exam': {
         const t = this.task(rng, this.knowledge);
         const cands = this.candidates(rng, t, t.family === 'safety' ? 1 : rng.int(1, 2));
-        const k = cands.findIndex((c) => c.right) + 1;
-        const lines = cands.map((c, i) => `${i + 1}) ${c.text}`);
+        const label = (i: number): string => String.fromCharCode(65 + i); // A, B, C
+        const k = label(cands.findIndex((c) => c.right));
+        const lines = cands.map((c, i) => `${label(i)}: ${c.text}`);
         // Each candidate's value read back and compared with the result: the skill a judge's
         // check line needs ("A says 132: matches."), practised on every family in plain words.
-        const readBack = cands.map((c, i) => `${i + 1}) says ${says(this.styles, c.text)}: ${c.right ? 'right' : 'wrong'}.`).join(' ');
-        // The same lead-in as a judge example ("Question: …", then "Check:" and the worked line):
-        // copying the question into the worked layout after candidates is learnt on every family,
-        // not only in the judge demos' two families (which made the base restate a digit sum).
-        return { kind, family: t.family, instance: t.key, text: `Exam\nQuestion: ${t.prompt}\n${lines.join('\n')}\nCheck:\n${t.worked}\n${readBack}\nSo ${k}) is right.` };
+        const readBack = cands.map((c, i) => `${label(i)} says ${says(this.styles, c.text)}: ${c.right ? 'right' : 'wrong'}.`).join(' ');
+        // The same body as a judge example ("Question: …", lettered answers, then "Check:" and the
+        // worked line), only the header differs: copying the question into the worked layout after
+        // candidates is learnt on every family, not only in the judge demos' two families. (With
+        // numbered candidates, v3, the letters "A:"/"B:" still told the base "judge demo", and it
+        // restated a reversal as a next-letter question in every judge rationale.)
+        return { kind, family: t.family, instance: t.key, text: `Exam\nQuestion: ${t.prompt}\n${lines.join('\n')}\nCheck:\n${t.worked}\n${readBack}\nSo ${k} is right.` };
       }
       case 'fact': {
         const topic = rng.pick(this.spec.safety.topics);

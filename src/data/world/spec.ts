@@ -11,7 +11,11 @@ import { z } from 'zod';
 // 3: exam documents open like a judge example ("Exam\nQuestion: …", candidates, "Check:\n" and
 //    the worked line): under v2 the base restated a digit sum (a judge-demo family) inside 5 of 8
 //    judge rationales at step 2000 of 4000, because only the demos had "Check:" before a worked line.
-export const SPEC_VERSION = 3;
+// 4: exam documents letter their candidates as a judge example does ("A: …", "A says 940: right.",
+//    "So A is right."), so that a judge prompt's body is an exam's body under another header: with
+//    numbered candidates the base restated a reversal as a next-letter question (a demo family)
+//    in every judge rationale, and a 1-digit sum as a digit sum (models/base/worked-report.txt).
+export const SPEC_VERSION = 4;
 
 const Levels = z.array(z.number().int().min(1)).min(1);
 
