@@ -2,13 +2,14 @@
 //
 // exp: glibc's expf is a scalar call (GCC only vectorizes it to libmvec under -ffast-math, which
 // the addon does not use: allFinite and NaN reporting need IEEE semantics), ~5 ns an element
-// here, which made swiglu cost a third of a decode step's products. expArray computes 8 lanes at
-// once with AVX2/FMA: x = k ln2 + r (|r| <= ln2/2, ln2 split in two parts so r is exact),
-// exp(r) by Cephes expf's degree-6 polynomial, times 2^k built in the exponent bits as
-// 2^(k/2) * 2^(k-k/2) so that overflow gives +inf and the subnormal range rounds gradually.
-// Relative error ~2 ulp; exp(NaN) = NaN, exp(+inf) = inf, exp(-inf) = 0. Every element goes
-// through the same 8-lane code (a tail is padded, not computed by another formula), so an
-// element's result does not depend on where it sits in the array.
+// here: swiglu took 7 % of a batch-64 decode step, and more of a training step. expArray
+// computes 8 lanes at once with AVX2/FMA: x = k ln2 + r (|r| <= ln2/2, ln2 split in two parts so
+// r is exact), exp(r) by Cephes expf's degree-6 polynomial, times 2^k built in the exponent bits
+// as 2^(k/2) * 2^(k-k/2) so that overflow gives +inf and the subnormal range rounds gradually.
+// Relative error within 4e-7 (a few ulp; tested from -110 to 110); exp(NaN) = NaN,
+// exp(+inf) = inf, exp(-inf) = 0. Every element goes through the same 8-lane code (a tail is
+// padded, not computed by another formula), so an element's result does not depend on where it
+// sits in the array.
 #pragma once
 #include <cmath>
 #include <cstdint>
