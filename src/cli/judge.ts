@@ -12,7 +12,7 @@ import type { LanguageModel } from '../backends/types.js';
 import { writeJsonl } from '../data/jsonl.js';
 import { readPairsAll, type PreferencePair } from '../data/pair.js';
 import { resolveJudgeConfig, type JudgeConfig } from '../judge/config.js';
-import { judgePairs, type PairInput, type PairJudgment } from '../judge/pairwise.js';
+import { judgePairs, slotVerdict, type PairInput, type PairJudgment } from '../judge/pairwise.js';
 import { verifyAnswers } from '../judge/pointwise.js';
 import { resolveTemplate } from '../judge/resolveTemplate.js';
 import { CliError } from './errors.js';
@@ -66,7 +66,7 @@ function toRecord(j: PairJudgment, label?: 'A' | 'B'): PairRecord {
       ...(o.cot
         ? {
             votes: { A: o.cot.votes.pos, B: o.cot.votes.neg, invalid: o.cot.votes.invalid },
-            rationales: o.cot.rationales.map((r) => ({ text: r.text, verdict: r.verdict === 'pos' ? 'A' : r.verdict === 'neg' ? 'B' : 'invalid' })),
+            rationales: o.cot.rationales.map((r) => ({ text: r.text, verdict: slotVerdict(r.verdict) })),
           }
         : {}),
     })),

@@ -53,7 +53,8 @@ export interface PairJudgment {
   approximate: boolean;
 }
 
-const slot = (v: 'pos' | 'neg' | 'tie' | 'invalid'): Verdict => (v === 'pos' ? 'A' : v === 'neg' ? 'B' : v);
+/** A scored verdict in an order's slot terms: positive = the first shown (A), negative = B. */
+export const slotVerdict = (v: 'pos' | 'neg' | 'tie' | 'invalid'): Verdict => (v === 'pos' ? 'A' : v === 'neg' ? 'B' : v);
 
 function verdictOf(p: number): Verdict {
   return p > 0.5 ? 'A' : p < 0.5 ? 'B' : 'tie';
@@ -87,7 +88,7 @@ export async function judgePairs(model: LanguageModel, pairs: PairInput[], templ
       scoreCot(model, prompts.slice(0, pairs.length), PAIR_SPEC, { ...cfg, seed: cfg.seed }),
       orders === 2 ? scoreCot(model, prompts.slice(pairs.length), PAIR_SPEC, { ...cfg, seed: cfg.seed + cfg.votes }) : Promise.resolve([]),
     ]);
-    perOrder = [...first, ...second].map((c, k) => ({ p: c.p, verdict: slot(c.verdict), cot: c, truncated: rendered[k]?.truncated ?? false }));
+    perOrder = [...first, ...second].map((c, k) => ({ p: c.p, verdict: slotVerdict(c.verdict), cot: c, truncated: rendered[k]?.truncated ?? false }));
   }
 
   return pairs.map((pair, i) => {
