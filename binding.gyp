@@ -17,6 +17,7 @@
         "native/addon.cc",
         "native/blas.cc",
         "native/small_gemm.cc",
+        "native/packed_gemm.cc",
         "native/pool.cc",
         "native/elementwise.cc",
         "native/norm_rope.cc",

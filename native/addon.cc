@@ -25,9 +25,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   genrm::registerAttention(env, exports);
   genrm::registerSoftmax(env, exports);
   genrm::registerAdamw(env, exports);
+  genrm::registerPackedGemm(env, exports);
   // The calling convention (src/engine/kernels/native.ts KERNELS_VERSION): 2 = attention's shared
-  // prefix arguments. Bump both together when a kernel's arguments change.
-  exports.Set("kernelsVersion", Napi::Number::New(env, 2));
+  // prefix arguments, 3 = packed weights (packWeight, matmulPacked). Bump both together when a
+  // kernel's arguments change.
+  exports.Set("kernelsVersion", Napi::Number::New(env, 3));
 #if defined(__AVX2__)
   exports.Set("simd", Napi::String::New(env, "avx2+fma"));
 #else

@@ -109,5 +109,6 @@ void registerNormRope(Napi::Env env, Napi::Object exports);
 void registerAttention(Napi::Env env, Napi::Object exports);
 void registerSoftmax(Napi::Env env, Napi::Object exports);
 void registerAdamw(Napi::Env env, Napi::Object exports);
+void registerPackedGemm(Napi::Env env, Napi::Object exports);
 
 }  // namespace genrm

@@ -118,3 +118,33 @@ test('attention forward with a shared prefix: equals the flattened K/V, native a
     assert.throws(() => N.attentionForward({ ...common, k, v, out, kvOffset, kvBatchStride, prefix: { ...prefix, rows: rows.map(() => 5) } }), /prefix\.k/);
   }
 });
+
+test('packed weights: matmulPacked equals the reference A @ W^T at panel, row-block and k edges; a row does not depend on the rows beside it; a packed weight is a snapshot', { skip }, () => {
+  const rng = new Prng(33);
+  // n % 16 (the last panel padded), m % 6 (row blocks of 6 and every remainder), rows past one
+  // 96-row chunk, k not a multiple of anything, and products small enough to stay on one thread.
+  for (const [m, n, k] of [[1, 16, 8], [5, 518, 256], [9, 256, 256], [13, 33, 7], [64, 688, 256], [64, 256, 688], [100, 40, 65], [200, 17, 3]] as const) {
+    const a = randArray(rng, m * k), w = randArray(rng, n * k);
+    const want = new Float32Array(m * n);
+    J.matmul({ a, b: w, c: want, m, n, k, transB: true });
+    const pw = N.packWeight(w, n, k);
+    const got = new Float32Array(m * n).fill(Number.NaN); // every element must be written
+    N.matmulPacked(a, pw, got, m);
+    assertClose(`matmulPacked ${m}x${n}x${k}`, got, want, MM_ATOL, RTOL);
+    for (const r of [0, m - 1, m >> 1]) {
+      const one = new Float32Array(n);
+      N.matmulPacked(a.subarray(r * k, (r + 1) * k), pw, one, 1);
+      assert.deepEqual(one, got.subarray(r * n, (r + 1) * n), `row ${r} of ${m}x${n}x${k}`);
+    }
+  }
+  const w = randArray(rng, 20 * 8), a = randArray(rng, 3 * 8);
+  const pw = N.packWeight(w, 20, 8);
+  const before = new Float32Array(3 * 20);
+  N.matmulPacked(a, pw, before, 3);
+  w.fill(0);
+  const after = new Float32Array(3 * 20);
+  N.matmulPacked(a, pw, after, 3);
+  assert.deepEqual(after, before, 'changing W after packing does not change the packed copy');
+  assert.throws(() => N.matmulPacked(a, J.packWeight(w, 20, 8), after, 3), /packed by the js kernels/);
+  assert.throws(() => N.matmulPacked(a, pw, new Float32Array(10), 3), /buffer 'c' has 10 elements/);
+});

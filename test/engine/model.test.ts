@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backward, noGrad, sum } from '../../src/engine/autograd/index.js';
-import { KvCache, Llama, forwardCached } from '../../src/engine/model/index.js';
+import { KvCache, Llama, PACKED_MIN_ROWS, forwardCached, packLlama } from '../../src/engine/model/index.js';
 import { AdamW } from '../../src/engine/optim.js';
 import { Prng } from '../../src/engine/prng.js';
 import { assertClose, tiny } from './helpers.js';
@@ -53,6 +53,28 @@ test('KV-cache inference (prefill, then one token at a time) equals the full for
   }
   assert.equal(cache.length, T);
   assert.throws(() => forwardCached(m, cache, new Int32Array(B * 4), 4), /cache full: 7 filled \+ 4 new exceeds capacity 10/);
+});
+
+test('packed weights: a decode step of many rows gives the logits of the unpacked weights; a packed copy does not follow later weight changes', () => {
+  const rng = new Prng(8);
+  const m = new Llama(tiny, { seed: 2 });
+  const B = PACKED_MIN_ROWS + 3, P = 4;
+  const prompt = randomIds(rng, B * P, tiny.vocabSize);
+  const step = randomIds(rng, B, tiny.vocabSize);
+  const run = (packed?: ReturnType<typeof packLlama>): Float32Array[] => {
+    const cache = new KvCache(tiny, B, P + 1);
+    const opts = packed ? { packed } : {};
+    return [forwardCached(m, cache, prompt, P, { ...opts, logitsFor: 'all' }), forwardCached(m, cache, step, 1, opts)];
+  };
+  const packed = packLlama(m);
+  const [pre0, dec0] = run();
+  const [pre1, dec1] = run(packed);
+  assertClose('prefill', pre1!, pre0!, 1e-5, 1e-4);
+  assertClose('decode step', dec1!, dec0!, 1e-5, 1e-4);
+  m.layers[0]!.gate.data.fill(0); // a training step would change the weights in place
+  const [, dec2] = run(packed);
+  assert.deepEqual(dec2, dec1, 'the packed copy is a snapshot');
+  assert.notDeepEqual(run()[1], dec1);
 });
 
 test('left padding via valid mask gives the unpadded logits; select forks rows', () => {

@@ -65,4 +65,4 @@ export function setKernels(k: Kernels): void {
   active = k;
 }
 
-export type { Kernels, KernelsInfo } from './types.js';
+export type { Kernels, KernelsInfo, PackedWeight } from './types.js';

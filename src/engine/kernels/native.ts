@@ -16,6 +16,10 @@ export interface NativeAddon {
   /** The thinnest cblas_sgemm wrapper (bounds-checked), for the benchmark's raw baseline. */
   sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
     b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
+  /** Lays W (n, k) out in panels for matmulPacked (native/packed_gemm.cc); out has packedLength(n, k) floats. */
+  packWeight(w: Float32Array, n: number, k: number, out: Float32Array): void;
+  packedLength(n: number, k: number): number;
+  matmulPacked(a: Float32Array, packed: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
   setThreads(n: number): void;
   getThreads(): number;
   blasConfig(): string;
@@ -74,7 +78,7 @@ function packageRoot(): string | undefined {
  * The addon's calling convention. Bump it (here and in native/addon.cc) whenever a kernel's
  * arguments or meaning change, so that a stale build/ is refused instead of misread.
  */
-export const KERNELS_VERSION = 2;
+export const KERNELS_VERSION = 3;
 
 let cached: NativeLoad | undefined;
 
@@ -125,6 +129,15 @@ export function nativeKernels(x: NativeAddon): Kernels {
         p.offsetA ?? 0, p.offsetB ?? 0, p.offsetC ?? 0,
         // Leading dimensions default to the stored matrices' column counts (BLAS wants >= 1).
         p.lda ?? Math.max(1, transA ? m : k), p.ldb ?? Math.max(1, transB ? k : n), p.ldc ?? Math.max(1, n));
+    },
+    packWeight(w, n, k) {
+      const data = new Float32Array(x.packedLength(n, k));
+      x.packWeight(w, n, k, data);
+      return { backend: 'native', n, k, data };
+    },
+    matmulPacked(a, w, c, m) {
+      if (w.backend !== 'native') throw new TypeError(`matmulPacked: the weight was packed by the ${w.backend} kernels; pack it with the native ones`);
+      x.matmulPacked(a, w.data, c, m, w.n, w.k);
     },
     add: (a, b, out, n) => x.add(a, b, out, n),
     mul: (a, b, out, n) => x.mul(a, b, out, n),

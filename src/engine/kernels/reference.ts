@@ -189,6 +189,15 @@ export const jsKernels: Kernels = {
   },
 
   matmul,
+  packWeight(w, n, k) {
+    // The reference keeps W as it is (a copy: a packed weight is a snapshot).
+    if (w.length < n * k) throw new RangeError(`packWeight: w has ${w.length} elements but (n ${n}, k ${k}) needs ${n * k}`);
+    return { backend: 'js', n, k, data: w.slice(0, n * k) };
+  },
+  matmulPacked(a, w, c, m) {
+    if (w.backend !== 'js') throw new TypeError(`matmulPacked: the weight was packed by the ${w.backend} kernels; pack it with the js ones`);
+    matmul({ a, b: w.data, c, m, n: w.n, k: w.k, transB: true });
+  },
 
   add(a, b, out, n) {
     for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;

@@ -46,6 +46,21 @@ export interface MatmulArgs {
   ldc?: number;
 }
 
+/**
+ * A Linear weight W (n, k) laid out ahead of time for matmulPacked, by the Kernels that will use
+ * it (the layout is that backend's own: native cuts W^T into panels of 16 output columns; js keeps
+ * W). For a weight that multiplies many batches of rows, as at every step of a generation. It is
+ * a snapshot: changing W afterwards does not change it.
+ */
+export interface PackedWeight {
+  readonly backend: 'native' | 'js';
+  /** Output features (W's rows). */
+  readonly n: number;
+  /** Input features (W's columns). */
+  readonly k: number;
+  readonly data: Float32Array;
+}
+
 export interface AttentionArgs {
   // Causal multi-head self-attention with grouped-query support. Layouts are "token-major" so
   // that the Q/K/V projections' matmul outputs are used as they are:
@@ -150,6 +165,13 @@ export interface Kernels {
 
   // ---- Linear algebra ----
   matmul(args: MatmulArgs): void;
+  /** A snapshot of the Linear weight w (n, k) in the layout matmulPacked reads. */
+  packWeight(w: Float32Array, n: number, k: number): PackedWeight;
+  /**
+   * c (m, n) = a (m, k) @ W^T for W packed by this backend's packWeight. Each element is one
+   * fixed-order sum over k, so a row's result does not depend on m or the other rows.
+   */
+  matmulPacked(a: Float32Array, w: PackedWeight, c: Float32Array, m: number): void;
 
   // ---- Elementwise (n elements; out may alias a or b) ----
   /** out = a + b */

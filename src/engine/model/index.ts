@@ -4,3 +4,4 @@ export { Llama } from './llama.js';
 export { INIT_STD, validateConfig, type LayerParams } from './params.js';
 export { KvCache } from './kv-cache.js';
 export { forwardCached, type CachedForwardOptions } from './infer.js';
+export { packLlama, PACKED_MIN_ROWS, type PackedLlama } from './packed.js';

@@ -13,12 +13,20 @@ import { ShapeError } from '../autograd/errors.js';
 import type { KvCache } from './kv-cache.js';
 import type { Llama } from './llama.js';
 import { addBiasRows } from './bias.js';
+import { PACKED_MIN_ROWS, type PackedLlama } from './packed.js';
+import type { PackedWeight } from '../kernels/index.js';
 
 export interface CachedForwardOptions {
   /** (batch*tq), 1 = real token, 0 = padding. Default: all real. */
   valid?: Uint8Array;
   /** Which positions get logits: the last of each row (default), or all. */
   logitsFor?: 'last' | 'all';
+  /**
+   * The model's weights packed by packLlama (packed.ts), for a caller that runs many calls with
+   * the same weights (generate): calls of PACKED_MIN_ROWS rows or more use them. They must be this
+   * model's current weights.
+   */
+  packed?: PackedLlama;
 }
 
 /**
@@ -69,19 +77,26 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
   const gate = new Float32Array(rows * c.ffnHidden);
   const up = new Float32Array(rows * c.ffnHidden);
   K.embeddingForward(model.embed.data, ids, x, rows, d, c.vocabSize);
+  // out (m, n) = a (m, k) @ W^T, through W's packed copy when the call has rows enough for it.
+  const usePacked = opts.packed !== undefined && rows >= PACKED_MIN_ROWS;
+  const linear = (a: Float32Array, w: Float32Array, pw: PackedWeight | undefined, out: Float32Array, m: number, n: number, k: number): void => {
+    if (pw && usePacked) K.matmulPacked(a, pw, out, m);
+    else K.matmul({ a, b: w, c: out, m, n, k, transB: true });
+  };
 
   model.layers.forEach((l, li) => {
+    const pl = opts.packed?.layers[li];
     const kc = cache.k[li]!;
     const vc = cache.v[li]!;
     K.rmsnormForward(x, l.inputNorm.data, h, inv, rows, d, c.normEps);
-    K.matmul({ a: h, b: l.q.data, c: q, m: rows, n: qDim, k: d, transB: true });
+    linear(h, l.q.data, pl?.q, q, rows, qDim, d);
     // New K/V rows: one (rows, kvDim) product each over every row of the call, bias and RoPE on
     // those, then each sequence's block copied into its cache columns past..past+tq (own columns
     // past-P.., P = 0 without a shared prefix). Writing the products straight into the cache took
     // one product per sequence in prefill (16 x (36 x 256 x 256) cost 3x one 576 x 256 x 256:
     // OpenBLAS packs the weight on every call) and one RoPE call per sequence per layer in decode.
-    K.matmul({ a: h, b: l.k.data, c: kNew, m: rows, n: kvDim, k: d, transB: true });
-    K.matmul({ a: h, b: l.v.data, c: vNew, m: rows, n: kvDim, k: d, transB: true });
+    linear(h, l.k.data, pl?.k, kNew, rows, kvDim, d);
+    linear(h, l.v.data, pl?.v, vNew, rows, kvDim, d);
     if (l.qBias) addBiasRows(q, l.qBias.data, q, rows, qDim);
     if (l.kBias) addBiasRows(kNew, l.kBias.data, kNew, rows, kvDim);
     if (l.vBias) addBiasRows(vNew, l.vBias.data, vNew, rows, kvDim);
@@ -95,13 +110,13 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
     }
     const prefix = cache.prefix ? { k: cache.prefix.k[li]!, v: cache.prefix.v[li]!, len: P, batchStride: cache.prefix.batchStride, rows: cache.prefix.rows } : undefined;
     K.attentionForward({ q, k: kc, v: vc, out: att, batch: B, tq, tk, heads: c.nHeads, kvHeads: c.nKvHeads, headDim: hd, pastLen: past, scale: 1 / Math.sqrt(hd), kvBatchStride: own * kvDim, keyMask: mask, ...(prefix ? { prefix } : {}) });
-    K.matmul({ a: att, b: l.o.data, c: proj, m: rows, n: d, k: qDim, transB: true });
+    linear(att, l.o.data, pl?.o, proj, rows, d, qDim);
     K.add(x, proj, x, rows * d);
     K.rmsnormForward(x, l.postNorm.data, h, inv, rows, d, c.normEps);
-    K.matmul({ a: h, b: l.gate.data, c: gate, m: rows, n: c.ffnHidden, k: d, transB: true });
-    K.matmul({ a: h, b: l.up.data, c: up, m: rows, n: c.ffnHidden, k: d, transB: true });
+    linear(h, l.gate.data, pl?.gate, gate, rows, c.ffnHidden, d);
+    linear(h, l.up.data, pl?.up, up, rows, c.ffnHidden, d);
     K.swigluForward(gate, up, gate, rows * c.ffnHidden);
-    K.matmul({ a: gate, b: l.down.data, c: proj, m: rows, n: d, k: c.ffnHidden, transB: true });
+    linear(gate, l.down.data, pl?.down, proj, rows, d, c.ffnHidden);
     K.add(x, proj, x, rows * d);
   });
   cache.length = tk;
@@ -118,6 +133,7 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
   const hn = new Float32Array(nOut * d);
   K.rmsnormForward(sel, model.norm.data, hn, new Float32Array(nOut), nOut, d, c.normEps);
   const logits = new Float32Array(nOut * c.vocabSize);
-  K.matmul({ a: hn, b: model.head.data, c: logits, m: nOut, n: c.vocabSize, k: d, transB: true });
+  if (opts.packed && nOut >= PACKED_MIN_ROWS) K.matmulPacked(hn, opts.packed.head, logits, nOut);
+  else K.matmul({ a: hn, b: model.head.data, c: logits, m: nOut, n: c.vocabSize, k: d, transB: true });
   return logits;
 }

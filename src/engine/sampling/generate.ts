@@ -25,6 +25,7 @@
 import { kernels } from '../kernels/index.js';
 import { forwardCached } from '../model/infer.js';
 import { KvCache } from '../model/kv-cache.js';
+import { PACKED_MIN_ROWS, packLlama, type PackedLlama } from '../model/packed.js';
 import type { Llama } from '../model/llama.js';
 import { Prng } from '../prng.js';
 import type { EngineTokenizer } from '../tokenizer/index.js';
@@ -143,9 +144,12 @@ export function generate(model: Llama, tokenizer: EngineTokenizer, prompts: read
     }
   }
   const sampler = new Sampler(c.vocabSize);
+  // Weights packed once for the whole call when its decode steps have rows enough to use them.
+  let packed: PackedLlama | undefined;
   for (let i = 0; i < rows.length; i += o.maxBatchRows) {
     const chunk = rows.slice(i, i + o.maxBatchRows).filter((r) => !r.done);
-    if (chunk.length > 0) decodeChunk(model, prompts, chunk, o, params, stopTokens, sampler, options.signal);
+    if (chunk.length >= PACKED_MIN_ROWS) packed ??= packLlama(model);
+    if (chunk.length > 0) decodeChunk(model, prompts, chunk, o, params, stopTokens, sampler, options.signal, packed);
   }
   for (const r of rows) r.out.text = r.text.text();
   return results;
@@ -161,6 +165,7 @@ function decodeChunk(
   stopTokens: ReadonlySet<number>,
   sampler: Sampler,
   signal: AbortSignal | undefined,
+  packed: PackedLlama | undefined,
 ): void {
   const K = kernels();
   const c = model.config;
@@ -188,7 +193,7 @@ function decodeChunk(
       }
     });
     cache = new KvCache(c, U, Lmax);
-    first = forwardCached(model, cache, ids, Lmax, { valid });
+    first = forwardCached(model, cache, ids, Lmax, { valid, ...(packed ? { packed } : {}) });
   } else {
     first = new Float32Array(distinct.length * V);
     const parts = distinct.map((p, u) => {
@@ -238,9 +243,9 @@ function decodeChunk(
       cache = cache.select(keep);
       live = keep.map((b) => live[b]!);
       const nextKept = Int32Array.from(keep, (b) => next[b]!);
-      logits = forwardStep(model, cache, nextKept);
+      logits = forwardStep(model, cache, nextKept, packed);
     } else {
-      logits = forwardStep(model, cache, next);
+      logits = forwardStep(model, cache, next, packed);
     }
   }
 }
@@ -256,11 +261,11 @@ function finish(row: Row, reason: FinishReason, stop: string | number | null): v
  * its left (a short prompt batched with a long one): every live row then still has room, since
  * its own prompt + tokens fit in maxSeqLen (its limit guarantees it).
  */
-function forwardStep(model: Llama, cache: KvCache, next: Int32Array): Float32Array {
+function forwardStep(model: Llama, cache: KvCache, next: Int32Array, packed: PackedLlama | undefined): Float32Array {
   if (cache.remaining === 0) {
     let minPad = Infinity;
     for (let b = 0; b < cache.batch; b++) minPad = Math.min(minPad, leadingPad(cache, b));
     shiftLeft(cache, minPad);
   }
-  return forwardCached(model, cache, next, 1);
+  return forwardCached(model, cache, next, 1, packed ? { packed } : {});
 }
