@@ -233,7 +233,12 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
     // batch 64 the decode attention ran at ~4-11 GB/s and took more time than the matmuls.
     std::vector<int64_t> kvCol(H);  // head h reads kv head h / group: its column in a cached row
     for (int64_t h = 0; h < H; h++) kvCol[h] = (h / group) * D;
-    parallelTasks(B, flops, false, [&](int64_t b) {
+    // Decoding reads every cached key and value once for a few flops each: its cost is memory
+    // traffic, which a second core doubles. So the threshold counts a byte read as 4 flops (one
+    // core streams ~6-10 GB/s and computes ~50 GFLOP/s here). Counting flops alone kept a batch-16
+    // step single-threaded: 2 MB of K/V a layer at 64 keys, 333 us a call (measured).
+    const double bytes = 8.0 * static_cast<double>(B) * static_cast<double>(cols) * static_cast<double>(ldk);
+    parallelTasks(B, std::max(flops, 4.0 * bytes), false, [&](int64_t b) {
       const uint8_t* mb = hasMask ? mask.p + b * tk : nullptr;
       // Row b's keys: its shared prefix row (j < P), then its own columns (j - P).
       const float* Kb = k.p + kvOff + b * kvBS;
