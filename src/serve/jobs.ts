@@ -10,7 +10,7 @@ import type { EmbeddedBackend } from '../backends/embedded/backend.js';
 import type { EngineTokenizer } from '../engine/tokenizer/index.js';
 import { tokenBytes, tokenPieces, tokenString } from '../backends/embedded/pieces.js';
 import { encodeContinuation } from '../backends/embedded/render.js';
-import { candidateLogprobs, type GeneratedSample } from '../engine/sampling/index.js';
+import type { GeneratedSample } from '../engine/sampling/index.js';
 import { toWireError } from './errors.js';
 import type { Alternative, Job, JobResult, Outcome, SampleResult } from './protocol.js';
 
@@ -70,7 +70,7 @@ export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[]):
         if (ids.length === 0) throw new RangeError(`candidate ${j} is empty`);
         return ids;
       });
-      const lps = candidateLogprobs(backend.model, members.map((m) => m.ids), cands);
+      const lps = backend.candidateLogprobsIds(members.map((m) => m.ids), cands);
       members.forEach((m, j) => (results.get(m.k)!.candidates = lps[j]!));
     });
   }

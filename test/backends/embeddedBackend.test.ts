@@ -69,6 +69,24 @@ test('chat prompts render in the compact form, content encoded plain; generation
   }
 });
 
+test('packed weights (the default for small models) give the verdict logprobs and samples of the plain weights', async () => {
+  const ck = makeTinyCheckpoint();
+  try {
+    const packed = EmbeddedBackend.load(ck.dir);
+    const plain = EmbeddedBackend.load(ck.dir, { packWeights: false });
+    assert.ok(packed.packed && plain.packed === undefined);
+    const prompts = Array.from({ length: 5 }, (_, i) => pairPrompt({ question: `${i}+${i}?`, answerA: String(2 * i), answerB: String(2 * i + 1) }, 'direct'));
+    const [a, b] = [await packed.candidateLogprobs(prompts, ['[[A]]', '[[B]]']), await plain.candidateLogprobs(prompts, ['[[A]]', '[[B]]'])];
+    a.flat().forEach((x, i) => assert.ok(Math.abs(x.logprob - b.flat()[i]!.logprob) < 1e-5, `${x.logprob} vs ${b.flat()[i]!.logprob}`));
+    // 5 prompts x n 2 = 10 rows: decoded through the packed weights.
+    const opts = { n: 2, temperature: 0, maxTokens: 6 };
+    const [ga, gb] = [await packed.generate(prompts, opts), await plain.generate(prompts, opts)];
+    assert.deepEqual(ga.map((g) => g.samples.map((s) => s.tokens)), gb.map((g) => g.samples.map((s) => s.tokens)));
+  } finally {
+    ck.cleanup();
+  }
+});
+
 test('token pieces: a split UTF-8 character is carried by the token that completes it; pieces join to the text', () => {
   const tok = Tokenizer.byteLevel({ specials: [...JUDGE_SPECIAL_TOKENS] });
   const ids = tok.encode('é[[A]]x', { specials: 'parse' });

@@ -11,6 +11,7 @@
 // therefore runs this backend in a worker thread (src/serve/), never on its event loop.
 import { candidateLogprobs, continuationLogprobs, generate, type GeneratedSample } from '../../engine/sampling/index.js';
 import type { Llama } from '../../engine/model/llama.js';
+import { packLlama, type PackedLlama } from '../../engine/model/packed.js';
 import type { HfLoadOptions } from '../../engine/hf/model.js';
 import type { EngineTokenizer, Tokenizer } from '../../engine/tokenizer/index.js';
 import { resolveGenerateOptions, type CandidateLogprob, type Capabilities, type GenerateOptions, type Generation, type LanguageModel, type Prompt, type Sample } from '../types.js';
@@ -21,12 +22,23 @@ import { encodeContinuation, encodePrompt } from './render.js';
 export interface EmbeddedOptions {
   /** Rows (prompt × sample) decoded in one batch. Default: the engine's (64). */
   maxBatchRows?: number;
+  /**
+   * Keep a packed copy of the weights (engine/model/packed.ts) for decoding and next-token
+   * scoring: their products run ~1.3-1.6x faster from 9 rows up, for as much memory again as the
+   * weights. A snapshot taken when the backend is made: a model trained afterwards needs a new
+   * backend. Default: on up to 50 M parameters (genrm's own models), off above.
+   */
+  packWeights?: boolean;
 }
+
+const PACK_BY_DEFAULT_UP_TO = 50e6;
 
 /** T: genrm's own Tokenizer (checkpoints) by default; any EngineTokenizer (Hugging Face folders). */
 export class EmbeddedBackend<T extends EngineTokenizer = Tokenizer> implements LanguageModel {
   readonly name: string;
   readonly capabilities: Capabilities;
+  /** The weights packed at construction (EmbeddedOptions.packWeights), or undefined. */
+  readonly packed: PackedLlama | undefined;
 
   constructor(
     readonly model: Llama,
@@ -37,6 +49,8 @@ export class EmbeddedBackend<T extends EngineTokenizer = Tokenizer> implements L
     if (tokenizer.vocabSize !== model.config.vocabSize)
       throw new RangeError(`embedded backend: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabSize is ${model.config.vocabSize}`);
     this.name = name;
+    const params = [...model.params.values()].reduce((n, t) => n + t.size, 0);
+    this.packed = (opts.packWeights ?? params <= PACK_BY_DEFAULT_UP_TO) ? packLlama(model) : undefined;
     this.capabilities = {
       prompts: { text: true, chat: false }, // chat is rendered in genrm's compact form or the model's template (render.ts)
       generate: true,
@@ -79,6 +93,7 @@ export class EmbeddedBackend<T extends EngineTokenizer = Tokenizer> implements L
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
       ...(this.opts.maxBatchRows !== undefined ? { maxBatchRows: this.opts.maxBatchRows } : {}),
+      ...(this.packed ? { packed: this.packed } : {}),
     });
   }
 
@@ -109,8 +124,13 @@ export class EmbeddedBackend<T extends EngineTokenizer = Tokenizer> implements L
       if (ids.length === 0) throw new RangeError(`candidateLogprobs: candidate ${j} is empty`);
       return ids;
     });
-    const r = candidateLogprobs(this.model, prompts.map((p) => this.encode(p)), cands, options.signal ? { signal: options.signal } : {});
+    const r = this.candidateLogprobsIds(prompts.map((p) => this.encode(p)), cands, options.signal);
     return r.map((row) => row.map((logprob) => ({ logprob, found: true })));
+  }
+
+  /** Per prompt (token ids), log p(candidate | prompt) per candidate (token ids). For the server's worker too. */
+  candidateLogprobsIds(prompts: number[][], candidates: number[][], signal?: AbortSignal): number[][] {
+    return candidateLogprobs(this.model, prompts, candidates, { ...(signal ? { signal } : {}), ...(this.packed ? { packed: this.packed } : {}) });
   }
 
   async continuationLogprob(items: { prompt: Prompt; continuation: string }[], options: { signal?: AbortSignal } = {}): Promise<number[]> {

@@ -78,14 +78,15 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
   const up = new Float32Array(rows * c.ffnHidden);
   K.embeddingForward(model.embed.data, ids, x, rows, d, c.vocabSize);
   // out (m, n) = a (m, k) @ W^T, through W's packed copy when the call has rows enough for it.
-  const usePacked = opts.packed !== undefined && rows >= PACKED_MIN_ROWS;
+  const packed = opts.packed?.backend === K.info().backend ? opts.packed : undefined;
+  const usePacked = packed !== undefined && rows >= PACKED_MIN_ROWS;
   const linear = (a: Float32Array, w: Float32Array, pw: PackedWeight | undefined, out: Float32Array, m: number, n: number, k: number): void => {
     if (pw && usePacked) K.matmulPacked(a, pw, out, m);
     else K.matmul({ a, b: w, c: out, m, n, k, transB: true });
   };
 
   model.layers.forEach((l, li) => {
-    const pl = opts.packed?.layers[li];
+    const pl = packed?.layers[li];
     const kc = cache.k[li]!;
     const vc = cache.v[li]!;
     K.rmsnormForward(x, l.inputNorm.data, h, inv, rows, d, c.normEps);
@@ -133,7 +134,7 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
   const hn = new Float32Array(nOut * d);
   K.rmsnormForward(sel, model.norm.data, hn, new Float32Array(nOut), nOut, d, c.normEps);
   const logits = new Float32Array(nOut * c.vocabSize);
-  if (opts.packed && nOut >= PACKED_MIN_ROWS) K.matmulPacked(hn, opts.packed.head, logits, nOut);
+  if (packed && nOut >= PACKED_MIN_ROWS) K.matmulPacked(hn, packed.head, logits, nOut);
   else K.matmul({ a: hn, b: model.head.data, c: logits, m: nOut, n: c.vocabSize, k: d, transB: true });
   return logits;
 }

@@ -21,6 +21,8 @@ export interface PackedLayer {
 }
 
 export interface PackedLlama {
+  /** The kernels that packed it; calls under other kernels multiply the plain weights instead. */
+  backend: 'native' | 'js';
   layers: PackedLayer[];
   /** The output head (vocab, d). */
   head: PackedWeight;
@@ -40,6 +42,7 @@ function pack(t: Tensor): PackedWeight {
 /** Packs every Linear weight of the model (with the kernels active now). */
 export function packLlama(model: Llama): PackedLlama {
   return {
+    backend: kernels().info().backend,
     layers: model.layers.map((l) => ({ q: pack(l.q), k: pack(l.k), v: pack(l.v), o: pack(l.o), gate: pack(l.gate), up: pack(l.up), down: pack(l.down) })),
     head: pack(model.head),
   };

@@ -59,6 +59,8 @@ export interface GenerateOptions {
   prefill?: 'padded' | 'each';
   /** Checked between decode steps; an aborted signal throws its reason. */
   signal?: AbortSignal;
+  /** The model's current weights packed by packLlama, reused across calls; by default a call packs its own when its batches have 9 rows or more. */
+  packed?: PackedLlama;
 }
 
 export type FinishReason = 'stop' | 'length';
@@ -90,7 +92,7 @@ interface Row {
 
 const DEFAULT_MAX_BATCH_ROWS = 64;
 
-function resolve(o: GenerateOptions): Required<Omit<GenerateOptions, 'seed' | 'signal' | 'stopTokens'>> & { seed: number } {
+function resolve(o: GenerateOptions): Required<Omit<GenerateOptions, 'seed' | 'signal' | 'stopTokens' | 'packed'>> & { seed: number } {
   const r = {
     n: o.n ?? 1,
     temperature: o.temperature ?? 1,
@@ -145,7 +147,7 @@ export function generate(model: Llama, tokenizer: EngineTokenizer, prompts: read
   }
   const sampler = new Sampler(c.vocabSize);
   // Weights packed once for the whole call when its decode steps have rows enough to use them.
-  let packed: PackedLlama | undefined;
+  let packed: PackedLlama | undefined = options.packed;
   for (let i = 0; i < rows.length; i += o.maxBatchRows) {
     const chunk = rows.slice(i, i + o.maxBatchRows).filter((r) => !r.done);
     if (chunk.length >= PACKED_MIN_ROWS) packed ??= packLlama(model);
