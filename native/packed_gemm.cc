@@ -59,10 +59,12 @@ void pack(const float* W, int64_t n, int64_t k, float* P) {
 
 // C rows [0, MR) x the panel's 16 columns; `cols` < 16 only in the last panel (through a buffer).
 template <int MR>
-inline void kernel(const float* A, int64_t lda, const float* P, int64_t k, float* C, int64_t ldc, int64_t cols) {
+inline void kernel(const float* A, int64_t lda, const float* P, int64_t k, float* C, int64_t ldc, int64_t cols, const float* next) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (int64_t kk = 0; kk < k; kk++) {
+    // One kk of a panel is one 64-byte line: ask for the next panel's line as this one is used.
+    if (next) _mm_prefetch(reinterpret_cast<const char*>(next + kk * kPanel), _MM_HINT_T0);
     const __m256 b0 = _mm256_loadu_ps(P + kk * kPanel), b1 = _mm256_loadu_ps(P + kk * kPanel + 8);
     __m256 a;
 #define GENRM_ROW(r)                                       \
@@ -89,18 +91,21 @@ inline void kernel(const float* A, int64_t lda, const float* P, int64_t k, float
   }
 }
 
-// Rows [0, m) of A against one panel: blocks of 6, then the 1..5 left.
-void panelRows(int64_t m, int64_t k, const float* A, int64_t lda, const float* P, float* C, int64_t ldc, int64_t cols) {
+// Rows [0, m) of A against one panel: blocks of 6, then the 1..5 left. The first block prefetches
+// `next` (the following panel, or null): a decode step's weights come from memory (the KV cache
+// evicts them between steps), and at a few rows there is little compute to hide the wait behind.
+void panelRows(int64_t m, int64_t k, const float* A, int64_t lda, const float* P, float* C, int64_t ldc, int64_t cols,
+               const float* next) {
   int64_t r = 0;
-  for (; r + 6 <= m; r += 6) kernel<6>(A + r * lda, lda, P, k, C + r * ldc, ldc, cols);
+  for (; r + 6 <= m; r += 6, next = nullptr) kernel<6>(A + r * lda, lda, P, k, C + r * ldc, ldc, cols, next);
   const float* a = A + r * lda;
   float* c = C + r * ldc;
   switch (m - r) {
-    case 5: kernel<5>(a, lda, P, k, c, ldc, cols); break;
-    case 4: kernel<4>(a, lda, P, k, c, ldc, cols); break;
-    case 3: kernel<3>(a, lda, P, k, c, ldc, cols); break;
-    case 2: kernel<2>(a, lda, P, k, c, ldc, cols); break;
-    case 1: kernel<1>(a, lda, P, k, c, ldc, cols); break;
+    case 5: kernel<5>(a, lda, P, k, c, ldc, cols, next); break;
+    case 4: kernel<4>(a, lda, P, k, c, ldc, cols, next); break;
+    case 3: kernel<3>(a, lda, P, k, c, ldc, cols, next); break;
+    case 2: kernel<2>(a, lda, P, k, c, ldc, cols, next); break;
+    case 1: kernel<1>(a, lda, P, k, c, ldc, cols, next); break;
     default: break;
   }
 }
@@ -108,7 +113,8 @@ void panelRows(int64_t m, int64_t k, const float* A, int64_t lda, const float* P
 #else
 
 // Without AVX2/FMA: the same chains in scalar code (same order, so the same results' meaning).
-void panelRows(int64_t m, int64_t k, const float* A, int64_t lda, const float* P, float* C, int64_t ldc, int64_t cols) {
+void panelRows(int64_t m, int64_t k, const float* A, int64_t lda, const float* P, float* C, int64_t ldc, int64_t cols,
+               const float*) {
   for (int64_t r = 0; r < m; r++)
     for (int64_t j = 0; j < cols; j++) {
       float acc = 0.0f;
@@ -156,7 +162,8 @@ Napi::Value MatmulPacked(const Napi::CallbackInfo& info) {
   parallelFor(chunks * np, threads, [&](int64_t t) {
     const int64_t r0 = (t / np) * kRowChunk, rows = std::min(kRowChunk, m - r0), q = t % np;
     const int64_t cols = std::min(kPanel, n - q * kPanel);
-    panelRows(rows, k, a.p + r0 * k, k, p.p + q * k * kPanel, c.p + r0 * n + q * kPanel, n, cols);
+    const float* next = q + 1 < np ? p.p + (q + 1) * k * kPanel : nullptr;
+    panelRows(rows, k, a.p + r0 * k, k, p.p + q * k * kPanel, c.p + r0 * n + q * kPanel, n, cols, next);
   });
   return env.Undefined();
 }
