@@ -89,6 +89,22 @@ test('greedy takes the argmax (lowest id on a tie) and draws no randomness', () 
   assert.deepEqual(s.top(Float32Array.from([-2, -1, -0.5, -3]), 0, 2), [{ id: 2, logprob: -0.5 }, { id: 1, logprob: -1 }]);
 });
 
+test('top alternatives equal a full sort (value descending, lower id first on a tie) for every count', () => {
+  const rng = new Prng(12);
+  const V = 300;
+  const s = new Sampler(V);
+  for (let trial = 0; trial < 20; trial++) {
+    // Values from a few levels, so ties are common; -Infinity (a masked id) among them.
+    const row = Float32Array.from({ length: V }, () => (rng.uniform() < 0.05 ? -Infinity : -Math.floor(rng.uniform() * 12) / 4));
+    const sorted = [...row.keys()].sort((a, b) => row[b]! - row[a]! || a - b);
+    for (const count of [1, 2, 5, 20, V, V + 5]) {
+      const want = sorted.slice(0, count).map((id) => ({ id, logprob: row[id]! }));
+      assert.deepEqual(s.top(row, 0, count), want, `trial ${trial} count ${count}`);
+    }
+  }
+  assert.deepEqual(s.top(Float32Array.from({ length: V }, (_, i) => (i === 7 ? Number.NaN : -i)), 0, 2), [{ id: 0, logprob: -0 }, { id: 1, logprob: -1 }]);
+});
+
 test('stream seeds differ by seed, sample index and prompt; equal inputs give equal seeds', () => {
   const a = streamSeed(7, 0, [1, 2, 3]);
   assert.equal(a, streamSeed(7, 0, [1, 2, 3]));
