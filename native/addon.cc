@@ -27,9 +27,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   genrm::registerAdamw(env, exports);
   genrm::registerPackedGemm(env, exports);
   // The calling convention (src/engine/kernels/native.ts KERNELS_VERSION): 2 = attention's shared
-  // prefix arguments, 3 = packed weights (packWeight, matmulPacked). Bump both together when a
-  // kernel's arguments change.
-  exports.Set("kernelsVersion", Napi::Number::New(env, 3));
+  // prefix arguments, 3 = packed weights (packWeight, matmulPacked), 4 = copyRows. Bump both
+  // together when a kernel's arguments change.
+  exports.Set("kernelsVersion", Napi::Number::New(env, 4));
 #if defined(__AVX2__)
   exports.Set("simd", Napi::String::New(env, "avx2+fma"));
 #else

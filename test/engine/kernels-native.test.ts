@@ -179,6 +179,18 @@ test('embedding gather and scatter-add with repeated ids; ids out of range throw
   assert.throws(() => N.embeddingBackward(dout, new Int32Array([-1]), dn, 1, dim), /embeddingBackward.*-1/);
 });
 
+test('copyRows: strided rows into strided places, untouched elsewhere; a destination too short throws', { skip }, () => {
+  const rng = new Prng(15);
+  const src = randArray(rng, 5 * 9), base = randArray(rng, 80);
+  const dj = copy(base), dn = copy(base);
+  J.copyRows(src, dj, 5, 7, 9, 3, 15);
+  N.copyRows(src, dn, 5, 7, 9, 3, 15);
+  assert.deepEqual(dn, dj);
+  assert.equal(dn[3 + 2 * 15 + 6], src[2 * 9 + 6]);
+  assert.equal(dn[3 + 2 * 15 + 7], base[3 + 2 * 15 + 7], 'past cols stays');
+  assert.throws(() => N.copyRows(src, dn, 5, 7, 9, 20, 15), /copyRows: buffer 'dst' has 80 elements/);
+});
+
 test('RMSNorm forward (also in place) and backward', { skip }, () => {
   const rng = new Prng(15);
   const rows = 5, dim = 67, eps = 1e-5;

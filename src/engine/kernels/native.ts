@@ -28,6 +28,7 @@ export interface NativeAddon {
   /** The calling convention; absent in builds older than version 2. */
   kernelsVersion?: number;
   add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
+  copyRows(src: Float32Array, dst: Float32Array, rows: number, cols: number, srcStride: number, dstOffset: number, dstStride: number): void;
   mul(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
   scale(a: Float32Array, s: number, out: Float32Array, n: number): void;
   axpy(alpha: number, x: Float32Array, y: Float32Array, n: number): void;
@@ -78,7 +79,7 @@ function packageRoot(): string | undefined {
  * The addon's calling convention. Bump it (here and in native/addon.cc) whenever a kernel's
  * arguments or meaning change, so that a stale build/ is refused instead of misread.
  */
-export const KERNELS_VERSION = 3;
+export const KERNELS_VERSION = 4;
 
 let cached: NativeLoad | undefined;
 
@@ -139,6 +140,7 @@ export function nativeKernels(x: NativeAddon): Kernels {
       if (w.backend !== 'native') throw new TypeError(`matmulPacked: the weight was packed by the ${w.backend} kernels; pack it with the native ones`);
       x.matmulPacked(a, w.data, c, m, w.n, w.k);
     },
+    copyRows: (src, dst, rows, cols, srcStride, dstOffset, dstStride) => x.copyRows(src, dst, rows, cols, srcStride, dstOffset, dstStride),
     add: (a, b, out, n) => x.add(a, b, out, n),
     mul: (a, b, out, n) => x.mul(a, b, out, n),
     scale: (a, s, out, n) => x.scale(a, s, out, n),

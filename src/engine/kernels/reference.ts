@@ -199,6 +199,9 @@ export const jsKernels: Kernels = {
     matmul({ a, b: w.data, c, m, n: w.n, k: w.k, transB: true });
   },
 
+  copyRows(src, dst, rows, cols, srcStride, dstOffset, dstStride) {
+    for (let r = 0; r < rows; r++) dst.set(src.subarray(r * srcStride, r * srcStride + cols), dstOffset + r * dstStride);
+  },
   add(a, b, out, n) {
     for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
   },

@@ -173,6 +173,13 @@ export interface Kernels {
    */
   matmulPacked(a: Float32Array, w: PackedWeight, c: Float32Array, m: number): void;
 
+  /**
+   * dst[dstOffset + r * dstStride + j] = src[r * srcStride + j] for r < rows, j < cols: rows of one
+   * buffer into strided places of another (a decode step's keys into their rows' cache columns).
+   * src and dst must not overlap.
+   */
+  copyRows(src: Float32Array, dst: Float32Array, rows: number, cols: number, srcStride: number, dstOffset: number, dstStride: number): void;
+
   // ---- Elementwise (n elements; out may alias a or b) ----
   /** out = a + b */
   add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;

@@ -103,12 +103,9 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
     if (l.vBias) addBiasRows(vNew, l.vBias.data, vNew, rows, kvDim);
     K.rope(q, positions, model.rope.cos, model.rope.sin, rows, c.nHeads, hd, false);
     K.rope(kNew, positions, model.rope.cos, model.rope.sin, rows, c.nKvHeads, hd, false);
-    const block = tq * kvDim;
-    for (let b = 0; b < B; b++) {
-      const o = (b * own + past - P) * kvDim; // this sequence's new cache columns
-      kc.set(kNew.subarray(b * block, (b + 1) * block), o);
-      vc.set(vNew.subarray(b * block, (b + 1) * block), o);
-    }
+    // Sequence b's tq new rows (one block) go to its cache columns past - P .. (own columns).
+    K.copyRows(kNew, kc, B, tq * kvDim, tq * kvDim, (past - P) * kvDim, own * kvDim);
+    K.copyRows(vNew, vc, B, tq * kvDim, tq * kvDim, (past - P) * kvDim, own * kvDim);
     const prefix = cache.prefix ? { k: cache.prefix.k[li]!, v: cache.prefix.v[li]!, len: P, batchStride: cache.prefix.batchStride, rows: cache.prefix.rows } : undefined;
     K.attentionForward({ q, k: kc, v: vc, out: att, batch: B, tq, tk, heads: c.nHeads, kvHeads: c.nKvHeads, headDim: hd, pastLen: past, scale: 1 / Math.sqrt(hd), kvBatchStride: own * kvDim, keyMask: mask, ...(prefix ? { prefix } : {}) });
     linear(att, l.o.data, pl?.o, proj, rows, d, qDim);
