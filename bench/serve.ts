@@ -1,4 +1,4 @@
-// `npm run bench -- serve [--seconds 6] [--levels 1,16,64,256] [--votes 4] [--max-tokens 32] [--long] [--json]`
+// `npm run bench -- serve [--seconds 6] [--levels 1,16,64,256] [--votes 4] [--max-tokens 32] [--kv-cache f32|f16] [--long] [--json]`
 //
 // Load against `genrm serve` on loopback (127.0.0.1, ephemeral port, in this process; the model
 // in its worker thread): a closed-loop generator of our own over fetch (C clients, each sends its
@@ -14,6 +14,7 @@
 //   speed-up of dynamic batching (max batch 256) over one at a time (max batch 1) at concurrency 64.
 // Targets (issue 8): no non-2xx below the queue limit (1024); batching >= 4x for CoT, >= 2x direct.
 // --long: 60 s at concurrency 64 (direct), RSS each second; memory should stay flat.
+// --kv-cache f16: both servers generate with a half-precision KV cache (genrm serve --kv-cache).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +89,8 @@ export async function run(args: string[]): Promise<void> {
   const levels = flag(args, '--levels', '1,16,64,256').split(',').map(Number);
   const votes = Number(flag(args, '--votes', '4'));
   const maxTokens = Number(flag(args, '--max-tokens', '32'));
+  const kvCache = flag(args, '--kv-cache', 'f32');
+  if (kvCache !== 'f32' && kvCache !== 'f16') throw new RangeError(`bench serve: --kv-cache must be f32 or f16, got ${kvCache}`);
   if (!(seconds > 0 && seconds <= 600) || levels.some((c) => !(Number.isInteger(c) && c >= 1 && c <= 1024))) throw new RangeError('bench serve: --seconds in (0, 600], --levels integers in [1, 1024]');
 
   const tok = Tokenizer.byteLevel({ specials: [...JUDGE_SPECIAL_TOKENS] });
@@ -105,7 +108,7 @@ export async function run(args: string[]): Promise<void> {
   const log = (s: string): void => void (json ? process.stderr.write(s + '\n') : console.log(s));
   try {
     for (const [mode, body] of Object.entries(modes)) {
-      const srv = await startServer({ model: dir, port: 0, name: 'bench', timeoutMs: 0, maxBatchRows: 256 });
+      const srv = await startServer({ model: dir, port: 0, name: 'bench', timeoutMs: 0, maxBatchRows: 256, kvCache });
       const url = srv.url.replace(/\/v1$/, '/v1/judge');
       const batched: LoadResult[] = [];
       try {
@@ -129,7 +132,7 @@ export async function run(args: string[]): Promise<void> {
       }
       let oneAtATime: LoadResult | null = null;
       if (levels.includes(64)) {
-        const single = await startServer({ model: dir, port: 0, name: 'bench', timeoutMs: 0, maxBatch: 1, maxBatchRows: 256 });
+        const single = await startServer({ model: dir, port: 0, name: 'bench', timeoutMs: 0, maxBatch: 1, maxBatchRows: 256, kvCache });
         try {
           const u = single.url.replace(/\/v1$/, '/v1/judge');
           await load(u, body, 4, 0.5);

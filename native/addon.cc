@@ -12,6 +12,12 @@ void checkCpu(const Napi::Env& env) {
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
     throw Napi::Error::New(env, "genrm native: this build uses AVX2/FMA, which this CPU lacks; rebuild it here (npm run build:native)");
   }
+#endif
+#if defined(__F16C__)
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("f16c")) {
+    throw Napi::Error::New(env, "genrm native: this build uses F16C, which this CPU lacks; rebuild it here (npm run build:native)");
+  }
 #else
   (void)env;
 #endif
@@ -27,9 +33,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   genrm::registerAdamw(env, exports);
   genrm::registerPackedGemm(env, exports);
   // The calling convention (src/engine/kernels/native.ts KERNELS_VERSION): 2 = attention's shared
-  // prefix arguments, 3 = packed weights (packWeight, matmulPacked), 4 = copyRows. Bump both
-  // together when a kernel's arguments change.
-  exports.Set("kernelsVersion", Napi::Number::New(env, 4));
+  // prefix arguments, 3 = packed weights (packWeight, matmulPacked), 4 = copyRows, 5 = half-precision K/V
+  // (Uint16Array) in attentionForward and copyRows. Bump both together when a kernel's arguments change.
+  exports.Set("kernelsVersion", Napi::Number::New(env, 5));
 #if defined(__AVX2__)
   exports.Set("simd", Napi::String::New(env, "avx2+fma"));
 #else

@@ -14,9 +14,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "common.h"
+#include "half.h"
 #include "pool.h"
 #include "vecmath.h"
 
@@ -58,13 +60,15 @@ void parallelTasks(int64_t tasks, double flops, bool usesBlas, F task) {
 
 // Dot product with 8 independent partial sums, so the compiler vectorises it without
 // -ffast-math (which would break NaN checks elsewhere).
-inline float dot8(const float* a, const float* b, int64_t n) {
+// b may hold half bits (a half-precision KV cache).
+template <typename T>
+inline float dot8(const float* a, const T* b, int64_t n) {
   float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
-    for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
+    for (int l = 0; l < 8; l++) acc[l] += a[i + l] * toFloat(b[i + l]);
   float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  for (; i < n; i++) s += a[i] * b[i];
+  for (; i < n; i++) s += a[i] * toFloat(b[i]);
   return s;
 }
 
@@ -106,16 +110,18 @@ inline void maskedSoftmaxRow(float* s, int64_t cols, int64_t limit, const uint8_
 // (S points at the key's column). Each key row is read once, all heads together, front to back.
 // With AVX2 and headDim a multiple of 8: four heads at a time, one 8-lane accumulator each (four
 // independent FMA chains), their lane sums in one shuffle sequence; otherwise dot8 per head.
-inline void decodeScores(const float* Qi, const float* kr, const int64_t* kvCol, int64_t H, int64_t D, float scale, float* S,
+// kr: float32, or half bits (T = uint16_t), converted as loaded.
+template <typename T>
+inline void decodeScores(const float* Qi, const T* kr, const int64_t* kvCol, int64_t H, int64_t D, float scale, float* S,
                          int64_t tk) {
   int64_t h = 0;
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
   if (D % 8 == 0) {
     for (; h + 4 <= H; h += 4) {
       __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
       for (int64_t d = 0; d < D; d += 8)
         for (int t = 0; t < 4; t++)
-          acc[t] = _mm256_fmadd_ps(_mm256_loadu_ps(Qi + (h + t) * D + d), _mm256_loadu_ps(kr + kvCol[h + t] + d), acc[t]);
+          acc[t] = _mm256_fmadd_ps(_mm256_loadu_ps(Qi + (h + t) * D + d), load8(kr + kvCol[h + t] + d), acc[t]);
       const __m256 ab = _mm256_hadd_ps(acc[0], acc[1]), cd = _mm256_hadd_ps(acc[2], acc[3]);
       const __m256 abcd = _mm256_hadd_ps(ab, cd);
       alignas(16) float sums[4];
@@ -134,7 +140,8 @@ inline void decodeScores(const float* Qi, const float* kr, const int64_t* kvCol,
 template <typename RowFn>
 inline void decodeValues(const float* S, int64_t tk, int64_t lim, RowFn valueRow, const int64_t* kvCol, int64_t H, int64_t D,
                          float* Oi) {
-#if defined(__AVX2__) && defined(__FMA__)
+  using T = std::remove_const_t<std::remove_pointer_t<decltype(valueRow(0))>>;
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
   if (D % 8 == 0 && D <= 128) {
     const int64_t lanes = D / 8;
     for (int64_t h = 0; h < H; h++) {
@@ -144,13 +151,13 @@ inline void decodeValues(const float* S, int64_t tk, int64_t lim, RowFn valueRow
       for (int64_t j = 0; j < lim; j++) {
         if (h == 0 && j + 4 < lim) {
           const char* ahead = reinterpret_cast<const char*>(valueRow(j + 4));
-          for (int64_t off = 0; off < H * D * 4; off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
+          for (int64_t off = 0; off < H * D * static_cast<int64_t>(sizeof(T)); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
         }
         const float pj = P[j];
         if (pj == 0.0f) continue;
         const __m256 p = _mm256_set1_ps(pj);
-        const float* vh = valueRow(j) + kvCol[h];
-        for (int64_t l = 0; l < lanes; l++) acc[l] = _mm256_fmadd_ps(p, _mm256_loadu_ps(vh + 8 * l), acc[l]);
+        const T* vh = valueRow(j) + kvCol[h];
+        for (int64_t l = 0; l < lanes; l++) acc[l] = _mm256_fmadd_ps(p, load8(vh + 8 * l), acc[l]);
       }
       for (int64_t l = 0; l < lanes; l++) _mm256_storeu_ps(Oi + h * D + 8 * l, acc[l]);
     }
@@ -159,13 +166,13 @@ inline void decodeValues(const float* S, int64_t tk, int64_t lim, RowFn valueRow
 #endif
   std::fill(Oi, Oi + H * D, 0.0f);
   for (int64_t j = 0; j < lim; j++) {
-    const float* vr = valueRow(j);
+    const T* vr = valueRow(j);
     for (int64_t h = 0; h < H; h++) {
       const float pj = S[h * tk + j];
       if (pj == 0.0f) continue;
-      const float* vh = vr + kvCol[h];
+      const T* vh = vr + kvCol[h];
       float* o = Oi + h * D;
-      for (int64_t d = 0; d < D; d++) o[d] += pj * vh[d];
+      for (int64_t d = 0; d < D; d++) o[d] += pj * toFloat(vh[d]);
     }
   }
 }
@@ -178,7 +185,8 @@ inline void decodeValues(const float* S, int64_t tk, int64_t lim, RowFn valueRow
 Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   const char* K = "attentionForward";
   const Napi::Env env = info.Env();
-  F32 q = f32(info, 0, K, "q"), k = f32(info, 1, K, "k"), v = f32(info, 2, K, "v"), out = f32(info, 3, K, "out");
+  F32 q = f32(info, 0, K, "q"), out = f32(info, 3, K, "out");
+  const KvBuf k = kvBuf(info, 1, K, "k"), v = kvBuf(info, 2, K, "v");
   const int64_t B = dim(info, 4, K, "batch"), tq = dim(info, 5, K, "tq"), tk = dim(info, 6, K, "tk");
   const int64_t H = dim(info, 7, K, "heads"), KH = dim(info, 8, K, "kvHeads"), D = dim(info, 9, K, "headDim");
   const int64_t past = dim(info, 10, K, "pastLen");
@@ -188,8 +196,10 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   F32 probs = hasProbs ? f32(info, 14, K, "probs") : F32{nullptr, 0};
   U8 mask = hasMask ? u8(info, 15, K, "keyMask") : U8{nullptr, 0};
   const bool hasPrefix = !absent(info, 16);
-  F32 pk = hasPrefix ? f32(info, 16, K, "prefix.k") : F32{nullptr, 0};
-  F32 pv = hasPrefix ? f32(info, 17, K, "prefix.v") : F32{nullptr, 0};
+  const KvBuf pk = hasPrefix ? kvBuf(info, 16, K, "prefix.k") : KvBuf{nullptr, 0, k.half};
+  const KvBuf pv = hasPrefix ? kvBuf(info, 17, K, "prefix.v") : KvBuf{nullptr, 0, k.half};
+  const bool half = k.half;
+  if (v.half != half || pk.half != half || pv.half != half) typeError(env, std::string(K) + ": k, v and the prefix's k and v must be all Float32Array or all Uint16Array (half)");
   const int64_t P = hasPrefix ? dim(info, 18, K, "prefix.len") : 0;
   const int64_t pS = hasPrefix ? dim(info, 19, K, "prefix.batchStride") : 0;
   I32 prows = hasPrefix ? i32(info, 20, K, "prefix.rows") : I32{nullptr, 0};
@@ -226,6 +236,7 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   const int64_t cols = std::min(tk, past + tq);
   const double flops = 4.0 * static_cast<double>(B * H) * static_cast<double>(tq * cols * D);
   const bool loops = !hasProbs && tq <= kMaxLoopQueries;  // the decode path: no sgemm
+  if (half && !loops) rangeError(env, std::string(K) + ": half-precision K/V are for decoding only (tq <= " + std::to_string(kMaxLoopQueries) + ", no probs)");
   if (loops && cols > 0) {
     // One task per batch row, every head together: each cached key/value row (all kv heads,
     // kvHeads * headDim contiguous floats) is read once, front to back. Per (row, kv head) tasks
@@ -237,33 +248,40 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
     // traffic, which a second core doubles. So the threshold counts a byte read as 4 flops (one
     // core streams ~6-10 GB/s and computes ~50 GFLOP/s here). Counting flops alone kept a batch-16
     // step single-threaded: 2 MB of K/V a layer at 64 keys, 333 us a call (measured).
-    const double bytes = 8.0 * static_cast<double>(B) * static_cast<double>(cols) * static_cast<double>(ldk);
-    parallelTasks(B, std::max(flops, 4.0 * bytes), false, [&](int64_t b) {
-      const uint8_t* mb = hasMask ? mask.p + b * tk : nullptr;
-      // Row b's keys: its shared prefix row (j < P), then its own columns (j - P).
-      const float* Kb = k.p + kvOff + b * kvBS;
-      const float* Vb = v.p + kvOff + b * kvBS;
-      const float* PKb = P > 0 ? pk.p + prows.p[b] * pS : nullptr;
-      const float* PVb = P > 0 ? pv.p + prows.p[b] * pS : nullptr;
-      auto keyRow = [&](int64_t j) { return j < P ? PKb + j * ldk : Kb + (j - P) * ldk; };
-      auto valueRow = [&](int64_t j) { return j < P ? PVb + j * ldk : Vb + (j - P) * ldk; };
-      float* S = scratch(tlsScores, H * tk);  // (H, tk) scores, then probabilities
-      for (int64_t i = 0; i < tq; i++) {
-        const int64_t lim = std::min(tk, past + i + 1);
-        const float* Qi = q.p + (b * tq + i) * ldq;
-        for (int64_t j = 0; j < lim; j++) decodeScores(Qi, keyRow(j), kvCol.data(), H, D, scale, S + j, tk);
-        for (int64_t h = 0; h < H; h++) maskedSoftmaxRow(S + h * tk, tk, lim, mb);
-        decodeValues(S, tk, lim, valueRow, kvCol.data(), H, D, out.p + (b * tq + i) * ldq);
-      }
-    });
+    const double bytes = (half ? 4.0 : 8.0) * static_cast<double>(B) * static_cast<double>(cols) * static_cast<double>(ldk);
+    // Row b's keys: its shared prefix row (j < P), then its own columns (j - P); T = float, or
+    // uint16_t for half bits (converted as loaded).
+    auto rows = [&](auto* kp, auto* vp, auto* pkp, auto* pvp) {
+      parallelTasks(B, std::max(flops, 4.0 * bytes), false, [&](int64_t b) {
+        const uint8_t* mb = hasMask ? mask.p + b * tk : nullptr;
+        const auto* Kb = kp + kvOff + b * kvBS;
+        const auto* Vb = vp + kvOff + b * kvBS;
+        const auto* PKb = P > 0 ? pkp + prows.p[b] * pS : nullptr;
+        const auto* PVb = P > 0 ? pvp + prows.p[b] * pS : nullptr;
+        auto keyRow = [&](int64_t j) { return j < P ? PKb + j * ldk : Kb + (j - P) * ldk; };
+        auto valueRow = [&](int64_t j) { return j < P ? PVb + j * ldk : Vb + (j - P) * ldk; };
+        float* S = scratch(tlsScores, H * tk);  // (H, tk) scores, then probabilities
+        for (int64_t i = 0; i < tq; i++) {
+          const int64_t lim = std::min(tk, past + i + 1);
+          const float* Qi = q.p + (b * tq + i) * ldq;
+          for (int64_t j = 0; j < lim; j++) decodeScores(Qi, keyRow(j), kvCol.data(), H, D, scale, S + j, tk);
+          for (int64_t h = 0; h < H; h++) maskedSoftmaxRow(S + h * tk, tk, lim, mb);
+          decodeValues(S, tk, lim, valueRow, kvCol.data(), H, D, out.p + (b * tq + i) * ldq);
+        }
+      });
+    };
+    if (half)
+      rows(static_cast<const uint16_t*>(k.p), static_cast<const uint16_t*>(v.p), static_cast<const uint16_t*>(pk.p), static_cast<const uint16_t*>(pv.p));
+    else
+      rows(static_cast<const float*>(k.p), static_cast<const float*>(v.p), static_cast<const float*>(pk.p), static_cast<const float*>(pv.p));
     return env.Undefined();
   }
   // Prefill and training (and a decode call with no visible key): sgemm per (batch row, kv head).
   parallelTasks(B * KH, flops, !loops, [&](int64_t task) {
     const int64_t b = task / KH, kh = task % KH;
     const uint8_t* mb = hasMask ? mask.p + b * tk : nullptr;
-    const float* Kb = k.p + kvOff + b * kvBS + kh * D;
-    const float* Vb = v.p + kvOff + b * kvBS + kh * D;
+    const float* Kb = static_cast<const float*>(k.p) + kvOff + b * kvBS + kh * D;
+    const float* Vb = static_cast<const float*>(v.p) + kvOff + b * kvBS + kh * D;
     float* rowsBuf = hasProbs ? nullptr : scratch(tlsScores, tq * tk);
     for (int64_t h = kh * group; h < (kh + 1) * group; h++) {
       const float* Q = q.p + b * tq * ldq + h * D;

@@ -67,6 +67,27 @@ inline U8 u8(const Napi::CallbackInfo& info, size_t i, const char* kernel, const
   Napi::Uint8Array a = t.As<Napi::Uint8Array>();
   return {a.Data(), a.ElementLength()};
 }
+/** Cached keys or values: a Float32Array, or a Uint16Array of IEEE half bits (native/half.h). */
+struct KvBuf {
+  const void* p;
+  size_t len;
+  bool half;
+};
+inline KvBuf kvBuf(const Napi::CallbackInfo& info, size_t i, const char* kernel, const char* name) {
+  if (i < info.Length() && info[i].IsTypedArray()) {
+    Napi::TypedArray t = info[i].As<Napi::TypedArray>();
+    if (t.TypedArrayType() == napi_float32_array) {
+      Napi::Float32Array a = t.As<Napi::Float32Array>();
+      return {a.Data(), a.ElementLength(), false};
+    }
+    if (t.TypedArrayType() == napi_uint16_array) {
+      Napi::Uint16Array a = t.As<Napi::Uint16Array>();
+      return {a.Data(), a.ElementLength(), true};
+    }
+  }
+  typeError(info.Env(), std::string(kernel) + ": '" + name + "' must be a Float32Array or a Uint16Array (half-precision bits)");
+}
+
 /** True when argument i is absent, undefined or null (optional buffers). */
 inline bool absent(const Napi::CallbackInfo& info, size_t i) {
   return i >= info.Length() || info[i].IsUndefined() || info[i].IsNull();

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common.h"
+#include "half.h"
 #include "vecmath.h"
 
 namespace genrm {
@@ -43,21 +44,49 @@ Napi::Value Mul(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Converts n elements between float32 and half bits (or copies, same type).
+void convertRow(const float* src, uint16_t* dst, int64_t n) {
+  int64_t i = 0;
+#if defined(__F16C__)
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+#endif
+  for (; i < n; i++) dst[i] = floatToHalf(src[i]);
+}
+void convertRow(const uint16_t* src, float* dst, int64_t n) {
+  int64_t i = 0;
+#if defined(__AVX2__) && defined(__F16C__)
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, load8(src + i));
+#endif
+  for (; i < n; i++) dst[i] = halfToFloat(src[i]);
+}
+template <typename T>
+void convertRow(const T* src, T* dst, int64_t n) {
+  std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(T));
+}
+
 // copyRows(src, dst, rows, cols, srcStride, dstOffset, dstStride): dst[dstOffset + r * dstStride + j]
-// = src[r * srcStride + j] for r < rows, j < cols. A decode step's new keys and values go into
-// their rows' cache columns with one call a layer (rows of JS subarray + set cost ~2 us each).
+// = src[r * srcStride + j] for r < rows, j < cols, each of src and dst float32 or half bits
+// (converted where they differ). A decode step's new keys and values go into their rows' cache
+// columns with one call a layer (rows of JS subarray + set cost ~2 us each).
 Napi::Value CopyRows(const Napi::CallbackInfo& info) {
   const char* K = "copyRows";
-  F32 src = f32(info, 0, K, "src"), dst = f32(info, 1, K, "dst");
+  const KvBuf src = kvBuf(info, 0, K, "src"), dst = kvBuf(info, 1, K, "dst");
   const int64_t rows = dim(info, 2, K, "rows"), cols = dim(info, 3, K, "cols"), sS = dim(info, 4, K, "srcStride");
   const int64_t dO = dim(info, 5, K, "dstOffset"), dS = dim(info, 6, K, "dstStride");
   const std::string shape = "(rows " + std::to_string(rows) + ", cols " + std::to_string(cols) + ")";
-  if (rows > 0 && cols > 0) {
-    if (sS < cols || dS < cols) rangeError(info.Env(), std::string(K) + ": strides must be >= cols for " + shape);
-    need(info.Env(), K, "src", src.len, span2d(rows, cols, sS), shape);
-    need(info.Env(), K, "dst", dst.len, dO + span2d(rows, cols, dS), shape);
-    for (int64_t r = 0; r < rows; r++) std::memcpy(dst.p + dO + r * dS, src.p + r * sS, static_cast<size_t>(cols) * sizeof(float));
-  }
+  if (rows == 0 || cols == 0) return info.Env().Undefined();
+  if (sS < cols || dS < cols) rangeError(info.Env(), std::string(K) + ": strides must be >= cols for " + shape);
+  need(info.Env(), K, "src", src.len, span2d(rows, cols, sS), shape);
+  need(info.Env(), K, "dst", dst.len, dO + span2d(rows, cols, dS), shape);
+  auto run = [&](const auto* s, auto* d) {
+    for (int64_t r = 0; r < rows; r++) convertRow(s + r * sS, d + dO + r * dS, cols);
+  };
+  // The buffers are the caller's typed arrays; kvBuf gave them const, dst is written (as a Float32Array would be).
+  if (src.half && dst.half) run(static_cast<const uint16_t*>(src.p), static_cast<uint16_t*>(const_cast<void*>(dst.p)));
+  else if (src.half) run(static_cast<const uint16_t*>(src.p), static_cast<float*>(const_cast<void*>(dst.p)));
+  else if (dst.half) run(static_cast<const float*>(src.p), static_cast<uint16_t*>(const_cast<void*>(dst.p)));
+  else run(static_cast<const float*>(src.p), static_cast<float*>(const_cast<void*>(dst.p)));
   return info.Env().Undefined();
 }
 

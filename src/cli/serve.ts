@@ -14,6 +14,7 @@ interface Opts {
   token?: string;
   maxBatch: string;
   maxBatchRows?: string;
+  kvCache: string;
   batchWaitMs: string;
   maxQueue: string;
   timeoutMs: string;
@@ -37,6 +38,7 @@ export function registerServe(program: Command): void {
     .option('--token <token>', 'require "Authorization: Bearer <token>" on every route but GET /health (default: env GENRM_TOKEN; unset = open)')
     .option('--max-batch <n>', 'most jobs (prompts) per model batch; 1 = one at a time', '256')
     .option('--max-batch-rows <n>', "rows (prompt x sample) decoded per engine step (default: the engine's 64; larger helps big CoT batches)")
+    .option('--kv-cache <dtype>', 'KV-cache precision of generation: f32, or f16 (half the memory; large CoT batches ~10% faster; logprobs move in the third decimal)', 'f32')
     .option('--batch-wait-ms <ms>', 'when idle, gather requests into a batch until none has arrived for this long (at most 10x)', '2')
     .option('--max-queue <n>', 'model requests admitted at once; more get 429 with Retry-After', '1024')
     .option('--timeout-ms <ms>', 'deadline per model request (504 past it); 0 = none', '120000')
@@ -57,6 +59,7 @@ export function registerServe(program: Command): void {
         throw new CliError(`--model ${(e as Error).message}`);
       }
       if (kind === 'url' || kind === 'gguf') throw new CliError(`--model ${o.model}: ${kind === 'url' ? 'a server URL' : 'a .gguf model'} cannot be served; genrm serve runs a genrm checkpoint folder or a Hugging Face folder in its engine`);
+      if (o.kvCache !== 'f32' && o.kvCache !== 'f16') throw new CliError(`--kv-cache: expected f32 or f16, got "${o.kvCache}"`);
       if (o.judgeMode !== 'direct' && o.judgeMode !== 'cot') throw new CliError(`--judge-mode: expected direct or cot, got "${o.judgeMode}"`);
       let s;
       try {
@@ -69,6 +72,7 @@ export function registerServe(program: Command): void {
           ...(o.token !== undefined ? { token: o.token } : {}),
           maxBatch: int('--max-batch', o.maxBatch),
           ...(o.maxBatchRows !== undefined ? { maxBatchRows: int('--max-batch-rows', o.maxBatchRows) } : {}),
+          kvCache: o.kvCache,
           batchWaitMs: int('--batch-wait-ms', o.batchWaitMs),
           maxQueue: int('--max-queue', o.maxQueue),
           timeoutMs: int('--timeout-ms', o.timeoutMs),

@@ -25,6 +25,8 @@ export interface ModelWorkerOptions {
    */
   batchWindowMs?: number;
   maxBatchRows?: number;
+  /** KV-cache precision of generation (engine GenerateOptions.kvCache). Default f32. */
+  kvCache?: 'f32' | 'f16';
   /** Called when a batch returns: its job count and how long it took (metrics). */
   onBatch?: (jobs: number, ms: number) => void;
 }
@@ -90,7 +92,7 @@ export class ModelWorker {
   }
 
   static start(dir: string, o: ModelWorkerOptions): Promise<ModelWorker> {
-    const worker = spawn({ dir, id: o.id, ...(o.maxBatchRows !== undefined ? { maxBatchRows: o.maxBatchRows } : {}) });
+    const worker = spawn({ dir, id: o.id, ...(o.maxBatchRows !== undefined ? { maxBatchRows: o.maxBatchRows } : {}), ...(o.kvCache ? { kvCache: o.kvCache } : {}) });
     return new Promise((resolve, reject) => {
       const onMsg = (m: FromWorker): void => {
         worker.off('error', onErr);

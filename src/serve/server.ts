@@ -36,6 +36,8 @@ export interface ServeOptions {
   /** Largest request body in bytes. Default 1 MiB. */
   bodyLimit?: number;
   maxBatchRows?: number;
+  /** KV-cache precision of generation: 'f32' (default) or 'f16' (half the cache memory, large CoT batches ~10 % faster; see GenerateOptions.kvCache). */
+  kvCache?: 'f32' | 'f16';
   /** Most jobs (prompts) in one worker batch. 256: far above what a CPU batch gains from; 1 = one at a time. */
   maxBatch?: number;
   /** When the worker is idle, gather jobs until none has arrived for this long (at most 10 times it) before sending a batch. 2 ms (see modelWorker.ts). */
@@ -132,6 +134,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   worker = await ModelWorker.start(o.model, {
     id: o.name ?? basename(resolve(o.model)),
     ...(o.maxBatchRows !== undefined ? { maxBatchRows: o.maxBatchRows } : {}),
+    ...(o.kvCache ? { kvCache: o.kvCache } : {}),
     ...(o.maxBatch !== undefined ? { maxBatchJobs: o.maxBatch } : {}),
     ...(o.batchWaitMs !== undefined ? { batchWindowMs: o.batchWaitMs } : {}),
     onBatch: (jobs, ms) => {

@@ -11,13 +11,13 @@ import type { FromWorker, ToWorker } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('serve/worker.ts must run in a worker thread');
-const { dir, id, maxBatchRows } = workerData as { dir: string; id: string; maxBatchRows?: number };
+const { dir, id, maxBatchRows, kvCache } = workerData as { dir: string; id: string; maxBatchRows?: number; kvCache?: 'f32' | 'f16' };
 const post = (m: FromWorker): void => port.postMessage(m);
 
 let backend: EmbeddedBackend<EngineTokenizer> | undefined;
 try {
   // A genrm checkpoint or a Hugging Face folder (src/backends/open.ts); URLs and .gguf are refused.
-  backend = openEmbedded(dir, { embedded: maxBatchRows !== undefined ? { maxBatchRows } : {} });
+  backend = openEmbedded(dir, { embedded: { ...(maxBatchRows !== undefined ? { maxBatchRows } : {}), ...(kvCache ? { kvCache } : {}) } });
   const c = backend.model.config;
   post({ type: 'ready', info: { id, dir, contextLength: c.maxSeqLen, vocabSize: c.vocabSize, singleTokenVerdicts: backend.capabilities.singleTokenVerdicts } });
 } catch (e) {

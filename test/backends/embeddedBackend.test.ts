@@ -82,6 +82,14 @@ test('packed weights (the default for small models) give the verdict logprobs an
     const opts = { n: 2, temperature: 0, maxTokens: 6 };
     const [ga, gb] = [await packed.generate(prompts, opts), await plain.generate(prompts, opts)];
     assert.deepEqual(ga.map((g) => g.samples.map((s) => s.tokens)), gb.map((g) => g.samples.map((s) => s.tokens)));
+    // A half-precision KV cache: the first token comes from the (float32) prefill, so it is the
+    // same; later logprobs move only in f16's rounding.
+    const half = await EmbeddedBackend.load(ck.dir, { kvCache: 'f16' }).generate(prompts, opts);
+    half.forEach((g, i) => g.samples.forEach((s, j) => {
+      const ref = gb[i]!.samples[j]!;
+      assert.equal(s.tokens[0], ref.tokens[0]);
+      assert.ok(Math.abs(s.logprobs[0]! - ref.logprobs[0]!) < 1e-5);
+    }));
   } finally {
     ck.cleanup();
   }

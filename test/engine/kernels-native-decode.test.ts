@@ -7,6 +7,7 @@ import { jsKernels as J } from '../../src/engine/kernels/reference.js';
 import type { Kernels } from '../../src/engine/kernels/types.js';
 import { Prng } from '../../src/engine/prng.js';
 import { assertClose, nativeUnderTest, randArray } from './helpers.js';
+import { halfToFloat, toHalfBits } from '../../src/engine/kernels/half.js';
 
 const RTOL = 1e-4;
 const MM_ATOL = 1e-4;
@@ -113,9 +114,43 @@ test('attention forward with a shared prefix: equals the flattened K/V, native a
       K.attentionForward({ ...common, k, v, out, kvOffset, kvBatchStride, prefix });
       assertClose(`${name} prefix ${P} own ${own} tq ${tq}`, out, want, MM_ATOL, RTOL);
     }
+    // Half-precision K/V (a f16 cache): the same as the float32 kernel over the halves' values.
+    const h = (x: Float32Array): Uint16Array => Uint16Array.from(x, toHalfBits);
+    const wantHalf = new Float32Array(q.length);
+    J.attentionForward({ ...common, k: halfToFloat(h(fk)), v: halfToFloat(h(fv)), out: wantHalf });
+    const halfPrefix = { ...prefix, k: h(pk), v: h(pv) };
+    for (const [name, K] of [['reference', J], ['native', N]] as const) {
+      const out = new Float32Array(q.length);
+      K.attentionForward({ ...common, k: h(k), v: h(v), out, kvOffset, kvBatchStride, prefix: halfPrefix });
+      assertClose(`${name} half K/V, prefix ${P} own ${own} tq ${tq}`, out, wantHalf, MM_ATOL, RTOL);
+    }
     const out = new Float32Array(q.length);
+    assert.throws(() => N.attentionForward({ ...common, k: h(k), v, out, kvOffset, kvBatchStride, prefix: halfPrefix }), /all Float32Array or all Uint16Array/);
     assert.throws(() => N.attentionForward({ ...common, k, v, out, kvOffset, kvBatchStride, prefix, probs: new Float32Array(batch * heads * tq * tk) }), /shared prefix is for decoding only/);
     assert.throws(() => N.attentionForward({ ...common, k, v, out, kvOffset, kvBatchStride, prefix: { ...prefix, rows: rows.map(() => 5) } }), /prefix\.k/);
+  }
+});
+
+test('half precision: copyRows converts float32 to half bits as the JS reference does (ties to even, subnormals, overflow, NaN) and back exactly', { skip }, () => {
+  const specials = [0, -0, 1, -1, 65504, 65519.99, 65520, 1e9, -1e9, Infinity, -Infinity, Number.NaN, 2 ** -24, 2 ** -25, 3 * 2 ** -25, 2 ** -26, 5.960464477539063e-8, 6.1e-5, 6.103515625e-5, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 0.1, 1 / 3, 3.14159];
+  const rng = new Prng(77);
+  const xs = Float32Array.from([...specials, ...Array.from({ length: 2000 }, () => (rng.uniform() - 0.5) * 2 ** Math.floor(rng.uniform() * 40 - 28))]);
+  const native = new Uint16Array(xs.length);
+  N.copyRows(xs, native, 1, xs.length, xs.length, 0, xs.length);
+  assert.deepEqual(native, Uint16Array.from(xs, toHalfBits));
+  assert.deepEqual([toHalfBits(1), toHalfBits(65504), toHalfBits(65520), toHalfBits(2 ** -24), toHalfBits(2 ** -25), toHalfBits(3 * 2 ** -25), toHalfBits(-0), toHalfBits(Number.NaN)], [0x3c00, 0x7bff, 0x7c00, 1, 0, 2, 0x8000, 0x7e00]);
+  // Every half bit pattern back to float32: native equals fromHalfBits, and (NaN aside) converting again is the identity.
+  const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
+  const back = new Float32Array(all.length);
+  N.copyRows(all, back, 256, 256, 256, 0, 256);
+  const ref = halfToFloat(all);
+  for (let i = 0; i < all.length; i++) {
+    // NaN payloads are the hardware's to keep; a NaN must stay NaN.
+    if (Number.isNaN(ref[i]!)) assert.ok(Number.isNaN(back[i]!), `half 0x${i.toString(16)} is NaN`);
+    else {
+      assert.ok(Object.is(back[i], ref[i]), `half 0x${i.toString(16)}: ${back[i]} vs ${ref[i]}`);
+      assert.equal(toHalfBits(back[i]!), i, `half 0x${i.toString(16)} round trip`);
+    }
   }
 });
 

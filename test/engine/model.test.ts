@@ -77,6 +77,39 @@ test('packed weights: a decode step of many rows gives the logits of the unpacke
   assert.notDeepEqual(run()[1], dec1);
 });
 
+test("a half-precision cache: prefill logits exactly the float32 cache's, decoding within f16 rounding; fork, select and materialize keep the precision", () => {
+  const rng = new Prng(9);
+  const m = new Llama(tiny, { seed: 4 });
+  const B = 3, P = 5;
+  const prompt = randomIds(rng, B * P, tiny.vocabSize);
+  const steps = [randomIds(rng, B, tiny.vocabSize), randomIds(rng, B, tiny.vocabSize)];
+  const run = (dtype: 'f32' | 'f16'): Float32Array[] => {
+    const cache = new KvCache(tiny, B, P, dtype);
+    const out = [forwardCached(m, cache, prompt, P, { logitsFor: 'all' })];
+    let fork = KvCache.fork(cache, [2, 0, 0, 1], P + 3);
+    assert.equal(fork.dtype, dtype);
+    assert.ok(fork.k[0] instanceof (dtype === 'f16' ? Uint16Array : Float32Array));
+    out.push(forwardCached(m, fork, Int32Array.from([...steps[0]!, 7]), 1));
+    fork = fork.select([3, 1, 0]);
+    assert.equal(fork.dtype, dtype);
+    fork.materialize();
+    assert.ok(fork.k[1] instanceof (dtype === 'f16' ? Uint16Array : Float32Array));
+    out.push(forwardCached(m, fork, steps[1]!, 1));
+    return out;
+  };
+  const [f32, f16] = [run('f32'), run('f16')];
+  assert.deepEqual(f16[0], f32[0], 'prefill attends over its own float32 keys');
+  assertClose('decode through a half fork', f16[1]!, f32[1]!, 2e-2, 2e-2);
+  assertClose('decode after select + materialize', f16[2]!, f32[2]!, 2e-2, 2e-2);
+  assert.notDeepEqual(f16[1], f32[1], 'the halves are used');
+  // More queries than the decoding path takes after a filled half cache: float32 copies of it.
+  const c16 = new KvCache(tiny, B, P + 6, 'f16'), c32 = new KvCache(tiny, B, P + 6);
+  forwardCached(m, c16, prompt, P);
+  forwardCached(m, c32, prompt, P);
+  const more = randomIds(rng, B * 6, tiny.vocabSize);
+  assertClose('6-token chunk on a half cache', forwardCached(m, c16, more, 6, { logitsFor: 'all' }), forwardCached(m, c32, more, 6, { logitsFor: 'all' }), 2e-2, 2e-2);
+});
+
 test('left padding via valid mask gives the unpadded logits; select forks rows', () => {
   const rng = new Prng(6);
   const m = new Llama(tiny, { seed: 2 });

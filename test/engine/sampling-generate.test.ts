@@ -115,6 +115,23 @@ test('rows finishing early do not change the others: batched equals one prompt a
   });
 });
 
+test("a half-precision KV cache ('f16'): greedy tokens of the full forward, logprobs within 2e-3; every prefill and chunking path", () => {
+  // Spread-out logits (the head above): argmax gaps far above f16's rounding of keys and values.
+  for (const opts of [{}, { prefill: 'each' as const }, { maxBatchRows: 2 }]) {
+    const half = generate(model, tok, prompts, { n: 2, temperature: 0, maxTokens: 6, stopTokens: [], kvCache: 'f16', ...opts });
+    prompts.forEach((p, i) => {
+      const seq = [...p];
+      for (let t = 0; t < 6; t++) {
+        const want = fullNext(seq);
+        for (const s of half[i]!) assert.equal(s.tokens[t], argmax(want), `prompt ${i} token ${t} ${JSON.stringify(opts)}`);
+        for (const s of half[i]!) assert.ok(Math.abs(s.logprobs[t]! - want[argmax(want)]!) < 2e-3, `logprob ${s.logprobs[t]} vs ${want[argmax(want)]}`);
+        seq.push(argmax(want));
+      }
+    });
+  }
+  assert.throws(() => generate(model, tok, prompts, { kvCache: 'f8' as never }), /kvCache must be 'f16' or 'f32'/);
+});
+
 test('stop strings cut the text before the match; finish reasons stop and length', () => {
   const free = generate(model, tok, [prompts[0]!], { temperature: 0, maxTokens: 10, stopTokens: [] })[0]![0]!;
   assert.equal(free.finishReason, 'length');

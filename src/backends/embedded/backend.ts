@@ -12,6 +12,7 @@
 import { candidateLogprobs, continuationLogprobs, generate, type GeneratedSample } from '../../engine/sampling/index.js';
 import type { Llama } from '../../engine/model/llama.js';
 import { packLlama, type PackedLlama } from '../../engine/model/packed.js';
+import type { KvDtype } from '../../engine/model/kv-cache.js';
 import type { HfLoadOptions } from '../../engine/hf/model.js';
 import type { EngineTokenizer, Tokenizer } from '../../engine/tokenizer/index.js';
 import { resolveGenerateOptions, type CandidateLogprob, type Capabilities, type GenerateOptions, type Generation, type LanguageModel, type Prompt, type Sample } from '../types.js';
@@ -29,6 +30,8 @@ export interface EmbeddedOptions {
    * backend. Default: on up to 50 M parameters (genrm's own models), off above.
    */
   packWeights?: boolean;
+  /** KV-cache precision of generation (engine GenerateOptions.kvCache): 'f32' (default) or 'f16'. */
+  kvCache?: KvDtype;
 }
 
 const PACK_BY_DEFAULT_UP_TO = 50e6;
@@ -94,6 +97,7 @@ export class EmbeddedBackend<T extends EngineTokenizer = Tokenizer> implements L
       ...(o.signal ? { signal: o.signal } : {}),
       ...(this.opts.maxBatchRows !== undefined ? { maxBatchRows: this.opts.maxBatchRows } : {}),
       ...(this.packed ? { packed: this.packed } : {}),
+      ...(this.opts.kvCache ? { kvCache: this.opts.kvCache } : {}),
     });
   }
 

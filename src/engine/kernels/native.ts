@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Kernels, KernelsInfo } from './types.js';
+import type { Kernels, KernelsInfo, KvBuffer } from './types.js';
 
 /** The addon's raw exports (see native/*.cc for each signature). */
 export interface NativeAddon {
@@ -28,7 +28,7 @@ export interface NativeAddon {
   /** The calling convention; absent in builds older than version 2. */
   kernelsVersion?: number;
   add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
-  copyRows(src: Float32Array, dst: Float32Array, rows: number, cols: number, srcStride: number, dstOffset: number, dstStride: number): void;
+  copyRows(src: KvBuffer, dst: KvBuffer, rows: number, cols: number, srcStride: number, dstOffset: number, dstStride: number): void;
   mul(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
   scale(a: Float32Array, s: number, out: Float32Array, n: number): void;
   axpy(alpha: number, x: Float32Array, y: Float32Array, n: number): void;
@@ -40,9 +40,10 @@ export interface NativeAddon {
   rmsnormForward(x: Float32Array, w: Float32Array, out: Float32Array, invRms: Float32Array, rows: number, dim: number, eps: number): void;
   rmsnormBackward(dout: Float32Array, x: Float32Array, w: Float32Array, invRms: Float32Array, dx: Float32Array, dw: Float32Array, rows: number, dim: number): void;
   rope(x: Float32Array, positions: Int32Array, cos: Float32Array, sin: Float32Array, rows: number, heads: number, headDim: number, inverse: boolean): void;
-  attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, batch: number, tq: number, tk: number,
+  /** k, v, prefixK, prefixV: float32 or half bits (native/attention.cc reads either; half for decoding only). */
+  attentionForward(q: Float32Array, k: KvBuffer, v: KvBuffer, out: Float32Array, batch: number, tq: number, tk: number,
     heads: number, kvHeads: number, headDim: number, pastLen: number, scale: number, kvOffset: number, kvBatchStride: number,
-    probs: Float32Array | null, keyMask: Uint8Array | null, prefixK: Float32Array | null, prefixV: Float32Array | null,
+    probs: Float32Array | null, keyMask: Uint8Array | null, prefixK: KvBuffer | null, prefixV: KvBuffer | null,
     prefixLen: number, prefixStride: number, prefixRows: Int32Array | null): void;
   attentionBackward(dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, dq: Float32Array,
     dk: Float32Array, dv: Float32Array, batch: number, t: number, heads: number, kvHeads: number, headDim: number, scale: number,
@@ -79,7 +80,7 @@ function packageRoot(): string | undefined {
  * The addon's calling convention. Bump it (here and in native/addon.cc) whenever a kernel's
  * arguments or meaning change, so that a stale build/ is refused instead of misread.
  */
-export const KERNELS_VERSION = 4;
+export const KERNELS_VERSION = 5;
 
 let cached: NativeLoad | undefined;
 

@@ -2,7 +2,11 @@
 // are the oracle the native addon is tested against and the fallback where it cannot load.
 // Semantics are those documented in ./types.ts; sums the doc calls "double" use JS numbers
 // (float64) and round once on store.
-import type { AdamWArgs, AttentionArgs, AttentionBackwardArgs, Kernels, KernelsInfo, MatmulArgs } from './types.js';
+import type { AdamWArgs, AttentionArgs, AttentionBackwardArgs, Kernels, KernelsInfo, KvBuffer, MatmulArgs } from './types.js';
+import { fromHalfBits, halfToFloat, toHalfBits } from './half.js';
+
+/** A float32 view of cached K/V: half bits are converted (a copy), float32 passes through. */
+const asFloat = (x: KvBuffer): Float32Array => (x instanceof Uint16Array ? halfToFloat(x) : x);
 
 function matmul(p: MatmulArgs): void {
   const { a, b, c, m, n, k } = p;
@@ -67,6 +71,13 @@ function rowLse(x: Float32Array, off: number, cols: number): number {
 }
 
 function attentionForward(p: AttentionArgs): void {
+  if (p.k instanceof Uint16Array || p.v instanceof Uint16Array || p.prefix?.k instanceof Uint16Array || p.prefix?.v instanceof Uint16Array) {
+    if (p.tq > 4 || p.probs) throw new RangeError('attentionForward: half-precision K/V are for decoding only (tq <= 4, no probs)');
+    // Half K/V mean exactly their float32 values: convert, then the float32 reference.
+    const prefix = p.prefix ? { ...p.prefix, k: asFloat(p.prefix.k), v: asFloat(p.prefix.v) } : undefined;
+    attentionForward({ ...p, k: asFloat(p.k), v: asFloat(p.v), ...(prefix ? { prefix } : {}) });
+    return;
+  }
   const { q, out, batch, tq, tk, heads, kvHeads, headDim, pastLen, scale, probs, keyMask, prefix } = p;
   const kvOffset = p.kvOffset ?? 0;
   const kvBatchStride = p.kvBatchStride ?? tk * kvHeads * headDim;
@@ -76,8 +87,8 @@ function attentionForward(p: AttentionArgs): void {
   const scores = new Float64Array(tk);
   for (let b = 0; b < batch; b++) {
     // Key/value j of this row: its prompt's shared prefix row, or its own columns after it.
-    const k = (j: number): Float32Array => (j < P ? prefix!.k : p.k);
-    const v = (j: number): Float32Array => (j < P ? prefix!.v : p.v);
+    const k = (j: number): KvBuffer => (j < P ? prefix!.k : p.k);
+    const v = (j: number): KvBuffer => (j < P ? prefix!.v : p.v);
     const base = (j: number, kvh: number): number =>
       j < P ? prefix!.rows[b]! * prefix!.batchStride + (j * kvHeads + kvh) * headDim : kvOffset + b * kvBatchStride + ((j - P) * kvHeads + kvh) * headDim;
     for (let h = 0; h < heads; h++) {
@@ -200,7 +211,9 @@ export const jsKernels: Kernels = {
   },
 
   copyRows(src, dst, rows, cols, srcStride, dstOffset, dstStride) {
-    for (let r = 0; r < rows; r++) dst.set(src.subarray(r * srcStride, r * srcStride + cols), dstOffset + r * dstStride);
+    const read = src instanceof Uint16Array ? (i: number): number => fromHalfBits(src[i]!) : (i: number): number => src[i]!;
+    const write = dst instanceof Uint16Array ? (i: number, x: number): void => void (dst[i] = toHalfBits(x)) : (i: number, x: number): void => void (dst[i] = x);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) write(dstOffset + r * dstStride + j, read(r * srcStride + j));
   },
   add(a, b, out, n) {
     for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;

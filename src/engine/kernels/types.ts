@@ -61,6 +61,12 @@ export interface PackedWeight {
   readonly data: Float32Array;
 }
 
+/**
+ * Cached keys or values: float32, or IEEE half-precision bits (Uint16Array, see ./half.ts), which
+ * halve the memory a decode step reads. Half K/V are for the decoding path only (tq <= 4, no probs).
+ */
+export type KvBuffer = Float32Array | Uint16Array;
+
 export interface AttentionArgs {
   // Causal multi-head self-attention with grouped-query support. Layouts are "token-major" so
   // that the Q/K/V projections' matmul outputs are used as they are:
@@ -71,8 +77,8 @@ export interface AttentionArgs {
   // Query i (0-based in this call) sits at absolute position pastLen + i and attends to keys
   // j <= pastLen + i, j < tk. Training calls use pastLen = 0 and tk = tq. heads % kvHeads == 0.
   q: Float32Array;
-  k: Float32Array;
-  v: Float32Array;
+  k: KvBuffer;
+  v: KvBuffer;
   out: Float32Array;
   batch: number;
   tq: number;
@@ -102,8 +108,8 @@ export interface AttentionArgs {
 }
 
 export interface SharedPrefixArgs {
-  k: Float32Array;
-  v: Float32Array;
+  k: KvBuffer;
+  v: KvBuffer;
   len: number;
   batchStride: number;
   /** (batch): the prefix row each batch row reads. */
@@ -175,10 +181,10 @@ export interface Kernels {
 
   /**
    * dst[dstOffset + r * dstStride + j] = src[r * srcStride + j] for r < rows, j < cols: rows of one
-   * buffer into strided places of another (a decode step's keys into their rows' cache columns).
-   * src and dst must not overlap.
+   * buffer into strided places of another (a decode step's keys into their rows' cache columns),
+   * converting between float32 and half bits where the two differ. src and dst must not overlap.
    */
-  copyRows(src: Float32Array, dst: Float32Array, rows: number, cols: number, srcStride: number, dstOffset: number, dstStride: number): void;
+  copyRows(src: KvBuffer, dst: KvBuffer, rows: number, cols: number, srcStride: number, dstOffset: number, dstStride: number): void;
 
   // ---- Elementwise (n elements; out may alias a or b) ----
   /** out = a + b */

@@ -14,6 +14,9 @@ import type { KvCache } from './kv-cache.js';
 import type { Llama } from './llama.js';
 import { addBiasRows } from './bias.js';
 import { PACKED_MIN_ROWS, type PackedLlama } from './packed.js';
+
+/** Queries per call up to which attention reads a half-precision cache directly (the kernels' decoding path). */
+const HALF_MAX_QUERIES = 4;
 import type { PackedWeight } from '../kernels/index.js';
 
 export interface CachedForwardOptions {
@@ -107,7 +110,19 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
     K.copyRows(kNew, kc, B, tq * kvDim, tq * kvDim, (past - P) * kvDim, own * kvDim);
     K.copyRows(vNew, vc, B, tq * kvDim, tq * kvDim, (past - P) * kvDim, own * kvDim);
     const prefix = cache.prefix ? { k: cache.prefix.k[li]!, v: cache.prefix.v[li]!, len: P, batchStride: cache.prefix.batchStride, rows: cache.prefix.rows } : undefined;
-    K.attentionForward({ q, k: kc, v: vc, out: att, batch: B, tq, tk, heads: c.nHeads, kvHeads: c.nKvHeads, headDim: hd, pastLen: past, scale: 1 / Math.sqrt(hd), kvBatchStride: own * kvDim, keyMask: mask, ...(prefix ? { prefix } : {}) });
+    const args = { q, out: att, batch: B, tq, tk, heads: c.nHeads, kvHeads: c.nKvHeads, headDim: hd, pastLen: past, scale: 1 / Math.sqrt(hd), keyMask: mask };
+    if (cache.dtype === 'f32' || tq <= HALF_MAX_QUERIES) {
+      K.attentionForward({ ...args, k: kc, v: vc, kvBatchStride: own * kvDim, ...(prefix ? { prefix } : {}) });
+    } else if (past === 0) {
+      // A half cache's prefill: this call's keys are all the keys; attend over their float32 values.
+      K.attentionForward({ ...args, k: kNew, v: vNew, kvBatchStride: tq * kvDim });
+    } else {
+      // Several queries after a filled half cache (no prefix: checked above): float32 copies.
+      const kf = new Float32Array(B * tk * kvDim), vf = new Float32Array(B * tk * kvDim);
+      K.copyRows(kc, kf, B, tk * kvDim, own * kvDim, 0, tk * kvDim);
+      K.copyRows(vc, vf, B, tk * kvDim, own * kvDim, 0, tk * kvDim);
+      K.attentionForward({ ...args, k: kf, v: vf, kvBatchStride: tk * kvDim });
+    }
     linear(att, l.o.data, pl?.o, proj, rows, d, qDim);
     K.add(x, proj, x, rows * d);
     K.rmsnormForward(x, l.postNorm.data, h, inv, rows, d, c.normEps);

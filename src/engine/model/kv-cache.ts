@@ -11,12 +11,25 @@
 // only the columns after them are its own (k, v and keyMask then hold columns prefix.len ..
 // capacity - 1). So n samples of one prompt share one copy of it: forking costs no copy, and
 // decoding reads each prompt's keys and values once per step for all its samples, from cache.
+//
+// Precision. 'f32' keeps keys and values as computed; 'f16' stores them as IEEE half bits
+// (Uint16Array), half the memory and half the bytes a decode step reads (decoding at batch 16-256
+// is bound by reading the cache: native/attention.cc), at a relative error of at most 2^-11 per
+// cached element. Prefill attention uses the call's own float32 keys; decoding reads the halves.
 import type { ModelConfig } from './config.js';
+import type { KvBuffer } from '../kernels/types.js';
+
+export type KvDtype = 'f32' | 'f16';
+
+/** A zeroed K/V buffer of n elements in the given precision. */
+export function kvBuffer(dtype: KvDtype, n: number): KvBuffer {
+  return dtype === 'f16' ? new Uint16Array(n) : new Float32Array(n);
+}
 
 export interface SharedPrefix {
   /** Per layer, the prompts' keys / values: prompt row r's column j at (r * batchStride + j * kvDim). */
-  k: Float32Array[];
-  v: Float32Array[];
+  k: KvBuffer[];
+  v: KvBuffer[];
   /** (rows, maskStride): 1 where a prefix column holds a real token. */
   keyMask: Uint8Array;
   maskStride: number;
@@ -34,9 +47,11 @@ export class KvCache {
   capacity: number;
   /** nKvHeads * headDim: one cached row's width. */
   readonly kvDim: number;
+  /** Stored precision of k and v (and of a shared prefix): see the top of this file. */
+  readonly dtype: KvDtype;
   /** Per layer, (batch, ownCapacity, kvDim): each row's own columns (all of them without a prefix). */
-  k: Float32Array[];
-  v: Float32Array[];
+  k: KvBuffer[];
+  v: KvBuffer[];
   /** (batch, ownCapacity): 1 where an own column holds a real token, 0 for padding / unfilled. */
   keyMask: Uint8Array;
   /** (batch): the RoPE position the row's next real token gets (= real tokens so far). */
@@ -46,15 +61,16 @@ export class KvCache {
   /** The shared prefix, if this cache was forked from prompts' caches. */
   prefix: SharedPrefix | null = null;
 
-  constructor(config: ModelConfig, batch: number, capacity: number = config.maxSeqLen) {
+  constructor(config: ModelConfig, batch: number, capacity: number = config.maxSeqLen, dtype: KvDtype = 'f32') {
     if (!(batch > 0 && Number.isInteger(batch))) throw new Error(`KvCache: batch must be a positive integer, got ${batch}`);
     if (!(capacity > 0 && capacity <= config.maxSeqLen)) throw new Error(`KvCache: capacity ${capacity} must be in [1, maxSeqLen ${config.maxSeqLen}]`);
     this.batch = batch;
     this.capacity = capacity;
     this.kvDim = config.nKvHeads * (config.dModel / config.nHeads);
+    this.dtype = dtype;
     const n = batch * capacity * this.kvDim;
-    this.k = Array.from({ length: config.nLayers }, () => new Float32Array(n));
-    this.v = Array.from({ length: config.nLayers }, () => new Float32Array(n));
+    this.k = Array.from({ length: config.nLayers }, () => kvBuffer(dtype, n));
+    this.v = Array.from({ length: config.nLayers }, () => kvBuffer(dtype, n));
     this.keyMask = new Uint8Array(batch * capacity);
     this.nextPos = new Int32Array(batch);
   }
@@ -102,8 +118,9 @@ export class KvCache {
       batch: rows.length,
       capacity,
       kvDim,
-      k: prompts.k.map(() => new Float32Array(rows.length * own * kvDim)),
-      v: prompts.v.map(() => new Float32Array(rows.length * own * kvDim)),
+      dtype: prompts.dtype,
+      k: prompts.k.map(() => kvBuffer(prompts.dtype, rows.length * own * kvDim)),
+      v: prompts.v.map(() => kvBuffer(prompts.dtype, rows.length * own * kvDim)),
       keyMask: new Uint8Array(rows.length * own),
       nextPos: Int32Array.from(rows, (r) => prompts.nextPos[r]!),
       length: prompts.length,
@@ -125,8 +142,8 @@ export class KvCache {
     const from = this.ownCapacity;
     const to = capacity - P;
     const filled = this.length - P;
-    const copy = (src: Float32Array): Float32Array => {
-      const dst = new Float32Array(rows.length * to * kvDim);
+    const copy = (src: KvBuffer): KvBuffer => {
+      const dst = kvBuffer(this.dtype, rows.length * to * kvDim);
       rows.forEach((r, i) => {
         if (!(r >= 0 && r < this.batch)) throw new Error(`KvCache.select: row ${r} is outside [0, ${this.batch})`);
         dst.set(src.subarray(r * from * kvDim, (r * from + filled) * kvDim), i * to * kvDim);
@@ -139,6 +156,7 @@ export class KvCache {
       batch: rows.length,
       capacity,
       kvDim,
+      dtype: this.dtype,
       k: this.k.map(copy),
       v: this.v.map(copy),
       keyMask,
@@ -157,8 +175,8 @@ export class KvCache {
     const P = p.len;
     const own = cap - P;
     const filled = this.length - P;
-    const flat = (mine: Float32Array, shared: Float32Array): Float32Array => {
-      const dst = new Float32Array(B * cap * kvDim);
+    const flat = (mine: KvBuffer, shared: KvBuffer): KvBuffer => {
+      const dst = kvBuffer(this.dtype, B * cap * kvDim);
       for (let b = 0; b < B; b++) {
         const r = p.rows[b]!;
         dst.set(shared.subarray(r * p.batchStride, r * p.batchStride + P * kvDim), b * cap * kvDim);

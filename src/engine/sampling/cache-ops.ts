@@ -51,9 +51,11 @@ export function shiftLeft(cache: KvCache, cols: number): void {
  */
 export function stackAligned(config: ModelConfig, parts: readonly { cache: KvCache; row: number }[], capacity: number): KvCache {
   if (parts.some((p) => p.cache.prefix)) throw new RangeError('stackAligned: a part has a shared prefix (stack prompts prefilled alone)');
+  const dtype = parts[0]?.cache.dtype ?? 'f32';
+  if (parts.some((p) => p.cache.dtype !== dtype)) throw new RangeError('stackAligned: the parts mix f32 and f16 caches');
   const length = parts.reduce((m, p) => Math.max(m, p.cache.length), 0);
   if (capacity < length) throw new RangeError(`stackAligned: capacity ${capacity} is below the longest part ${length}`);
-  const out = new KvCache(config, parts.length, capacity);
+  const out = new KvCache(config, parts.length, capacity, dtype);
   const kvDim = out.kvDim;
   parts.forEach(({ cache, row }, i) => {
     const L = cache.length;
