@@ -5,6 +5,7 @@
 // 1. generation tokens/s with the KV cache at batch 1, 16 and 64 (distinct 32-token prompts,
 //    N new tokens each, stop tokens off so every row runs to N), and the per-token speed-up of
 //    batching over batch 1 (target >= 3x); prompts × n forks (4 prompts × 16 samples);
+//    and at batch 64 the float32 KV cache against the half-precision one (kvCache: 'f16');
 // 2. where the time goes at batch 64: kernel time by op vs everything else (JS: sampling,
 //    allocation, bookkeeping);
 // 3. prefill strategies on mixed prompt lengths: one left-padded forward vs one per prompt;
@@ -121,6 +122,12 @@ export async function run(args: string[]): Promise<void> {
     const g = gen.at(-1)!;
     log(`  batch ${String(batch).padStart(2)} (${cs.prompts} prompts × n ${cs.n}): ${best.toFixed(0).padStart(6)} ms, ${tps.toFixed(0).padStart(6)} tokens/s, ${g.speedup.toFixed(1)}× batch 1 per token`);
   }
+  // The half-precision KV cache (opt-in) at batch 64, beside the float32 run above, both best of 2.
+  const ps64h = prompts(64, () => PROMPT_LEN, 64);
+  const kv = { f32: Infinity, f16: Infinity };
+  for (let r = 0; r < 2; r++) for (const dtype of ['f32', 'f16'] as const) kv[dtype] = Math.min(kv[dtype], timeIt(() => generate(model, tok, ps64h, { ...base, kvCache: dtype })));
+  const kvCache = { f32TokensPerSec: (64 * newTokens) / (kv.f32 / 1000), f16TokensPerSec: (64 * newTokens) / (kv.f16 / 1000) };
+  log(`  batch 64, KV cache f32 vs f16 (kvCache: 'f16'): ${kvCache.f32TokensPerSec.toFixed(0)} vs ${kvCache.f16TokensPerSec.toFixed(0)} tokens/s, ${(kvCache.f16TokensPerSec / kvCache.f32TokensPerSec).toFixed(2)}×`);
 
   // Where decode time goes at batch 64: kernels (by op) vs the rest.
   const inner = kernels();
@@ -167,7 +174,7 @@ export async function run(args: string[]): Promise<void> {
   log(`\npeak RSS ${rssMiB.toFixed(0)} MiB; batched/batch-1 per token: ${(best / b1).toFixed(1)}× (target >= 3×)`);
   if (json) {
     console.log(JSON.stringify({
-      kernels: info, newTokens, promptLen: PROMPT_LEN, generation: gen,
+      kernels: info, newTokens, promptLen: PROMPT_LEN, generation: gen, kvCache,
       profileBatch64: { totalMs: total, kernelMs, otherMs: total - kernelMs, ops },
       prefillMs: pre, scoring: { continuationTokensPerSec: scoreTps, candidatePromptTokensPerSec: candTps },
       training, torch, peakRssMiB: rssMiB, batchedOverBatch1: best / b1,

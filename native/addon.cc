@@ -36,7 +36,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // prefix arguments, 3 = packed weights (packWeight, matmulPacked), 4 = copyRows, 5 = half-precision K/V
   // (Uint16Array) in attentionForward and copyRows. Bump both together when a kernel's arguments change.
   exports.Set("kernelsVersion", Napi::Number::New(env, 5));
-#if defined(__AVX2__)
+#if defined(__AVX2__) && defined(__F16C__)
+  exports.Set("simd", Napi::String::New(env, "avx2+fma+f16c"));
+#elif defined(__AVX2__)
   exports.Set("simd", Napi::String::New(env, "avx2+fma"));
 #else
   exports.Set("simd", Napi::String::New(env, "baseline"));
