@@ -147,17 +147,23 @@ test('KvCache.fork: rows share their prompt as a prefix (no copy); decoding equa
   const rows = [1, 0, 1, 1];
   let a = KvCache.fork(prompts, rows, 12); // shares prompts' buffers
   let b = copied.select(rows); // copies them
+  const c = KvCache.fork(prompts, rows, 12); // compacted in place below
   assert.equal(a.prefixLen, 5);
   assert.equal(a.k[0]!.length, rows.length * 7 * a.kvDim, 'only the 7 own columns are allocated per row');
   assert.equal(a.prefix!.k[0], prompts.k[0], 'the prefix is the prompts cache itself');
   for (let t = 0; t < 4; t++) {
     const step = randomIds(rng, a.batch, V);
-    assert.deepEqual(forwardCached(m, a, step, 1), forwardCached(m, b, step, 1), `step ${t}`);
+    const want = forwardCached(m, b, step, 1);
+    assert.deepEqual(forwardCached(m, a, step, 1), want, `step ${t}`);
+    assert.deepEqual(forwardCached(m, c, step, 1), want, `step ${t}, compacted in place`);
     if (t === 1) {
       // Compaction: drop rows 0 and 2; the prefix stays shared, rows remapped.
       a = a.select([1, 3]);
       b = b.select([1, 3]);
+      c.compact([1, 3]);
       assert.deepEqual([...a.prefix!.rows], [0, 1]);
+      assert.deepEqual([...c.prefix!.rows], [0, 1]);
+      assert.equal(c.batch, 2);
     }
   }
   // Materialized (as shiftLeft does when the cache is full): the same logits next step.
@@ -168,6 +174,8 @@ test('KvCache.fork: rows share their prompt as a prefix (no copy); decoding equa
   assert.deepEqual(forwardCached(m, m2, step, 1), forwardCached(m, b, step, 1));
   assert.throws(() => forwardCached(m, a, new Int32Array(4), 2), /shared prefix takes one token per row per call/);
   assert.throws(() => KvCache.fork(prompts, [2], 12), /row 2 is outside \[0, 2\)/);
+  assert.throws(() => c.compact([1, 0]), /ascending without repeats, got 1 then 0/);
+  assert.throws(() => c.compact([2]), /row 2 is outside \[0, 2\)/);
 });
 
 test('scalar head hook: scoreAt reads the final hidden state at the given rows', () => {

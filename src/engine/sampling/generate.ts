@@ -9,8 +9,9 @@
 //      prompts' cached keys and values (no copy; decoding reads each prompt once per step);
 //   2. decode every live row together: one forwardCached call per step with tq = 1;
 //   3. rows that finish (stop token, stop string, max tokens, context end) stop counting; the
-//      cache drops them once they are a quarter of the batch (copying a cache costs about what a
-//      few decode steps of the dead rows would, so dropping at every finish would cost more).
+//      cache drops them (KvCache.compact, in place) once they are a quarter of the batch (moving
+//      the kept rows costs about what a few decode steps of the dead rows would, so dropping at
+//      every finish would cost more).
 //
 // Guarantees. Sample i of a prompt draws from its own Prng stream (streamSeed(seed, i, prompt)),
 // one uniform per token, so its tokens depend on (model, prompt, options, seed, i) only — not on
@@ -253,7 +254,7 @@ function decodeChunk(
     if (dead > 0 && (dead * 4 >= B || cache.remaining === 0)) {
       const keep: number[] = [];
       live.forEach((r, b) => !r.done && keep.push(b));
-      cache = cache.select(keep);
+      cache.compact(keep);
       live = keep.map((b) => live[b]!);
       const nextKept = Int32Array.from(keep, (b) => next[b]!);
       logits = forwardStep(model, cache, nextKept, packed);
