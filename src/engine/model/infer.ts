@@ -14,10 +14,10 @@ import type { KvCache } from './kv-cache.js';
 import type { Llama } from './llama.js';
 import { addBiasRows } from './bias.js';
 import { PACKED_MIN_ROWS, type PackedLlama } from './packed.js';
-
-/** Queries per call up to which attention reads a half-precision cache directly (the kernels' decoding path). */
-const HALF_MAX_QUERIES = 4;
 import type { PackedWeight } from '../kernels/index.js';
+
+/** Queries per call up to which attention reads a half-precision cache directly (the kernels' decoding path, types.ts). */
+const HALF_MAX_QUERIES = 4;
 
 export interface CachedForwardOptions {
   /** (batch*tq), 1 = real token, 0 = padding. Default: all real. */

@@ -64,6 +64,7 @@ export class KvCache {
   constructor(config: ModelConfig, batch: number, capacity: number = config.maxSeqLen, dtype: KvDtype = 'f32') {
     if (!(batch > 0 && Number.isInteger(batch))) throw new Error(`KvCache: batch must be a positive integer, got ${batch}`);
     if (!(capacity > 0 && capacity <= config.maxSeqLen)) throw new Error(`KvCache: capacity ${capacity} must be in [1, maxSeqLen ${config.maxSeqLen}]`);
+    if (dtype !== 'f32' && dtype !== 'f16') throw new Error(`KvCache: dtype must be 'f32' or 'f16', got ${String(dtype)}`);
     this.batch = batch;
     this.capacity = capacity;
     this.kvDim = config.nKvHeads * (config.dModel / config.nHeads);
