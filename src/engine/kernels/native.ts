@@ -115,9 +115,11 @@ export function loadNative(): NativeLoad {
 
 /** Wraps the addon as a `Kernels`, filling optional arguments with their documented defaults. */
 export function nativeKernels(x: NativeAddon): Kernels {
+  let blas: string | undefined; // fixed for the process; forwardCached asks on every call
   return {
     info(): KernelsInfo {
-      return { backend: 'native', blas: `${x.blasConfig()} (${x.simd})`, threads: x.getThreads() };
+      blas ??= `${x.blasConfig()} (${x.simd})`;
+      return { backend: 'native', blas, threads: x.getThreads() };
     },
     setThreads(n) {
       x.setThreads(n);
