@@ -24,6 +24,7 @@
 #include <cstring>
 
 #include "common.h"
+#include "half.h"
 #include "pool.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -55,17 +56,42 @@ void pack(const float* W, int64_t n, int64_t k, float* P) {
   }
 }
 
-#if defined(__AVX2__) && defined(__FMA__)
+// The same layout in half bits, when every weight is exactly a half (a checkpoint stored as F16,
+// as the committed base is): the products are then bit for bit those of the float panels, and a
+// decode step, which streams its weights from memory, reads half the bytes. Returns false (and
+// leaves P partly written) at the first weight that is not exactly a half.
+bool packHalf(const float* W, int64_t n, int64_t k, uint16_t* P) {
+  for (int64_t p = 0; p < panels(n); p++) {
+    uint16_t* dst = P + p * k * kPanel;
+    for (int64_t j = 0; j < kPanel; j++) {
+      const int64_t col = p * kPanel + j;
+      if (col < n) {
+        const float* src = W + col * k;
+        for (int64_t kk = 0; kk < k; kk++) {
+          const uint16_t h = floatToHalf(src[kk]);
+          const float back = halfToFloat(h);
+          if (std::memcmp(&back, &src[kk], sizeof(float)) != 0) return false;  // not exact (NaN payloads, -0 kept)
+          dst[kk * kPanel + j] = h;
+        }
+      } else {
+        for (int64_t kk = 0; kk < k; kk++) dst[kk * kPanel + j] = 0;
+      }
+    }
+  }
+  return true;
+}
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 
 // C rows [0, MR) x the panel's 16 columns; `cols` < 16 only in the last panel (through a buffer).
-template <int MR>
-inline void kernel(const float* A, int64_t lda, const float* P, int64_t k, float* C, int64_t ldc, int64_t cols, const float* next) {
+template <int MR, typename T>
+inline void kernel(const float* A, int64_t lda, const T* P, int64_t k, float* C, int64_t ldc, int64_t cols, const T* next) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (int64_t kk = 0; kk < k; kk++) {
     // One kk of a panel is one 64-byte line: ask for the next panel's line as this one is used.
     if (next) _mm_prefetch(reinterpret_cast<const char*>(next + kk * kPanel), _MM_HINT_T0);
-    const __m256 b0 = _mm256_loadu_ps(P + kk * kPanel), b1 = _mm256_loadu_ps(P + kk * kPanel + 8);
+    const __m256 b0 = load8(P + kk * kPanel), b1 = load8(P + kk * kPanel + 8);
     __m256 a;
 #define GENRM_ROW(r)                                       \
   if (MR > r) {                                            \
@@ -94,8 +120,9 @@ inline void kernel(const float* A, int64_t lda, const float* P, int64_t k, float
 // Rows [0, m) of A against one panel: blocks of 6, then the 1..5 left. The first block prefetches
 // `next` (the following panel, or null): a decode step's weights come from memory (the KV cache
 // evicts them between steps), and at a few rows there is little compute to hide the wait behind.
-void panelRows(int64_t m, int64_t k, const float* A, int64_t lda, const float* P, float* C, int64_t ldc, int64_t cols,
-               const float* next) {
+template <typename T>
+void panelRows(int64_t m, int64_t k, const float* A, int64_t lda, const T* P, float* C, int64_t ldc, int64_t cols,
+               const T* next) {
   int64_t r = 0;
   for (; r + 6 <= m; r += 6, next = nullptr) kernel<6>(A + r * lda, lda, P, k, C + r * ldc, ldc, cols, next);
   const float* a = A + r * lda;
@@ -113,30 +140,40 @@ void panelRows(int64_t m, int64_t k, const float* A, int64_t lda, const float* P
 #else
 
 // Without AVX2/FMA: the same chains in scalar code (same order, so the same results' meaning).
-void panelRows(int64_t m, int64_t k, const float* A, int64_t lda, const float* P, float* C, int64_t ldc, int64_t cols,
-               const float*) {
+template <typename T>
+void panelRows(int64_t m, int64_t k, const float* A, int64_t lda, const T* P, float* C, int64_t ldc, int64_t cols, const T*) {
   for (int64_t r = 0; r < m; r++)
     for (int64_t j = 0; j < cols; j++) {
       float acc = 0.0f;
-      for (int64_t kk = 0; kk < k; kk++) acc += A[r * lda + kk] * P[kk * kPanel + j];
+      for (int64_t kk = 0; kk < k; kk++) acc += A[r * lda + kk] * toFloat(P[kk * kPanel + j]);
       C[r * ldc + j] = acc;
     }
 }
 
 #endif
 
-// packWeight(w, n, k, out): out (packedLength(n, k)) = W (n, k) laid out in panels (see top).
+// packWeight(w, n, k, out): out (packedLength(n, k) elements) = W (n, k) laid out in panels (see
+// top). out a Float32Array: always done, returns true. out a Uint16Array: half bits, returns
+// whether every weight was exactly a half (false: out is not usable; pack into floats instead).
 Napi::Value PackWeight(const Napi::CallbackInfo& info) {
   const char* K = "packWeight";
   const Napi::Env env = info.Env();
   F32 w = f32(info, 0, K, "w");
   const int64_t n = dim(info, 1, K, "n"), k = dim(info, 2, K, "k");
-  F32 out = f32(info, 3, K, "out");
+  const KvBuf out = kvBuf(info, 3, K, "out");
   const std::string shape = "(n " + std::to_string(n) + ", k " + std::to_string(k) + ")";
   need(env, K, "w", w.len, n * k, shape);
   need(env, K, "out", out.len, panels(n) * kPanel * k, shape);
-  pack(w.p, n, k, out.p);
-  return env.Undefined();
+  void* dst = const_cast<void*>(out.p);  // the caller's typed array, written
+  if (!out.half) {
+    pack(w.p, n, k, static_cast<float*>(dst));
+    return Napi::Boolean::New(env, true);
+  }
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+  return Napi::Boolean::New(env, packHalf(w.p, n, k, static_cast<uint16_t*>(dst)));
+#else
+  return Napi::Boolean::New(env, false);  // no half kernel in this build
+#endif
 }
 
 // packedLength(n, k): floats a packed (n, k) weight takes.
@@ -145,11 +182,13 @@ Napi::Value PackedLength(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(panels(n) * kPanel * k));
 }
 
-// matmulPacked(a, packed, c, m, n, k): C (m, n) = A (m, k) @ W^T, W packed by packWeight.
+// matmulPacked(a, packed, c, m, n, k): C (m, n) = A (m, k) @ W^T, W packed by packWeight (floats
+// or half bits).
 Napi::Value MatmulPacked(const Napi::CallbackInfo& info) {
   const char* K = "matmulPacked";
   const Napi::Env env = info.Env();
-  F32 a = f32(info, 0, K, "a"), p = f32(info, 1, K, "packed"), c = f32(info, 2, K, "c");
+  F32 a = f32(info, 0, K, "a"), c = f32(info, 2, K, "c");
+  const KvBuf p = kvBuf(info, 1, K, "packed");
   const int64_t m = dim(info, 3, K, "m"), n = dim(info, 4, K, "n"), k = dim(info, 5, K, "k");
   const std::string shape = "(m " + std::to_string(m) + ", n " + std::to_string(n) + ", k " + std::to_string(k) + ")";
   need(env, K, "a", a.len, m * k, shape);
@@ -159,12 +198,16 @@ Napi::Value MatmulPacked(const Napi::CallbackInfo& info) {
   const int64_t np = panels(n), chunks = (m + kRowChunk - 1) / kRowChunk;
   // Below ~64k multiply-adds a second thread costs more than it saves (as in small_gemm.cc).
   const int threads = m * n * k < 65536 ? 1 : openblas_get_num_threads();
-  parallelFor(chunks * np, threads, [&](int64_t t) {
-    const int64_t r0 = (t / np) * kRowChunk, rows = std::min(kRowChunk, m - r0), q = t % np;
-    const int64_t cols = std::min(kPanel, n - q * kPanel);
-    const float* next = q + 1 < np ? p.p + (q + 1) * k * kPanel : nullptr;
-    panelRows(rows, k, a.p + r0 * k, k, p.p + q * k * kPanel, c.p + r0 * n + q * kPanel, n, cols, next);
-  });
+  auto run = [&](const auto* P) {
+    parallelFor(chunks * np, threads, [&](int64_t t) {
+      const int64_t r0 = (t / np) * kRowChunk, rows = std::min(kRowChunk, m - r0), q = t % np;
+      const int64_t cols = std::min(kPanel, n - q * kPanel);
+      const auto* next = q + 1 < np ? P + (q + 1) * k * kPanel : nullptr;
+      panelRows(rows, k, a.p + r0 * k, k, P + q * k * kPanel, c.p + r0 * n + q * kPanel, n, cols, next);
+    });
+  };
+  if (p.half) run(static_cast<const uint16_t*>(p.p));
+  else run(static_cast<const float*>(p.p));
   return env.Undefined();
 }
 

@@ -7,7 +7,7 @@ import { jsKernels as J } from '../../src/engine/kernels/reference.js';
 import type { Kernels } from '../../src/engine/kernels/types.js';
 import { Prng } from '../../src/engine/prng.js';
 import { assertClose, nativeUnderTest, randArray } from './helpers.js';
-import { halfToFloat, toHalfBits } from '../../src/engine/kernels/half.js';
+import { fromHalfBits, halfToFloat, toHalfBits } from '../../src/engine/kernels/half.js';
 
 const RTOL = 1e-4;
 const MM_ATOL = 1e-4;
@@ -181,5 +181,26 @@ test('packed weights: matmulPacked equals the reference A @ W^T at panel, row-bl
   N.matmulPacked(a, pw, after, 3);
   assert.deepEqual(after, before, 'changing W after packing does not change the packed copy');
   assert.throws(() => N.matmulPacked(a, J.packWeight(w, 20, 8), after, 3), /packed by the js kernels/);
+  assert.ok(pw.data instanceof Float32Array, 'random float weights are not halves: float panels');
+  // Weights that are all exactly halves (an F16 checkpoint) pack to half bits, and give bit for bit
+  // the products of float panels: compared column by column against a copy with one inexact weight
+  // in column 0 (which makes it pack as floats), every other column must match exactly.
+  for (const [m, n, k] of [[3, 40, 24], [70, 518, 256], [9, 17, 5]] as const) {
+    const wh = Float32Array.from(randArray(rng, n * k), (x) => fromHalfBits(toHalfBits(x)));
+    const ah = randArray(rng, m * k);
+    const ph = N.packWeight(wh, n, k);
+    assert.ok(ph.data instanceof Uint16Array, `${n}x${k}: half panels`);
+    const wf = wh.slice();
+    wf[0] = wh[0]! + 1e-4; // not a half
+    const pf = N.packWeight(wf, n, k);
+    assert.ok(pf.data instanceof Float32Array);
+    const ch = new Float32Array(m * n), cf = new Float32Array(m * n);
+    N.matmulPacked(ah, ph, ch, m);
+    N.matmulPacked(ah, pf, cf, m);
+    for (let r = 0; r < m; r++) for (let j = 1; j < n; j++) assert.equal(ch[r * n + j], cf[r * n + j], `${m}x${n}x${k} (${r}, ${j})`);
+    const want = new Float32Array(m * n);
+    J.matmul({ a: ah, b: wh, c: want, m, n, k, transB: true });
+    assertClose(`half panels ${m}x${n}x${k}`, ch, want, MM_ATOL, RTOL);
+  }
   assert.throws(() => N.matmulPacked(a, pw, new Float32Array(10), 3), /buffer 'c' has 10 elements/);
 });

@@ -16,10 +16,13 @@ export interface NativeAddon {
   /** The thinnest cblas_sgemm wrapper (bounds-checked), for the benchmark's raw baseline. */
   sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
     b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
-  /** Lays W (n, k) out in panels for matmulPacked (native/packed_gemm.cc); out has packedLength(n, k) floats. */
-  packWeight(w: Float32Array, n: number, k: number, out: Float32Array): void;
+  /**
+   * Lays W (n, k) out in panels for matmulPacked (native/packed_gemm.cc) into out (packedLength(n,
+   * k) elements): floats (returns true), or half bits, returning whether every weight was exactly a half.
+   */
+  packWeight(w: Float32Array, n: number, k: number, out: Float32Array | Uint16Array): boolean;
   packedLength(n: number, k: number): number;
-  matmulPacked(a: Float32Array, packed: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
+  matmulPacked(a: Float32Array, packed: Float32Array | Uint16Array, c: Float32Array, m: number, n: number, k: number): void;
   setThreads(n: number): void;
   getThreads(): number;
   blasConfig(): string;
@@ -135,7 +138,11 @@ export function nativeKernels(x: NativeAddon): Kernels {
         p.lda ?? Math.max(1, transA ? m : k), p.ldb ?? Math.max(1, transB ? k : n), p.ldc ?? Math.max(1, n));
     },
     packWeight(w, n, k) {
-      const data = new Float32Array(x.packedLength(n, k));
+      // Half bits when every weight is exactly a half (an F16 checkpoint): the same products, half
+      // the bytes a decode step streams. Any other weight fails at its first inexact value.
+      const half = new Uint16Array(x.packedLength(n, k));
+      if (x.packWeight(w, n, k, half)) return { backend: 'native', n, k, data: half };
+      const data = new Float32Array(half.length);
       x.packWeight(w, n, k, data);
       return { backend: 'native', n, k, data };
     },

@@ -207,7 +207,7 @@ export const jsKernels: Kernels = {
   },
   matmulPacked(a, w, c, m) {
     if (w.backend !== 'js') throw new TypeError(`matmulPacked: the weight was packed by the ${w.backend} kernels; pack it with the js ones`);
-    matmul({ a, b: w.data, c, m, n: w.n, k: w.k, transB: true });
+    matmul({ a, b: asFloat(w.data), c, m, n: w.n, k: w.k, transB: true });
   },
 
   copyRows(src, dst, rows, cols, srcStride, dstOffset, dstStride) {

@@ -48,9 +48,10 @@ export interface MatmulArgs {
 
 /**
  * A Linear weight W (n, k) laid out ahead of time for matmulPacked, by the Kernels that will use
- * it (the layout is that backend's own: native cuts W^T into panels of 16 output columns; js keeps
- * W). For a weight that multiplies many batches of rows, as at every step of a generation. It is
- * a snapshot: changing W afterwards does not change it.
+ * it (the layout is that backend's own: native cuts W^T into panels of 16 output columns, in half
+ * bits when every weight is exactly a half, which gives the same products; js keeps W). For a
+ * weight that multiplies many batches of rows, as at every step of a generation. It is a snapshot:
+ * changing W afterwards does not change it.
  */
 export interface PackedWeight {
   readonly backend: 'native' | 'js';
@@ -58,7 +59,7 @@ export interface PackedWeight {
   readonly n: number;
   /** Input features (W's columns). */
   readonly k: number;
-  readonly data: Float32Array;
+  readonly data: Float32Array | Uint16Array;
 }
 
 /**
