@@ -10,7 +10,9 @@
 //
 // Layout (packWeight): W^T cut into panels of 16 output columns; panel p holds, for kk = 0..k-1,
 // the 16 values W[16p + j][kk] (j = 0..15) contiguously, zero-padded past n. So the microkernel
-// reads one panel front to back with two vector loads per kk.
+// reads one panel front to back with two vector loads per kk. The values are floats, or half bits
+// when every weight is exactly a half (packHalf: an F16 checkpoint), converted as loaded, which
+// gives the same products from half the bytes.
 //
 // Microkernel: MR = 6 rows x 16 columns of C in 12 ymm accumulators; per kk, two loads of the
 // panel, six broadcasts of A, twelve FMAs (the classic BLIS shape for AVX2's 16 registers). The
@@ -89,7 +91,8 @@ inline void kernel(const float* A, int64_t lda, const T* P, int64_t k, float* C,
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (int64_t kk = 0; kk < k; kk++) {
-    // One kk of a panel is one 64-byte line: ask for the next panel's line as this one is used.
+    // One kk of a panel is one 64-byte line of floats (half a line of halves): ask for the next
+    // panel's as this one is used.
     if (next) _mm_prefetch(reinterpret_cast<const char*>(next + kk * kPanel), _MM_HINT_T0);
     const __m256 b0 = load8(P + kk * kPanel), b1 = load8(P + kk * kPanel + 8);
     __m256 a;
