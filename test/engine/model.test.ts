@@ -7,6 +7,8 @@ import { KvCache, Llama, PACKED_MIN_ROWS, forwardCached, packLlama } from '../..
 import { AdamW } from '../../src/engine/optim.js';
 import { Prng } from '../../src/engine/prng.js';
 import { assertClose, tiny } from './helpers.js';
+import { fromHalfBits, toHalfBits } from '../../src/engine/kernels/half.js';
+import { kernels, setKernels } from '../../src/engine/kernels/index.js';
 
 
 function randomIds(rng: Prng, n: number, vocab: number): Int32Array {
@@ -71,6 +73,30 @@ test('packed weights: a decode step of many rows gives the logits of the unpacke
   const [pre1, dec1] = run(packed);
   assertClose('prefill', pre1!, pre0!, 1e-5, 1e-4);
   assertClose('decode step', dec1!, dec0!, 1e-5, 1e-4);
+  // Native kernels: weights that are all exact halves pack to half panels, used at any row count
+  // (here 2 rows). The JS kernels keep float copies.
+  if (kernels().info().backend === 'native') {
+    const h = new Llama(tiny, { seed: 2 });
+    for (const t of h.params.values()) t.data.set(Float32Array.from(t.data, (x) => fromHalfBits(toHalfBits(x))));
+    const hp = packLlama(h);
+    assert.ok(hp.head.data instanceof Uint16Array && hp.layers[0]!.down.data instanceof Uint16Array);
+    const two = (pk?: ReturnType<typeof packLlama>): Float32Array => {
+      const cache = new KvCache(tiny, 2, P + 1);
+      forwardCached(h, cache, prompt.subarray(0, 2 * P), P, pk ? { packed: pk } : {});
+      return forwardCached(h, cache, step.subarray(0, 2), 1, pk ? { packed: pk } : {});
+    };
+    const inner = kernels();
+    let packedCalls = 0;
+    setKernels({ ...inner, matmulPacked: (...args) => (packedCalls++, inner.matmulPacked(...args)) });
+    let viaHalf: Float32Array;
+    try {
+      viaHalf = two(hp);
+    } finally {
+      setKernels(inner);
+    }
+    assert.equal(packedCalls, 2 * (7 * tiny.nLayers + 1), 'every product of both calls went through the half panels');
+    assertClose('2-row decode through half panels', viaHalf, two(), 1e-5, 1e-4);
+  }
   m.layers[0]!.gate.data.fill(0); // a training step would change the weights in place
   const [, dec2] = run(packed);
   assert.deepEqual(dec2, dec1, 'the packed copy is a snapshot');

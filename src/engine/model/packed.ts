@@ -29,8 +29,9 @@ export interface PackedLlama {
 }
 
 /**
- * Rows from which a call uses its packed weights: up to 8 rows sgemm's stand-in for decode
- * (native/small_gemm.cc) reads each weight straight from its Hugging Face layout as fast.
+ * Rows from which a call uses its packed float weights: up to 8 rows sgemm's stand-in for decode
+ * (native/small_gemm.cc) reads each weight straight from its Hugging Face layout as fast. Half
+ * panels (every weight exactly a half) are used at any row count: they are half the bytes.
  */
 export const PACKED_MIN_ROWS = 9;
 
