@@ -25,9 +25,10 @@ export interface EmbeddedOptions {
   maxBatchRows?: number;
   /**
    * Keep a packed copy of the weights (engine/model/packed.ts) for decoding and next-token
-   * scoring: their products run ~1.3-1.6x faster from 9 rows up, for as much memory again as the
-   * weights. A snapshot taken when the backend is made: a model trained afterwards needs a new
-   * backend. Default: on up to 50 M parameters (genrm's own models), off above.
+   * scoring: their products run ~1.3-1.6x faster from 9 rows up (and at any row count for an F16
+   * checkpoint, whose panels are halves: batch-1 decoding ~1.5x), for as much memory again as the
+   * weights (half that for halves). A snapshot taken when the backend is made: a model trained
+   * afterwards needs a new backend. Default: on up to 50 M parameters (genrm's own), off above.
    */
   packWeights?: boolean;
   /** KV-cache precision of generation (engine GenerateOptions.kvCache): 'f32' (default) or 'f16'. */
