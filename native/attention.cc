@@ -236,7 +236,7 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   const int64_t cols = std::min(tk, past + tq);
   const double flops = 4.0 * static_cast<double>(B * H) * static_cast<double>(tq * cols * D);
   const bool loops = !hasProbs && tq <= kMaxLoopQueries;  // the decode path: no sgemm
-  if (half && !loops) rangeError(env, std::string(K) + ": half-precision K/V are for decoding only (tq <= " + std::to_string(kMaxLoopQueries) + ", no probs)");
+  if (half && !(loops && cols > 0)) rangeError(env, std::string(K) + ": half-precision K/V are for decoding only (tq <= " + std::to_string(kMaxLoopQueries) + ", no probs, a visible key)");
   if (loops && cols > 0) {
     // One task per batch row, every head together: each cached key/value row (all kv heads,
     // kvHeads * headDim contiguous floats) is read once, front to back. Per (row, kv head) tasks
