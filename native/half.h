@@ -1,7 +1,8 @@
 // IEEE half precision (binary16) <-> float32 for the KV cache's compact form, as F16C converts
 // (round to nearest even; overflow to infinity; subnormals kept; NaN quiet). With F16C (every
 // AVX2 CPU has it; the build adds -mf16c) through its instructions, else the same in bit code, so
-// builds with and without it store the same bits (src/engine/kernels/half.ts does the same in JS).
+// builds with and without it store the same bits (src/engine/kernels/half.ts, JS: the same, NaN
+// payloads aside).
 #pragma once
 
 #include <cstdint>
