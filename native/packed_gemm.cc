@@ -11,7 +11,7 @@
 // Layout (packWeight): W^T cut into panels of 16 output columns; panel p holds, for kk = 0..k-1,
 // the 16 values W[16p + j][kk] (j = 0..15) contiguously, zero-padded past n. So the microkernel
 // reads one panel front to back with two vector loads per kk. The values are floats, or half bits
-// when every weight is exactly a half (packHalf: an F16 checkpoint), converted as loaded, which
+// when every weight is exactly a half (putHalves: an F16 checkpoint), converted as loaded, which
 // gives the same products from half the bytes.
 //
 // Microkernel: MR = 6 rows x 16 columns of C in 12 ymm accumulators; per kk, two loads of the
@@ -43,42 +43,51 @@ constexpr int64_t kRowChunk = 96;
 
 inline int64_t panels(int64_t n) { return (n + kPanel - 1) / kPanel; }
 
-void pack(const float* W, int64_t n, int64_t k, float* P) {
+// W (n, k) into panels (see top) of T, column j of panel p being W's row 16p + j (zero past n).
+// `put(src, dst, k)` writes one row's k values at a stride of kPanel, or returns false when it
+// cannot (half panels: a weight that is not exactly a half); then pack returns false.
+template <typename T, typename Put>
+bool pack(const float* W, int64_t n, int64_t k, T* P, Put put) {
   for (int64_t p = 0; p < panels(n); p++) {
-    float* dst = P + p * k * kPanel;
+    T* dst = P + p * k * kPanel;
     for (int64_t j = 0; j < kPanel; j++) {
       const int64_t col = p * kPanel + j;
       if (col < n) {
-        const float* src = W + col * k;
-        for (int64_t kk = 0; kk < k; kk++) dst[kk * kPanel + j] = src[kk];
+        if (!put(W + col * k, dst + j, k)) return false;
       } else {
-        for (int64_t kk = 0; kk < k; kk++) dst[kk * kPanel + j] = 0.0f;
+        for (int64_t kk = 0; kk < k; kk++) dst[kk * kPanel + j] = T{0};
       }
     }
   }
+  return true;
 }
 
-// The same layout in half bits, when every weight is exactly a half (a checkpoint stored as F16,
-// as the committed base is): the products are then bit for bit those of the float panels, and a
-// decode step, which streams its weights from memory, reads half the bytes. Returns false (and
-// leaves P partly written) at the first weight that is not exactly a half.
-bool packHalf(const float* W, int64_t n, int64_t k, uint16_t* P) {
-  for (int64_t p = 0; p < panels(n); p++) {
-    uint16_t* dst = P + p * k * kPanel;
-    for (int64_t j = 0; j < kPanel; j++) {
-      const int64_t col = p * kPanel + j;
-      if (col < n) {
-        const float* src = W + col * k;
-        for (int64_t kk = 0; kk < k; kk++) {
-          const uint16_t h = floatToHalf(src[kk]);
-          const float back = halfToFloat(h);
-          if (std::memcmp(&back, &src[kk], sizeof(float)) != 0) return false;  // not exact (NaN payloads, -0 kept)
-          dst[kk * kPanel + j] = h;
-        }
-      } else {
-        for (int64_t kk = 0; kk < k; kk++) dst[kk * kPanel + j] = 0;
-      }
-    }
+bool putFloats(const float* src, float* dst, int64_t k) {
+  for (int64_t kk = 0; kk < k; kk++) dst[kk * kPanel] = src[kk];
+  return true;
+}
+
+// Half panels (an F16 checkpoint, as the committed base) give bit for bit the products of float
+// panels, and a decode step, which streams its weights from memory, reads half the bytes. Every
+// value must survive float -> half -> float bit for bit (NaN payloads and -0 included).
+bool putHalves(const float* src, uint16_t* dst, int64_t k) {
+  int64_t kk = 0;
+#if defined(__AVX2__) && defined(__F16C__)
+  for (; kk + 8 <= k; kk += 8) {
+    const __m256 x = _mm256_loadu_ps(src + kk);
+    const __m128i h = _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT);
+    const __m256i same = _mm256_cmpeq_epi32(_mm256_castps_si256(_mm256_cvtph_ps(h)), _mm256_castps_si256(x));
+    if (_mm256_movemask_epi8(same) != -1) return false;
+    alignas(16) uint16_t b[8];
+    _mm_store_si128(reinterpret_cast<__m128i*>(b), h);
+    for (int l = 0; l < 8; l++) dst[(kk + l) * kPanel] = b[l];
+  }
+#endif
+  for (; kk < k; kk++) {
+    const uint16_t h = floatToHalf(src[kk]);
+    const float back = halfToFloat(h);
+    if (std::memcmp(&back, &src[kk], sizeof(float)) != 0) return false;
+    dst[kk * kPanel] = h;
   }
   return true;
 }
@@ -168,12 +177,9 @@ Napi::Value PackWeight(const Napi::CallbackInfo& info) {
   need(env, K, "w", w.len, n * k, shape);
   need(env, K, "out", out.len, panels(n) * kPanel * k, shape);
   void* dst = const_cast<void*>(out.p);  // the caller's typed array, written
-  if (!out.half) {
-    pack(w.p, n, k, static_cast<float*>(dst));
-    return Napi::Boolean::New(env, true);
-  }
+  if (!out.half) return Napi::Boolean::New(env, pack(w.p, n, k, static_cast<float*>(dst), putFloats));
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-  return Napi::Boolean::New(env, packHalf(w.p, n, k, static_cast<uint16_t*>(dst)));
+  return Napi::Boolean::New(env, pack(w.p, n, k, static_cast<uint16_t*>(dst), putHalves));
 #else
   return Napi::Boolean::New(env, false);  // no half kernel in this build
 #endif
