@@ -74,7 +74,7 @@ inline float dot8(const float* a, const T* b, int64_t n) {
 
 // Decode path (few queries, no probs kept): plain loops instead of sgemm. With tq = 1 each
 // product is a (1 x tk x headDim) sliver, where sgemm's per-call overhead dominates.
-constexpr int64_t kMaxLoopQueries = 4;
+constexpr int64_t kMaxLoopQueries = 4;  // = DECODE_MAX_QUERIES in src/engine/kernels/types.ts
 
 inline void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                  const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {

@@ -2,7 +2,7 @@
 // are the oracle the native addon is tested against and the fallback where it cannot load.
 // Semantics are those documented in ./types.ts; sums the doc calls "double" use JS numbers
 // (float64) and round once on store.
-import type { AdamWArgs, AttentionArgs, AttentionBackwardArgs, Kernels, KernelsInfo, KvBuffer, MatmulArgs } from './types.js';
+import { DECODE_MAX_QUERIES, type AdamWArgs, type AttentionArgs, type AttentionBackwardArgs, type Kernels, type KernelsInfo, type KvBuffer, type MatmulArgs } from './types.js';
 import { fromHalfBits, halfToFloat, toHalfBits } from './half.js';
 
 /** A float32 view of cached K/V: half bits are converted (a copy), float32 passes through. */
@@ -72,7 +72,7 @@ function rowLse(x: Float32Array, off: number, cols: number): number {
 
 function attentionForward(p: AttentionArgs): void {
   if (p.k instanceof Uint16Array || p.v instanceof Uint16Array || p.prefix?.k instanceof Uint16Array || p.prefix?.v instanceof Uint16Array) {
-    if (p.tq > 4 || p.probs) throw new RangeError('attentionForward: half-precision K/V are for decoding only (tq <= 4, no probs)');
+    if (p.tq > DECODE_MAX_QUERIES || p.probs) throw new RangeError(`attentionForward: half-precision K/V are for decoding only (tq <= ${DECODE_MAX_QUERIES}, no probs)`);
     // Half K/V mean exactly their float32 values: convert, then the float32 reference.
     const prefix = p.prefix ? { ...p.prefix, k: asFloat(p.prefix.k), v: asFloat(p.prefix.v) } : undefined;
     attentionForward({ ...p, k: asFloat(p.k), v: asFloat(p.v), ...(prefix ? { prefix } : {}) });
@@ -83,7 +83,7 @@ function attentionForward(p: AttentionArgs): void {
   const kvBatchStride = p.kvBatchStride ?? tk * kvHeads * headDim;
   const group = heads / kvHeads; // query heads per KV head
   const P = prefix?.len ?? 0;
-  if (prefix && (tq > 4 || probs)) throw new RangeError('attentionForward: a shared prefix is for decoding only (tq <= 4, no probs)');
+  if (prefix && (tq > DECODE_MAX_QUERIES || probs)) throw new RangeError(`attentionForward: a shared prefix is for decoding only (tq <= ${DECODE_MAX_QUERIES}, no probs)`);
   const scores = new Float64Array(tk);
   for (let b = 0; b < batch; b++) {
     // Key/value j of this row: its prompt's shared prefix row, or its own columns after it.

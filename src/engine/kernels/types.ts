@@ -63,6 +63,13 @@ export interface PackedWeight {
 }
 
 /**
+ * Queries per attention call up to which the kernels take their decoding path (plain loops, no
+ * probs): the only path that reads a shared prefix or half-precision K/V. native/attention.cc's
+ * kMaxLoopQueries is the same number.
+ */
+export const DECODE_MAX_QUERIES = 4;
+
+/**
  * Cached keys or values: float32, or IEEE half-precision bits (Uint16Array, see ./half.ts), which
  * halve the memory a decode step reads. Half K/V are for the decoding path only (tq <= 4, no probs).
  */

@@ -15,9 +15,7 @@ import type { Llama } from './llama.js';
 import { addBiasRows } from './bias.js';
 import { PACKED_MIN_ROWS, type PackedLlama } from './packed.js';
 import type { PackedWeight } from '../kernels/index.js';
-
-/** Queries per call up to which attention reads a half-precision cache directly (the kernels' decoding path, types.ts). */
-const HALF_MAX_QUERIES = 4;
+import { DECODE_MAX_QUERIES } from '../kernels/types.js';
 
 export interface CachedForwardOptions {
   /** (batch*tq), 1 = real token, 0 = padding. Default: all real. */
@@ -114,7 +112,7 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
     K.copyRows(vNew, vc, B, tq * kvDim, tq * kvDim, (past - P) * kvDim, own * kvDim);
     const prefix = cache.prefix ? { k: cache.prefix.k[li]!, v: cache.prefix.v[li]!, len: P, batchStride: cache.prefix.batchStride, rows: cache.prefix.rows } : undefined;
     const args = { q, out: att, batch: B, tq, tk, heads: c.nHeads, kvHeads: c.nKvHeads, headDim: hd, pastLen: past, scale: 1 / Math.sqrt(hd), keyMask: mask };
-    if (cache.dtype === 'f32' || tq <= HALF_MAX_QUERIES) {
+    if (cache.dtype === 'f32' || tq <= DECODE_MAX_QUERIES) {
       K.attentionForward({ ...args, k: kc, v: vc, kvBatchStride: own * kvDim, ...(prefix ? { prefix } : {}) });
     } else if (past === 0) {
       // A half cache's prefill: this call's keys are all the keys; attend over their float32 values.
