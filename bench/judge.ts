@@ -11,12 +11,10 @@
 // each the best of 3 runs, interleaved.
 // Targets (issue 5): HTTP/in-process time <= 1.3x; batched vs one-at-a-time >= 5x CoT, >= 2x direct.
 //
-// The direct row's ceiling. A direct judgment is one prefill (matrix products over the prompt's
-// tokens), so batching can gain at most what one prompt's products leave of the machine's matmul
-// speed. The bench counts the model flops of the 16 prefills (products, attention, the head at the
-// last position), times them both ways, and measures the largest product shape of a batched
-// prefill on its own (best of 5, sgemm or the packed kernel, whichever is faster) in the same process:
-// peak / one-at-a-time GFLOP/s bounds the ratio.
+// The direct row's ceiling (bench/roofline.ts): a direct judgment is one prefill, so batching can
+// gain at most what one prompt's products leave of the machine's matmul speed: the bench counts
+// the model flops of the 16 prefills, times them both ways, and measures the batch's largest
+// product alone (sgemm or packed, the faster) in the same process; their ratio bounds the speed-up.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,12 +26,11 @@ import { JUDGE_SPECIAL_TOKENS } from '../src/data/judgeFormat.js';
 import { saveCheckpoint } from '../src/engine/checkpoint.js';
 import { Llama } from '../src/engine/model/llama.js';
 import { Tokenizer } from '../src/engine/tokenizer/index.js';
-import { kernels } from '../src/engine/kernels/index.js';
-import type { ModelConfig } from '../src/engine/model/config.js';
 import { resolveJudgeConfig } from '../src/judge/config.js';
 import { judgePairs, type PairInput } from '../src/judge/pairwise.js';
 import { compactPairTemplate } from '../src/judge/templates.js';
 import { startServer } from '../src/serve/server.js';
+import { directRoofline } from './roofline.js';
 
 export const describe = 'judge throughput: direct and CoT (k=1, 8), in-process vs genrm serve over HTTP, batched vs one at a time';
 
@@ -42,36 +39,6 @@ function pairs(n: number): PairInput[] {
 }
 
 const REPEATS = 3;
-
-/** Model flops of a prefill of L tokens with logits at the last position only (2 per multiply-add). */
-function prefillFlops(c: ModelConfig, L: number): number {
-  const hd = c.dModel / c.nHeads;
-  const q = c.nHeads * hd;
-  const kv = c.nKvHeads * hd;
-  const perToken = 2 * c.nLayers * (c.dModel * (q + 2 * kv) + q * c.dModel + 3 * c.dModel * c.ffnHidden);
-  const attention = 2 * c.nLayers * q * L * (L + 1); // QK^T and PV over the causal triangle
-  return L * perToken + attention + 2 * c.dModel * c.vocabSize;
-}
-
-/**
- * GFLOP/s of the largest product of a batched prefill of `rows` tokens, measured alone (best of 5),
- * through sgemm and through the packed kernel the embedded backend uses: the faster of the two.
- */
-function matmulPeak(c: ModelConfig, rows: number): number {
-  const K = kernels();
-  const m = rows, n = c.ffnHidden, k = c.dModel;
-  const a = new Float32Array(m * k).fill(0.5), b = new Float32Array(n * k).fill(0.25), out = new Float32Array(m * n);
-  const packed = K.packWeight(b, n, k);
-  let best = Infinity;
-  for (let r = 0; r < 6; r++) {
-    for (const run of [() => K.matmul({ a, b, c: out, m, n, k, transB: true }), () => K.matmulPacked(a, packed, out, m)]) {
-      const t0 = performance.now();
-      run();
-      if (r > 0) best = Math.min(best, performance.now() - t0);
-    }
-  }
-  return (2 * m * n * k) / (best / 1000) / 1e9;
-}
 
 async function time(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
@@ -131,17 +98,9 @@ export async function run(args: string[]): Promise<void> {
   }
   const cfg = local.model.config;
   const lens = ps.map((p) => local.encode(compactPairTemplate.render({ question: p.prompt as string, answerA: p.answerA, answerB: p.answerB }, 'direct')).length);
-  const gflop = lens.reduce((t, L) => t + prefillFlops(cfg, L), 0) / 1e9;
   const direct = rows[0]!;
-  const peak = matmulPeak(cfg, lens.reduce((a, b) => a + b, 0));
-  const roofline = {
-    promptTokens: lens.reduce((a, b) => a + b, 0),
-    gflop,
-    batchedGflops: gflop / direct.inProcess,
-    oneAtATimeGflops: gflop / direct.oneAtATime,
-    matmulPeakGflops: peak,
-    ceiling: peak / (gflop / direct.oneAtATime),
-  };
+  const totalTokens = lens.reduce((a, b) => a + b, 0);
+  const roofline = directRoofline(cfg, lens, ps.length / direct.oneAtATime, ps.length / direct.inProcess, totalTokens);
   const report = rows.map((r) => ({
     ...r,
     judgmentsPerSecInProcess: 16 / r.inProcess,

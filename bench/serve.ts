@@ -13,6 +13,8 @@
 //   throughput (judgments/s), p50/p99 latency, non-2xx counts, peak RSS, at each concurrency;
 //   speed-up of dynamic batching (max batch 256) over one at a time (max batch 1) at concurrency 64.
 // Targets (issue 8): no non-2xx below the queue limit (1024); batching >= 4x for CoT, >= 2x direct.
+// Direct's ceiling (bench/roofline.ts): a direct judgment is one prefill, already tens of rows, so
+// batching gains at most the batch's largest product's GFLOP/s over one-at-a-time's; printed beside it.
 // --long: 60 s at concurrency 64 (direct), RSS each second; memory should stay flat.
 // --kv-cache f16: both servers generate with a half-precision KV cache (genrm serve --kv-cache).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +24,10 @@ import { JUDGE_SPECIAL_TOKENS } from '../src/data/judgeFormat.js';
 import { saveCheckpoint } from '../src/engine/checkpoint.js';
 import { Llama } from '../src/engine/model/llama.js';
 import { Tokenizer } from '../src/engine/tokenizer/index.js';
+import { EmbeddedBackend } from '../src/backends/embedded/backend.js';
+import { compactPairTemplate } from '../src/judge/templates.js';
 import { startServer } from '../src/serve/server.js';
+import { directRoofline, type DirectRoofline } from './roofline.js';
 
 export const describe = 'reward server under load: throughput, p50/p99, errors, RSS at concurrency 1-256; dynamic batching vs one at a time (direct, CoT)';
 
@@ -104,6 +109,7 @@ export async function run(args: string[]): Promise<void> {
     cot: (i: number) => ({ prompt: `What is ${17 + (i % 50)}+${25 + (i % 7)}?`, a: `${42 + (i % 50)}`, b: `The answer is ${41 + (i % 50)}.`, mode: 'cot', votes, max_tokens: maxTokens, swap: false }),
   };
   const report: { mode: string; batched: LoadResult[]; oneAtATime: LoadResult | null; speedup: number | null }[] = [];
+  let roofline: DirectRoofline | null = null;
   let long: { rssMB: number[]; growthPct: number; result: LoadResult } | null = null;
   const log = (s: string): void => void (json ? process.stderr.write(s + '\n') : console.log(s));
   try {
@@ -144,12 +150,22 @@ export async function run(args: string[]): Promise<void> {
       }
       const b64 = batched.find((r) => r.concurrency === 64);
       report.push({ mode, batched, oneAtATime, speedup: b64 && oneAtATime ? b64.throughput / oneAtATime.throughput : null });
+      if (mode === 'direct' && b64 && oneAtATime) {
+        // The prompts the server renders for 64 requests in flight (its compact template, with the
+        // beginning-of-sequence token): one batch's prefill rows.
+        const enc = EmbeddedBackend.load(dir);
+        const lens = Array.from({ length: 64 }, (_, i) => {
+          const r = modes.direct(i);
+          return enc.encode(compactPairTemplate.render({ question: r.prompt, answerA: r.a, answerB: r.b }, 'direct')).length;
+        });
+        roofline = directRoofline(config, lens, oneAtATime.throughput, b64.throughput, lens.reduce((a, b) => a + b, 0));
+      }
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
   if (json) {
-    console.log(JSON.stringify({ model: 'base shape, random weights', seconds, votes, maxTokens, report, long }, null, 2));
+    console.log(JSON.stringify({ model: 'base shape, random weights', seconds, votes, maxTokens, report, directRoofline: roofline, long }, null, 2));
     return;
   }
   console.log(`\nserve bench: base shape (d256 L4 H4 ffn688 ctx512), random weights; POST /v1/judge one order; CoT ${votes} votes x ${maxTokens} tokens; ${seconds} s per level`);
@@ -158,5 +174,10 @@ export async function run(args: string[]): Promise<void> {
     for (const x of r.batched)
       console.log(`${r.mode.padEnd(6)} ${String(x.concurrency).padStart(5)} ${x.throughput.toFixed(1).padStart(8)} ${x.p50ms.toFixed(0).padStart(8)} ${x.p99ms.toFixed(0).padStart(8)} ${String(Object.values(x.non2xx).reduce((a, b) => a + b, 0)).padStart(9)} ${String(x.failed).padStart(7)} ${x.peakRssMB.toFixed(0).padStart(12)}`);
   for (const r of report) if (r.speedup !== null) console.log(`${r.mode}: dynamic batching vs one at a time at c=64: ${r.speedup.toFixed(1)}x (target >= ${r.mode === 'cot' ? 4 : 2}x)`);
+  if (roofline)
+    console.log(
+      `direct at c=64, in model flops (${(roofline.gflop / 64 * 1000).toFixed(0)} MFLOP a judgment): one at a time ${roofline.oneAtATimeGflops.toFixed(1)} GFLOP/s, batched ${roofline.batchedGflops.toFixed(1)}; ` +
+        `the largest product of a 64-request batch alone (${roofline.promptTokens}x${config.ffnHidden}x${config.dModel}) ${roofline.matmulPeakGflops.toFixed(1)}: batching can gain at most ~${roofline.ceiling.toFixed(1)}x here`,
+    );
   if (long) console.log(`long run: RSS growth ${long.growthPct.toFixed(1)}% from 10 s to 60 s (flat: small next to the heap)`);
 }
