@@ -23,8 +23,8 @@ export function prefillFlops(c: ModelConfig, L: number): number {
 
 /**
  * GFLOP/s of the largest product of a batched prefill of `rows` tokens, (rows × d) @ (d × ffn),
- * measured alone (best of 5), through sgemm and through the packed kernel the embedded backend
- * uses: the faster of the two.
+ * measured alone (best of 20: a single run here moves by ±30 % with what else the machine does),
+ * through sgemm and through the packed kernel the embedded backend uses: the faster of the two.
  */
 export function matmulPeak(c: ModelConfig, rows: number): number {
   const K = kernels();
@@ -32,7 +32,7 @@ export function matmulPeak(c: ModelConfig, rows: number): number {
   const a = new Float32Array(m * k).fill(0.5), b = new Float32Array(n * k).fill(0.25), out = new Float32Array(m * n);
   const packed = K.packWeight(b, n, k);
   let best = Infinity;
-  for (let r = 0; r < 6; r++) {
+  for (let r = 0; r < 21; r++) {
     for (const run of [() => K.matmul({ a, b, c: out, m, n, k, transB: true }), () => K.matmulPacked(a, packed, out, m)]) {
       const t0 = performance.now();
       run();
