@@ -1,14 +1,16 @@
 // Elementwise kernels and reductions: add, mul, scale, axpy, sum, sumSquares, allFinite, and the
 // activations SiLU, SwiGLU and GELU (tanh form) with their backward passes.
 //
-// Plain loops over raw pointers; GCC vectorizes them at -O3. They stay single-threaded on
-// purpose: they are memory-bound, and a second thread pool would compete with OpenBLAS's.
+// Plain loops over raw pointers; GCC vectorizes them at -O3. They run on the calling thread (they
+// are memory-bound), except SwiGLU, whose exponentials make it compute-bound: its large calls go
+// to genrm's pool in fixed blocks (pool.h forBlocks), between OpenBLAS calls, never beside them.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "common.h"
 #include "half.h"
+#include "pool.h"
 #include "vecmath.h"
 
 namespace genrm {
@@ -159,6 +161,12 @@ Napi::Value AllFinite(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), bad == 0);
 }
 
+// SwiGLU's blocks on the pool (pool.h): its exponentials make it compute-bound (~1.8 ns an element
+// on one core), so a batch's (rows x ffn) activation splits across threads; below 32k elements (a
+// decode step of up to ~48 rows) it stays on the calling thread.
+constexpr int64_t kActBlock = 8192;
+constexpr int64_t kActMinParallel = 32768;
+
 // Calls f(i0, s, len) for consecutive blocks of x with s[j] = sigmoid(x[i0 + j]) = 1 / (1 + exp(-x)),
 // the exponentials 8 at a time (vecmath.h). exp overflow gives 1 / inf = 0, as it should.
 template <typename F>
@@ -179,8 +187,10 @@ Napi::Value SwigluForward(const Napi::CallbackInfo& info) {
   Binary r = binaryArgs(info, "swigluForward", "gate", "up", "out");
   const float *g = r.a.p, *u = r.b.p;
   float* o = r.out.p;
-  sigmoidBlocks(g, r.n, [&](int64_t i0, const float* s, int64_t len) {
-    for (int64_t j = 0; j < len; j++) o[i0 + j] = g[i0 + j] * s[j] * u[i0 + j];
+  forBlocks(r.n, kActBlock, kActMinParallel, [&](int64_t b, int64_t e) {
+    sigmoidBlocks(g + b, e - b, [&](int64_t i0, const float* s, int64_t len) {
+      for (int64_t j = 0; j < len; j++) o[b + i0 + j] = g[b + i0 + j] * s[j] * u[b + i0 + j];
+    });
   });
   return info.Env().Undefined();
 }
@@ -197,13 +207,15 @@ Napi::Value SwigluBackward(const Napi::CallbackInfo& info) {
   need(info.Env(), K, "up", up.len, n, shape);
   need(info.Env(), K, "dgate", dgate.len, n, shape);
   need(info.Env(), K, "dup", dup.len, n, shape);
-  sigmoidBlocks(gate.p, n, [&](int64_t i0, const float* sg, int64_t len) {
-    for (int64_t j = 0; j < len; j++) {
-      const int64_t i = i0 + j;
-      const float g = gate.p[i], s = sg[j], d = dout.p[i];
-      dgate.p[i] += d * up.p[i] * (s * (1.0f + g * (1.0f - s)));  // silu'(g) = s (1 + g (1 - s))
-      dup.p[i] += d * g * s;
-    }
+  forBlocks(n, kActBlock, kActMinParallel, [&](int64_t b, int64_t e) {
+    sigmoidBlocks(gate.p + b, e - b, [&](int64_t i0, const float* sg, int64_t len) {
+      for (int64_t j = 0; j < len; j++) {
+        const int64_t i = b + i0 + j;
+        const float g = gate.p[i], s = sg[j], d = dout.p[i];
+        dgate.p[i] += d * up.p[i] * (s * (1.0f + g * (1.0f - s)));  // silu'(g) = s (1 + g (1 - s))
+        dup.p[i] += d * g * s;
+      }
+    });
   });
   return info.Env().Undefined();
 }

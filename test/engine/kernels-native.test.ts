@@ -212,6 +212,40 @@ test('RMSNorm forward (also in place) and backward', { skip }, () => {
   assertClose('rmsnormBackward dw', dwn, dwj);
 });
 
+test('RMSNorm and SwiGLU at batch sizes that run on the pool: as the reference, and bit for bit the same on 1 or 2 threads', { skip }, () => {
+  // 300 x 256 rows and 300 x 688 activations are past the kernels' thresholds (64k and 32k
+  // elements), with a last block shorter than the rest; dw sums over blocks in a fixed order.
+  const rng = new Prng(16);
+  const rows = 300, dim = 256, ffn = 688, eps = 1e-5;
+  const x = randArray(rng, rows * dim, 2), w = randArray(rng, dim), dout = randArray(rng, rows * dim);
+  const bx = randArray(rng, rows * dim), bw = randArray(rng, dim);
+  const g = randArray(rng, rows * ffn, 3), u = randArray(rng, rows * ffn), d = randArray(rng, rows * ffn);
+  const bg = randArray(rng, rows * ffn), bu = randArray(rng, rows * ffn);
+  const run = (K: typeof J) => {
+    const out = new Float32Array(rows * dim), inv = new Float32Array(rows), dx = copy(bx), dw = copy(bw);
+    K.rmsnormForward(x, w, out, inv, rows, dim, eps);
+    K.rmsnormBackward(dout, x, w, inv, dx, dw, rows, dim);
+    const act = new Float32Array(rows * ffn), dg = copy(bg), du = copy(bu);
+    K.swigluForward(g, u, act, rows * ffn);
+    K.swigluBackward(d, g, u, dg, du, rows * ffn);
+    return { out, inv, dx, dw, act, dg, du };
+  };
+  const ref = run(J);
+  const before = N.info().threads;
+  try {
+    N.setThreads(2);
+    const two = run(N);
+    N.setThreads(1);
+    const one = run(N);
+    for (const [name, got] of Object.entries(two) as [keyof typeof ref, Float32Array][]) {
+      assertClose(name, got, ref[name]);
+      assert.deepEqual(got, one[name], `${name}: 2 threads and 1 thread differ`);
+    }
+  } finally {
+    N.setThreads(before);
+  }
+});
+
 test('RoPE forward and inverse at arbitrary positions; positions outside the tables throw', { skip }, () => {
   const rng = new Prng(16);
   const rows = 6, heads = 3, hd = 10, half = hd / 2, maxPos = 40;
