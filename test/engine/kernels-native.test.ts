@@ -311,10 +311,14 @@ test('attention forward: GQA, KV-cache window (pastLen, kvOffset, batch stride),
   // One token at a time, and a window where tk < pastLen + tq (later queries see every key).
   attnCase({ batch: 3, tq: 1, tk: 6, heads: 2, kvHeads: 2, headDim: 4, pastLen: 5, kvOffset: 0, kvBatchStride: 6 * 2 * 4, mask: false }, 24);
   attnCase({ batch: 1, tq: 4, tk: 5, heads: 2, kvHeads: 1, headDim: 3, pastLen: 3, kvOffset: 2, kvBatchStride: 5 * 3, mask: false }, 25);
+  // Longer than the native causal block (128 queries): three blocks, the last one short; and a
+  // prefill of 150 queries after 30 cached keys.
+  attnCase({ batch: 2, tq: 300, tk: 300, heads: 2, kvHeads: 1, headDim: 8, pastLen: 0, kvOffset: 0, kvBatchStride: 300 * 8, mask: true }, 26);
+  attnCase({ batch: 1, tq: 150, tk: 180, heads: 2, kvHeads: 2, headDim: 4, pastLen: 30, kvOffset: 3, kvBatchStride: 180 * 2 * 4, mask: false }, 27);
 });
 
-test('attention backward accumulates dq, dk, dv as the reference does (GQA, key mask)', { skip }, () => {
-  for (const [batch, t, heads, kvHeads, headDim, mask] of [[2, 6, 4, 2, 8, true], [1, 11, 2, 2, 5, false], [3, 4, 6, 1, 4, true]] as const) {
+test('attention backward accumulates dq, dk, dv as the reference does (GQA, key mask, t past the causal block)', { skip }, () => {
+  for (const [batch, t, heads, kvHeads, headDim, mask] of [[2, 6, 4, 2, 8, true], [1, 11, 2, 2, 5, false], [3, 4, 6, 1, 4, true], [2, 300, 2, 1, 8, true]] as const) {
     const rng = new Prng(30 + t);
     const q = randArray(rng, batch * t * heads * headDim);
     const k = randArray(rng, batch * t * kvHeads * headDim), v = randArray(rng, k.length);
