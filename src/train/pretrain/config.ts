@@ -55,7 +55,8 @@ export const PRESET_VALUES: Record<PresetName, PresetValues> = {
   // merges carry 1.82 corpus bytes per token (digits stay single), and at equal steps and wall
   // time reached 1.05 held-out nats/byte against 1.67 byte-level; the longest CoT judge example
   // is 215 tokens (362 bytes), so a 384 context holds it with room to spare. d 256 x 4 layers
-  // trains at ~3000 tokens/s on a quiet machine. The first base (1100 steps, 3.4 M tokens, ~2
+  // trains at ~3,200-3,600 tokens/s here (the committed base ran at ~2,900, with older kernels
+  // and other work running). The first base (1100 steps, 3.4 M tokens, ~2
   // epochs of a 3 MB corpus) wrote right worked solutions for only 39 % of held-out tasks and
   // could not copy a 5-letter word; this one trains 3000 steps of 8 x 384 tokens (9.2 M tokens,
   // ~2 epochs of world v3's 8 MB corpus, 4.4 M tokens), ~52 min plus 3 periodic reports and the
