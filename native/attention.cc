@@ -141,23 +141,25 @@ inline void decodeScores(const float* Qi, const T* kr, const int64_t* kvCol, int
   for (; h < H; h++) S[h * tk] = scale * dot8(Qi + h * D, kr + kvCol[h], D);
 }
 
-// Decode output for one query: out_h = sum_j P[h][j] v_j[kvCol[h] ..], every head. With AVX2 and
-// headDim a multiple of 8 (up to 128): per head, the output in registers over all keys (headDim / 8
-// accumulators), one FMA per 8 floats of a value row; the value rows of later keys are prefetched
-// during the first head's pass (each row is then read from cache by the other heads).
+// Decode output for one query over keys [j0, j1): out_h += sum_j P[h][j] v_j[kvCol[h] ..], every
+// head, each head's sum continuing the chain already in Oi (loaded into registers, stored back), so
+// splitting the keys into ranges gives bit for bit the sum of one pass from zero. With AVX2 and
+// headDim a multiple of 8 (up to 128): per head, the output in registers over the range (headDim / 8
+// accumulators), one FMA per 8 floats of a value row; with `prefetch`, the value rows of later keys
+// are prefetched during the first head's pass (each row is then read from cache by the other heads).
 template <typename RowFn>
-inline void decodeValues(const float* S, int64_t tk, int64_t lim, RowFn valueRow, const int64_t* kvCol, int64_t H, int64_t D,
-                         float* Oi) {
+inline void decodeValues(const float* S, int64_t tk, int64_t j0, int64_t j1, RowFn valueRow, const int64_t* kvCol, int64_t H,
+                         int64_t D, float* Oi, bool prefetch) {
   using T = std::remove_const_t<std::remove_pointer_t<decltype(valueRow(0))>>;
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
   if (D % 8 == 0 && D <= 128) {
     const int64_t lanes = D / 8;
     for (int64_t h = 0; h < H; h++) {
       __m256 acc[16];
-      for (int64_t l = 0; l < lanes; l++) acc[l] = _mm256_setzero_ps();
+      for (int64_t l = 0; l < lanes; l++) acc[l] = _mm256_loadu_ps(Oi + h * D + 8 * l);
       const float* P = S + h * tk;
-      for (int64_t j = 0; j < lim; j++) {
-        if (h == 0 && j + 4 < lim) {
+      for (int64_t j = j0; j < j1; j++) {
+        if (prefetch && h == 0 && j + 4 < j1) {
           const char* ahead = reinterpret_cast<const char*>(valueRow(j + 4));
           for (int64_t off = 0; off < H * D * static_cast<int64_t>(sizeof(T)); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T0);
         }
@@ -172,8 +174,7 @@ inline void decodeValues(const float* S, int64_t tk, int64_t lim, RowFn valueRow
     return;
   }
 #endif
-  std::fill(Oi, Oi + H * D, 0.0f);
-  for (int64_t j = 0; j < lim; j++) {
+  for (int64_t j = j0; j < j1; j++) {
     const T* vr = valueRow(j);
     for (int64_t h = 0; h < H; h++) {
       const float pj = S[h * tk + j];
@@ -184,6 +185,14 @@ inline void decodeValues(const float* S, int64_t tk, int64_t lim, RowFn valueRow
     }
   }
 }
+
+// Rows that read the same shared-prefix row (a prompt's n samples, a judge's votes) are decoded
+// together, up to this many per task: each block of kShareBlock prefix key/value rows is read from
+// memory once and used by every row of the task from cache, where one task per row read the
+// prefix once per row (a step of 64 prompts x 4 votes read each prompt's keys four times, and the
+// attention ran at the memory's speed). More rows per task would leave fewer tasks to share out.
+constexpr int64_t kShareRows = 8;
+constexpr int64_t kShareBlock = 32;  // prefix rows: 32 KB of float keys at 256 floats a row (L1)
 
 // attentionForward(q, k, v, out, batch, tq, tk, heads, kvHeads, headDim, pastLen, scale,
 //                  kvOffset, kvBatchStride, probs | null, keyMask | null,
@@ -246,8 +255,8 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   const bool loops = !hasProbs && tq <= kMaxLoopQueries;  // the decode path: no sgemm
   if (half && !(loops && cols > 0)) rangeError(env, std::string(K) + ": half-precision K/V are for decoding only (tq <= " + std::to_string(kMaxLoopQueries) + ", no probs, a visible key)");
   if (loops && cols > 0) {
-    // One task per batch row, every head together: each cached key/value row (all kv heads,
-    // kvHeads * headDim contiguous floats) is read once, front to back. Per (row, kv head) tasks
+    // Every head together: each cached key/value row (all kv heads, kvHeads * headDim contiguous
+    // floats) is read once, front to back. Per (row, kv head) tasks
     // read a quarter of each row and left the prefetcher fetching the rest for nothing: at
     // batch 64 the decode attention ran at ~4-11 GB/s and took more time than the matmuls.
     std::vector<int64_t> kvCol(H);  // head h reads kv head h / group: its column in a cached row
@@ -259,22 +268,47 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
     const double bytes = (half ? 4.0 : 8.0) * static_cast<double>(B) * static_cast<double>(cols) * static_cast<double>(ldk);
     // Row b's keys: its shared prefix row (j < P), then its own columns (j - P); T = float, or
     // uint16_t for half bits (converted as loaded).
+    // Tasks: runs of consecutive rows that read the same prefix row, at most kShareRows each (one
+    // row a task without a prefix). Each row's arithmetic is the same whatever its task holds: its
+    // scores one key at a time, its outputs one chain per head over the keys in order.
+    std::vector<int64_t> starts;
+    for (int64_t b = 0; b < B; b++)
+      if (b == 0 || P == 0 || prows.p[b] != prows.p[b - 1] || b - starts.back() >= kShareRows) starts.push_back(b);
+    starts.push_back(B);
+    const int64_t tasks = static_cast<int64_t>(starts.size()) - 1;
     auto rows = [&](auto* kp, auto* vp, auto* pkp, auto* pvp) {
-      parallelTasks(B, std::max(flops, 4.0 * bytes), false, [&](int64_t b) {
-        const uint8_t* mb = hasMask ? mask.p + b * tk : nullptr;
-        const auto* Kb = kp + kvOff + b * kvBS;
-        const auto* Vb = vp + kvOff + b * kvBS;
-        const auto* PKb = P > 0 ? pkp + prows.p[b] * pS : nullptr;
-        const auto* PVb = P > 0 ? pvp + prows.p[b] * pS : nullptr;
-        auto keyRow = [&](int64_t j) { return j < P ? PKb + j * ldk : Kb + (j - P) * ldk; };
-        auto valueRow = [&](int64_t j) { return j < P ? PVb + j * ldk : Vb + (j - P) * ldk; };
-        float* S = scratch(tlsScores, H * tk);  // (H, tk) scores, then probabilities
+      parallelTasks(tasks, std::max(flops, 4.0 * bytes), false, [&](int64_t t) {
+        const int64_t b0 = starts[t], G = starts[t + 1] - b0;
+        // Keys j < P come from the task's shared prefix row (the same for all G rows).
+        const auto* PKb = P > 0 ? pkp + prows.p[b0] * pS : nullptr;
+        const auto* PVb = P > 0 ? pvp + prows.p[b0] * pS : nullptr;
+        float* Sall = scratch(tlsScores, G * H * tk);  // per row (H, tk) scores, then probabilities
         for (int64_t i = 0; i < tq; i++) {
-          const int64_t lim = std::min(tk, past + i + 1);
-          const float* Qi = q.p + (b * tq + i) * ldq;
-          for (int64_t j = 0; j < lim; j++) decodeScores(Qi, keyRow(j), kvCol.data(), H, D, scale, S + j, tk);
-          for (int64_t h = 0; h < H; h++) maskedSoftmaxRow(S + h * tk, tk, lim, mb);
-          decodeValues(S, tk, lim, valueRow, kvCol.data(), H, D, out.p + (b * tq + i) * ldq);
+          const int64_t lim = std::min(tk, past + i + 1), shared = std::min(P, lim);
+          auto ownKey = [&](int64_t g, int64_t j) { return kp + kvOff + (b0 + g) * kvBS + (j - P) * ldk; };
+          auto query = [&](int64_t g) { return q.p + ((b0 + g) * tq + i) * ldq; };
+          // Scores: the prefix in blocks (each block read once for the G rows), then each row's own keys.
+          for (int64_t j0 = 0; j0 < shared; j0 += kShareBlock)
+            for (int64_t g = 0; g < G; g++)
+              for (int64_t j = j0; j < std::min(shared, j0 + kShareBlock); j++)
+                decodeScores(query(g), PKb + j * ldk, kvCol.data(), H, D, scale, Sall + g * H * tk + j, tk);
+          for (int64_t g = 0; g < G; g++) {
+            for (int64_t j = shared; j < lim; j++) decodeScores(query(g), ownKey(g, j), kvCol.data(), H, D, scale, Sall + g * H * tk + j, tk);
+            const uint8_t* mb = hasMask ? mask.p + (b0 + g) * tk : nullptr;
+            for (int64_t h = 0; h < H; h++) maskedSoftmaxRow(Sall + g * H * tk + h * tk, tk, lim, mb);
+            float* Oi = out.p + ((b0 + g) * tq + i) * ldq;
+            std::fill(Oi, Oi + H * D, 0.0f);
+          }
+          // Outputs: the prefix's value rows in the same blocks, then each row's own.
+          auto prefixValue = [&](int64_t j) { return PVb + j * ldk; };
+          for (int64_t j0 = 0; j0 < shared; j0 += kShareBlock)
+            for (int64_t g = 0; g < G; g++)
+              decodeValues(Sall + g * H * tk, tk, j0, std::min(shared, j0 + kShareBlock), prefixValue, kvCol.data(), H, D,
+                           out.p + ((b0 + g) * tq + i) * ldq, g == 0);
+          for (int64_t g = 0; g < G; g++) {
+            auto ownValue = [&](int64_t j) { return vp + kvOff + (b0 + g) * kvBS + (j - P) * ldk; };
+            decodeValues(Sall + g * H * tk, tk, shared, lim, ownValue, kvCol.data(), H, D, out.p + ((b0 + g) * tq + i) * ldq, true);
+          }
         }
       });
     };

@@ -131,6 +131,43 @@ test('attention forward with a shared prefix: equals the flattened K/V, native a
   }
 });
 
+test('attention decode: rows that share a prefix row run together and each gets what it gets alone, bit for bit (float and half K/V)', { skip }, () => {
+  // 11 rows: ten read prefix row 0 (tasks of at most 8 rows share it), the last row 1; a prefix of
+  // 70 keys spans three of the kernel's blocks of 32. headDim 8 takes the AVX2 path, 5 the scalar one.
+  for (const headDim of [8, 5]) {
+    const rng = new Prng(60 + headDim);
+    const batch = 11, tq = 1, P = 70, own = 5, heads = 4, kvHeads = 2, ldk = kvHeads * headDim;
+    const tk = P + own + tq, pastLen = P + own;
+    const rows = Int32Array.from({ length: batch }, (_, b) => (b < 10 ? 0 : 1));
+    const pStride = P * ldk;
+    const pk = randArray(rng, 2 * pStride), pv = randArray(rng, pk.length);
+    const kvBatchStride = (own + tq) * ldk;
+    const k = randArray(rng, batch * kvBatchStride), v = randArray(rng, k.length);
+    const q = randArray(rng, batch * tq * heads * headDim);
+    const keyMask = new Uint8Array(batch * tk).map((_, i) => (i % tk === 3 && i % 2 === 0 ? 0 : 1));
+    const h = (x: Float32Array): Uint16Array => Uint16Array.from(x, toHalfBits);
+    for (const half of [false, true]) {
+      const K_ = half ? h(k) : k, V_ = half ? h(v) : v, PK = half ? h(pk) : pk, PV = half ? h(pv) : pv;
+      const common = { batch, tq, tk, heads, kvHeads, headDim, pastLen, scale: 0.3 };
+      const all = new Float32Array(q.length);
+      N.attentionForward({ ...common, q, k: K_, v: V_, out: all, kvOffset: 0, kvBatchStride, keyMask, prefix: { k: PK, v: PV, len: P, batchStride: pStride, rows } });
+      const ref = new Float32Array(q.length);
+      const f = (x: Float32Array | Uint16Array): Float32Array => (x instanceof Uint16Array ? halfToFloat(x) : x);
+      J.attentionForward({ ...common, q, k: f(K_), v: f(V_), out: ref, kvOffset: 0, kvBatchStride, keyMask, prefix: { k: f(PK), v: f(PV), len: P, batchStride: pStride, rows } });
+      assertClose(`headDim ${headDim}${half ? ' half' : ''}: batched vs reference`, all, ref, MM_ATOL, RTOL);
+      const width = heads * headDim;
+      for (let b = 0; b < batch; b++) {
+        const one = new Float32Array(width);
+        N.attentionForward({
+          ...common, batch: 1, q: q.subarray(b * width, (b + 1) * width), k: K_, v: V_, out: one, kvOffset: b * kvBatchStride, kvBatchStride,
+          keyMask: keyMask.subarray(b * tk, (b + 1) * tk), prefix: { k: PK, v: PV, len: P, batchStride: pStride, rows: rows.subarray(b, b + 1) },
+        });
+        assert.deepEqual(one, all.subarray(b * width, (b + 1) * width), `headDim ${headDim}${half ? ' half' : ''}: row ${b} alone differs from row ${b} in the batch`);
+      }
+    }
+  }
+});
+
 test('half precision: copyRows converts float32 to half bits as the JS reference does (ties to even, subnormals, overflow, NaN) and back exactly', { skip }, () => {
   const specials = [0, -0, 1, -1, 65504, 65519.99, 65520, 1e9, -1e9, Infinity, -Infinity, Number.NaN, 2 ** -24, 2 ** -25, 3 * 2 ** -25, 2 ** -26, 5.960464477539063e-8, 6.1e-5, 6.103515625e-5, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 0.1, 1 / 3, 3.14159];
   const rng = new Prng(77);
