@@ -256,9 +256,9 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   if (half && !(loops && cols > 0)) rangeError(env, std::string(K) + ": half-precision K/V are for decoding only (tq <= " + std::to_string(kMaxLoopQueries) + ", no probs, a visible key)");
   if (loops && cols > 0) {
     // Every head together: each cached key/value row (all kv heads, kvHeads * headDim contiguous
-    // floats) is read once, front to back. Per (row, kv head) tasks
-    // read a quarter of each row and left the prefetcher fetching the rest for nothing: at
-    // batch 64 the decode attention ran at ~4-11 GB/s and took more time than the matmuls.
+    // floats) is read once, front to back. Per (row, kv head) tasks read a quarter of each row and
+    // left the prefetcher fetching the rest for nothing: at batch 64 the decode attention ran at
+    // ~4-11 GB/s and took more time than the matmuls.
     std::vector<int64_t> kvCol(H);  // head h reads kv head h / group: its column in a cached row
     for (int64_t h = 0; h < H; h++) kvCol[h] = (h / group) * D;
     // Decoding reads every cached key and value once for a few flops each: its cost is memory
@@ -267,8 +267,7 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
     // step single-threaded: 2 MB of K/V a layer at 64 keys, 333 us a call (measured).
     const double bytes = (half ? 4.0 : 8.0) * static_cast<double>(B) * static_cast<double>(cols) * static_cast<double>(ldk);
     // Row b's keys: its shared prefix row (j < P), then its own columns (j - P); T = float, or
-    // uint16_t for half bits (converted as loaded).
-    // Tasks: runs of consecutive rows that read the same prefix row, at most kShareRows each (one
+    // uint16_t for half bits (converted as loaded). Tasks: runs of consecutive rows that read the same prefix row, at most kShareRows each (one
     // row a task without a prefix). Each row's arithmetic is the same whatever its task holds: its
     // scores one key at a time, its outputs one chain per head over the keys in order.
     std::vector<int64_t> starts;
