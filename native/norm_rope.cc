@@ -1,7 +1,6 @@
 // Embedding gather/scatter-add, RMSNorm and rotary embeddings (HF rotate-half convention).
 #include <algorithm>
 #include <cmath>
-
 #include <vector>
 
 #include "common.h"
