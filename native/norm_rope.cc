@@ -1,4 +1,5 @@
 // Embedding gather/scatter-add, RMSNorm and rotary embeddings (HF rotate-half convention).
+// RMSNorm's calls of 64k elements or more run in blocks of rows on genrm's pool (pool.h forRowBlocks).
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -59,11 +60,6 @@ Napi::Value EmbeddingBackward(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// RMSNorm's rows on the pool (pool.h) in blocks of ~16k elements once a call has 64k (a prefill or
-// a training batch; a decode step's few rows stay on the calling thread).
-constexpr int64_t kNormMinParallel = 65536;
-inline int64_t rowBlock(int64_t d) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(d, 1)); }
-
 // sum_j term(j) in double, in 8 independent partial sums (one chain of 256 double adds a row was
 // the whole cost of a norm: ~1.8 ns an element), which the compiler vectorises without
 // -ffast-math; a row's sum is the same whatever else is in the batch.
@@ -90,7 +86,7 @@ Napi::Value RmsnormForward(const Napi::CallbackInfo& info) {
   need(env, K, "w", w.len, d, shape);
   need(env, K, "out", out.len, rows * d, shape);
   need(env, K, "invRms", inv.len, rows, shape);
-  forBlocks(rows, rowBlock(d), kNormMinParallel / std::max<int64_t>(d, 1), [&](int64_t r0, int64_t r1) {
+  forRowBlocks(rows, d, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {
       const float* xr = x.p + r * d;
       float* o = out.p + r * d;
@@ -120,9 +116,9 @@ Napi::Value RmsnormBackward(const Napi::CallbackInfo& info) {
   need(env, K, "dw", dw.len, d, shape);
   // dw sums over rows: each block of rows sums into its own row of `part`, then the blocks are
   // added in order, so dw does not depend on which thread ran which block.
-  const int64_t block = rowBlock(d), blocks = (rows + block - 1) / block;
+  const int64_t block = rowsPerBlock(d), blocks = (rows + block - 1) / block;
   std::vector<float> part(static_cast<size_t>(blocks * d), 0.0f);
-  forBlocks(rows, block, kNormMinParallel / std::max<int64_t>(d, 1), [&](int64_t r0, int64_t r1) {
+  forRowBlocks(rows, d, [&](int64_t r0, int64_t r1) {
     float* dwb = part.data() + (r0 / block) * d;
     for (int64_t r = r0; r < r1; r++) {
       const float *g = dout.p + r * d, *xr = x.p + r * d;

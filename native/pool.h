@@ -48,4 +48,16 @@ void forBlocks(int64_t n, int64_t block, int64_t minParallel, F&& f) {
   parallelBlocks(n, block, minParallel, [](void* c, int64_t b, int64_t e) { (*static_cast<Fn*>(c))(b, e); }, static_cast<void*>(&f));
 }
 
+// Row kernels (RMSNorm, the softmax family): blocks of whole rows, ~16k elements each, on the pool
+// once a call has 64k elements (a prefill's or a training batch's rows; a decode step's few rows
+// stay on the calling thread). f(r0, r1) for rows [r0, r1), the same blocks on any thread count.
+constexpr int64_t kRowBlockElements = 16384;
+constexpr int64_t kRowMinParallelElements = 65536;
+inline int64_t rowsPerBlock(int64_t cols) { return cols <= 0 ? 1 : (kRowBlockElements + cols - 1) / cols; }
+
+template <typename F>
+void forRowBlocks(int64_t rows, int64_t cols, F&& f) {
+  forBlocks(rows, rowsPerBlock(cols), cols <= 0 ? rows + 1 : kRowMinParallelElements / cols, f);
+}
+
 }  // namespace genrm

@@ -1,5 +1,6 @@
 // The softmax family over rows: log-softmax, log-prob gather (and its backward), and the fused
 // mean cross-entropy with an ignore mask (targets < 0) that can write dlogits in the same pass.
+// Calls of 64k elements or more run in blocks of rows on genrm's pool (pool.h forRowBlocks).
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -10,12 +11,6 @@
 
 namespace genrm {
 namespace {
-
-// Rows on genrm's pool (pool.h) in blocks of ~16k elements once a call has 64k (a training batch's
-// logits, a scoring pass; a decode step of up to ~120 rows of a 518-token vocabulary stays on the
-// calling thread). Every row is computed the same way on any thread.
-constexpr int64_t kRowsMinParallel = 65536;
-inline int64_t rowBlock(int64_t cols) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)); }
 
 // log(sum(exp(x))) of one row, stabilised by the row max; the sum accumulates in double.
 inline double logSumExp(const float* x, int64_t cols) {
@@ -47,7 +42,7 @@ Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
   const std::string shape = "(rows " + std::to_string(rows) + ", cols " + std::to_string(cols) + ")";
   need(info.Env(), K, "x", x.len, rows * cols, shape);
   need(info.Env(), K, "out", out.len, rows * cols, shape);
-  forBlocks(rows, rowBlock(cols), kRowsMinParallel / std::max<int64_t>(cols, 1), [&](int64_t r0, int64_t r1) {
+  forRowBlocks(rows, cols, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {
       const float* xr = x.p + r * cols;
       float* o = out.p + r * cols;
@@ -71,7 +66,7 @@ Napi::Value LogprobsGather(const Napi::CallbackInfo& info) {
   need(env, K, "targets", targets.len, rows, shape);
   need(env, K, "out", out.len, rows, shape);
   for (int64_t r = 0; r < rows; r++) checkTarget(env, K, targets.p[r], r, cols);  // on this thread: it throws
-  forBlocks(rows, rowBlock(cols), kRowsMinParallel / std::max<int64_t>(cols, 1), [&](int64_t r0, int64_t r1) {
+  forRowBlocks(rows, cols, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {
       const int64_t t = targets.p[r];
       if (t < 0) {
@@ -100,7 +95,7 @@ Napi::Value LogprobsGatherBackward(const Napi::CallbackInfo& info) {
   need(env, K, "dout", dout.len, rows, shape);
   need(env, K, "dlogits", dlogits.len, rows * cols, shape);
   for (int64_t r = 0; r < rows; r++) checkTarget(env, K, targets.p[r], r, cols);  // on this thread: it throws
-  forBlocks(rows, rowBlock(cols), kRowsMinParallel / std::max<int64_t>(cols, 1), [&](int64_t r0, int64_t r1) {
+  forRowBlocks(rows, cols, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {
       const int64_t t = targets.p[r];
       if (t < 0) continue;
@@ -145,9 +140,9 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
   const float g = count > 0 ? static_cast<float>(gradScale / static_cast<double>(count)) : 0.0f;
   // Each block of rows sums its losses into its own slot; the slots are added in order, so the
   // total does not depend on which thread ran which block.
-  const int64_t block = rowBlock(cols), blocks = (rows + block - 1) / block;
+  const int64_t block = rowsPerBlock(cols), blocks = (rows + block - 1) / block;
   std::vector<double> part(static_cast<size_t>(blocks), 0.0);
-  forBlocks(rows, block, kRowsMinParallel / std::max<int64_t>(cols, 1), [&](int64_t r0, int64_t r1) {
+  forRowBlocks(rows, cols, [&](int64_t r0, int64_t r1) {
     double sum = 0;
     for (int64_t r = r0; r < r1; r++) {
       const int64_t t = targets.p[r];
