@@ -117,23 +117,13 @@ Napi::Value Axpy(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Reductions accumulate in double with 8 independent partial sums (no -ffast-math, so the
-// compiler would otherwise keep one serial chain of additions).
+// Reductions accumulate in double with 8 independent partial sums (vecmath.h sum8).
 template <bool Square>
 double reduce(const float* x, int64_t n) {
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; j++) {
-      const double v = x[i + j];
-      acc[j] += Square ? v * v : v;
-    }
-  double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  for (; i < n; i++) {
+  return sum8(n, [x](int64_t i) {
     const double v = x[i];
-    s += Square ? v * v : v;
-  }
-  return s;
+    return Square ? v * v : v;
+  });
 }
 
 template <bool Square>

@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "pool.h"
+#include "vecmath.h"
 
 namespace genrm {
 namespace {
@@ -58,20 +59,6 @@ Napi::Value EmbeddingBackward(const Napi::CallbackInfo& info) {
     for (int64_t j = 0; j < d; j++) dst[j] += src[j];
   }
   return env.Undefined();
-}
-
-// sum_j term(j) in double, in 8 independent partial sums (one chain of 256 double adds a row was
-// the whole cost of a norm: ~1.8 ns an element), which the compiler vectorises without
-// -ffast-math; a row's sum is the same whatever else is in the batch.
-template <typename F>
-inline double sum8(int64_t n, F term) {
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int l = 0; l < 8; l++) acc[l] += term(j + l);
-  double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  for (; j < n; j++) s += term(j);
-  return s;
 }
 
 // rmsnormForward(x, w, out, invRms, rows, dim, eps): out = x * invRms * w; out may alias x.

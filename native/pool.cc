@@ -152,23 +152,6 @@ Pool& pool() {
 
 void poolRun(int64_t tasks, int threads, TaskFn fn, void* ctx) { pool().run(tasks, threads, fn, ctx); }
 
-void parallelBlocks(int64_t n, int64_t block, int64_t minParallel, void (*fn)(void*, int64_t, int64_t), void* ctx) {
-  if (n <= 0) return;
-  const int64_t blocks = (n + block - 1) / block;
-  const int threads = n < minParallel ? 1 : openblas_get_num_threads();
-  if (threads <= 1 || blocks == 1) {
-    for (int64_t i = 0; i < blocks; i++) fn(ctx, i * block, std::min(n, (i + 1) * block));
-    return;
-  }
-  struct Job {
-    int64_t n, block;
-    void (*fn)(void*, int64_t, int64_t);
-    void* ctx;
-  } job{n, block, fn, ctx};
-  poolRun(blocks, threads, [](void* c, int64_t i) {
-    const Job& j = *static_cast<Job*>(c);
-    j.fn(j.ctx, i * j.block, std::min(j.n, (i + 1) * j.block));
-  }, &job);
-}
+int kernelThreads() { return openblas_get_num_threads(); }
 
 }  // namespace genrm

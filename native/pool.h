@@ -11,6 +11,7 @@
 // that finds the pool busy runs its tasks on its own thread instead of waiting.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
@@ -35,17 +36,20 @@ void parallelFor(int64_t tasks, int threads, F&& f) {
   poolRun(tasks, threads, [](void* c, int64_t i) { (*static_cast<Fn*>(c))(i); }, static_cast<void*>(&f));
 }
 
-// Elementwise and row-wise kernels (SwiGLU, RMSNorm): f(begin, end) for each block of `block`
-// consecutive indices of [0, n) (the same blocks on one thread or many), on OpenBLAS's thread count
-// of threads when n reaches `minParallel`. A kernel whose every element is computed within its
-// block, the same way whichever thread runs it, gives results that do not depend on the threads. Below the threshold the call runs on the calling thread: handing out tasks
-// and waking a helper (a few microseconds) would cost more than a decode step's 16-row norm.
-void parallelBlocks(int64_t n, int64_t block, int64_t minParallel, void (*fn)(void*, int64_t, int64_t), void* ctx);
+// The thread count genrm's own parallel kernels use: OpenBLAS's (setThreads sets both).
+int kernelThreads();
 
+// Elementwise and row-wise kernels (SwiGLU, RMSNorm): f(begin, end) for each block of `block`
+// consecutive indices of [0, n) (the same blocks on one thread or many), on kernelThreads() threads
+// when n reaches `minParallel`, else on the calling thread (handing out tasks and waking a helper
+// costs more than a decode step's 16-row norm saves). A kernel whose every element is computed
+// within its block, the same way whichever thread runs it, gives results that do not depend on
+// the thread count.
 template <typename F>
 void forBlocks(int64_t n, int64_t block, int64_t minParallel, F&& f) {
-  using Fn = typename std::remove_reference<F>::type;
-  parallelBlocks(n, block, minParallel, [](void* c, int64_t b, int64_t e) { (*static_cast<Fn*>(c))(b, e); }, static_cast<void*>(&f));
+  if (n <= 0) return;
+  parallelFor((n + block - 1) / block, n < minParallel ? 1 : kernelThreads(),
+              [&](int64_t i) { f(i * block, std::min(n, (i + 1) * block)); });
 }
 
 // Row kernels (RMSNorm, the softmax family): blocks of whole rows, ~16k elements each, on the pool
