@@ -100,8 +100,7 @@ export async function run(args: string[]): Promise<void> {
   const cfg = local.model.config;
   const lens = ps.map((p) => local.encode(compactPairTemplate.render({ question: p.prompt as string, answerA: p.answerA, answerB: p.answerB }, 'direct')).length);
   const direct = rows[0]!;
-  const totalTokens = lens.reduce((a, b) => a + b, 0);
-  const roofline = directRoofline(cfg, lens, ps.length / direct.oneAtATime, ps.length / direct.inProcess, totalTokens);
+  const roofline = directRoofline(cfg, lens, ps.length / direct.oneAtATime, ps.length / direct.inProcess);
   const report = rows.map((r) => ({
     ...r,
     judgmentsPerSecInProcess: 16 / r.inProcess,

@@ -58,13 +58,14 @@ export interface DirectRoofline {
 
 /**
  * The direct roofline from prompt lengths (tokens, one per judgment) and the measured throughput
- * both ways, in judgments per second. `batchRows`: prompt tokens in the largest batched prefill.
+ * both ways, in judgments per second. The judgments are one batch: its prefill has all their
+ * tokens as rows.
  */
-export function directRoofline(c: ModelConfig, promptLens: readonly number[], oneAtATimePerSec: number, batchedPerSec: number, batchRows: number): DirectRoofline {
+export function directRoofline(c: ModelConfig, promptLens: readonly number[], oneAtATimePerSec: number, batchedPerSec: number): DirectRoofline {
   const promptTokens = promptLens.reduce((a, b) => a + b, 0);
   const gflop = promptLens.reduce((t, L) => t + prefillFlops(c, L), 0) / 1e9;
   const perJudgment = gflop / promptLens.length;
   const oneAtATimeGflops = perJudgment * oneAtATimePerSec;
-  const matmulPeakGflops = matmulPeak(c, batchRows);
+  const matmulPeakGflops = matmulPeak(c, promptTokens);
   return { promptTokens, gflop, oneAtATimeGflops, batchedGflops: perJudgment * batchedPerSec, matmulPeakGflops, ceiling: matmulPeakGflops / oneAtATimeGflops };
 }

@@ -175,7 +175,7 @@ export async function run(args: string[]): Promise<void> {
           const r = modes.direct(i);
           return enc.encode(compactPairTemplate.render({ question: r.prompt, answerA: r.a, answerB: r.b }, 'direct')).length;
         });
-        roofline = directRoofline(config, lens, oneAtATime.throughput, b64.throughput, lens.reduce((a, b) => a + b, 0));
+        roofline = directRoofline(config, lens, oneAtATime.throughput, b64.throughput);
       }
     }
   } finally {
