@@ -302,9 +302,9 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
         const float* p = P + i * T;
         float* g = dS + i * T;
         const int64_t lim = i + 1;  // causal: P is 0 past the diagonal
-        double dot = 0;
-        for (int64_t j = 0; j < lim; j++) dot += static_cast<double>(p[j]) * g[j];
-        const float d = static_cast<float>(dot);
+        // rowsum(P * dP) in eight partial chains (sum8): one chain of dependent double adds cost
+        // ~1 % of a base training step.
+        const float d = static_cast<float>(sum8(lim, [p, g](int64_t j) { return static_cast<double>(p[j]) * g[j]; }));
         for (int64_t j = 0; j < lim; j++) g[j] = p[j] * (g[j] - d);
         std::fill(g + lim, g + T, 0.0f);
       }
