@@ -5,9 +5,9 @@
 // for k/v), so heads are never gathered into copies. Between the two products a fused loop applies
 // the causal and key masks and the softmax, row by row. Masked entries of P are exactly 0.
 //
-// Threads: these products are small (e.g. 128x128x64), where OpenBLAS's own threading loses to
-// its single-threaded path. So for the duration of one call, OpenBLAS is set to 1 thread and the
-// (batch, kv-head) groups are tasks on genrm's worker pool (pool.h), claimed one at a time. A
+// Threads: these products are small (e.g. 128x128x64), single-threaded sgemm calls (OpenBLAS is
+// kept single-threaded, pool.h); the (batch, kv-head) groups are tasks on genrm's worker pool
+// (pool.h), claimed one at a time. A
 // group owns its dK/dV slices (all query heads that share a KV head run in one task), so the
 // accumulating backward has no write races.
 #include <cblas.h>
@@ -50,21 +50,16 @@ constexpr int64_t kCausalBlock = 128;
 // cost more than a small decode step's attention saves (4e6, measured with the judge bench).
 constexpr double kMinParallelFlops = 4e6;
 
-// Runs task(i) for i in [0, tasks) on genrm's pool (pool.h) with up to OpenBLAS's thread count of
-// threads, OpenBLAS itself single-threaded meanwhile (restored after) when the tasks call sgemm.
-// `flops` estimates the whole call's work. Tasks that never call BLAS (the decode loops) leave
-// OpenBLAS's pool alone: resizing it twice per call cost ~4 ms at batch 64 (measured).
+// Runs task(i) for i in [0, tasks) on genrm's pool (pool.h), or on the calling thread when
+// `flops` (the whole call's work, estimated) is too little to share.
 template <typename F>
-void parallelTasks(int64_t tasks, double flops, bool usesBlas, F task) {
-  const int nth = static_cast<int>(std::min<int64_t>(openblas_get_num_threads(), tasks));
+void parallelTasks(int64_t tasks, double flops, F task) {
+  const int nth = static_cast<int>(std::min<int64_t>(kernelThreads(), tasks));
   if (nth <= 1 || flops < kMinParallelFlops) {
     for (int64_t i = 0; i < tasks; i++) task(i);
     return;
   }
-  const int blasThreads = openblas_get_num_threads();
-  if (usesBlas) openblas_set_num_threads(1);
   parallelFor(tasks, nth, task);
-  if (usesBlas) openblas_set_num_threads(blasThreads);
 }
 
 // Decode path (few queries, no probs kept): plain loops instead of sgemm. With tq = 1 each
@@ -183,7 +178,7 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
     starts.push_back(B);
     const int64_t tasks = static_cast<int64_t>(starts.size()) - 1;
     auto rows = [&](auto* kp, auto* vp, auto* pkp, auto* pvp) {
-      parallelTasks(tasks, std::max(flops, 4.0 * bytes), false, [&](int64_t t) {
+      parallelTasks(tasks, std::max(flops, 4.0 * bytes), [&](int64_t t) {
         const int64_t b0 = starts[t], G = starts[t + 1] - b0;
         // Keys j < P come from the task's shared prefix row (the same for all G rows).
         const auto* PKb = P > 0 ? pkp + prows.p[b0] * pS : nullptr;
@@ -225,7 +220,7 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   // Prefill and training (and a decode call with no visible key): sgemm per (batch row, kv head).
-  parallelTasks(B * KH, flops, !loops, [&](int64_t task) {
+  parallelTasks(B * KH, flops, [&](int64_t task) {
     const int64_t b = task / KH, kh = task % KH;
     const uint8_t* mb = hasMask ? mask.p + b * tk : nullptr;
     const float* Kb = static_cast<const float*>(k.p) + kvOff + b * kvBS + kh * D;
@@ -284,7 +279,7 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
 
   const int64_t group = H / KH;
   const double flops = 8.0 * static_cast<double>(B * H) * static_cast<double>(T * T * D);
-  parallelTasks(B * KH, flops, true, [&](int64_t task) {
+  parallelTasks(B * KH, flops, [&](int64_t task) {
     const int64_t b = task / KH, kh = task % KH;
     const int64_t ko = b * T * ldk + kh * D;
     float* dS = scratch(tlsGrad, T * T);

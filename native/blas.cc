@@ -1,20 +1,63 @@
-// Matrix products through OpenBLAS's cblas_sgemm, and OpenBLAS's thread settings.
+// Matrix products through OpenBLAS's cblas_sgemm, and the kernels' thread count.
 //
 // matmul: C[b] = alpha * op(A[b]) @ op(B[b]) + beta * C[b]. Transposes are passed to sgemm as
 // flags and leading dimensions describe strided views, so no operand is ever copied. A batch is a
 // loop of products: decode-sized ones (A @ B^T with few rows, as a decode step's x @ W^T) run on
-// genrm's worker pool (small_gemm.cc, pool.h); the rest are sgemm calls on OpenBLAS's threads.
+// genrm's worker pool (small_gemm.cc, pool.h); the rest are single-threaded sgemm calls on blocks
+// of C, shared out on the same pool (parallelGemm).
 #include <cblas.h>
 
 #include <algorithm>
 
 #include "common.h"
+#include "pool.h"
 #include "small_gemm.h"
 
 namespace genrm {
 namespace {
 
 constexpr int64_t kMaxBlasInt = 2147483647;  // Debian's OpenBLAS uses 32-bit indices
+
+// Products are split here into blocks of C, each one single-threaded sgemm call, the blocks
+// claimed one at a time on genrm's pool (pool.h: OpenBLAS is kept single-threaded). Below this
+// much work a product runs whole on the calling thread.
+constexpr double kParallelMinFlops = 2e6;
+// Blocks: the longer side of C in side / 384 blocks, at least 2 and at most 16. The blocks depend
+// on the shape only, never on the thread count (one thread runs the same blocks in turn), because
+// sgemm's result for an element depends on where its block starts (edge tiles take other code).
+// Several blocks per thread balance the load (a descheduled thread holds back one block, not half
+// the product); each block packs the whole other operand again, which at the base preset's
+// training shapes (3072 rows, B 256 x 688: 8 blocks) is under 1 % of a block's flops.
+constexpr int64_t kBlockSide = 384;
+constexpr int64_t kMaxBlocks = 16;
+
+void gemm1(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb), beta, C,
+              static_cast<int>(ldc));
+}
+
+// C = alpha op(A) op(B) + beta C in blocks of rows (m >= n) or of columns of C, on the pool.
+void parallelGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
+                  const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  const bool byRows = m >= n;
+  const int64_t side = byRows ? m : n;
+  if (side < 2 || 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < kParallelMinFlops) {
+    gemm1(transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  const int64_t blocks = std::clamp<int64_t>(side / kBlockSide, 2, kMaxBlocks);
+  const int64_t step = (side + blocks - 1) / blocks;
+  parallelFor(blocks, kernelThreads(), [&](int64_t t) {
+    const int64_t i0 = t * step, len = std::min(step, side - i0);
+    if (len <= 0) return;
+    if (byRows)  // rows i0.. of op(A): A's columns when transposed
+      gemm1(transA, transB, len, n, k, alpha, transA ? A + i0 : A + i0 * lda, lda, B, ldb, beta, C + i0 * ldc, ldc);
+    else  // columns i0.. of op(B): B's rows when transposed
+      gemm1(transA, transB, m, len, k, alpha, A, lda, transB ? B + i0 * ldb : B + i0, ldb, beta, C + i0, ldc);
+  });
+}
 
 // Checks one operand: `rows` x `cols` stored with row stride ld, `batch` items `stride` apart.
 void checkOperand(const Napi::Env& env, const char* kernel, const char* name, size_t len, int64_t rows, int64_t cols,
@@ -61,17 +104,16 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
       continue;
     }
     // Decode-sized x @ W^T on genrm's own pool (small_gemm.cc); everything else goes to sgemm.
-    if (!transA && transB && smallGemmNT(m, n, k, alpha, a.p + oA + i * sA, lda, b.p + oB + i * sB, ldb, beta, C, ldc, openblas_get_num_threads()))
+    if (!transA && transB && smallGemmNT(m, n, k, alpha, a.p + oA + i * sA, lda, b.p + oB + i * sB, ldb, beta, C, ldc, kernelThreads()))
       continue;
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a.p + oA + i * sA,
-                static_cast<int>(lda), b.p + oB + i * sB, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+    parallelGemm(transA, transB, m, n, k, alpha, a.p + oA + i * sA, lda, b.p + oB + i * sB, ldb, beta, C, ldc);
   }
   return env.Undefined();
 }
 
 // sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc): the thinnest wrapper of
-// cblas_sgemm (bounds still checked), so the benchmark can compare matmul against raw OpenBLAS.
+// cblas_sgemm (bounds still checked) on OpenBLAS's own threads (kernelThreads of them), so the
+// benchmark can compare matmul against raw OpenBLAS.
 Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   const char* K = "sgemm";
   const Napi::Env env = info.Env();
@@ -89,21 +131,22 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   checkOperand(env, K, "a", a.len, transA ? k : m, transA ? m : k, lda, 1, 0, 0);
   checkOperand(env, K, "b", b.len, transB ? n : k, transB ? k : n, ldb, 1, 0, 0);
   checkOperand(env, K, "c", c.len, m, n, ldc, 1, 0, 0);
-  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), alpha, a.p, static_cast<int>(lda), b.p, static_cast<int>(ldb), beta,
-              c.p, static_cast<int>(ldc));
+  // OpenBLAS on its own threads for this one call: the baseline genrm's blocks are measured against.
+  openblas_set_num_threads(kernelThreads());
+  gemm1(transA, transB, m, n, k, alpha, a.p, lda, b.p, ldb, beta, c.p, ldc);
+  openblas_set_num_threads(1);
   return env.Undefined();
 }
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const int64_t n = dim(info, 0, "setThreads", "n");
   if (n < 1 || n > 1024) rangeError(info.Env(), "setThreads: n must be in [1, 1024], got " + std::to_string(n));
-  openblas_set_num_threads(static_cast<int>(n));
+  setKernelThreads(static_cast<int>(n));
   return info.Env().Undefined();
 }
 
 Napi::Value GetThreads(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), openblas_get_num_threads());
+  return Napi::Number::New(info.Env(), kernelThreads());
 }
 
 Napi::Value BlasConfig(const Napi::CallbackInfo& info) {
@@ -119,6 +162,7 @@ Napi::Value BlasCore(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void registerBlas(Napi::Env env, Napi::Object exports) {
+  setKernelThreads(kernelThreads());  // OpenBLAS single-threaded from the start (pool.h)
   exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));

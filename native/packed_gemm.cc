@@ -206,7 +206,7 @@ Napi::Value MatmulPacked(const Napi::CallbackInfo& info) {
   if (m == 0 || n == 0) return env.Undefined();
   const int64_t np = panels(n), chunks = (m + kRowChunk - 1) / kRowChunk;
   // Below ~64k multiply-adds a second thread costs more than it saves (as in small_gemm.cc).
-  const int threads = m * n * k < 65536 ? 1 : openblas_get_num_threads();
+  const int threads = m * n * k < 65536 ? 1 : kernelThreads();
   auto run = [&](const auto* P) {
     parallelFor(chunks * np, threads, [&](int64_t t) {
       const int64_t r0 = (t / np) * kRowChunk, rows = std::min(kRowChunk, m - r0), q = t % np;

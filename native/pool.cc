@@ -152,6 +152,15 @@ Pool& pool() {
 
 void poolRun(int64_t tasks, int threads, TaskFn fn, void* ctx) { pool().run(tasks, threads, fn, ctx); }
 
-int kernelThreads() { return openblas_get_num_threads(); }
+namespace {
+std::atomic<int> gThreads{static_cast<int>(std::max(1u, std::min(64u, std::thread::hardware_concurrency())))};
+}  // namespace
+
+int kernelThreads() { return gThreads.load(std::memory_order_relaxed); }
+
+void setKernelThreads(int n) {
+  gThreads.store(std::max(1, n), std::memory_order_relaxed);
+  openblas_set_num_threads(1);
+}
 
 }  // namespace genrm

@@ -36,8 +36,13 @@ void parallelFor(int64_t tasks, int threads, F&& f) {
   poolRun(tasks, threads, [](void* c, int64_t i) { (*static_cast<Fn*>(c))(i); }, static_cast<void*>(&f));
 }
 
-// The thread count genrm's own parallel kernels use: OpenBLAS's (setThreads sets both).
+// The thread count of genrm's kernels (setThreads; default the machine's cores, at most 64). All
+// of it runs on this pool: OpenBLAS itself is kept single-threaded (setKernelThreads sets it to 1),
+// and large products are split into blocks here (blas.cc). Two thread pools on one machine fought:
+// OpenBLAS's idle workers spin (sched_yield) for ~0.1 s after each of its calls, taking the core
+// from this pool's tasks (attention, packed and small products) in between.
 int kernelThreads();
+void setKernelThreads(int n);
 
 // Elementwise and row-wise kernels (SwiGLU, RMSNorm): f(begin, end) for each block of `block`
 // consecutive indices of [0, n) (the same blocks on one thread or many), on kernelThreads() threads

@@ -55,3 +55,33 @@ test('RMSNorm, SwiGLU and the softmax family at batch sizes that run on the pool
     N.setThreads(before);
   }
 });
+
+test('matmul split into blocks on the pool (rows of C, or columns when C is wide): as the reference in every transpose, with alpha, beta and leading dims, and bit for bit the same on 1 or 2 threads', { skip }, () => {
+  // 2 * m * n * k past the 2e6 flops from which matmul shares blocks out (native/blas.cc); 1000
+  // rows make 2-8 blocks of rows with a shorter last one, 90 x 1100 blocks of columns.
+  const rng = new Prng(17);
+  for (const [m, n, k] of [[1000, 70, 40], [90, 1100, 30]] as const) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 2, ldc = n + 5;
+        const a = randArray(rng, (transA ? k : m) * lda), b = randArray(rng, (transB ? n : k) * ldb), c0 = randArray(rng, m * ldc);
+        const args = { a, b, m, n, k, transA, transB, alpha: 0.75, beta: 0.5, lda, ldb, ldc };
+        const cj = copy(c0);
+        J.matmul({ ...args, c: cj });
+        const before = N.info().threads;
+        const c2 = copy(c0), c1 = copy(c0);
+        try {
+          N.setThreads(2);
+          N.matmul({ ...args, c: c2 });
+          N.setThreads(1);
+          N.matmul({ ...args, c: c1 });
+        } finally {
+          N.setThreads(before);
+        }
+        const what = `matmul ${m}x${n}x${k} tA=${transA} tB=${transB}`;
+        assertClose(what, c2, cj, 1e-4, 1e-4);
+        assert.deepEqual(c2, c1, `${what}: 2 threads and 1 thread differ`);
+      }
+    }
+  }
+});
