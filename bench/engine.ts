@@ -1,9 +1,14 @@
 // `npm run bench -- engine [--json] [--steps N] [--rounds N] [--threads N] [--no-torch] [--by-shape]`
 //
-// 1. matmul GFLOP/s at 256³, 512³, 1024³ through the engine (kernels().matmul) and through the
-//    addon's raw cblas_sgemm wrapper, interleaved in the same process; medians and their ratio.
+// 1. matmul GFLOP/s at 256³, 512³, 1024³ through the engine (kernels().matmul: blocks of C on
+//    genrm's pool, one single-threaded sgemm each) and through the addon's raw cblas_sgemm wrapper
+//    (OpenBLAS on its own threads), alternating in the same process; medians and their ratio.
 //    Decode shapes (x @ W^T with m = 1..128 rows against the reference model's weights): the
 //    engine's own pool kernel (native/small_gemm.cc) against raw sgemm, the same way.
+//    The two alternate in blocks of runs with a 150 ms pause after every block: OpenBLAS's idle
+//    workers spin for ~0.1 s after its calls (why the engine keeps OpenBLAS single-threaded,
+//    native/pool.h), and an engine run right after a raw one shares the cores with that spin;
+//    the pause after every block (not only raw ones) starts both sides from the same idle.
 // 2. One training step (forward, backward, AdamW) of the reference model: vocab 512, d_model 256,
 //    4 layers, 4 heads, SwiGLU 688, seq 128, batch 16 (3.4 M params, ~44 GFLOP): median ms/step,
 //    tokens/s, achieved GFLOP/s, peak RSS, and a per-op profile of one step.
@@ -42,6 +47,25 @@ function opt(args: string[], name: string, def: number): number {
   return v;
 }
 
+/** Blocks of `reps` runs of each, alternating which goes first; a pause after every block. */
+function alternate(eng: () => void, raw: (() => void) | undefined, rounds: number, reps: number): { te: number[]; tr: number[] } {
+  const te: number[] = [], tr: number[] = [];
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let r = 0; r < rounds; r++) {
+    for (const which of r % 2 === 0 ? [0, 1] : [1, 0]) {
+      if (which === 1 && !raw) continue;
+      for (let i = 0; i < reps; i++) {
+        const t0 = performance.now();
+        if (which === 0) eng();
+        else raw!();
+        (which === 0 ? te : tr).push(performance.now() - t0);
+      }
+      Atomics.wait(pause, 0, 0, 150); // after every block, so each side starts from the same idle
+    }
+  }
+  return { te, tr };
+}
+
 interface MatmulRow { size: number; engineGflops: number; rawGflops: number; ratio: number; reps: number }
 
 function benchMatmul(sizes: number[]): MatmulRow[] {
@@ -53,22 +77,11 @@ function benchMatmul(sizes: number[]): MatmulRow[] {
     const b = new Float32Array(n * n).map(() => Math.random() - 0.5);
     const c = new Float32Array(n * n);
     const reps = Math.max(5, Math.round(2e9 / (2 * n * n * n))); // ~2 GFLOP of work per side
-    const te: number[] = [], tr: number[] = [];
     const eng = (): void => k.matmul({ a, b, c, m: n, n, k: n });
     const raw = native.ok ? (): void => native.addon.sgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n) : undefined;
     eng();
     raw?.();
-    for (let r = 0; r < reps; r++) {
-      // Interleaved, alternating which goes first, so drift from other load hits both alike.
-      const order = r % 2 === 0 ? [0, 1] : [1, 0];
-      for (const which of order) {
-        if (which === 1 && !raw) continue;
-        const t0 = performance.now();
-        if (which === 0) eng();
-        else raw!();
-        (which === 0 ? te : tr).push(performance.now() - t0);
-      }
-    }
+    const { te, tr } = alternate(eng, raw, 4, Math.max(4, Math.ceil(reps / 4)));
     const flop = 2 * n * n * n;
     const eg = flop / (median(te) * 1e6);
     const rg = tr.length ? flop / (median(tr) * 1e6) : NaN;
@@ -79,7 +92,7 @@ function benchMatmul(sizes: number[]): MatmulRow[] {
 
 interface DecodeRow { m: number; n: number; k: number; engineUs: number; rawUs: number; speedup: number }
 
-/** x @ W^T at decode shapes: the engine's matmul (genrm's pool kernel up to 128 rows) vs raw sgemm, interleaved. */
+/** x @ W^T at decode shapes: the engine's matmul (genrm's pool kernel up to 128 rows) vs raw sgemm, alternating blocks. */
 function benchDecodeShapes(): DecodeRow[] {
   const native = loadNative();
   if (!native.ok) return [];
@@ -93,15 +106,12 @@ function benchDecodeShapes(): DecodeRow[] {
       const eng = (): void => k.matmul({ a, b, c, m, n, k: kk, transB: true });
       const raw = (): void => native.addon.sgemm(false, true, m, n, kk, 1, a, kk, b, kk, 0, c, n);
       const inner = Math.max(10, Math.round(2e7 / (2 * m * n * kk)));
-      const te: number[] = [], tr: number[] = [];
       for (let w = 0; w < 20; w++) (eng(), raw());
-      for (let r = 0; r < 30; r++) {
-        for (const which of r % 2 === 0 ? [0, 1] : [1, 0]) {
-          const t0 = performance.now();
-          for (let i = 0; i < inner; i++) (which === 0 ? eng : raw)();
-          (which === 0 ? te : tr).push(((performance.now() - t0) * 1000) / inner);
-        }
-      }
+      const one = (f: () => void) => (): void => {
+        for (let i = 0; i < inner; i++) f();
+      };
+      const { te: be, tr: br } = alternate(one(eng), one(raw), 6, 5);
+      const te = be.map((t) => (t * 1000) / inner), tr = br.map((t) => (t * 1000) / inner);
       const e = median(te), rw = median(tr);
       rows.push({ m, n, k: kk, engineUs: e, rawUs: rw, speedup: rw / e });
     }
@@ -180,12 +190,12 @@ export async function run(args: string[]): Promise<void> {
   log(`kernels: ${info.backend}${info.blas ? ` (${info.blas})` : ''}, ${info.threads} thread(s)${info.reason ? `; ${info.reason}` : ''}`);
 
   const mm = benchMatmul(info.backend === 'native' ? [256, 512, 1024] : [128]);
-  log('\nmatmul (fp32, square, medians of interleaved runs)');
+  log('\nmatmul (fp32, square, medians of alternating blocks of runs)');
   log('  size    engine GFLOP/s   raw sgemm GFLOP/s   engine/raw');
   for (const r of mm) log(`  ${String(r.size).padEnd(6)}  ${r.engineGflops.toFixed(1).padStart(14)}   ${r.rawGflops.toFixed(1).padStart(17)}   ${(r.ratio * 100).toFixed(1).padStart(9)} %`);
   const decode = info.backend === 'native' ? benchDecodeShapes() : [];
   if (decode.length) {
-    log('\ndecode shapes x @ W^T (m rows), engine (genrm pool kernel) vs raw sgemm, medians of interleaved runs');
+    log('\ndecode shapes x @ W^T (m rows), engine (genrm pool kernel) vs raw sgemm, medians of alternating blocks of runs');
     log('  m × n × k            engine µs    raw sgemm µs   speed-up');
     for (const r of decode) log(`  ${`${r.m} × ${r.n} × ${r.k}`.padEnd(18)} ${r.engineUs.toFixed(1).padStart(10)} ${r.rawUs.toFixed(1).padStart(15)} ${r.speedup.toFixed(2).padStart(9)}x`);
   }
