@@ -7,9 +7,8 @@
 //
 // Threads: these products are small (e.g. 128x128x64), single-threaded sgemm calls (OpenBLAS is
 // kept single-threaded, pool.h); the (batch, kv-head) groups are tasks on genrm's worker pool
-// (pool.h), claimed one at a time. A
-// group owns its dK/dV slices (all query heads that share a KV head run in one task), so the
-// accumulating backward has no write races.
+// (pool.h), claimed one at a time. A group owns its dK/dV slices (all query heads that share a KV
+// head run in one task), so the accumulating backward has no write races.
 #include <cblas.h>
 
 #include <algorithm>

@@ -103,7 +103,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
         for (int64_t j = 0; j < n; j++) C[r * ldc + j] = beta == 0.0f ? 0.0f : beta * C[r * ldc + j];
       continue;
     }
-    // Decode-sized x @ W^T on genrm's own pool (small_gemm.cc); everything else goes to sgemm.
+    // Decode-sized x @ W^T on genrm's own pool (small_gemm.cc); everything else in blocks of sgemm.
     if (!transA && transB && smallGemmNT(m, n, k, alpha, a.p + oA + i * sA, lda, b.p + oB + i * sB, ldb, beta, C, ldc, kernelThreads()))
       continue;
     parallelGemm(transA, transB, m, n, k, alpha, a.p + oA + i * sA, lda, b.p + oB + i * sB, ldb, beta, C, ldc);
