@@ -48,14 +48,11 @@ void parallelGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, flo
     return;
   }
   const int64_t blocks = std::clamp<int64_t>(side / kBlockSide, 2, kMaxBlocks);
-  const int64_t step = (side + blocks - 1) / blocks;
-  parallelFor(blocks, kernelThreads(), [&](int64_t t) {
-    const int64_t i0 = t * step, len = std::min(step, side - i0);
-    if (len <= 0) return;
+  forBlocks(side, (side + blocks - 1) / blocks, 0, [&](int64_t i0, int64_t i1) {
     if (byRows)  // rows i0.. of op(A): A's columns when transposed
-      gemm1(transA, transB, len, n, k, alpha, transA ? A + i0 : A + i0 * lda, lda, B, ldb, beta, C + i0 * ldc, ldc);
+      gemm1(transA, transB, i1 - i0, n, k, alpha, transA ? A + i0 : A + i0 * lda, lda, B, ldb, beta, C + i0 * ldc, ldc);
     else  // columns i0.. of op(B): B's rows when transposed
-      gemm1(transA, transB, m, len, k, alpha, A, lda, transB ? B + i0 * ldb : B + i0, ldb, beta, C + i0, ldc);
+      gemm1(transA, transB, m, i1 - i0, k, alpha, A, lda, transB ? B + i0 * ldb : B + i0, ldb, beta, C + i0, ldc);
   });
 }
 
