@@ -31,11 +31,18 @@ test('temperature 2 flattens: frequencies proportional to p^(1/2)', () => {
   near(freqs({ temperature: 2, topK: 0, topP: 1 }), w.map((x) => x / z));
 });
 
+// Masses are compared in floating point (at temperature 1 against the row's nominal total of 1),
+// so the tests keep topP off the exact sums where rounding decides (0.5 + 0.3 vs 0.8).
 test('top-p keeps the smallest likeliest set reaching the mass, renormalised', () => {
-  // 0.5 + 0.3 = 0.8 reaches 0.8: ids 0 and 1 only.
-  near(freqs({ temperature: 1, topK: 0, topP: 0.8 }), [0.5 / 0.8, 0.3 / 0.8, 0, 0, 0, 0]);
+  // 0.5 + 0.3 = 0.8 reaches 0.79: ids 0 and 1 only.
+  near(freqs({ temperature: 1, topK: 0, topP: 0.79 }), [0.5 / 0.8, 0.3 / 0.8, 0, 0, 0, 0]);
   // 0.81 needs the third id.
   near(freqs({ temperature: 1, topK: 0, topP: 0.81 }), [0.5 / 0.95, 0.3 / 0.95, 0.15 / 0.95, 0, 0, 0]);
+  // The same at another temperature (the weights then come from exp((lsm - max) / T)): T = 0.5
+  // squares the odds, p ∝ (0.25, 0.09, 0.0225, 0.0025), mass 0.365; the first two reach 0.9.
+  const z = 0.25 + 0.09 + 0.0225 + 0.0025;
+  near(freqs({ temperature: 0.5, topK: 0, topP: 0.9 }), [0.25 / 0.34, 0.09 / 0.34, 0, 0, 0, 0]);
+  near(freqs({ temperature: 0.5, topK: 0, topP: 0.95 }), [0.25 / (z - 0.0025), 0.09 / (z - 0.0025), 0.0225 / (z - 0.0025), 0, 0, 0]);
   // Below the top token's mass: greedy-like.
   near(freqs({ temperature: 1, topK: 0, topP: 0.3 }), [1, 0, 0, 0, 0, 0]);
 });
@@ -45,7 +52,7 @@ test('top-p on ties takes the lowest ids first; on a wide distribution the nucle
   const flat = Float32Array.from([0.25, 0.25, 0.25, 0.25], Math.log);
   const rng = new Prng(3);
   const f = [0, 0, 0, 0];
-  for (let i = 0; i < 20000; i++) f[s.pick(flat, 0, { temperature: 1, topK: 0, topP: 0.5 }, rng)]! += 1 / 20000;
+  for (let i = 0; i < 20000; i++) f[s.pick(flat, 0, { temperature: 1, topK: 0, topP: 0.45 }, rng)]! += 1 / 20000;
   near(f, [0.5, 0.5, 0, 0]);
   // 300 ids with random weights (several equal): the nucleus found by partitions equals the one a
   // full sort gives (descending, lower id first on ties), and draws follow it renormalised.
