@@ -15,6 +15,9 @@
 // gain at most what one prompt's products leave of the machine's matmul speed: the bench counts
 // the model flops of the 16 prefills, times them both ways, and measures the batch's largest
 // product alone (sgemm or packed, the faster) in the same process; their ratio bounds the speed-up.
+// The CoT rows' decode roofline (bench/roofline.ts): the engine's own decode step timed per row at
+// one judgment's rows (k) and at the batch's (16 k), at the context the batched runs' rationales
+// average: what batching gains per decoded token (a judgment's prefill and sampling amortise besides).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +33,7 @@ import { resolveJudgeConfig } from '../src/judge/config.js';
 import { judgePairs, type PairInput } from '../src/judge/pairwise.js';
 import { compactPairTemplate } from '../src/judge/templates.js';
 import { startServer } from '../src/serve/server.js';
-import { directRoofline } from './roofline.js';
+import { decodeLine, decodeRoofline, directRoofline, type DecodeRoofline } from './roofline.js';
 
 export const describe = 'judge throughput: direct and CoT (k=1, 8), in-process vs genrm serve over HTTP, batched vs one at a time';
 
@@ -68,6 +71,7 @@ export async function run(args: string[]): Promise<void> {
   const remote = await openModel({ model: srv.url, apiKeyEnv: 'GENRM_BENCH_NO_KEY' });
   const ps = pairs(16);
   const rows: { case: string; inProcess: number; http: number; oneAtATime: number }[] = [];
+  const generated = new Map<string, number>(); // CoT case -> mean rationale tokens of its batched runs
   try {
     const cases = [
       { name: 'direct', cfg: resolveJudgeConfig({ mode: 'direct', swap: false }) },
@@ -82,7 +86,10 @@ export async function run(args: string[]): Promise<void> {
     for (const c of cases) {
       const best = { inProcess: Infinity, http: Infinity, oneAtATime: Infinity };
       for (let r = 0; r < (c.name === 'direct' ? REPEATS.direct : REPEATS.cot); r++) {
-        best.inProcess = Math.min(best.inProcess, await time(() => judge(local, ps, c.cfg)));
+        let out: Awaited<ReturnType<typeof judge>> = [];
+        best.inProcess = Math.min(best.inProcess, await time(async () => void (out = await judge(local, ps, c.cfg))));
+        const texts = out.flatMap((j) => j.orders.flatMap((o) => (o.cot?.rationales ?? []).map((x) => x.text)));
+        if (texts.length > 0) generated.set(c.name, texts.reduce((t, x) => t + local.encode(x).length, 0) / texts.length);
         best.http = Math.min(best.http, await time(() => judge(remote, ps, c.cfg)));
         best.oneAtATime = Math.min(
           best.oneAtATime,
@@ -101,6 +108,10 @@ export async function run(args: string[]): Promise<void> {
   const lens = ps.map((p) => local.encode(compactPairTemplate.render({ question: p.prompt as string, answerA: p.answerA, answerB: p.answerB }, 'direct')).length);
   const direct = rows[0]!;
   const roofline = directRoofline(cfg, lens, ps.length / direct.oneAtATime, ps.length / direct.inProcess);
+  const cotLen = Math.round(ps.reduce((t, p) => t + local.encode(compactPairTemplate.render({ question: p.prompt as string, answerA: p.answerA, answerB: p.answerB }, 'cot')).length, 0) / ps.length);
+  const decode: Record<string, DecodeRoofline> = {};
+  for (const [name, votes] of [['cot k=1', 1], ['cot k=8', 8]] as const)
+    decode[name] = decodeRoofline(local.model, { judgments: ps.length, votes, promptLen: cotLen, generated: generated.get(name) ?? maxTokens });
   const report = rows.map((r) => ({
     ...r,
     judgmentsPerSecInProcess: 16 / r.inProcess,
@@ -109,7 +120,7 @@ export async function run(args: string[]): Promise<void> {
     batchedSpeedup: r.oneAtATime / r.inProcess,
   }));
   if (json) {
-    console.log(JSON.stringify({ model: label, maxTokens, pairs: 16, rows: report, directRoofline: roofline }, null, 2));
+    console.log(JSON.stringify({ model: label, maxTokens, pairs: 16, rows: report, directRoofline: roofline, decodeRoofline: decode }, null, 2));
     return;
   }
   console.log(`judge bench: ${label}; 16 pairs, one order; CoT max tokens ${maxTokens}`);
@@ -122,4 +133,6 @@ export async function run(args: string[]): Promise<void> {
       `batched ${f(roofline.batchedGflops)}; the largest product of the batch alone (${roofline.promptTokens}x${cfg.ffnHidden}x${cfg.dModel}) ${f(roofline.matmulPeakGflops)}: ` +
       `batching can gain at most ~${roofline.ceiling.toFixed(1)}x here`,
   );
+  for (const [name, d] of Object.entries(decode)) console.log(decodeLine(name, d));
 }
+

@@ -16,6 +16,9 @@
 // Targets (issue 8): no non-2xx below the queue limit (1024); batching >= 4x for CoT, >= 2x direct.
 // Direct's ceiling (bench/roofline.ts): a direct judgment is one prefill, already tens of rows, so
 // batching gains at most the batch's largest product's GFLOP/s over one-at-a-time's; printed beside it.
+// CoT's decode roofline (bench/roofline.ts): the engine's decode step per row at one request's
+// rows (its votes) and at 64 requests' (64 x votes), the model alone: what batching gains per
+// decoded token.
 // --long: 60 s at concurrency 64 (direct), RSS each second; memory should stay flat.
 // --kv-cache f16: both servers generate with a half-precision KV cache (genrm serve --kv-cache).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,7 +31,7 @@ import { Tokenizer } from '../src/engine/tokenizer/index.js';
 import { EmbeddedBackend } from '../src/backends/embedded/backend.js';
 import { compactPairTemplate } from '../src/judge/templates.js';
 import { startServer } from '../src/serve/server.js';
-import { directRoofline, type DirectRoofline } from './roofline.js';
+import { decodeLine, decodeRoofline, directRoofline, type DecodeRoofline, type DirectRoofline } from './roofline.js';
 
 export const describe = 'reward server under load: throughput, p50/p99, errors, RSS at concurrency 1-256; dynamic batching vs one at a time (direct, CoT)';
 
@@ -105,7 +108,8 @@ export async function run(args: string[]): Promise<void> {
   const config = { vocabSize: tok.vocabSize, dModel: 256, nLayers: 4, nHeads: 4, nKvHeads: 4, ffnHidden: 688, maxSeqLen: 512, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false };
   const root = mkdtempSync(join(tmpdir(), 'genrm-bench-serve-'));
   const dir = join(root, 'base-random');
-  saveCheckpoint(dir, { config, kind: 'lm', weights: new Llama(config, { seed: 1 }).params, tokenizer: tok, provenance: { command: 'bench serve', config: null, seed: 1, dataHash: null, parent: null } });
+  const llama = new Llama(config, { seed: 1 });
+  saveCheckpoint(dir, { config, kind: 'lm', weights: llama.params, tokenizer: tok, provenance: { command: 'bench serve', config: null, seed: 1, dataHash: null, parent: null } });
 
   const modes = {
     direct: (i: number) => ({ prompt: `What is ${17 + (i % 50)}+${25 + (i % 7)}?`, a: `${42 + (i % 50)}`, b: `The answer is ${41 + (i % 50)}.`, mode: 'direct', swap: false }),
@@ -113,6 +117,7 @@ export async function run(args: string[]): Promise<void> {
   };
   const report: { mode: string; batched: LoadResult[]; oneAtATime: LoadResult | null; speedup: number | null; speedups: number[] }[] = [];
   let roofline: DirectRoofline | null = null;
+  let decode: DecodeRoofline | null = null;
   let long: { rssMB: number[]; growthPct: number; result: LoadResult } | null = null;
   const log = (s: string): void => void (json ? process.stderr.write(s + '\n') : console.log(s));
   try {
@@ -177,12 +182,20 @@ export async function run(args: string[]): Promise<void> {
         });
         roofline = directRoofline(config, lens, oneAtATime.throughput, b64.throughput);
       }
+      if (mode === 'cot' && oneAtATime) {
+        // 64 requests of `votes` rows each against one request's; random weights rarely stop, so
+        // every rationale runs to max tokens.
+        const enc = EmbeddedBackend.load(dir);
+        const r = modes.cot(0);
+        const promptLen = enc.encode(compactPairTemplate.render({ question: r.prompt, answerA: r.a, answerB: r.b }, 'cot')).length;
+        decode = decodeRoofline(llama, { judgments: 64, votes, promptLen, generated: maxTokens, kvCache });
+      }
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
   if (json) {
-    console.log(JSON.stringify({ model: 'base shape, random weights', seconds, votes, maxTokens, report, directRoofline: roofline, long }, null, 2));
+    console.log(JSON.stringify({ model: 'base shape, random weights', seconds, votes, maxTokens, report, directRoofline: roofline, decodeRoofline: decode, long }, null, 2));
     return;
   }
   console.log(`\nserve bench: base shape (d256 L4 H4 ffn688 ctx512), random weights; POST /v1/judge one order; CoT ${votes} votes x ${maxTokens} tokens; ${seconds} s per level`);
@@ -198,5 +211,6 @@ export async function run(args: string[]): Promise<void> {
       `direct at c=64, in model flops (${(roofline.gflop / 64 * 1000).toFixed(0)} MFLOP a judgment): one at a time ${roofline.oneAtATimeGflops.toFixed(1)} GFLOP/s, batched ${roofline.batchedGflops.toFixed(1)}; ` +
         `the largest product of a 64-request batch alone (${roofline.promptTokens}x${config.ffnHidden}x${config.dModel}) ${roofline.matmulPeakGflops.toFixed(1)}: batching can gain at most ~${roofline.ceiling.toFixed(1)}x here`,
     );
+  if (decode) console.log(decodeLine('cot at c=64', decode));
   if (long) console.log(`long run: RSS growth ${long.growthPct.toFixed(1)}% (median of 10-20 s vs the last 10 s; flat: small next to the heap)`);
 }
