@@ -62,8 +62,8 @@ export const PRESET_VALUES: Record<PresetName, PresetValues> = {
   // 8 x 384 tokens (9.2 M tokens, ~2 epochs of world v3's 8 MB corpus, 4.4 M tokens), 3 periodic
   // reports and the final one included — past issue 3's 30-minute sizing, which did not reach the
   // skill: at step 1000 of a 4000-step run (~17 min) worked solutions were 11 % right, at step
-  // 2000 52 %. Two runs of this preset that differ only in kernel rounding reached 80 % and 68 %
-  // (models/base/README.md).
+  // 2000 52 %. Two runs of this preset that differ only in kernel rounding reached 80 % and 68 %;
+  // the same with 2400 steps (26.5 min, within the 30) reached 55 % (models/base/README.md).
   base: {
     seqLen: 384, dModel: 256, nLayers: 4, nHeads: 4, ffnHidden: 688, merges: 256, heldOutFrac: 0.01, evalTasks: 20, evalTasksPeriodic: 3, dtype: 'F16',
     steps: 3000, batchSize: 8, gradAccum: 1, lr: 2e-3, minLrRatio: 0.1, warmupSteps: 100, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, clipNorm: 1,
