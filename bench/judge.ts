@@ -135,4 +135,3 @@ export async function run(args: string[]): Promise<void> {
   );
   for (const [name, d] of Object.entries(decode)) console.log(decodeLine(name, d));
 }
-
