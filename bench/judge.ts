@@ -105,10 +105,11 @@ export async function run(args: string[]): Promise<void> {
     rmSync(root, { recursive: true, force: true });
   }
   const cfg = local.model.config;
-  const lens = ps.map((p) => local.encode(compactPairTemplate.render({ question: p.prompt as string, answerA: p.answerA, answerB: p.answerB }, 'direct')).length);
+  const promptLen = (p: PairInput, mode: 'direct' | 'cot'): number => local.encode(compactPairTemplate.render({ question: p.prompt as string, answerA: p.answerA, answerB: p.answerB }, mode)).length;
+  const lens = ps.map((p) => promptLen(p, 'direct'));
   const direct = rows[0]!;
   const roofline = directRoofline(cfg, lens, ps.length / direct.oneAtATime, ps.length / direct.inProcess);
-  const cotLen = Math.round(ps.reduce((t, p) => t + local.encode(compactPairTemplate.render({ question: p.prompt as string, answerA: p.answerA, answerB: p.answerB }, 'cot')).length, 0) / ps.length);
+  const cotLen = Math.round(ps.reduce((t, p) => t + promptLen(p, 'cot'), 0) / ps.length);
   const decode: Record<string, DecodeRoofline> = {};
   for (const [name, votes] of [['cot k=1', 1], ['cot k=8', 8]] as const)
     decode[name] = decodeRoofline(local.model, { judgments: ps.length, votes, promptLen: cotLen, generated: generated.get(name) ?? maxTokens });

@@ -138,13 +138,16 @@ export async function run(args: string[]): Promise<void> {
     { prompts: 64, n: 1 },
     { prompts: 4, n: 16 },
   ];
+  // `count` distinct prompts x n samples: best ms (of 3 at batch 1, where one run is ~0.1 s) and tokens/s.
+  const timeGeneration = (count: number, n: number): { ms: number; tokensPerSec: number } => {
+    const ps = prompts(count, () => PROMPT_LEN, count);
+    let ms = Infinity;
+    for (let r = 0; r < (count * n === 1 ? 3 : 1); r++) ms = Math.min(ms, timeIt(() => generate(model, tok, ps, { ...base, n })));
+    return { ms, tokensPerSec: (count * n * newTokens) / (ms / 1000) };
+  };
   for (const cs of cases) {
-    const ps = prompts(cs.prompts, () => PROMPT_LEN, cs.prompts);
-    const reps = cs.prompts * cs.n === 1 ? 3 : 1;
-    let best = Infinity;
-    for (let r = 0; r < reps; r++) best = Math.min(best, timeIt(() => generate(model, tok, ps, { ...base, n: cs.n })));
+    const { ms: best, tokensPerSec: tps } = timeGeneration(cs.prompts, cs.n);
     const batch = cs.prompts * cs.n;
-    const tps = (batch * newTokens) / (best / 1000);
     gen.push({ batch, prompts: cs.prompts, n: cs.n, ms: best, tokensPerSec: tps, speedup: tps / (gen[0]?.tokensPerSec ?? tps) });
     const g = gen.at(-1)!;
     log(`  batch ${String(batch).padStart(2)} (${cs.prompts} prompts × n ${cs.n}): ${best.toFixed(0).padStart(6)} ms, ${tps.toFixed(0).padStart(6)} tokens/s, ${g.speedup.toFixed(1)}× batch 1 per token`);
@@ -190,13 +193,7 @@ export async function run(args: string[]): Promise<void> {
   const training = trainingTokensPerSec();
   log(`\ntraining tokens/s: ${'skipped' in training ? `skipped (${training.skipped})` : training.tokensPerSec.toFixed(0)}`);
   // Ours again right after each torch run, at its batches (distinct prompts, n 1), as above.
-  const oursAt = (batch: number): number => {
-    const ps = prompts(batch, () => PROMPT_LEN, batch);
-    let ms = Infinity;
-    for (let r = 0; r < (batch === 1 ? 3 : 1); r++) ms = Math.min(ms, timeIt(() => generate(model, tok, ps, base)));
-    return (batch * newTokens) / (ms / 1000);
-  };
-  const torch = torchSampling(newTokens, torchRounds, oursAt);
+  const torch = torchSampling(newTokens, torchRounds, (batch) => timeGeneration(batch, 1).tokensPerSec);
   if ('skipped' in torch) log(`pytorch KV-cached sampling ratio: skipped (${torch.skipped})`);
   else {
     log(`pytorch ${torch.version} KV-cached sampling loop, same model and work (torch at 1 and 2 threads, its better one), ${torch.rounds} rounds of torch then genrm back to back, medians:`);

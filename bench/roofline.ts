@@ -17,14 +17,18 @@ import type { Llama } from '../src/engine/model/llama.js';
 import { packLlama, type PackedLlama } from '../src/engine/model/packed.js';
 import { profileKernels, type Profiler } from './profile.js';
 
-/** Model flops of a prefill of L tokens with logits at the last position only (2 per multiply-add). */
-export function prefillFlops(c: ModelConfig, L: number): number {
+/** Model flops of one token through the layers' products (q, k, v, o, SwiGLU; 2 per multiply-add). */
+function layerFlopsPerToken(c: ModelConfig): number {
   const hd = c.dModel / c.nHeads;
   const q = c.nHeads * hd;
   const kv = c.nKvHeads * hd;
-  const perToken = 2 * c.nLayers * (c.dModel * (q + 2 * kv) + q * c.dModel + 3 * c.dModel * c.ffnHidden);
-  const attention = 2 * c.nLayers * q * L * (L + 1); // QK^T and PV over the causal triangle
-  return L * perToken + attention + 2 * c.dModel * c.vocabSize;
+  return 2 * c.nLayers * (c.dModel * (q + 2 * kv) + q * c.dModel + 3 * c.dModel * c.ffnHidden);
+}
+
+/** Model flops of a prefill of L tokens with logits at the last position only. */
+export function prefillFlops(c: ModelConfig, L: number): number {
+  const attention = 2 * c.nLayers * c.dModel * L * (L + 1); // QK^T and PV over the causal triangle (heads x headDim = dModel)
+  return L * layerFlopsPerToken(c) + attention + 2 * c.dModel * c.vocabSize;
 }
 
 /**
@@ -168,11 +172,8 @@ export function decodeRoofline(model: Llama, o: { judgments: number; votes: numb
 }
 
 /** Model flops of the products of one decode step's row (weights only, the head included). */
-export function decodeFlops(c: ModelConfig): number {
-  const hd = c.dModel / c.nHeads;
-  const q = c.nHeads * hd;
-  const kv = c.nKvHeads * hd;
-  return 2 * c.nLayers * (c.dModel * (q + 2 * kv) + q * c.dModel + 3 * c.dModel * c.ffnHidden) + 2 * c.dModel * c.vocabSize;
+function decodeFlops(c: ModelConfig): number {
+  return layerFlopsPerToken(c) + 2 * c.dModel * c.vocabSize;
 }
 
 /** One report line on a CoT case's decode roofline (bench judge, bench serve). */

@@ -115,6 +115,14 @@ export async function run(args: string[]): Promise<void> {
     direct: (i: number) => ({ prompt: `What is ${17 + (i % 50)}+${25 + (i % 7)}?`, a: `${42 + (i % 50)}`, b: `The answer is ${41 + (i % 50)}.`, mode: 'direct', swap: false }),
     cot: (i: number) => ({ prompt: `What is ${17 + (i % 50)}+${25 + (i % 7)}?`, a: `${42 + (i % 50)}`, b: `The answer is ${41 + (i % 50)}.`, mode: 'cot', votes, max_tokens: maxTokens, swap: false }),
   };
+  // Tokens of the prompt the server renders for request i (its compact template, with the
+  // beginning-of-sequence token); the checkpoint's tokenizer, loaded once.
+  let enc: EmbeddedBackend | undefined;
+  const promptLen = (mode: keyof typeof modes, i: number): number => {
+    enc ??= EmbeddedBackend.load(dir);
+    const r = modes[mode](i);
+    return enc.encode(compactPairTemplate.render({ question: r.prompt, answerA: r.a, answerB: r.b }, mode)).length;
+  };
   const report: { mode: string; batched: LoadResult[]; oneAtATime: LoadResult | null; speedup: number | null; speedups: number[] }[] = [];
   let roofline: DirectRoofline | null = null;
   let decode: DecodeRoofline | null = null;
@@ -173,22 +181,14 @@ export async function run(args: string[]): Promise<void> {
       const b64 = batched.find((r) => r.concurrency === 64);
       report.push({ mode, batched, oneAtATime, speedup, speedups });
       if (mode === 'direct' && b64 && oneAtATime) {
-        // The prompts the server renders for 64 requests in flight (its compact template, with the
-        // beginning-of-sequence token): one batch's prefill rows.
-        const enc = EmbeddedBackend.load(dir);
-        const lens = Array.from({ length: 64 }, (_, i) => {
-          const r = modes.direct(i);
-          return enc.encode(compactPairTemplate.render({ question: r.prompt, answerA: r.a, answerB: r.b }, 'direct')).length;
-        });
+        // The prompts of 64 requests in flight: one batch's prefill rows.
+        const lens = Array.from({ length: 64 }, (_, i) => promptLen('direct', i));
         roofline = directRoofline(config, lens, oneAtATime.throughput, b64.throughput);
       }
       if (mode === 'cot' && oneAtATime) {
         // 64 requests of `votes` rows each against one request's; random weights rarely stop, so
         // every rationale runs to max tokens.
-        const enc = EmbeddedBackend.load(dir);
-        const r = modes.cot(0);
-        const promptLen = enc.encode(compactPairTemplate.render({ question: r.prompt, answerA: r.a, answerB: r.b }, 'cot')).length;
-        decode = decodeRoofline(llama, { judgments: 64, votes, promptLen, generated: maxTokens, kvCache });
+        decode = decodeRoofline(llama, { judgments: 64, votes, promptLen: promptLen('cot', 0), generated: maxTokens, kvCache });
       }
     }
   } finally {
