@@ -11,12 +11,16 @@
 //   Hint: [[A]]                             <- rationalize only: the verdict to explain
 //   Check:                                  <- CoT/rationalize: the prompt ends after "Check:\n"
 //   Q: 47+85= W: 7+5=12;4+8+1=13 =132
-//   A says 132: matches. B says 122: does not.
+//   A says 132, result 132: right. B says 122, result 132: wrong.
 //   Verdict: [[A]]                          <- direct: the prompt ends at "Verdict: "
 //
 // The rationale restates the question and solves it in the corpus's worked-solution layout
 // (`Q: … W: … =result`), checks each answer against the result in so many words, then gives the
 // verdict, so that what pretraining taught is usable and the verdict follows from the check.
+// The check is PrefWorld's one checking language (world spec v5): exam documents of every family
+// end with the same check line and verdict line, so the skill pretraining teaches is the one a
+// judge uses. Each check writes the answer's value and the worked result side by side, so that
+// "right"/"wrong" compares two adjacent spans instead of a value with a line above it.
 // The worked line starts a line of its own, as it does in the corpus ("question\nQ: …"): a prompt
 // must never end in a space that the next word would have merged with. (Format 1 ended the prompt
 // at "Check: ", a lone " " token that the corpus only ever has before digits, and the base model
@@ -45,15 +49,20 @@ export function verdictToken(v: Verdict | PointVerdict): string {
   return `[[${v}]]`;
 }
 
+/** Words that open a line of a judge example; a content line may not start with one. */
+export const LINE_MARKERS = ['Question:', 'A:', 'B:', 'Answer:', 'Hint:', 'Check:', 'Verdict:', 'Q:'] as const;
+const MARKER_LINE = new RegExp(`\\n(?=${LINE_MARKERS.join('|')})`, 'g'); // markers hold no regex syntax
+
 /**
- * Content (question, answers) must never contain a verdict token: the tokenizer would read it as
- * the special token. A space is put after the first bracket ("[[B]]" -> "[ [B]]"), which keeps it
- * readable and byte-level tokens sees plain brackets.
+ * Content (question, answers) must never forge the example's structure. A verdict token would be
+ * read as the special token: a space is put after its first bracket ("[[B]]" -> "[ [B]]"). A line
+ * inside the content that starts with a marker ("\nCheck:", "\nVerdict:", "\nB:") would read
+ * as the example's own line: it is indented by one space ("\n Check:"). Both keep the text readable.
  */
 export function escapeContent(text: string): string {
   let out = text;
   for (const t of JUDGE_SPECIAL_TOKENS) out = out.split(t).join(`[ ${t.slice(1)}`);
-  return out;
+  return out.replace(MARKER_LINE, '\n ');
 }
 
 /** A prompt as one string: chat messages become "role: content" lines (genrm's compact chat form). */
@@ -104,15 +113,19 @@ export function pointTarget(mode: PointMode, verdict: PointVerdict, rationale?: 
   return `${rationale}\n${VERDICT_CUE}${verdictToken(verdict)}`;
 }
 
-/** The check sentence(s): "A says 132: matches. B says 122: does not." */
+/** The check sentence(s): "A says 132, result 132: right. B says 122, result 132: wrong." */
 export interface AnswerCheck {
   label: string; // "A", "B", or "It" in the pointwise form
+  /** The answer's value, as the rationale reads it. */
   says: string;
+  /** The worked result it is compared with (the rationale's own, copied beside the value). */
+  result: string;
+  /** The check's judgement: "right" (true) or "wrong". */
   matches: boolean;
 }
 
 export function checkLine(checks: readonly AnswerCheck[]): string {
-  return checks.map((c) => `${c.label} says ${c.says}: ${c.matches ? 'matches' : 'does not'}.`).join(' ');
+  return checks.map((c) => `${c.label} says ${c.says}, result ${c.result}: ${c.matches ? 'right' : 'wrong'}.`).join(' ');
 }
 
 /** A rationale: the worked line, then the check line. */
@@ -146,7 +159,7 @@ export interface ParsedRationale {
   checks: AnswerCheck[];
 }
 
-const CHECK_RE = /(\S+) says (.+?): (matches|does not)\./g;
+const CHECK_RE = /(\S+) says (.+?), result (.*?): (right|wrong)\./g;
 
 /** Splits a generated rationale into its worked line, its result and its checks (lenient). */
 export function parseRationale(text: string): ParsedRationale {
@@ -162,6 +175,6 @@ export function parseRationale(text: string): ParsedRationale {
     if (eq >= 0) result = worked.slice(eq + 2).trim();
   }
   const checks: AnswerCheck[] = [];
-  for (const m of body.matchAll(CHECK_RE)) checks.push({ label: m[1] as string, says: m[2] as string, matches: m[3] === 'matches' });
+  for (const m of body.matchAll(CHECK_RE)) checks.push({ label: m[1] as string, says: m[2] as string, result: m[3] as string, matches: m[4] === 'right' });
   return { worked, result, checks };
 }

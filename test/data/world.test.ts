@@ -120,6 +120,28 @@ test('the corpus holds no reserved test instance, covers every family, and demos
   for (const t of spec.safety.topics.filter((x) => x.split === 'ood')) assert.ok(facts.includes(t.topic), `no fact about ${t.topic}`);
 });
 
+test('one checking language (spec v5): every family\'s exam is a judge example under the header "Exam", graded right for the right reason', () => {
+  const exams = world.corpus.filter((d) => d.kind === 'exam');
+  assert.deepEqual([...new Set(exams.map((d) => d.family))].sort(), Object.keys(spec.families).sort());
+  const checkWords = /: (right|wrong)\./g;
+  for (const d of exams.slice(0, 300)) {
+    assert.ok(d.text.startsWith('Exam\nQuestion: '), d.text);
+    const body = d.text.slice('Exam\n'.length);
+    const cue = body.indexOf('Check:\n') + 'Check:\n'.length;
+    // The same text with the judge's header is a CoT judge prompt and its target.
+    const task = reg.task(d.family, d.instance);
+    const g = gradeRationale(task, body.slice(cue));
+    assert.deepEqual(g, { verdict: g.verdict, workedExact: true, resultRight: true, checksConsistent: true, verdictFollows: true }, d.text);
+    assert.match(d.text, /\nVerdict: \[\[[AB]\]\]$/);
+    assert.equal([...d.text.matchAll(checkWords)].length, 2, d.text);
+    assert.ok(!d.text.includes('matches') && !d.text.includes('So A is right'));
+  }
+  // Judge demos check in the same words.
+  const cot = world.corpus.filter((d) => d.kind === 'judge' && d.text.startsWith('Judge\n') && d.text.includes('Check:\n'));
+  assert.ok(cot.length > 10);
+  for (const d of cot) assert.equal([...d.text.matchAll(checkWords)].length, 2, d.text);
+});
+
 test('stats: overlap is zero at reserved levels and measured elsewhere; the shortcut baseline sees the shift', () => {
   const s = computeStats('mem', spec, world.splits as unknown as Record<string, PreferencePair[]>, world.corpus);
   assert.equal(s.overlap.reservedInCorpus, 0);

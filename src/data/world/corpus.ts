@@ -3,25 +3,28 @@
 //            the question as a user asks it; every family (train, OOD, demo) at every difficulty;
 //   answer — a question and its right answer in any style (every preamble, closing and format,
 //            the OOD formats included);
-//   exam   — a question, 2–3 lettered candidate answers ("A: …"), "Check:" and the question
-//            restated and solved (the worked line on a line of its own, as everywhere), each
-//            candidate's value read back as right or wrong, and the right candidate named — plain
-//            text with a judge example's body ("Question:", "A:", "B:", "Check:") under its own
-//            header ("Exam"), without the judge's check words ("matches") or verdict tokens, which
-//            only the demo families' judge examples teach;
+//   exam   — a CoT judge example's text under its own header ("Exam"): a question, answers A
+//            and B, "Check:", the question restated and solved (the worked line on a line of its
+//            own, as everywhere), each answer's value beside the result as right or wrong, and the
+//            verdict line ("Verdict: [[A]]"); every family, so the one checking language a judge
+//            uses is practised on every task, the held-out families included;
 //   fact   — which safety topics are dangerous and which are safe (the OOD topics included);
-//   judge  — judge-format demonstrations (direct, CoT, pointwise), only from `demo` families,
-//            which appear in no preference split.
+//   judge  — judge-format demonstrations (direct, CoT, pointwise) under the judge's own header,
+//            only from `demo` families, which appear in no preference split.
 // File format: corpus.jsonl, one document per line: {"kind", "family", "instance", "text"}.
 // Pretraining reads `text` and puts a document-boundary token between documents.
 import { z } from 'zod';
 import type { Registry } from './families.js';
 import { instanceId } from './pairs.js';
-import { pairExample, pointExample, says } from './rationale.js';
+import { PAIR_HEADER } from '../judgeFormat.js';
+import { pairExample, pointExample } from './rationale.js';
 import { Rng } from './rng.js';
 import type { Spec } from './spec.js';
 import { type FormatGroup, Styles } from './styles.js';
 import type { Family, Task } from './task.js';
+
+/** An exam document's header, in place of the judge example's "Judge\n". */
+export const EXAM_HEADER = 'Exam\n';
 
 export const CORPUS_KINDS = ['worked', 'answer', 'exam', 'fact', 'judge'] as const;
 export type CorpusKind = (typeof CORPUS_KINDS)[number];
@@ -93,20 +96,18 @@ export class CorpusBuilder {
         return { kind, family: t.family, instance: t.key, text: `${t.prompt}\n${this.styles.render(t, t.answer, style)}` };
       }
       case 'exam': {
-        const t = this.task(rng, this.knowledge);
-        const cands = this.candidates(rng, t, t.family === 'safety' ? 1 : rng.int(1, 2));
-        const label = (i: number): string => String.fromCharCode(65 + i); // A, B, C
-        const k = label(cands.findIndex((c) => c.right));
-        const lines = cands.map((c, i) => `${label(i)}: ${c.text}`);
-        // Each candidate's value read back and compared with the result: the skill a judge's
-        // check line needs ("A says 132: matches."), practised on every family in plain words.
-        const readBack = cands.map((c, i) => `${label(i)} says ${says(this.styles, c.text)}: ${c.right ? 'right' : 'wrong'}.`).join(' ');
-        // The same body as a judge example ("Question: …", lettered answers, then "Check:" and the
-        // worked line), only the header differs: copying the question into the worked layout after
-        // candidates is learnt on every family, not only in the judge demos' two families. (With
-        // numbered candidates, v3, the letters "A:"/"B:" still told the base "judge demo", and it
-        // restated a reversal as a next-letter question in every judge rationale.)
-        return { kind, family: t.family, instance: t.key, text: `Exam\nQuestion: ${t.prompt}\n${lines.join('\n')}\nCheck:\n${t.worked}\n${readBack}\nSo ${k} is right.` };
+        // A judge example's body under its own header, for every family: the question, two
+        // lettered answers, "Check:", the question restated and solved, each answer checked
+        // against the result, and the verdict line, in the judge's words (world spec v5).
+        let t = this.task(rng, this.knowledge);
+        let c = this.candidates(rng, t, 1);
+        while (c.length < 2) {
+          t = this.task(rng, this.knowledge);
+          c = this.candidates(rng, t, 1);
+        }
+        const [x, y] = c as [{ text: string; right: boolean }, { text: string; right: boolean }];
+        const ex = pairExample(t, this.styles, x.text, y.text, x.right ? 'A' : 'B', 'cot');
+        return { kind, family: t.family, instance: t.key, text: EXAM_HEADER + ex.prompt.slice(PAIR_HEADER.length) + ex.target };
       }
       case 'fact': {
         const topic = rng.pick(this.spec.safety.topics);

@@ -15,21 +15,22 @@ import {
   rationaleText,
 } from '../judgeFormat.js';
 import type { Styles } from './styles.js';
-import type { Task } from './task.js';
+import { type Task, workedResult } from './task.js';
 
 /** What an answer text says, as the rationale quotes it: its core, or "nothing" if unreadable. */
 export function says(styles: Styles, text: string): string {
   return styles.parse(text)?.core ?? 'nothing';
 }
 
+/** The reference check of one answer: its value beside the worked result, right or wrong. */
+export function answerCheck(task: Task, styles: Styles, label: string, text: string): AnswerCheck {
+  const value = says(styles, text);
+  return { label, says: value, result: workedResult(task.worked) ?? task.answer, matches: task.check(value) };
+}
+
 /** The reference rationale for answers A and B of a task. */
 export function pairRationale(task: Task, styles: Styles, answerA: string, answerB: string): string {
-  const checks: AnswerCheck[] = [
-    { label: 'A', says: says(styles, answerA), matches: false },
-    { label: 'B', says: says(styles, answerB), matches: false },
-  ];
-  for (const c of checks) c.matches = task.check(c.says);
-  return rationaleText(task.worked, checks);
+  return rationaleText(task.worked, [answerCheck(task, styles, 'A', answerA), answerCheck(task, styles, 'B', answerB)]);
 }
 
 /** A whole pairwise judge example (prompt + target) with the right verdict. */
@@ -42,9 +43,9 @@ export function pairExample(task: Task, styles: Styles, answerA: string, answerB
 
 /** A pointwise ("is this answer right?") example. */
 export function pointExample(task: Task, styles: Styles, answer: string, mode: 'direct' | 'cot'): { prompt: string; target: string } {
-  const core = says(styles, answer);
-  const right = task.check(core);
-  const rationale = rationaleText(task.worked, [{ label: 'It', says: core, matches: right }]);
+  const check = answerCheck(task, styles, 'It', answer);
+  const right = check.matches;
+  const rationale = rationaleText(task.worked, [check]);
   return { prompt: pointPrompt({ question: task.prompt, answer }, mode), target: pointTarget(mode, right ? 'YES' : 'NO', mode === 'cot' ? rationale : undefined) };
 }
 

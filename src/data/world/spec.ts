@@ -15,7 +15,16 @@ import { z } from 'zod';
 //    "So A is right."), so that a judge prompt's body is an exam's body under another header: with
 //    numbered candidates the base restated a reversal as a next-letter question (a demo family)
 //    in every judge rationale, and a 1-digit sum as a digit sum (models/base/worked-report.txt).
-export const SPEC_VERSION = 4;
+// 5: one checking language (issue 20). Under v4 exam documents checked with "right/wrong" and
+//    ended "So A is right." with no verdict token, while judge demos checked with "matches/does
+//    not": 39 % of the v4 base's zero-shot CoT samples went on in exam style and gave no verdict,
+//    and its judge-style checks agreed with its own worked result 40 % of the time (67 % in exam
+//    style). Now an exam is a CoT judge example under the header "Exam": two answers, the exam's
+//    words (the better-learnt ones) in the judge's check line, each value beside the worked result
+//    ("A says 16, result 32: wrong.") so that the check compares adjacent spans, and the judge's
+//    verdict line ("Verdict: [[B]]"). Judge demos keep their two families. Lines of answer text
+//    that start with a judge marker ("Check:", "Verdict:", "A:", ...) are indented (escapeContent).
+export const SPEC_VERSION = 5;
 
 const Levels = z.array(z.number().int().min(1)).min(1);
 
