@@ -131,7 +131,7 @@ test('one checking language (spec v5): every family\'s exam is a judge example u
     // The same text with the judge's header is a CoT judge prompt and its target.
     const task = reg.task(d.family, d.instance);
     const g = gradeRationale(task, body.slice(cue));
-    assert.deepEqual(g, { verdict: g.verdict, workedExact: true, resultRight: true, checksConsistent: true, verdictFollows: true }, d.text);
+    assert.deepEqual(g, { verdict: g.verdict, restated: true, workedExact: true, resultRight: true, checksConsistent: true, verdictFollows: true }, d.text);
     assert.match(d.text, /\nVerdict: \[\[[AB]\]\]$/);
     assert.equal([...d.text.matchAll(checkWords)].length, 2, d.text);
     assert.ok(!d.text.includes('matches') && !d.text.includes('So A is right'));
@@ -163,11 +163,14 @@ test('reference rationales are right for the right reason; a wrong result is cau
     const task = reg.task(p.subset as string, meta(p).instance);
     const ex = pairExample(task, styles, p.rejected, p.chosen, 'B', 'cot');
     const g = gradeRationale(task, ex.target);
-    assert.deepEqual(g, { verdict: 'B', workedExact: true, resultRight: true, checksConsistent: true, verdictFollows: true }, p.id);
+    assert.deepEqual(g, { verdict: 'B', restated: true, workedExact: true, resultRight: true, checksConsistent: true, verdictFollows: true }, p.id);
     const broken = ex.target.replace(` =${task.answer}\n`, ' =WRONG\n');
     const gb = gradeRationale(task, broken);
     assert.equal(gb.resultRight, false, p.id);
     assert.equal(gb.workedExact, false);
+    assert.equal(gb.restated, true, 'the question is still restated in its layout');
+    const other = gradeRationale(task, ex.target.replace(/^Q: [^\n]*? W:/, 'Q: something else= W:'));
+    assert.equal(other.restated, false, p.id);
   }
 });
 

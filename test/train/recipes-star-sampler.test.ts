@@ -45,7 +45,11 @@ class ScriptedModel implements LanguageModel {
 
 const pairs: PreferencePair[] = Array.from({ length: 5 }, (_, i) => ({ id: `p${i}`, prompt: `question ${i}?`, chosen: `right ${i}`, rejected: `wrong ${i}` }));
 const tie: PreferencePair = { id: 'tie', prompt: 'q?', chosen: 'x', rejected: 'y', tie: true };
-const goodChecker = () => (c: string) => c.includes('good');
+// A stand-in grader: "good" rationales have a right result; right for the right reason when they also say "sound".
+const goodChecker = () => (c: string) => {
+  const good = c.includes('good');
+  return { verdict: null, restated: good, workedExact: good, resultRight: good, checksConsistent: c.includes('sound'), verdictFollows: true };
+};
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'genrm-star-'));

@@ -64,6 +64,8 @@ export function layoutProbes(task: Task, answerA: string, answerB: string): { na
 
 export interface RationaleGrade {
   verdict: Verdict | null;
+  /** The worked line restates the question in the family's own layout: its head (up to " W:") is the reference's. */
+  restated: boolean;
   /** The worked line is exactly the reference one (question restated and solved in the layout). */
   workedExact: boolean;
   /** The rationale's own result is right (checked by the family's checker). */
@@ -72,6 +74,17 @@ export interface RationaleGrade {
   checksConsistent: boolean;
   /** The verdict names the answer the rationale's own checks accepted (and only that one). */
   verdictFollows: boolean;
+}
+
+/** A worked line's restated question: "Q: 47+85=" of "Q: 47+85= W: … =132" (the whole line if it has no " W:"). */
+function workedHead(worked: string): string {
+  const w = worked.indexOf(' W:');
+  return w < 0 ? worked : worked.slice(0, w);
+}
+
+/** Right for the right reason: the rationale's result is right, its checks agree with that result, and the verdict follows them. */
+export function rightForRightReason(g: RationaleGrade): boolean {
+  return g.resultRight && g.checksConsistent && g.verdictFollows;
 }
 
 /** Grades a generated CoT completion against the task: is it right, and for the right reason? */
@@ -84,6 +97,7 @@ export function gradeRationale(task: Task, completion: string): RationaleGrade {
   const verdictFollows = !!a && !!b && verdict !== null && a.matches !== b.matches && (verdict === 'A') === a.matches;
   return {
     verdict,
+    restated: r.worked !== null && workedHead(r.worked) === workedHead(task.worked),
     workedExact: r.worked === task.worked,
     resultRight: r.result !== null && task.check(r.result),
     checksConsistent,

@@ -76,7 +76,8 @@ export async function lmRecords(model: LanguageModel, set: EvalSet, o: LmEvalOpt
     }
     js.forEach((j, i) => {
       const pair = part[i]!;
-      const grade = o.mode === 'cot' ? set.checker?.(pair) ?? undefined : undefined;
+      const grader = o.mode === 'cot' ? set.checker?.(pair) ?? undefined : undefined;
+      const grade = grader ? (text: string): boolean => grader(text).resultRight : undefined;
       out.push(
         recordFromJudgment(pair, j, {
           method: o.method,

@@ -7,12 +7,12 @@ import { dirname, join } from 'node:path';
 import type { PreferencePair } from '../../data/pair.js';
 import { registry, type Registry } from '../../data/world/families.js';
 import { SPEC_FILE } from '../../data/world/generate.js';
-import { gradeRationale } from '../../data/world/rationale.js';
+import { gradeRationale, type RationaleGrade } from '../../data/world/rationale.js';
 import type { Spec } from '../../data/world/spec.js';
 import { loadSpec } from '../pretrain/data.js';
 
-/** For one pair: grades a completion (is the rationale's own result right?), or null if it cannot. */
-export type ResultChecker = (pair: PreferencePair) => ((completion: string) => boolean) | null;
+/** For one pair: grades a completion (its worked result, checks and verdict), or null if it cannot. */
+export type ResultChecker = (pair: PreferencePair) => ((completion: string) => RationaleGrade) | null;
 
 /** PrefWorld's checker for pairs of a world with this spec (pairs it cannot place get null). */
 export function worldChecker(spec: Spec): ResultChecker {
@@ -22,7 +22,7 @@ export function worldChecker(spec: Spec): ResultChecker {
     const instance = pair.meta?.instance;
     if (typeof family !== 'string' || typeof instance !== 'string' || !reg.all.has(family)) return null;
     const task = reg.task(family, instance);
-    return (completion) => gradeRationale(task, completion).resultRight;
+    return (completion) => gradeRationale(task, completion);
   };
 }
 

@@ -36,6 +36,8 @@ export const StarSampleSchema = z.object({
   correct: z.boolean(),
   /** The rationale's own result is right (checker), or null where the data has no checker. */
   resultRight: z.boolean().nullable(),
+  /** Right for the right reason (checker): result right, checks consistent with it, verdict follows; null without a checker. */
+  checked: z.boolean().nullable().default(null),
   /** Tokens generated. */
   tokens: z.number().int().min(0),
   finish: z.string(),

@@ -18,6 +18,7 @@ import { pairPrompt, parseVerdict, type PairExample } from '../../data/judgeForm
 import type { PreferencePair } from '../../data/pair.js';
 import { parseJsonlLine } from '../../data/jsonl.js';
 import { writeFileAtomic } from '../../engine/atomic.js';
+import { rightForRightReason, type RationaleGrade } from '../../data/world/rationale.js';
 import type { ResultChecker } from './checker.js';
 import { SAMPLE_FIXED, type StarSamplingConfig } from './config.js';
 import { ORDERS, PairSamplesSchema, rightVerdict, SAMPLE_CONFIG_FILE, SAMPLES_FILE, type Order, type OrderSamples, type PairSamples, type StarSample } from './records.js';
@@ -101,13 +102,15 @@ function checkConfigMatches(file: string, saved: Record<string, unknown>, c: Sta
   if (saved.model !== model) throw new Error(`${file}: the samples were drawn from ${JSON.stringify(saved.model)} but this run uses ${JSON.stringify(model)}; use another output folder`);
 }
 
-function toStarSample(s: Sample, order: Order, grade: ((c: string) => boolean) | null): StarSample {
+function toStarSample(s: Sample, order: Order, grade: ((c: string) => RationaleGrade) | null): StarSample {
   const verdict = parseVerdict(s.text);
+  const g = grade ? grade(s.text) : null;
   return {
     text: s.text,
     verdict,
     correct: verdict === rightVerdict(order),
-    resultRight: grade ? grade(s.text) : null,
+    resultRight: g ? g.resultRight : null,
+    checked: g ? rightForRightReason(g) : null,
     tokens: s.tokens.length,
     finish: s.finishReason,
   };
