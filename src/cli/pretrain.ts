@@ -7,7 +7,8 @@
 // keys, e.g. `steps: 2000`, `dModel: 256`); flags win; an unknown key is an error naming it.
 import type { Command } from 'commander';
 import { PRESETS, resolvePretrainConfig } from '../train/pretrain/config.js';
-import { pretrain } from '../train/pretrain/run.js';
+import { pretrain, reportCheckpoint } from '../train/pretrain/run.js';
+import { formatWorkedReport } from '../train/pretrain/workedEval.js';
 import { CliError } from './errors.js';
 import { configFromFlags, intFlag, runOptions } from './trainFlags.js';
 
@@ -21,6 +22,7 @@ interface Flags {
   config?: string;
   json?: boolean;
   quiet?: boolean;
+  reportOnly?: boolean;
 }
 
 export function registerPretrain(program: Command): void {
@@ -34,6 +36,7 @@ export function registerPretrain(program: Command): void {
     .option('--seed <n>', 'seed for init, data order and the held-out split')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--config <file>', 'config file (JSON or YAML) with any pretrain option')
+    .option('--report-only', 'only (re)write the worked-solution report of the checkpoint in --out on the --data world (its preset\'s task and sample counts)')
     .option('--json', 'print the result as JSON (no progress bar)')
     .option('--quiet', 'no progress bar or status lines')
     .action((flags: Flags) => {
@@ -43,6 +46,16 @@ export function registerPretrain(program: Command): void {
         [['data', 'a PrefWorld folder or corpus.jsonl'], ['out', 'the run folder']],
         (given) => resolvePretrainConfig(given, flags.config ?? 'pretrain'),
       );
+      if (flags.reportOnly) {
+        let r;
+        try {
+          r = reportCheckpoint(cfg.out, cfg.data, { tasks: cfg.evalTasks, samples: cfg.evalSamples, seed: cfg.seed });
+        } catch (e) {
+          throw new CliError((e as Error).message);
+        }
+        console.log(flags.json ? JSON.stringify(r, null, 2) : `worked solutions on held-out tasks (greedy; ${r.seconds.toFixed(0)} s), written to ${cfg.out}:\n${formatWorkedReport(r)}`);
+        return;
+      }
       let result;
       try {
         result = pretrain(cfg, runOptions(flags));

@@ -14,7 +14,7 @@ import { loadCheckpoint } from '../../src/engine/checkpoint.js';
 import { readConfigFile } from '../../src/train/configFile.js';
 import { resolvePretrainConfig } from '../../src/train/pretrain/config.js';
 import { buildTokenizer, pretrain } from '../../src/train/pretrain/run.js';
-import { scoreJudge, scoreWorked } from '../../src/train/pretrain/workedEval.js';
+import { scoreJudge, scoreWorked, type WorkedReport } from '../../src/train/pretrain/workedEval.js';
 import { registry } from '../../src/data/world/families.js';
 import { pairExample } from '../../src/data/world/rationale.js';
 import { Rng } from '../../src/data/world/rng.js';
@@ -27,7 +27,7 @@ test('tiny pretraining: loss falls, checkpoint with provenance, worked-solution 
     const spec = resolveSpec('quick', { pairs: { train: 40, testId: 20, testOod: 20 }, corpus: { bytes: 60_000 } });
     await writeWorld(world, generateWorld(spec));
     const out = join(root, 'lm');
-    const cfg = resolvePretrainConfig({ preset: 'tiny', data: world, out, steps: 40, evalEvery: 40, checkpointEvery: 20, evalTasks: 1 });
+    const cfg = resolvePretrainConfig({ preset: 'tiny', data: world, out, steps: 40, evalEvery: 40, checkpointEvery: 20, evalTasks: 1, evalSamples: 2 });
     const r = pretrain(cfg, { command: 'genrm pretrain --preset tiny (test)' });
     assert.equal(r.steps, 40);
     // From ~ln(262) = 5.57 at init; a byte-level model learns character statistics within 40 steps.
@@ -45,6 +45,12 @@ test('tiny pretraining: loss falls, checkpoint with provenance, worked-solution 
     const families = new Set(report.cells.map((c) => c.family));
     for (const f of ['add', 'sort', 'sub', 'safety']) assert.ok(families.has(f), `report lacks family ${f}`);
     assert.ok(report.cells.every((c) => c.n === 1 && c.worked >= 0 && c.worked <= 1));
+    // Sampled zero-shot CoT rates: 2 samples per judged task, shares in [0, 1].
+    const full = JSON.parse(readFileSync(join(out, 'worked-report.json'), 'utf8')) as WorkedReport;
+    assert.equal(full.sampling.samples, 2);
+    assert.ok(full.overall.sampledN > 0 && full.overall.sampledN === 2 * full.cells.reduce((a, c) => a + c.judgeN, 0), String(full.overall.sampledN));
+    for (const k of ['sampledHasVerdict', 'sampledConsistent', 'judgeHasVerdict', 'judgeConsistent'] as const) assert.ok(full.overall[k] >= 0 && full.overall[k] <= 1, k);
+    assert.ok(readFileSync(join(out, 'worked-report.txt'), 'utf8').includes('zero-shot CoT, sampled (')); 
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     assert.equal(lines.at(-1)!.step, 40);
     assert.ok(typeof lines.at(-1)!.evalLoss === 'number');
@@ -121,9 +127,12 @@ test('report scoring: reference worked lines and rationales score right, slips a
     const slipped = t.worked.slice(0, t.worked.lastIndexOf(' =') + 2) + wrong.core;
     assert.deepEqual(scoreWorked(t, slipped), { right: false, exact: false });
     const ex = pairExample(t, styles, styles.render(t, wrong.core, styles.sample(rng, t, 'train', null)), styles.render(t, t.answer, styles.sample(rng, t, 'train', null)), 'B', 'cot');
-    assert.deepEqual(scoreJudge(t, ex.target + '<|endoftext|>', 'B'), { workedRight: true, verdictRight: true });
-    assert.deepEqual(scoreJudge(t, ex.target.replace('[[B]]', '[[A]]'), 'B'), { workedRight: true, verdictRight: false });
+    assert.deepEqual(scoreJudge(t, ex.target + '<|endoftext|>', 'B'), { workedRight: true, verdictRight: true, hasVerdict: true, consistent: true });
+    assert.deepEqual(scoreJudge(t, ex.target.replace('[[B]]', '[[A]]'), 'B'), { workedRight: true, verdictRight: false, hasVerdict: true, consistent: true });
     assert.equal(scoreJudge(t, ex.target.replace(` =${t.answer}\n`, ` =${wrong.core}\n`), 'B').workedRight, false);
+    // A check that calls the wrong answer right disagrees with the worked result; no verdict is counted as such.
+    assert.equal(scoreJudge(t, ex.target.replace(': wrong.', ': right.'), 'B').consistent, false);
+    assert.equal(scoreJudge(t, ex.target.slice(0, ex.target.indexOf('\nVerdict')), 'B').hasVerdict, false);
     checked++;
   }
   assert.equal(checked, 5);

@@ -27,6 +27,8 @@ const PretrainOnly = z.object({
   evalTasks: z.number().int().min(0),
   /** The same at every evaluation during training (0: only the held-out loss then). */
   evalTasksPeriodic: z.number().int().min(0),
+  /** Sampled zero-shot CoT judgments per task in the final report (T 1, top-p 0.95; 0: greedy only): the verdict and check-agreement rates a STaR sampler will see. */
+  evalSamples: z.number().int().min(0),
   /** Precision of model.safetensors (trainer-state keeps F32 for exact resume). */
   dtype: z.enum(['F32', 'F16']),
 });
@@ -47,7 +49,7 @@ type PresetValues = Omit<PretrainConfig, 'preset' | 'data' | 'out'>;
 export const PRESET_VALUES: Record<PresetName, PresetValues> = {
   // Seconds on 2 cores: for tests and smoke runs, not for judging.
   tiny: {
-    seqLen: 128, dModel: 32, nLayers: 2, nHeads: 2, ffnHidden: 64, merges: 0, heldOutFrac: 0.05, evalTasks: 2, evalTasksPeriodic: 0, dtype: 'F32',
+    seqLen: 128, dModel: 32, nLayers: 2, nHeads: 2, ffnHidden: 64, merges: 0, heldOutFrac: 0.05, evalTasks: 2, evalTasksPeriodic: 0, evalSamples: 0, dtype: 'F32',
     steps: 40, batchSize: 4, gradAccum: 1, lr: 3e-3, minLrRatio: 0.1, warmupSteps: 5, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, clipNorm: 1,
     evalEvery: 20, checkpointEvery: 20, logEvery: 5, seed: 1,
   },
@@ -65,7 +67,7 @@ export const PRESET_VALUES: Record<PresetName, PresetValues> = {
   // 2000 52 %. Two runs of this preset that differ only in kernel rounding reached 80 % and 68 %;
   // the same with 2400 steps (26.5 min, within the 30) reached 55 % (models/base/README.md).
   base: {
-    seqLen: 384, dModel: 256, nLayers: 4, nHeads: 4, ffnHidden: 688, merges: 256, heldOutFrac: 0.01, evalTasks: 20, evalTasksPeriodic: 3, dtype: 'F16',
+    seqLen: 384, dModel: 256, nLayers: 4, nHeads: 4, ffnHidden: 688, merges: 256, heldOutFrac: 0.01, evalTasks: 20, evalTasksPeriodic: 3, evalSamples: 4, dtype: 'F16',
     steps: 3000, batchSize: 8, gradAccum: 1, lr: 2e-3, minLrRatio: 0.1, warmupSteps: 100, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, clipNorm: 1,
     evalEvery: 1000, checkpointEvery: 250, logEvery: 10, seed: 1,
   },

@@ -8,14 +8,14 @@ import { JUDGE_SPECIAL_TOKENS } from '../../data/judgeFormat.js';
 import { saveCheckpoint } from '../../engine/checkpoint.js';
 import { Llama } from '../../engine/model/index.js';
 import { Prng } from '../../engine/prng.js';
-import { writeFileAtomic } from '../../engine/atomic.js';
 import { Tokenizer } from '../../engine/tokenizer/index.js';
 import { epochSeed, PackedStream, permutation, type LmBatch } from '../batches.js';
 import { hasTrainerState } from '../state.js';
 import { meanLoss, train, type MetricsRecord, type TrainTask } from '../trainer.js';
+import { loadBase } from '../recipes/model.js';
 import { loopConfig, modelConfig, type PretrainConfig } from './config.js';
 import { loadCorpus, loadSpec, loadTestPairs } from './data.js';
-import { formatWorkedReport, heldOutTasks, workedReport, type WorkedReport } from './workedEval.js';
+import { formatWorkedReport, heldOutTasks, workedReport, writeWorkedReport, type WorkedReport } from './workedEval.js';
 
 export interface PretrainOptions {
   /** The command line, recorded in genrm.json. */
@@ -96,7 +96,7 @@ export function pretrain(c: PretrainConfig, opts: PretrainOptions): PretrainResu
 
   const spec = data.worldDir ? loadSpec(data.worldDir) : null;
   const testPairs = data.worldDir ? loadTestPairs(data.worldDir) : [];
-  const report = (perCell: number): WorkedReport | null => (spec && perCell > 0 && testPairs.length > 0 ? workedReport(model, tok, spec, heldOutTasks(spec, testPairs, perCell), c.seed) : null);
+  const report = (perCell: number, samples = 0): WorkedReport | null => (spec && perCell > 0 && testPairs.length > 0 ? workedReport(model, tok, spec, heldOutTasks(spec, testPairs, perCell), { seed: c.seed, samples }) : null);
 
   const task: TrainTask<LmBatch> = {
     params: model.params,
@@ -138,9 +138,9 @@ export function pretrain(c: PretrainConfig, opts: PretrainOptions): PretrainResu
   });
   let final: WorkedReport | null = null;
   if (r.step === c.steps) {
-    final = report(c.evalTasks);
+    final = report(c.evalTasks, c.evalSamples);
     if (final) {
-      writeFileAtomic(join(c.out, 'worked-report.json'), JSON.stringify(final, null, 2) + '\n');
+      writeWorkedReport(c.out, final);
       say(`worked solutions on held-out tasks (greedy; ${final.seconds.toFixed(0)} s):\n${formatWorkedReport(final)}`);
     }
   }
@@ -158,4 +158,26 @@ export function pretrain(c: PretrainConfig, opts: PretrainOptions): PretrainResu
     elapsedSec: r.elapsedSec,
     report: final,
   };
+}
+
+export interface ReportOptions {
+  /** Held-out tasks per (family, difficulty). */
+  tasks: number;
+  /** Sampled zero-shot CoT judgments per task (0: greedy only). */
+  samples: number;
+  seed: number;
+}
+
+/**
+ * The worked-solution report of an existing checkpoint on a world's held-out tasks, written
+ * into the checkpoint folder (worked-report.json / .txt): `genrm pretrain --report-only`.
+ */
+export function reportCheckpoint(dir: string, worldDir: string, o: ReportOptions): WorkedReport {
+  const base = loadBase(dir);
+  const spec = loadSpec(worldDir);
+  const pairs = loadTestPairs(worldDir);
+  if (pairs.length === 0) throw new Error(`${worldDir}: holds no test-id/test-ood pairs to draw held-out tasks from (a PrefWorld folder from genrm world generate)`);
+  const r = workedReport(base.model, base.tokenizer, spec, heldOutTasks(spec, pairs, o.tasks), { seed: o.seed, samples: o.samples });
+  writeWorkedReport(dir, r);
+  return r;
 }

@@ -5,10 +5,15 @@
 //   judge  — inside a CoT judge prompt (the judge format's "Check: " cue, answers A and B, one
 //            right, one a near miss), greedy, the model writes the rationale; right when the
 //            worked line's result is right (and, reported beside it, when the verdict is).
+// For zero-shot CoT judging, greedy and sampled (the paper's T 1, top-p 0.95), it also reports
+// the share of completions that end in a verdict and the share whose check agrees with their own
+// worked result: what decides whether a judge's verdict can follow from its reasoning.
 // The second says whether what pretraining taught is usable by a judge before any judge is
 // trained (issue 4 needs this report first). Held-out tasks come from the world's test splits:
 // their instances are kept out of the corpus wherever the instance space is large enough.
+import { join } from 'node:path';
 import { pairPrompt, VERDICT_A, VERDICT_B } from '../../data/judgeFormat.js';
+import { writeFileAtomic } from '../../engine/atomic.js';
 import type { PreferencePair } from '../../data/pair.js';
 import { registry } from '../../data/world/families.js';
 import { gradeRationale } from '../../data/world/rationale.js';
@@ -34,14 +39,42 @@ export interface WorkedCell {
   judgeWorked: number;
   /** Inside a CoT judge rationale: the verdict right. */
   judgeVerdict: number;
+  /** Greedy CoT: the completion ends in a verdict. */
+  judgeHasVerdict: number;
+  /** Greedy CoT: both checks agree with the rationale's own worked result (gradeRationale's checksConsistent). */
+  judgeConsistent: number;
+  /** Sampled CoT completions (samples per task × judged tasks). */
+  sampledN: number;
+  /** Sampled CoT: with a verdict, consistent checks, right verdict. */
+  sampledHasVerdict: number;
+  sampledConsistent: number;
+  sampledVerdict: number;
+}
+
+/** Report-wide rates: each a mean over the cells' tasks (judge rates over judged tasks, sampled over samples). */
+export interface WorkedOverall {
+  n: number;
+  worked: number;
+  judgeWorked: number;
+  judgeVerdict: number;
+  judgeHasVerdict: number;
+  judgeConsistent: number;
+  sampledN: number;
+  sampledHasVerdict: number;
+  sampledConsistent: number;
+  sampledVerdict: number;
 }
 
 export interface WorkedReport {
   cells: WorkedCell[];
-  /** Means over all cells' tasks. */
-  overall: { n: number; worked: number; judgeWorked: number; judgeVerdict: number };
+  overall: WorkedOverall;
+  /** Sampled CoT completions per task (0: none sampled) and their settings. */
+  sampling: { samples: number; temperature: number; topP: number };
   seconds: number;
 }
+
+/** Goals of world spec v5 for the zero-shot CoT judge (issue 20): a verdict in ≥ 95 % of samples, checks agreeing with the worked result in ≥ 90 %. */
+export const WORKED_GOALS = { hasVerdict: 0.95, consistent: 0.9 } as const;
 
 /** Up to `perCell` distinct held-out tasks per (family, difficulty) from the test splits' pairs. */
 export function heldOutTasks(spec: Spec, pairs: readonly PreferencePair[], perCell: number): Map<string, Task[]> {
@@ -69,10 +102,10 @@ export function scoreWorked(task: Task, text: string): { right: boolean; exact: 
   return { right: r !== null && task.check(r), exact: text === task.worked };
 }
 
-/** A generated CoT judge completion: is its worked line's result right, is its verdict right? */
-export function scoreJudge(task: Task, completion: string, rightLabel: 'A' | 'B'): { workedRight: boolean; verdictRight: boolean } {
+/** A generated CoT judge completion: its worked result, verdict, whether it has one, whether its checks agree with its result. */
+export function scoreJudge(task: Task, completion: string, rightLabel: 'A' | 'B'): { workedRight: boolean; verdictRight: boolean; hasVerdict: boolean; consistent: boolean } {
   const g = gradeRationale(task, completion);
-  return { workedRight: g.resultRight, verdictRight: g.verdict === rightLabel };
+  return { workedRight: g.resultRight, verdictRight: g.verdict === rightLabel, hasVerdict: g.verdict !== null, consistent: g.checksConsistent };
 }
 
 /**
@@ -85,8 +118,19 @@ function greedy(model: Llama, tok: Tokenizer, prompts: string[], maxTokens: numb
   return out.map((s) => (stopTokens ? tok.decode(s[0]!.tokens) : s[0]!.text));
 }
 
+export interface WorkedReportOptions {
+  seed?: number;
+  /** Sampled zero-shot CoT completions per task (T 1, top-p 0.95, the paper's): 0 skips them. */
+  samples?: number;
+}
+
+/** Sampling settings of the sampled CoT rates: the paper's (DESIGN.md §1). */
+const SAMPLING = { temperature: 1, topP: 0.95 } as const;
+
 /** Runs both measurements on the given tasks. */
-export function workedReport(model: Llama, tok: Tokenizer, spec: Spec, cells: Map<string, Task[]>, seed = 1): WorkedReport {
+export function workedReport(model: Llama, tok: Tokenizer, spec: Spec, cells: Map<string, Task[]>, opts: WorkedReportOptions = {}): WorkedReport {
+  const seed = opts.seed ?? 1;
+  const samples = opts.samples ?? 0;
   const t0 = performance.now();
   const styles = new Styles(spec.styles);
   const rng = new Rng(`pretrain-eval/${seed}`);
@@ -111,38 +155,91 @@ export function workedReport(model: Llama, tok: Tokenizer, spec: Spec, cells: Ma
     // A small context (the tiny preset) cannot hold every judge prompt: those are left out.
     const fits = judgePrompts.map((p) => tok.encode(p, { specials: 'parse' }).length + 8 <= model.config.maxSeqLen);
     const verdicts = [tok.eotId, tok.specialId(VERDICT_A), tok.specialId(VERDICT_B)];
-    const judged = greedy(model, tok, judgePrompts.filter((_, i) => fits[i]), longest + 64, [], verdicts);
-    const cell: WorkedCell = { family, difficulty: Number(d), n: tasks.length, worked: 0, workedExact: 0, judgeN: 0, judgeWorked: 0, judgeVerdict: 0 };
+    const fitting = judgePrompts.filter((_, i) => fits[i]);
+    const judged = greedy(model, tok, fitting, longest + 64, [], verdicts);
+    const sampled = samples > 0 && fitting.length > 0 ? sample(model, tok, fitting, samples, longest + 64, verdicts, seed) : [];
+    const cell: WorkedCell = {
+      family, difficulty: Number(d), n: tasks.length, worked: 0, workedExact: 0, judgeN: 0, judgeWorked: 0, judgeVerdict: 0, judgeHasVerdict: 0, judgeConsistent: 0,
+      sampledN: 0, sampledHasVerdict: 0, sampledConsistent: 0, sampledVerdict: 0,
+    };
     tasks.forEach((t, i) => {
       const w = scoreWorked(t, worked[i]!);
       cell.worked += +w.right;
       cell.workedExact += +w.exact;
       if (!fits[i]) return;
-      const j = scoreJudge(t, judged[cell.judgeN++]!, rightLabels[i]!);
+      const k = cell.judgeN++;
+      const j = scoreJudge(t, judged[k]!, rightLabels[i]!);
       cell.judgeWorked += +j.workedRight;
       cell.judgeVerdict += +j.verdictRight;
+      cell.judgeHasVerdict += +j.hasVerdict;
+      cell.judgeConsistent += +j.consistent;
+      for (const text of sampled[k] ?? []) {
+        const sj = scoreJudge(t, text, rightLabels[i]!);
+        cell.sampledN++;
+        cell.sampledHasVerdict += +sj.hasVerdict;
+        cell.sampledConsistent += +sj.consistent;
+        cell.sampledVerdict += +sj.verdictRight;
+      }
     });
     cell.worked /= cell.n;
     cell.workedExact /= cell.n;
-    cell.judgeWorked = cell.judgeN ? cell.judgeWorked / cell.judgeN : NaN;
-    cell.judgeVerdict = cell.judgeN ? cell.judgeVerdict / cell.judgeN : NaN;
+    for (const k of ['judgeWorked', 'judgeVerdict', 'judgeHasVerdict', 'judgeConsistent'] as const) cell[k] = cell.judgeN ? cell[k] / cell.judgeN : NaN;
+    for (const k of ['sampledHasVerdict', 'sampledConsistent', 'sampledVerdict'] as const) cell[k] = cell.sampledN ? cell[k] / cell.sampledN : NaN;
     out.push(cell);
   }
-  const n = out.reduce((a, c) => a + c.n, 0);
-  const nj = out.reduce((a, c) => a + c.judgeN, 0);
-  const mean = (k: 'worked' | 'judgeWorked' | 'judgeVerdict'): number => {
-    const w = (c: WorkedCell): number => (k === 'worked' ? c.n : c.judgeN);
-    const total = k === 'worked' ? n : nj;
+  // Each rate weighted by what it is a share of: tasks, judged tasks or samples.
+  const weightOf = (k: keyof WorkedOverall) => (c: WorkedCell): number => (k === 'worked' ? c.n : k.startsWith('sampled') ? c.sampledN : c.judgeN);
+  const mean = (k: Exclude<keyof WorkedOverall, 'n' | 'sampledN'>): number => {
+    const w = weightOf(k);
+    const total = out.reduce((a, c) => a + w(c), 0);
     return total ? out.reduce((a, c) => a + (w(c) ? c[k] * w(c) : 0), 0) / total : NaN;
   };
-  return { cells: out, overall: { n, worked: mean('worked'), judgeWorked: mean('judgeWorked'), judgeVerdict: mean('judgeVerdict') }, seconds: (performance.now() - t0) / 1000 };
+  const overall: WorkedOverall = {
+    n: out.reduce((a, c) => a + c.n, 0),
+    worked: mean('worked'),
+    judgeWorked: mean('judgeWorked'),
+    judgeVerdict: mean('judgeVerdict'),
+    judgeHasVerdict: mean('judgeHasVerdict'),
+    judgeConsistent: mean('judgeConsistent'),
+    sampledN: out.reduce((a, c) => a + c.sampledN, 0),
+    sampledHasVerdict: mean('sampledHasVerdict'),
+    sampledConsistent: mean('sampledConsistent'),
+    sampledVerdict: mean('sampledVerdict'),
+  };
+  return { cells: out, overall, sampling: { samples, ...SAMPLING }, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** The report as a fixed-width table. */
+/** `n` sampled completions per prompt (to the verdict token or end of text), as text. */
+function sample(model: Llama, tok: Tokenizer, prompts: string[], n: number, maxTokens: number, stopTokens: number[], seed: number): string[][] {
+  const ids = prompts.map((p) => tok.encode(p, { specials: 'parse' }));
+  const out = generate(model, tok, ids, { n, ...SAMPLING, maxTokens, seed, stopTokens });
+  return out.map((row) => row.map((s) => tok.decode(s.tokens)));
+}
+
+export const WORKED_REPORT_FILES = { json: 'worked-report.json', text: 'worked-report.txt' } as const;
+
+/** Writes worked-report.json and worked-report.txt into a checkpoint folder. */
+export function writeWorkedReport(dir: string, r: WorkedReport): void {
+  writeFileAtomic(join(dir, WORKED_REPORT_FILES.json), JSON.stringify(r, null, 2) + '\n');
+  writeFileAtomic(join(dir, WORKED_REPORT_FILES.text), `worked solutions on held-out tasks (greedy; ${r.seconds.toFixed(0)} s):\n${formatWorkedReport(r)}\n`);
+}
+
+/** The report as a fixed-width table, then the zero-shot CoT rates against their goals. */
 export function formatWorkedReport(r: WorkedReport): string {
   const pct = (x: number): string => (Number.isNaN(x) ? '    -' : `${(100 * x).toFixed(0).padStart(4)}%`);
-  const lines = ['family      diff    n   worked  (exact)   in-judge  verdict'];
-  for (const c of r.cells) lines.push(`${c.family.padEnd(11)} ${String(c.difficulty).padStart(4)} ${String(c.n).padStart(4)}    ${pct(c.worked)}   ${pct(c.workedExact)}     ${pct(c.judgeWorked)}   ${pct(c.judgeVerdict)}`);
-  lines.push(`overall          ${String(r.overall.n).padStart(4)}    ${pct(r.overall.worked)}             ${pct(r.overall.judgeWorked)}   ${pct(r.overall.judgeVerdict)}`);
+  const sampledCols = r.sampling.samples > 0;
+  const head = 'family      diff    n   worked  (exact)   in-judge  verdict   has-v  consist' + (sampledCols ? '   s:has-v s:consist s:verdict' : '');
+  const row = (c: Pick<WorkedCell, 'worked' | 'judgeWorked' | 'judgeVerdict' | 'judgeHasVerdict' | 'judgeConsistent' | 'sampledHasVerdict' | 'sampledConsistent' | 'sampledVerdict'>, exact: string): string =>
+    `${pct(c.worked)}   ${exact}     ${pct(c.judgeWorked)}   ${pct(c.judgeVerdict)}   ${pct(c.judgeHasVerdict)}   ${pct(c.judgeConsistent)}` +
+    (sampledCols ? `     ${pct(c.sampledHasVerdict)}     ${pct(c.sampledConsistent)}     ${pct(c.sampledVerdict)}` : '');
+  const lines = [head];
+  for (const c of r.cells) lines.push(`${c.family.padEnd(11)} ${String(c.difficulty).padStart(4)} ${String(c.n).padStart(4)}    ${row(c, pct(c.workedExact))}`);
+  lines.push(`overall          ${String(r.overall.n).padStart(4)}    ${row(r.overall, '     ')}`);
+  const o = r.overall;
+  const goal = (x: number, g: number): string => `${pct(x).trim()} (goal ≥ ${(100 * g).toFixed(0)}%${x >= g ? ', met' : ''})`;
+  lines.push('');
+  lines.push(`zero-shot CoT, greedy: a verdict in ${goal(o.judgeHasVerdict, WORKED_GOALS.hasVerdict)}, checks agree with the worked result in ${goal(o.judgeConsistent, WORKED_GOALS.consistent)}, verdict right ${pct(o.judgeVerdict).trim()}`);
+  if (sampledCols)
+    lines.push(`zero-shot CoT, sampled (${o.sampledN} samples: ${r.sampling.samples} per task, T ${r.sampling.temperature}, top-p ${r.sampling.topP}): a verdict in ${goal(o.sampledHasVerdict, WORKED_GOALS.hasVerdict)}, checks agree in ${goal(o.sampledConsistent, WORKED_GOALS.consistent)}, verdict right ${pct(o.sampledVerdict).trim()}`);
   return lines.join('\n');
 }
