@@ -4,7 +4,8 @@
 // With swap, judgePairs' order 1 shows (A, B) and order 2 shows (B, A) (src/judge/pairwise.ts),
 // so order 1 is `chosenFirst` exactly when chosen = A.
 import type { PreferencePair } from '../data/pair.js';
-import type { OrderJudgment, PairJudgment } from '../judge/pairwise.js';
+import { combineOrders, verdictOf, type OrderJudgment, type PairJudgment } from '../judge/pairwise.js';
+import { sigmoid } from '../util/math.js';
 import type { JudgeMode, JudgeRecord, OrderRecord, SlotVerdict } from './records.js';
 import { JudgeRecordSchema } from './records.js';
 
@@ -68,7 +69,7 @@ export function recordFromJudgment(pair: PreferencePair, j: PairJudgment, opts: 
 /** A scalar reward model (BT): r(chosen), r(rejected); P(chosen) = sigmoid(difference), the BT model. */
 export function recordFromScores(pair: PreferencePair, scores: { chosen: number; rejected: number }, opts: Omit<RecordOptions, 'chosenSlot'>): JudgeRecord {
   const d = scores.chosen - scores.rejected;
-  const p = d >= 0 ? 1 / (1 + Math.exp(-d)) : Math.exp(d) / (1 + Math.exp(d));
+  const p = sigmoid(d);
   const verdict: SlotVerdict = d > 0 ? 'A' : d < 0 ? 'B' : 'tie';
   // Order-free: recorded as the chosen-first order so verdict 'A' means "chosen".
   return JudgeRecordSchema.parse({
@@ -88,9 +89,9 @@ export function recordFromScores(pair: PreferencePair, scores: { chosen: number;
  * the chosen answer first, pFirst[1] (optional) with it second. Combined like judgePairs does.
  */
 export function recordFromOrderProbs(pair: PreferencePair, pFirst: [number] | [number, number], opts: Omit<RecordOptions, 'chosenSlot'>): JudgeRecord {
-  const v = (p: number): SlotVerdict => (p > 0.5 ? 'A' : p < 0.5 ? 'B' : 'tie');
+  const v = (p: number): SlotVerdict => verdictOf(p);
   const [p1, p2] = pFirst;
-  const pChosen = p2 === undefined ? p1 : (p1 + (1 - p2)) / 2;
+  const pChosen = p2 === undefined ? p1 : combineOrders({ p: p1, verdict: v(p1) }, { p: p2, verdict: v(p2) }).pA;
   return JudgeRecordSchema.parse({
     v: 1,
     ...pairFields(pair),

@@ -7,6 +7,7 @@
 // candidate wins every comparison (the plain MLE then runs off to infinity): every candidate also
 // plays `prior` virtual games against a fixed reference of strength θ = 0, winning half of them.
 // It is the MAP estimate under that pseudo-count prior; scores are θ centred to mean 0.
+import { logSigmoid, sigmoid } from '../util/math.js';
 
 export interface Comparison {
   i: number;
@@ -69,15 +70,13 @@ export function fitBradleyTerry(n: number, comps: Comparison[], o: BTOptions = {
   return { scores: theta.map((x) => x - mean), theta, iterations: it, converged };
 }
 
-const sigma = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
-
 /** Gradient g and negated Hessian (positive definite thanks to the prior) of the log-posterior. */
 function gradHess(theta: number[], comps: Comparison[], prior: number): { g: number[]; negH: Float64Array } {
   const n = theta.length;
   const g = new Array<number>(n).fill(0);
   const negH = new Float64Array(n * n);
   for (const c of comps) {
-    const s = sigma((theta[c.i] as number) - (theta[c.j] as number));
+    const s = sigmoid((theta[c.i] as number) - (theta[c.j] as number));
     const r = c.w - s;
     const v = s * (1 - s);
     g[c.i] = (g[c.i] as number) + r;
@@ -88,7 +87,7 @@ function gradHess(theta: number[], comps: Comparison[], prior: number): { g: num
     negH[c.j * n + c.i] = (negH[c.j * n + c.i] as number) - v;
   }
   for (let i = 0; i < n; i++) {
-    const s = sigma(theta[i] as number);
+    const s = sigmoid(theta[i] as number);
     g[i] = (g[i] as number) + (prior / 2) * (1 - 2 * s);
     negH[i * n + i] = (negH[i * n + i] as number) + prior * s * (1 - s);
   }
@@ -122,12 +121,11 @@ function solveSPD(A: Float64Array, b: number[], n: number): number[] {
 
 /** The log-posterior the fit maximises (for tests and diagnostics), as a function of log-strengths. */
 export function btLogPosterior(theta: number[], comps: Comparison[], prior = 1): number {
-  const logSig = (x: number): number => (x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x)));
   let lp = 0;
   for (const c of comps) {
     const d = (theta[c.i] as number) - (theta[c.j] as number);
-    lp += c.w * logSig(d) + (1 - c.w) * logSig(-d);
+    lp += c.w * logSigmoid(d) + (1 - c.w) * logSigmoid(-d);
   }
-  for (const t of theta) lp += (prior / 2) * (logSig(t) + logSig(-t));
+  for (const t of theta) lp += (prior / 2) * (logSigmoid(t) + logSigmoid(-t));
   return lp;
 }

@@ -3,11 +3,16 @@
 // p1 = P(first shown wins) in order 1 and p2 the same in order 2, P(A better) = (p1 + (1 - p2)) / 2:
 // a model that always prefers the first slot gets p1 = p2 = 1 and so 0.5 — position bias cancels.
 // positionBias = (p1 + p2) / 2 - 0.5 measures it (0: none, +0.5: always the first slot).
+//
+// The pure pieces (orderFields, orderSeed, chosenShownFirst, combineOrders) are what every judging
+// path shares: judgePairs here (eval, `genrm judge`, the servers), the STaR sampler and the
+// in-training evaluation (src/train/), so a change to the judge format reaches all of them.
+import { createHash } from 'node:crypto';
 import type { LanguageModel, Prompt } from '../backends/types.js';
 import type { JudgeConfig } from './config.js';
 import { fitAnswers } from './context.js';
 import { scoreCot, scoreDirect, type CotScore, type DirectScore, type VerdictSpec } from './scoring.js';
-import { questionText, type PairTemplate } from './templates.js';
+import { questionText, type PairFields, type PairTemplate, type QuestionPrompt } from './templates.js';
 import { VERDICT_A, VERDICT_B, parsePairVerdict } from './verdicts.js';
 
 export const PAIR_SPEC: VerdictSpec = {
@@ -56,8 +61,51 @@ export interface PairJudgment {
 /** A scored verdict in an order's slot terms: positive = the first shown (A), negative = B. */
 export const slotVerdict = (v: 'pos' | 'neg' | 'tie' | 'invalid'): Verdict => (v === 'pos' ? 'A' : v === 'neg' ? 'B' : v);
 
-function verdictOf(p: number): Verdict {
+/** pA > 0.5: A; < 0.5: B; exactly 0.5: tie. */
+export function verdictOf(p: number): Verdict {
   return p > 0.5 ? 'A' : p < 0.5 ? 'B' : 'tie';
+}
+
+/** 0: order 1, the pair as given (A, B); 1: order 2, swapped (B, A). */
+export type PairOrder = 0 | 1;
+
+/**
+ * The template fields of a pair in one order: order 1 shows (A, B), order 2 (B, A). `hint`
+ * (rationalize mode) is the verdict in that order's own slot terms.
+ */
+export function orderFields(pair: { prompt: QuestionPrompt; answerA: string; answerB: string }, order: PairOrder, hint?: 'A' | 'B'): PairFields {
+  const question = questionText(pair.prompt);
+  const [answerA, answerB] = order === 0 ? [pair.answerA, pair.answerB] : [pair.answerB, pair.answerA];
+  return hint === undefined ? { question, answerA, answerB } : { question, answerA, answerB, hint };
+}
+
+/** The sampling seed of an order: order 1 samples with `seed`, order 2 with seed + votes, so swapped votes are fresh draws. */
+export function orderSeed(seed: number, votes: number, order: PairOrder): number {
+  return order === 0 ? seed : seed + votes;
+}
+
+/**
+ * Which answer a labelled pair's order 1 shows as A: the chosen one when this is true. Fixed per
+ * (seed, id), so neither the chosen-first nor the chosen-second order is always the one sampled
+ * with the base seed. Used by `genrm eval`/`repro` and the STaR sampler alike.
+ */
+export function chosenShownFirst(id: string, seed: number): boolean {
+  return (createHash('sha256').update(`${seed}:${id}`).digest()[0]! & 1) === 0;
+}
+
+/** One order's result as the combination needs it: P(first shown wins) and the slot verdict. */
+export type OrderResult = Pick<OrderJudgment, 'p' | 'verdict'>;
+
+/**
+ * Both orders into one judgment of (A, B): pA = (p1 + (1 - p2)) / 2, so a lean toward the first
+ * slot cancels; invalid only when neither order produced a verdict.
+ */
+export function combineOrders(o1: OrderResult, o2: OrderResult): { pA: number; verdict: Verdict; disagree: boolean; positionBias: number } {
+  const pA = (o1.p + (1 - o2.p)) / 2;
+  const bothInvalid = o1.verdict === 'invalid' && o2.verdict === 'invalid';
+  // Map order 2's slot verdict back to the original answers before comparing.
+  const o2orig: Verdict = o2.verdict === 'A' ? 'B' : o2.verdict === 'B' ? 'A' : o2.verdict;
+  return { pA, verdict: bothInvalid ? 'invalid' : verdictOf(pA), disagree: o1.verdict !== o2orig, positionBias: (o1.p + o2.p) / 2 - 0.5 };
 }
 
 /** Judge a batch of pairs with one template; all prompts go to the backend together. */
@@ -67,13 +115,12 @@ export async function judgePairs(model: LanguageModel, pairs: PairInput[], templ
   // prompts[o * pairs.length + i]: order o of pair i
   const rendered = await Promise.all(
     Array.from({ length: orders * pairs.length }, (_, k) => {
-      const o = Math.floor(k / pairs.length);
+      const o = Math.floor(k / pairs.length) as PairOrder;
       const pair = pairs[k % pairs.length] as PairInput;
-      const question = questionText(pair.prompt);
+      const f = orderFields(pair, o);
       const item = `pair ${pair.id ?? k % pairs.length}${o === 1 ? ' (swapped)' : ''}`;
-      const shown = o === 0 ? [pair.answerA, pair.answerB] : [pair.answerB, pair.answerA];
       const mode = cfg.mode;
-      return fitAnswers(model, shown, ([a, b]) => template.render({ question, answerA: a ?? '', answerB: b ?? '' }, mode), budget, cfg.contextPolicy, item);
+      return fitAnswers(model, [f.answerA, f.answerB], ([a, b]) => template.render({ ...f, answerA: a ?? '', answerB: b ?? '' }, mode), budget, cfg.contextPolicy, item);
     }),
   );
   const prompts: Prompt[] = rendered.map((r) => r.prompt);
@@ -85,8 +132,8 @@ export async function judgePairs(model: LanguageModel, pairs: PairInput[], templ
   } else {
     // Each order samples with its own seeds, so swapped votes are fresh draws, not replays.
     const [first, second] = await Promise.all([
-      scoreCot(model, prompts.slice(0, pairs.length), PAIR_SPEC, { ...cfg, seed: cfg.seed }),
-      orders === 2 ? scoreCot(model, prompts.slice(pairs.length), PAIR_SPEC, { ...cfg, seed: cfg.seed + cfg.votes }) : Promise.resolve([]),
+      scoreCot(model, prompts.slice(0, pairs.length), PAIR_SPEC, { ...cfg, seed: orderSeed(cfg.seed, cfg.votes, 0) }),
+      orders === 2 ? scoreCot(model, prompts.slice(pairs.length), PAIR_SPEC, { ...cfg, seed: orderSeed(cfg.seed, cfg.votes, 1) }) : Promise.resolve([]),
     ]);
     perOrder = [...first, ...second].map((c, k) => ({ p: c.p, verdict: slotVerdict(c.verdict), cot: c, truncated: rendered[k]?.truncated ?? false }));
   }
@@ -97,18 +144,6 @@ export async function judgePairs(model: LanguageModel, pairs: PairInput[], templ
     const id = pair.id ?? String(i);
     if (orders === 1) return { id, pA: o1.p, verdict: o1.verdict, orders: [o1], approximate: approx1 };
     const o2 = perOrder[pairs.length + i] as OrderJudgment;
-    const pA = (o1.p + (1 - o2.p)) / 2;
-    const bothInvalid = o1.verdict === 'invalid' && o2.verdict === 'invalid';
-    // Map order 2's slot verdict back to the original answers before comparing.
-    const o2orig: Verdict = o2.verdict === 'A' ? 'B' : o2.verdict === 'B' ? 'A' : o2.verdict;
-    return {
-      id,
-      pA,
-      verdict: bothInvalid ? 'invalid' : verdictOf(pA),
-      orders: [o1, o2],
-      disagree: o1.verdict !== o2orig,
-      positionBias: (o1.p + o2.p) / 2 - 0.5,
-      approximate: approx1 || (o2.direct?.approximate ?? false),
-    };
+    return { id, ...combineOrders(o1, o2), orders: [o1, o2], approximate: approx1 || (o2.direct?.approximate ?? false) };
   });
 }

@@ -6,8 +6,13 @@
 // cot:    sample k rationales; each ends in a verdict parsed from the completion (the last
 //         indicator counts). P = share of valid votes that are positive (weighting "none"), or the
 //         mean of P(verdict | rationale) read from the logprobs at the verdict ("verdict-prob").
-import { BackendResponseError, CapabilityError, isChatPrompt, type CandidateLogprob, type LanguageModel, type Prompt } from '../backends/types.js';
+//
+// The pure parts (verdictProb, directScore, rationaleOf, tally) are synchronous and exported, so
+// the in-training evaluation (src/train/recipes/evalJudge.ts), which drives the engine directly,
+// scores with exactly these rules.
+import { BackendResponseError, CapabilityError, isChatPrompt, type CandidateLogprob, type FinishReason, type LanguageModel, type Prompt, type Sample } from '../backends/types.js';
 import { verdictLogprobsFromSample } from '../backends/tokenAlign.js';
+import { sigmoid } from '../util/math.js';
 import { commonPrefix } from './verdicts.js';
 
 export interface VerdictSpec {
@@ -25,10 +30,14 @@ export interface DirectScore {
   approximate: boolean;
 }
 
-/** sigmoid(a - b), stable for large |a - b|. */
-function renorm(a: number, b: number): number {
-  const d = a - b;
-  return d >= 0 ? 1 / (1 + Math.exp(-d)) : Math.exp(d) / (1 + Math.exp(d));
+/** P(positive) from the two verdicts' log-probs, renormalised over just these two: sigmoid(l+ - l-). */
+export function verdictProb(lpPos: number, lpNeg: number): number {
+  return sigmoid(lpPos - lpNeg);
+}
+
+/** A direct score from the two verdicts' log-probs; `approximate` when one was only bounded (outside a top-k). */
+export function directScore(logprobs: [number, number], approximate = false): DirectScore {
+  return { p: verdictProb(logprobs[0], logprobs[1]), logprobs, approximate };
 }
 
 /**
@@ -65,7 +74,7 @@ function toDirect(model: LanguageModel, r: CandidateLogprob[] | undefined): Dire
     throw new BackendResponseError(model.name, 'neither verdict is among the tokens the backend reported at the verdict position: the model is not following the judge format (try --mode cot or another template)');
   }
   if (pos.logprob === -Infinity && neg.logprob === -Infinity) throw new BackendResponseError(model.name, 'both verdicts have probability 0');
-  return { p: renorm(pos.logprob, neg.logprob), logprobs: [pos.logprob, neg.logprob], approximate: !pos.found || !neg.found };
+  return directScore([pos.logprob, neg.logprob], !pos.found || !neg.found);
 }
 
 export async function scoreDirect(model: LanguageModel, prompts: Prompt[], verdicts: [string, string]): Promise<DirectScore[]> {
@@ -78,6 +87,15 @@ export interface Rationale {
   verdict: 'pos' | 'neg' | 'invalid';
   /** verdict-prob weighting: P(positive | this rationale). */
   p?: number;
+  /** Tokens the backend generated for this sample. */
+  tokens?: number;
+  /** Why the sample ended, as the backend reported it. */
+  finish?: FinishReason;
+}
+
+/** One sampled completion as a vote: its text, its parsed verdict, its length and why it ended. */
+export function rationaleOf(s: Pick<Sample, 'text' | 'tokens' | 'finishReason'>, spec: VerdictSpec): Rationale {
+  return { text: s.text, verdict: spec.parse(s.text), tokens: s.tokens.length, finish: s.finishReason };
 }
 
 export interface CotScore {
@@ -96,6 +114,9 @@ export interface CotOptions {
   maxTokens: number;
   seed: number;
   weighting: 'none' | 'verdict-prob';
+  /** Stop strings for the backend (none by default: genrm's models end with end-of-text after the verdict). */
+  stop?: string[];
+  signal?: AbortSignal;
 }
 
 export async function scoreCot(model: LanguageModel, prompts: Prompt[], spec: VerdictSpec, o: CotOptions): Promise<CotScore[]> {
@@ -107,6 +128,8 @@ export async function scoreCot(model: LanguageModel, prompts: Prompt[], spec: Ve
     topP: o.topP,
     maxTokens: o.maxTokens,
     seed: o.seed,
+    ...(o.stop && o.stop.length ? { stop: o.stop } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
     // String-token backends report alternatives at each position, where the verdict's odds are read.
     ...(weighted && !model.capabilities.singleTokenVerdicts ? { topLogprobs: Math.min(20, model.capabilities.maxTopLogprobs ?? 20) } : {}),
   });
@@ -114,7 +137,7 @@ export async function scoreCot(model: LanguageModel, prompts: Prompt[], spec: Ve
   for (let i = 0; i < prompts.length; i++) {
     const samples = gens[i]?.samples ?? [];
     if (samples.length === 0) throw new BackendResponseError(model.name, `generate returned no samples for prompt ${i}`);
-    const rationales: Rationale[] = samples.map((s) => ({ text: s.text, verdict: spec.parse(s.text) }));
+    const rationales: Rationale[] = samples.map((s) => rationaleOf(s, spec));
     if (weighted) await weighRationales(model, prompts[i] as Prompt, samples, rationales, spec);
     out.push(tally(rationales, weighted));
   }
@@ -137,12 +160,12 @@ async function weighRationales(
     for (const k of valid) {
       const s = samples[k];
       const r = s && verdictLogprobsFromSample(s.tokens as string[], s.logprobs, s.topLogprobs, spec.pair);
-      if (!r) throw new BackendResponseError(model.name, 'verdict-prob weighting: the server reported no alternatives at the verdict position (top_logprobs); use --weighting none');
+      if (!r) throw new BackendResponseError(model.name, 'verdict-prob weighting: the server reported no alternatives at the verdict position (top_logprobs); set weighting "none" in the judge config');
       (rationales[k] as Rationale).p = toDirect(model, r).p;
     }
     return;
   }
-  if (isChatPrompt(prompt)) throw new CapabilityError(model.name, 'verdict-prob weighting', 'chat prompts on a token-id backend; use a text template or --weighting none');
+  if (isChatPrompt(prompt)) throw new CapabilityError(model.name, 'verdict-prob weighting', 'chat prompts on a token-id backend; use a text template or set weighting "none" in the judge config');
   // Token-id backends: re-score the verdict at the end of (prompt + rationale up to its verdict).
   const prefixes = valid.map((k) => {
     const text = (rationales[k] as Rationale).text;

@@ -39,17 +39,25 @@ export interface PointTemplate {
 
 export type Template = PairTemplate | PointTemplate;
 
+/** A question as data holds it: text, or messages (any role names; unknown ones read as System). */
+export type QuestionPrompt = string | readonly { role: string; content: string }[];
+
 /** A multi-turn prompt as one question text: earlier turns labelled, the last user turn last. */
-export function questionText(prompt: string | ChatMessage[]): string {
+export function questionText(prompt: QuestionPrompt): string {
   if (typeof prompt === 'string') return prompt;
   if (prompt.length === 1 && prompt[0]?.role === 'user') return prompt[0].content;
   return prompt.map((m) => `${m.role === 'user' ? 'User' : m.role === 'assistant' ? 'Assistant' : 'System'}: ${m.content}`).join('\n\n');
 }
 
+/** The compact template's text: what genrm's own models are trained on and judged with (always a string). */
+export function compactPair(f: PairFields, mode: JudgeMode): string {
+  return pairPrompt({ question: f.question, answerA: f.answerA, answerB: f.answerB }, mode, f.hint);
+}
+
 export const compactPairTemplate: PairTemplate = {
   name: 'compact',
   kind: 'pair',
-  render: (f, mode) => pairPrompt({ question: f.question, answerA: f.answerA, answerB: f.answerB }, mode, f.hint),
+  render: compactPair,
 };
 
 export const compactPointTemplate: PointTemplate = {

@@ -30,6 +30,17 @@ export function parsePairVerdict(completion: string): PairVerdict {
   return parseVerdict(canonical(PAIR_RE, completion)) ?? 'invalid';
 }
 
+/**
+ * Where the verdict that counts sits in a pairwise completion: the last indicator (lenient, as
+ * parsePairVerdict reads it) and its span, so a caller can cut the rationale before it. null: none.
+ */
+export function pairVerdictSpan(completion: string): { verdict: 'A' | 'B'; start: number; end: number } | null {
+  let last: RegExpMatchArray | undefined;
+  for (const m of completion.matchAll(PAIR_RE)) last = m;
+  if (!last || last.index === undefined) return null;
+  return { verdict: (last[1] as string).toUpperCase() as 'A' | 'B', start: last.index, end: last.index + last[0].length };
+}
+
 /** Pointwise twin of parsePairVerdict: the last [[YES]] / [[NO]] counts. */
 export function parsePointVerdict(completion: string): PointVerdict {
   return parseCompactPointVerdict(canonical(POINT_RE, completion)) ?? 'invalid';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePairVerdict, parsePointVerdict, verdictScore, commonPrefix } from '../../src/judge/verdicts.js';
+import { pairVerdictSpan, parsePairVerdict, parsePointVerdict, verdictScore, commonPrefix } from '../../src/judge/verdicts.js';
 import { chatPairTemplate, compactPairTemplate } from '../../src/judge/templates.js';
 import { judgePairs } from '../../src/judge/pairwise.js';
 import { resolveJudgeConfig } from '../../src/judge/config.js';
@@ -11,6 +11,15 @@ test('the last indicator in a completion counts', () => {
   assert.equal(parsePairVerdict('[[A]] ... on reflection [[B]]'), 'B');
   assert.equal(parsePairVerdict('verdict: [[ b ]]'), 'B');
   assert.equal(parsePointVerdict('[[NO]] hmm, actually [[YES]]'), 'YES');
+});
+
+test('the verdict span is where the counting indicator sits, and names the verdict the parser reads', () => {
+  for (const s of ['x [[A]]', 'At first [[B]] looks right, so [[ a ]] trailing', '[[A]] ... [[B]]', 'none', '[[[B]]', 'Verdict: [[ b ]]\n'])
+    assert.equal(pairVerdictSpan(s)?.verdict ?? 'invalid', parsePairVerdict(s), s);
+  const text = 'work\nVerdict: [[ a ]] more';
+  const span = pairVerdictSpan(text)!;
+  assert.equal(text.slice(span.start, span.end), '[[ a ]]');
+  assert.equal(pairVerdictSpan('[[A]] then [[B]]')!.start, 11);
 });
 
 test('no indicator is invalid and scores 0.5', () => {

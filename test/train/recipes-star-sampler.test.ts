@@ -1,7 +1,7 @@
 // The STaR sampler's logic against a scripted LanguageModel (crafted completions): verdicts marked
 // against the label in both orders, STaR-SFT keeping exactly the right-verdict rationales, the
 // checker option, DPO pairing rules, the rationalization fallback (trained without the hint),
-// batching per chunk, and resume without resampling a finished pair.
+// batching per chunk with the judge's seeds per order, and resume without resampling a finished pair.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Capabilities, GenerateOptions, Generation, LanguageModel, Prompt } from '../../src/backends/types.js';
 import { parseVerdict } from '../../src/data/judgeFormat.js';
 import type { PreferencePair } from '../../src/data/pair.js';
+import { chosenShownFirst } from '../../src/judge/pairwise.js';
 import { starBuildConfig, starSamplingConfig } from '../../src/train/star/config.js';
 import { buildStarDatasets } from '../../src/train/star/datasets.js';
 import { rightVerdict, SAMPLES_FILE, trainedCompletion } from '../../src/train/star/records.js';
@@ -28,11 +29,11 @@ const SCRIPT = [
 class ScriptedModel implements LanguageModel {
   readonly name = 'scripted';
   readonly capabilities: Capabilities = { prompts: { text: true, chat: false }, generate: true, candidateLogprobs: false, continuationLogprob: false, singleTokenVerdicts: true };
-  calls: { prompts: string[]; n: number }[] = [];
+  calls: { prompts: string[]; n: number; seed: number | undefined }[] = [];
   constructor(private readonly script: (prompt: string, i: number) => string) {}
   async generate(prompts: Prompt[], o: GenerateOptions = {}): Promise<Generation[]> {
     const n = o.n ?? 1;
-    this.calls.push({ prompts: prompts as string[], n });
+    this.calls.push({ prompts: prompts as string[], n, seed: o.seed });
     return (prompts as string[]).map((p) => ({ samples: Array.from({ length: n }, (_, i) => ({ text: this.script(p, i), tokens: [1, 2, 3], logprobs: [0, 0, 0], finishReason: 'stop' as const })) }));
   }
   async candidateLogprobs(): Promise<never> {
@@ -63,11 +64,17 @@ test('verdicts are marked against the label in both orders; STaR-SFT keeps exact
     const stats = await sampleStar(lm, [...pairs, tie], { config: cfg, outDir: dir, checker: goodChecker });
     assert.equal(stats.sampledPairs, 5);
     assert.equal(stats.ties, 1);
-    // Batched: one generate call per chunk of 2 pairs, 2 orders each, k samples per prompt.
-    assert.deepEqual(lm.calls.map((c) => [c.prompts.length, c.n]), [[4, 6], [4, 6], [2, 6]]);
-    // Order AB shows the chosen answer as A, BA as B.
-    const first = lm.calls[0]!.prompts;
-    assert.ok(first[0]!.includes('A: right 0\nB: wrong 0') && first[1]!.includes('A: wrong 0\nB: right 0'));
+    // Batched: per chunk of 2 pairs, one generate call per judge order (one prompt per pair), k
+    // samples per prompt, seeded as judgePairs seeds them: order 1 with seed, order 2 with seed + k.
+    assert.deepEqual(lm.calls.map((c) => [c.prompts.length, c.n, c.seed]), [[2, 6, 1], [2, 6, 7], [2, 6, 1], [2, 6, 7], [1, 6, 1], [1, 6, 7]]);
+    // Order AB shows the chosen answer as A, BA as B; the one eval judges first (chosenShownFirst) gets the base seed.
+    for (const p of pairs) {
+      const i = Number(p.id.slice(1));
+      const ab = `A: right ${i}\nB: wrong ${i}`;
+      const ba = `A: wrong ${i}\nB: right ${i}`;
+      const seedOf = (shown: string) => lm.calls.find((c) => c.prompts.some((q) => q.includes(shown)))!.seed;
+      assert.deepEqual([seedOf(ab), seedOf(ba)], chosenShownFirst(p.id, cfg.seed) ? [1, 7] : [7, 1], p.id);
+    }
 
     const recs = readSamples(join(dir, SAMPLES_FILE));
     assert.equal(recs.length, 5);
@@ -128,7 +135,7 @@ test('rationalization fallback: hinted only where no rationale is right, kept if
       return SCRIPT[i % 2]!;
     });
     await sampleStar(lm, pairs.slice(0, 3), { config: starSamplingConfig({ k: 2, rationalize: true }), outDir: dir });
-    const hinted = lm.calls.slice(1).flatMap((c) => c.prompts);
+    const hinted = lm.calls.flatMap((c) => c.prompts).filter((p) => p.includes('Hint: '));
     assert.equal(hinted.length, 2); // both orders of p0, nothing else
     assert.ok(hinted.every((p) => p.includes('question 0?') && p.includes('Hint: ')));
     const d = buildStarDatasets(readSamples(join(dir, SAMPLES_FILE)), starBuildConfig());

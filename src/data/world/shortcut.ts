@@ -4,6 +4,7 @@
 // the check that PrefWorld's OOD shift is real.
 import type { PreferencePair } from '../pair.js';
 import type { Spec } from './spec.js';
+import { sigmoid } from '../../util/math.js';
 
 export const SURFACE_FEATURES = ['bytes/100', 'words/10', 'preamble', 'closing', 'exclamations', 'endsWithPeriod', 'capitalised'] as const;
 
@@ -44,7 +45,7 @@ export function trainShortcut(pairs: readonly PreferencePair[], styles: Spec['st
       let z = 0;
       for (let i = 0; i < dim; i++) z += (w[i] as number) * (x[i] as number);
       // d/dw of −log σ(z) is −(1 − σ(z))·x; the label is always "chosen wins" since Δ is signed.
-      const coef = -(1 - 1 / (1 + Math.exp(-z)));
+      const coef = -(1 - sigmoid(z));
       for (let i = 0; i < dim; i++) g[i] = (g[i] as number) + coef * (x[i] as number);
     }
     for (let i = 0; i < dim; i++) w[i] = (w[i] as number) - lr * ((g[i] as number) / xs.length + l2 * (w[i] as number));

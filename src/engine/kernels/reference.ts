@@ -4,6 +4,7 @@
 // (float64) and round once on store.
 import { DECODE_MAX_QUERIES, type AdamWArgs, type AttentionArgs, type AttentionBackwardArgs, type Kernels, type KernelsInfo, type KvBuffer, type MatmulArgs } from './types.js';
 import { fromHalfBits, halfToFloat, toHalfBits } from './half.js';
+import { sigmoid } from '../../util/math.js';
 
 /** A float32 view of cached K/V: half bits are converted (a copy), float32 passes through. */
 const asFloat = (x: KvBuffer): Float32Array => (x instanceof Uint16Array ? halfToFloat(x) : x);
@@ -43,10 +44,6 @@ function matmul(p: MatmulArgs): void {
       }
     }
   }
-}
-
-function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
 }
 
 // GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).

@@ -14,6 +14,7 @@ import type { PreferencePair } from '../../data/pair.js';
 import { rewardText } from '../../train/recipes/bt.js';
 import { judgePrompt, order } from '../../train/recipes/data.js';
 import { encodeForHead, scoreAll } from '../../train/recipes/scoreHead.js';
+import { sigmoid } from '../../util/math.js';
 import { recordFromOrderProbs, recordFromScores } from '../fromJudge.js';
 import type { JudgeRecord } from '../records.js';
 
@@ -61,6 +62,6 @@ export function headRecords(h: HeadModel, pairs: readonly PreferencePair[], o: H
   const ops = pairs.flatMap((p) => [order(p, true), order(p, false)]);
   const seqs = ops.map((op) => encodeChecked(h, judgePrompt(op, 'direct'), `pair ${op.pair.id} (chosen ${op.chosenFirst ? 'first' : 'second'})`));
   const r = scoreAll(h.model, seqs, pad, chunk); // (2N, 2) logits: [A better, B better]
-  const pFirst = (l: Float32Array): number => 1 / (1 + Math.exp(l[1]! - l[0]!));
+  const pFirst = (l: Float32Array): number => sigmoid(l[0]! - l[1]!); // softmax over two logits
   return pairs.map((p, i) => recordFromOrderProbs(p, [pFirst(r[2 * i]!), pFirst(r[2 * i + 1]!)], opts));
 }

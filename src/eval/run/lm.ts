@@ -1,17 +1,18 @@
 // Language-model judges (a checkpoint of kind 'lm' through the embedded backend, the zero-shot
 // base, or a server) judged through src/judge's judgePairs: the same templates, verdict parsing
 // and order swap as `genrm judge`. Both orders are always judged (chosen first and chosen second),
-// so accuracy per order and swap agreement come from every run. CoT samples `votes` rationales per
-// order ONCE; maj@k for every k is read from the first k of those samples (src/eval/metrics).
+// so accuracy per order and swap agreement come from every run; src/judge's chosenShownFirst(id,
+// seed) says which of them is order 1 (the STaR sampler follows the same rule). CoT samples
+// `votes` rationales per order ONCE; maj@k for every k is read from the first k of those samples
+// (src/eval/metrics).
 //
 // Batching: `chunkPairs` pairs go to judgePairs at a time; it renders both orders and asks the
 // backend for all (pairs × votes) rows of an order in one generate call, which the embedded engine
 // decodes together in batches of up to maxBatchRows rows. Chunks exist only to report progress.
-import { createHash } from 'node:crypto';
 import type { LanguageModel } from '../../backends/types.js';
 import type { PreferencePair } from '../../data/pair.js';
 import { resolveJudgeConfig, type JudgeConfig } from '../../judge/config.js';
-import { judgePairs, type PairInput } from '../../judge/pairwise.js';
+import { chosenShownFirst, judgePairs, type PairInput } from '../../judge/pairwise.js';
 import { resolveTemplate } from '../../judge/resolveTemplate.js';
 import { recordFromJudgment } from '../fromJudge.js';
 import type { JudgeRecord } from '../records.js';
@@ -35,15 +36,6 @@ export interface LmEvalOptions {
   keepRationales: boolean;
   /** Called after each chunk with pairs done, total pairs (this set). */
   onProgress?: (done: number, total: number) => void;
-}
-
-/**
- * Which answer a pair's FIRST judged order shows as A: fixed per (seed, id), so neither order is
- * always the one sampled with the base seed (the swapped order uses seed + votes). Same rule as
- * `genrm judge` (src/cli/judge.ts chosenIsA).
- */
-export function chosenShownFirst(id: string, seed: number): boolean {
-  return (createHash('sha256').update(`${seed}:${id}`).digest()[0]! & 1) === 0;
 }
 
 export function lmJudgeConfig(o: LmEvalOptions): JudgeConfig {

@@ -5,11 +5,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pairPrompt, pairTarget, type PairMode, type Verdict } from '../../data/judgeFormat.js';
+import { pairTarget, type PairMode, type Verdict } from '../../data/judgeFormat.js';
 import { parseJsonlLine } from '../../data/jsonl.js';
 import { PreferencePairSchema, type PreferencePair } from '../../data/pair.js';
 import { SPEC_FILE, SPLIT_FILES } from '../../data/world/generate.js';
 import { Prng } from '../../engine/prng.js';
+import { orderFields } from '../../judge/pairwise.js';
+import { compactPair } from '../../judge/templates.js';
 import { epochSeed, permutation } from '../batches.js';
 
 export interface PairData {
@@ -105,9 +107,13 @@ export function describe(op: OrderedPair): string {
   return `pair ${op.pair.id} (chosen as ${op.chosenFirst ? 'A' : 'B'})`;
 }
 
-/** The judge prompt of an ordered pair in a mode (rationalize: the right verdict as the hint). */
+/**
+ * The judge prompt of an ordered pair in a mode (rationalize: the right verdict as the hint): the
+ * compact template's rendering through src/judge, the very text `genrm eval` judges with.
+ */
 export function judgePrompt(op: OrderedPair, mode: PairMode): string {
-  return pairPrompt({ question: op.pair.prompt, answerA: op.answerA, answerB: op.answerB }, mode, mode === 'rationalize' ? op.verdict : undefined);
+  const f = orderFields({ prompt: op.pair.prompt, answerA: op.answerA, answerB: op.answerB }, 0, mode === 'rationalize' ? op.verdict : undefined);
+  return compactPair(f, mode);
 }
 
 /** Direct judge example: the prompt up to "Verdict: ", the right verdict token as the target. */

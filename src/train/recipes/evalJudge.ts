@@ -1,59 +1,69 @@
-// Held-out judge accuracy during training, on the recipe's eval pairs in both orders:
-//   direct — P([[A]]) vs P([[B]]) at the end of the direct prompt (GenRM): `evalAcc` is the share
-//            of (pair, order) items whose right verdict is the likelier; `evalAccPair` combines
-//            the two orders as the judge does (P(chosen) = (p1 + 1 - p2) / 2 > 0.5), cancelling
-//            position bias; `evalPosBias` = mean P(first slot wins) - 0.5.
+// Held-out judge accuracy during training, on the recipe's eval pairs in both orders, through
+// src/judge's pieces (the compact template, verdict scoring and parsing, the order combination),
+// so training measures what `genrm eval` measures. The training loop is synchronous, so the
+// model runs through the engine directly instead of judgePairs' async LanguageModel path:
+//   direct — P([[A]]) vs P([[B]]) at the end of the direct prompt (GenRM), renormalised over the
+//            two (verdictProb): `evalAcc` is the share of (pair, order) items whose right verdict
+//            is the likelier; `evalAccPair` combines the two orders as the judge does
+//            (combineOrders: P(chosen) = (p1 + 1 - p2) / 2 > 0.5), cancelling position bias;
+//            `evalPosBias` = mean P(first slot wins) - 0.5.
 //   cot    — greedy rationale + verdict from the CoT prompt on a small slice (generation is the
-//            expensive part): `evalCotAcc` right verdicts, `evalCotInvalid` no verdict at all.
-// Items whose prompt does not fit the context are left out and counted (`evalSkipped`).
-import { parseVerdict, VERDICT_A, VERDICT_B } from '../../data/judgeFormat.js';
+//            expensive part), parsed as the judge parses (the last verdict counts):
+//            `evalCotAcc` right verdicts, `evalCotInvalid` no verdict at all.
+// Pairs with an order whose prompt does not fit the context are left out and counted
+// (`evalSkipped`, `evalCotSkipped`: pairs).
 import type { PreferencePair } from '../../data/pair.js';
 import type { Llama } from '../../engine/model/index.js';
 import { candidateLogprobs, generate } from '../../engine/sampling/index.js';
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
-import { bothOrders, judgePrompt, type OrderedPair } from './data.js';
+import { combineOrders, orderFields, PAIR_SPEC, slotVerdict, verdictOf, type OrderResult, type PairOrder } from '../../judge/pairwise.js';
+import { directScore, rationaleOf, tally } from '../../judge/scoring.js';
+import { compactPair } from '../../judge/templates.js';
 import { encodePrompt } from '../../backends/embedded/render.js';
 
-/** Ordered items whose encoded prompt leaves `room` tokens of context. */
-function fitting(tok: Tokenizer, model: Llama, items: OrderedPair[], mode: 'direct' | 'cot', room: number): { items: OrderedPair[]; ids: number[][]; skipped: number } {
-  const out: OrderedPair[] = [];
+const ORDERS: readonly PairOrder[] = [0, 1];
+
+/** Order 1 shows the chosen answer as A (right verdict A), order 2 as B (right verdict B). */
+const RIGHT: Record<PairOrder, 'A' | 'B'> = { 0: 'A', 1: 'B' };
+
+/** Both orders' encoded prompts of every pair that fits with `room` tokens to spare; the rest counted. */
+function fitting(tok: Tokenizer, model: Llama, pairs: readonly PreferencePair[], mode: 'direct' | 'cot', room: number): { pairs: PreferencePair[]; ids: number[][]; skipped: number } {
+  const kept: PreferencePair[] = [];
   const ids: number[][] = [];
-  for (const op of items) {
-    const p = encodePrompt(tok, judgePrompt(op, mode));
-    if (p.length + room > model.config.maxSeqLen) continue;
-    out.push(op);
-    ids.push(p);
+  for (const pair of pairs) {
+    const input = { prompt: pair.prompt, answerA: pair.chosen, answerB: pair.rejected };
+    const both = ORDERS.map((o) => encodePrompt(tok, compactPair(orderFields(input, o), mode)));
+    if (both.some((p) => p.length + room > model.config.maxSeqLen)) continue;
+    kept.push(pair);
+    ids.push(...both);
   }
-  return { items: out, ids, skipped: items.length - out.length };
+  return { pairs: kept, ids, skipped: pairs.length - kept.length };
 }
 
 export function directAccuracy(model: Llama, tok: Tokenizer, pairs: readonly PreferencePair[]): Record<string, number> {
   if (pairs.length === 0) return {};
-  const { items, ids, skipped } = fitting(tok, model, bothOrders(pairs), 'direct', 1);
-  const cands = [[tok.specialId(VERDICT_A)], [tok.specialId(VERDICT_B)]];
-  const lp = items.length ? candidateLogprobs(model, ids, cands) : [];
+  const fit = fitting(tok, model, pairs, 'direct', 1);
+  const cands = PAIR_SPEC.pair.map((v) => [tok.specialId(v)]);
+  const lp = fit.ids.length ? candidateLogprobs(model, fit.ids, cands) : [];
   let right = 0;
   let first = 0;
-  // P(chosen wins) per pair id, from each order (normalised over the two verdicts).
-  const perPair = new Map<string, number[]>();
-  items.forEach((op, i) => {
-    const [a, b] = lp[i] as [number, number];
-    const pA = 1 / (1 + Math.exp(b - a));
-    first += pA;
-    if ((op.verdict === 'A' ? a > b : b > a)) right++;
-    const pChosen = op.chosenFirst ? pA : 1 - pA;
-    const list = perPair.get(op.pair.id) ?? [];
-    list.push(pChosen);
-    perPair.set(op.pair.id, list);
-  });
   let pairRight = 0;
-  for (const ps of perPair.values()) if (ps.reduce((x, y) => x + y, 0) / ps.length > 0.5) pairRight++;
-  const n = items.length;
+  fit.pairs.forEach((_, i) => {
+    const [o1, o2] = ORDERS.map((o): OrderResult => {
+      const { p } = directScore(lp[2 * i + o] as [number, number]);
+      first += p;
+      const verdict = verdictOf(p);
+      if (verdict === RIGHT[o]) right++;
+      return { p, verdict };
+    }) as [OrderResult, OrderResult];
+    if (combineOrders(o1, o2).pA > 0.5) pairRight++;
+  });
+  const n = fit.ids.length;
   return {
     evalAcc: n ? right / n : NaN,
-    evalAccPair: perPair.size ? pairRight / perPair.size : NaN,
+    evalAccPair: fit.pairs.length ? pairRight / fit.pairs.length : NaN,
     evalPosBias: n ? first / n - 0.5 : NaN,
-    ...(skipped ? { evalSkipped: skipped } : {}),
+    ...(fit.skipped ? { evalSkipped: fit.skipped } : {}),
   };
 }
 
@@ -61,16 +71,18 @@ export function directAccuracy(model: Llama, tok: Tokenizer, pairs: readonly Pre
 export function cotAccuracy(model: Llama, tok: Tokenizer, pairs: readonly PreferencePair[], o: { maxPairs: number; maxTokens: number }): Record<string, number> {
   const slice = pairs.slice(0, o.maxPairs);
   if (slice.length === 0) return {};
-  const { items, ids, skipped } = fitting(tok, model, bothOrders(slice), 'cot', 8);
-  if (items.length === 0) return { evalCotSkipped: skipped };
-  const out = generate(model, tok, ids, { temperature: 0, maxTokens: o.maxTokens, seed: 0, stopTokens: [tok.eotId, tok.specialId(VERDICT_A), tok.specialId(VERDICT_B)] });
+  const fit = fitting(tok, model, slice, 'cot', 8);
+  if (fit.ids.length === 0) return { evalCotSkipped: fit.skipped };
+  // Greedy decoding draws nothing, so both orders decode in one batch with one seed; as in
+  // judgePairs (the embedded backend), generation runs to end of text and the last verdict counts.
+  const out = generate(model, tok, fit.ids, { temperature: 0, maxTokens: o.maxTokens, seed: 0 });
   let right = 0;
   let invalid = 0;
-  items.forEach((op, i) => {
-    const s = out[i]![0]!;
-    const v = parseVerdict(tok.decode(s.tokens));
-    if (v === null) invalid++;
-    else if (v === op.verdict) right++;
+  out.forEach((samples, k) => {
+    const verdict = slotVerdict(tally(samples.map((s) => rationaleOf(s, PAIR_SPEC)), false).verdict);
+    if (verdict === 'invalid') invalid++;
+    else if (verdict === RIGHT[(k % 2) as PairOrder]) right++;
   });
-  return { evalCotAcc: right / items.length, evalCotInvalid: invalid / items.length, ...(skipped ? { evalCotSkipped: skipped } : {}) };
+  const n = fit.ids.length;
+  return { evalCotAcc: right / n, evalCotInvalid: invalid / n, ...(fit.skipped ? { evalCotSkipped: fit.skipped } : {}) };
 }

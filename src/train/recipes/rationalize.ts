@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseVerdict, VERDICT_A, VERDICT_B, VERDICT_CUE, type Verdict } from '../../data/judgeFormat.js';
+import { VERDICT_CUE, type Verdict } from '../../data/judgeFormat.js';
 import { toJsonl } from '../../data/jsonl.js';
 import { registry } from '../../data/world/families.js';
 import { gradeRationale } from '../../data/world/rationale.js';
@@ -22,6 +22,8 @@ import type { Task } from '../../data/world/task.js';
 import { generate } from '../../engine/sampling/index.js';
 import { writeFileAtomic } from '../../engine/atomic.js';
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
+import { orderSeed, PAIR_SPEC } from '../../judge/pairwise.js';
+import { pairVerdictSpan, parsePairVerdict } from '../../judge/verdicts.js';
 import { loadSpec } from '../pretrain/data.js';
 import { loopOf, recipeSchema } from './config.js';
 import { bothOrders, cotExample, describe, judgePrompt, type OrderedPair, type TextExample } from './data.js';
@@ -54,16 +56,17 @@ export const RationalizeSchema = recipeSchema({
 export type RationalizeConfig = z.infer<typeof RationalizeSchema>;
 
 /**
- * The rationale of a sampled completion if it ends in the hinted verdict, else null. The
- * completion runs to the verdict token (sampling stops there); the rationale is what precedes
- * the last "Verdict: " cue (or the verdict token itself when the cue is missing), trimmed.
+ * The rationale of a sampled completion if its verdict (the judge's parse: the last one counts)
+ * is the hinted one, else null. The completion runs to the verdict token (sampling stops there);
+ * the rationale is what precedes the last "Verdict: " cue before that verdict (or the verdict
+ * itself when the cue is missing), trimmed, and holds no verdict of its own.
  */
 export function usableRationale(completion: string, hint: Verdict): string | null {
-  if (parseVerdict(completion) !== hint) return null;
-  const cut = completion.lastIndexOf(VERDICT_CUE);
-  const end = cut >= 0 ? cut : completion.lastIndexOf(hint === 'A' ? VERDICT_A : VERDICT_B);
-  const rationale = completion.slice(0, end).replace(/\s+$/, '');
-  return rationale.length > 0 && parseVerdict(rationale) === null ? rationale : null;
+  const v = pairVerdictSpan(completion);
+  if (v?.verdict !== hint) return null;
+  const cut = completion.lastIndexOf(VERDICT_CUE, v.start);
+  const rationale = completion.slice(0, cut >= 0 ? cut : v.start).replace(/\s+$/, '');
+  return rationale.length > 0 && parsePairVerdict(rationale) === 'invalid' ? rationale : null;
 }
 
 /** One kept rationale (a line of rationales.jsonl). */
@@ -90,7 +93,7 @@ export interface SampleReport {
 /** Samples hinted rationales for every item and keeps those ending in the hint. */
 export function sampleRationales(p: { model: Parameters<typeof generate>[0]; tokenizer: Tokenizer }, items: readonly OrderedPair[], c: RationalizeConfig, taskOf: (op: OrderedPair) => Task | null, say: (s: string) => void): SampleReport {
   const tok = p.tokenizer;
-  const stopTokens = [tok.eotId, tok.specialId(VERDICT_A), tok.specialId(VERDICT_B)];
+  const stopTokens = [tok.eotId, ...PAIR_SPEC.pair.map((v) => tok.specialId(v))];
   const report: SampleReport = { items: items.length, usable: 0, kept: [], resultRight: 0, checked: 0, tooLong: 0 };
   const CHUNK = 64; // prompts per generate call: a progress line each, and bounded memory
   for (let s = 0; s < items.length; s += CHUNK) {
@@ -98,7 +101,15 @@ export function sampleRationales(p: { model: Parameters<typeof generate>[0]; tok
     const prompts = part.map((op) => encodePrompt(tok, judgePrompt(op, 'rationalize')));
     for (const [i, ids] of prompts.entries())
       if (ids.length + 8 > p.model.config.maxSeqLen) throw new Error(`${describe(part[i]!)}: the rationalize prompt has ${ids.length} tokens, leaving no room for a rationale in the context of ${p.model.config.maxSeqLen}`);
-    const out = generate(p.model, tok, prompts, { n: c.samples, temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens, stopTokens, seed: c.seed + s });
+    // Seeded as the judge seeds its orders: chosen first (order 1) with seed, chosen second with seed + samples.
+    const out = new Array<ReturnType<typeof generate>[number]>(part.length);
+    for (const first of [true, false]) {
+      const idx = part.map((op, i) => (op.chosenFirst === first ? i : -1)).filter((i) => i >= 0);
+      if (idx.length === 0) continue;
+      const seed = orderSeed(c.seed, c.samples, first ? 0 : 1);
+      const gen = generate(p.model, tok, idx.map((i) => prompts[i]!), { n: c.samples, temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens, stopTokens, seed });
+      idx.forEach((i, j) => (out[i] = gen[j]!));
+    }
     part.forEach((op, i) => {
       let any = false;
       for (const sample of out[i]!) {

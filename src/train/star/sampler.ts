@@ -3,8 +3,14 @@
 // parsed and marked right or wrong against the label, and, where the data has a checker, whether
 // the rationale's own result is right. Used by `genrm star sample` and the star-sft/star-dpo recipes.
 //
-// Batching: one generate call per chunk of `chunkPairs` pairs asks for 2 prompts per pair × k
-// samples. The embedded backend decodes them in one KV-cached batch (many pairs × k rows); the
+// One judging path: prompts, sampling and verdict parsing are src/judge's, exactly as `genrm
+// eval` judges a pair in CoT mode (judgePairs): the compact template's text, scoreCot's sampling
+// and parse, and the judge's seeds — the order eval judges first for this (pair id, seed)
+// (chosenShownFirst) samples with `seed`, the other with seed + k. So a STaR sample of a pair is
+// the eval's CoT judgment of that pair with the same seed, temperature and votes.
+//
+// Batching: per chunk of `chunkPairs` pairs, one scoreCot (one generate call) for each judge order,
+// one prompt per pair × k samples. The embedded backend decodes each in one KV-cached batch; the
 // HTTP backend sends them concurrently under its client's concurrency limit.
 //
 // Resume: each finished chunk is appended to samples.jsonl as one line per pair (and fsync'd); a
@@ -13,12 +19,14 @@
 // with the prompt), so a resumed run samples what an uninterrupted one would.
 import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GenerateOptions, LanguageModel, Prompt, Sample } from '../../backends/types.js';
-import { pairPrompt, parseVerdict, type PairExample } from '../../data/judgeFormat.js';
+import type { LanguageModel, Prompt } from '../../backends/types.js';
 import type { PreferencePair } from '../../data/pair.js';
 import { parseJsonlLine } from '../../data/jsonl.js';
 import { writeFileAtomic } from '../../engine/atomic.js';
 import { rightForRightReason, type RationaleGrade } from '../../data/world/rationale.js';
+import { chosenShownFirst, orderFields, orderSeed, PAIR_SPEC, type PairOrder } from '../../judge/pairwise.js';
+import { scoreCot, type Rationale } from '../../judge/scoring.js';
+import { compactPair } from '../../judge/templates.js';
 import type { ResultChecker } from './checker.js';
 import { SAMPLE_FIXED, type StarSamplingConfig } from './config.js';
 import { ORDERS, PairSamplesSchema, rightVerdict, SAMPLE_CONFIG_FILE, SAMPLES_FILE, type Order, type OrderSamples, type PairSamples, type StarSample } from './records.js';
@@ -54,9 +62,15 @@ export interface SampleRunStats {
   complete: boolean;
 }
 
-/** The judge example for a pair in an order. */
-export function orderExample(pair: PreferencePair, order: Order): PairExample {
-  return order === 'AB' ? { question: pair.prompt, answerA: pair.chosen, answerB: pair.rejected } : { question: pair.prompt, answerA: pair.rejected, answerB: pair.chosen };
+/** A pair's judge prompt in a STaR order ('AB': chosen shown as A), rendered by src/judge's compact template. */
+export function orderPrompt(pair: PreferencePair, order: Order, mode: 'cot' | 'rationalize'): string {
+  const f = orderFields({ prompt: pair.prompt, answerA: pair.chosen, answerB: pair.rejected }, order === 'AB' ? 0 : 1, mode === 'rationalize' ? rightVerdict(order) : undefined);
+  return compactPair(f, mode);
+}
+
+/** Which judge order a STaR order is for this pair and seed: 0 (sampled with seed) when eval judges it first. */
+export function judgeOrder(pair: PreferencePair, order: Order, seed: number): PairOrder {
+  return (order === 'AB') === chosenShownFirst(pair.id, seed) ? 0 : 1;
 }
 
 /** The prompt as a backend takes it: text where it can, else the text as one user message. */
@@ -102,18 +116,46 @@ function checkConfigMatches(file: string, saved: Record<string, unknown>, c: Sta
   if (saved.model !== model) throw new Error(`${file}: the samples were drawn from ${JSON.stringify(saved.model)} but this run uses ${JSON.stringify(model)}; use another output folder`);
 }
 
-function toStarSample(s: Sample, order: Order, grade: ((c: string) => RationaleGrade) | null): StarSample {
-  const verdict = parseVerdict(s.text);
-  const g = grade ? grade(s.text) : null;
+function toStarSample(r: Rationale, order: Order, grade: ((c: string) => RationaleGrade) | null): StarSample {
+  const verdict = r.verdict === 'pos' ? 'A' : r.verdict === 'neg' ? 'B' : null;
+  const g = grade ? grade(r.text) : null;
   return {
-    text: s.text,
+    text: r.text,
     verdict,
     correct: verdict === rightVerdict(order),
     resultRight: g ? g.resultRight : null,
     checked: g ? rightForRightReason(g) : null,
-    tokens: s.tokens.length,
-    finish: s.finishReason,
+    tokens: r.tokens ?? 0,
+    finish: r.finish ?? 'unknown',
   };
+}
+
+interface Slot {
+  pair: PreferencePair;
+  order: Order;
+  prompt: string;
+}
+
+/**
+ * `votes` samples of every slot through the judge's scoreCot: one call per judge order, seeded as
+ * judgePairs seeds it (order 1: seed, order 2: seed + k). Rationales come back in slot order.
+ */
+async function sampleSlots(lm: LanguageModel, slots: readonly Slot[], votes: number, c: StarSamplingConfig, signal: AbortSignal | undefined): Promise<Rationale[][]> {
+  const out = new Array<Rationale[]>(slots.length);
+  await Promise.all(
+    ([0, 1] as const).map(async (o) => {
+      const idx = slots.map((s, i) => (judgeOrder(s.pair, s.order, c.seed) === o ? i : -1)).filter((i) => i >= 0);
+      if (idx.length === 0) return;
+      const scores = await scoreCot(
+        lm,
+        idx.map((i) => asPrompt(lm, slots[i]!.prompt)),
+        PAIR_SPEC,
+        { votes, temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens, seed: orderSeed(c.seed, c.k, o), weighting: 'none', stop: c.stop, ...(signal ? { signal } : {}) },
+      );
+      idx.forEach((i, j) => (out[i] = scores[j]!.rationales));
+    }),
+  );
+  return out;
 }
 
 /** Samples every non-tie pair not yet in `<outDir>/samples.jsonl`; see the header. */
@@ -140,8 +182,6 @@ export async function sampleStar(lm: LanguageModel, pairs: readonly PreferencePa
   const ties = pairs.filter((p) => p.tie).length;
   const todo = pairs.filter((p) => !p.tie && !done.has(p.id));
   const total = pairs.length - ties;
-  const gen: GenerateOptions = { temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens, stop: c.stop, seed: c.seed };
-  if (opts.signal) gen.signal = opts.signal;
   let tokens = 0;
   let sampled = 0;
   let chunks = 0;
@@ -150,30 +190,23 @@ export async function sampleStar(lm: LanguageModel, pairs: readonly PreferencePa
   for (let s = 0; s < todo.length; s += c.chunkPairs) {
     if (opts.stopAfterChunks !== undefined && chunks >= opts.stopAfterChunks) break;
     const chunk = todo.slice(s, s + c.chunkPairs);
-    const slots = chunk.flatMap((pair) => ORDERS.map((order) => ({ pair, order })));
-    const prompts = slots.map(({ pair, order }) => pairPrompt(orderExample(pair, order), 'cot'));
-    const gens = await lm.generate(
-      prompts.map((p) => asPrompt(lm, p)),
-      { ...gen, n: c.k },
-    );
+    const slots: Slot[] = chunk.flatMap((pair) => ORDERS.map((order) => ({ pair, order, prompt: orderPrompt(pair, order, 'cot') })));
+    const drawn = await sampleSlots(lm, slots, c.k, c, opts.signal);
     const graders = new Map(chunk.map((p) => [p.id, opts.checker ? opts.checker(p) : null]));
-    const orders: OrderSamples[] = slots.map(({ pair, order }, i) => {
-      const samples = gens[i]!.samples.map((smp) => toStarSample(smp, order, graders.get(pair.id)!));
+    const orders: OrderSamples[] = slots.map(({ pair, order, prompt }, i) => {
+      const samples = drawn[i]!.map((r) => toStarSample(r, order, graders.get(pair.id)!));
       tokens += samples.reduce((a, x) => a + x.tokens, 0);
-      return { order, prompt: prompts[i]!, right: rightVerdict(order), samples, rationalized: null };
+      return { order, prompt, right: rightVerdict(order), samples, rationalized: null };
     });
 
     if (c.rationalize) {
-      // One hinted sample for each order with no right rationale (Zelikman et al. 2022).
+      // One hinted sample for each order with no right rationale (Zelikman et al. 2022), seeded as its order.
       const need = orders.map((o, i) => (o.samples.some((x) => x.correct) ? -1 : i)).filter((i) => i >= 0);
       if (need.length > 0) {
-        const hinted = need.map((i) => pairPrompt(orderExample(slots[i]!.pair, slots[i]!.order), 'rationalize', orders[i]!.right));
-        const r = await lm.generate(
-          hinted.map((p) => asPrompt(lm, p)),
-          { ...gen, n: 1 },
-        );
+        const hinted = need.map((i): Slot => ({ ...slots[i]!, prompt: orderPrompt(slots[i]!.pair, slots[i]!.order, 'rationalize') }));
+        const r = await sampleSlots(lm, hinted, 1, c, opts.signal);
         need.forEach((i, j) => {
-          const smp = toStarSample(r[j]!.samples[0]!, slots[i]!.order, graders.get(slots[i]!.pair.id)!);
+          const smp = toStarSample(r[j]![0]!, slots[i]!.order, graders.get(slots[i]!.pair.id)!);
           tokens += smp.tokens;
           orders[i]!.rationalized = smp;
         });
