@@ -11,12 +11,8 @@
 // format forces "]]" once "A" is written).
 import type { CandidateLogprob, TokenAlternative } from './types.js';
 import { commonPrefix } from '../judge/verdicts.js';
+import { logsumexp } from '../util/math.js';
 
-function logsumexp(xs: number[]): number {
-  const m = Math.max(...xs);
-  if (m === -Infinity) return -Infinity;
-  return m + Math.log(xs.reduce((s, x) => s + Math.exp(x - m), 0));
-}
 
 /**
  * Log-probs of candidate continuations at one position, from the alternatives reported there.

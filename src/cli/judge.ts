@@ -4,7 +4,6 @@
 // Hugging Face folder, a .gguf file or a server URL (OpenAI-compatible; a genrm server is
 // recognised from /v1/models and then judged exactly as in-process: compact template,
 // single-token verdicts, all logprobs).
-import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { ProgressBar } from '../util/progress.js';
 import { openModel as resolveModel } from '../backends/open.js';
@@ -12,7 +11,7 @@ import type { LanguageModel } from '../backends/types.js';
 import { writeJsonl } from '../data/jsonl.js';
 import { readPairsAll, type PreferencePair } from '../data/pair.js';
 import { resolveJudgeConfig, type JudgeConfig } from '../judge/config.js';
-import { judgePairs, slotVerdict, type PairInput, type PairJudgment } from '../judge/pairwise.js';
+import { chosenShownFirst, judgePairs, slotVerdict, type PairInput, type PairJudgment } from '../judge/pairwise.js';
 import { verifyAnswers } from '../judge/pointwise.js';
 import { resolveTemplate } from '../judge/resolveTemplate.js';
 import { CliError } from './errors.js';
@@ -32,10 +31,6 @@ export async function openModel(ref: ModelRef): Promise<LanguageModel> {
   return resolveModel(ref.model, { ...(ref.apiKeyEnv ? { apiKeyEnv: ref.apiKeyEnv } : {}), ...(ref.modelName ? { modelName: ref.modelName } : {}) });
 }
 
-/** Which answer is shown as A: fixed per (id, seed), so a judge that favours a slot cannot score by it. */
-export function chosenIsA(id: string, seed: number): boolean {
-  return (createHash('sha256').update(`${seed}:${id}`).digest()[0]! & 1) === 0;
-}
 
 export interface PairRecord {
   id: string;
@@ -193,10 +188,10 @@ export function registerJudge(program: Command): void {
           throw new CliError((e as Error).message);
         }
         pairs = data.map((p) => {
-          const aFirst = chosenIsA(p.id, cfg.seed);
+          const aFirst = chosenShownFirst(p.id, cfg.seed);
           return { id: p.id, prompt: p.prompt as PairInput['prompt'], answerA: aFirst ? p.chosen : p.rejected, answerB: aFirst ? p.rejected : p.chosen };
         });
-        labels = data.map((p) => (p.tie ? undefined : chosenIsA(p.id, cfg.seed) ? 'A' : 'B'));
+        labels = data.map((p) => (p.tie ? undefined : chosenShownFirst(p.id, cfg.seed) ? 'A' : 'B'));
       } else {
         if (f.prompt === undefined || f.a === undefined || f.b === undefined) throw new CliError('one pair needs all of --prompt, --a and --b');
         pairs = [{ id: 'pair', prompt: f.prompt, answerA: f.a, answerB: f.b }];
