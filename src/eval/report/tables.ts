@@ -132,9 +132,10 @@ export function trainingTable(r: Results): Table | null {
   const t = r.notes.training;
   if (t.length === 0) return null;
   const n = (x: number | null): string => (x === null ? '—' : Math.round(x).toLocaleString('en-US'));
+  const sec = (x: number | null): string => (x === null ? '—' : x < 100 ? x.toFixed(1) : n(x));
   const yes = (x: boolean | null): string => (x === null ? '—' : x ? 'yes' : 'no');
   const headers = ['method', 'steps', 'cap', 'best step', 'stopped early', 'tokens', 'CPU s', 'wall s'];
-  return { headers, rows: t.map((c) => [c.method, n(c.steps), n(c.cap), n(c.bestStep), yes(c.stoppedEarly), n(c.tokens), n(c.cpuSec), n(c.seconds)]), numeric: headers.map((_, i) => i > 0 && i !== 4) };
+  return { headers, rows: t.map((c) => [c.method, n(c.steps), n(c.cap), n(c.bestStep), yes(c.stoppedEarly), n(c.tokens), sec(c.cpuSec), sec(c.seconds)]), numeric: headers.map((_, i) => i > 0 && i !== 4) };
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
