@@ -29,7 +29,7 @@ interface Flags {
 export function registerRepro(program: Command): void {
   program
     .command('repro')
-    .description("reproduce the GenRM paper's experiment on PrefWorld: world, base, zero-shot judge, bt/pairrm/genrm/rationalize/star-sft/star-dpo, eval in and out of distribution, report")
+    .description("reproduce the GenRM paper's experiment on PrefWorld: world, base, zero-shot judge, bt/pairrm/genrm/rationalize/star-sft/star-dpo and the labelled star-sft+checked/star-dpo+checked, one training budget for all, eval in and out of distribution, report")
     .option('--quick', 'the ≤ 10-minute form: committed base, fewer pairs, votes and STaR samples (prints what it cuts)')
     .option('--out <dir>', 'run folder (default runs/repro-quick or runs/repro-full)')
     .option('--resume', 'continue the run in --out (also automatic when --out holds a run with the same settings)')

@@ -38,7 +38,7 @@ interface Flags {
   seed?: string;
   chunkPairs?: string;
   rationalize?: boolean;
-  requireResultRight?: boolean;
+  filter?: string;
   pairing?: string;
   maxPairs?: string;
   export?: string;
@@ -100,7 +100,7 @@ export function registerStar(program: Command): void {
     .option('--format <name>', 'the data format when detection is not wanted (genrm data inspect lists them)')
     .option('--skip-invalid', 'skip and count malformed records instead of stopping at the first')
     .option('--out <dir>', 'output folder')
-    .option('--config <file>', 'JSON/YAML with sampling and dataset options (k, temperature, topP, maxTokens, stop, seed, chunkPairs, rationalize, requireResultRight, pairing, maxPairsPerOrder, dedupe)')
+    .option('--config <file>', 'JSON/YAML with sampling and dataset options (k, temperature, topP, maxTokens, stop, seed, chunkPairs, rationalize, filter, pairing, maxPairsPerOrder, dedupe)')
     .option('--k <n>', 'rationales per pair and order (default 8)')
     .option('--temperature <t>', 'sampling temperature (default 1.0, paper)')
     .option('--top-p <p>', 'nucleus mass (default 0.95, paper)')
@@ -108,7 +108,7 @@ export function registerStar(program: Command): void {
     .option('--seed <n>', 'sampling seed (default 1)')
     .option('--chunk-pairs <n>', 'pairs per generate call (default 16)')
     .option('--rationalize', 'rationalization fallback: one hinted rationale where none of the k is right (trained without the hint)')
-    .option('--require-result-right', "keep only rationales whose own result the checker accepts (PrefWorld data)")
+    .option('--filter <rule>', "which rationales count as right: verdict (the paper's rule, default) or checked (also right for the right reason by PrefWorld's grader; a labelled variant, PrefWorld data only)")
     .option('--pairing <rule>', 'DPO pairing per pair and order: all (R x W, capped) or random-one (default all)')
     .option('--max-pairs <m>', 'with --pairing all: most DPO pairs per pair and order (default 4)')
     .option('--export <targets>', `comma-separated export layouts (${EXPORT_TARGETS.join(', ')}), or none (default ${DEFAULT_EXPORTS.join(',')})`)
@@ -132,7 +132,7 @@ export function registerStar(program: Command): void {
         else fileBuild[k] = v; // unknown keys fail in the build schema, named
       }
       const flagSamp = { k: num('k', f.k, true), temperature: num('temperature', f.temperature, false), topP: num('top-p', f.topP, false), maxTokens: num('max-tokens', f.maxTokens, true), seed: num('seed', f.seed, true), chunkPairs: num('chunk-pairs', f.chunkPairs, true), rationalize: f.rationalize };
-      const flagBuild = { requireResultRight: f.requireResultRight, pairing: f.pairing, maxPairsPerOrder: num('max-pairs', f.maxPairs, true), seed: num('seed', f.seed, true) };
+      const flagBuild = { filter: f.filter, pairing: f.pairing, maxPairsPerOrder: num('max-pairs', f.maxPairs, true), seed: num('seed', f.seed, true) };
       let sampling;
       let build;
       try {
@@ -155,6 +155,7 @@ export function registerStar(program: Command): void {
         throw new CliError((e as Error).message);
       }
       const checker = checkerFor(f.data!);
+      if (build.filter === 'checked' && !checker) throw new CliError(`--filter checked: ${f.data} has no rationale grader (it needs a PrefWorld folder or a split file beside its spec.json); use --filter verdict`);
       say(`star sample: ${lm.name}; ${data.file}: ${data.note}; k ${sampling.k}, temperature ${sampling.temperature}, top-p ${sampling.topP}; checker: ${checker ? 'PrefWorld' : 'none'}`);
       const bar = new SampleProgress(!quiet, 'star sample');
       let r;
@@ -174,8 +175,8 @@ export function registerStar(program: Command): void {
       console.log(
         `sampled ${r.sampling.sampledPairs} pairs (${r.sampling.resumedPairs} already done, ${r.sampling.ties} ties skipped) in ${r.sampling.seconds.toFixed(1)} s, ${Math.round(r.sampling.tokens / Math.max(1e-9, r.sampling.seconds))} tok/s -> ${f.out}\n` +
           `  right verdicts per pair: mean ${pct(p.rightShareMean)}; pairs with a right rationale ${pct(p.pairsWithRight)}; no verdict ${p.invalid} of ${p.samples}\n` +
-          `  STaR-SFT: ${p.sft.kept} rationales from ${p.sft.pairs} pairs${p.graded ? `, ${p.sft.rightForWrongReason} right for the wrong reason` : ''}${build.requireResultRight ? `, ${p.sft.droppedForResult} dropped for a wrong result` : ''}\n` +
-          `  STaR-DPO: ${p.dpo.pairs} pairs from ${p.dpo.sourcePairs} source pairs (pairing ${build.pairing})` +
+          `  STaR-SFT (filter ${build.filter}): ${p.sft.kept} rationales from ${p.sft.pairs} pairs${p.graded ? `, ${p.sft.rightForWrongReason} right for the wrong reason` : ''}${build.filter === 'checked' ? `, ${p.sft.droppedUnchecked} right verdicts not checked (neither kept nor rejected)` : p.graded ? `, ${p.sft.unchecked} not right for the right reason` : ''}\n` +
+          `  STaR-DPO: ${p.dpo.pairs} pairs from ${p.dpo.sourcePairs} source pairs (pairing ${build.pairing}); ${p.dpo.rejectedInvalid} rejected have no verdict` +
           (sampling.rationalize ? `\n  rationalized: ${p.rationalized.pairs} pairs (${p.rationalized.kept} of ${p.rationalized.orders} hinted rationales kept)` : '') +
           (Object.keys(r.exported).length ? `\n  exported: ${Object.entries(r.exported).map(([k, v]) => `${k} (${v})`).join(', ')}` : ''),
       );

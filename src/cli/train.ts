@@ -21,6 +21,7 @@ interface Flags {
   resume?: boolean;
   steps?: string;
   seed?: string;
+  filter?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -37,6 +38,7 @@ export function registerTrain(program: Command): void {
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--steps <n>', 'optimizer updates (overrides the config)')
     .option('--seed <n>', 'seed for data order, held-out slice and sampling')
+    .option('--filter <rule>', "star-sft, star-dpo: which rationales count as right: verdict (the paper's rule, default) or checked (also right for the right reason by PrefWorld's grader)")
     .option('--json', 'print the result as JSON (no progress bar)')
     .option('--quiet', 'no progress bar or status lines')
     .action(async (name: string, flags: Flags) => {
@@ -48,7 +50,7 @@ export function registerTrain(program: Command): void {
       }
       const cfg = configFromFlags(
         flags.config,
-        () => ({ data: flags.data, base: flags.base, out: flags.out, steps: intFlag('steps', flags.steps), seed: intFlag('seed', flags.seed) }),
+        () => ({ data: flags.data, base: flags.base, out: flags.out, steps: intFlag('steps', flags.steps), seed: intFlag('seed', flags.seed), filter: flags.filter }),
         [['data', 'a PrefWorld folder or pairs JSONL'], ['base', 'the base checkpoint'], ['out', 'the run folder']],
         (given) => resolveRecipeConfig(recipe, given, flags.config ?? 'flags'),
       );

@@ -9,7 +9,8 @@ import { calibration } from './metrics/calibration.js';
 import { evaluateClaims } from './metrics/claims.js';
 import { DEFAULT_KS, majAtK } from './metrics/majority.js';
 import { orderMetrics } from './metrics/order.js';
-import { rightReason } from './metrics/reasons.js';
+import { evaluateGoals } from './metrics/goals.js';
+import { rationaleGrades, rightReason } from './metrics/reasons.js';
 import type { z } from 'zod';
 
 export interface EvaluateOptions {
@@ -65,6 +66,8 @@ function methodResult(method: string, runs: Map<number, JudgeRecord[]>, o: Boots
   for (const [split, recs] of bySplit(final)) {
     for (const [key, g] of groupRecords(recs)) {
       const group: Group = { split, by: key.by, value: key.value, accuracy: accuracy(g, o), invalidRate: invalidRate(g) };
+      const grades = rationaleGrades(g, o);
+      if (grades) group.grades = grades;
       if (key.by === 'all') {
         const maj = majAtK(g, o, ks);
         if (maj.maxSamples > 1) group.majAtK = maj.curve;
@@ -111,12 +114,14 @@ export function evaluate(records: readonly JudgeRecord[], opts: EvaluateOptions 
     methods.push(result);
     finals.set(method, final);
   }
+  const claims = evaluateClaims({ records: finals, splits, bootstrap: o, margin });
   return {
-    version: 1,
+    version: 2,
     createdAt: (opts.now ?? new Date()).toISOString(),
     settings: { bootstrap: { resamples: o.resamples, seed: o.seed, level: o.level }, ks: [...ks], splits, equivalenceMargin: margin },
     methods,
-    claims: evaluateClaims({ records: finals, splits, bootstrap: o, margin }),
+    claims,
+    goals: evaluateGoals({ records: finals, methods, splits, bootstrap: o }),
     omitted,
     notes: NotesSchema.parse(opts.notes ?? {}),
   };

@@ -16,8 +16,18 @@ export interface RecordOptions {
   chosenSlot: 'A' | 'B';
   /** Keep the rationale texts in the record (off by default: files grow ~1 kB per sample). */
   keepRationales?: boolean;
-  /** PrefWorld: is this rationale's own result right? (e.g. gradeRationale(task, text).resultRight) */
-  gradeRationale?: (text: string) => boolean;
+  /**
+   * PrefWorld: grades a rationale: whether its own result is right (a boolean), or the grade
+   * (gradeRationale(task, text)), whose restated / checksConsistent are recorded too.
+   */
+  gradeRationale?: (text: string) => boolean | RationaleFlags;
+}
+
+/** The parts of PrefWorld's RationaleGrade a record keeps. */
+export interface RationaleFlags {
+  resultRight: boolean;
+  restated?: boolean;
+  checksConsistent?: boolean;
 }
 
 /** The pair's own fields every record repeats, so a record stands alone. */
@@ -43,7 +53,16 @@ function orderRecord(o: OrderJudgment, chosenFirst: boolean, opts: RecordOptions
   const rec: OrderRecord = { verdicts: [] };
   if (o.cot) {
     rec.verdicts = o.cot.rationales.map((r): SlotVerdict => (r.verdict === 'pos' ? 'A' : r.verdict === 'neg' ? 'B' : 'invalid'));
-    if (opts.gradeRationale) rec.rationaleRight = o.cot.rationales.map((r) => (opts.gradeRationale as (t: string) => boolean)(r.text));
+    if (opts.gradeRationale) {
+      const grade = opts.gradeRationale;
+      const gs = o.cot.rationales.map((r): RationaleFlags => {
+        const g = grade(r.text);
+        return typeof g === 'boolean' ? { resultRight: g } : g;
+      });
+      rec.rationaleRight = gs.map((g) => g.resultRight);
+      if (gs.every((g) => g.restated !== undefined)) rec.restated = gs.map((g) => g.restated!);
+      if (gs.every((g) => g.checksConsistent !== undefined)) rec.checksConsistent = gs.map((g) => g.checksConsistent!);
+    }
     if (opts.keepRationales) rec.rationales = o.cot.rationales.map((r) => r.text);
   } else {
     rec.verdicts = [o.verdict];

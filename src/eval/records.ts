@@ -31,6 +31,10 @@ export const OrderRecordSchema = z
     pChosen: Prob.optional(),
     /** Per sample, same length as `verdicts`: the rationale's own result is right (PrefWorld checks it). */
     rationaleRight: z.array(z.boolean()).optional(),
+    /** Per sample: the rationale restates the question in its family's own layout (PrefWorld's grader). */
+    restated: z.array(z.boolean()).optional(),
+    /** Per sample: both checks are present and agree with the rationale's own worked result (PrefWorld's grader). */
+    checksConsistent: z.array(z.boolean()).optional(),
     /** Per sample rationales, same length as `verdicts` (optional: they make files large). */
     rationales: z.array(z.string()).optional(),
     /** The answers were shortened to fit the context. */
@@ -38,7 +42,7 @@ export const OrderRecordSchema = z
   })
   .strict()
   .superRefine((o, ctx) => {
-    for (const key of ['rationaleRight', 'rationales'] as const) {
+    for (const key of ['rationaleRight', 'restated', 'checksConsistent', 'rationales'] as const) {
       const a = o[key];
       if (a && a.length !== o.verdicts.length) {
         ctx.addIssue({ code: 'custom', path: [key], message: `has ${a.length} entries, expected one per verdict (${o.verdicts.length})` });
@@ -90,7 +94,13 @@ export const METHODS = {
   rationalize: 'rationalize',
   starSft: 'star-sft',
   starDpo: 'star-dpo',
+  /** Labelled variants: STaR with PrefWorld's grader as the filter (supervision the paper did not have). */
+  starSftChecked: 'star-sft+checked',
+  starDpoChecked: 'star-dpo+checked',
 } as const;
+
+/** Rows that are not the paper's methods: reported beside them, never in the paper's claims. */
+export const VARIANT_METHODS: ReadonlySet<string> = new Set([METHODS.starSftChecked, METHODS.starDpoChecked]);
 
 export function readRecords(file: string): AsyncGenerator<[JudgeRecord, number]> {
   return readJsonl(file, JudgeRecordSchema);

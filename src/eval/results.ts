@@ -1,5 +1,7 @@
 // The results object: everything a report shows, computed from records only. It is written as
 // results.json and read back through this schema, so a report can be re-rendered later.
+// Version 2 (issue 20): claim status "underpowered", rationale grades per group, "heldout" groups,
+// goals, and each method's training cost in the notes.
 import { z } from 'zod';
 
 // NaN cannot travel in JSON; an interval that could not be computed is null.
@@ -42,7 +44,20 @@ export const ReasonSchema = z
   })
   .strict();
 
-export const GROUP_KINDS = ['all', 'category', 'family', 'shift'] as const;
+/** Shares of graded CoT samples (PrefWorld's grader), beside a group's accuracy: why a judge wins or loses there. */
+export const GradesSchema = z
+  .object({
+    /** The question restated in its family's own layout. */
+    restated: EstimateSchema.optional(),
+    /** The rationale's own worked result is right. */
+    resultRight: EstimateSchema.optional(),
+    /** Both checks present and agreeing with the rationale's own worked result. */
+    checksConsistent: EstimateSchema.optional(),
+  })
+  .strict();
+
+/** 'heldout': test-ood pairs of one task family held out of training (shift "family"), per family. */
+export const GROUP_KINDS = ['all', 'category', 'family', 'shift', 'heldout'] as const;
 export const GroupSchema = z
   .object({
     split: z.string(),
@@ -56,6 +71,7 @@ export const GroupSchema = z
     order: OrderMetricsSchema.optional(),
     calibration: CalibrationSchema.optional(),
     reason: ReasonSchema.optional(),
+    grades: GradesSchema.optional(),
   })
   .strict();
 export type Group = z.infer<typeof GroupSchema>;
@@ -79,7 +95,12 @@ export const MethodResultSchema = z
   .strict();
 export type MethodResult = z.infer<typeof MethodResultSchema>;
 
-export const CLAIM_STATUSES = ['reproduced', 'not reproduced', 'inconclusive'] as const;
+/**
+ * 'underpowered': undecided, and the CI's half-width exceeds the equivalence margin: at the planned
+ * number of pairs a difference that large could not be told from none, so more pairs, not a
+ * different method, would decide it. 'inconclusive': undecided with a narrower interval.
+ */
+export const CLAIM_STATUSES = ['reproduced', 'not reproduced', 'inconclusive', 'underpowered'] as const;
 export type ClaimStatus = (typeof CLAIM_STATUSES)[number];
 export const CheckSchema = z
   .object({
@@ -102,6 +123,41 @@ export const ClaimSchema = z
   .strict();
 export type Claim = z.infer<typeof ClaimSchema>;
 
+/** A goal of issue 20 beside the claims: a number, the target it should reach, and whether it does. */
+export const GoalSchema = z
+  .object({
+    id: z.string(),
+    /** What is measured, e.g. "star-dpo − bt on test-ood". */
+    what: z.string(),
+    method: z.string(),
+    estimate: EstimateSchema.nullable(),
+    /** The target in words, e.g. "≥ 10 points, CI excluding 0"; "—" where the method has none. */
+    target: z.string(),
+    /** null: no target for this method, or nothing to measure. */
+    met: z.boolean().nullable(),
+    why: z.string(),
+  })
+  .strict();
+export type Goal = z.infer<typeof GoalSchema>;
+
+const OptNum = z.number().nullable().default(null);
+/** What training a method cost (RecipeResult's counts; null where the recipe did not report one). */
+export const TrainingCostSchema = z
+  .object({
+    method: z.string(),
+    /** The step cap the run gave every method (STaR: per iteration). */
+    cap: OptNum,
+    steps: OptNum,
+    bestStep: OptNum,
+    stoppedEarly: z.boolean().nullable().default(null),
+    tokens: OptNum,
+    cpuSec: OptNum,
+    /** Wall-clock seconds of the training stage. */
+    seconds: OptNum,
+  })
+  .strict();
+export type TrainingCost = z.infer<typeof TrainingCostSchema>;
+
 export const NotesSchema = z
   .object({
     /** A quick run: what it cut compared with the full experiment (printed by the caller). */
@@ -110,6 +166,8 @@ export const NotesSchema = z
     /** How the sample counts were planned (text given by the caller, e.g. from measured tokens/s). */
     samplePlan: z.string().optional(),
     timings: z.array(z.object({ stage: z.string(), seconds: z.number() }).strict()).default([]),
+    /** Each trained method's cost, in training order. */
+    training: z.array(TrainingCostSchema).default([]),
     /** Anything else the caller wants said (world spec, base model, seeds). */
     extra: z.array(z.string()).default([]),
   })
@@ -118,7 +176,7 @@ export type Notes = z.infer<typeof NotesSchema>;
 
 export const ResultsSchema = z
   .object({
-    version: z.literal(1),
+    version: z.literal(2),
     createdAt: z.string(),
     settings: z
       .object({
@@ -131,6 +189,7 @@ export const ResultsSchema = z
       .strict(),
     methods: z.array(MethodResultSchema),
     claims: z.array(ClaimSchema),
+    goals: z.array(GoalSchema),
     omitted: z.array(OmittedSchema),
     notes: NotesSchema,
   })

@@ -104,6 +104,8 @@ test('genrm eval --mode cot: records on both orders with one vote set, graded ra
       for (const o of [x.chosenFirst!, x.chosenSecond!]) {
         assert.equal(o.verdicts.length, 4);
         assert.equal(o.rationaleRight?.length, 4, 'PrefWorld files: every sample graded');
+        assert.equal(o.restated?.length, 4, 'restating recorded per sample');
+        assert.equal(o.checksConsistent?.length, 4, 'checks recorded per sample');
       }
     }
     assert.deepEqual(new Set(recs.map((x) => x.split)), new Set(['test-id', 'test-ood']));

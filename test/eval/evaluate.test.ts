@@ -22,9 +22,16 @@ test('a claim the numbers contradict is marked not reproduced; one they support,
   assert.match(c.summary, /difference -40\.0 points/);
   const good = evaluate([...direct('zero-shot', 'test-id', 200, 100), ...direct('bt', 'test-id', 200, 180, 'scalar')], { bootstrap: B });
   assert.equal(claim(good, 'zero-shot-below-bt').status, 'reproduced');
-  // Five pairs each, one apart: the interval includes 0.
+  // Five pairs each, one apart: the interval includes 0 and is far wider than ±5 points: more pairs would decide it.
   const tiny = evaluate([...direct('zero-shot', 'test-id', 5, 3), ...direct('bt', 'test-id', 5, 4, 'scalar')], { bootstrap: B });
-  assert.equal(claim(tiny, 'zero-shot-below-bt').status, 'inconclusive');
+  assert.equal(claim(tiny, 'zero-shot-below-bt').status, 'underpowered');
+  assert.match(claim(tiny, 'zero-shot-below-bt').summary, /wider than ±5\.0/);
+  // 400 pairs judged alike but for four (two each way): the interval includes 0 and is narrow: inconclusive, not underpowered.
+  const shifted = direct('bt', 'test-id', 400, 300, 'scalar').map((r, i) => ({ ...r, pairId: `test-id-${(i + 2) % 400}` }));
+  const close = evaluate([...direct('zero-shot', 'test-id', 400, 300), ...shifted], { bootstrap: B });
+  const cc = claim(close, 'zero-shot-below-bt');
+  assert.equal(cc.status, 'inconclusive');
+  assert.ok(cc.checks[0]!.diff!.lo! <= 0 && (cc.checks[0]!.diff!.hi! - cc.checks[0]!.diff!.lo!) / 2 < 0.05);
   // Methods not run: inconclusive, saying which.
   assert.equal(claim(good, 'star-dpo-best-ood').status, 'inconclusive');
   assert.match(claim(good, 'genrm-matches-bt').summary, /not run: genrm/);
@@ -39,7 +46,43 @@ test('"GenRM ≈ BT" needs the difference CI inside the margin', () => {
   const flipped = direct('bt', 'test-id', 12, 6, 'scalar').map((r, i) => ({ ...r, pairId: `test-id-${11 - i}` }));
   const wide = evaluate([...direct('genrm', 'test-id', 12, 6), ...flipped], { bootstrap: B });
   assert.equal(wide.claims.find((c) => c.id === 'genrm-matches-bt')!.checks[0]!.diff!.value, 0);
-  assert.equal(claim(wide, 'genrm-matches-bt').status, 'inconclusive');
+  assert.equal(claim(wide, 'genrm-matches-bt').status, 'underpowered');
+});
+
+test('labelled variants stay out of the claims; goals: STaR-DPO margin over BT and held-out families', () => {
+  const recs = synthRecords(
+    [
+      { method: 'bt', mode: 'scalar', pRight: { 'test-id': 0.8, 'test-ood': 0.55 } },
+      { method: 'star-dpo', mode: 'cot', votes: 4, pRight: { 'test-id': 0.8, 'test-ood': 0.85 }, grade: true },
+      { method: 'star-dpo+checked', mode: 'cot', votes: 4, pRight: { 'test-id': 0.8, 'test-ood': 0.5 }, grade: true },
+    ],
+    200,
+  );
+  const r = evaluate(recs, { bootstrap: B });
+  const best = claim(r, 'star-dpo-best-ood');
+  assert.deepEqual(best.checks.map((c) => c.what), ['star-dpo − bt on test-ood'], 'the +checked row is no rival in the paper’s claim');
+  assert.ok(r.methods.some((m) => m.method === 'star-dpo+checked'), 'but it is in the tables');
+  const goal = (id: string) => r.goals.find((g) => g.id === id)!;
+  const margin = goal('ood-margin-over-bt:star-dpo');
+  assert.equal(margin.met, true, margin.why);
+  assert.ok(margin.estimate!.value! >= 0.1 && margin.estimate!.lo! > 0);
+  assert.equal(goal('ood-margin-over-bt:star-dpo+checked').met, false);
+  // Held-out families: the shift-"family" pairs of test-ood; a target only for the reasoning (CoT) judges.
+  const star = r.methods.find((m) => m.method === 'star-dpo')!;
+  const held = star.groups.find((g) => g.split === 'test-ood' && g.by === 'shift' && g.value === 'family')!;
+  assert.deepEqual(goal('held-out-families:star-dpo').estimate, held.accuracy);
+  assert.equal(goal('held-out-families:star-dpo').met, held.accuracy.value! >= 0.7);
+  assert.equal(goal('held-out-families:bt').met, null);
+  assert.equal(goal('held-out-families:bt').target, '—');
+  // Per held-out family groups partition the shift-"family" pairs; graded judges carry the grader's shares there.
+  const perFamily = star.groups.filter((g) => g.by === 'heldout');
+  assert.ok(perFamily.length > 0);
+  assert.equal(perFamily.reduce((n, g) => n + g.accuracy.n, 0), held.accuracy.n);
+  assert.ok(perFamily.every((g) => g.grades?.restated && g.grades.checksConsistent && g.grades.resultRight));
+  assert.ok(!r.methods.find((m) => m.method === 'bt')!.groups.some((g) => g.grades));
+  // Without bt, the margin goal says so.
+  const alone = evaluate(recs.filter((x) => x.method !== 'bt'), { bootstrap: B });
+  assert.match(alone.goals.find((g) => g.id === 'ood-margin-over-bt:star-dpo')!.why, /not run: bt/);
 });
 
 test('votes help: maj@k vs maj@1 of the same samples', () => {
@@ -71,7 +114,7 @@ test('groups per split, category, family and shift; STaR iterations; omissions c
   assert.deepEqual(star.iterations.map((i) => [i.iteration, i.split]), [[1, 'test-id'], [1, 'test-ood'], [2, 'test-id'], [2, 'test-ood']]);
   const kinds = (split: string) => new Set(star.groups.filter((g) => g.split === split).map((g) => g.by));
   assert.deepEqual(kinds('test-id'), new Set(['all', 'category', 'family']));
-  assert.deepEqual(kinds('test-ood'), new Set(['all', 'category', 'family', 'shift']));
+  assert.deepEqual(kinds('test-ood'), new Set(['all', 'category', 'family', 'shift', 'heldout']));
   // OOD pairs 0, 4, 8, 12 carry no shift: the control group "none" has 4 pairs.
   assert.equal(star.groups.find((g) => g.by === 'shift' && g.value === 'none')!.accuracy.n, 4);
   // Category groups partition the split.

@@ -14,7 +14,7 @@ export interface SynthMethod {
   pRight: Record<string, number>;
   votes?: number;
   iterations?: number[];
-  /** Give each sample a rationale grade (right result with prob pRight). */
+  /** Give each sample a rationale grade (right result with prob pRight; restated, checks consistent). */
   grade?: boolean;
 }
 
@@ -37,15 +37,19 @@ export function synthRecords(methods: SynthMethod[], pairsPerSplit: number, seed
           const order = (first: boolean) => {
             const verdicts: SlotVerdict[] = [];
             const rightFlags: boolean[] = [];
+            const restated: boolean[] = [];
+            const consistent: boolean[] = [];
             for (let s = 0; s < n; s++) {
               const u = rng.uniform();
               const right = u < p;
               const v: SlotVerdict = u > 0.97 ? 'invalid' : right === first ? 'A' : 'B';
               verdicts.push(v);
               rightFlags.push(right && rng.uniform() < 0.9);
+              restated.push(rng.uniform() < 0.8);
+              consistent.push(right && rng.uniform() < 0.7);
             }
             const pc = Math.min(0.99, Math.max(0.01, p + 0.3 * (rng.uniform() - 0.5)));
-            return { verdicts, ...(m.grade ? { rationaleRight: rightFlags } : {}), ...(m.mode !== 'cot' ? { pChosen: first ? pc : pc } : {}) };
+            return { verdicts, ...(m.grade ? { rationaleRight: rightFlags, restated, checksConsistent: consistent } : {}), ...(m.mode !== 'cot' ? { pChosen: first ? pc : pc } : {}) };
           };
           const cf = order(true);
           const cs = order(false);

@@ -6,7 +6,7 @@ import { bootstrapMean, type BootstrapOptions } from '../../src/eval/metrics/boo
 import { calibration, reliability } from '../../src/eval/metrics/calibration.js';
 import { majAtK } from '../../src/eval/metrics/majority.js';
 import { orderMetrics } from '../../src/eval/metrics/order.js';
-import { rightReason } from '../../src/eval/metrics/reasons.js';
+import { rationaleGrades, rightReason } from '../../src/eval/metrics/reasons.js';
 import { pairScore } from '../../src/eval/metrics/scores.js';
 import { rec } from './fixtures.js';
 
@@ -109,6 +109,20 @@ test('right for the right reason, among all graded samples and among right verdi
   close(r.amongAll.value, 2 / 5);
   close(r.amongRight.value, 2 / 3);
   assert.equal(rightReason(three, B), null);
+});
+
+test('rationale grades: shares of graded samples restating, working right and checking consistently', () => {
+  const rs = [
+    rec({ pairId: 'a', chosenFirst: { verdicts: ['A', 'A', 'B'], rationaleRight: [true, false, true], restated: [true, true, false], checksConsistent: [false, false, true] } }),
+    rec({ pairId: 'b', chosenSecond: { verdicts: ['B'], rationaleRight: [false], restated: [true], checksConsistent: [true] } }),
+    rec({ pairId: 'c', chosenFirst: { verdicts: ['A'], rationaleRight: [true] } }), // graded before restating was recorded
+  ];
+  const g = rationaleGrades(rs, B)!;
+  close(g.restated!.value, 3 / 4);
+  close(g.checksConsistent!.value, 2 / 4);
+  close(g.resultRight!.value, 3 / 5);
+  assert.ok(g.restated!.lo! <= 0.75 && g.restated!.hi! >= 0.75);
+  assert.equal(rationaleGrades(three, B), null);
 });
 
 test('bootstrap CI contains the estimate, is reproducible, and shrinks with more pairs', () => {

@@ -45,6 +45,7 @@ test('a swapped CoT judgment with the chosen answer in slot B maps orders and pr
   assert.deepEqual(r.chosenSecond?.verdicts, ['B', 'A', 'invalid']);
   assert.deepEqual(r.chosenFirst?.verdicts, ['A', 'A', 'B']);
   assert.deepEqual(r.chosenSecond?.rationaleRight, [true, false, false]);
+  assert.equal(r.chosenSecond?.restated, undefined, 'a boolean grader records the result only');
   assert.deepEqual(r.chosenFirst?.rationales, ['u [[A]]', 'v [[A]]', 'w [[B]]']);
   assert.equal(r.chosenFirst?.truncated, true);
   // Plain vote shares are not reported as probabilities.
@@ -52,6 +53,12 @@ test('a swapped CoT judgment with the chosen answer in slot B maps orders and pr
   // maj@1: second-order share 1, first-order share 1 → 1. maj@3: (1/2 + 2/3)/2 > 0.5 → 1.
   assert.equal(majScore(r, 1), 1);
   assert.equal(pairScore(r), 1);
+  // A grader returning PrefWorld's whole grade: restating and checks are recorded per sample too.
+  const full = recordFromJudgment(pair, j, { method: 'zero-shot-cot', chosenSlot: 'B', gradeRationale: (t) => ({ resultRight: t.startsWith('x'), restated: t.includes('['), checksConsistent: t.startsWith('y') }) });
+  assert.deepEqual(full.chosenSecond?.rationaleRight, [true, false, false]);
+  assert.deepEqual(full.chosenSecond?.restated, [true, true, false]);
+  assert.deepEqual(full.chosenSecond?.checksConsistent, [false, true, false]);
+  assert.deepEqual(full.chosenFirst?.restated, [true, true, true]);
 });
 
 test('a direct judgment keeps P(chosen) in chosen terms; scalar and order-probability adapters', () => {

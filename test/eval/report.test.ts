@@ -22,7 +22,7 @@ const results = evaluate(
     ],
     40,
   ),
-  { bootstrap: B, now: new Date(0), notes: { quick: true, cut: ['40 pairs per split instead of 1000'], samplePlan: 'PLAN-TEXT-MARKER', timings: [{ stage: 'world', seconds: 1.5 }, { stage: 'judge', seconds: 95 }] } },
+  { bootstrap: B, now: new Date(0), notes: { quick: true, cut: ['40 pairs per split instead of 1000'], samplePlan: 'PLAN-TEXT-MARKER', timings: [{ stage: 'world', seconds: 1.5 }, { stage: 'judge', seconds: 95 }], training: [{ method: 'bt', cap: 300, steps: 120, bestStep: 80, stoppedEarly: true, tokens: 96000, cpuSec: 12.3, seconds: 7.2 }, { method: 'star-dpo', cap: 300, seconds: 50 }] } },
 );
 
 test('report files are written atomically and results.json round-trips', async () => {
@@ -35,10 +35,12 @@ test('report files are written atomically and results.json round-trips', async (
   for (const s of ['## What was cut', '40 pairs per split', 'PLAN-TEXT-MARKER', '| world | 1.5 s |', '| total | 1 min 37 s |', '52.3', 'paper ID (UltraFeedback)']) assert.ok(md.includes(s), s);
   // Every claim appears with its computed status.
   for (const c of results.claims) assert.ok(md.includes(`**${c.status}**: ${c.claim}`), c.id);
+  // Goals, held-out families and the grader's reasons beside OOD accuracy; training cost with "—" for what a recipe did not report.
+  for (const s of ['## Goals (issue 20)', '| star-dpo − bt on test-ood |', '≥ 10.0 points, CI excluding 0', '## Held-out families', '## Why: restating and checking, OOD per shift type', '| family | star-dpo |', '## Why: restating and checking, per held-out family', '## Training cost', '| bt | 120 | 300 | 80 | yes | 96,000 | 12.3 | 7.2 |', '| star-dpo | — | 300 | — | — | — | — | 50.0 |']) assert.ok(md.includes(s), s);
   // Bad results.json names the file and field.
   const bad = join(dir, 'bad.json');
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(bad, JSON.stringify({ ...results, version: 2 }));
+  writeFileSync(bad, JSON.stringify({ ...results, version: 1 })); // before claim status 'underpowered'
   await assert.rejects(readResults(bad), new RegExp(`${bad}: field "version"`));
   rmSync(dir, { recursive: true });
 });
@@ -66,11 +68,12 @@ test('a plot with no data is skipped with the reason, not failed', async () => {
   rmSync(dir, { recursive: true });
 });
 
-test('terminal table lists every method with its CIs and the claims', () => {
+test('terminal table lists every method with its CIs, the claims and the goals', () => {
   const t = renderTerminal(results);
   for (const m of results.methods) assert.match(t, new RegExp(`^${m.method}`, 'm'));
   assert.match(t, /\d+\.\d \[\d+\.\d, \d+\.\d\]/);
-  assert.equal((t.match(/^ {2}- (REPRODUCED|NOT REPRODUCED|INCONCLUSIVE):/gm) ?? []).length, results.claims.length);
+  assert.equal((t.match(/^ {2}- (REPRODUCED|NOT REPRODUCED|INCONCLUSIVE|UNDERPOWERED):/gm) ?? []).length, results.claims.length);
+  assert.equal((t.match(/^ {2}- (MET|NOT MET|—): /gm) ?? []).length, results.goals.length);
 });
 
 function findChromium(): string | null {

@@ -1,7 +1,8 @@
 // `genrm repro` on the hidden micro size (a tiny world, a tiny base pretrained in a few steps, a
 // few pairs, 2 votes, one STaR iteration of k = 2): every stage runs end to end and writes the
-// report; an interruption after a stage resumes without redoing finished stages; a run folder
-// with other settings is refused, naming the field.
+// report, with the labelled +checked rows beside the paper's; an interruption after a stage
+// resumes without redoing finished stages; a run folder with other settings is refused, naming
+// the field.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -11,8 +12,13 @@ import { readRecordsAll } from '../../src/eval/records.js';
 import { readResults } from '../../src/eval/report/write.js';
 import { runRepro, type ReproOptions } from '../../src/eval/repro/pipeline.js';
 import { StopAfterStage } from '../../src/eval/repro/stages.js';
+import { planSamples } from '../../src/eval/repro/plan.js';
+import { cutsOf, SIZE_SETTINGS } from '../../src/eval/repro/settings.js';
+import { recipeInput, ROWS, STAR_ROWS, TRAINED as ROWS_TRAINED } from '../../src/eval/repro/train.js';
+import { getRecipe, resolveRecipeConfig } from '../../src/train/recipes/index.js';
 
-const ALL = ['zero-shot', 'zero-shot-cot', 'bt', 'pairrm', 'genrm', 'rationalize', 'star-sft', 'star-dpo'];
+const TRAINED = ['bt', 'pairrm', 'genrm', 'rationalize', 'star-sft', 'star-dpo', 'star-sft+checked', 'star-dpo+checked'];
+const ALL = ['zero-shot', 'zero-shot-cot', ...TRAINED];
 const FIRST = ['world', 'base', 'plan', 'zero-shot'];
 
 test('genrm repro (micro): interrupted after the zero-shot stage, the rerun resumes there and runs every later stage; report written', async () => {
@@ -31,7 +37,7 @@ test('genrm repro (micro): interrupted after the zero-shot stage, the rerun resu
     const r = await runRepro({ ...opts, screenshot: true });
     assert.equal(r.resumed, true);
     assert.deepEqual(r.skipped, FIRST);
-    assert.deepEqual(r.ran, ['bt', 'pairrm', 'genrm', 'rationalize', 'star-sft', 'star-dpo'].flatMap((m) => [`train-${m}`, `eval-${m}`]));
+    assert.deepEqual(r.ran, TRAINED.flatMap((m) => [`train-${m}`, `eval-${m}`]));
     assert.deepEqual(FIRST.map((s) => statSync(join(out, 'stages', `${s}.json`)).mtimeMs), mtimes, 'finished stages not redone');
     assert.equal(statSync(join(out, 'base', 'model.safetensors')).mtimeMs, baseWeights, 'base not pretrained again');
     assert.equal(readFileSync(join(out, 'records', 'zero-shot-cot.jsonl'), 'utf8'), zs, 'zero-shot records not rewritten');
@@ -51,11 +57,48 @@ test('genrm repro (micro): interrupted after the zero-shot stage, the rerun resu
     assert.ok(cot.every((x) => x.chosenFirst!.verdicts.length === 2 && x.chosenSecond!.verdicts.length === 2), 'CoT judges: 2 votes per order');
     if (r.png) assert.ok(statSync(r.png).size > 10_000, 'screenshot saved');
     else console.log(`# no screenshot: ${r.pngSkipped}`);
-    assert.ok(lines.some((l) => /\[5\/17\] train bt: done in \d+\.\d s/.test(l)), 'each stage prints its time');
+    assert.ok(lines.some((l) => /\[5\/21\] train bt: done in \d+\.\d s/.test(l)), 'each stage prints its time');
+    // The +checked rows: STaR with filter 'checked', on the first iteration's samples drawn once for all STaR rows.
+    const cfg = JSON.parse(readFileSync(join(out, 'models', 'star-dpo+checked', 'config.resolved.json'), 'utf8')) as { recipe: string; filter: string };
+    assert.deepEqual([cfg.recipe, cfg.filter], ['star-dpo', 'checked']);
+    const samples = (m: string) => readFileSync(join(out, 'models', m, 'iter-1', 'samples.jsonl'), 'utf8');
+    for (const m of ['star-dpo', 'star-sft+checked', 'star-dpo+checked']) assert.equal(samples(m), samples('star-sft'), `${m}: iteration 1 samples shared`);
+    const report = (m: string) => JSON.parse(readFileSync(join(out, 'models', m, 'iter-1', 'report.json'), 'utf8')) as { config: { filter: string }; sft: { kept: number }; dpo: { rejectedInvalid: number } };
+    assert.equal(report('star-sft+checked').config.filter, 'checked');
+    assert.ok(report('star-sft+checked').sft.kept <= report('star-sft').sft.kept, 'checked keeps a subset');
+    assert.ok(!res.claims.some((c) => c.checks.some((x) => x.what.includes('+checked'))), 'variants stay out of the claims');
+    assert.ok(res.goals.some((g) => g.id === 'ood-margin-over-bt:star-dpo'));
+    assert.deepEqual(res.notes.training.map((t) => t.method), TRAINED);
+    assert.ok(res.notes.training.every((t) => t.cap === 2 && t.seconds !== null));
 
     // The same folder with another seed: refused, naming the field.
     await assert.rejects(runRepro({ ...opts, seed: 2 }), /different settings \(seed: 1 there, 2 now\)/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('repro plan and budgets: full judges at least 400 pairs per split whatever the budget affords; every method gets the same cap', () => {
+  const slow = { rows: 1, tokens: 10, seconds: 10, tokensPerSec: 1, meanTokens: 100 };
+  const full = planSamples(SIZE_SETTINGS.full, slow, { testId: 2000, testOod: 2500, train: 40000 }, STAR_ROWS.length);
+  assert.equal(full.evalPairs, 400);
+  assert.ok(full.rationalizePairs < 400, 'the floor is for evaluation only');
+  assert.match(full.text, /raised to the floor of 400 eval pairs/);
+  // Never more than a split holds.
+  assert.equal(planSamples(SIZE_SETTINGS.full, slow, { testId: 300, testOod: 2500, train: 40000 }, STAR_ROWS.length).evalPairs, 300);
+  assert.ok(SIZE_SETTINGS.quick.budget.steps < SIZE_SETTINGS.full.budget.steps);
+
+  const plan = planSamples(SIZE_SETTINGS.quick, slow, { testId: 500, testOod: 600, train: 4000 }, STAR_ROWS.length);
+  const configs = ROWS_TRAINED.map((recipe) => {
+    const input = recipeInput({ recipe, base: 'b', data: { sft: 's', rationalize: 'r', star: 't' }, out: 'o', seed: 1, settings: SIZE_SETTINGS.quick, plan, command: 'x', progress: false, say: () => {} });
+    return { recipe, config: resolveRecipeConfig(getRecipe(ROWS[recipe].recipe), input, recipe) as Record<string, unknown> };
+  });
+  assert.deepEqual(new Set(configs.map((c) => c.config['steps'])), new Set([SIZE_SETTINGS.quick.budget.steps]));
+  assert.deepEqual(configs.filter((c) => c.config['filter'] !== undefined).map((c) => [c.recipe, c.config['filter']]), [
+    ['star-sft', 'verdict'],
+    ['star-dpo', 'verdict'],
+    ['star-sft+checked', 'checked'],
+    ['star-dpo+checked', 'checked'],
+  ]);
+  assert.ok(cutsOf('quick').some((c) => c.includes(`every method at most ${SIZE_SETTINGS.quick.budget.steps} updates`)));
 });

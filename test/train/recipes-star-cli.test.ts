@@ -1,10 +1,11 @@
 // `genrm star sample` end to end on a tiny world and checkpoint: the files it writes, exports in
 // the targets' documented layouts, the report's numbers agreeing with the samples, resume without
-// resampling, and clear errors for a second run without --resume and a URL without a model name.
+// resampling, and clear errors for a second run without --resume, a URL without a model name and
+// --filter checked on data without a grader.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OpenAiDpo, OpenAiSft, TrlDpo, TrlSftPromptCompletion } from '../../src/data/formats/export/schemas.js';
@@ -80,6 +81,13 @@ test('genrm star sample: samples, datasets, report and TRL/OpenAI exports; --res
     const url = genrm(['star', 'sample', '--model', 'http://127.0.0.1:9/v1', '--data', fx.world, '--out', 'x'], fx.root);
     assert.notEqual(url.status, 0);
     assert.match(url.stderr, /--served-model is required/);
+
+    // --filter checked needs PrefWorld's grader: a pairs file with no spec.json beside it has none.
+    copyFileSync(join(fx.world, 'train.jsonl'), join(fx.root, 'pairs.jsonl'));
+    const plain = genrm(['star', 'sample', '--model', fx.base, '--data', 'pairs.jsonl', '--k', '1', '--out', 'plain', '--filter', 'checked'], fx.root);
+    assert.notEqual(plain.status, 0);
+    assert.match(plain.stderr, /--filter checked: pairs.jsonl has no rationale grader/);
+    assert.ok(!existsSync(join(fx.root, 'plain', 'samples.jsonl')), 'refused before sampling');
   } finally {
     rmSync(fx.root, { recursive: true, force: true });
   }

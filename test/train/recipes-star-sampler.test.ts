@@ -1,7 +1,8 @@
 // The STaR sampler's logic against a scripted LanguageModel (crafted completions): verdicts marked
-// against the label in both orders, STaR-SFT keeping exactly the right-verdict rationales, the
-// checker option, DPO pairing rules, the rationalization fallback (trained without the hint),
-// batching per chunk with the judge's seeds per order, and resume without resampling a finished pair.
+// against the label in both orders, STaR-SFT keeping exactly the right-verdict rationales, a
+// no-verdict sample counted as wrong (a DPO rejected, trained whole), the 'checked' filter, DPO
+// pairing rules, the rationalization fallback (trained without the hint), batching per chunk with
+// the judge's seeds per order, and resume without resampling a finished pair.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,10 +16,11 @@ import { starBuildConfig, starSamplingConfig } from '../../src/train/star/config
 import { buildStarDatasets } from '../../src/train/star/datasets.js';
 import { rightVerdict, SAMPLES_FILE, trainedCompletion } from '../../src/train/star/records.js';
 import { readSamples, sampleStar } from '../../src/train/star/sampler.js';
+import { runStarSampling } from '../../src/train/star/sampleRun.js';
 
 /** Completions the double writes, by sample index (the same list for every prompt unless hinted). */
 const SCRIPT = [
-  'Q: x W: good\nA says 1: matches. B says 2: does not.\nVerdict: [[A]]',
+  'Q: x W: good sound\nA says 1: matches. B says 2: does not.\nVerdict: [[A]]', // right for the right reason
   'Q: x W: bad\nVerdict: [[B]]',
   'no verdict at all',
   'first [[B]] then Verdict: [[A]] trailing words', // the last verdict counts: A
@@ -100,25 +102,75 @@ test('verdicts are marked against the label in both orders; STaR-SFT keeps exact
     // Right for the wrong reason (checker: "good" in the rationale): AB samples 3 and 4, BA sample 1.
     assert.equal(d.report.sft.rightForWrongReason, 5 * 3);
 
-    // requireResultRight drops exactly those.
-    const strict = buildStarDatasets(recs, starBuildConfig({ dedupe: false, requireResultRight: true }));
-    assert.equal(strict.report.sft.kept, 5 * 2); // AB sample 0, BA sample 5
-    assert.equal(strict.report.sft.droppedForResult, 5 * 3);
-    assert.ok(strict.sft.every((r) => r.resultRight === true));
-
-    // DPO: chosen ends in the right verdict, rejected in the wrong one, same prompt; no invalid completions.
+    // DPO: chosen ends in the right verdict; rejected is a wrong-verdict or a no-verdict one, same prompt.
     for (const r of d.dpo) {
       assert.equal(parseVerdict(r.chosen), rightVerdict(r.order));
-      assert.equal(parseVerdict(r.rejected), rightVerdict(r.order) === 'A' ? 'B' : 'A');
+      assert.notEqual(parseVerdict(r.rejected), rightVerdict(r.order));
+      assert.equal(r.rejectedInvalid, parseVerdict(r.rejected) === null);
     }
-    // all: R x W capped (AB: 3 x 2 = 6 -> 4; BA: 2 x 3 = 6 -> 4), distinct combinations.
+    // all: R x W capped (AB: 3 right x 3 wrong = 9 -> 4; BA: 2 x 4 = 8 -> 4), distinct combinations.
     assert.equal(d.dpo.length, 5 * 8);
     const combos = d.dpo.filter((r) => r.pairId === 'p0' && r.order === 'AB').map((r) => `${r.chosen}|${r.rejected}`);
     assert.equal(new Set(combos).size, 4);
     const uncapped = buildStarDatasets(recs, starBuildConfig({ maxPairsPerOrder: 100, dedupe: false }));
-    assert.equal(uncapped.dpo.length, 5 * 12);
+    assert.equal(uncapped.dpo.length, 5 * 17);
     const one = buildStarDatasets(recs, starBuildConfig({ pairing: 'random-one' }));
     assert.equal(one.dpo.length, 5 * 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a sample without a verdict counts as wrong: a DPO rejected, trained whole, and counted', async () => {
+  const dir = tmp();
+  try {
+    // Per order: one right rationale and one that stops without judging (as 39 % of zero-shot CoT samples did).
+    const lm = new ScriptedModel((p, i) => (i === 0 ? `Q: x W: ok\nVerdict: ${p.includes('A: right') ? '[[A]]' : '[[B]]'}` : 'Q: x W: ok\nA says 1: right. So A is right.'));
+    await sampleStar(lm, pairs, { config: starSamplingConfig({ k: 2 }), outDir: dir });
+    const d = buildStarDatasets(readSamples(join(dir, SAMPLES_FILE)), starBuildConfig());
+    assert.equal(d.report.invalid, 5 * 2);
+    assert.equal(d.sft.length, 5 * 2, 'the no-verdict samples are never kept');
+    assert.equal(d.dpo.length, 5 * 2, 'each order gives one pair: right over no-verdict');
+    assert.ok(d.dpo.every((r) => r.rejected === 'Q: x W: ok\nA says 1: right. So A is right.' && r.rejectedInvalid === true));
+    assert.equal(d.report.dpo.rejectedInvalid, 5 * 2);
+    assert.equal(d.report.dpo.ordersOneSided, 0);
+    assert.equal(trainedCompletion('no verdict, cut at the limit'), 'no verdict, cut at the limit');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("filter 'checked' keeps only rationales right for the right reason; the unchecked right ones are neither kept nor rejected", async () => {
+  const dir = tmp();
+  try {
+    const lm = new ScriptedModel((_, i) => SCRIPT[i % SCRIPT.length]!);
+    await sampleStar(lm, pairs, { config: starSamplingConfig({ k: SCRIPT.length }), outDir: dir, checker: goodChecker });
+    const recs = readSamples(join(dir, SAMPLES_FILE));
+    const plain = buildStarDatasets(recs, starBuildConfig({ dedupe: false }));
+    const d = buildStarDatasets(recs, starBuildConfig({ dedupe: false, filter: 'checked', maxPairsPerOrder: 100 }));
+    // The stand-in grader passes sample 0 only ("good sound"): AB keeps it; BA (right: 1, 5) keeps none.
+    assert.deepEqual(d.sft.map((r) => `${r.pairId}/${r.order}`), pairs.map((p) => `${p.id}/AB`));
+    assert.ok(d.sft.every((r) => r.completion === trainedCompletion(SCRIPT[0]!)));
+    assert.equal(d.report.sft.droppedUnchecked, 5 * 4); // AB samples 3, 4; BA samples 1, 5
+    assert.equal(plain.report.sft.unchecked, 5 * 4, "the paper's filter keeps those four");
+    // DPO: chosen is sample 0; rejected are AB's wrong or no-verdict ones (1, 2, 5), never the unchecked right 3 and 4.
+    assert.equal(d.dpo.length, 5 * 3);
+    assert.ok(d.dpo.every((r) => r.order === 'AB' && r.chosen === trainedCompletion(SCRIPT[0]!) && parseVerdict(r.rejected) !== 'A'));
+    assert.equal(d.report.dpo.rejectedInvalid, 5);
+    assert.equal(d.report.dpo.chosenRightForWrongReason, 0);
+    assert.equal(d.report.config.filter, 'checked');
+
+    // Without a grader the filter is an error, before anything is sampled.
+    const ungraded = tmp();
+    try {
+      await sampleStar(lm, pairs, { config: starSamplingConfig({ k: 2 }), outDir: ungraded });
+      assert.throws(() => buildStarDatasets(readSamples(join(ungraded, SAMPLES_FILE)), starBuildConfig({ filter: 'checked' })), /filter 'checked' needs graded samples/);
+      const lm2 = new ScriptedModel(() => 'x');
+      await assert.rejects(runStarSampling(lm2, pairs, { sampling: starSamplingConfig({ k: 2 }), build: starBuildConfig({ filter: 'checked' }), outDir: join(ungraded, 'run'), checker: null }), /filter 'checked' needs PrefWorld's rationale grader/);
+      assert.equal(lm2.calls.length, 0);
+    } finally {
+      rmSync(ungraded, { recursive: true, force: true });
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -30,14 +30,19 @@ export function invalidRate(records: readonly JudgeRecord[]): number {
 }
 
 export interface GroupKey {
-  by: 'all' | 'category' | 'family' | 'shift';
+  by: 'all' | 'category' | 'family' | 'shift' | 'heldout';
   value: string;
 }
+
+/** PrefWorld's meta.shift for pairs of task families held out of training (src/data/world/pairs.ts). */
+export const HELD_OUT_SHIFT = 'family';
 
 /**
  * The groups of one split's records. A pair carrying two shifts counts in both shift groups;
  * a pair with no shift counts in "none" (test-ood's control group) only when the split has
- * shifted pairs at all, so in-distribution splits get no shift breakdown.
+ * shifted pairs at all, so in-distribution splits get no shift breakdown. Pairs of a held-out
+ * family (shift "family") also count in a "heldout" group per family: where a judge that reasons
+ * should win.
  */
 export function groupRecords(records: readonly JudgeRecord[]): [GroupKey, JudgeRecord[]][] {
   const out = new Map<string, [GroupKey, JudgeRecord[]]>();
@@ -56,7 +61,8 @@ export function groupRecords(records: readonly JudgeRecord[]): [GroupKey, JudgeR
       if (r.shift.length === 0) add('shift', 'none', r);
       for (const s of new Set(r.shift)) add('shift', s, r);
     }
+    if (r.subset !== undefined && r.shift.includes(HELD_OUT_SHIFT)) add('heldout', r.subset, r);
   }
-  const order = { all: 0, category: 1, family: 2, shift: 3 };
+  const order = { all: 0, category: 1, family: 2, shift: 3, heldout: 4 };
   return [...out.values()].sort((a, b) => order[a[0].by] - order[b[0].by] || a[0].value.localeCompare(b[0].value));
 }

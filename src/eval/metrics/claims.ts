@@ -1,13 +1,17 @@
-// The paper's claims, each marked reproduced / not reproduced / inconclusive from the numbers:
-// never written by hand. Comparisons are PAIRED (the same pairs judged by both methods) and
-// decided by the 95 % bootstrap CI of the accuracy difference:
-//   "X > Y":  CI above 0 → reproduced; CI below 0 → not reproduced; CI spans 0 → inconclusive.
+// The paper's claims, each marked reproduced / not reproduced / inconclusive / underpowered from
+// the numbers: never written by hand. Comparisons are PAIRED (the same pairs judged by both
+// methods) and decided by the 95 % bootstrap CI of the accuracy difference:
+//   "X > Y":  CI above 0 → reproduced; CI below 0 → not reproduced; CI spans 0 → undecided.
 //   "X ≈ Y":  CI inside ±margin → reproduced; CI entirely outside ±margin → not reproduced;
-//             otherwise inconclusive (an interval too wide to tell).
-// A claim with several checks is reproduced when all are, not reproduced when any is, else
-// inconclusive. A method that was not run makes its check inconclusive, saying so.
+//             otherwise undecided.
+// Undecided is "underpowered" when the CI's half-width exceeds the margin (at this many pairs a
+// difference of the margin's size could not be told from none: more pairs would decide it), else
+// "inconclusive". A claim with several checks is reproduced when all are, not reproduced when any
+// is, else underpowered when any check is, else inconclusive. A method that was not run makes its
+// check inconclusive, saying so. The claims are about the paper's methods: labelled variants
+// (VARIANT_METHODS) are left out of them.
 import type { JudgeRecord } from '../records.js';
-import { METHODS } from '../records.js';
+import { METHODS, VARIANT_METHODS } from '../records.js';
 import type { Claim, ClaimStatus } from '../results.js';
 import { json } from './accuracy.js';
 import { bootstrapPairedDiff, type BootstrapOptions } from './bootstrap.js';
@@ -26,7 +30,8 @@ export interface ClaimContext {
 
 const pct = (x: number | null): string => (x === null ? 'n/a' : (100 * x).toFixed(1));
 
-function paired(ctx: ClaimContext, a: string, b: string, split: string, scoreA: (r: JudgeRecord) => number, scoreB: (r: JudgeRecord) => number) {
+/** Paired bootstrap of mean(scoreA) − mean(scoreB) over the pairs of `split` both methods judged. */
+export function paired(ctx: Pick<ClaimContext, 'records' | 'bootstrap'>, a: string, b: string, split: string, scoreA: (r: JudgeRecord) => number, scoreB: (r: JudgeRecord) => number) {
   const ra = ctx.records.get(a);
   const rb = ctx.records.get(b);
   if (!ra || !rb) return { missing: [a, b].filter((m) => !ctx.records.has(m)) };
@@ -49,6 +54,7 @@ function greater(ctx: ClaimContext, a: string, b: string, split: string, label =
   const nums = `difference ${pct(d.value)} points, 95 % CI [${pct(d.lo)}, ${pct(d.hi)}], ${d.n} pairs`;
   if (d.lo > 0) return { what: label, diff: d, status: 'reproduced', why: nums };
   if (d.hi < 0) return { what: label, diff: d, status: 'not reproduced', why: `${nums}: the other way round` };
+  if (underpowered(d, ctx.margin)) return { what: label, diff: d, status: 'underpowered', why: `${nums}: the interval includes 0 and is wider than ±${pct(ctx.margin)}` };
   return { what: label, diff: d, status: 'inconclusive', why: `${nums}: the interval includes 0` };
 }
 
@@ -62,12 +68,19 @@ function equivalent(ctx: ClaimContext, a: string, b: string, split: string): Che
   const nums = `difference ${pct(d.value)} points, 95 % CI [${pct(d.lo)}, ${pct(d.hi)}] vs ±${pct(m)}, ${d.n} pairs`;
   if (d.lo >= -m && d.hi <= m) return { what: label, diff: d, status: 'reproduced', why: nums };
   if (d.lo > m || d.hi < -m) return { what: label, diff: d, status: 'not reproduced', why: `${nums}: clearly apart` };
-  return { what: label, diff: d, status: 'inconclusive', why: `${nums}: too wide to tell` };
+  if (underpowered(d, m)) return { what: label, diff: d, status: 'underpowered', why: `${nums}: wider than the margin, so it cannot fit inside it at this size` };
+  return { what: label, diff: d, status: 'inconclusive', why: `${nums}: straddles the margin` };
+}
+
+/** An undecided interval wider than ±margin: the planned pairs cannot decide a difference of the margin's size. */
+function underpowered(d: { lo: number | null; hi: number | null }, margin: number): boolean {
+  return d.lo !== null && d.hi !== null && (d.hi - d.lo) / 2 > margin;
 }
 
 function combine(checks: Check[]): ClaimStatus {
   if (checks.length > 0 && checks.every((c) => c.status === 'reproduced')) return 'reproduced';
   if (checks.some((c) => c.status === 'not reproduced')) return 'not reproduced';
+  if (checks.some((c) => c.status === 'underpowered')) return 'underpowered';
   return 'inconclusive';
 }
 
@@ -81,7 +94,8 @@ function claim(id: string, text: string, paper: string, checks: Check[]): Claim 
 const majFirst = (r: JudgeRecord): number => majScore(r, 1);
 const majAll = (r: JudgeRecord): number => majScore(r, samplesOf(r));
 
-export function evaluateClaims(ctx: ClaimContext): Claim[] {
+export function evaluateClaims(all: ClaimContext): Claim[] {
+  const ctx: ClaimContext = { ...all, records: new Map([...all.records].filter(([m]) => !VARIANT_METHODS.has(m))) };
   const { id, ood } = ctx.splits;
   const M = METHODS;
   const out: Claim[] = [];

@@ -2,7 +2,7 @@
 import type { Results } from '../results.js';
 import type { Plot } from './plots.js';
 import { cutLines, methodNotes, omittedTable, readingText, timingTable } from './sections.js';
-import { breakdownTable, diagnosticsTable, mainTable, majTable, toHtml, type Table } from './tables.js';
+import { breakdownTable, diagnosticsTable, goalsTable, gradesTable, mainTable, majTable, trainingTable, toHtml, type Table } from './tables.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -30,6 +30,8 @@ export function renderHtml(r: Results, plots: Plot[], title = 'genrm evaluation 
   body.push('<h2>Reading: the paper’s claims against these numbers</h2><ul>');
   for (const c of r.claims) body.push(`<li class="claim"><span class="${statusClass(c.status)}">${esc(c.status)}</span> — ${esc(readingText(c))}</li>`);
   body.push('</ul>');
+  const goals = goalsTable(r);
+  if (goals) body.push('<h2>Goals (issue 20)</h2>', '<p class="note">Beside the paper’s claims: STaR-DPO’s OOD margin over BT (the paper’s abstract: +10–45 %), and each judge’s accuracy on held-out families.</p>', `<div class="scroll">${toHtml(goals)}</div>`);
   body.push('<h2>Plots</h2>');
   for (const p of plots) {
     body.push(p.svg ? `<figure id="plot-${esc(p.name)}"><h3>${esc(p.title)}</h3><div class="scroll">${p.svg}</div><figcaption>${esc(p.caption)}</figcaption></figure>` : `<p><b>${esc(p.title)}</b>: not drawn (${esc(p.skipped ?? '')}).</p>`);
@@ -42,8 +44,12 @@ export function renderHtml(r: Results, plots: Plot[], title = 'genrm evaluation 
   sec('Per category', breakdownTable(r, 'category'));
   sec('Per family', breakdownTable(r, 'family'));
   sec('OOD per shift type', breakdownTable(r, 'shift'));
+  sec('Held-out families (test-ood, shift family)', breakdownTable(r, 'heldout'));
+  sec('Why: restating and checking, OOD per shift type', gradesTable(r, 'shift'));
+  sec('Why: restating and checking, per held-out family', gradesTable(r, 'heldout'));
   sec('Left out', omittedTable(r));
   if (r.notes.samplePlan) body.push('<h2>How sample counts were planned</h2>', `<p>${esc(r.notes.samplePlan)}</p>`);
+  sec('Training cost', trainingTable(r));
   sec('Stage timings', timingTable(r));
   body.push('<h2>How the numbers are computed</h2><ul>', ...methodNotes(r).map((l) => `<li>${esc(l)}</li>`), ...r.notes.extra.map((l) => `<li>${esc(l)}</li>`), '</ul>');
   return `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>${esc(title)}</title>\n<style>${CSS}</style>\n</head>\n<body>\n${body.join('\n')}\n</body>\n</html>\n`;

@@ -2,7 +2,7 @@
 import type { Results } from '../results.js';
 import type { Plot } from './plots.js';
 import { cutLines, methodNotes, omittedTable, readingText, timingTable } from './sections.js';
-import { breakdownTable, diagnosticsTable, mainTable, majTable, toMarkdown, type Table } from './tables.js';
+import { breakdownTable, diagnosticsTable, goalsTable, gradesTable, mainTable, majTable, trainingTable, toMarkdown, type Table } from './tables.js';
 
 export function renderMarkdown(r: Results, plots: Plot[], title = 'genrm evaluation report'): string {
   const out: string[] = [`# ${title}`, '', `Generated ${r.createdAt}.`, ''];
@@ -10,6 +10,8 @@ export function renderMarkdown(r: Results, plots: Plot[], title = 'genrm evaluat
   if (cut.length) out.push('## What was cut', '', ...cut.map((l) => `- ${l}`), '');
   out.push('## Main results', '', '*Accuracy % with 95 % bootstrap CIs. The paper’s columns are its own numbers on different data (UltraFeedback / RewardBench).*', '', toMarkdown(mainTable(r)));
   out.push('## Reading: the paper’s claims against these numbers', '', ...r.claims.map((c) => `- **${c.status}**: ${readingText(c)}`), '');
+  const goals = goalsTable(r);
+  if (goals) out.push('## Goals (issue 20)', '', '*Beside the paper’s claims: STaR-DPO’s OOD margin over BT (the paper’s abstract: +10–45 %), and each judge’s accuracy on held-out families.*', '', toMarkdown(goals));
   out.push('## Plots', '');
   for (const p of plots) out.push(p.svg ? `### ${p.title}\n\n![${p.title}](plots/${p.name}.svg)\n\n${p.caption}\n` : `### ${p.title}\n\n*Not drawn: ${p.skipped}.*\n`);
   const sec = (h: string, t: Table | null): void => {
@@ -20,8 +22,12 @@ export function renderMarkdown(r: Results, plots: Plot[], title = 'genrm evaluat
   sec('Per category', breakdownTable(r, 'category'));
   sec('Per family', breakdownTable(r, 'family'));
   sec('OOD per shift type', breakdownTable(r, 'shift'));
+  sec('Held-out families (test-ood, shift family)', breakdownTable(r, 'heldout'));
+  sec('Why: restating and checking, OOD per shift type', gradesTable(r, 'shift'));
+  sec('Why: restating and checking, per held-out family', gradesTable(r, 'heldout'));
   sec('Left out', omittedTable(r));
   if (r.notes.samplePlan) out.push('## How sample counts were planned', '', r.notes.samplePlan, '');
+  sec('Training cost', trainingTable(r));
   sec('Stage timings', timingTable(r));
   out.push('## How the numbers are computed', '', ...methodNotes(r).map((l) => `- ${l}`), '');
   if (r.notes.extra.length) out.push(...r.notes.extra.map((l) => `- ${l}`), '');

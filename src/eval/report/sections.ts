@@ -15,6 +15,11 @@ export function readingLines(r: Results): string[] {
   return r.claims.map((c) => `${c.status.toUpperCase()}: ${readingText(c)}`);
 }
 
+/** One line per goal: "MET: …" / "NOT MET: …" / "—: …" with the numbers. */
+export function goalLines(r: Results): string[] {
+  return r.goals.map((g) => `${g.met === null ? '—' : g.met ? 'MET' : 'NOT MET'}: ${g.what} (goal ${g.target}): ${g.why}`);
+}
+
 export function methodNotes(r: Results): string[] {
   const b = r.settings.bootstrap;
   return [
@@ -24,6 +29,9 @@ export function methodNotes(r: Results): string[] {
     `95 % confidence intervals: percentile bootstrap over pairs, ${b.resamples} resamples, seed ${b.seed}. Claims compare methods on the same pairs (paired bootstrap of the difference); “≈” means the difference’s CI lies within ±${(100 * r.settings.equivalenceMargin).toFixed(0)} points.`,
     `Calibration: Brier score of P(chosen); ECE over ${ECE_BINNING}.`,
     'Right for the right reason: per sampled rationale, the verdict is right AND the rationale’s own worked result is right (checked by PrefWorld), among all graded samples and among right verdicts.',
+    'Restating and checking (CoT judges, PrefWorld’s grader): per sampled rationale, whether it restates the question in its family’s own layout, whether its own worked result is right, and whether its checks of both answers agree with that result; shares of graded samples, CIs resampling pairs.',
+    `Claim statuses: undecided checks are “underpowered” when the CI’s half-width exceeds ±${(100 * r.settings.equivalenceMargin).toFixed(0)} points (more pairs would decide them), else “inconclusive”. Claims use the paper’s methods only; rows marked +checked are labelled variants (STaR filtered by PrefWorld’s grader, supervision the paper did not have) and appear in the tables and goals, never in the claims.`,
+    'Held-out families: test-ood pairs of task families no training pair comes from (shift “family”), where a judge that reasons should beat one that matches surface features.',
     `Paper numbers: ${PAPER_SOURCE}. They are on different data and a far larger model: compare shapes, not values.`,
   ];
 }

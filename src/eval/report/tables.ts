@@ -86,8 +86,8 @@ export function diagnosticsTable(r: Results): Table {
   return { headers, rows, numeric: headers.map((_, i) => i > 1) };
 }
 
-/** Per split, the category / family / shift breakdown of every method's accuracy. */
-export function breakdownTable(r: Results, by: 'category' | 'family' | 'shift'): Table | null {
+/** Per split, the category / family / shift / held-out family breakdown of every method's accuracy. */
+export function breakdownTable(r: Results, by: 'category' | 'family' | 'shift' | 'heldout'): Table | null {
   const cols = new Map<string, true>();
   for (const m of r.methods) for (const g of m.groups) if (g.by === by) cols.set(`${g.split}\u0000${g.value}`, true);
   if (cols.size === 0) return null;
@@ -97,6 +97,45 @@ export function breakdownTable(r: Results, by: 'category' | 'family' | 'shift'):
     return fmtEstimate(findGroup(m, split, by, value)?.accuracy);
   })]);
   return { headers: ['method', ...keys.map((k) => k.replace('\u0000', ' '))], rows, numeric: [false, ...keys.map(() => true)] };
+}
+
+/**
+ * OOD per shift type or per held-out family, for the judges whose rationales were graded:
+ * accuracy with, beside it, how often a rationale restates the question in its family's own
+ * layout, works the right result, and checks the answers consistently with that result.
+ */
+export function gradesTable(r: Results, by: 'shift' | 'heldout'): Table | null {
+  const ood = r.settings.splits.ood;
+  const graded = r.methods.filter((m) => m.groups.some((g) => g.split === ood && g.by === by && g.grades));
+  if (graded.length === 0) return null;
+  const values = [...new Set(graded.flatMap((m) => m.groups.filter((g) => g.split === ood && g.by === by).map((g) => g.value)))].sort();
+  const rows: string[][] = [];
+  for (const v of values) {
+    for (const m of graded) {
+      const g = findGroup(m, ood, by, v);
+      if (g) rows.push([v, m.method, fmtEstimate(g.accuracy), fmtEstimate(g.grades?.restated), fmtEstimate(g.grades?.resultRight), fmtEstimate(g.grades?.checksConsistent)]);
+    }
+  }
+  const headers = [by === 'shift' ? 'shift' : 'held-out family', 'method', 'acc %', 'restated in its layout %', 'worked result right %', 'checks agree with result %'];
+  return { headers, rows, numeric: headers.map((_, i) => i > 1) };
+}
+
+/** Issue 20's goals: the number, its target, and whether it is met. */
+export function goalsTable(r: Results): Table | null {
+  if (r.goals.length === 0) return null;
+  const met = (x: boolean | null): string => (x === null ? '—' : x ? 'yes' : 'no');
+  return { headers: ['measured', 'value % [95% CI]', 'goal', 'met'], rows: r.goals.map((g) => [g.what, fmtEstimate(g.estimate), g.target, met(g.met)]), numeric: [false, true, false, false] };
+}
+
+/** What each method's training cost: steps (of the cap), best step, early stop, tokens, CPU and wall time. */
+export function trainingTable(r: Results): Table | null {
+  const t = r.notes.training;
+  if (t.length === 0) return null;
+  const n = (x: number | null): string => (x === null ? '—' : Math.round(x).toLocaleString('en-US'));
+  const sec = (x: number | null): string => (x === null ? '—' : x < 100 ? x.toFixed(1) : n(x));
+  const yes = (x: boolean | null): string => (x === null ? '—' : x ? 'yes' : 'no');
+  const headers = ['method', 'steps', 'cap', 'best step', 'stopped early', 'tokens', 'CPU s', 'wall s'];
+  return { headers, rows: t.map((c) => [c.method, n(c.steps), n(c.cap), n(c.bestStep), yes(c.stoppedEarly), n(c.tokens), sec(c.cpuSec), sec(c.seconds)]), numeric: headers.map((_, i) => i > 0 && i !== 4) };
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

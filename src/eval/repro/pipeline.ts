@@ -2,32 +2,34 @@
 //
 //   world → base model → plan (measure tokens/s, size the sample counts, draw the pair sets)
 //   → zero-shot judge (direct; CoT with votes — maj@1 is CoT alone)
-//   → for bt, pairrm, genrm, rationalize, star-sft, star-dpo: train from the base, then evaluate
-//     on test-id and test-ood (STaR: every iteration's model, for the per-iteration curve)
+//   → for bt, pairrm, genrm, rationalize, star-sft, star-dpo and the labelled variants
+//     star-sft+checked, star-dpo+checked: train from the base (the same budget for all), then
+//     evaluate on test-id and test-ood (STaR: every iteration's model, for the per-iteration curve)
 //   → report (report.md, report.html, results.json, plots, report.png where chromium exists)
 //
 // Every judge sees the same pairs in both orders. Records go to records/<method>.jsonl, so any
 // number in the report can be traced to its pairs.
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EmbeddedBackend } from '../../backends/embedded/backend.js';
 import { readPairsAll } from '../../data/pair.js';
 import { SPLIT_FILES } from '../../data/world/generate.js';
 import { STATE_FILE, type IterationSummary } from '../../train/star/iterate.js';
+import { SAMPLE_CONFIG_FILE, SAMPLES_FILE } from '../../train/star/records.js';
 import { evaluate } from '../evaluate.js';
 import { METHODS, readRecordsAll, writeRecords, type JudgeRecord } from '../records.js';
-import type { Results } from '../results.js';
+import type { Results, TrainingCost } from '../results.js';
 import { writeReport, type ReportFiles } from '../report/write.js';
 import { readEvalSets } from '../run/data.js';
 import { judgeSets, openCheckpointJudge, type EvalJudge } from '../run/judge.js';
 import type { LmEvalOptions } from '../run/lm.js';
 import { measureGeneration, planSamples, type SamplePlan } from './plan.js';
 import { screenshot } from './screenshot.js';
-import { cutsOf, SIZE_SETTINGS, type ReproSize, type RunSettings } from './settings.js';
+import { budgetRule, cutsOf, SIZE_SETTINGS, type ReproSize, type RunSettings } from './settings.js';
 import { chooseBase, claimRunFolder, committedBase, makeWorld, type BaseChoice } from './setup.js';
 import { Stages, StopAfterStage } from './stages.js';
 import { samplePairs, writeSubset } from './subsets.js';
-import { TRAINED, trainMethod, type Trained } from './train.js';
+import { schemaKeys, STAR_ROWS, stoppingRuleWired, TRAINED, trainMethod, type Trained } from './train.js';
 
 export interface ReproOptions {
   size: ReproSize;
@@ -68,7 +70,30 @@ export interface ReproResult {
   seconds: number;
 }
 
-const MODES: Record<Trained, 'direct' | 'cot' | 'head'> = { bt: 'head', pairrm: 'head', genrm: 'direct', rationalize: 'cot', 'star-sft': 'cot', 'star-dpo': 'cot' };
+const MODES: Record<Trained, 'direct' | 'cot' | 'head'> = { bt: 'head', pairrm: 'head', genrm: 'direct', rationalize: 'cot', 'star-sft': 'cot', 'star-dpo': 'cot', 'star-sft+checked': 'cot', 'star-dpo+checked': 'cot' };
+
+/** A RecipeResult's cost counts, read defensively (a recipe that does not report one gives null). */
+function costOf(r: unknown): Omit<TrainingCost, 'method' | 'cap' | 'seconds'> {
+  const o = (r ?? {}) as Record<string, unknown>;
+  const num = (k: string): number | null => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? (o[k] as number) : null);
+  return { steps: num('steps'), bestStep: num('bestStep'), stoppedEarly: typeof o['stoppedEarly'] === 'boolean' ? (o['stoppedEarly'] as boolean) : null, tokens: num('tokens'), cpuSec: num('cpuSec') };
+}
+
+/**
+ * STaR's first iteration samples the base on the same slice with the same seed and settings for
+ * every STaR row, so its samples are drawn once: a later row starts from a copy, which the
+ * sampler resumes (nothing left to sample) after checking the settings and model match.
+ */
+function shareFirstSamples(models: string, row: Trained): void {
+  const first = STAR_ROWS[0]!;
+  if (row === first) return;
+  const from = join(models, first, 'iter-1');
+  const to = join(models, row, 'iter-1');
+  if (!existsSync(join(from, SAMPLES_FILE)) || !existsSync(join(from, SAMPLE_CONFIG_FILE)) || existsSync(join(to, SAMPLES_FILE))) return;
+  mkdirSync(to, { recursive: true });
+  copyFileSync(join(from, SAMPLE_CONFIG_FILE), join(to, SAMPLE_CONFIG_FILE));
+  copyFileSync(join(from, SAMPLES_FILE), join(to, SAMPLES_FILE));
+}
 
 export async function runRepro(o: ReproOptions): Promise<ReproResult> {
   const t0 = performance.now();
@@ -95,7 +120,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     const [train, testId, testOod] = [await read('train'), await read('test-id'), await read('test-ood')];
     const usable = train.filter((p) => !p.tie);
     const tp = await measureGeneration(lm, testId, { maxTokens: s.maxTokens, rows: s.maxBatchRows, n: Math.min(8, s.votes), seed: o.seed });
-    const p = planSamples(s, tp, { testId: testId.length, testOod: testOod.length, train: usable.length });
+    const p = planSamples(s, tp, { testId: testId.length, testOod: testOod.length, train: usable.length }, STAR_ROWS.length);
     o.say(`plan: ${p.text}`);
     await writeSubset(join(dataDir, 'eval'), world.dir, { 'test-id': samplePairs(testId, p.evalPairs, o.seed * 7 + 1), 'test-ood': samplePairs(testOod, p.evalPairs, o.seed * 7 + 2) });
     await writeSubset(join(dataDir, 'sft'), world.dir, { train: samplePairs(usable, s.trainPairs, o.seed * 7 + 3) });
@@ -135,7 +160,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     return { records: [direct, cot] };
   });
 
-  const trained: Record<string, { seconds: number; details: unknown }> = {};
+  const costs: TrainingCost[] = [];
   // A method that cannot be trained (e.g. rationalize finds no rationale ending in the hint) is
   // reported as not run, with the reason, instead of ending the run; it leaves no done-marker, so
   // a rerun tries it again.
@@ -145,8 +170,9 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     let tr;
     try {
       tr = await stages.run(`train-${recipe}`, `train ${recipe}`, async () => {
+        if (STAR_ROWS.includes(recipe)) shareFirstSamples(join(out, 'models'), recipe);
         const r = await trainMethod({ recipe, base: base.dir, data: { sft: join(dataDir, 'sft'), rationalize: join(dataDir, 'rationalize'), star: join(dataDir, 'star') }, out: runDir, seed: o.seed, settings: s, plan, command: o.command, progress: o.progress, say: o.say });
-        return { dir: runDir, steps: r.steps, firstLoss: r.firstLoss, lastLoss: r.lastLoss, seconds: r.elapsedSec, details: r.details };
+        return { dir: runDir, steps: r.steps, firstLoss: r.firstLoss, lastLoss: r.lastLoss, seconds: r.elapsedSec, cost: costOf(r), details: r.details };
       });
     } catch (e) {
       if (e instanceof StopAfterStage) throw e;
@@ -155,11 +181,11 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
       o.say(`train ${recipe}: FAILED, left out of the report: ${reason}`);
       continue;
     }
-    trained[recipe] = { seconds: tr.seconds, details: tr.details };
+    costs.push({ method: recipe, cap: s.budget.steps, ...costOf(tr.cost), seconds: typeof tr.seconds === 'number' ? tr.seconds : null });
     await stages.run(`eval-${recipe}`, `evaluate ${recipe}`, async () => {
       const mode = MODES[recipe];
       const file = join(recordsDir, `${recipe}.jsonl`);
-      if (recipe !== 'star-sft' && recipe !== 'star-dpo') {
+      if (!STAR_ROWS.includes(recipe)) {
         const judge = openCheckpointJudge(runDir, { maxBatchRows: s.maxBatchRows });
         return { records: [await judgeTo(file, judge, recipe, mode === 'head' ? 'direct' : mode)] };
       }
@@ -193,7 +219,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     if (!existsSync(f)) continue;
     const recs = await readRecordsAll(f);
     // STaR starts from the zero-shot CoT judge: its records are the curve's iteration 0.
-    if (m === 'star-sft' || m === 'star-dpo') records.push(...zsCot.map((r) => ({ ...r, method: m, iteration: 0 })));
+    if ((STAR_ROWS as readonly string[]).includes(m)) records.push(...zsCot.map((r) => ({ ...r, method: m, iteration: 0 })));
     records.push(...recs);
   }
   const timings = stages.timings();
@@ -203,11 +229,12 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
       cut: cuts,
       samplePlan: plan.text,
       timings, // the report's own time is printed when it is written (it cannot be inside itself)
+      training: costs,
       extra: [
         `size ${o.size}, seed ${o.seed}; world: ${world.dir} (${Object.entries(world.pairs).map(([k, v]) => `${k} ${v}`).join(', ')} pairs)`,
         `base: ${base.why}`,
         `every judge saw the same ${plan.evalPairs} pairs per split in both orders; CoT judges sampled ${plan.votes} rationales per order once (temperature 1.0, top-p 0.95, ≤ ${s.maxTokens} tokens); STaR curves start at iteration 0 = the zero-shot CoT judge`,
-        `training: ${Object.entries(trained).map(([m, t]) => `${m} ${t.seconds.toFixed(0)} s`).join(', ')}`,
+        `training budget, the same for every method: at most ${s.budget.steps} updates (STaR: per iteration), ${stoppingRuleWired() ? budgetRule(s.budget) : 'no early stopping (these recipes have no stopping rule yet), so every method trains to the cap'}${schemaKeys('genrm').has('replay') ? "; the LM recipes mix in the world's pretraining corpus at their default replay share (each data subset links the world's corpus.jsonl)" : ''}`,
         ...failed.map((f) => `${f.method}: not trained, so not in the tables: ${f.reason}`),
         ...(resumed ? ['this run was resumed: stage times are those recorded when each stage finished'] : []),
       ],

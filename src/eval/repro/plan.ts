@@ -1,15 +1,19 @@
 // Sampling dominates a repro run, so its sample counts are planned from a measurement instead of
 // fixed: at the start, the base model writes CoT judge rationales for a few pairs in one batched
 // generate call shaped like the evaluation's (one full batch; seconds); that gives tokens/s and the mean rationale length, and from the
-// size's generation budget the number of pairs every sampling stage uses follows:
+// size's generation budget the number of pairs every sampling stage uses follows. With S STaR
+// rows (star-sft, star-dpo and their +checked variants) and I iterations:
 //
-//   rows per pair  = eval:        2 splits × 2 orders × votes × (4 CoT judges + 2 × (iterations − 1) earlier STaR iterations)
+//   rows per pair  = eval:        2 splits × 2 orders × votes × (2 + S × I) CoT judges (zero-shot
+//                                 CoT, rationalize, every STaR row's iterations)
 //                  + rationalize: 2 orders × hinted samples
-//                  + STaR:        2 methods × iterations × 2 orders × k
+//                  + STaR:        (1 + S × (I − 1)) × 2 orders × k (iteration 1 samples the base
+//                                 for every STaR row alike, so it is sampled once and shared)
 //   pairs          = budget × tokens/s ÷ (mean tokens per rationale × rows per pair), clamped to the size's bounds
 //
-// The same count is used for the eval pairs per split, the rationalize pairs and the STaR pairs
-// per iteration. The plan is saved with the run, so a resumed run keeps it.
+// The same count is used for the eval pairs per split (raised to the size's minEvalPairs, whatever
+// the budget says: fewer cannot decide a claim), the rationalize pairs and the STaR pairs per
+// iteration. The plan is saved with the run, so a resumed run keeps it.
 import type { LanguageModel } from '../../backends/types.js';
 import type { PreferencePair } from '../../data/pair.js';
 import { resolveTemplate } from '../../judge/resolveTemplate.js';
@@ -65,14 +69,15 @@ export interface Available {
   train: number;
 }
 
-export function planSamples(s: SizeSettings, tp: Throughput, avail: Available): SamplePlan {
+export function planSamples(s: SizeSettings, tp: Throughput, avail: Available, starRows: number): SamplePlan {
   const I = s.starIterations;
-  const cotJudges = 4 + 2 * (I - 1);
-  const rows = { eval: 2 * 2 * s.votes * cotJudges, rationalize: 2 * s.rationalizeSamples, star: 2 * I * 2 * s.starK };
+  const cotJudges = 2 + starRows * I;
+  const starSamplings = 1 + starRows * (I - 1);
+  const rows = { eval: 2 * 2 * s.votes * cotJudges, rationalize: 2 * s.rationalizeSamples, star: starSamplings * 2 * s.starK };
   const perPair = rows.eval + rows.rationalize + rows.star;
   const affordable = Math.floor((s.samplingSeconds * tp.tokensPerSec) / (tp.meanTokens * perPair));
   const P = Math.max(s.minPairs, Math.min(s.maxPairs, affordable));
-  const evalPairs = Math.min(P, avail.testId, avail.testOod);
+  const evalPairs = Math.min(Math.max(P, s.minEvalPairs), avail.testId, avail.testOod);
   // STaR's slices and rationalize's pairs come out of train (the STaR slices do not overlap).
   const starPairs = Math.max(1, Math.min(P, Math.floor(avail.train / I)));
   const rationalizePairs = Math.min(P, avail.train);
@@ -81,8 +86,8 @@ export function planSamples(s: SizeSettings, tp: Throughput, avail: Available): 
   const clampNote = affordable < s.minPairs ? ` (raised to the floor of ${s.minPairs}: the budget affords ${affordable})` : affordable > s.maxPairs ? ` (capped at ${s.maxPairs}; the budget affords ${affordable})` : '';
   const text =
     `Batched generation measured at the start: ${tp.rows} CoT rationales from the base model in one call, ${tp.tokens} tokens in ${tp.seconds.toFixed(1)} s = ${tp.tokensPerSec.toFixed(0)} tokens/s, ${tp.meanTokens.toFixed(0)} tokens per rationale. ` +
-    `Each pair costs ${perPair} sampled rows: ${rows.eval} for evaluation (2 splits × 2 orders × ${s.votes} votes × ${cotJudges} CoT judges), ${rows.rationalize} for rationalize (2 orders × ${s.rationalizeSamples}), ${rows.star} for STaR (2 methods × ${I} iteration${I > 1 ? 's' : ''} × 2 orders × k = ${s.starK}). ` +
-    `A generation budget of ${s.samplingSeconds} s then affords ${P} pairs${clampNote}: ${evalPairs} per split judged by every method, ${rationalizePairs} rationalize pairs, ${starPairs} STaR pairs per iteration; ` +
+    `Each pair costs ${perPair} sampled rows: ${rows.eval} for evaluation (2 splits × 2 orders × ${s.votes} votes × ${cotJudges} CoT judges), ${rows.rationalize} for rationalize (2 orders × ${s.rationalizeSamples}), ${rows.star} for STaR (${starSamplings} sampling${starSamplings > 1 ? 's' : ''}: iteration 1 shared by the ${starRows} STaR rows${I > 1 ? `, then ${starRows} × ${I - 1} later iterations` : ''}; × 2 orders × k = ${s.starK}). ` +
+    `A generation budget of ${s.samplingSeconds} s then affords ${P} pairs${clampNote}: ${evalPairs} per split judged by every method${evalPairs > P ? ` (raised to the floor of ${s.minEvalPairs} eval pairs)` : ''}, ${rationalizePairs} rationalize pairs, ${starPairs} STaR pairs per iteration; ` +
     `${plannedRows} rows ≈ ${Math.round(plannedSeconds)} s of generation expected (trained judges that stop at their verdict take less).`;
   return { throughput: tp, budgetSeconds: s.samplingSeconds, rowsPerPair: rows, evalPairs, rationalizePairs, starPairs, votes: s.votes, starK: s.starK, starIterations: I, rationalizeSamples: s.rationalizeSamples, plannedRows, plannedSeconds, text };
 }

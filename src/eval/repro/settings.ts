@@ -6,6 +6,7 @@
 // win). How many pairs each stage judges or samples is not fixed here: it is planned at the start
 // of a run from the measured tokens/s of batched generation and `samplingSeconds` (./plan.ts).
 import { z } from 'zod';
+import { stoppingRuleWired } from './train.js';
 
 export const REPRO_SIZES = ['quick', 'full', 'micro'] as const;
 export type ReproSize = (typeof REPRO_SIZES)[number];
@@ -25,8 +26,22 @@ export const SizeSettingsSchema = z
     starK: z.number().int().min(1),
     /** Hinted samples per (pair, order) for `rationalize`. */
     rationalizeSamples: z.number().int().min(1),
-    /** Updates per recipe (STaR: at most this many per iteration). */
-    steps: z.object({ bt: z.number().int().min(1), pairrm: z.number().int().min(1), genrm: z.number().int().min(1), rationalize: z.number().int().min(1), star: z.number().int().min(1) }).strict(),
+    /**
+     * The training budget, the same for every method of a run (issue 20, "fair budgets"): train
+     * until a validation slice of train stops improving on the recipe's cheap metric, checked
+     * every `valEvery` updates with `patience` and `minDelta`, keeping the best checkpoint; at most
+     * `steps` updates per training run (STaR: per iteration, each on fresh samples).
+     */
+    budget: z
+      .object({
+        steps: z.number().int().min(1),
+        /** Pairs of train held out for the stopping rule; 0: none, every method trains to the cap. */
+        valPairs: z.number().int().min(0),
+        valEvery: z.number().int().min(1),
+        patience: z.number().int().min(1),
+        minDelta: z.number().min(0),
+      })
+      .strict(),
     /** Training pairs for bt / pairrm / genrm (a seeded sample of train). */
     trainPairs: z.number().int().min(1),
     /** Seconds of generation the whole run may spend: eval votes, rationalize and STaR sampling (planned from tokens/s). */
@@ -34,6 +49,8 @@ export const SizeSettingsSchema = z
     /** Bounds on the planned pair counts: fewer than `minPairs` says nothing; `maxPairs` caps a fast machine. */
     minPairs: z.number().int().min(1),
     maxPairs: z.number().int().min(1),
+    /** Eval pairs per split at least, whatever the budget affords (issue 20: ≥ 400 in full, a CI half-width of ≈ ±5 points). */
+    minEvalPairs: z.number().int().min(1),
     /** Most tokens per sampled rationale: PrefWorld's reference rationales are well under this. */
     maxTokens: z.number().int().min(8),
     /** Rows the engine decodes together: 128 measured ~25 % faster than 64 at the base shape, KV cache ~400 MB. */
@@ -45,30 +62,41 @@ export type SizeSettings = z.infer<typeof SizeSettingsSchema>;
 export const SIZE_SETTINGS: Record<ReproSize, SizeSettings> = {
   // The paper's settings where they are given (DESIGN.md §1): 32 votes, 3 STaR iterations. Since
   // world v2 the full world has the quick world's corpus (one spec, one corpus), so the committed
-  // base serves it; ~1200 updates at ~1.3 s each (~26 min) and 55 minutes of generation fit 2
-  // hours on the 2-core machine with room for the reports (a base pretrained here instead, with
-  // --base or without models/base, adds ~70 min).
+  // base serves it. Budget: a cap of 1500 updates is 6 epochs of the 4000 training pairs at batch
+  // 16, well past the 600 at which issue 20 saw BT and SFT still gaining, so the stopping rule,
+  // not the cap, ends a run: a check every 100 updates on 200 held-out train pairs, stopping after
+  // 3 checks without improvement. 400 eval pairs per split at least: a CI half-width of ≈ ±5
+  // points at 70 % accuracy (1.96 × √(0.7 × 0.3 / 400) = 4.5).
   full: {
     world: 'full', basePreset: 'base', pretrain: {}, votes: 32, starIterations: 3, starK: 8, rationalizeSamples: 4,
-    steps: { bt: 150, pairrm: 150, genrm: 150, rationalize: 150, star: 100 }, trainPairs: 4000,
-    samplingSeconds: 3300, minPairs: 48, maxPairs: 1000, maxTokens: 256, maxBatchRows: 128,
+    budget: { steps: 1500, valPairs: 200, valEvery: 100, patience: 3, minDelta: 0 }, trainPairs: 4000,
+    samplingSeconds: 3300, minPairs: 48, maxPairs: 1000, minEvalPairs: 400, maxTokens: 256, maxBatchRows: 128,
   },
-  // ≤ 10 minutes on the committed base: everything runs, with fewer of everything.
+  // ≤ 10 minutes on the committed base: everything runs, with fewer of everything. Cap 200: eight
+  // methods at ~0.3 s an update on the 2-core machine leave the run its 10 minutes even if none
+  // stops early, and 200 is already 6 epochs of the 480 training pairs at batch 16; checks every
+  // 25 updates on 64 held-out train pairs.
   quick: {
     world: 'quick', basePreset: 'base', pretrain: {}, votes: 8, starIterations: 1, starK: 4, rationalizeSamples: 2,
-    steps: { bt: 30, pairrm: 30, genrm: 30, rationalize: 30, star: 30 }, trainPairs: 480,
-    samplingSeconds: 210, minPairs: 12, maxPairs: 200, maxTokens: 192, maxBatchRows: 128,
+    budget: { steps: 200, valPairs: 64, valEvery: 25, patience: 3, minDelta: 0 }, trainPairs: 480,
+    samplingSeconds: 210, minPairs: 12, maxPairs: 200, minEvalPairs: 12, maxTokens: 192, maxBatchRows: 128,
   },
-  // Tests: every stage end to end in seconds, nothing measured about quality.
+  // Tests: every stage end to end in seconds, nothing measured about quality (no stopping rule:
+  // the micro world's 48 training pairs have none to spare).
   micro: {
     // rationalizeSamples 8: a 4-step model writes a verdict token by chance (~2 % of 12-token
     // samples end in the hinted one); with 1 sample per item, rationalize found none about half
     // the time, depending on the world's bytes, and the stage was left out.
     world: 'micro', basePreset: 'tiny', pretrain: { seqLen: 320, steps: 4, evalTasks: 0, evalEvery: 0, checkpointEvery: 0, logEvery: 1 }, votes: 2, starIterations: 1, starK: 2, rationalizeSamples: 8,
-    steps: { bt: 2, pairrm: 2, genrm: 2, rationalize: 2, star: 2 }, trainPairs: 16,
-    samplingSeconds: 1, minPairs: 4, maxPairs: 4, maxTokens: 12, maxBatchRows: 64,
+    budget: { steps: 2, valPairs: 0, valEvery: 1, patience: 1, minDelta: 0 }, trainPairs: 16,
+    samplingSeconds: 1, minPairs: 4, maxPairs: 4, minEvalPairs: 4, maxTokens: 12, maxBatchRows: 64,
   },
 };
+
+/** The stopping rule of a budget, in words. */
+export function budgetRule(b: SizeSettings['budget']): string {
+  return b.valPairs === 0 ? 'no early stopping' : `stopping after ${b.patience} checks (every ${b.valEvery} updates, on ${b.valPairs} held-out train pairs) without improvement`;
+}
 
 /** What `quick` cuts compared with `full`, in words (printed and written into the report). */
 export function cutsOf(size: ReproSize): string[] {
@@ -80,8 +108,8 @@ export function cutsOf(size: ReproSize): string[] {
     `votes: ${s.votes} rationales per order instead of ${f.votes} (maj@k up to k = ${s.votes})`,
     `STaR: ${s.starIterations} iteration${s.starIterations > 1 ? 's' : ''} of k = ${s.starK} instead of ${f.starIterations} of k = ${f.starK}`,
     `rationalize: ${s.rationalizeSamples} hinted samples per pair and order instead of ${f.rationalizeSamples}`,
-    `training: ${s.steps.bt}/${s.steps.pairrm}/${s.steps.genrm}/${s.steps.rationalize} updates for bt/pairrm/genrm/rationalize and ≤ ${s.steps.star} per STaR iteration instead of ${f.steps.bt}/${f.steps.pairrm}/${f.steps.genrm}/${f.steps.rationalize} and ≤ ${f.steps.star}; ${s.trainPairs} training pairs instead of ${f.trainPairs}`,
-    `generation budget: ${s.samplingSeconds} s instead of ${f.samplingSeconds} s, so fewer pairs are judged and sampled (see the sample plan)`,
+    `training: every method at most ${s.budget.steps} updates (STaR: per iteration) instead of ${f.budget.steps}${stoppingRuleWired() ? `, ${budgetRule(s.budget)} instead of ${budgetRule(f.budget)}` : ' (no stopping rule in these recipes yet: every method trains to the cap)'}; ${s.trainPairs} training pairs instead of ${f.trainPairs}`,
+    `generation budget: ${s.samplingSeconds} s instead of ${f.samplingSeconds} s, so fewer pairs are judged and sampled (see the sample plan); at least ${s.minEvalPairs} eval pairs per split instead of ${f.minEvalPairs}`,
     `rationale length: at most ${s.maxTokens} tokens instead of ${f.maxTokens}`,
   ];
 }

@@ -1,18 +1,57 @@
 // The training stages of a repro run: each method trained from the base through the recipe
-// registry (`genrm train`'s own path), with the size's cuts. Common to all: no in-training
+// registry (`genrm train`'s own path), with the size's cuts. Common to all: the size's budget
+// (the same step cap and stopping rule for every method, settings.ts), no in-training judge
 // evaluation (the eval stages judge every method the same way afterwards), over-long examples
-// skipped and counted, warmup a tenth of the updates, a checkpoint every third of the run so an
+// skipped and counted, warmup a tenth of the cap, a checkpoint every third of it so an
 // interruption loses little (a rerun resumes from it).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { getRecipe, resolveRecipeConfig, runRecipe, type RecipeResult } from '../../train/recipes/index.js';
 import { STATE_FILE } from '../../train/star/iterate.js';
 import { hasTrainerState } from '../../train/state.js';
+import { METHODS } from '../records.js';
 import type { SamplePlan } from './plan.js';
 import type { SizeSettings } from './settings.js';
 
-export const TRAINED = ['bt', 'pairrm', 'genrm', 'rationalize', 'star-sft', 'star-dpo'] as const;
+/** The trained rows, in training order: the paper's methods, then the labelled +checked variants. */
+export const TRAINED = ['bt', 'pairrm', 'genrm', 'rationalize', 'star-sft', 'star-dpo', METHODS.starSftChecked, METHODS.starDpoChecked] as const;
 export type Trained = (typeof TRAINED)[number];
+
+/** Each row's recipe and STaR filter: a +checked row is its recipe with filter 'checked'. */
+export const ROWS: Record<Trained, { recipe: 'bt' | 'pairrm' | 'genrm' | 'rationalize' | 'star-sft' | 'star-dpo'; filter?: 'verdict' | 'checked' }> = {
+  bt: { recipe: 'bt' },
+  pairrm: { recipe: 'pairrm' },
+  genrm: { recipe: 'genrm' },
+  rationalize: { recipe: 'rationalize' },
+  'star-sft': { recipe: 'star-sft', filter: 'verdict' },
+  'star-dpo': { recipe: 'star-dpo', filter: 'verdict' },
+  'star-sft+checked': { recipe: 'star-sft', filter: 'checked' },
+  'star-dpo+checked': { recipe: 'star-dpo', filter: 'checked' },
+};
+
+/** The STaR rows (they sample rationales and are judged per iteration). */
+export const STAR_ROWS: readonly Trained[] = TRAINED.filter((m) => ROWS[m].filter !== undefined);
+
+/**
+ * The stopping-rule keys of the size's budget, passed to a recipe only where its schema has them:
+ * they come with the early-stopping trainer (issue 20's fair budgets); on a trainer without them
+ * every method trains to the same cap.
+ */
+const BUDGET_KEYS = ['valPairs', 'valEvery', 'patience', 'minDelta'] as const;
+
+/** The config keys a recipe's schema knows. */
+export function schemaKeys(recipe: string): ReadonlySet<string> {
+  const shape = (getRecipe(recipe).schema as unknown as { shape?: Record<string, unknown> }).shape;
+  return new Set(Object.keys(shape ?? {}));
+}
+
+/** Whether the recipes take the budget's stopping rule (else the cap alone decides). */
+export function stoppingRuleWired(): boolean {
+  return TRAINED.every((m) => {
+    const keys = schemaKeys(ROWS[m].recipe);
+    return BUDGET_KEYS.every((k) => keys.has(k));
+  });
+}
 
 export interface TrainInputs {
   recipe: Trained;
@@ -31,12 +70,16 @@ export interface TrainInputs {
 /** The recipe config (validated by the recipe's own schema: an unknown key is an error). */
 export function recipeInput(t: TrainInputs): Record<string, unknown> {
   const s = t.settings;
-  const steps = t.recipe === 'star-sft' || t.recipe === 'star-dpo' ? s.steps.star : s.steps[t.recipe];
+  const { recipe, filter } = ROWS[t.recipe];
+  const steps = s.budget.steps;
+  const keys = schemaKeys(recipe);
+  const stopping = Object.fromEntries(BUDGET_KEYS.filter((k) => keys.has(k)).map((k) => [k, s.budget[k]]));
   const common = {
     base: t.base,
     out: t.out,
     seed: t.seed,
     steps,
+    ...stopping,
     warmupSteps: Math.max(1, Math.ceil(steps / 10)),
     evalPairs: 0,
     evalEvery: 0,
@@ -44,7 +87,7 @@ export function recipeInput(t: TrainInputs): Record<string, unknown> {
     logEvery: Math.max(1, Math.min(10, Math.ceil(steps / 10))),
     overflow: 'skip',
   };
-  switch (t.recipe) {
+  switch (recipe) {
     case 'bt':
     case 'pairrm':
     case 'genrm':
@@ -53,14 +96,14 @@ export function recipeInput(t: TrainInputs): Record<string, unknown> {
       return { ...common, data: t.data.rationalize, samples: s.rationalizeSamples, maxTokens: s.maxTokens, evalCotPairs: 0 };
     case 'star-sft':
     case 'star-dpo':
-      return { ...common, data: t.data.star, k: s.starK, iterations: s.starIterations, maxTokens: s.maxTokens, evalCotPairs: 0 };
+      return { ...common, data: t.data.star, k: s.starK, iterations: s.starIterations, maxTokens: s.maxTokens, evalCotPairs: 0, filter };
   }
 }
 
 export async function trainMethod(t: TrainInputs): Promise<RecipeResult> {
-  const recipe = getRecipe(t.recipe);
+  const recipe = getRecipe(ROWS[t.recipe].recipe);
   const config = resolveRecipeConfig(recipe, recipeInput(t), `repro ${t.recipe}`);
-  const star = t.recipe === 'star-sft' || t.recipe === 'star-dpo';
+  const star = STAR_ROWS.includes(t.recipe);
   const resume = star ? existsSync(join(t.out, STATE_FILE)) : hasTrainerState(t.out);
   if (resume) t.say(`${t.recipe}: resuming the interrupted training in ${t.out}`);
   return runRecipe(recipe, config, { command: t.command, resume, progress: t.progress, say: t.say });

@@ -69,14 +69,13 @@ export async function lmRecords(model: LanguageModel, set: EvalSet, o: LmEvalOpt
     js.forEach((j, i) => {
       const pair = part[i]!;
       const grader = o.mode === 'cot' ? set.checker?.(pair) ?? undefined : undefined;
-      const grade = grader ? (text: string): boolean => grader(text).resultRight : undefined;
       out.push(
         recordFromJudgment(pair, j, {
           method: o.method,
           chosenSlot: first[i] ? 'A' : 'B',
           ...(o.iteration !== undefined ? { iteration: o.iteration } : {}),
           ...(o.keepRationales ? { keepRationales: true } : {}),
-          ...(grade ? { gradeRationale: grade } : {}),
+          ...(grader ? { gradeRationale: grader } : {}), // the whole grade: result, restating, checks
         }),
       );
     });

@@ -35,8 +35,20 @@ export type StarSamplingConfig = z.infer<typeof StarSamplingSchema>;
 /** How the datasets are built from the samples: can change without resampling. */
 export const StarBuildSchema = z
   .object({
-    /** Also require the rationale's own result to be right (where the data has a checker, e.g. PrefWorld). Off: the paper's rule is the verdict only. */
-    requireResultRight: z.boolean().default(false),
+    /**
+     * Which rationales count as right (STaR-SFT keeps them; STaR-DPO takes its chosen from them):
+     *   verdict — its verdict is the order's right one: the paper's rule (Zelikman et al. 2022;
+     *             GenRM §3), the default.
+     *   checked — also right for the right reason by PrefWorld's grader (worked result right,
+     *             both checks consistent with it, verdict follows them): supervision the paper did
+     *             not have, so it is reported as its own rows (`star-sft+checked`,
+     *             `star-dpo+checked`). A right-verdict rationale the grader does not pass is then
+     *             neither kept nor rejected: it is no example of reasoning, yet its verdict is
+     *             right, and DPO against it would push the judge off the right answer.
+     * Either way a wrong-verdict or no-verdict sample is a DPO rejected. 'checked' needs a
+     * grader (PrefWorld data): without one it is an error, not a silent 'verdict'.
+     */
+    filter: z.enum(['verdict', 'checked']).default('verdict'),
     /**
      * DPO pairing within one (pair, order), R = right rationales, W = wrong ones:
      *   all        — every (r, w) in R × W, at most `maxPairsPerOrder`, chosen by a seeded shuffle;
@@ -53,6 +65,12 @@ export const StarBuildSchema = z
   .strict();
 
 export type StarBuildConfig = z.infer<typeof StarBuildSchema>;
+export type StarFilter = StarBuildConfig['filter'];
+
+/** Refuses the 'checked' filter where no grader can say which rationales are right for the right reason. */
+export function requireGrader(filter: StarFilter, graded: boolean, data: string): void {
+  if (filter === 'checked' && !graded) throw new Error(`${data}: filter 'checked' needs PrefWorld's rationale grader (a PrefWorld folder or a split file beside its spec.json); this data has none. Use filter 'verdict' (the paper's rule)`);
+}
 
 function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const r = schema.safeParse(input ?? {});

@@ -2,12 +2,17 @@
 // samples and the build config, so a dataset can be rebuilt with another filter or pairing rule
 // without sampling again.
 //
-// STaR-SFT keeps, per (pair, order), every rationale whose parsed verdict is the order's right
-// one (the paper's rule); with `requireResultRight`, also only those whose own result the checker
-// accepts (where graded). A rationalized sample (hint given) is kept the same way and trained on
-// the CoT prompt WITHOUT the hint.
-// STaR-DPO pairs, per (pair, order), a kept (right) rationale as chosen with a wrong-verdict one
-// as rejected; completions with no verdict are in neither (they are not "a wrong verdict").
+// Per (pair, order), a sample is right, wrong or neither:
+//   right   — its verdict is the order's right one (filter 'verdict', the paper's rule); with
+//             filter 'checked', also right for the right reason by PrefWorld's grader.
+//   wrong   — its verdict is the wrong one, or it has no verdict at all (it stopped at
+//             end-of-text or the token limit without judging: a failed judgement, as the paper's
+//             STaR counts anything but the right answer). Its trained text is the whole completion
+//             (an empty one is skipped: there is no text to reject).
+//   neither — filter 'checked' only: a right verdict the grader does not pass.
+// STaR-SFT keeps the right ones. A rationalized sample (hint given) is kept the same way and
+// trained on the CoT prompt WITHOUT the hint.
+// STaR-DPO pairs a right one (chosen) with a wrong one (rejected) of the same (pair, order).
 // Pairing: `all` = R × W in a seeded shuffle, at most maxPairsPerOrder; `random-one` = one pair.
 import { join } from 'node:path';
 import { Prng } from '../../engine/prng.js';
@@ -21,7 +26,7 @@ export interface StarReport {
   /** (pair, order) prompts sampled: 2 per pair. */
   orders: number;
   samples: number;
-  /** Completions with no verdict token. */
+  /** Sampled completions with no verdict token (each a DPO rejected candidate). */
   invalid: number;
   /** Mean over pairs of the share of its sampled rationales (both orders) whose verdict is right. */
   rightShareMean: number;
@@ -47,8 +52,10 @@ export interface StarReport {
     pairs: number;
     /** Kept rationales whose verdict is right but whose own result is wrong (graded only). */
     rightForWrongReason: number;
-    /** Right-verdict rationales dropped because their result was wrong (requireResultRight). */
-    droppedForResult: number;
+    /** Kept rationales the grader does not call right for the right reason (graded, filter 'verdict'). */
+    unchecked: number;
+    /** Right-verdict rationales neither kept nor rejected because the grader does not pass them (filter 'checked'). */
+    droppedUnchecked: number;
     /** Right-verdict completions dropped as identical to one already kept in the same order (dedupe). */
     duplicates: number;
   };
@@ -61,6 +68,8 @@ export interface StarReport {
     ordersOneSided: number;
     /** DPO pairs whose chosen rationale is right for the wrong reason (graded only). */
     chosenRightForWrongReason: number;
+    /** DPO pairs whose rejected completion has no verdict (invalid counted as wrong). */
+    rejectedInvalid: number;
   };
   config: StarBuildConfig;
 }
@@ -93,8 +102,8 @@ export function buildStarDatasets(records: readonly PairSamples[], c: StarBuildC
     ordersWithRight: 0,
     graded: false,
     rationalized: { pairs: 0, orders: 0, kept: 0 },
-    sft: { kept: 0, pairs: 0, rightForWrongReason: 0, droppedForResult: 0, duplicates: 0 },
-    dpo: { pairs: 0, sourcePairs: 0, ordersOneSided: 0, chosenRightForWrongReason: 0 },
+    sft: { kept: 0, pairs: 0, rightForWrongReason: 0, unchecked: 0, droppedUnchecked: 0, duplicates: 0 },
+    dpo: { pairs: 0, sourcePairs: 0, ordersOneSided: 0, chosenRightForWrongReason: 0, rejectedInvalid: 0 },
   };
   let shareSum = 0;
   for (const p of records) {
@@ -117,16 +126,21 @@ export function buildStarDatasets(records: readonly PairSamples[], c: StarBuildC
       // Candidates: sampled rationales, then the rationalized one; each with its trained text.
       const cands = [...o.samples.map((s) => ({ s, rationalized: false })), ...(o.rationalized ? [{ s: o.rationalized, rationalized: true }] : [])];
       const seen = new Set<string>();
-      const kept: { completion: string; rationalized: boolean; resultRight: boolean | null }[] = [];
-      const wrong: string[] = [];
+      const kept: { completion: string; rationalized: boolean; resultRight: boolean | null; checked: boolean | null }[] = [];
+      const wrong: { completion: string; invalid: boolean }[] = [];
       for (const { s, rationalized } of cands) {
         if (!rationalized) r.samples++;
         if (s.resultRight !== null) r.graded = true;
+        const invalid = s.verdict === null;
+        if (invalid && !rationalized) r.invalid++;
+        // A hinted sample counts only if right (Zelikman et al. 2022): the fallback runs where no
+        // sample was right, so a wrong one has nothing to pair with, and hinted text is off-policy.
+        if (rationalized && !s.correct) continue;
+        if (c.filter === 'checked' && s.checked === null) throw new Error(`STaR datasets: filter 'checked' needs graded samples, but pair "${p.pairId}" was sampled without PrefWorld's grader; use filter 'verdict'`);
         const completion = trainedCompletion(s.text);
-        if (completion === null) {
-          if (!rationalized) r.invalid++;
-          continue;
-        }
+        // An empty completion (end-of-text at once) has no text for a rejected: TRL's and OpenAI's
+        // preference layouts need one, and the dataset is the same for every trainer.
+        if (completion === '') continue;
         if (c.dedupe) {
           const key = `${s.correct ? 1 : 0}\u0000${completion}`;
           if (seen.has(key)) {
@@ -136,18 +150,19 @@ export function buildStarDatasets(records: readonly PairSamples[], c: StarBuildC
           seen.add(key);
         }
         if (!s.correct) {
-          wrong.push(completion);
+          wrong.push({ completion, invalid });
           continue;
         }
-        if (c.requireResultRight && s.resultRight === false) {
-          r.sft.droppedForResult++;
+        if (c.filter === 'checked' && s.checked !== true) {
+          r.sft.droppedUnchecked++;
           continue;
         }
-        kept.push({ completion, rationalized, resultRight: s.resultRight });
+        kept.push({ completion, rationalized, resultRight: s.resultRight, checked: s.checked });
       }
       kept.forEach((k, i) => {
         sft.push({ id: `${p.pairId}/${o.order}/${i}`, pairId: p.pairId, order: o.order, prompt: o.prompt, completion: k.completion, rationalized: k.rationalized, resultRight: k.resultRight });
         if (k.resultRight === false) r.sft.rightForWrongReason++;
+        if (k.checked === false) r.sft.unchecked++;
       });
       keptHere += kept.length;
 
@@ -164,8 +179,10 @@ export function buildStarDatasets(records: readonly PairSamples[], c: StarBuildC
       }
       combos.forEach(([i, j], m) => {
         const k = kept[i]!;
-        dpo.push({ id: `${p.pairId}/${o.order}/${m}`, pairId: p.pairId, order: o.order, prompt: o.prompt, chosen: k.completion, rejected: wrong[j]!, chosenRationalized: k.rationalized });
+        const w = wrong[j]!;
+        dpo.push({ id: `${p.pairId}/${o.order}/${m}`, pairId: p.pairId, order: o.order, prompt: o.prompt, chosen: k.completion, rejected: w.completion, chosenRationalized: k.rationalized, rejectedInvalid: w.invalid });
         if (k.resultRight === false) r.dpo.chosenRightForWrongReason++;
+        if (w.invalid) r.dpo.rejectedInvalid++;
       });
       dpoHere += combos.length;
     }

@@ -26,7 +26,7 @@ import { loadBase, saveRecipeModel, type BaseModel } from '../recipes/model.js';
 import { RESOLVED_CONFIG_FILE, resolvedConfigJson, writeResolvedConfig, type RecipeContext, type RecipeResult } from '../recipes/registry.js';
 import { hasTrainerState, METRICS_FILE } from '../state.js';
 import { checkerFor } from './checker.js';
-import { StarBuildSchema, StarSamplingSchema, type StarBuildConfig, type StarSamplingConfig } from './config.js';
+import { requireGrader, StarBuildSchema, StarSamplingSchema, type StarBuildConfig, type StarSamplingConfig } from './config.js';
 import { buildStarDatasets, writeStarDatasets, type StarReport } from './datasets.js';
 import { SampleProgress } from './progress.js';
 import { REPORT_FILE, SAMPLES_FILE } from './records.js';
@@ -135,6 +135,8 @@ function copyCheckpointFiles(from: string, out: string): void {
 
 export async function runStar(recipe: string, c: StarCommon, ctx: RecipeContext, trainPhase: (p: TrainPhase) => TrainOutcome): Promise<RecipeResult> {
   const t0 = performance.now();
+  const checker = checkerFor(c.data);
+  requireGrader(c.filter, checker !== null, c.data); // before the run folder is claimed
   const out = resolve(c.out);
   mkdirSync(out, { recursive: true });
   let state: StarState | null = readState(out);
@@ -145,9 +147,8 @@ export async function runStar(recipe: string, c: StarCommon, ctx: RecipeContext,
     writeState(out, state);
   }
   const data = loadPairData(c.data, { evalPairs: c.evalPairs, seed: c.seed });
-  const checker = checkerFor(c.data);
   const sampling: StarSamplingConfig = { k: c.k, temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens, stop: c.stop, seed: 0, chunkPairs: c.chunkPairs, rationalize: c.rationalize };
-  const build: StarBuildConfig = { requireResultRight: c.requireResultRight, pairing: c.pairing, maxPairsPerOrder: c.maxPairsPerOrder, dedupe: c.dedupe, seed: c.seed };
+  const build: StarBuildConfig = { filter: c.filter, pairing: c.pairing, maxPairsPerOrder: c.maxPairsPerOrder, dedupe: c.dedupe, seed: c.seed };
   ctx.say(`${recipe}: ${c.iterations} iterations over ${data.train.length} training pairs (${c.k} rationales per pair and order); checker: ${checker ? 'PrefWorld' : 'none'}`);
 
   let stopped = false;

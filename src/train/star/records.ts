@@ -5,7 +5,8 @@
 //                  each with its parsed verdict, whether that verdict is right, whether its own
 //                  result is right (where a checker exists), and the rationalized sample if any.
 //   sft.jsonl      STaR-SFT: (prompt, completion) = CoT prompt without hint, kept rationale + verdict.
-//   dpo.jsonl      STaR-DPO: (prompt, chosen, rejected) = a right and a wrong rationale, same prompt.
+//   dpo.jsonl      STaR-DPO: (prompt, chosen, rejected) = a right rationale and a wrong-verdict or
+//                  no-verdict one, same prompt.
 //
 // Orders: 'AB' shows the chosen answer as A (right verdict A); 'BA' shows it as B (right verdict B).
 import { existsSync, readFileSync } from 'node:fs';
@@ -82,17 +83,20 @@ export const DpoRecordSchema = z.object({
   chosen: z.string(),
   rejected: z.string(),
   chosenRationalized: z.boolean(),
+  /** The rejected completion has no verdict (it counts as wrong); absent in files written before. */
+  rejectedInvalid: z.boolean().optional(),
 });
 export type DpoRecord = z.infer<typeof DpoRecordSchema>;
 
 /**
  * What is trained from a completion: the text up to and including the verdict that counts
- * (parseVerdict's: the last one). Anything the model wrote after it is not part of the judgement.
- * null when the completion has no verdict.
+ * (parseVerdict's: the last one); anything the model wrote after it is not part of the judgement.
+ * A completion with no verdict is trained whole (it ended at end-of-text or the token limit):
+ * only as a DPO rejected, so what is pushed down is exactly what the model wrote.
  */
-export function trainedCompletion(text: string): string | null {
+export function trainedCompletion(text: string): string {
   const at = Math.max(text.lastIndexOf(VERDICT_A), text.lastIndexOf(VERDICT_B));
-  if (at < 0) return null;
+  if (at < 0) return text;
   return text.slice(0, at + VERDICT_A.length); // both verdict tokens have the same length
 }
 

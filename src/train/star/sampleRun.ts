@@ -7,7 +7,7 @@ import type { LanguageModel } from '../../backends/types.js';
 import { DPO_TARGETS, SFT_TARGETS, writeDpo, writeSft, type DpoTarget, type SftTarget } from '../../data/formats/export/writers.js';
 import type { PreferencePair } from '../../data/pair.js';
 import type { ResultChecker } from './checker.js';
-import type { StarBuildConfig, StarSamplingConfig } from './config.js';
+import { requireGrader, type StarBuildConfig, type StarSamplingConfig } from './config.js';
 import { buildStarDatasets, writeStarDatasets, type StarReport } from './datasets.js';
 import { SAMPLES_FILE } from './records.js';
 import { readSamples, sampleStar, type SampleRunStats } from './sampler.js';
@@ -35,6 +35,7 @@ export interface SampleRunResult {
 }
 
 export async function runStarSampling(lm: LanguageModel, pairs: readonly PreferencePair[], o: SampleRunOptions): Promise<SampleRunResult> {
+  requireGrader(o.build.filter, !!o.checker, o.outDir); // before sampling, not after it
   const stats = await sampleStar(lm, pairs, { config: o.sampling, outDir: o.outDir, resume: o.resume ?? false, checker: o.checker ?? null, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
   const d = buildStarDatasets(readSamples(join(o.outDir, SAMPLES_FILE)), o.build);
   writeStarDatasets(o.outDir, d, { model: lm.name, tokensSampled: stats.tokens, sampleSeconds: stats.seconds, complete: stats.complete });
