@@ -19,14 +19,14 @@ import { makeFixture } from './recipes-fixture.js';
 
 const quiet = (o: Partial<RecipeContext> = {}): RecipeContext => ({ command: 'test', resume: false, progress: false, say: () => {}, ...o });
 // Small sampling and training settings: seconds, not minutes.
-const STAR = { k: 8, maxTokens: 64, chunkPairs: 16, evalPairs: 0, overflow: 'skip', warmupSteps: 0, logEvery: 1, evalEvery: 0 };
+const STAR = { k: 8, maxTokens: 64, chunkPairs: 16, evalPairs: 0, overflow: 'skip', warmupSteps: 0, logEvery: 1, evalEvery: 0, valPairs: 0, replay: 0 };
 
 test('star-dpo: one iteration samples, pairs right over wrong rationales, and DPO lowers its loss and raises reward accuracy', async () => {
   const fx = await makeFixture({ train: 16, seqLen: 256 });
   try {
     const out = join(fx.root, 'dpo');
     const recipe = getRecipe('star-dpo');
-    const c = resolveRecipeConfig(recipe, { ...STAR, data: fx.world, base: fx.base, out, iterations: 1, epochs: 2, lr: 3e-3, batchSize: 8, checkpointEvery: 0 }, 'test');
+    const c = resolveRecipeConfig(recipe, { ...STAR, data: fx.world, base: fx.base, out, iterations: 1, epochs: 2, lr: 3e-3, batchSize: 8, checkpointEvery: 0, warmStart: 'none' }, 'test');
     const r = await runRecipe(recipe, c, quiet());
     const it = (r.details.iterations as { pairs: number; dpoPairs: number; pairsWithRight: number; train: Record<string, number> }[])[0]!;
     assert.equal(it.pairs, 16);

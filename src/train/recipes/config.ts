@@ -37,6 +37,35 @@ export const RecipeCommonShape = {
   overflow: z.enum(['error', 'skip']).default('error'),
   /** Precision of model.safetensors: F32 keeps the fine-tuned weights exact (trainer-state is F32 anyway). */
   dtype: z.enum(['F32', 'F16']).default('F32'),
+  /**
+   * Pairs of the training data held out as the validation slice that early stopping watches
+   * (seeded by `seed`; at most a fifth of the pairs, so small sets still train). SFT and DPO
+   * data built from pairs (rationales, both orders) is split by source pair: no pair's examples
+   * are on both sides. The metric: pairwise loss (bt, pairrm), token NLL of the target (genrm,
+   * rationalize, star-sft), DPO loss (star-dpo). 0 disables early stopping: exactly `steps`
+   * updates, the last weights kept. Default 100: enough that check-to-check noise is below the
+   * improvements that matter, at a few seconds per check; a 2.5% cut of quick's 4,000 pairs.
+   */
+  valPairs: z.number().int().min(0).default(100),
+  /** Updates between validation checks: 25, fine enough to stop within a few percent of a 300–1000-step run, each check a small fraction of the updates between. */
+  valEvery: z.number().int().min(1).default(25),
+  /** Checks without an improvement before the run stops: 4 (100 updates at valEvery 25), so one noisy check does not end a run that is still learning. */
+  patience: z.number().int().min(1).default(4),
+  /** What counts as an improvement: a validation metric below the best so far by more than this; 0, since patience already absorbs noise. */
+  minDelta: z.number().min(0).default(0),
+  /**
+   * Pretraining replay (InstructGPT's "PPO-ptx", Ouyang et al. 2022, arXiv 2203.02155): the
+   * share of each update's loss that is language-modelling loss on whole pretraining corpus
+   * documents, loss = (1 − replay) · recipe loss + replay · corpus token NLL. The corpus rows
+   * are packed to the model's context (documents joined by end-of-text, as in pretraining),
+   * ⌈replay · batchSize⌉ rows per micro-batch, seeded, resumed where they stood. It keeps what
+   * pretraining taught (e.g. the held-out families' worked solutions) from being overwritten by
+   * judge data. Applies to the recipes that fine-tune the language model (genrm, rationalize,
+   * star-sft, star-dpo); bt and pairrm train a head and ignore it. 0 turns it off.
+   */
+  replay: z.number().min(0).lt(1).default(0.1),
+  /** The corpus replayed: a corpus.jsonl or a PrefWorld folder holding one. Default: `data`'s corpus.jsonl when `data` is a PrefWorld folder with one. */
+  replayData: z.string().min(1).optional(),
 };
 
 /** A recipe's full schema: the common fields, then its own (which may override defaults). */
@@ -46,11 +75,42 @@ export function recipeSchema<S extends z.ZodRawShape>(own: S) {
 
 export type RecipeCommon = z.infer<z.ZodObject<typeof RecipeCommonShape>>;
 
-/** The loop's part of a recipe config. */
-export function loopOf(c: RecipeCommon): TrainLoopConfig {
+/** Early stopping's part of a recipe config. */
+export interface RecipeBudget {
+  valPairs: number;
+  valEvery: number;
+  patience: number;
+  minDelta: number;
+}
+
+/** Replay's part of a recipe config: the share and where the corpus comes from. */
+export interface ReplaySpec {
+  share: number;
+  /** The replayData option (absent: look in `data`). */
+  replayData: string | undefined;
+  /** The recipe's training data (a PrefWorld folder may hold corpus.jsonl). */
+  data: string;
+}
+
+/** The loop's part of a recipe config, with early stopping and replay for the shared SFT/DPO routines. */
+export interface RecipeLoop extends TrainLoopConfig {
+  budget: RecipeBudget;
+  replay: ReplaySpec;
+}
+
+export function loopOf(c: RecipeCommon): RecipeLoop {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(TrainLoopSchema.shape)) out[k] = c[k as keyof RecipeCommon];
-  return out as TrainLoopConfig;
+  return {
+    ...(out as TrainLoopConfig),
+    budget: { valPairs: c.valPairs, valEvery: c.valEvery, patience: c.patience, minDelta: c.minDelta },
+    replay: { share: c.replay, replayData: c.replayData, data: c.data },
+  };
+}
+
+/** The trainer's early stopping from a budget (null: valPairs 0, train exactly `steps`). */
+export function earlyStopOf(b: RecipeBudget): { every: number; patience: number; minDelta: number } | null {
+  return b.valPairs > 0 ? { every: b.valEvery, patience: b.patience, minDelta: b.minDelta } : null;
 }
 
 /** Validates a recipe config (file keys + flags, already merged); errors name the source and key. */
