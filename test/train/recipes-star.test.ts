@@ -50,6 +50,29 @@ test('star-dpo: one iteration samples, pairs right over wrong rationales, and DP
   }
 });
 
+test('star-dpo warm start: SFT on the kept rationales first, then DPO against that model; held-out DPO loss logged', async () => {
+  const fx = await makeFixture({ train: 20, seqLen: 256 });
+  try {
+    const out = join(fx.root, 'dpo-warm');
+    const recipe = getRecipe('star-dpo');
+    const c = resolveRecipeConfig(recipe, { ...STAR, data: fx.world, base: fx.base, out, iterations: 1, epochs: 2, lr: 3e-3, warmLr: 3e-3, batchSize: 4, checkpointEvery: 0, warmStart: 'sft', valPairs: 2, valEvery: 2, patience: 50 }, 'test');
+    const r = await runRecipe(recipe, c, quiet());
+    const it = (r.details.iterations as { train: Record<string, number> }[])[0]!;
+    assert.ok(it.train['sft/steps']! > 0 && it.train.steps === it.train['sft/steps']! + it.train.cap!, JSON.stringify(it.train));
+    assert.equal(JSON.parse(readFileSync(join(out, 'iter-1', 'sft', 'trainer-state', 'state.json'), 'utf8')).done, true);
+    // DPO starts at the warm-started model and uses it as the reference: the held-out loss starts at log 2.
+    const logs = readFileSync(join(out, 'iter-1', 'model', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    assert.equal(logs[0]!.step, 0);
+    assert.ok(Math.abs(logs[0]!['val/loss']! - Math.log(2)) < 1e-4, `first held-out DPO loss ${logs[0]!['val/loss']}`);
+    for (const k of ['val/rewards/accuracies', 'val/rewards/margins']) assert.ok(typeof logs[0]![k] === 'number', k);
+    assert.ok(r.bestVal !== null && r.tokens > 0 && r.cpuSec > 0);
+    const prov = loadCheckpoint(join(out, 'iter-1', 'model')).genrm.provenance;
+    assert.equal(prov.parent, join(out, 'iter-1', 'sft'));
+  } finally {
+    rmSync(fx.root, { recursive: true, force: true });
+  }
+});
+
 test('star-sft: two iterations, SFT loss falls; interrupted in training, resumed at that iteration and phase without resampling, same weights', async () => {
   const fx = await makeFixture({ train: 16, seqLen: 256 });
   try {
