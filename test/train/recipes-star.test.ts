@@ -26,7 +26,7 @@ test('star-dpo: one iteration samples, pairs right over wrong rationales, and DP
   try {
     const out = join(fx.root, 'dpo');
     const recipe = getRecipe('star-dpo');
-    const c = resolveRecipeConfig(recipe, { ...STAR, data: fx.world, base: fx.base, out, iterations: 1, epochs: 2, lr: 3e-3, batchSize: 8, checkpointEvery: 0, warmStart: 'none' }, 'test');
+    const c = resolveRecipeConfig(recipe, { ...STAR, data: fx.world, base: fx.base, out, iterations: 1, epochs: 2, lr: 3e-3, batchSize: 8, checkpointEvery: 0, warmStart: 'none', beta: 1, nllWeight: 0 }, 'test');
     const r = await runRecipe(recipe, c, quiet());
     const it = (r.details.iterations as { pairs: number; dpoPairs: number; pairsWithRight: number; train: Record<string, number> }[])[0]!;
     assert.equal(it.pairs, 16);

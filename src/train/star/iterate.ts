@@ -35,8 +35,6 @@ import { REPORT_FILE, SAMPLES_FILE } from './records.js';
 import { readSamples, sampleStar } from './sampler.js';
 
 const { seed: _s1, ...samplingShape } = StarSamplingSchema.shape;
-const EPOCHS_DEFAULT = 1;
-const STEPS_DEFAULT = 300;
 const { seed: _s2, ...buildShape } = StarBuildSchema.shape;
 
 /** The STaR fields of star-sft and star-dpo (the run's `seed` seeds sampling and pairing too). */
@@ -45,10 +43,14 @@ export const StarShape = {
   ...buildShape,
   /** 3 iterations, each on a fresh third of train (paper, DESIGN.md §1). */
   iterations: z.number().int().min(1).default(3),
-  /** Most passes over each iteration's dataset: 1, since every iteration samples fresh on-policy data. */
-  epochs: z.number().positive().default(EPOCHS_DEFAULT),
-  /** Most updates per iteration (the epochs decide unless this is smaller): the other recipes' cap; early stopping usually ends an iteration sooner. */
-  steps: z.number().int().min(1).default(STEPS_DEFAULT),
+  /**
+   * Most passes over each iteration's dataset: 2. A cap, not a budget: early stopping on the
+   * held-out slice ends an iteration as soon as its samples stop teaching, and a second pass
+   * lets a small iteration (a few hundred pairs: under 100 updates a pass) reach that point.
+   */
+  epochs: z.number().positive().default(2),
+  /** Most updates per iteration (the epochs decide unless this is smaller): 1000, the other recipes' cap. */
+  steps: z.number().int().min(1).default(1000),
 };
 
 export type StarCommon = RecipeCommon & Omit<StarSamplingConfig, 'seed'> & Omit<StarBuildConfig, 'seed'> & { iterations: number; epochs: number };
@@ -202,7 +204,8 @@ export async function runStar(recipe: string, c: StarCommon, ctx: RecipeContext,
       const f = (k: string): string => (typeof m[k] === 'number' ? m[k]!.toFixed(3) : '-');
       const dpo = 'val/rewards/accuracies' in m;
       const held = 'val/loss' in m ? `held-out ${dpo ? 'DPO loss' : 'NLL'} ${f('valStart')} -> ${f('val/loss')} (best at step ${m.bestStep}${m.stoppedEarly ? ', stopped early' : ''})` : 'no validation slice';
-      ctx.say(`${recipe} iteration ${i}: ${m.steps} of at most ${m.cap} steps on ${m.examples} examples; ${held}` + (dpo ? `, held-out reward accuracy ${f('val/rewards/accuracies')}, margin ${f('val/rewards/margins')}` : ''));
+      const warm = typeof m['sft/steps'] === 'number' ? ` after ${m['sft/steps']} warm-start SFT steps` : '';
+      ctx.say(`${recipe} iteration ${i}: ${m.steps! - (m['sft/steps'] ?? 0)} of at most ${m.cap} steps on ${m.examples} examples${warm}; ${held}` + (dpo ? `, held-out reward accuracy ${f('val/rewards/accuracies')}, margin ${f('val/rewards/margins')}` : ''));
     }
     const summary: IterationSummary = {
       iteration: i,
