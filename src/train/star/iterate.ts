@@ -157,7 +157,8 @@ export async function runStar(recipe: string, c: StarCommon, ctx: RecipeContext,
   const data = loadPairData(c.data, { evalPairs: c.evalPairs, seed: c.seed });
   const checker = checkerFor(c.data);
   const sampling: StarSamplingConfig = { k: c.k, temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens, stop: c.stop, seed: 0, chunkPairs: c.chunkPairs, rationalize: c.rationalize };
-  const build: StarBuildConfig = { requireResultRight: c.requireResultRight, pairing: c.pairing, maxPairsPerOrder: c.maxPairsPerOrder, dedupe: c.dedupe, seed: c.seed };
+  // Every field of the build schema, from the recipe config: a field added to StarBuildSchema arrives here by itself.
+  const build = { ...Object.fromEntries(Object.keys(buildShape).map((k) => [k, c[k as keyof StarCommon]])), seed: c.seed } as StarBuildConfig;
   ctx.say(`${recipe}: ${c.iterations} iterations over ${data.train.length} training pairs (${c.k} rationales per pair and order); checker: ${checker ? 'PrefWorld' : 'none'}`);
 
   let stopped = false;
