@@ -72,6 +72,13 @@ export const RecipeCommonShape = {
    * pretraining taught (e.g. the held-out families' worked solutions) from being overwritten by
    * judge data. Applies to the recipes that fine-tune the language model (genrm, rationalize,
    * star-sft, star-dpo); bt and pairrm train a head and ignore it. 0 turns it off.
+   * Default 0.1: 90% of each update stays the recipe's objective. Measured on PrefWorld quick
+   * from the committed base, genrm for 300 updates: worked-solution accuracy on held-out
+   * families (workedEval's probes, 130 compare/min/reverse/sub tasks) went 86% (base) -> 32%
+   * with replay 0 and 85% with 0.1 (inside a judge prompt: 86% -> 2% vs 71%), at test-id
+   * direct accuracy 68% vs 74%; the cost was 2x genrm's CPU time (its examples are short).
+   * A third of the lr (1e-4, no replay) kept 79%. star-sft on the base's own kept rationales
+   * (150 updates) lost little either way: 83% without, 84% with.
    */
   replay: z.number().min(0).lt(1).default(0.1),
   /** The corpus replayed: a corpus.jsonl or a PrefWorld folder holding one. Default: `data`'s corpus.jsonl when `data` is a PrefWorld folder with one. */
