@@ -3,8 +3,10 @@
 // the right verdict and rejected = one ending in the wrong verdict (same prompt, pairing rule in
 // the config), against a frozen reference; the next iteration samples from the result (on-policy).
 //
-// Reference: 'iteration' (default) = the model at the start of the iteration (the policy DPO
-// starts from, as in iterative DPO); 'initial' = the run's base model throughout. Its sequence
+// Warm start ('sft', default): SFT on the iteration's kept rationales first (iter-i/sft/), and DPO
+// starts from that model. Early stopping watches the held-out DPO loss of whole source pairs.
+// Reference: 'iteration' (default) = the model DPO starts from in the iteration (after the warm
+// start, if any; as in iterative DPO); 'initial' = the run's base model throughout. Its sequence
 // log-likelihoods are precomputed once per iteration (default) and the reference then dropped,
 // or, with precomputeReference: false, computed per batch from a frozen copy kept in memory.
 import { join } from 'node:path';
