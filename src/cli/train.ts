@@ -36,7 +36,7 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'run folder: checkpoint, trainer-state/, metrics.jsonl, config.resolved.json')
     .option('--config <file>', "config file (JSON or YAML) with any of the recipe's options")
     .option('--resume', 'continue the run in --out from its last checkpoint')
-    .option('--steps <n>', 'optimizer updates (overrides the config)')
+    .option('--steps <n>', 'most optimizer updates: the cap early stopping works under (overrides the config)')
     .option('--seed <n>', 'seed for data order, held-out slice and sampling')
     .option('--filter <rule>', "star-sft, star-dpo: which rationales count as right: verdict (the paper's rule, default) or checked (also right for the right reason by PrefWorld's grader)")
     .option('--json', 'print the result as JSON (no progress bar)')
@@ -68,7 +68,8 @@ export function registerTrain(program: Command): void {
         const ev = Object.entries(result.eval)
           .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`)
           .join(', ');
-        console.log(`trained ${result.recipe} -> ${result.out}: ${result.steps} steps, loss ${result.firstLoss.toFixed(3)} -> ${result.lastLoss.toFixed(3)}${ev ? `; held-out ${ev}` : ''}; ${(result.elapsedSec / 60).toFixed(1)} min`);
+        const val = result.bestVal !== null ? `held-out val/loss ${result.bestVal.toFixed(4)} (best at step ${result.bestStep}${result.stoppedEarly ? ', stopped early; the saved model is the best step\'s' : ''})` : `loss ${result.firstLoss.toFixed(3)} -> ${result.lastLoss.toFixed(3)} (no validation slice)`;
+        console.log(`trained ${result.recipe} -> ${result.out}: ${result.steps} steps, ${val}${ev ? `; held-out ${ev}` : ''}; ${(result.tokens / 1e6).toFixed(2)}M tokens, ${result.cpuSec.toFixed(0)} CPU s, ${(result.elapsedSec / 60).toFixed(1)} min`);
       }
     });
 }

@@ -270,3 +270,24 @@ export class ShuffledStream<T, B> implements BatchStream<B> {
     this.index = p.index!;
   }
 }
+
+/**
+ * A seeded validation split by group (e.g. the source pair of an example: both orders and every
+ * rationale of a pair land on the same side). Holds out `groups` groups, at most a fifth of them,
+ * so a small set still trains; the same (items, seed) always give the same split.
+ */
+export function holdOutGroups<T>(items: readonly T[], groupOf: (item: T) => string, groups: number, seed: number): { train: T[]; val: T[] } {
+  const keys = [...new Set(items.map(groupOf))];
+  const n = Math.min(groups, Math.floor(keys.length / 5));
+  if (n <= 0) return { train: [...items], val: [] };
+  const order = permutation(keys.length, new Prng(epochSeed(seed, 4_000_037)));
+  const held = new Set(Array.from(order.subarray(0, n), (i) => keys[i]!));
+  return { train: items.filter((x) => !held.has(groupOf(x))), val: items.filter((x) => held.has(groupOf(x))) };
+}
+
+/** Items in consecutive batches of `size` (the last one shorter): fixed validation batches. */
+export function chunked<T, B>(items: readonly T[], size: number, collate: (part: T[]) => B): B[] {
+  const out: B[] = [];
+  for (let s = 0; s < items.length; s += size) out.push(collate(items.slice(s, s + size)));
+  return out;
+}

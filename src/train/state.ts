@@ -7,6 +7,9 @@
 //   <out>/trainer-state/params.safetensors  every trainable parameter, F32 (exact, whatever
 //                                           precision model.safetensors uses)
 //   <out>/trainer-state/optimizer.safetensors   AdamW moments: "m.<name>", "v.<name>"
+//   <out>/trainer-state/best.safetensors    with early stopping: the trainable parameters at the
+//                                           best validation check so far (F32), so the model
+//                                           kept at the end survives an interruption
 //
 // The whole folder is built beside <out> and swapped in by rename, so <out> always holds one
 // consistent checkpoint: weights, moments and data position from the same step. Nothing random
@@ -23,6 +26,21 @@ export const METRICS_FILE = 'metrics.jsonl';
 const STATE_JSON = 'state.json';
 const PARAMS_FILE = 'params.safetensors';
 const OPTIM_FILE = 'optimizer.safetensors';
+const BEST_FILE = 'best.safetensors';
+
+/** Early stopping's progress (TrainerStateJson.early): what a resumed run continues from. */
+export interface EarlyStopState {
+  /** The best value of the watched validation metric so far (lower is better); null before any check. */
+  best: number | null;
+  /** The update at which it was reached (0: the starting model); best.safetensors holds its weights. */
+  bestStep: number;
+  /** All metrics of that check (val/loss, ...). */
+  bestMetrics: Record<string, number>;
+  /** Checks since the last improvement. */
+  bad: number;
+  /** Patience ran out: the run is over before its step cap. */
+  stopped: boolean;
+}
 
 export interface TrainerStateJson {
   format: 'genrm-trainer-state';
@@ -39,16 +57,31 @@ export interface TrainerStateJson {
   config: Record<string, unknown>;
   /** Whatever the recipe wants back on resume (JSON). */
   extra: unknown;
+  /** Early stopping's state (absent or null: the run does not stop early). */
+  early?: EarlyStopState | null;
+  /** The run is over (step cap reached or stopped early): a resume trains no further. A finished
+   * run with early stopping holds the best check's weights in params.safetensors (the model it
+   * leaves) beside the last update's moments, and no best.safetensors. */
+  done?: boolean;
+  /** CPU seconds (user + system, all threads) spent up to this checkpoint, over every resume. */
+  cpuSec?: number;
+  /** The last held-out evaluation (reported again when a finished run is resumed). */
+  lastEval?: Record<string, number>;
 }
 
 export interface LoadedTrainerState {
   json: TrainerStateJson;
   params: Map<string, Float32Array>;
   moments: Map<string, { m: Float32Array; v: Float32Array }>;
+  /** The best check's weights (best.safetensors), when the run keeps them. */
+  best: Map<string, Float32Array> | null;
 }
 
-/** Writes the trainer state of `params` / `opt` into `dir` (a fresh folder). */
-export function writeTrainerState(dir: string, params: ReadonlyMap<string, Tensor>, opt: AdamW, json: TrainerStateJson): void {
+/**
+ * Writes the trainer state of `params` / `opt` into `dir` (a fresh folder); `best` (trainable
+ * parameters by name) goes to best.safetensors.
+ */
+export function writeTrainerState(dir: string, params: ReadonlyMap<string, Tensor>, opt: AdamW, json: TrainerStateJson, best: ReadonlyMap<string, Float32Array> | null = null): void {
   mkdirSync(dir, { recursive: true });
   const weights: Array<[string, NamedTensor]> = [];
   const moments: Array<[string, NamedTensor]> = [];
@@ -60,6 +93,7 @@ export function writeTrainerState(dir: string, params: ReadonlyMap<string, Tenso
   }
   writeSafetensors(join(dir, PARAMS_FILE), weights, { dtype: 'F32', metadata: { format: 'genrm-trainer-state' } });
   writeSafetensors(join(dir, OPTIM_FILE), moments, { dtype: 'F32', metadata: { format: 'genrm-trainer-state' } });
+  if (best) writeSafetensors(join(dir, BEST_FILE), [...best].map(([name, data]): [string, NamedTensor] => [name, { shape: params.get(name)!.shape, data }]), { dtype: 'F32', metadata: { format: 'genrm-trainer-state' } });
   writeFileSync(join(dir, STATE_JSON), JSON.stringify(json, null, 2) + '\n');
 }
 
@@ -92,7 +126,12 @@ export function readTrainerState(outDir: string): LoadedTrainerState {
     if (!v) throw new Error(`${join(dir, OPTIM_FILE)}: has "${key}" but no "v.${name}"`);
     moments.set(name, { m: t.data, v: v.data });
   }
-  return { json, params, moments };
+  let best: Map<string, Float32Array> | null = null;
+  if (existsSync(join(dir, BEST_FILE))) {
+    best = new Map();
+    for (const [name, t] of readSafetensors(join(dir, BEST_FILE)).tensors) best.set(name, t.data);
+  } else if (json.early?.best != null && json.done !== true) throw new Error(`${join(dir, BEST_FILE)}: missing, but ${STATE_JSON} records a best validation check at step ${json.early.bestStep}; the checkpoint is incomplete`);
+  return { json, params, moments, best };
 }
 
 /** Copies a loaded state into live parameters and the optimizer; names the tensor that does not fit. */
@@ -144,4 +183,14 @@ export function truncateMetrics(outDir: string, step: number): void {
     });
   // Atomic: an interruption here must not lose the lines before the checkpoint.
   writeFileAtomic(path, keep.map((l) => l + '\n').join(''));
+}
+
+/** Whether `<outDir>` holds a finished run (its trainer state says done): resuming it trains nothing. */
+export function trainerDone(outDir: string): boolean {
+  if (!hasTrainerState(outDir)) return false;
+  try {
+    return (JSON.parse(readFileSync(join(outDir, STATE_DIR, STATE_JSON), 'utf8')) as TrainerStateJson).done === true;
+  } catch {
+    return false;
+  }
 }

@@ -25,16 +25,22 @@
 //   schedule, NaN/Inf reporting (checkedStep names the op), logging, evaluation, checkpoints
 //   and resume (state.ts): bitwise the same weights as an uninterrupted run, same kernels and
 //   thread count.
+// - Early stopping (optional: `task.validate` + `opts.earlyStop`): every `every` updates (and at
+//   the start and the step cap) the loop runs the validation and watches one metric (lower is
+//   better). An improvement by more than `minDelta` keeps a copy of the weights; `patience`
+//   checks without one end the run. Either way the run ends with the best check's weights in the
+//   model (and in the final checkpoint): the model a run leaves is its best one. The lr schedule
+//   keeps `steps` (the cap) as its horizon, so the first N updates never depend on when it stops.
 import { join } from 'node:path';
 import { backward, checkedStep, noGrad } from '../engine/autograd/index.js';
 import { AdamW } from '../engine/optim.js';
 import { Prng } from '../engine/prng.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { BatchStream } from './batches.js';
-import type { TrainLoopConfig } from './config.js';
+import { TrainLoopSchema, type TrainLoopConfig } from './config.js';
 import { appendMetrics, Progress } from './progress.js';
 import { lrAt } from './schedule.js';
-import { hasTrainerState, METRICS_FILE, readTrainerState, restoreTrainerState, STATE_DIR, swapInCheckpoint, truncateMetrics, writeTrainerState, type TrainerStateJson } from './state.js';
+import { hasTrainerState, METRICS_FILE, readTrainerState, restoreTrainerState, STATE_DIR, swapInCheckpoint, truncateMetrics, writeTrainerState, type EarlyStopState, type TrainerStateJson } from './state.js';
 
 /** What the loop hands a recipe's loss function besides the batch. */
 export interface StepContext {
@@ -64,8 +70,28 @@ export interface TrainTask<B> {
   tokens?(batch: B): number;
   /** Held-out metrics, computed without gradients; keys are logged as is (e.g. "evalLoss"). */
   evaluate?(step: number): Record<string, number>;
+  /** The validation early stopping watches (used only with TrainOptions.earlyStop). */
+  validate?: Validation;
   /** Writes the model checkpoint files into `dir` (a fresh folder); called at each checkpoint. */
   saveModel?(dir: string, info: { step: number; final: boolean }): void;
+}
+
+/** A cheap held-out metric for early stopping, computed without gradients. */
+export interface Validation {
+  /** The key of run()'s result that is watched; lower is better (e.g. "val/loss"). */
+  metric: string;
+  /** Metrics on the validation slice; every key is logged, `metric` must be among them. */
+  run(): Record<string, number>;
+}
+
+/** When to check the validation and when to stop. */
+export interface EarlyStopping {
+  /** Updates between checks. */
+  every: number;
+  /** Checks without an improvement before the run stops. */
+  patience: number;
+  /** An improvement is a metric below the best so far by more than this. */
+  minDelta: number;
 }
 
 export interface TrainOptions {
@@ -83,6 +109,8 @@ export interface TrainOptions {
   stopAfter?: number;
   /** Recipe state to store in trainer-state (returned as `resumedExtra` on resume). */
   extra?: () => unknown;
+  /** Early stopping on `task.validate` (absent: train exactly config.steps, keep the last weights). */
+  earlyStop?: EarlyStopping;
 }
 
 export interface MetricsRecord {
@@ -97,8 +125,18 @@ export interface MetricsRecord {
 }
 
 export interface TrainResult {
-  /** Updates completed (config.steps unless stopped early). */
+  /** Updates completed (config.steps unless stopped early or interrupted). */
   step: number;
+  /** The run is over: the step cap was reached or early stopping ended it (false: stopAfter). */
+  done: boolean;
+  /** Early stopping ended the run before the step cap. */
+  stoppedEarly: boolean;
+  /** The update whose weights the model holds at the end (null: no early stopping). */
+  bestStep: number | null;
+  /** Validation metrics of that check (empty without early stopping). */
+  bestVal: Record<string, number>;
+  /** CPU seconds (user + system, all threads) of the whole run, resumes included. */
+  cpuSec: number;
   /** Mean loss over the last logging window. */
   lastLoss: number;
   /** Last evaluation's metrics ({} if none ran). */
@@ -112,6 +150,8 @@ export interface TrainResult {
 
 /** Loop config fields that must match on resume: they change what the weights become. */
 const RESUME_FIXED = ['steps', 'batchSize', 'gradAccum', 'lr', 'minLrRatio', 'warmupSteps', 'weightDecay', 'beta1', 'beta2', 'clipNorm', 'seed'] as const;
+
+const copyWeights = (named: ReadonlyArray<[string, Tensor]>): Map<string, Float32Array> => new Map(named.map(([n, p]) => [n, Float32Array.from(p.data)]));
 
 function stepSeed(seed: number, step: number, micro: number): number {
   return (Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) ^ Math.imul(step + 1, 0x165667b1) ^ Math.imul(micro + 1, 0x9e3779b1)) >>> 0;
@@ -129,6 +169,12 @@ export function train<B>(task: TrainTask<B>, opts: TrainOptions): TrainResult {
   let step = 0;
   let tokensSeen = 0;
   let resumedExtra: unknown = null;
+  let cpuBefore = 0;
+  let done = false;
+  let lastEval: Record<string, number> = {};
+  const es = task.validate && opts.earlyStop ? { ...opts.earlyStop, v: task.validate } : null;
+  let early: EarlyStopState = { best: null, bestStep: 0, bestMetrics: {}, bad: 0, stopped: false };
+  let bestWeights: Map<string, Float32Array> | null = null;
   if (opts.outDir && opts.resume) {
     const state = readTrainerState(opts.outDir);
     const where = join(opts.outDir, STATE_DIR);
@@ -139,11 +185,23 @@ export function train<B>(task: TrainTask<B>, opts: TrainOptions): TrainResult {
     step = state.json.step;
     tokensSeen = state.json.tokensSeen;
     resumedExtra = state.json.extra;
+    cpuBefore = state.json.cpuSec ?? 0;
+    done = state.json.done === true;
+    lastEval = state.json.lastEval ?? {};
+    if (es && state.json.early) {
+      early = state.json.early;
+      bestWeights = state.best;
+    }
     truncateMetrics(opts.outDir, step);
   } else if (opts.outDir && hasTrainerState(opts.outDir)) {
     throw new Error(`${opts.outDir}: holds a resumable run already; pass --resume to continue it, or choose another output folder`);
   }
   const resumed = step > 0 || (opts.resume ?? false);
+  const cpu0 = process.cpuUsage();
+  const cpuSec = (): number => {
+    const u = process.cpuUsage(cpu0);
+    return cpuBefore + (u.user + u.system) / 1e6;
+  };
 
   const checkpoint = (final: boolean): void => {
     if (!opts.outDir) return;
@@ -154,12 +212,16 @@ export function train<B>(task: TrainTask<B>, opts: TrainOptions): TrainResult {
       optimizerStep: opt.stepCount,
       data: task.stream.position(),
       tokensSeen,
-      config: { ...c },
+      config: Object.fromEntries(Object.keys(TrainLoopSchema.shape).map((k) => [k, c[k as keyof TrainLoopConfig]])),
       extra: opts.extra ? opts.extra() : null,
+      early: es ? early : null,
+      done: final,
+      cpuSec: cpuSec(),
+      lastEval,
     };
     swapInCheckpoint(opts.outDir, (tmp) => {
       task.saveModel?.(tmp, { step, final });
-      writeTrainerState(join(tmp, STATE_DIR), task.params, opt, json);
+      writeTrainerState(join(tmp, STATE_DIR), task.params, opt, json, final ? null : bestWeights);
     });
   };
 
@@ -173,16 +235,32 @@ export function train<B>(task: TrainTask<B>, opts: TrainOptions): TrainResult {
     return noGrad(() => task.evaluate!(step));
   };
 
+  /** One validation check at the current step: keeps the weights on an improvement, counts patience. */
+  const check = (): Record<string, number> => {
+    const m = noGrad(() => es!.v.run());
+    const v = m[es!.v.metric];
+    if (v === undefined || !Number.isFinite(v)) throw new Error(`train: the validation metric "${es!.v.metric}" is ${v} at step ${step} (validation gave ${JSON.stringify(m)})`);
+    if (early.best === null || v < early.best - es!.minDelta) {
+      early = { best: v, bestStep: step, bestMetrics: m, bad: 0, stopped: false };
+      bestWeights = copyWeights(named);
+    } else {
+      early = { ...early, bad: early.bad + 1 };
+      if (early.bad >= es!.patience) early.stopped = true;
+    }
+    return { ...m, bestStep: early.bestStep };
+  };
+
   const progress = new Progress(opts.progress ?? false, opts.label);
   progress.start(c.steps, step);
   const t0 = performance.now();
   let win = { loss: 0, n: 0, tokens: 0, t: performance.now(), metrics: {} as Record<string, number> };
   let lastLoss = NaN;
-  let lastEval: Record<string, number> = {};
   let lr = lrAt(Math.min(step, c.steps - 1), schedule);
   const end = Math.min(c.steps, opts.stopAfter ?? Infinity);
   try {
-    while (step < end) {
+    // The starting model is the first candidate: a run that never improves on it keeps it.
+    if (es && !done && early.best === null) log({ step, ...check() });
+    while (!done && !early.stopped && step < end) {
       lr = lrAt(step, schedule);
       opt.setLr(lr);
       // Fetch the whole update's micro-batches first: their weights scale each gradient.
@@ -215,13 +293,16 @@ export function train<B>(task: TrainTask<B>, opts: TrainOptions): TrainResult {
       win.tokens += tok;
       for (const [k, m] of Object.entries(stepMetrics)) win.metrics[k] = (win.metrics[k] ?? 0) + m;
 
-      const doEval = task.evaluate && ((c.evalEvery > 0 && step % c.evalEvery === 0) || step === c.steps);
-      if (step % c.logEvery === 0 || step === c.steps || doEval) {
+      const doVal = es !== null && (step % es.every === 0 || step === c.steps);
+      // With early stopping the last evaluation runs on the kept (best) weights, after the loop.
+      const doEval = task.evaluate && ((c.evalEvery > 0 && step % c.evalEvery === 0) || (step === c.steps && !es));
+      if (step % c.logEvery === 0 || step === c.steps || doEval || doVal) {
         const now = performance.now();
         const tps = (win.tokens * 1000) / Math.max(1e-9, now - win.t);
         lastLoss = win.loss / win.n;
         const record: MetricsRecord = { step, loss: lastLoss, lr, gradNorm: rep.gradNorm, tokensPerSec: Math.round(tps), tokens: tokensSeen, elapsedSec: Math.round((now - t0) / 10) / 100 };
         for (const [k, m] of Object.entries(win.metrics)) record[k] = m / win.n;
+        if (doVal) Object.assign(record, check());
         if (doEval) {
           lastEval = runEval();
           Object.assign(record, lastEval);
@@ -230,14 +311,38 @@ export function train<B>(task: TrainTask<B>, opts: TrainOptions): TrainResult {
         progress.update(step, { loss: lastLoss, tokensPerSec: tps, lr });
         win = { loss: 0, n: 0, tokens: 0, t: performance.now(), metrics: {} };
       }
-      if (step < c.steps && c.checkpointEvery > 0 && step % c.checkpointEvery === 0) checkpoint(false);
+      if (step < c.steps && !early.stopped && c.checkpointEvery > 0 && step % c.checkpointEvery === 0) checkpoint(false);
     }
-    if (step === c.steps) checkpoint(true);
+    if (!done && (step === c.steps || early.stopped)) {
+      done = true;
+      if (es && bestWeights) {
+        // The run's model is its best check's: put those weights back before the last eval and save.
+        for (const [n, p] of named) p.data.set(bestWeights.get(n)!);
+        if (task.evaluate) {
+          lastEval = runEval();
+          log({ step, bestStep: early.bestStep, ...lastEval });
+        }
+      }
+      checkpoint(true);
+    }
   } finally {
     progress.stop();
   }
   if (win.n > 0) lastLoss = win.loss / win.n;
-  return { step, lastLoss, lastEval, tokensSeen, resumed, resumedExtra, elapsedSec: (performance.now() - t0) / 1000 };
+  return {
+    step,
+    done,
+    stoppedEarly: early.stopped,
+    bestStep: es ? early.bestStep : null,
+    bestVal: es ? early.bestMetrics : {},
+    cpuSec: cpuSec(),
+    lastLoss,
+    lastEval,
+    tokensSeen,
+    resumed,
+    resumedExtra,
+    elapsedSec: (performance.now() - t0) / 1000,
+  };
 }
 
 /** Mean of a recipe's loss over held-out batches (weights as in training), without gradients. */
@@ -253,4 +358,28 @@ export function meanLoss<B>(task: Pick<TrainTask<B>, 'loss' | 'weight'>, batches
     }
     return total > 0 ? sum / total : NaN;
   });
+}
+
+/**
+ * A validation over fixed held-out batches: the weighted mean of `loss` and its metrics, keyed
+ * "val/loss", "val/<metric>"; early stopping watches "val/loss". `loss` is the recipe's own
+ * objective without training-only terms (replay, NLL anchors), so checks compare like with like.
+ */
+export function heldOutValidation<B>(loss: (b: B) => LossOutput, weight: (b: B) => number, batches: readonly B[]): Validation {
+  return {
+    metric: 'val/loss',
+    run: () => {
+      const sum: Record<string, number> = {};
+      let total = 0;
+      for (const b of batches) {
+        const w = weight(b);
+        if (w === 0) continue;
+        const out = loss(b);
+        sum['val/loss'] = (sum['val/loss'] ?? 0) + w * out.loss.item();
+        for (const [k, v] of Object.entries(out.metrics ?? {})) sum[`val/${k}`] = (sum[`val/${k}`] ?? 0) + w * v;
+        total += w;
+      }
+      return Object.fromEntries(Object.entries(sum).map(([k, v]) => [k, v / total]));
+    },
+  };
 }

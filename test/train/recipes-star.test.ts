@@ -19,14 +19,14 @@ import { makeFixture } from './recipes-fixture.js';
 
 const quiet = (o: Partial<RecipeContext> = {}): RecipeContext => ({ command: 'test', resume: false, progress: false, say: () => {}, ...o });
 // Small sampling and training settings: seconds, not minutes.
-const STAR = { k: 8, maxTokens: 64, chunkPairs: 16, evalPairs: 0, overflow: 'skip', warmupSteps: 0, logEvery: 1, evalEvery: 0 };
+const STAR = { k: 8, maxTokens: 64, chunkPairs: 16, evalPairs: 0, overflow: 'skip', warmupSteps: 0, logEvery: 1, evalEvery: 0, valPairs: 0, replay: 0 };
 
 test('star-dpo: one iteration samples, pairs right over wrong rationales, and DPO lowers its loss and raises reward accuracy', async () => {
   const fx = await makeFixture({ train: 16, seqLen: 256 });
   try {
     const out = join(fx.root, 'dpo');
     const recipe = getRecipe('star-dpo');
-    const c = resolveRecipeConfig(recipe, { ...STAR, data: fx.world, base: fx.base, out, iterations: 1, epochs: 2, lr: 3e-3, batchSize: 8, checkpointEvery: 0 }, 'test');
+    const c = resolveRecipeConfig(recipe, { ...STAR, data: fx.world, base: fx.base, out, iterations: 1, epochs: 2, lr: 3e-3, batchSize: 8, checkpointEvery: 0, warmStart: 'none', beta: 1, nllWeight: 0 }, 'test');
     const r = await runRecipe(recipe, c, quiet());
     const it = (r.details.iterations as { pairs: number; dpoPairs: number; pairsWithRight: number; train: Record<string, number> }[])[0]!;
     assert.equal(it.pairs, 16);
@@ -45,6 +45,29 @@ test('star-dpo: one iteration samples, pairs right over wrong rationales, and DP
     assert.ok(m.metrics!['rewards/accuracies']! > 0.8, `reward accuracy ${m.metrics!['rewards/accuracies']}`);
     assert.ok(m.metrics!['rewards/margins']! > 0.5);
     assert.equal(loadCheckpoint(out).kind, 'lm');
+  } finally {
+    rmSync(fx.root, { recursive: true, force: true });
+  }
+});
+
+test('star-dpo warm start: SFT on the kept rationales first, then DPO against that model; held-out DPO loss logged', async () => {
+  const fx = await makeFixture({ train: 20, seqLen: 256 });
+  try {
+    const out = join(fx.root, 'dpo-warm');
+    const recipe = getRecipe('star-dpo');
+    const c = resolveRecipeConfig(recipe, { ...STAR, data: fx.world, base: fx.base, out, iterations: 1, epochs: 2, lr: 3e-3, warmLr: 3e-3, batchSize: 4, checkpointEvery: 0, warmStart: 'sft', valPairs: 2, valEvery: 2, patience: 50 }, 'test');
+    const r = await runRecipe(recipe, c, quiet());
+    const it = (r.details.iterations as { train: Record<string, number> }[])[0]!;
+    assert.ok(it.train['sft/steps']! > 0 && it.train.steps === it.train['sft/steps']! + it.train.cap!, JSON.stringify(it.train));
+    assert.equal(JSON.parse(readFileSync(join(out, 'iter-1', 'sft', 'trainer-state', 'state.json'), 'utf8')).done, true);
+    // DPO starts at the warm-started model and uses it as the reference: the held-out loss starts at log 2.
+    const logs = readFileSync(join(out, 'iter-1', 'model', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    assert.equal(logs[0]!.step, 0);
+    assert.ok(Math.abs(logs[0]!['val/loss']! - Math.log(2)) < 1e-4, `first held-out DPO loss ${logs[0]!['val/loss']}`);
+    for (const k of ['val/rewards/accuracies', 'val/rewards/margins']) assert.ok(typeof logs[0]![k] === 'number', k);
+    assert.ok(r.bestVal !== null && r.tokens > 0 && r.cpuSec > 0);
+    const prov = loadCheckpoint(join(out, 'iter-1', 'model')).genrm.provenance;
+    assert.equal(prov.parent, join(out, 'iter-1', 'sft'));
   } finally {
     rmSync(fx.root, { recursive: true, force: true });
   }

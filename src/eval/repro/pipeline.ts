@@ -29,7 +29,7 @@ import { budgetRule, cutsOf, SIZE_SETTINGS, type ReproSize, type RunSettings } f
 import { chooseBase, claimRunFolder, committedBase, makeWorld, type BaseChoice } from './setup.js';
 import { Stages, StopAfterStage } from './stages.js';
 import { samplePairs, writeSubset } from './subsets.js';
-import { schemaKeys, STAR_ROWS, stoppingRuleWired, TRAINED, trainMethod, type Trained } from './train.js';
+import { STAR_ROWS, TRAINED, trainMethod, type Trained } from './train.js';
 
 export interface ReproOptions {
   size: ReproSize;
@@ -234,7 +234,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
         `size ${o.size}, seed ${o.seed}; world: ${world.dir} (${Object.entries(world.pairs).map(([k, v]) => `${k} ${v}`).join(', ')} pairs)`,
         `base: ${base.why}`,
         `every judge saw the same ${plan.evalPairs} pairs per split in both orders; CoT judges sampled ${plan.votes} rationales per order once (temperature 1.0, top-p 0.95, ≤ ${s.maxTokens} tokens); STaR curves start at iteration 0 = the zero-shot CoT judge`,
-        `training budget, the same for every method: at most ${s.budget.steps} updates (STaR: per iteration), ${stoppingRuleWired() ? budgetRule(s.budget) : 'no early stopping (these recipes have no stopping rule yet), so every method trains to the cap'}${schemaKeys('genrm').has('replay') ? "; the LM recipes mix in the world's pretraining corpus at their default replay share (each data subset links the world's corpus.jsonl)" : ''}`,
+        `training budget, the same for every method: at most ${s.budget.steps} updates (STaR: per iteration), ${budgetRule(s.budget)}; the LM recipes mix in the world's pretraining corpus at their default replay share (each data subset links the world's corpus.jsonl)`,
         ...failed.map((f) => `${f.method}: not trained, so not in the tables: ${f.reason}`),
         ...(resumed ? ['this run was resumed: stage times are those recorded when each stage finished'] : []),
       ],

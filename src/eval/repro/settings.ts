@@ -6,7 +6,6 @@
 // win). How many pairs each stage judges or samples is not fixed here: it is planned at the start
 // of a run from the measured tokens/s of batched generation and `samplingSeconds` (./plan.ts).
 import { z } from 'zod';
-import { stoppingRuleWired } from './train.js';
 
 export const REPRO_SIZES = ['quick', 'full', 'micro'] as const;
 export type ReproSize = (typeof REPRO_SIZES)[number];
@@ -108,7 +107,7 @@ export function cutsOf(size: ReproSize): string[] {
     `votes: ${s.votes} rationales per order instead of ${f.votes} (maj@k up to k = ${s.votes})`,
     `STaR: ${s.starIterations} iteration${s.starIterations > 1 ? 's' : ''} of k = ${s.starK} instead of ${f.starIterations} of k = ${f.starK}`,
     `rationalize: ${s.rationalizeSamples} hinted samples per pair and order instead of ${f.rationalizeSamples}`,
-    `training: every method at most ${s.budget.steps} updates (STaR: per iteration) instead of ${f.budget.steps}${stoppingRuleWired() ? `, ${budgetRule(s.budget)} instead of ${budgetRule(f.budget)}` : ' (no stopping rule in these recipes yet: every method trains to the cap)'}; ${s.trainPairs} training pairs instead of ${f.trainPairs}`,
+    `training: every method at most ${s.budget.steps} updates (STaR: per iteration) instead of ${f.budget.steps}, ${budgetRule(s.budget)} instead of ${budgetRule(f.budget)}; ${s.trainPairs} training pairs instead of ${f.trainPairs}`,
     `generation budget: ${s.samplingSeconds} s instead of ${f.samplingSeconds} s, so fewer pairs are judged and sampled (see the sample plan); at least ${s.minEvalPairs} eval pairs per split instead of ${f.minEvalPairs}`,
     `rationale length: at most ${s.maxTokens} tokens instead of ${f.maxTokens}`,
   ];

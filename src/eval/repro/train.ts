@@ -32,27 +32,6 @@ export const ROWS: Record<Trained, { recipe: 'bt' | 'pairrm' | 'genrm' | 'ration
 /** The STaR rows (they sample rationales and are judged per iteration). */
 export const STAR_ROWS: readonly Trained[] = TRAINED.filter((m) => ROWS[m].filter !== undefined);
 
-/**
- * The stopping-rule keys of the size's budget, passed to a recipe only where its schema has them:
- * they come with the early-stopping trainer (issue 20's fair budgets); on a trainer without them
- * every method trains to the same cap.
- */
-const BUDGET_KEYS = ['valPairs', 'valEvery', 'patience', 'minDelta'] as const;
-
-/** The config keys a recipe's schema knows. */
-export function schemaKeys(recipe: string): ReadonlySet<string> {
-  const shape = (getRecipe(recipe).schema as unknown as { shape?: Record<string, unknown> }).shape;
-  return new Set(Object.keys(shape ?? {}));
-}
-
-/** Whether the recipes take the budget's stopping rule (else the cap alone decides). */
-export function stoppingRuleWired(): boolean {
-  return TRAINED.every((m) => {
-    const keys = schemaKeys(ROWS[m].recipe);
-    return BUDGET_KEYS.every((k) => keys.has(k));
-  });
-}
-
 export interface TrainInputs {
   recipe: Trained;
   base: string;
@@ -71,15 +50,16 @@ export interface TrainInputs {
 export function recipeInput(t: TrainInputs): Record<string, unknown> {
   const s = t.settings;
   const { recipe, filter } = ROWS[t.recipe];
-  const steps = s.budget.steps;
-  const keys = schemaKeys(recipe);
-  const stopping = Object.fromEntries(BUDGET_KEYS.filter((k) => keys.has(k)).map((k) => [k, s.budget[k]]));
+  const { steps, valPairs, valEvery, patience, minDelta } = s.budget;
   const common = {
     base: t.base,
     out: t.out,
     seed: t.seed,
     steps,
-    ...stopping,
+    valPairs,
+    valEvery,
+    patience,
+    minDelta,
     warmupSteps: Math.max(1, Math.ceil(steps / 10)),
     evalPairs: 0,
     evalEvery: 0,

@@ -9,10 +9,10 @@ import { pointPrompt } from '../../data/judgeFormat.js';
 import type { PreferencePair } from '../../data/pair.js';
 import { logSigmoid, mean, scale, sub } from '../../engine/autograd/index.js';
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
-import { ShuffledStream } from '../batches.js';
-import type { TrainTask } from '../trainer.js';
+import { chunked, holdOutGroups, ShuffledStream } from '../batches.js';
+import { heldOutValidation, type TrainTask } from '../trainer.js';
 import { recipeSchema } from './config.js';
-import { prepare } from './harness.js';
+import { prepare, VAL_CTX } from './harness.js';
 import { defineRecipe } from './registry.js';
 import { encodeForHead, overflowError, padSequences, scoreAll, type SeqBatch } from './scoreHead.js';
 
@@ -65,7 +65,10 @@ export const bt = defineRecipe<BtConfig>({
     const p = prepare('bt', c, ctx);
     const { model, tokenizer: tok } = p;
     if (!model.params.has('score.weight')) model.addScoreHead(1, c.headSeed);
-    const { items, skipped } = encodePairs(tok, p.data.train, model.config.maxSeqLen, c.overflow);
+    // The validation slice early stopping watches: whole pairs held out of training.
+    const split = holdOutGroups(p.data.train, (x) => x.id, c.valPairs, c.seed);
+    const { items, skipped } = encodePairs(tok, split.train, model.config.maxSeqLen, c.overflow);
+    const valItems = encodePairs(tok, split.val, model.config.maxSeqLen, 'skip').items;
     if (items.length === 0) throw new Error(`bt: none of the ${p.data.train.length} pairs fits the context of ${model.config.maxSeqLen} tokens`);
     if (skipped) ctx.say(`bt: ${skipped} pairs longer than the context were left out`);
     const evalSeqs = encodePairs(tok, p.data.eval, model.config.maxSeqLen, 'skip').items;
@@ -105,7 +108,8 @@ export const bt = defineRecipe<BtConfig>({
       },
       saveModel: p.saveModel('bt'),
     };
+    if (valItems.length) task.validate = heldOutValidation((b) => task.loss(b, VAL_CTX), (b) => b.pairs, chunked(valItems, c.batchSize, collate));
     const { r, firstLoss } = p.train(task);
-    return p.result(r, firstLoss, { pairs: items.length, skipped, evalPairs: evalSeqs.length });
+    return p.result(r, firstLoss, { pairs: items.length, skipped, evalPairs: evalSeqs.length, valPairs: valItems.length });
   },
 });

@@ -8,13 +8,18 @@
 // cheaper, and the reference can be dropped before training) or computed per batch under noGrad.
 // Either way it holds no gradients and no optimizer state.
 //
+// With `nllWeight` α > 0 (RPO, Pang et al. 2024, arXiv 2404.19733) the loss adds α times the
+// chosen completion's length-normalised NLL, −log π(y_w|x) / |y_w|, which keeps the chosen
+// likelihood from falling with the rejected one.
+//
 // Metrics, as TRL's DPOTrainer logs them: rewards/chosen = β(log π(y_w) − log π_ref(y_w)) (mean),
 // rewards/rejected likewise, rewards/margins = their mean difference, rewards/accuracies = share
-// of pairs with chosen reward > rejected reward; logps/chosen, logps/rejected = policy sums.
-import { gatherRows, logSigmoid, mean, noGrad, scale, sub, sumRows, Tensor } from '../../engine/autograd/index.js';
+// of pairs with chosen reward > rejected reward; logps/chosen, logps/rejected = policy sums;
+// and nll/chosen = the chosen completions' mean per-token NLL (RPO's term, logged always).
+import { add, gatherRows, logSigmoid, mean, mul, noGrad, scale, sub, sumRows, Tensor } from '../../engine/autograd/index.js';
 import type { Llama } from '../../engine/model/llama.js';
-import { completionExample, padBatch, ShuffledStream, type LmBatch } from '../batches.js';
-import type { LossOutput, TrainTask } from '../trainer.js';
+import { chunked, completionExample, padBatch, ShuffledStream, type LmBatch } from '../batches.js';
+import { heldOutValidation, type LossOutput, type TrainTask, type Validation } from '../trainer.js';
 
 /** One preference example as token ids: the shared prompt, the chosen and the rejected completion. */
 export interface DpoExample {
@@ -30,6 +35,8 @@ export interface DpoExample {
 export interface DpoBatch {
   lm: LmBatch; // (2B*T)
   pairs: number;
+  /** (B) tokens of each chosen completion (the trained targets of its row). */
+  chosenTokens: Float64Array;
   /** (B) reference log-likelihoods, when precomputed for every example of the batch. */
   refChosen: Float64Array | null;
   refRejected: Float64Array | null;
@@ -41,6 +48,7 @@ export function collateDpo(examples: readonly DpoExample[], padId: number, maxSe
   return {
     lm: padBatch(rows, padId, maxSeqLen),
     pairs: examples.length,
+    chosenTokens: Float64Array.from(examples, (e) => e.chosen.length),
     refChosen: pre ? Float64Array.from(examples, (e) => e.refChosen!) : null,
     refRejected: pre ? Float64Array.from(examples, (e) => e.refRejected!) : null,
   };
@@ -65,7 +73,7 @@ export function referenceLogprobs(ref: Llama, b: DpoBatch): { chosen: Float64Arr
  * The DPO loss of a batch under `policy` (mean over pairs) and TRL's reward metrics. The
  * reference log-likelihoods come from the batch (precomputed) or from `ref` (per batch, noGrad).
  */
-export function dpoLoss(policy: Llama, b: DpoBatch, beta: number, ref: Llama | null = null): LossOutput {
+export function dpoLoss(policy: Llama, b: DpoBatch, beta: number, ref: Llama | null = null, nllWeight = 0): LossOutput {
   const B = b.pairs;
   let refC = b.refChosen;
   let refR = b.refRejected;
@@ -78,7 +86,11 @@ export function dpoLoss(policy: Llama, b: DpoBatch, beta: number, ref: Llama | n
   const pr = gatherRows(seq, range(B, B)); // (B, 1) log π(y_l|x)
   const refDiff = new Tensor(Float32Array.from({ length: B }, (_, i) => refC![i]! - refR![i]!), [B, 1]); // constant
   const logits = scale(sub(sub(pc, pr), refDiff), beta); // (B, 1)
-  const loss = scale(mean(logSigmoid(logits)), -1);
+  const dpo = scale(mean(logSigmoid(logits)), -1);
+  const perToken = new Tensor(Float32Array.from(b.chosenTokens, (n) => 1 / n), [B, 1]); // constant
+  const loss = nllWeight > 0 ? add(dpo, scale(mean(mul(pc, perToken)), -nllWeight)) : dpo;
+  let nll = 0;
+  for (let i = 0; i < B; i++) nll -= pc.data[i]! / b.chosenTokens[i]!;
 
   let rc = 0;
   let rr = 0;
@@ -96,7 +108,7 @@ export function dpoLoss(policy: Llama, b: DpoBatch, beta: number, ref: Llama | n
   }
   return {
     loss,
-    metrics: { 'rewards/chosen': rc / B, 'rewards/rejected': rr / B, 'rewards/margins': (rc - rr) / B, 'rewards/accuracies': acc / B, 'logps/chosen': lc / B, 'logps/rejected': lr / B },
+    metrics: { 'rewards/chosen': rc / B, 'rewards/rejected': rr / B, 'rewards/margins': (rc - rr) / B, 'rewards/accuracies': acc / B, 'logps/chosen': lc / B, 'logps/rejected': lr / B, 'nll/chosen': nll / B },
   };
 }
 
@@ -122,10 +134,12 @@ export interface DpoTaskOptions {
   padId: number;
   /** Per-batch reference (when examples carry no precomputed log-likelihoods). */
   ref?: Llama | null;
+  /** RPO's weight on the chosen completion's per-token NLL (0: plain DPO). */
+  nllWeight?: number;
 }
 
 /** The shared loop's task for DPO on `examples` (pair-mean loss: weight = pairs). */
-export function dpoTask(policy: Llama, examples: readonly DpoExample[], o: DpoTaskOptions): Omit<TrainTask<DpoBatch>, 'saveModel' | 'evaluate'> {
+export function dpoTask(policy: Llama, examples: readonly DpoExample[], o: DpoTaskOptions): Omit<TrainTask<DpoBatch>, 'saveModel' | 'evaluate' | 'validate'> {
   const stream = new ShuffledStream(examples, (items) => collateDpo(items, o.padId, policy.config.maxSeqLen), {
     batchSize: o.batchSize,
     seed: o.seed,
@@ -134,8 +148,19 @@ export function dpoTask(policy: Llama, examples: readonly DpoExample[], o: DpoTa
   return {
     params: policy.params,
     stream,
-    loss: (b) => dpoLoss(policy, b, o.beta, o.ref ?? null),
+    loss: (b) => dpoLoss(policy, b, o.beta, o.ref ?? null, o.nllWeight ?? 0),
     weight: (b) => b.pairs,
     tokens: (b) => b.lm.batch * b.lm.seqLen,
   };
+}
+
+/**
+ * The held-out DPO validation (plain DPO loss, no NLL term, so every setting is compared on the
+ * same objective): val/loss, val/rewards/accuracies, val/rewards/margins, val/logps/chosen,
+ * val/logps/rejected, val/nll/chosen, pair-weighted over fixed batches of `examples`.
+ */
+export function dpoValidation(policy: Llama, examples: readonly DpoExample[], o: Pick<DpoTaskOptions, 'beta' | 'batchSize' | 'padId' | 'ref'>): Validation {
+  const sorted = [...examples].sort((a, b) => a.prompt.length + a.chosen.length + a.rejected.length - (b.prompt.length + b.chosen.length + b.rejected.length));
+  const batches = chunked(sorted, o.batchSize, (part) => collateDpo(part, o.padId, policy.config.maxSeqLen));
+  return heldOutValidation((b) => dpoLoss(policy, b, o.beta, o.ref ?? null), (b) => b.pairs, batches);
 }

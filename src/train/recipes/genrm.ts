@@ -39,6 +39,6 @@ export const genrm = defineRecipe<GenrmConfig>({
       saveModel: p.saveModel('lm'),
     });
     if (r.skipped.length) ctx.say(`genrm: ${r.skipped.length} examples longer than the context were left out (first: ${r.skipped[0]})`);
-    return p.result(r.train, r.firstLoss, { examples: r.examples, skipped: r.skipped.length, targetTokens: r.targetTokens });
+    return p.result(r.train, r.firstLoss, { examples: r.examples, skipped: r.skipped.length, targetTokens: r.targetTokens, valExamples: r.valExamples });
   },
 });

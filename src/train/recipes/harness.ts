@@ -3,8 +3,9 @@
 // config.resolved.json into each checkpoint folder, run the shared loop (bt, pairrm: their own
 // loss, the same loop options), and turn the loop's result into a report.
 import type { CheckpointKind } from '../../engine/checkpoint.js';
-import { train, type TrainResult, type TrainTask } from '../trainer.js';
-import { loopOf, type RecipeCommon } from './config.js';
+import { Prng } from '../../engine/prng.js';
+import { train, type StepContext, type TrainResult, type TrainTask } from '../trainer.js';
+import { earlyStopOf, loopOf, type RecipeCommon } from './config.js';
 import { loadPairData, type PairData } from './data.js';
 import { loadBase, saveRecipeModel, type BaseModel } from './model.js';
 import { writeResolvedConfig, type RecipeContext, type RecipeResult } from './registry.js';
@@ -20,6 +21,15 @@ export interface Prepared extends BaseModel {
   train<B>(task: TrainTask<B>): { r: TrainResult; firstLoss: number };
   /** The run's report from the loop's result. */
   result(r: TrainResult, firstLoss: number, details: Record<string, unknown>): RecipeResult;
+}
+
+/** The step context of a validation forward pass (nothing random is drawn). */
+export const VAL_CTX: StepContext = { step: -1, micro: 0, rng: new Prng(0) };
+
+/** A recipe's report from the loop's result. */
+export function resultOf(recipe: string, out: string, r: TrainResult, firstLoss: number, details: Record<string, unknown>): RecipeResult {
+  const bestVal = r.bestVal['val/loss'];
+  return { recipe, out, steps: r.step, bestStep: r.bestStep, bestVal: bestVal ?? null, val: r.bestVal, stoppedEarly: r.stoppedEarly, tokens: r.tokensSeen, cpuSec: r.cpuSec, firstLoss, lastLoss: r.lastLoss, eval: r.lastEval, elapsedSec: r.elapsedSec, details };
 }
 
 export function prepare(recipe: string, c: RecipeCommon, ctx: RecipeContext): Prepared {
@@ -38,6 +48,7 @@ export function prepare(recipe: string, c: RecipeCommon, ctx: RecipeContext): Pr
       let firstLoss = NaN;
       const r = train(task, {
         config: loopOf(c),
+        ...(task.validate && earlyStopOf(c) ? { earlyStop: earlyStopOf(c)! } : {}),
         outDir: c.out,
         resume: ctx.resume,
         progress: ctx.progress,
@@ -50,6 +61,6 @@ export function prepare(recipe: string, c: RecipeCommon, ctx: RecipeContext): Pr
       });
       return { r, firstLoss };
     },
-    result: (r, firstLoss, details) => ({ recipe, out: c.out, steps: r.step, firstLoss, lastLoss: r.lastLoss, eval: r.lastEval, elapsedSec: r.elapsedSec, details }),
+    result: (r, firstLoss, details) => resultOf(recipe, c.out, r, firstLoss, details),
   };
 }

@@ -8,11 +8,11 @@
 import { z } from 'zod';
 import { crossEntropy } from '../../engine/autograd/index.js';
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
-import { ShuffledStream } from '../batches.js';
-import type { TrainTask } from '../trainer.js';
+import { chunked, holdOutGroups, ShuffledStream } from '../batches.js';
+import { heldOutValidation, type TrainTask } from '../trainer.js';
 import { recipeSchema } from './config.js';
 import { bothOrders, describe, judgePrompt, type OrderedPair } from './data.js';
-import { prepare } from './harness.js';
+import { prepare, VAL_CTX } from './harness.js';
 import { defineRecipe } from './registry.js';
 import { argmaxAccuracy } from './sft.js';
 import { encodeForHead, headScores, overflowError, padSequences, scoreAll, type SeqBatch } from './scoreHead.js';
@@ -62,7 +62,10 @@ export const pairrm = defineRecipe<PairrmConfig>({
     const p = prepare('pairrm', c, ctx);
     const { model, tokenizer: tok } = p;
     if (!model.params.has('score.weight')) model.addScoreHead(PAIRRM_LABELS, c.headSeed);
-    const { items, skipped } = encodeItems(tok, bothOrders(p.data.train), model.config.maxSeqLen, c.overflow);
+    // The validation slice early stopping watches: whole pairs (both orders) held out of training.
+    const split = holdOutGroups(p.data.train, (x) => x.id, c.valPairs, c.seed);
+    const { items, skipped } = encodeItems(tok, bothOrders(split.train), model.config.maxSeqLen, c.overflow);
+    const valItems = encodeItems(tok, bothOrders(split.val), model.config.maxSeqLen, 'skip').items;
     if (items.length === 0) throw new Error(`pairrm: none of the ${p.data.train.length} pairs fits the context of ${model.config.maxSeqLen} tokens`);
     if (skipped) ctx.say(`pairrm: ${skipped} (pair, order) items longer than the context were left out`);
     const evalItems = encodeItems(tok, bothOrders(p.data.eval), model.config.maxSeqLen, 'skip').items;
@@ -80,8 +83,9 @@ export const pairrm = defineRecipe<PairrmConfig>({
       evaluate: () => evaluatePairrm(scoreAll(model, evalItems.map((e) => e.ids), tok.padId), evalItems),
       saveModel: p.saveModel('pairrm'),
     };
+    if (valItems.length) task.validate = heldOutValidation((b) => task.loss(b, VAL_CTX), (b) => b.batch, chunked(valItems, c.batchSize, collate));
     const { r, firstLoss } = p.train(task);
-    return p.result(r, firstLoss, { items: items.length, skipped, evalItems: evalItems.length });
+    return p.result(r, firstLoss, { items: items.length, skipped, evalItems: evalItems.length, valItems: valItems.length });
   },
 });
 

@@ -28,8 +28,20 @@ export interface RecipeContext {
 export interface RecipeResult {
   recipe: string;
   out: string;
-  /** Updates completed (the config's steps unless stopped early). */
+  /** Updates done (the step cap unless stopped early; STaR: summed over iterations). */
   steps: number;
+  /** The update whose weights the saved model holds: the best validation check (null: valPairs 0, the last update's; STaR: per iteration in details). */
+  bestStep: number | null;
+  /** The validation metric at bestStep ("val/loss": pairwise loss, target NLL or DPO loss; null without early stopping; STaR: the last trained iteration's). */
+  bestVal: number | null;
+  /** Every validation metric at bestStep (val/loss, val/tokenAcc, val/rewards/accuracies, ...). */
+  val: Record<string, number>;
+  /** Early stopping ended training before the step cap (STaR: in any iteration). */
+  stoppedEarly: boolean;
+  /** Tokens the forward passes processed (padding and replayed corpus rows included; STaR: summed). */
+  tokens: number;
+  /** CPU seconds of the training (process.cpuUsage user + system, all threads; STaR: summed over the iterations' training, sampling not included). */
+  cpuSec: number;
   firstLoss: number;
   lastLoss: number;
   /** The last held-out evaluation (evalAcc, ...). */

@@ -8,15 +8,23 @@
 // The loss is the mean over trained tokens of the whole update (token-weighted accumulation),
 // so a long rationale counts per token, as in standard SFT. `tokenAcc` is the share of trained
 // tokens the model's argmax already predicts (for direct GenRM: the training accuracy).
+//
+// With a recipe's loop (loopOf: early stopping and replay), `budget.valPairs` source pairs are
+// held out (both orders, every rationale of a pair on one side) and their target NLL is the
+// validation early stopping watches ("val/loss", "val/tokenAcc"); `replay.share` mixes corpus
+// documents into every micro-batch (./replay.ts).
 import { crossEntropy } from '../../engine/autograd/index.js';
 import type { Llama } from '../../engine/model/index.js';
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
 import type { Tensor } from '../../engine/tensor.js';
-import { padBatch, ShuffledStream, type LmBatch, type LmExample } from '../batches.js';
+import { chunked, holdOutGroups, padBatch, ShuffledStream, type LmBatch, type LmExample } from '../batches.js';
 import type { TrainLoopConfig } from '../config.js';
-import { train, type MetricsRecord, type TrainResult, type TrainTask } from '../trainer.js';
+import { heldOutValidation, train, type MetricsRecord, type TrainResult, type TrainTask } from '../trainer.js';
+import { earlyStopOf, type RecipeLoop } from './config.js';
 import type { TextExample } from './data.js';
 import { tokenizeExamples } from './examples.js';
+import { VAL_CTX } from './harness.js';
+import { withReplay } from './replay.js';
 
 /** Share of rows r with targets[r] >= 0 whose argmax logit is the target. logits (N, V). */
 export function argmaxAccuracy(logits: Tensor, targets: Int32Array): number {
@@ -60,7 +68,10 @@ export interface SftOptions {
   model: Llama;
   tokenizer: Tokenizer;
   examples: readonly TextExample[];
-  loop: TrainLoopConfig;
+  /** The loop; a recipe's (loopOf) also brings early stopping (budget) and replay. */
+  loop: TrainLoopConfig & Partial<Pick<RecipeLoop, 'budget' | 'replay'>>;
+  /** The source pair of an example, for the validation split. Default: its `source` without the order ("pair X (chosen as A)" -> "pair X"). */
+  group?: (ex: TextExample) => string;
   /** Examples longer than the context: refuse ('error') or drop and count ('skip'). */
   overflow: 'error' | 'skip';
   /** Train end-of-text after the target (CoT recipes: sampled rationales learn to stop). */
@@ -86,22 +97,40 @@ export interface SftResult {
   targetTokens: number;
   /** The first logged training loss (NaN if none was logged in this process). */
   firstLoss: number;
+  /** Examples held out for validation (0: no early stopping). */
+  valExamples: number;
 }
+
+/** An example's source pair: its `source` without the order suffix that describe() adds. */
+export const sourcePair = (ex: TextExample): string => ex.source.replace(/ \(chosen as [AB]\)$/, '');
 
 /** Tokenizes the examples and trains the model on their targets through the shared loop. */
 export function runSft(o: SftOptions): SftResult {
-  const tk = tokenizeExamples(o.tokenizer, o.examples, { maxTokens: o.model.config.maxSeqLen, overflow: o.overflow, appendEot: o.appendEot ?? false });
-  if (tk.examples.length === 0) throw new Error(`SFT: none of the ${o.examples.length} examples fits the context of ${o.model.config.maxSeqLen} tokens`);
+  const budget = o.loop.budget;
+  const early = budget ? earlyStopOf(budget) : null;
+  const split = early ? holdOutGroups(o.examples, o.group ?? sourcePair, budget!.valPairs, o.loop.seed) : { train: [...o.examples], val: [] };
+  const maxTokens = o.model.config.maxSeqLen;
+  const tk = tokenizeExamples(o.tokenizer, split.train, { maxTokens, overflow: o.overflow, appendEot: o.appendEot ?? false });
+  if (tk.examples.length === 0) throw new Error(`SFT: none of the ${split.train.length} examples fits the context of ${maxTokens} tokens`);
+  const val = tokenizeExamples(o.tokenizer, split.val, { maxTokens, overflow: 'skip', appendEot: o.appendEot ?? false }).examples;
   const task = sftTask(o.model, tk.examples, { batchSize: o.loop.batchSize, seed: o.loop.seed, padId: o.tokenizer.padId });
   if (o.evaluate) task.evaluate = o.evaluate;
   if (o.saveModel) task.saveModel = o.saveModel;
+  const useEarly = early !== null && val.length > 0;
+  if (useEarly) {
+    const sorted = [...val].sort((a, b) => a.tokens.length - b.tokens.length); // less padding
+    const batches = chunked(sorted, o.loop.batchSize, (part) => padBatch(part, o.tokenizer.padId, maxTokens));
+    task.validate = heldOutValidation((b) => task.loss(b, VAL_CTX), (b) => b.tokens, batches);
+  }
+  const run = o.loop.replay && o.loop.replay.share > 0 ? withReplay(task, o.model, { spec: o.loop.replay, tokenizer: o.tokenizer, batchSize: o.loop.batchSize, microBatches: o.loop.steps * o.loop.gradAccum, seed: o.loop.seed }) : task;
   let firstLoss = NaN;
-  const result = train(task, {
+  const result = train<unknown>(run as TrainTask<unknown>, {
     config: o.loop,
     ...(o.outDir !== undefined ? { outDir: o.outDir } : {}),
     ...(o.resume ? { resume: true } : {}),
     ...(o.stopAfter !== undefined ? { stopAfter: o.stopAfter } : {}),
     ...(o.extra ? { extra: o.extra } : {}),
+    ...(useEarly ? { earlyStop: early } : {}),
     progress: o.progress ?? false,
     label: o.label ?? 'sft',
     onLog: (r) => {
@@ -109,5 +138,5 @@ export function runSft(o: SftOptions): SftResult {
       o.onLog?.(r);
     },
   });
-  return { train: result, examples: tk.examples.length, skipped: tk.skipped, targetTokens: tk.targetTokens, firstLoss };
+  return { train: result, examples: tk.examples.length, skipped: tk.skipped, targetTokens: tk.targetTokens, firstLoss, valExamples: useEarly ? val.length : 0 };
 }

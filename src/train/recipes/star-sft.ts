@@ -6,7 +6,7 @@
 // samples from the result.
 import { join } from 'node:path';
 import { z } from 'zod';
-import { curveEnds, iterationSaver, iterationSteps, runStar, StarShape } from '../star/iterate.js';
+import { iterationSaver, iterationSteps, runStar, StarShape, trainedMetrics } from '../star/iterate.js';
 import { readRecords, SFT_FILE, SftRecordSchema } from '../star/records.js';
 import { loopOf, recipeSchema } from './config.js';
 import { cotAccuracy } from './evalJudge.js';
@@ -30,13 +30,14 @@ export const starSft = defineRecipe<StarSftConfig>({
     return runStar('star-sft', c, ctx, (p) => {
       const recs = readRecords(join(p.dir, SFT_FILE), SftRecordSchema);
       if (recs.length === 0) return { trained: false, finished: true, metrics: {} };
-      const examples = recs.map((r) => ({ prompt: r.prompt, target: r.completion, source: `${join(p.dir, SFT_FILE)} record ${r.id}` }));
+      const examples = recs.map((r) => ({ prompt: r.prompt, target: r.completion, source: `${join(p.dir, SFT_FILE)} record ${r.id}`, pairId: r.pairId }));
       const steps = iterationSteps(examples.length, c);
       const model = p.start.model;
       const r = runSft({
         model,
         tokenizer: p.start.tokenizer,
         examples,
+        group: (ex) => (ex as (typeof examples)[number]).pairId, // every rationale of a pair on one side
         loop: { ...loopOf(c), steps, seed: p.seed },
         overflow: c.overflow,
         appendEot: true, // sampled rationales learn to stop after their verdict
@@ -50,7 +51,7 @@ export const starSft = defineRecipe<StarSftConfig>({
         saveModel: iterationSaver('star-sft', c, ctx, p),
       });
       if (r.skipped.length) ctx.say(`star-sft iteration ${p.iteration}: ${r.skipped.length} kept rationales longer than the context were left out`);
-      return { trained: true, finished: r.train.step === steps, metrics: { steps, examples: r.examples, ...curveEnds(p.modelDir) } };
+      return { trained: true, finished: r.train.done, metrics: trainedMetrics(r.train, steps, r.examples, p.modelDir) };
     });
   },
 });

@@ -5,7 +5,8 @@
 //                orders, through the one STaR sampler (in-process, batched) -> iter-i/samples.jsonl,
 //                then sft.jsonl, dpo.jsonl, report.json (src/train/star/datasets.ts)
 //     train    — the recipe trains from those files (SFT or DPO) -> iter-i/model/ (checkpoint,
-//                trainer-state, metrics.jsonl: the loss curve)
+//                trainer-state, metrics.jsonl: the loss curve), with early stopping on a
+//                validation slice of the iteration's own dataset (split by source pair)
 //   the next iteration starts from iter-i/model (or, when an iteration had nothing to train on,
 //   from where it started). The final model's files are copied into the run folder itself.
 //
@@ -25,6 +26,7 @@ import { loadPairData, type PairData } from '../recipes/data.js';
 import { loadBase, saveRecipeModel, type BaseModel } from '../recipes/model.js';
 import { RESOLVED_CONFIG_FILE, resolvedConfigJson, writeResolvedConfig, type RecipeContext, type RecipeResult } from '../recipes/registry.js';
 import { hasTrainerState, METRICS_FILE } from '../state.js';
+import type { TrainResult } from '../trainer.js';
 import { checkerFor } from './checker.js';
 import { requireGrader, StarBuildSchema, StarSamplingSchema, type StarBuildConfig, type StarSamplingConfig } from './config.js';
 import { buildStarDatasets, writeStarDatasets, type StarReport } from './datasets.js';
@@ -41,10 +43,14 @@ export const StarShape = {
   ...buildShape,
   /** 3 iterations, each on a fresh third of train (paper, DESIGN.md §1). */
   iterations: z.number().int().min(1).default(3),
-  /** Passes over each iteration's dataset: 1, since every iteration samples fresh on-policy data. */
-  epochs: z.number().positive().default(1),
-  /** Most updates per iteration (the epochs decide unless this is smaller): 300 as the other recipes. */
-  steps: z.number().int().min(1).default(300),
+  /**
+   * Most passes over each iteration's dataset: 2. A cap, not a budget: early stopping on the
+   * held-out slice ends an iteration as soon as its samples stop teaching, and a second pass
+   * lets a small iteration (a few hundred pairs: under 100 updates a pass) reach that point.
+   */
+  epochs: z.number().positive().default(2),
+  /** Most updates per iteration (the epochs decide unless this is smaller): 1000, the other recipes' cap. */
+  steps: z.number().int().min(1).default(1000),
 };
 
 export type StarCommon = RecipeCommon & Omit<StarSamplingConfig, 'seed'> & Omit<StarBuildConfig, 'seed'> & { iterations: number; epochs: number };
@@ -67,7 +73,11 @@ export interface IterationSummary {
   rightForWrongReason: number;
   sampleSeconds: number;
   tokensSampled: number;
-  /** Training: steps, first/last loss, and the recipe's last metrics (DPO rewards, eval). */
+  /**
+   * Training: steps (updates done, warm start included), cap, bestStep, stoppedEarly (0/1),
+   * tokens, cpuSec, the best check's val/* metrics, first/last loss and the last record's
+   * metrics (DPO rewards, eval).
+   */
   train: Record<string, number> | null;
 }
 
@@ -148,7 +158,8 @@ export async function runStar(recipe: string, c: StarCommon, ctx: RecipeContext,
   }
   const data = loadPairData(c.data, { evalPairs: c.evalPairs, seed: c.seed });
   const sampling: StarSamplingConfig = { k: c.k, temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens, stop: c.stop, seed: 0, chunkPairs: c.chunkPairs, rationalize: c.rationalize };
-  const build: StarBuildConfig = { filter: c.filter, pairing: c.pairing, maxPairsPerOrder: c.maxPairsPerOrder, dedupe: c.dedupe, seed: c.seed };
+  // Every field of the build schema, from the recipe config: a field added to StarBuildSchema arrives here by itself.
+  const build = { ...Object.fromEntries(Object.keys(buildShape).map((k) => [k, c[k as keyof StarCommon]])), seed: c.seed } as StarBuildConfig;
   ctx.say(`${recipe}: ${c.iterations} iterations over ${data.train.length} training pairs (${c.k} rationales per pair and order); checker: ${checker ? 'PrefWorld' : 'none'}`);
 
   let stopped = false;
@@ -193,7 +204,10 @@ export async function runStar(recipe: string, c: StarCommon, ctx: RecipeContext,
     else {
       const m = o.metrics;
       const f = (k: string): string => (typeof m[k] === 'number' ? m[k]!.toFixed(3) : '-');
-      ctx.say(`${recipe} iteration ${i}: ${m.steps} steps on ${m.examples} examples, loss ${f('firstLoss')} -> ${f('lastLoss')}` + ('rewards/accuracies' in m ? `, reward accuracy ${f('rewards/accuracies')}, margin ${f('rewards/margins')}` : ''));
+      const dpo = 'val/rewards/accuracies' in m;
+      const held = 'val/loss' in m ? `held-out ${dpo ? 'DPO loss' : 'NLL'} ${f('valStart')} -> ${f('val/loss')} (best at step ${m.bestStep}${m.stoppedEarly ? ', stopped early' : ''})` : 'no validation slice';
+      const warm = typeof m['sft/steps'] === 'number' ? ` after ${m['sft/steps']} warm-start SFT steps` : '';
+      ctx.say(`${recipe} iteration ${i}: ${m.steps! - (m['sft/steps'] ?? 0)} of at most ${m.cap} steps on ${m.examples} examples${warm}; ${held}` + (dpo ? `, held-out reward accuracy ${f('val/rewards/accuracies')}, margin ${f('val/rewards/margins')}` : ''));
     }
     const summary: IterationSummary = {
       iteration: i,
@@ -222,10 +236,18 @@ export async function runStar(recipe: string, c: StarCommon, ctx: RecipeContext,
   }
   const h = state.history;
   const lastTrain = [...h].reverse().find((s) => s.train)?.train ?? {};
+  const total = (k: string): number => h.reduce((a, s) => a + (s.train?.[k] ?? 0), 0);
+  const val = Object.fromEntries(Object.entries(lastTrain).filter(([k]) => k.startsWith('val/')));
   return {
     recipe,
     out,
-    steps: h.reduce((a, s) => a + (s.train?.steps ?? 0), 0),
+    steps: total('steps'),
+    bestStep: typeof lastTrain.bestStep === 'number' ? lastTrain.bestStep : null,
+    bestVal: val['val/loss'] ?? null,
+    val,
+    stoppedEarly: h.some((s) => (s.train?.stoppedEarly ?? 0) > 0),
+    tokens: total('tokens'),
+    cpuSec: total('cpuSec'),
     firstLoss: h.find((s) => s.train)?.train?.firstLoss ?? NaN,
     lastLoss: lastTrain.lastLoss ?? NaN,
     eval: Object.fromEntries(Object.entries(lastTrain).filter(([k]) => k.startsWith('eval'))),
@@ -234,10 +256,10 @@ export async function runStar(recipe: string, c: StarCommon, ctx: RecipeContext,
   };
 }
 
-/** The trainer's saveModel for an iteration: an 'lm' checkpoint whose parent is the iteration's start. */
-export function iterationSaver(recipe: string, c: StarCommon, ctx: RecipeContext, p: TrainPhase): (dir: string) => void {
+/** The trainer's saveModel for an iteration: an 'lm' checkpoint of `model` (default: the iteration's start, trained in place) whose parent is `parent` (default: the iteration's start). */
+export function iterationSaver(recipe: string, c: StarCommon, ctx: RecipeContext, p: TrainPhase, model: BaseModel = p.start, parent = p.startDir): (dir: string) => void {
   return (dir) => {
-    saveRecipeModel(dir, { recipe, kind: 'lm', model: p.start.model, tokenizer: p.start.tokenizer, command: ctx.command, config: c, seed: c.seed, dataHash: p.data.hash, parent: p.startDir, dtype: c.dtype });
+    saveRecipeModel(dir, { recipe, kind: 'lm', model: model.model, tokenizer: model.tokenizer, command: ctx.command, config: c, seed: c.seed, dataHash: p.data.hash, parent, dtype: c.dtype });
     writeResolvedConfig(dir, recipe, c);
   };
 }
@@ -255,13 +277,34 @@ export function curveEnds(modelDir: string): Record<string, number> {
     .map((l) => JSON.parse(l) as Record<string, number>);
   const withLoss = recs.filter((r) => typeof r.loss === 'number');
   const out: Record<string, number> = {};
+  const firstVal = recs.find((r) => typeof r['val/loss'] === 'number');
   const last = recs[recs.length - 1];
   if (last) for (const [k, v] of Object.entries(last)) if (typeof v === 'number' && k !== 'loss') out[k] = v;
   if (withLoss.length) {
     out.firstLoss = withLoss[0]!.loss!;
     out.lastLoss = withLoss[withLoss.length - 1]!.loss!;
   }
+  if (firstVal) out.valStart = firstVal['val/loss']!;
   return out;
+}
+
+/**
+ * An iteration's training numbers for its summary: updates done (of at most `cap`), the best
+ * check (bestStep, its val/* metrics), stoppedEarly (0/1), tokens, CPU seconds, and the ends of
+ * the curve (curveEnds). The last record's numbers come first so the best check's win.
+ */
+export function trainedMetrics(r: TrainResult, cap: number, examples: number, modelDir: string): Record<string, number> {
+  return {
+    ...curveEnds(modelDir),
+    ...r.bestVal,
+    steps: r.step,
+    cap,
+    examples,
+    ...(r.bestStep !== null ? { bestStep: r.bestStep } : {}),
+    stoppedEarly: r.stoppedEarly ? 1 : 0,
+    tokens: r.tokensSeen,
+    cpuSec: r.cpuSec,
+  };
 }
 
 /** Updates for `epochs` passes over n examples, at most `cap` (at least 1). */
