@@ -60,6 +60,10 @@ test('star-dpo warm start: SFT on the kept rationales first, then DPO against th
     const it = (r.details.iterations as { train: Record<string, number> }[])[0]!;
     assert.ok(it.train['sft/steps']! > 0 && it.train.steps === it.train['sft/steps']! + it.train.cap!, JSON.stringify(it.train));
     assert.equal(JSON.parse(readFileSync(join(out, 'iter-1', 'sft', 'trainer-state', 'state.json'), 'utf8')).done, true);
+    // The warm start (SFT on the model's own rationales) is early-stopped on the held-out pairs' CoT verdict error, the NLL logged beside.
+    const sftChecks = readFileSync(join(out, 'iter-1', 'sft', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>).filter((x) => 'val/cotError' in x);
+    assert.ok(sftChecks.length >= 2 && sftChecks.every((x) => x['val/cotError']! >= 0 && x['val/cotError']! <= 1 && Math.abs(x['val/cotError']! + x['val/cotAcc']! - 1) < 1e-12 && typeof x['val/loss'] === 'number'), JSON.stringify(sftChecks[0]));
+    assert.equal(it.train['sft/val/cotError'], Math.min(...sftChecks.map((x) => x['val/cotError']!)));
     // DPO starts at the warm-started model and uses it as the reference: the held-out loss starts at log 2.
     const logs = readFileSync(join(out, 'iter-1', 'model', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     assert.equal(logs[0]!.step, 0);

@@ -38,6 +38,8 @@ export const RATIONALES_FILE = 'rationales.jsonl';
 export const RationalizeSchema = recipeSchema({
   /** Examples per micro-batch: 8 rationales (each a few hundred tokens). */
   batchSize: z.number().int().min(1).default(8),
+  /** Peak lr: 1e-4, star-sft's, for the same reason: the rationales are the model's own samples (src/train/star/iterate.ts StarShape). */
+  lr: z.number().positive().default(1e-4),
   /** Rationales sampled per (pair, order): 4 tries find one ending in the hinted verdict for most pairs at 4x the sampling cost of one. */
   samples: z.number().int().min(1).default(4),
   /** Sampling temperature: 1.0, the paper's for sampled rationales (arXiv 2410.12832). */
@@ -174,10 +176,13 @@ export const rationalize = defineRecipe<RationalizeConfig>({
     if (kept.length === 0) throw new Error(`rationalize: none of the ${items.length} (pair, order) items produced a rationale ending in the hinted verdict in ${c.samples} samples; raise samples or maxTokens, or start from a base that has learned the judge format`);
 
     // Phase 2: SFT on (rationale, verdict) with the CoT prompt, no hint.
+    const pairOf = new Map<TextExample, OrderedPair['pair']>();
     const examples: TextExample[] = kept.map((k) => {
       const op = byKey.get(`${k.id}/${k.chosenFirst}`);
       if (!op) throw new Error(`${saved}: rationale for pair ${k.id}, which is not in the training data`);
-      return cotExample(op, k.rationale);
+      const ex = cotExample(op, k.rationale);
+      pairOf.set(ex, op.pair);
+      return ex;
     });
     const keptJsonl = toJsonl(kept);
     const saveModel = p.saveModel('lm');
@@ -186,6 +191,7 @@ export const rationalize = defineRecipe<RationalizeConfig>({
       tokenizer: p.tokenizer,
       examples,
       loop: loopOf(c),
+      cotValidation: { pairsOf: (held) => [...new Set(held.flatMap((ex) => pairOf.get(ex) ?? []))], maxTokens: c.maxTokens },
       overflow: c.overflow,
       appendEot: true,
       outDir: c.out,

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
 import { iterationSaver, iterationSteps, runStar, StarShape, trainedMetrics, type TrainPhase } from '../star/iterate.js';
-import { DPO_FILE, DpoRecordSchema, readRecords, SFT_FILE, SftRecordSchema, type DpoRecord } from '../star/records.js';
+import { DPO_FILE, DpoRecordSchema, readRecords, type DpoRecord } from '../star/records.js';
 import { holdOutGroups } from '../batches.js';
 import { hasTrainerState, trainerDone } from '../state.js';
 import { train, type TrainResult, type TrainTask } from '../trainer.js';
@@ -24,6 +24,7 @@ import { loadBase, type BaseModel } from './model.js';
 import { defineRecipe, type RecipeContext } from './registry.js';
 import { withReplay } from './replay.js';
 import { runSft } from './sft.js';
+import { keptRationales } from './star-sft.js';
 import { encodePrompt } from '../../backends/embedded/render.js';
 
 export const StarDpoSchema = recipeSchema({
@@ -52,12 +53,12 @@ export const StarDpoSchema = recipeSchema({
    * starts from it and, with reference 'iteration', uses it as the reference. Default 'sft':
    * the DPO paper (Rafailov et al. 2023, §4) fits the reference to the preferred completions by
    * SFT when the preference data was not sampled from an SFT model, as here in iteration 1.
-   * Measured on the committed (v4) base: its held-out NLL did not improve on its own kept
-   * rationales (best at step 0, so the warm start kept the base), a cost of one patience window.
+   * Early-stopped like star-sft, on the held-out pairs' CoT verdict error (a model's own
+   * rationales' NLL is lowest before the first update: ./sft.ts CotValidation).
    */
   warmStart: z.enum(['none', 'sft']).default('sft'),
-  /** Peak lr of the warm start's SFT: 3e-4, the SFT recipes' (star-sft's) own. */
-  warmLr: z.number().positive().default(3e-4),
+  /** Peak lr of the warm start's SFT: 1e-4, star-sft's own (measured there: 3e-4 lowers CoT accuracy on a model's own rationales). */
+  warmLr: z.number().positive().default(1e-4),
   /**
    * RPO's weight α on the chosen rationale's per-token NLL (Pang et al. 2024, arXiv
    * 2404.19733): 1, the paper's. Measured at β 0.1, lr 3e-5 over 60 updates: the held-out
@@ -148,7 +149,7 @@ export const starDpo = defineRecipe<StarDpoConfig>({
       const m = trainedMetrics(r, steps, trainEx.length, p.modelDir);
       if (warm?.result) {
         const w = warm.result;
-        Object.assign(m, { steps: m.steps! + w.step, tokens: m.tokens! + w.tokensSeen, cpuSec: m.cpuSec! + w.cpuSec, 'sft/steps': w.step, 'sft/examples': warm.examples, ...(w.bestStep !== null ? { 'sft/bestStep': w.bestStep } : {}), ...(w.bestVal['val/loss'] !== undefined ? { 'sft/val/loss': w.bestVal['val/loss'] } : {}) });
+        Object.assign(m, { steps: m.steps! + w.step, tokens: m.tokens! + w.tokensSeen, cpuSec: m.cpuSec! + w.cpuSec, 'sft/steps': w.step, 'sft/examples': warm.examples, ...(w.bestStep !== null ? { 'sft/bestStep': w.bestStep } : {}), ...(w.bestVal['val/cotError'] !== undefined ? { 'sft/val/cotError': w.bestVal['val/cotError'] } : {}) });
       }
       return { trained: true, finished: r.done, metrics: m };
     });
@@ -165,9 +166,8 @@ export const WARM_DIR = 'sft';
  */
 function warmStart(c: StarDpoConfig, ctx: RecipeContext, p: TrainPhase): { finished: boolean; model: BaseModel | null; result: TrainResult | null; examples: number } {
   const dir = join(p.dir, WARM_DIR);
-  const recs = readRecords(join(p.dir, SFT_FILE), SftRecordSchema);
-  if (recs.length === 0) return { finished: true, model: null, result: null, examples: 0 };
-  const examples = recs.map((r) => ({ prompt: r.prompt, target: r.completion, source: `${join(p.dir, SFT_FILE)} record ${r.id}`, pairId: r.pairId }));
+  const { examples, group, cotValidation } = keptRationales(p, c.maxTokens);
+  if (examples.length === 0) return { finished: true, model: null, result: null, examples: 0 };
   let result: TrainResult | null = null;
   if (!trainerDone(dir)) {
     const steps = iterationSteps(examples.length, c);
@@ -175,7 +175,8 @@ function warmStart(c: StarDpoConfig, ctx: RecipeContext, p: TrainPhase): { finis
       model: p.start.model,
       tokenizer: p.start.tokenizer,
       examples,
-      group: (ex) => (ex as (typeof examples)[number]).pairId,
+      group,
+      cotValidation,
       loop: { ...loopOf(c), steps, seed: p.seed, lr: c.warmLr },
       overflow: c.overflow,
       appendEot: true,
@@ -189,7 +190,7 @@ function warmStart(c: StarDpoConfig, ctx: RecipeContext, p: TrainPhase): { finis
     });
     if (!r.train.done) return { finished: false, model: null, result: null, examples: r.examples };
     result = r.train;
-    ctx.say(`star-dpo iteration ${p.iteration}: warm start ${r.train.step} SFT steps on ${r.examples} kept rationales` + (r.train.bestStep !== null ? `, held-out NLL best ${r.train.bestVal['val/loss']?.toFixed(3)} at step ${r.train.bestStep}` : ''));
+    ctx.say(`star-dpo iteration ${p.iteration}: warm start ${r.train.step} SFT steps on ${r.examples} kept rationales` + (r.train.bestStep !== null ? `, held-out CoT error best ${r.train.bestVal['val/cotError']?.toFixed(3)} at step ${r.train.bestStep}` : ''));
   }
   return { finished: true, model: loadBase(dir), result, examples: examples.length };
 }

@@ -6,12 +6,13 @@
 // samples from the result.
 import { join } from 'node:path';
 import { z } from 'zod';
-import { iterationSaver, iterationSteps, runStar, StarShape, trainedMetrics } from '../star/iterate.js';
+import { iterationSaver, iterationSteps, runStar, StarShape, trainedMetrics, type TrainPhase } from '../star/iterate.js';
 import { readRecords, SFT_FILE, SftRecordSchema } from '../star/records.js';
 import { loopOf, recipeSchema } from './config.js';
 import { cotAccuracy } from './evalJudge.js';
 import { defineRecipe } from './registry.js';
-import { runSft } from './sft.js';
+import type { TextExample } from './data.js';
+import { runSft, type CotValidation } from './sft.js';
 
 export const StarSftSchema = recipeSchema({
   ...StarShape,
@@ -22,22 +23,36 @@ export const StarSftSchema = recipeSchema({
 });
 export type StarSftConfig = z.infer<typeof StarSftSchema>;
 
+/**
+ * An iteration's kept rationales (sft.jsonl) as SFT examples, grouped by source pair (every
+ * rationale of a pair on one side of the validation split), validated by CoT verdict error on
+ * the held-out pairs: star-sft's training data, and star-dpo's warm start.
+ */
+export function keptRationales(p: TrainPhase, maxTokens: number): { examples: (TextExample & { pairId: string })[]; group: (ex: TextExample) => string; cotValidation: CotValidation } {
+  const file = join(p.dir, SFT_FILE);
+  const examples = readRecords(file, SftRecordSchema).map((r) => ({ prompt: r.prompt, target: r.completion, source: `${file} record ${r.id}`, pairId: r.pairId }));
+  const pairIdOf = (ex: TextExample): string => (ex as TextExample & { pairId: string }).pairId;
+  const byId = new Map(p.data.train.map((pair) => [pair.id, pair]));
+  return { examples, group: pairIdOf, cotValidation: { pairsOf: (held) => [...new Set(held.map(pairIdOf))].flatMap((id) => byId.get(id) ?? []), maxTokens } };
+}
+
 export const starSft = defineRecipe<StarSftConfig>({
   name: 'star-sft',
   description: 'STaR-SFT: per iteration, sample k rationales per pair (both orders), keep those with the right verdict, SFT on them',
   schema: StarSftSchema,
   async run(c, ctx) {
     return runStar('star-sft', c, ctx, (p) => {
-      const recs = readRecords(join(p.dir, SFT_FILE), SftRecordSchema);
-      if (recs.length === 0) return { trained: false, finished: true, metrics: {} };
-      const examples = recs.map((r) => ({ prompt: r.prompt, target: r.completion, source: `${join(p.dir, SFT_FILE)} record ${r.id}`, pairId: r.pairId }));
+      const d = keptRationales(p, c.maxTokens);
+      if (d.examples.length === 0) return { trained: false, finished: true, metrics: {} };
+      const examples = d.examples;
       const steps = iterationSteps(examples.length, c);
       const model = p.start.model;
       const r = runSft({
         model,
         tokenizer: p.start.tokenizer,
         examples,
-        group: (ex) => (ex as (typeof examples)[number]).pairId, // every rationale of a pair on one side
+        group: d.group,
+        cotValidation: d.cotValidation,
         loop: { ...loopOf(c), steps, seed: p.seed },
         overflow: c.overflow,
         appendEot: true, // sampled rationales learn to stop after their verdict
