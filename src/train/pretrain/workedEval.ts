@@ -52,18 +52,7 @@ export interface WorkedCell {
 }
 
 /** Report-wide rates: each a mean over the cells' tasks (judge rates over judged tasks, sampled over samples). */
-export interface WorkedOverall {
-  n: number;
-  worked: number;
-  judgeWorked: number;
-  judgeVerdict: number;
-  judgeHasVerdict: number;
-  judgeConsistent: number;
-  sampledN: number;
-  sampledHasVerdict: number;
-  sampledConsistent: number;
-  sampledVerdict: number;
-}
+export type WorkedOverall = Omit<WorkedCell, 'family' | 'difficulty' | 'workedExact' | 'judgeN'>;
 
 export interface WorkedReport {
   cells: WorkedCell[];
