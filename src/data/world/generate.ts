@@ -5,13 +5,14 @@
 //   manifest.json    file sizes and SHA-256s, counts (no timestamps: same spec+seed, same bytes)
 //   README.md        what the files are
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PreferencePair } from '../pair.js';
 import { toJsonl, writeFileAtomic } from '../jsonl.js';
 import { CorpusBuilder, type CorpusDoc } from './corpus.js';
 import { registry } from './families.js';
 import { generateSplits, reservedAtSizes, type Splits } from './pairs.js';
-import { SIZES, type Spec } from './spec.js';
+import { SIZES, SpecSchema, type Spec } from './spec.js';
 
 export interface World {
   spec: Spec;
@@ -35,6 +36,20 @@ export function generateWorld(spec: Spec): World {
 export const SPLIT_FILES = { train: 'train.jsonl', 'test-id': 'test-id.jsonl', 'test-ood': 'test-ood.jsonl' } as const;
 export const CORPUS_FILE = 'corpus.jsonl';
 export const SPEC_FILE = 'spec.json';
+
+/** A world folder's spec (spec.json), validated; errors name the file and the field. */
+export function loadSpec(worldDir: string): Spec {
+  const path = join(worldDir, SPEC_FILE);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: cannot read the world's spec (${(e as Error).message}); is ${worldDir} a folder written by \`genrm world generate\`?`);
+  }
+  const r = SpecSchema.safeParse(json);
+  if (!r.success) throw new Error(`${path}: field "${r.error.issues[0]?.path.join('.')}": ${r.error.issues[0]?.message}`);
+  return r.data;
+}
 
 const README = `# PrefWorld
 

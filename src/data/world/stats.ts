@@ -1,18 +1,17 @@
 // `genrm world stats`: what a generated world holds, and the checks that its shifts are real:
 // counts, the style–label correlation per split, the shortcut baseline's accuracy, the overlap
 // of test instances with train and the corpus, and the byte length of CoT judge examples.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PreferencePair } from '../pair.js';
 import { readPairsAll } from '../pair.js';
 import { readJsonlAll } from '../jsonl.js';
 import { CorpusDocSchema, type CorpusDoc } from './corpus.js';
 import { registry } from './families.js';
-import { CORPUS_FILE, SPEC_FILE, SPLIT_FILES } from './generate.js';
+import { CORPUS_FILE, loadSpec, SPLIT_FILES } from './generate.js';
 import { instanceId, reservedLevels, type WorldMeta } from './pairs.js';
 import { pairExample } from './rationale.js';
 import { shortcutAccuracy, trainShortcut } from './shortcut.js';
-import { type Spec, SpecSchema } from './spec.js';
+import type { Spec } from './spec.js';
 import { Styles, isPleasant } from './styles.js';
 
 type Counts = Record<string, number>;
@@ -208,17 +207,9 @@ export function computeStats(dir: string, spec: Spec, splits: Record<string, Pre
 
 /** Reads a generated world folder (validating every record) and computes its stats. */
 export async function worldStats(dir: string): Promise<WorldStats> {
-  const specFile = join(dir, SPEC_FILE);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(specFile, 'utf8'));
-  } catch (e) {
-    throw new Error(`${specFile}: cannot read the world's spec (${(e as Error).message}); is ${dir} a folder written by \`genrm world generate\`?`);
-  }
-  const r = SpecSchema.safeParse(raw);
-  if (!r.success) throw new Error(`${specFile}: field "${r.error.issues[0]?.path.join('.')}": ${r.error.issues[0]?.message}`);
+  const spec = loadSpec(dir);
   const splits: Record<string, PreferencePair[]> = {};
   for (const [split, file] of Object.entries(SPLIT_FILES)) splits[split] = await readPairsAll(join(dir, file));
   const corpus = await readJsonlAll(join(dir, CORPUS_FILE), CorpusDocSchema);
-  return computeStats(dir, r.data, splits, corpus);
+  return computeStats(dir, spec, splits, corpus);
 }

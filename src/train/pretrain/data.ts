@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { parseJsonlLine } from '../../data/jsonl.js';
 import { PreferencePairSchema, type PreferencePair } from '../../data/pair.js';
 import { CorpusDocSchema, type CorpusDoc } from '../../data/world/corpus.js';
-import { CORPUS_FILE, SPEC_FILE, SPLIT_FILES } from '../../data/world/generate.js';
-import { SpecSchema, type Spec } from '../../data/world/spec.js';
+import { CORPUS_FILE, SPLIT_FILES } from '../../data/world/generate.js';
 
 export interface PretrainData {
   corpusFile: string;
@@ -36,20 +35,6 @@ export function loadCorpus(path: string): PretrainData {
     });
   if (docs.length === 0) throw new Error(`${corpusFile}: holds no documents`);
   return { corpusFile, docs, hash: createHash('sha256').update(bytes).digest('hex'), worldDir: isDir ? path : null };
-}
-
-/** The world's spec (spec.json), validated. */
-export function loadSpec(worldDir: string): Spec {
-  const path = join(worldDir, SPEC_FILE);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: cannot read the world's spec (${(e as Error).message})`);
-  }
-  const r = SpecSchema.safeParse(json);
-  if (!r.success) throw new Error(`${path}: field "${r.error.issues[0]?.path.join('.')}": ${r.error.issues[0]?.message}`);
-  return r.data;
 }
 
 /** The test splits' pairs (held-out instances for the report); missing files give none. */

@@ -14,7 +14,8 @@ import { hasTrainerState } from '../state.js';
 import { meanLoss, train, type MetricsRecord, type TrainTask } from '../trainer.js';
 import { loadBase } from '../recipes/model.js';
 import { loopConfig, modelConfig, type PretrainConfig } from './config.js';
-import { loadCorpus, loadSpec, loadTestPairs } from './data.js';
+import { loadSpec } from '../../data/world/generate.js';
+import { loadCorpus, loadTestPairs } from './data.js';
 import { formatWorkedReport, heldOutTasks, workedReport, writeWorkedReport, type WorkedReport } from './workedEval.js';
 
 export interface PretrainOptions {

@@ -16,6 +16,7 @@ import { prepare, VAL_CTX } from './harness.js';
 import { defineRecipe } from './registry.js';
 import { argmaxAccuracy } from './sft.js';
 import { encodeForHead, headScores, overflowError, padSequences, scoreAll, type SeqBatch } from './scoreHead.js';
+import { sigmoid } from '../../util/math.js';
 
 /** Rows of score.weight: two logits (A better, B better). */
 export const PAIRRM_LABELS = 2;
@@ -97,7 +98,7 @@ function evaluatePairrm(logits: Float32Array[], items: readonly Item[]): Record<
   items.forEach((it, i) => {
     const a = logits[i]![0]!;
     const b = logits[i]![1]!;
-    const pA = 1 / (1 + Math.exp(b - a));
+    const pA = sigmoid(a - b);
     if ((it.label === 0) === pA > 0.5) right++;
     const list = perPair.get(it.op.pair.id) ?? [];
     list.push(it.op.chosenFirst ? pA : 1 - pA);

@@ -24,7 +24,7 @@ import { writeFileAtomic } from '../../engine/atomic.js';
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
 import { orderSeed, PAIR_SPEC } from '../../judge/pairwise.js';
 import { pairVerdictSpan, parsePairVerdict } from '../../judge/verdicts.js';
-import { loadSpec } from '../pretrain/data.js';
+import { loadSpec } from '../../data/world/generate.js';
 import { loopOf, recipeSchema } from './config.js';
 import { bothOrders, cotExample, describe, judgePrompt, type OrderedPair, type TextExample } from './data.js';
 import { cotAccuracy } from './evalJudge.js';

@@ -6,10 +6,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { PreferencePair } from '../../data/pair.js';
 import { registry, type Registry } from '../../data/world/families.js';
-import { SPEC_FILE } from '../../data/world/generate.js';
+import { loadSpec, SPEC_FILE } from '../../data/world/generate.js';
 import { gradeRationale, type RationaleGrade } from '../../data/world/rationale.js';
 import type { Spec } from '../../data/world/spec.js';
-import { loadSpec } from '../pretrain/data.js';
 
 /** For one pair: grades a completion (its worked result, checks and verdict), or null if it cannot. */
 export type ResultChecker = (pair: PreferencePair) => ((completion: string) => RationaleGrade) | null;
