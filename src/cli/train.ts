@@ -11,7 +11,7 @@
 import type { Command } from 'commander';
 import { getRecipe, RECIPES, resolveRecipeConfig, runRecipe } from '../train/recipes/index.js';
 import { CliError } from './errors.js';
-import { configFromFlags, intFlag, runOptions } from './trainFlags.js';
+import { configFromFlags, intFlag, numFlag, runOptions } from './trainFlags.js';
 
 interface Flags {
   data?: string;
@@ -22,6 +22,9 @@ interface Flags {
   steps?: string;
   seed?: string;
   filter?: string;
+  valPairs?: string;
+  patience?: string;
+  replay?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -38,6 +41,9 @@ export function registerTrain(program: Command): void {
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--steps <n>', 'most optimizer updates: the cap early stopping works under (overrides the config)')
     .option('--seed <n>', 'seed for data order, held-out slice and sampling')
+    .option('--val-pairs <n>', 'training pairs held out for early stopping (0: train exactly --steps)')
+    .option('--patience <n>', 'validation checks without improvement before stopping')
+    .option('--replay <share>', 'LM recipes: share of each batch drawn from the pretraining corpus (0 turns it off; corpus from --data or the replayData option)')
     .option('--filter <rule>', "star-sft, star-dpo: which rationales count as right: verdict (the paper's rule, default) or checked (also right for the right reason by PrefWorld's grader)")
     .option('--json', 'print the result as JSON (no progress bar)')
     .option('--quiet', 'no progress bar or status lines')
@@ -50,7 +56,7 @@ export function registerTrain(program: Command): void {
       }
       const cfg = configFromFlags(
         flags.config,
-        () => ({ data: flags.data, base: flags.base, out: flags.out, steps: intFlag('steps', flags.steps), seed: intFlag('seed', flags.seed), filter: flags.filter }),
+        () => ({ data: flags.data, base: flags.base, out: flags.out, steps: intFlag('steps', flags.steps), seed: intFlag('seed', flags.seed), filter: flags.filter, valPairs: intFlag('val-pairs', flags.valPairs), patience: intFlag('patience', flags.patience), replay: numFlag('replay', flags.replay) }),
         [['data', 'a PrefWorld folder or pairs JSONL'], ['base', 'the base checkpoint'], ['out', 'the run folder']],
         (given) => resolveRecipeConfig(recipe, given, flags.config ?? 'flags'),
       );

@@ -10,6 +10,14 @@ export function intFlag(flag: string, v: string | undefined): number | undefined
   return Number(v);
 }
 
+/** A non-negative number flag (the config's schema checks its range), or undefined when absent. */
+export function numFlag(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || x < 0) throw new CliError(`--${flag}: expected a non-negative number, got "${v}"`);
+  return x;
+}
+
 /** The command line as a shell would re-run it (arguments quoted where needed). */
 export function commandLine(): string {
   return ['genrm', ...process.argv.slice(2)].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');

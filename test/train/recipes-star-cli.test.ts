@@ -92,3 +92,21 @@ test('genrm star sample: samples, datasets, report and TRL/OpenAI exports; --res
     rmSync(fx.root, { recursive: true, force: true });
   }
 });
+
+test('genrm train: --val-pairs, --patience and --replay reach the recipe config; a bad value names its flag', { skip: !existsSync(join(root(), 'dist', 'src', 'cli', 'main.js')) && 'dist/ not built (npm test builds it)' }, async () => {
+  const fx = await makeFixture({ train: 12, seqLen: 256 });
+  try {
+    const r = genrm(['train', 'genrm', '--data', fx.world, '--base', fx.base, '--out', 'g', '--steps', '2', '--val-pairs', '2', '--patience', '7', '--replay', '0.25', '--json'], fx.root);
+    assert.equal(r.status, 0, r.stderr);
+    const resolved = JSON.parse(readFileSync(join(fx.root, 'g', 'config.resolved.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual([resolved.valPairs, resolved.patience, resolved.replay, resolved.steps], [2, 7, 0.25, 2]);
+    const bad = genrm(['train', 'genrm', '--data', fx.world, '--base', fx.base, '--out', 'h', '--replay', 'lots'], fx.root);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /--replay: expected a non-negative number, got "lots"/);
+    const big = genrm(['train', 'genrm', '--data', fx.world, '--base', fx.base, '--out', 'h', '--replay', '1'], fx.root);
+    assert.notEqual(big.status, 0);
+    assert.match(big.stderr, /field "replay"/);
+  } finally {
+    rmSync(fx.root, { recursive: true, force: true });
+  }
+});
