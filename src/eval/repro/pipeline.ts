@@ -22,6 +22,7 @@ import type { Results, TrainingCost } from '../results.js';
 import { writeReport, type ReportFiles } from '../report/write.js';
 import { readEvalSets } from '../run/data.js';
 import { judgeSets, openCheckpointJudge, type EvalJudge } from '../run/judge.js';
+import { JudgedModels } from './judged.js';
 import type { LmEvalOptions } from '../run/lm.js';
 import { measureGeneration, planSamples, type SamplePlan } from './plan.js';
 import { screenshot } from './screenshot.js';
@@ -153,12 +154,25 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     return file;
   };
 
+  const zeroShot = { direct: join(recordsDir, `${METHODS.zeroShot}.jsonl`), cot: join(recordsDir, `${METHODS.zeroShotCot}.jsonl`) };
   await stages.run('zero-shot', 'zero-shot judge (direct, CoT with votes)', async () => {
     const judge = openCheckpointJudge(base.dir, { maxBatchRows: s.maxBatchRows });
-    const direct = await judgeTo(join(recordsDir, `${METHODS.zeroShot}.jsonl`), judge, METHODS.zeroShot, 'direct');
-    const cot = await judgeTo(join(recordsDir, `${METHODS.zeroShotCot}.jsonl`), judge, METHODS.zeroShotCot, 'cot');
+    const direct = await judgeTo(zeroShot.direct, judge, METHODS.zeroShot, 'direct');
+    const cot = await judgeTo(zeroShot.cot, judge, METHODS.zeroShotCot, 'cot');
     return { records: [direct, cot] };
   });
+  // A trained model equal to one judged before (e.g. one that kept the base) reuses its records.
+  const judged = new JudgedModels();
+  judged.add(base.dir, 'direct', zeroShot.direct);
+  judged.add(base.dir, 'cot', zeroShot.cot);
+  const judgeOnce = async (dir: string, file: string, method: string, mode: 'direct' | 'cot', iteration?: number): Promise<void> => {
+    if (await judged.reuse(dir, mode, file, method, iteration)) {
+      o.say(`evaluate ${method}${iteration !== undefined ? ` iteration ${iteration}` : ''}: the same weights as a model judged before; its records reused`);
+      return;
+    }
+    await judgeTo(file, openCheckpointJudge(dir, { maxBatchRows: s.maxBatchRows }), method, mode, iteration);
+    judged.add(dir, mode, file);
+  };
 
   const costs: TrainingCost[] = [];
   // A method that cannot be trained (e.g. rationalize finds no rationale ending in the hint) is
@@ -186,23 +200,17 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
       const mode = MODES[recipe];
       const file = join(recordsDir, `${recipe}.jsonl`);
       if (!STAR_ROWS.includes(recipe)) {
-        const judge = openCheckpointJudge(runDir, { maxBatchRows: s.maxBatchRows });
-        return { records: [await judgeTo(file, judge, recipe, mode === 'head' ? 'direct' : mode)] };
+        if (mode === 'head') return { records: [await judgeTo(file, openCheckpointJudge(runDir, { maxBatchRows: s.maxBatchRows }), recipe, 'direct')] };
+        await judgeOnce(runDir, file, recipe, mode);
+        return { records: [file] };
       }
-      // STaR: every iteration's model; an iteration that trained nothing repeats the one before.
+      // STaR: every iteration's model (one that changed nothing reuses the records of the one before).
       const state = JSON.parse(readFileSync(join(runDir, STATE_FILE), 'utf8')) as { history: IterationSummary[] };
       const all: JudgeRecord[] = [];
-      let prev: { end: string; recs: JudgeRecord[] } | null = null;
       for (const h of state.history) {
-        let recs: JudgeRecord[];
-        if (prev && prev.end === h.end) recs = prev.recs.map((r) => ({ ...r, iteration: h.iteration }));
-        else {
-          const tmp = join(recordsDir, `${recipe}.iter-${h.iteration}.jsonl`);
-          await judgeTo(tmp, openCheckpointJudge(h.end, { maxBatchRows: s.maxBatchRows }), recipe, 'cot', h.iteration);
-          recs = await readRecordsAll(tmp);
-        }
-        all.push(...recs);
-        prev = { end: h.end, recs };
+        const tmp = join(recordsDir, `${recipe}.iter-${h.iteration}.jsonl`);
+        await judgeOnce(h.end, tmp, recipe, 'cot', h.iteration);
+        all.push(...(await readRecordsAll(tmp)));
       }
       await writeRecords(file, all);
       return { records: [file], iterations: state.history.length };
