@@ -84,6 +84,9 @@ test('repro plan and budgets: full judges at least 400 pairs per split whatever 
   assert.equal(full.evalPairs, 400);
   assert.ok(full.rationalizePairs < 400, 'the floor is for evaluation only');
   assert.match(full.text, /raised to the floor of 400 eval pairs/);
+  // The floor costs more than the budget, and the plan says by how much.
+  assert.ok(full.plannedSeconds > SIZE_SETTINGS.full.samplingSeconds);
+  assert.match(full.text, new RegExp(`${Math.round(full.plannedSeconds - SIZE_SETTINGS.full.samplingSeconds)} s over the budget`));
   // Never more than a split holds.
   assert.equal(planSamples(SIZE_SETTINGS.full, slow, { testId: 300, testOod: 2500, train: 40000 }, STAR_ROWS.length).evalPairs, 300);
   assert.ok(SIZE_SETTINGS.quick.budget.steps < SIZE_SETTINGS.full.budget.steps);
