@@ -11,6 +11,7 @@ import { DEFAULT_KS, majAtK } from './metrics/majority.js';
 import { orderMetrics } from './metrics/order.js';
 import { evaluateGoals } from './metrics/goals.js';
 import { rationaleGrades, rightReason } from './metrics/reasons.js';
+import { majScore, pairScore, samplesOf } from './metrics/scores.js';
 import type { z } from 'zod';
 
 export interface EvaluateOptions {
@@ -89,8 +90,11 @@ function methodResult(method: string, runs: Map<number, JudgeRecord[]>, o: Boots
   }
   const iterations: MethodResult['iterations'] = [];
   if (its.some((i) => i >= 0)) {
+    // Every iteration at the same number of votes (earlier ones may have been judged with fewer: repro's iterationVotes).
+    const votes = Math.min(...its.flatMap((it) => runs.get(it)!.map(samplesOf)));
+    const score = (r: JudgeRecord): number => (r.pChosen !== undefined ? pairScore(r) : majScore(r, votes));
     for (const it of its) {
-      for (const [split, recs] of bySplit(runs.get(it)!.filter((r) => !r.tie))) iterations.push({ iteration: it, split, accuracy: accuracy(recs, o) });
+      for (const [split, recs] of bySplit(runs.get(it)!.filter((r) => !r.tie))) iterations.push({ iteration: it, split, votes, accuracy: accuracy(recs, o, score) });
     }
   }
   const samples = final.length ? Math.max(...final.map((r) => Math.max(r.chosenFirst?.verdicts.length ?? 0, r.chosenSecond?.verdicts.length ?? 0))) : 0;

@@ -88,7 +88,8 @@ export const MethodResultSchema = z
     samples: z.number().int(),
     groups: z.array(GroupSchema),
     /** Headline accuracy of every iteration, per split (STaR curves). */
-    iterations: z.array(z.object({ iteration: z.number().int(), split: z.string(), accuracy: EstimateSchema }).strict()).default([]),
+    /** Accuracy per STaR iteration, every iteration at maj@`votes` (the fewest votes any iteration was judged with). */
+    iterations: z.array(z.object({ iteration: z.number().int(), split: z.string(), votes: z.number().int().min(1).optional(), accuracy: EstimateSchema }).strict()).default([]),
     /** Gold-tie pairs left out of accuracy. */
     tiesExcluded: z.number().int().default(0),
   })

@@ -112,6 +112,15 @@ test('groups per split, category, family and shift; STaR iterations; omissions c
   const star = r.methods.find((m) => m.method === 'star-dpo')!;
   assert.equal(star.iteration, 2);
   assert.deepEqual(star.iterations.map((i) => [i.iteration, i.split]), [[1, 'test-id'], [1, 'test-ood'], [2, 'test-id'], [2, 'test-ood']]);
+  assert.ok(star.iterations.every((i) => i.votes === 4));
+  // An earlier iteration judged with fewer votes: every iteration's accuracy is read at that many (maj@2), the last one's main numbers at all 4.
+  const fewer = recs.map((x) => (x.method === 'star-dpo' && x.iteration === 1 ? { ...x, chosenFirst: { ...x.chosenFirst!, verdicts: x.chosenFirst!.verdicts.slice(0, 2) }, chosenSecond: { ...x.chosenSecond!, verdicts: x.chosenSecond!.verdicts.slice(0, 2) } } : x));
+  const r2 = evaluate(fewer, { bootstrap: B, now: new Date(0) });
+  const star2 = r2.methods.find((m) => m.method === 'star-dpo')!;
+  assert.ok(star2.iterations.every((i) => i.votes === 2));
+  const last = star2.iterations.find((i) => i.iteration === 2 && i.split === 'test-id')!;
+  const maj2 = star2.groups.find((g) => g.split === 'test-id' && g.by === 'all')!.majAtK!.find((p) => p.k === 2)!;
+  assert.equal(last.accuracy.value, maj2.accuracy.value);
   const kinds = (split: string) => new Set(star.groups.filter((g) => g.split === split).map((g) => g.by));
   assert.deepEqual(kinds('test-id'), new Set(['all', 'category', 'family']));
   assert.deepEqual(kinds('test-ood'), new Set(['all', 'category', 'family', 'shift', 'heldout']));

@@ -37,11 +37,12 @@ test('repro reuses the records of an equal model: F16 and F32 copies share a key
     const zs = join(root, 'zs.jsonl');
     await writeRecords(zs, recs);
     const judged = new JudgedModels();
-    judged.add(f16, 'cot', zs);
-    assert.equal(await judged.reuse(changed, 'cot', join(root, 'x.jsonl'), 'star-sft', 1), false);
-    assert.equal(await judged.reuse(f32, 'direct', join(root, 'x.jsonl'), 'genrm'), false, 'another mode is another judgment');
+    judged.add(f16, 'cot/2', zs);
+    assert.equal(await judged.reuse(changed, 'cot/2', join(root, 'x.jsonl'), 'star-sft', 1), false);
+    assert.equal(await judged.reuse(f32, 'direct/2', join(root, 'x.jsonl'), 'genrm'), false, 'another mode is another judgment');
+    assert.equal(await judged.reuse(f32, 'cot/8', join(root, 'x.jsonl'), 'star-sft', 1), false, 'other votes are another judgment');
     const out = join(root, 'star.jsonl');
-    assert.equal(await judged.reuse(f32, 'cot', out, 'star-sft', 2), true);
+    assert.equal(await judged.reuse(f32, 'cot/2', out, 'star-sft', 2), true);
     const got = await readRecordsAll(out);
     assert.deepEqual(got.map((r) => [r.method, r.iteration, r.pairId]), [['star-sft', 2, 'p1']]);
     assert.deepEqual(got[0]!.chosenFirst, recs[0]!.chosenFirst);

@@ -130,7 +130,7 @@ export async function makePlots(r: Results): Promise<Plot[]> {
   const defs: [string, string, string, TopLevelSpec | null, string][] = [
     ['maj-at-k', 'Accuracy vs number of votes (maj@k)', 'Majority of the first k sampled verdicts per order, from one set of samples; bands are 95 % bootstrap CIs.', majSpec(r), 'no method sampled more than one verdict per order'],
     ['id-vs-ood', 'In-distribution vs OOD accuracy', 'Headline accuracy per method on the two test splits; bars are 95 % bootstrap CIs.', idOodSpec(r), 'no method has test-split results'],
-    ['star-iterations', 'STaR accuracy per iteration', 'Headline accuracy of each STaR iteration’s judge; rules are 95 % bootstrap CIs.', iterationSpec(r), 'no records carry a STaR iteration'],
+    ['star-iterations', 'STaR accuracy per iteration', 'Accuracy of each STaR iteration’s judge, every iteration at the same number of votes (maj@k, k the fewest any iteration was judged with); rules are 95 % bootstrap CIs.', iterationSpec(r), 'no records carry a STaR iteration'],
     ['calibration', 'Calibration (reliability curve)', 'Accuracy vs mean confidence in each confidence bin (binning as in the calibration table); the dashed diagonal is perfect calibration.', calibrationSpec(r), 'no method recorded probabilities (P(chosen))'],
   ];
   const out: Plot[] = [];

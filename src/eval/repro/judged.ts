@@ -23,17 +23,17 @@ export function modelKey(dir: string): string {
 export class JudgedModels {
   private readonly files = new Map<string, string>();
 
-  /** Records that `file` holds the judgments of the model in `dir` in this mode. */
-  add(dir: string, mode: string, file: string): void {
-    this.files.set(`${mode}:${modelKey(dir)}`, file);
+  /** Records that `file` holds the judgments of the model in `dir` judged `how` (mode and votes, e.g. "cot/32"). */
+  add(dir: string, how: string, file: string): void {
+    this.files.set(`${how}:${modelKey(dir)}`, file);
   }
 
   /**
    * Writes to `file` the judgments of an equal model judged before, relabelled with `method`
-   * (and `iteration`), and returns true; false when no equal model was judged in this mode.
+   * (and `iteration`), and returns true; false when no equal model was judged the same way.
    */
-  async reuse(dir: string, mode: string, file: string, method: string, iteration?: number): Promise<boolean> {
-    const key = `${mode}:${modelKey(dir)}`;
+  async reuse(dir: string, how: string, file: string, method: string, iteration?: number): Promise<boolean> {
+    const key = `${how}:${modelKey(dir)}`;
     const from = this.files.get(key);
     if (from === undefined) return false;
     const recs: JudgeRecord[] = (await readRecordsAll(from)).map(({ iteration: _drop, ...r }) => ({ ...r, method, ...(iteration !== undefined ? { iteration } : {}) }));

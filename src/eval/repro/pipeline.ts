@@ -132,10 +132,10 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
 
   const evalFiles = [join(dataDir, 'eval', SPLIT_FILES['test-id']), join(dataDir, 'eval', SPLIT_FILES['test-ood'])];
   const recordsDir = join(out, 'records');
-  const lmOpts = (method: string, mode: 'direct' | 'cot', iteration?: number): Omit<LmEvalOptions, 'onProgress'> & { onProgress: (d: number, t: number) => void } => ({
+  const lmOpts = (method: string, mode: 'direct' | 'cot', iteration?: number, votes = plan.votes): Omit<LmEvalOptions, 'onProgress'> & { onProgress: (d: number, t: number) => void } => ({
     method,
     mode,
-    votes: plan.votes,
+    votes,
     temperature: 1.0, // the paper's sampling (DESIGN.md §1)
     topP: 0.95,
     maxTokens: s.maxTokens,
@@ -147,9 +147,9 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     ...(iteration !== undefined ? { iteration } : {}),
     onProgress: (d, t) => o.onEvalProgress?.(`${method}${iteration !== undefined ? ` iteration ${iteration}` : ''}`, d, t),
   });
-  const judgeTo = async (file: string, judge: EvalJudge, method: string, mode: 'direct' | 'cot', iteration?: number): Promise<string> => {
+  const judgeTo = async (file: string, judge: EvalJudge, method: string, mode: 'direct' | 'cot', iteration?: number, votes = plan.votes): Promise<string> => {
     const sets = await readEvalSets(evalFiles);
-    const recs = await judgeSets(judge, sets, lmOpts(method, mode, iteration));
+    const recs = await judgeSets(judge, sets, lmOpts(method, mode, iteration, votes));
     await writeRecords(file, recs);
     return file;
   };
@@ -163,15 +163,16 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
   });
   // A trained model equal to one judged before (e.g. one that kept the base) reuses its records.
   const judged = new JudgedModels();
-  judged.add(base.dir, 'direct', zeroShot.direct);
-  judged.add(base.dir, 'cot', zeroShot.cot);
-  const judgeOnce = async (dir: string, file: string, method: string, mode: 'direct' | 'cot', iteration?: number): Promise<void> => {
-    if (await judged.reuse(dir, mode, file, method, iteration)) {
+  judged.add(base.dir, `direct/${plan.votes}`, zeroShot.direct);
+  judged.add(base.dir, `cot/${plan.votes}`, zeroShot.cot);
+  const judgeOnce = async (dir: string, file: string, method: string, mode: 'direct' | 'cot', iteration?: number, votes = plan.votes): Promise<void> => {
+    const how = `${mode}/${votes}`;
+    if (await judged.reuse(dir, how, file, method, iteration)) {
       o.say(`evaluate ${method}${iteration !== undefined ? ` iteration ${iteration}` : ''}: the same weights as a model judged before; its records reused`);
       return;
     }
-    await judgeTo(file, openCheckpointJudge(dir, { maxBatchRows: s.maxBatchRows }), method, mode, iteration);
-    judged.add(dir, mode, file);
+    await judgeTo(file, openCheckpointJudge(dir, { maxBatchRows: s.maxBatchRows }), method, mode, iteration, votes);
+    judged.add(dir, how, file);
   };
 
   const costs: TrainingCost[] = [];
@@ -207,9 +208,10 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
       // STaR: every iteration's model (one that changed nothing reuses the records of the one before).
       const state = JSON.parse(readFileSync(join(runDir, STATE_FILE), 'utf8')) as { history: IterationSummary[] };
       const all: JudgeRecord[] = [];
+      const last = Math.max(...state.history.map((h) => h.iteration));
       for (const h of state.history) {
         const tmp = join(recordsDir, `${recipe}.iter-${h.iteration}.jsonl`);
-        await judgeOnce(h.end, tmp, recipe, 'cot', h.iteration);
+        await judgeOnce(h.end, tmp, recipe, 'cot', h.iteration, h.iteration === last ? plan.votes : s.iterationVotes);
         all.push(...(await readRecordsAll(tmp)));
       }
       await writeRecords(file, all);
@@ -241,7 +243,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
       extra: [
         `size ${o.size}, seed ${o.seed}; world: ${world.dir} (${Object.entries(world.pairs).map(([k, v]) => `${k} ${v}`).join(', ')} pairs)`,
         `base: ${base.why}`,
-        `every judge saw the same ${plan.evalPairs} pairs per split in both orders; CoT judges sampled ${plan.votes} rationales per order once (temperature 1.0, top-p 0.95, ≤ ${s.maxTokens} tokens); STaR curves start at iteration 0 = the zero-shot CoT judge`,
+        `every judge saw the same ${plan.evalPairs} pairs per split in both orders; CoT judges sampled ${plan.votes} rationales per order once (STaR iterations before the last: ${s.iterationVotes}; temperature 1.0, top-p 0.95, ≤ ${s.maxTokens} tokens); STaR curves are read at the fewest votes any iteration had and start at iteration 0 = the zero-shot CoT judge`,
         `training budget, the same for every method: at most ${s.budget.steps} updates (STaR: per iteration), ${budgetRule(s.budget)}; the LM recipes mix in the world's pretraining corpus at their default replay share (each data subset links the world's corpus.jsonl)`,
         ...failed.map((f) => `${f.method}: not trained, so not in the tables: ${f.reason}`),
         ...(resumed ? ['this run was resumed: stage times are those recorded when each stage finished'] : []),

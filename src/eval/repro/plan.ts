@@ -73,7 +73,9 @@ export function planSamples(s: SizeSettings, tp: Throughput, avail: Available, s
   const I = s.starIterations;
   const cotJudges = 2 + starRows * I;
   const starSamplings = 1 + starRows * (I - 1);
-  const rows = { eval: 2 * 2 * s.votes * cotJudges, rationalize: 2 * s.rationalizeSamples, star: starSamplings * 2 * s.starK };
+  // The last iteration of each STaR row (and the zero-shot and rationalize judges) at `votes`, earlier iterations at `iterationVotes`.
+  const evalVotes = s.votes * (2 + starRows) + s.iterationVotes * starRows * (I - 1);
+  const rows = { eval: 2 * 2 * evalVotes, rationalize: 2 * s.rationalizeSamples, star: starSamplings * 2 * s.starK };
   const perPair = rows.eval + rows.rationalize + rows.star;
   const affordable = Math.floor((s.samplingSeconds * tp.tokensPerSec) / (tp.meanTokens * perPair));
   const P = Math.max(s.minPairs, Math.min(s.maxPairs, affordable));
@@ -86,7 +88,7 @@ export function planSamples(s: SizeSettings, tp: Throughput, avail: Available, s
   const clampNote = affordable < s.minPairs ? ` (raised to the floor of ${s.minPairs}: the budget affords ${affordable})` : affordable > s.maxPairs ? ` (capped at ${s.maxPairs}; the budget affords ${affordable})` : '';
   const text =
     `Batched generation measured at the start: ${tp.rows} CoT rationales from the base model in one call, ${tp.tokens} tokens in ${tp.seconds.toFixed(1)} s = ${tp.tokensPerSec.toFixed(0)} tokens/s, ${tp.meanTokens.toFixed(0)} tokens per rationale. ` +
-    `Each pair costs ${perPair} sampled rows: ${rows.eval} for evaluation (2 splits × 2 orders × ${s.votes} votes × ${cotJudges} CoT judges), ${rows.rationalize} for rationalize (2 orders × ${s.rationalizeSamples}), ${rows.star} for STaR (${starSamplings} sampling${starSamplings > 1 ? 's' : ''}: iteration 1 shared by the ${starRows} STaR rows${I > 1 ? `, then ${starRows} × ${I - 1} later iterations` : ''}; × 2 orders × k = ${s.starK}). ` +
+    `Each pair costs ${perPair} sampled rows: ${rows.eval} for evaluation (2 splits × 2 orders × ${cotJudges} CoT judges: ${2 + starRows} × ${s.votes} votes${I > 1 ? ` and ${starRows * (I - 1)} earlier STaR iterations × ${s.iterationVotes}` : ''}), ${rows.rationalize} for rationalize (2 orders × ${s.rationalizeSamples}), ${rows.star} for STaR (${starSamplings} sampling${starSamplings > 1 ? 's' : ''}: iteration 1 shared by the ${starRows} STaR rows${I > 1 ? `, then ${starRows} × ${I - 1} later iterations` : ''}; × 2 orders × k = ${s.starK}). ` +
     `A generation budget of ${s.samplingSeconds} s then affords ${P} pairs${clampNote}: ${evalPairs} per split judged by every method${evalPairs > P ? ` (raised to the floor of ${s.minEvalPairs} eval pairs)` : ''}, ${rationalizePairs} rationalize pairs, ${starPairs} STaR pairs per iteration; ` +
     `${plannedRows} rows ≈ ${Math.round(plannedSeconds)} s of generation expected (trained judges that stop at their verdict, and models equal to one judged before, take less)` +
     (plannedSeconds > s.samplingSeconds * 1.05 ? `; that is ${Math.round(plannedSeconds - s.samplingSeconds)} s over the budget, because the eval floor of ${s.minEvalPairs} pairs per split is above what it affords.` : '.');

@@ -20,6 +20,8 @@ export const SizeSettingsSchema = z
     pretrain: z.record(z.string(), z.unknown()).default({}),
     /** CoT rationales per order at evaluation, sampled once; maj@k for k ≤ votes comes from them. */
     votes: z.number().int().min(1),
+    /** The same for STaR iterations before the last (their curve is read at maj@iterationVotes for every iteration). */
+    iterationVotes: z.number().int().min(1),
     /** STaR iterations (each on a fresh slice of its training pairs) and rationales per pair and order. */
     starIterations: z.number().int().min(1),
     starK: z.number().int().min(1),
@@ -65,9 +67,11 @@ export const SIZE_SETTINGS: Record<ReproSize, SizeSettings> = {
   // 16, well past the 600 at which issue 20 saw BT and SFT still gaining, so the stopping rule,
   // not the cap, ends a run: a check every 100 updates on 200 held-out train pairs, stopping after
   // 3 checks without improvement. 400 eval pairs per split at least: a CI half-width of ≈ ±5
-  // points at 70 % accuracy (1.96 × √(0.7 × 0.3 / 400) = 4.5).
+  // points at 70 % accuracy (1.96 × √(0.7 × 0.3 / 400) = 4.5). STaR iterations before the last are
+  // judged with 8 votes: with 32 for all 14 CoT judges the plan expected ~6000 s of generation
+  // (8,800 tokens/s measured), almost twice the budget; 6 judges at 32 and 8 at 8 need 57 % of that.
   full: {
-    world: 'full', basePreset: 'base', pretrain: {}, votes: 32, starIterations: 3, starK: 8, rationalizeSamples: 4,
+    world: 'full', basePreset: 'base', pretrain: {}, votes: 32, iterationVotes: 8, starIterations: 3, starK: 8, rationalizeSamples: 4,
     budget: { steps: 1500, valPairs: 200, valEvery: 100, patience: 3, minDelta: 0 }, trainPairs: 4000,
     samplingSeconds: 3300, minPairs: 48, maxPairs: 1000, minEvalPairs: 400, maxTokens: 256, maxBatchRows: 128,
   },
@@ -76,7 +80,7 @@ export const SIZE_SETTINGS: Record<ReproSize, SizeSettings> = {
   // stops early; checks every 25 updates on 64 held-out train pairs. The pairwise methods get
   // the whole quick train split (4000 pairs): on 480, BT overfit by update 25 (63.7 % test-id).
   quick: {
-    world: 'quick', basePreset: 'base', pretrain: {}, votes: 8, starIterations: 1, starK: 4, rationalizeSamples: 2,
+    world: 'quick', basePreset: 'base', pretrain: {}, votes: 8, iterationVotes: 8, starIterations: 1, starK: 4, rationalizeSamples: 2,
     budget: { steps: 200, valPairs: 64, valEvery: 25, patience: 3, minDelta: 0 }, trainPairs: 4000,
     samplingSeconds: 210, minPairs: 12, maxPairs: 200, minEvalPairs: 12, maxTokens: 192, maxBatchRows: 128,
   },
@@ -86,7 +90,7 @@ export const SIZE_SETTINGS: Record<ReproSize, SizeSettings> = {
     // rationalizeSamples 8: a 4-step model writes a verdict token by chance (~2 % of 12-token
     // samples end in the hinted one); with 1 sample per item, rationalize found none about half
     // the time, depending on the world's bytes, and the stage was left out.
-    world: 'micro', basePreset: 'tiny', pretrain: { seqLen: 320, steps: 4, evalTasks: 0, evalEvery: 0, checkpointEvery: 0, logEvery: 1 }, votes: 2, starIterations: 1, starK: 2, rationalizeSamples: 8,
+    world: 'micro', basePreset: 'tiny', pretrain: { seqLen: 320, steps: 4, evalTasks: 0, evalEvery: 0, checkpointEvery: 0, logEvery: 1 }, votes: 2, iterationVotes: 2, starIterations: 1, starK: 2, rationalizeSamples: 8,
     budget: { steps: 2, valPairs: 0, valEvery: 1, patience: 1, minDelta: 0 }, trainPairs: 16,
     samplingSeconds: 1, minPairs: 4, maxPairs: 4, minEvalPairs: 4, maxTokens: 12, maxBatchRows: 64,
   },
