@@ -22,10 +22,18 @@ export function modelKey(dir: string): string {
 
 export class JudgedModels {
   private readonly files = new Map<string, string>();
+  /** modelKey per folder: a model is read and hashed once however often it is looked up. */
+  private readonly keys = new Map<string, string>();
+
+  private keyOf(dir: string): string {
+    let k = this.keys.get(dir);
+    if (k === undefined) this.keys.set(dir, (k = modelKey(dir)));
+    return k;
+  }
 
   /** Records that `file` holds the judgments of the model in `dir` judged `how` (mode and votes, e.g. "cot/32"). */
   add(dir: string, how: string, file: string): void {
-    this.files.set(`${how}:${modelKey(dir)}`, file);
+    this.files.set(`${how}:${this.keyOf(dir)}`, file);
   }
 
   /**
@@ -33,7 +41,7 @@ export class JudgedModels {
    * (and `iteration`), and returns true; false when no equal model was judged the same way.
    */
   async reuse(dir: string, how: string, file: string, method: string, iteration?: number): Promise<boolean> {
-    const key = `${how}:${modelKey(dir)}`;
+    const key = `${how}:${this.keyOf(dir)}`;
     const from = this.files.get(key);
     if (from === undefined) return false;
     const recs: JudgeRecord[] = (await readRecordsAll(from)).map(({ iteration: _drop, ...r }) => ({ ...r, method, ...(iteration !== undefined ? { iteration } : {}) }));

@@ -101,8 +101,7 @@ export function scoreJudge(task: Task, completion: string, rightLabel: 'A' | 'B'
  * Greedy completions of prompts. With `stopTokens` the text includes the stop token (a judge's
  * verdict ends its completion: no need to generate past it, and the grader must see it).
  */
-function greedy(model: Llama, tok: Tokenizer, prompts: string[], maxTokens: number, stop: string[], stopTokens?: number[]): string[] {
-  const ids = prompts.map((p) => tok.encode(p, { specials: 'parse' }));
+function greedy(model: Llama, tok: Tokenizer, ids: number[][], maxTokens: number, stop: string[], stopTokens?: number[]): string[] {
   const out = generate(model, tok, ids, { temperature: 0, maxTokens, stop, seed: 0, ...(stopTokens ? { stopTokens } : {}) });
   return out.map((s) => (stopTokens ? tok.decode(s[0]!.tokens) : s[0]!.text));
 }
@@ -129,7 +128,8 @@ export function workedReport(model: Llama, tok: Tokenizer, spec: Spec, cells: Ma
     const [family, d] = key.split(':') as [string, string];
     const longest = Math.max(...tasks.map((t) => tok.encode(t.worked, { specials: 'plain' }).length));
     // The worked line, from the question alone: the corpus has "question\nworked" documents.
-    const worked = greedy(model, tok, tasks.map((t) => `${t.prompt}\n`), longest + 16, ['\n']);
+    const encode = (p: string): number[] => tok.encode(p, { specials: 'parse' });
+    const worked = greedy(model, tok, tasks.map((t) => encode(`${t.prompt}\n`)), longest + 16, ['\n']);
     // The same inside a judge rationale: the right answer and a near miss, in random order and style.
     const judgePrompts: string[] = [];
     const rightLabels: Array<'A' | 'B'> = [];
@@ -142,9 +142,10 @@ export function workedReport(model: Llama, tok: Tokenizer, spec: Spec, cells: Ma
       rightLabels.push(rightFirst ? 'A' : 'B');
     }
     // A small context (the tiny preset) cannot hold every judge prompt: those are left out.
-    const fits = judgePrompts.map((p) => tok.encode(p, { specials: 'parse' }).length + 8 <= model.config.maxSeqLen);
+    const judgeIds = judgePrompts.map(encode);
+    const fits = judgeIds.map((ids) => ids.length + 8 <= model.config.maxSeqLen);
     const verdicts = [tok.eotId, tok.specialId(VERDICT_A), tok.specialId(VERDICT_B)];
-    const fitting = judgePrompts.filter((_, i) => fits[i]);
+    const fitting = judgeIds.filter((_, i) => fits[i]);
     const judged = greedy(model, tok, fitting, longest + 64, [], verdicts);
     const sampled = samples > 0 && fitting.length > 0 ? sample(model, tok, fitting, samples, longest + 64, verdicts, seed) : [];
     const cell: WorkedCell = {
@@ -199,8 +200,7 @@ export function workedReport(model: Llama, tok: Tokenizer, spec: Spec, cells: Ma
 }
 
 /** `n` sampled completions per prompt (to the verdict token or end of text), as text. */
-function sample(model: Llama, tok: Tokenizer, prompts: string[], n: number, maxTokens: number, stopTokens: number[], seed: number): string[][] {
-  const ids = prompts.map((p) => tok.encode(p, { specials: 'parse' }));
+function sample(model: Llama, tok: Tokenizer, ids: number[][], n: number, maxTokens: number, stopTokens: number[], seed: number): string[][] {
   const out = generate(model, tok, ids, { n, ...SAMPLING, maxTokens, seed, stopTokens });
   return out.map((row) => row.map((s) => tok.decode(s.tokens)));
 }
