@@ -1,21 +1,22 @@
 // `genrm data inspect FILE` and `genrm data convert FILE --out OUT.jsonl`: read the field's
-// preference formats (src/data/formats/) and write genrm's PreferencePair JSONL.
+// preference formats (src/data/formats/) and write genrm's PreferencePair JSONL. Bad records are
+// skipped and counted by reason with their lines (inspect always; convert unless --strict).
 import { stat } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
 import { ProgressBar } from '../util/progress.js';
-import type { Command } from 'commander';
-import { FormatError } from '../data/formats/errors.js';
+import { FileError, FormatError } from '../data/formats/errors.js';
 import { parseLabelValues } from '../data/formats/generic.js';
-import { type LoadOptions, type LoadReport, type TiePolicy, invalidSummary, openPairs } from '../data/formats/load.js';
+import { type LoadOptions, type LoadReport, type TiePolicy, flaggedSummary, invalidSummary, openPairs } from '../data/formats/load.js';
 import { FORMAT_NAMES } from '../data/formats/registry.js';
-import { JsonlSink } from '../data/jsonl.js';
+import { JsonlError, JsonlSink } from '../data/jsonl.js';
 import { CONTAINERS, type Container } from '../data/formats/source.js';
 import { type LengthStats, StatsCollector } from '../data/formats/stats.js';
 import { CliError } from './errors.js';
 
-interface CommonOpts {
+export interface CommonOpts {
   format?: string;
   container?: string;
-  skipInvalid?: boolean;
+  strict?: boolean;
   ties?: string;
   maxPromptChars?: string;
   promptField?: string;
@@ -29,25 +30,28 @@ interface CommonOpts {
   json?: boolean;
 }
 
-function addCommon(c: Command): Command {
+function addCommon(c: Command, o: { strict: boolean }): Command {
+  c.option('--format <name>', `input format: ${FORMAT_NAMES.join(' | ')} (default: detected from the first records)`)
+    .option('--container <kind>', `${CONTAINERS.join(' | ')} (default: from the extension, else the first characters)`);
+  if (o.strict) c.option('--strict', 'refuse the file at its first bad record (default: skip bad records, count them by reason and say where)');
+  // Skipping is the default now; the old flag is still accepted so scripts keep working.
+  c.addOption(new Option('--skip-invalid').hideHelp());
   return c
-    .option('--format <name>', `input format: ${FORMAT_NAMES.join(' | ')} (default: detected from the first records)`)
-    .option('--container <kind>', `${CONTAINERS.join(' | ')} (default: from the extension, else the first byte)`)
-    .option('--skip-invalid', 'skip bad records and count them by reason (default: the first bad record is an error)')
-    .option('--ties <policy>', 'keep | skip: ties kept with tie: true (the eval scores them) or dropped', 'keep')
+    .option('--ties <policy>', 'keep | skip: ties kept with tie: true (eval leaves them out of accuracy and counts them) or dropped', 'keep')
     .option('--max-prompt-chars <n>', 'prompts longer than this are invalid', '100000')
     .option('--prompt-field <path>', 'generic mapping: the prompt field (text or chat messages)')
     .option('--chosen-field <path>', 'generic mapping: the chosen answer (with --label-field: the first answer)')
     .option('--rejected-field <path>', 'generic mapping: the rejected answer (with --label-field: the second answer)')
     .option('--label-field <path>', 'generic mapping: which answer is better, valued by --label-values')
-    .option('--label-values <a,b[,tie]>', 'label values meaning first, second, tie (default 1,2,0)')
+    .option('--label-values <a,b[,tie]>', 'label values meaning first, second[, tie] (default: 1,2 or A,B[,tie] when the file holds only those; otherwise required)')
     .option('--id-field <path>', 'generic mapping: the record id (default "id", else file:line)')
     .option('--category-field <path>', 'generic mapping: category')
     .option('--subset-field <path>', 'generic mapping: subset')
     .option('--json', 'print the report as JSON');
 }
 
-function loadOptions(o: CommonOpts): LoadOptions {
+/** The loader's options from the shared flags; `strict` false skips and counts bad records. */
+export function loadOptions(o: CommonOpts, strict: boolean): LoadOptions {
   if (o.ties !== 'keep' && o.ties !== 'skip') throw new CliError(`--ties: expected keep or skip, got "${o.ties}"`);
   const max = Number(o.maxPromptChars);
   if (!Number.isInteger(max) || max <= 0) throw new CliError(`--max-prompt-chars: expected a positive integer, got "${o.maxPromptChars}"`);
@@ -64,7 +68,7 @@ function loadOptions(o: CommonOpts): LoadOptions {
   return {
     ...(o.format !== undefined && { format: o.format }),
     ...(o.container !== undefined && { container: o.container as Container }),
-    skipInvalid: o.skipInvalid === true,
+    skipInvalid: !strict,
     ties: o.ties as TiePolicy,
     maxPromptChars: max,
     fields: {
@@ -80,23 +84,34 @@ function loadOptions(o: CommonOpts): LoadOptions {
   };
 }
 
-/** FormatErrors (file:line:field) become one-line CLI errors; anything else is a bug and keeps its stack. */
+/** Reading errors as one-line CLI errors (file:line: what, what to do); anything else is a bug and keeps its stack. */
+export function loadErrorToCli(e: unknown): never {
+  if (e instanceof FormatError) throw new CliError(`${e.message} (--strict refuses the file at its first bad record; without it such records are skipped and counted)`);
+  if (e instanceof FileError || e instanceof JsonlError) throw new CliError(e.message);
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') throw new CliError((e as Error).message);
+  throw e;
+}
+
 async function guard<T>(f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
-    if (e instanceof FormatError) throw new CliError(`${e.message}${e.reason === 'encoding' || e.reason === 'json' ? '' : ' (or pass --skip-invalid to skip and count such records)'}`);
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError((e as Error).message);
-    throw e;
+    return loadErrorToCli(e);
   }
 }
 
-function printReportTail(r: LoadReport): void {
-  if (r.skippedTies > 0) console.log(`ties skipped (--ties skip): ${r.skippedTies}`);
+/** What was skipped and flagged, a line each, with the first few line numbers and messages. */
+export function reportLines(r: LoadReport): string[] {
+  const out: string[] = [];
+  if (r.skippedTies > 0) out.push(`ties skipped (--ties skip): ${r.skippedTies}`);
   if (r.invalidTotal > 0) {
-    console.log(`invalid records skipped: ${r.invalidTotal} (${invalidSummary(r)})`);
-    for (const [reason, ex] of Object.entries(r.examples)) for (const m of ex) console.log(`  ${reason}: ${m}`);
+    out.push(`invalid records skipped: ${r.invalidTotal} of ${r.records} (${invalidSummary(r)})`);
+    for (const [reason, ex] of Object.entries(r.examples)) for (const m of ex) out.push(`  ${reason}: ${m}`);
   }
+  const flagged = flaggedSummary(r);
+  if (flagged) out.push(`answers kept but flagged (meta.flags): ${flagged}`);
+  return out;
 }
 
 const fmtLen = (s: LengthStats): string => `min ${s.min}  median ${s.median}  p95 ${s.p95}  max ${s.max}`;
@@ -105,11 +120,11 @@ const clip = (s: string, n = 200): string => (s.length > n ? `${s.slice(0, n)}â€
 export function registerData(program: Command): void {
   const data = program.command('data').description('preference data in the field\'s formats: inspect, convert to PreferencePair JSONL');
 
-  addCommon(data.command('inspect').argument('<file>', 'JSONL, JSON array or CSV/TSV (optionally .gz)'))
-    .description('detected format, counts, length statistics, duplicates and an example')
+  addCommon(data.command('inspect').argument('<file>', 'JSONL, JSON (array, object of lists) or CSV/TSV (optionally .gz)'), { strict: false })
+    .description('detected format, records read, pairs, ties, invalid records by reason and line, length statistics, duplicates, an example; never stops at a bad record')
     .action(async (file: string, o: CommonOpts) =>
       guard(async () => {
-        const opened = await openPairs(file, loadOptions(o));
+        const opened = await openPairs(file, loadOptions(o, false));
         const stats = new StatsCollector();
         for await (const { pair } of opened.pairs) stats.add(pair);
         const s = stats.result();
@@ -119,12 +134,12 @@ export function registerData(program: Command): void {
           return;
         }
         console.log(`${file}: format ${r.format} (${opened.format.describe}), container ${r.container}`);
-        console.log(`pairs ${r.pairs}  ties ${r.ties}  invalid ${r.invalidTotal}`);
+        console.log(`records ${r.records}  pairs ${r.pairs}  ties ${r.ties}  invalid ${r.invalidTotal}`);
         console.log(`length (chars) prompt    ${fmtLen(s.lengths.prompt)}`);
         console.log(`               chosen    ${fmtLen(s.lengths.chosen)}`);
         console.log(`               rejected  ${fmtLen(s.lengths.rejected)}`);
         console.log(`duplicates: ${s.duplicatePairs} exact pairs, ${s.duplicatePrompts} repeated prompts`);
-        printReportTail(r);
+        for (const l of reportLines(r)) console.log(l);
         if (s.example) {
           const e = s.example;
           console.log(`example (${e.id}):`);
@@ -135,14 +150,14 @@ export function registerData(program: Command): void {
       }),
     );
 
-  addCommon(data.command('convert').argument('<file>', 'JSONL, JSON array or CSV/TSV (optionally .gz)'))
-    .description('write PreferencePair JSONL (atomically), streaming files of any size')
+  addCommon(data.command('convert').argument('<file>', 'JSONL, JSON (array, object of lists) or CSV/TSV (optionally .gz)'), { strict: true })
+    .description('write PreferencePair JSONL (atomically), streaming files of any size; bad records are skipped and counted')
     .requiredOption('--out <file>', 'output .jsonl (written to a temp file, renamed when complete)')
     .action(async (file: string, o: CommonOpts & { out: string }) =>
       guard(async () => {
         const progress = { bytes: 0 };
         const size = (await stat(file)).size;
-        const opened = await openPairs(file, { ...loadOptions(o), progress });
+        const opened = await openPairs(file, { ...loadOptions(o, o.strict === true), progress });
         // A bar only where a person watches and the file is big enough to wait for.
         const bar = new ProgressBar('convert [{bar}] {percentage}% {value}/{total} MB | {pairs} pairs', { enabled: !o.json && size > 8 << 20 });
         bar.start(Math.ceil(size / 1e6), 0, { pairs: 0 });
@@ -167,8 +182,8 @@ export function registerData(program: Command): void {
           console.log(JSON.stringify({ ...r, out: o.out, written: sink.records, seconds }, null, 2));
           return;
         }
-        console.log(`${file} (${r.format}) -> ${o.out}: ${sink.records} pairs (${r.ties} ties) in ${seconds.toFixed(1)} s`);
-        printReportTail(r);
+        console.log(`${file} (${r.format}) -> ${o.out}: ${sink.records} pairs (${r.ties} ties) from ${r.records} records in ${seconds.toFixed(1)} s`);
+        for (const l of reportLines(r)) console.log(l);
       }),
     );
 }

@@ -77,6 +77,16 @@ export function openBytes(file: string, progress?: ReadProgress): Readable {
   return file.endsWith('.gz') ? pipeline(raw, createGunzip(), () => undefined) : raw;
 }
 
+/** A zlib failure (truncated or damaged .gz) as an error naming the file and how far it got. */
+export function isZlibError(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}
+
+export function gzipError(file: string, line: number, e: unknown): JsonlError {
+  return new JsonlError(file, line, undefined, `the gzip data ends early or is damaged (${(e as Error).message}); the file looks truncated: download it again (gzip -t ${file} checks it)`);
+}
+
 export async function* readLines(file: string, progress?: ReadProgress): AsyncGenerator<Line> {
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
   let carry: Buffer | null = null; // the partial line left at the end of the previous chunk
@@ -93,7 +103,16 @@ export async function* readLines(file: string, progress?: ReadProgress): AsyncGe
       return { line: lineNo, text: null };
     }
   };
-  for await (const chunk of openBytes(file, progress)) {
+  const bytes = openBytes(file, progress);
+  const chunks = (async function* () {
+    try {
+      for await (const c of bytes) yield c as Buffer;
+    } catch (e) {
+      if (isZlibError(e)) throw gzipError(file, lineNo + 1, e);
+      throw e;
+    }
+  })();
+  for await (const chunk of chunks) {
     let start = 0;
     let nl = chunk.indexOf(NL, start);
     while (nl >= 0) {

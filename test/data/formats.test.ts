@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { FormatError } from '../../src/data/formats/errors.js';
+import { FileError, FormatError } from '../../src/data/formats/errors.js';
 import { type LoadOptions, openPairs } from '../../src/data/formats/load.js';
 import type { PreferencePair } from '../../src/data/pair.js';
 
@@ -30,11 +30,16 @@ async function load(name: string, content: string | Buffer, opts: LoadOptions = 
 }
 
 async function loadError(name: string, content: string | Buffer, opts: LoadOptions = {}): Promise<FormatError> {
+  const e = await loadFailure(name, content, opts);
+  assert.ok(e instanceof FormatError, `expected a FormatError, got ${String(e)}`);
+  return e;
+}
+
+async function loadFailure(name: string, content: string | Buffer, opts: LoadOptions = {}): Promise<Error> {
   try {
     await load(name, content, opts);
   } catch (e) {
-    assert.ok(e instanceof FormatError, `expected a FormatError, got ${String(e)}`);
-    return e;
+    return e as Error;
   }
   assert.fail('expected the load to fail');
 }
@@ -125,7 +130,8 @@ describe('detection and mapping', () => {
   });
 
   test('unknown fields: an error naming the fields seen and the flags to use', async () => {
-    const e = await loadError('odd.jsonl', jsonl({ question: 'q', good: 'a', bad: 'b' }));
+    const e = await loadFailure('odd.jsonl', jsonl({ question: 'q', good: 'a', bad: 'b' }));
+    assert.ok(e instanceof FileError);
     assert.match(e.message, /odd\.jsonl:1: .*cannot tell the format from the fields \[question, good, bad\].*--prompt-field/);
   });
 });
@@ -136,7 +142,7 @@ describe('generic mapping and CSV', () => {
     const { pairs, lines, report } = await load('g.csv', csv);
     assert.equal(report.container, 'csv');
     assert.deepEqual([pairs[0]?.prompt, pairs[0]?.chosen, pairs[0]?.rejected], ['Hello, world', 'two\nlines', 'say "hi"']);
-    assert.deepEqual(lines, [3, 4]); // the first row spans lines 2-3
+    assert.deepEqual(lines, [2, 4]); // the first row spans lines 2-3: named by the line it starts on
   });
 
   test('field flags: nested paths, a label with custom values, ids', async () => {
@@ -147,9 +153,9 @@ describe('generic mapping and CSV', () => {
     );
     assert.equal(report.format, 'generic');
     assert.deepEqual(pairs.map((p) => [p.id, p.prompt, p.chosen, p.rejected, p.tie ?? false]), [['u1', 'Pick', 'y', 'x', false], ['u2', 'Pick2', 'x2', 'y2', true]]);
-    const e = await loadError('gen2.jsonl', jsonl({ p: 'q', a: 'x', b: 'y', l: 3 }), { fields: { prompt: 'p', chosen: 'a', rejected: 'b', label: 'l' } });
-    assert.equal(e.reason, 'label-range');
-    assert.match(e.message, /gen2\.jsonl:1: field "l": label "3" is outside its range: expected 1 \| 2 \| 0/);
+    const e = await loadFailure('gen2.jsonl', jsonl({ p: 'q', a: 'x', b: 'y', l: 1 }, { p: 'q2', a: 'x', b: 'y', l: 3 }), { fields: { prompt: 'p', chosen: 'a', rejected: 'b', label: 'l', labelValues: { first: '1', second: '2' } } });
+    assert.ok(e instanceof FileError);
+    assert.match(e.message, /gen2\.jsonl: field "l": label values "3" are not in --label-values 1,2 \(the file holds "1", "3"\)/);
   });
 });
 
@@ -158,17 +164,17 @@ describe('bad input', () => {
   const cases: [string, string | Buffer, string, RegExp][] = [
     ['bad JSON', jsonl(good) + '{"prompt": "p", "chosen": \n', 'json', /:2: not valid JSON/],
     ['invalid UTF-8', Buffer.concat([Buffer.from(jsonl(good)), Buffer.from('{"prompt":"p","chosen":"'), Buffer.from([0xc3, 0x28]), Buffer.from('","rejected":"b"}\n')]), 'encoding', /:2: not valid UTF-8/],
-    ['empty field', jsonl(good, { prompt: 'p', chosen: '  ', rejected: 'b' }), 'empty-field', /:2: field "chosen": empty/],
+    ['empty prompt', jsonl(good, { prompt: '  ', chosen: 'a', rejected: 'b' }), 'empty-field', /:2: field "prompt": empty/],
     ['identical answers', jsonl(good, good, { prompt: 'p', chosen: 'same', rejected: 'same' }), 'identical', /:3: field "rejected": chosen and rejected are the same/],
     ['prompt too long', jsonl(good, { prompt: 'x'.repeat(50), chosen: 'a', rejected: 'b' }), 'too-long', /:2: field "prompt": 50 chars, over the limit of 40/],
-    ['wrong type', jsonl(good, { prompt: 'p', chosen: 5, rejected: 'b' }), 'wrong-type', /:2: field "chosen": expected text or a list of messages/],
+    ['wrong type', jsonl(good, { prompt: 'p', chosen: { text: 'a' }, rejected: 'b' }), 'wrong-type', /:2: field "chosen": expected text or a list of messages/],
     ['prefix mismatch', jsonl({ chosen: [user('a'), bot('x')], rejected: [user('b'), bot('y')] }), 'prefix-mismatch', /:1: field "rejected": chosen and rejected differ before their last assistant turn/],
   ];
   for (const [name, content, reason, re] of cases)
     test(`${name}: error names file and line`, async () => {
-      const e = await loadError(`bad-${reason}.jsonl`, content, { maxPromptChars: 40 });
+      const e = await loadError(`bad-${reason}-${name.replace(/ /g, '')}.jsonl`, content, { maxPromptChars: 40 });
       assert.equal(e.reason, reason);
-      assert.match(e.message, new RegExp(`bad-${reason}\\.jsonl${re.source}`));
+      assert.match(e.message, new RegExp(`bad-${reason}-${name.replace(/ /g, '')}\\.jsonl${re.source}`));
     });
 
   test('label outside its range (LLMBar) and a bad vote (PandaLM)', async () => {
@@ -188,8 +194,10 @@ describe('bad input', () => {
     const { pairs, lines, report } = await load('mixed.jsonl', content, { skipInvalid: true });
     assert.deepEqual(lines, [1, 6]);
     assert.equal(pairs.length, 2);
+    assert.equal(report.records, 7);
     assert.equal(report.invalidTotal, 5);
     assert.deepEqual([report.invalid.identical, report.invalid['empty-field'], report.invalid.json, report.invalid.encoding], [2, 1, 1, 1]);
+    assert.deepEqual(report.invalidLines.identical, [2, 7]);
     assert.match(report.examples.identical?.[1] ?? '', /mixed\.jsonl:7:/);
   });
 

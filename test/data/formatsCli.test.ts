@@ -22,11 +22,16 @@ test('inspect reports format, counts, lengths, duplicates; convert writes Prefer
     ];
     writeFileSync(f, recs.map((r) => JSON.stringify(r)).join('\n') + '\n');
 
-    const bad = run('inspect', f);
+    const bad = run('convert', f, '--out', join(dir, 'strict.jsonl'), '--strict');
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /rb\.jsonl:3: field "rejected": chosen and rejected are the same text.*--skip-invalid/);
+    assert.match(bad.stderr, /rb\.jsonl:3: field "rejected": chosen and rejected are the same text.*--strict/);
 
-    const r = run('inspect', f, '--skip-invalid', '--json');
+    const text = run('inspect', f);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /records 4 {2}pairs 3 {2}ties 0 {2}invalid 1/);
+    assert.match(text.stdout, /invalid records skipped: 1 of 4 \(identical 1 \(line 3\)\)/);
+
+    const r = run('inspect', f, '--json');
     assert.equal(r.status, 0, r.stderr);
     const rep = JSON.parse(r.stdout);
     assert.equal(rep.format, 'rewardbench');
@@ -36,9 +41,9 @@ test('inspect reports format, counts, lengths, duplicates; convert writes Prefer
     assert.deepEqual([rep.stats.duplicatePairs, rep.stats.duplicatePrompts], [1, 1]);
 
     const out = join(dir, 'out', 'pairs.jsonl');
-    const c = run('convert', f, '--out', out, '--skip-invalid');
+    const c = run('convert', f, '--out', out);
     assert.equal(c.status, 0, c.stderr);
-    assert.match(c.stdout, /3 pairs.*\n.*invalid records skipped: 1 \(identical 1\)/);
+    assert.match(c.stdout, /3 pairs \(0 ties\) from 4 records.*\n.*invalid records skipped: 1 of 4 \(identical 1 \(line 3\)\)/);
     const written = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(written.map((p) => [p.id, p.category]), [['1', 'chat-hard'], ['2', 'chat-hard'], ['4', 'safety']]);
     // What convert wrote reads back as genrm's own format.

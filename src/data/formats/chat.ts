@@ -10,12 +10,11 @@ export interface Split {
   answer: string;
 }
 
-/** The last message must be the assistant's answer; the rest is its context. */
+/** The last message must be the assistant's answer (it may be empty: the loader flags it); the rest is its context. */
 export function splitLastAssistant(msgs: ChatMessage[], field: string): Split {
   const last = msgs[msgs.length - 1];
   if (!last || last.role !== 'assistant')
     throw new FieldError('wrong-type', field, `expected the conversation to end with an assistant turn, found "${last?.role ?? 'nothing'}"`);
-  if (last.content.trim() === '') throw new FieldError('empty-field', `${field}[${msgs.length - 1}].content`, 'the last assistant turn is empty');
   return { prefix: msgs.slice(0, -1), answer: last.content };
 }
 

@@ -3,6 +3,7 @@
 import type { ChatMessage, Prompt } from '../pair.js';
 import { FieldError } from './errors.js';
 import type { Fields } from './source.js';
+import type { MapContext } from './types.js';
 
 /** Dotted paths reach into nested objects ("meta.question"); a key with a dot wins if present. */
 export function getField(rec: Fields, path: string): unknown {
@@ -25,6 +26,22 @@ export function text(rec: Fields, key: string): string {
   if (v.trim() === '') throw new FieldError('empty-field', key, 'empty; expected non-blank text');
   return v;
 }
+
+/**
+ * An answer: text as it is, even empty (the loader flags empty answers); a number or boolean is
+ * read as its text and flagged; absent, null, a list or an object is an error.
+ */
+export function answerValue(v: unknown, field: string, ctx: Pick<MapContext, 'flag'>): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) {
+    ctx.flag('non-text-answer', field);
+    return String(v);
+  }
+  if (v === undefined) throw new FieldError('missing-field', field, 'missing; expected the answer text');
+  throw new FieldError('wrong-type', field, `expected the answer text, found ${typeName(v)}`);
+}
+
+export const answer = (rec: Fields, key: string, ctx: Pick<MapContext, 'flag'>): string => answerValue(getField(rec, key), key, ctx);
 
 /** An optional text field: absent, null or "" read as undefined; other non-strings are errors. */
 export function optText(rec: Fields, key: string): string | undefined {

@@ -1,9 +1,10 @@
 // Pairwise sets that give two answers in a fixed order and a label saying which is better:
-// LLMBar (label 1|2), PandaLM (three annotators voting 0 = tie, 1, 2), and the generic mapping
-// (--label-field). The better answer becomes `chosen`; a tie keeps the given order with tie: true.
+// LLMBar (label 1|2), PandaLM (three annotators voting 0 = tie, 1, 2), Auto-J (0 first, 1 second,
+// 2 tie), JudgeBench ("A>B" | "B>A"), EvalBiasBench (1|2), and the generic mapping (--label-field).
+// The better answer becomes `chosen`; a tie keeps the given order with tie: true.
 import type { PreferencePair, Prompt } from '../pair.js';
 import { FieldError } from './errors.js';
-import { getField, optId, optText, text, typeName } from './fields.js';
+import { answer, getField, optId, optText, text, typeName } from './fields.js';
 import type { Fields } from './source.js';
 import { type FormatDef, has } from './types.js';
 
@@ -16,7 +17,7 @@ export function orient(id: string, prompt: Prompt, first: string, second: string
 }
 
 /** A label value as text: numbers and strings alike ("1" from CSV, 1 from JSON). */
-function labelText(v: unknown, field: string): string {
+export function labelText(v: unknown, field: string): string {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   if (typeof v === 'string' && v.trim() !== '') return v.trim();
   if (v === undefined) throw new FieldError('missing-field', field, 'missing; expected a label');
@@ -45,7 +46,7 @@ export const llmBarFormat: FormatDef = {
   detect: (rec) => has(rec, 'input', 'output_1', 'output_2', 'label'),
   map: (rec, ctx) => {
     const winner = readLabel(rec, 'label', { first: '1', second: '2' });
-    return orient(optId(rec, 'id') ?? ctx.fallbackId, text(rec, 'input'), text(rec, 'output_1'), text(rec, 'output_2'), winner, { label: Number(labelText(rec['label'], 'label')) });
+    return orient(optId(rec, 'id') ?? ctx.fallbackId, text(rec, 'input'), answer(rec, 'output_1', ctx), answer(rec, 'output_2', ctx), winner, { label: Number(labelText(rec['label'], 'label')) });
   },
 };
 
@@ -76,6 +77,61 @@ export const pandaLmFormat: FormatDef = {
     const instruction = text(rec, 'instruction');
     const input = optText(rec, 'input');
     const promptText = input === undefined ? instruction : `${instruction}\n\n${input}`;
-    return orient(optId(rec, 'idx') ?? optId(rec, 'id') ?? ctx.fallbackId, promptText, text(rec, 'response1'), text(rec, 'response2'), winner, { votes: given });
+    return orient(optId(rec, 'idx') ?? optId(rec, 'id') ?? ctx.fallbackId, promptText, answer(rec, 'response1', ctx), answer(rec, 'response2', ctx), winner, { votes: given });
+  },
+};
+
+/**
+ * Auto-J (GAIR-NLP/auto-j, data/test/testdata_pairwise.jsonl; its README): scenario, label,
+ * prompt, "response 1", "response 2"; label 0 = the first is preferred, 1 = the second, 2 = tie.
+ */
+export const autoJFormat: FormatDef = {
+  name: 'autoj',
+  describe: 'Auto-J pairwise: prompt, "response 1", "response 2", label (0 first | 1 second | 2 tie), scenario as subset',
+  detect: (rec) => has(rec, 'response 1', 'response 2', 'label'),
+  map: (rec, ctx) => {
+    const winner = readLabel(rec, 'label', { first: '0', second: '1', tie: '2' });
+    const scenario = optText(rec, 'scenario');
+    const pair = orient(optId(rec, 'id') ?? ctx.fallbackId, text(rec, 'prompt'), answer(rec, 'response 1', ctx), answer(rec, 'response 2', ctx), winner, { label: Number(labelText(rec['label'], 'label')) });
+    return scenario === undefined ? pair : { ...pair, subset: scenario };
+  },
+};
+
+// JudgeBench's sources are "mmlu-pro-<subject>", "livebench-reasoning", "livebench-math" and
+// "livecodebench"; its paper reports those four as categories.
+const JUDGEBENCH_CATEGORIES = ['mmlu-pro', 'livebench-reasoning', 'livebench-math', 'livecodebench'];
+
+/**
+ * JudgeBench (ScalerLab/JudgeBench, data/*.jsonl; its README): pair_id, original_id, source,
+ * question, response_model, response_A, response_B, label "A>B" | "B>A" (objective correctness).
+ */
+export const judgeBenchFormat: FormatDef = {
+  name: 'judgebench',
+  describe: 'JudgeBench: question, response_A, response_B, label (A>B | B>A), source as subset and its benchmark as category',
+  detect: (rec) => has(rec, 'question', 'response_A', 'response_B', 'label'),
+  map: (rec, ctx) => {
+    const winner = readLabel(rec, 'label', { first: 'A>B', second: 'B>A' });
+    const source = optText(rec, 'source');
+    const category = source === undefined ? undefined : JUDGEBENCH_CATEGORIES.find((c) => source === c || source.startsWith(`${c}-`));
+    const meta: Record<string, unknown> = { label: labelText(rec['label'], 'label') };
+    for (const k of ['original_id', 'response_model']) if (rec[k] !== undefined) meta[k] = rec[k];
+    const pair = orient(optId(rec, 'pair_id') ?? ctx.fallbackId, text(rec, 'question'), answer(rec, 'response_A', ctx), answer(rec, 'response_B', ctx), winner, meta);
+    return { ...pair, ...(source !== undefined && { subset: source }), ...(category !== undefined && { category }) };
+  },
+};
+
+/**
+ * EvalBiasBench (ncsoft/offsetbias, data/evalbiasbench/biasbench.json): one JSON object, bias type
+ * → list of {bias, instruction, response1, response2, label}; label 1 = response1 is better, 2 = response2.
+ */
+export const evalBiasBenchFormat: FormatDef = {
+  name: 'evalbiasbench',
+  describe: 'EvalBiasBench: {bias type: [records]} of instruction, response1, response2, label (1 | 2); the bias type as subset',
+  detect: (rec) => has(rec, 'instruction', 'response1', 'response2', 'label') && !ANNOTATORS.some((a) => a in rec),
+  map: (rec, ctx) => {
+    const winner = readLabel(rec, 'label', { first: '1', second: '2' });
+    const bias = optText(rec, 'bias') ?? ctx.group;
+    const pair = orient(optId(rec, 'id') ?? ctx.fallbackId, text(rec, 'instruction'), answer(rec, 'response1', ctx), answer(rec, 'response2', ctx), winner, { label: Number(labelText(rec['label'], 'label')) });
+    return bias === undefined ? pair : { ...pair, subset: bias };
   },
 };

@@ -6,14 +6,14 @@ import { PreferencePairSchema } from '../pair.js';
 import { fieldPath } from '../jsonl.js';
 import { parseHhTranscript, splitSharedPrefix } from './chat.js';
 import { FieldError } from './errors.js';
-import { messages, optId, optText, prompt, text, typeName } from './fields.js';
-import { type FormatDef, has } from './types.js';
+import { answer, answerValue, messages, optId, optText, prompt, text, typeName } from './fields.js';
+import { type FormatDef, type MapContext, has } from './types.js';
 
 /** genrm's own files (what `genrm data convert` writes): read back exactly. */
 export const genrmFormat: FormatDef = {
   name: 'genrm',
   describe: 'PreferencePair JSONL (DESIGN.md §5): id, prompt, chosen, rejected, tie?, category?, subset?, split?, meta?',
-  detect: (rec) => has(rec, 'id', 'prompt', 'chosen', 'rejected') && typeof rec['id'] === 'string' && !has(rec, 'chosen_model'),
+  detect: (rec) => has(rec, 'id', 'prompt', 'chosen', 'rejected') && typeof rec['id'] === 'string' && typeof rec['chosen'] === 'string' && !has(rec, 'chosen_model'),
   map: (rec) => {
     const r = PreferencePairSchema.safeParse(rec);
     if (!r.success) {
@@ -48,8 +48,8 @@ export const rewardBenchFormat: FormatDef = {
     return {
       id: optId(rec, 'id') ?? ctx.fallbackId,
       prompt: text(rec, 'prompt'),
-      chosen: text(rec, 'chosen'),
-      rejected: text(rec, 'rejected'),
+      chosen: answer(rec, 'chosen', ctx),
+      rejected: answer(rec, 'rejected', ctx),
       ...(subset !== undefined && { subset }),
       ...(category !== undefined && { category }),
       ...(Object.keys(meta).length > 0 && { meta }),
@@ -71,7 +71,13 @@ function commonTextPrefix(a: string, b: string): number {
  * answers contribute their last assistant turn (anything before it joins the prompt). Without
  * one (TRL's implicit prompt), the shared beginning is the prompt.
  */
-export function pairFromAnswers(promptVal: Prompt | undefined, chosenRaw: unknown, rejectedRaw: unknown, names = { chosen: 'chosen', rejected: 'rejected' }): { prompt: Prompt; chosen: string; rejected: string } {
+export function pairFromAnswers(
+  promptVal: Prompt | undefined,
+  chosenRaw: unknown,
+  rejectedRaw: unknown,
+  ctx: Pick<MapContext, 'flag'>,
+  names = { chosen: 'chosen', rejected: 'rejected' },
+): { prompt: Prompt; chosen: string; rejected: string } {
   if (Array.isArray(chosenRaw) && Array.isArray(rejectedRaw)) {
     const c = messages(chosenRaw, names.chosen);
     const r = messages(rejectedRaw, names.rejected);
@@ -79,16 +85,17 @@ export function pairFromAnswers(promptVal: Prompt | undefined, chosenRaw: unknow
     const head: ChatMessage[] = typeof promptVal === 'string' ? [{ role: 'user', content: promptVal }] : promptVal;
     return splitSharedPrefix([...head, ...c], [...head, ...r]);
   }
-  if (typeof chosenRaw === 'string' && typeof rejectedRaw === 'string') {
-    for (const [k, v] of [[names.chosen, chosenRaw], [names.rejected, rejectedRaw]] as const)
-      if (v.trim() === '') throw new FieldError('empty-field', k, 'empty; expected the answer text');
-    if (promptVal !== undefined) return { prompt: promptVal, chosen: chosenRaw, rejected: rejectedRaw };
-    const n = commonTextPrefix(chosenRaw, rejectedRaw);
-    if (n === 0 || chosenRaw.slice(0, n).trim() === '')
+  const scalar = (v: unknown): boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+  if (scalar(chosenRaw) && scalar(rejectedRaw)) {
+    const chosen = answerValue(chosenRaw, names.chosen, ctx);
+    const rejected = answerValue(rejectedRaw, names.rejected, ctx);
+    if (promptVal !== undefined) return { prompt: promptVal, chosen, rejected };
+    const n = commonTextPrefix(chosen, rejected);
+    if (n === 0 || chosen.slice(0, n).trim() === '')
       throw new FieldError('missing-field', 'prompt', 'no prompt field and no shared beginning of chosen/rejected to take it from');
-    return { prompt: chosenRaw.slice(0, n), chosen: chosenRaw.slice(n), rejected: rejectedRaw.slice(n) };
+    return { prompt: chosen.slice(0, n), chosen: chosen.slice(n), rejected: rejected.slice(n) };
   }
-  const bad = typeof chosenRaw === 'string' || Array.isArray(chosenRaw) ? names.rejected : names.chosen;
+  const bad = scalar(chosenRaw) || Array.isArray(chosenRaw) ? names.rejected : names.chosen;
   const v = bad === names.chosen ? chosenRaw : rejectedRaw;
   throw new FieldError(v === undefined ? 'missing-field' : 'wrong-type', bad, `expected text or a list of messages (the same kind for both answers), found ${typeName(v)}`);
 }
@@ -103,7 +110,7 @@ export const trlFormat: FormatDef = {
   detect: (rec) => has(rec, 'chosen', 'rejected') && (has(rec, 'prompt') || Array.isArray(rec['chosen'])),
   map: (rec, ctx) => {
     const p = rec['prompt'] === undefined ? undefined : prompt(rec, 'prompt');
-    return { id: optId(rec, 'id') ?? ctx.fallbackId, ...pairFromAnswers(p, rec['chosen'], rec['rejected']) };
+    return { id: optId(rec, 'id') ?? ctx.fallbackId, ...pairFromAnswers(p, rec['chosen'], rec['rejected'], ctx) };
   },
 };
 

@@ -1,13 +1,32 @@
-// Every known format, in the order detection tries them (most specific first: HH before TRL,
-// which also has chosen/rejected; genrm before RewardBench, which also has id and prompt).
+// Every known format, in the order detection tries them (most specific first: RM-Bench before
+// genrm, whose records also have id/prompt/chosen/rejected; HH before TRL, which also has
+// chosen/rejected; genrm before RewardBench, which also has id and prompt; PandaLM before
+// EvalBiasBench, which has the same fields but a label instead of annotators).
+import { rmBenchFormat, prometheusFormat } from './benchmarks.js';
 import { FieldError } from './errors.js';
 import { type FieldMap, genericFormat } from './generic.js';
-import { llmBarFormat, pandaLmFormat } from './labeled.js';
+import { solutionsFormat, xsTestFormat } from './grouped.js';
+import { autoJFormat, evalBiasBenchFormat, judgeBenchFormat, llmBarFormat, pandaLmFormat } from './labeled.js';
 import { genrmFormat, hhFormat, rewardBenchFormat, trlFormat, ultraFeedbackFormat } from './preference.js';
 import type { Fields } from './source.js';
 import type { FormatDef } from './types.js';
 
-export const FORMATS: readonly FormatDef[] = [genrmFormat, ultraFeedbackFormat, rewardBenchFormat, hhFormat, trlFormat, llmBarFormat, pandaLmFormat];
+export const FORMATS: readonly FormatDef[] = [
+  rmBenchFormat,
+  genrmFormat,
+  ultraFeedbackFormat,
+  rewardBenchFormat,
+  hhFormat,
+  trlFormat,
+  llmBarFormat,
+  pandaLmFormat,
+  autoJFormat,
+  judgeBenchFormat,
+  evalBiasBenchFormat,
+  prometheusFormat,
+  xsTestFormat,
+  solutionsFormat,
+];
 export const FORMAT_NAMES = [...FORMATS.map((f) => f.name), 'generic'] as const;
 
 export function formatByName(name: string, fields: FieldMap): FormatDef {

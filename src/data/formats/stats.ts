@@ -47,7 +47,7 @@ class Lengths {
 }
 
 /** 52 bits of SHA-1: a collision among 10^7 items has odds ~10^-2 per pair of sets; fine for a count. */
-function hash52(...parts: string[]): number {
+export function hash52(...parts: string[]): number {
   const h = createHash('sha1');
   for (const p of parts) h.update(p).update('\u0000');
   return Number.parseInt(h.digest('hex').slice(0, 13), 16);
