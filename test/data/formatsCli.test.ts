@@ -1,7 +1,7 @@
 // `genrm data inspect|convert` end to end through the built CLI.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -50,6 +50,38 @@ test('inspect reports format, counts, lengths, duplicates; convert writes Prefer
     const back = JSON.parse(run('inspect', out, '--json').stdout);
     assert.equal(back.format, 'genrm');
     assert.equal(back.pairs, 3);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('whole-file problems are one clean line naming the file: empty, binary, truncated .gz; no stack trace', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const dir = mkdtempSync(join(tmpdir(), 'genrm-data-cli-'));
+  try {
+    const empty = join(dir, 'empty.jsonl');
+    writeFileSync(empty, '');
+    const e = run('inspect', empty);
+    assert.equal(e.status, 1);
+    assert.match(e.stderr, /empty\.jsonl: the file is empty \(0 bytes\)/);
+    assert.doesNotMatch(e.stderr, /skip-invalid|\n\s+at /);
+
+    const blob = join(dir, 'blob');
+    writeFileSync(blob, Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 91) % 256)));
+    const b = run('convert', blob, '--out', join(dir, 'o.jsonl'));
+    assert.equal(b.status, 1);
+    assert.match(b.stderr, /blob: not a text file/);
+    assert.doesNotMatch(b.stderr, /Buffer|\n\s+at /);
+
+    const body = Array.from({ length: 4000 }, (_, i) => JSON.stringify({ prompt: `q${i} ${'z'.repeat(50)}`, chosen: `a${i}`, rejected: `b${i}` })).join('\n');
+    const gz = gzipSync(Buffer.from(body));
+    const cut = join(dir, 'cut.jsonl.gz');
+    writeFileSync(cut, gz.subarray(0, gz.length >> 1));
+    const c = run('convert', cut, '--out', join(dir, 'c.jsonl'));
+    assert.equal(c.status, 1);
+    assert.match(c.stderr, /cut\.jsonl\.gz:\d+: the gzip data ends early or is damaged/);
+    assert.doesNotMatch(c.stderr, /Z_BUF_ERROR|\n\s+at /);
+    assert.equal(existsSync(join(dir, 'c.jsonl')), false, 'nothing half-written');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
