@@ -129,7 +129,7 @@ test('genrm eval --mode direct gives probabilities (calibration); a broken line 
   lines.splice(1, 0, '{"id": "x", "prompt": "q", "chosen": 3}');
   const bad = join(fx.root, 'bad.jsonl');
   writeFileSync(bad, lines.join('\n') + '\n');
-  const b = genrm(['eval', '--model', fx.base, bad], fx.root);
+  const b = genrm(['eval', '--model', fx.base, bad, '--strict'], fx.root);
   assert.notEqual(b.status, 0);
   assert.match(b.stderr, /bad\.jsonl:2\b/);
 

@@ -1,11 +1,15 @@
-// The pairs an evaluation reads: one or more PreferencePair JSONL files (e.g. a world's
-// test-id.jsonl and test-ood.jsonl). A broken line is an error naming the file and line (the
-// JSONL reader's JsonlError); a pair with no split takes its file's name, so records from
-// "test-id.jsonl" group under test-id. Each file also says whether rationales can be graded:
-// PrefWorld files (spec.json beside them) can rebuild every pair's task and check a rationale's
-// own result (src/train/star/checker.ts).
+// The pairs an evaluation reads: one or more files in any format genrm's loaders know (genrm's own
+// PreferencePair JSONL, RewardBench, JudgeBench, Auto-J, ...: src/data/formats/), read through the
+// same loaders as `genrm data convert`. The first bad record is an error naming file:line:field,
+// or (skipInvalid, the CLI's default) bad records are skipped and counted by reason with their
+// lines. A pair with no split takes its file's name, so records from "test-id.jsonl" group under
+// test-id. Each file also says whether it is PrefWorld's (spec.json beside it): its rationales can
+// be graded, every pair's task rebuilt and a rationale's own result checked
+// (src/train/star/checker.ts).
 import { basename } from 'node:path';
-import { readPairsAll, type PreferencePair } from '../../data/pair.js';
+import { FileError } from '../../data/formats/errors.js';
+import { type LoadReport, openPairs } from '../../data/formats/load.js';
+import type { PreferencePair } from '../../data/pair.js';
 import { checkerFor, type ResultChecker } from '../../train/star/checker.js';
 
 export interface EvalSet {
@@ -13,29 +17,57 @@ export interface EvalSet {
   pairs: PreferencePair[];
   /** PrefWorld's rationale grader for these pairs, or null when the data cannot check a rationale. */
   checker: ResultChecker | null;
+  /** A PrefWorld file (spec.json beside it): the paper's numbers are shown beside its results. */
+  prefWorld?: boolean;
+  /** What the loader read, skipped and flagged. */
+  load?: LoadReport;
 }
 
-/** "test-ood.jsonl" -> "test-ood". */
+export interface ReadEvalOptions {
+  /** Judge the first n pairs of each file. */
+  limit?: number;
+  /** false (default, as the loaders): the first bad record is an error; true: bad records are skipped and counted (the CLI unless --strict). */
+  skipInvalid?: boolean;
+}
+
+/** "test-ood.jsonl" -> "test-ood"; "judgebench.csv.gz" -> "judgebench". */
 export function splitFromFile(file: string): string {
-  return basename(file).replace(/\.jsonl(\.gz)?$/, '');
+  return basename(file).replace(/\.(jsonl|ndjson|json|csv|tsv)(\.gz)?$/i, '');
 }
 
-/** Reads each file whole (errors name file:line:field); pairs without a split get the file's name. */
-export async function readEvalSets(files: readonly string[], opts: { limit?: number } = {}): Promise<EvalSet[]> {
+/** Reads each file whole through the loaders; pairs without a split get the file's name. */
+export async function readEvalSets(files: readonly string[], opts: ReadEvalOptions = {}): Promise<EvalSet[]> {
   if (files.length === 0) throw new RangeError('eval: no data files given');
   const out: EvalSet[] = [];
   const seen = new Map<string, string>();
   for (const file of files) {
-    const all = await readPairsAll(file);
+    let opened;
+    try {
+      opened = await openPairs(file, { skipInvalid: opts.skipInvalid === true });
+    } catch (e) {
+      // A file whose fields need a mapping: the flags for it live on `genrm data convert`.
+      const fields = e instanceof FileError ? /cannot tell the format from the fields (\[[^\]]*\])/.exec(e.message)?.[1] : undefined;
+      if (fields !== undefined)
+        throw new FileError(
+          file,
+          `cannot tell the format from the fields ${fields}; map it once with \`genrm data convert ${file} --out pairs.jsonl\` and --format NAME or --prompt-field/--chosen-field/--rejected-field[/--label-field], then evaluate pairs.jsonl`,
+        );
+      throw e;
+    }
     const split = splitFromFile(file);
-    const pairs = (opts.limit !== undefined ? all.slice(0, opts.limit) : all).map((p) => (p.split !== undefined ? p : { ...p, split }));
+    const pairs: PreferencePair[] = [];
+    for await (const { pair } of opened.pairs) {
+      if (opts.limit !== undefined && pairs.length >= opts.limit) break;
+      pairs.push(pair.split !== undefined ? pair : { ...pair, split });
+    }
     for (const p of pairs) {
       const key = `${p.split}\u0000${p.id}`;
       const prev = seen.get(key);
-      if (prev !== undefined) throw new RangeError(`${file}: pair "${p.id}" (split ${p.split}) also appears in ${prev}; ids must be unique per split`);
+      if (prev !== undefined) throw new RangeError(`${file}: pair "${p.id}" (split ${p.split}) also appears in ${prev}; ids must be unique per split (the same file given twice?)`);
       seen.set(key, file);
     }
-    out.push({ file, pairs, checker: checkerFor(file) });
+    const checker = checkerFor(file);
+    out.push({ file, pairs, checker, prefWorld: checker !== null, load: opened.report });
   }
   return out;
 }
