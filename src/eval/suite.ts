@@ -102,11 +102,10 @@ export async function readSuite(file: string): Promise<Suite> {
 
 /** Every file of the suite read through the loaders; its pairs get the entry's split and category. */
 export async function readSuiteSets(suite: Suite, o: ReadEvalOptions = {}): Promise<EvalSet[]> {
-  const sets = await readEvalSets(suite.entries.map((e) => e.file), o);
-  return sets.map((s, i) => {
-    const e = suite.entries[i] as SuiteEntry;
-    return { ...s, pairs: s.pairs.map((p) => ({ ...p, split: e.name, category: e.category })) };
-  });
+  return readEvalSets(
+    suite.entries.map((e) => e.file),
+    { ...o, assign: suite.entries.map((e) => ({ split: e.name, category: e.category })) },
+  );
 }
 
 export interface SuiteFileScore {

@@ -6,7 +6,7 @@
 // test-id. Each file also says whether it is PrefWorld's (spec.json beside it): its rationales can
 // be graded, every pair's task rebuilt and a rationale's own result checked
 // (src/train/star/checker.ts).
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { FileError } from '../../data/formats/errors.js';
 import { type LoadReport, openPairs } from '../../data/formats/load.js';
 import type { PreferencePair } from '../../data/pair.js';
@@ -28,6 +28,8 @@ export interface ReadEvalOptions {
   limit?: number;
   /** false (default, as the loaders): the first bad record is an error; true: bad records are skipped and counted (the CLI unless --strict). */
   skipInvalid?: boolean;
+  /** Per file (by index): the split and category its pairs get, over their own (a suite's files). */
+  assign?: readonly ({ split: string; category?: string } | undefined)[];
 }
 
 /** "test-ood.jsonl" -> "test-ood"; "judgebench.csv.gz" -> "judgebench". */
@@ -35,12 +37,17 @@ export function splitFromFile(file: string): string {
   return basename(file).replace(/\.(jsonl|ndjson|json|csv|tsv)(\.gz)?$/i, '');
 }
 
-/** Reads each file whole through the loaders; pairs without a split get the file's name. */
+/** Reads each file whole through the loaders; pairs without a split get the file's name; ids are made unique across files. */
 export async function readEvalSets(files: readonly string[], opts: ReadEvalOptions = {}): Promise<EvalSet[]> {
   if (files.length === 0) throw new RangeError('eval: no data files given');
   const out: EvalSet[] = [];
   const seen = new Map<string, string>();
-  for (const file of files) {
+  const given = new Set<string>();
+  for (const [i, file] of files.entries()) {
+    const assign = opts.assign?.[i];
+    const key = `${resolve(file)}\u0000${assign?.split ?? ''}`;
+    if (given.has(key)) throw new RangeError(`${file}: given twice; each file once (in a suite, a file in two categories needs its own name in each)`);
+    given.add(key);
     let opened;
     try {
       opened = await openPairs(file, { skipInvalid: opts.skipInvalid === true });
@@ -58,13 +65,21 @@ export async function readEvalSets(files: readonly string[], opts: ReadEvalOptio
     const pairs: PreferencePair[] = [];
     for await (const { pair } of opened.pairs) {
       if (opts.limit !== undefined && pairs.length >= opts.limit) break;
-      pairs.push(pair.split !== undefined ? pair : { ...pair, split });
+      if (assign) pairs.push({ ...pair, split: assign.split, ...(assign.category !== undefined && { category: assign.category }) });
+      else pairs.push(pair.split !== undefined ? pair : { ...pair, split });
     }
-    for (const p of pairs) {
-      const key = `${p.split}\u0000${p.id}`;
-      const prev = seen.get(key);
-      if (prev !== undefined) throw new RangeError(`${file}: pair "${p.id}" (split ${p.split}) also appears in ${prev}; ids must be unique per split (the same file given twice?)`);
-      seen.set(key, file);
+    // Records are keyed by pair id (evaluate.ts): an id another file already used gets its split
+    // as a prefix ("safety/12"); the loader has already skipped repeats within a file.
+    for (const [k, p] of pairs.entries()) {
+      if (!seen.has(p.id)) {
+        seen.set(p.id, file);
+        continue;
+      }
+      const id = `${p.split}/${p.id}`;
+      const prev = seen.get(id);
+      if (prev !== undefined) throw new RangeError(`${file}: pair "${p.id}" (split ${p.split}) also appears in ${prev} under the same split; give each file once (or, in a suite, its own name)`);
+      seen.set(id, file);
+      pairs[k] = { ...p, id };
     }
     const checker = checkerFor(file);
     out.push({ file, pairs, checker, prefWorld: checker !== null, load: opened.report });
