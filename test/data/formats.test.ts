@@ -1,33 +1,19 @@
 // Loaders of the field's preference formats: detection, field mapping (HH prefix split, multi-turn,
 // implicit prompts, labels and votes), ties, bad input named by file and line, --skip-invalid.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { FileError, FormatError } from '../../src/data/formats/errors.js';
-import { type LoadOptions, openPairs } from '../../src/data/formats/load.js';
+import type { LoadOptions } from '../../src/data/formats/load.js';
 import type { PreferencePair } from '../../src/data/pair.js';
+import { type TempDir, jsonl, tempDir } from './formats/helpers.js';
 
-let dir: string;
-before(async () => (dir = await mkdtemp(join(tmpdir(), 'genrm-formats-'))));
-after(async () => rm(dir, { recursive: true, force: true }));
+let t: TempDir;
+before(async () => (t = await tempDir()));
+after(async () => t.close());
 
-const jsonl = (...recs: unknown[]): string => recs.map((r) => JSON.stringify(r)).join('\n') + '\n';
-
-async function load(name: string, content: string | Buffer, opts: LoadOptions = {}) {
-  const file = join(dir, name);
-  await writeFile(file, content);
-  const opened = await openPairs(file, opts);
-  const pairs: PreferencePair[] = [];
-  const lines: number[] = [];
-  for await (const { pair, line } of opened.pairs) {
-    pairs.push(pair);
-    lines.push(line);
-  }
-  return { pairs, lines, report: opened.report, file };
-}
+/** Strict by default here (the library's default): the first bad record is an error. */
+const load = (name: string, content: string | Buffer, opts: LoadOptions = {}) => t.load(name, content, opts);
 
 async function loadError(name: string, content: string | Buffer, opts: LoadOptions = {}): Promise<FormatError> {
   const e = await loadFailure(name, content, opts);
@@ -35,14 +21,7 @@ async function loadError(name: string, content: string | Buffer, opts: LoadOptio
   return e;
 }
 
-async function loadFailure(name: string, content: string | Buffer, opts: LoadOptions = {}): Promise<Error> {
-  try {
-    await load(name, content, opts);
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('expected the load to fail');
-}
+const loadFailure = (name: string, content: string | Buffer, opts: LoadOptions = {}): Promise<Error> => t.failure(name, content, opts);
 
 const user = (content: string) => ({ role: 'user', content });
 const bot = (content: string) => ({ role: 'assistant', content });
