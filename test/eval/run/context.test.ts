@@ -10,6 +10,11 @@ import { type Fits, contextSummary, fitSets, lmFits } from '../../../src/eval/ru
 import { judgePairs } from '../../../src/judge/pairwise.js';
 import { resolveJudgeConfig } from '../../../src/judge/config.js';
 import { resolveTemplate } from '../../../src/judge/resolveTemplate.js';
+import { join } from 'node:path';
+import { loadCheckpoint, saveCheckpoint } from '../../../src/engine/checkpoint.js';
+import { Llama } from '../../../src/engine/model/index.js';
+import { headFits } from '../../../src/eval/run/context.js';
+import { headRecords, loadHeadModel } from '../../../src/eval/run/heads.js';
 import { makeFixture } from '../../train/recipes-fixture.js';
 
 const chars = (p: PreferencePair): number => (typeof p.prompt === 'string' ? p.prompt.length : p.prompt.reduce((n, m) => n + m.content.length, 0)) + p.chosen.length + p.rejected.length;
@@ -84,4 +89,21 @@ test('the embedded judge: pairs fitted by lmFits are accepted by judgePairs unde
     const [j] = await judgePairs(model, [input(fitted)], template, cfg);
     assert.ok(j && Number.isFinite(j.pA), `${policy}: judged`);
   }
+});
+
+test('a reward head (bt): a pair over its context is fitted so that headRecords scores it instead of refusing', async () => {
+  const ck = loadCheckpoint(fx.base);
+  const model = new Llama(ck.config, { seed: 0 });
+  for (const [n, t] of model.params) t.data.set(ck.weights.get(n)!.data);
+  model.addScoreHead(1, 7);
+  const dir = join(fx.root, 'bt');
+  saveCheckpoint(dir, { config: ck.config, kind: 'bt', numLabels: 1, weights: model.params, tokenizer: ck.tokenizer, provenance: { command: 'test', config: { recipe: 'bt' }, seed: 7, dataHash: null, parent: fx.base } });
+  const head = loadHeadModel(dir);
+  const long = pair('long', 'Which is right?', 'A'.repeat(600), 'B'.repeat(500));
+  assert.throws(() => headRecords(head, [long], { method: 'bt' }), /more than the bt model's context/);
+  const fits = headFits(head);
+  assert.equal(await fits(long), false);
+  const fitted: PreferencePair = (await fitSets(set([long]), fits, 'truncate-answers')).sets[0]!.pairs[0]!;
+  const [r] = headRecords(head, [fitted], { method: 'bt' });
+  assert.ok(r && Number.isFinite(r.pChosen));
 });
