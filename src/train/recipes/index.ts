@@ -21,5 +21,6 @@ export function getRecipe(name: string): Recipe {
   return r;
 }
 
+export { resolveSchedule, type Schedule } from './schedule.js';
 export { runRecipe, resolveRecipeConfig, recipeKeys, defineRecipe, RESOLVED_CONFIG_FILE, type Recipe, type RecipeContext, type RecipeResult } from './registry.js';
 export { runSft, sftTask, type SftOptions, type SftResult } from './sft.js';
