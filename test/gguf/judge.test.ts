@@ -151,6 +151,19 @@ describe('judging through genrm\'s GGUF vs in-process, same weights', { skip }, 
     }
   });
 
+  it("a chat template llama.cpp's file holds but Jinja cannot parse: text still works, chat is refused with the reason", async () => {
+    const p4 = join(root, 'badtemplate.gguf');
+    writeLlamaGguf(p4, cfg, model.params, TOK, { chatTemplate: '{% for m in messages %}{{ m.content }}' });
+    const g4 = await GgufBackend.load(p4, { contextSize: 128, threads: 1 });
+    try {
+      assert.equal(g4.capabilities.prompts.chat, false);
+      assert.deepEqual(g4.encode('abc').map(Number), engine.encode('abc'));
+      assert.throws(() => g4.encode([{ role: 'user', content: 'hi' }]), /chat prompts is not supported: .*tokenizer\.chat_template: the chat template does not parse/);
+    } finally {
+      await g4.dispose();
+    }
+  });
+
   it('genrm judge --model X.gguf --threads 1 prints the in-process P(A)', () => {
     const ckpt = join(root, 'ckpt');
     saveCheckpoint(ckpt, { config: cfg, kind: 'lm', weights: model.params, tokenizer: TOK, provenance: { command: 'test', config: null, seed: 1, dataHash: null, parent: null } });

@@ -49,6 +49,8 @@ export class GgufBackend implements LanguageModel {
   private free: LlamaContextSequence[];
   private waiters: Array<(s: LlamaContextSequence) => void> = [];
   private readonly chat: RenderChat | null;
+  /** Why chat prompts are refused: no template in the file, or one @huggingface/jinja cannot parse. */
+  private readonly noChat: string;
 
   private constructor(
     readonly name: string,
@@ -57,7 +59,16 @@ export class GgufBackend implements LanguageModel {
   ) {
     this.free = Array.from({ length: context.totalSequences }, () => context.getSequence());
     const src = model.fileInfo.metadata.tokenizer?.chat_template;
-    this.chat = typeof src === 'string' && src.trim() !== '' ? compileChatTemplate(src, `${name} tokenizer.chat_template`) : null;
+    let chat: RenderChat | null = null;
+    let noChat = "the file carries no tokenizer.chat_template; pass text, or re-export the model with one (genrm export gguf writes genrm's)";
+    if (typeof src === 'string' && src.trim() !== '')
+      try {
+        chat = compileChatTemplate(src, `${name} tokenizer.chat_template`);
+      } catch (e) {
+        noChat = `${(e as Error).message}; pass text prompts instead`; // the model still serves text
+      }
+    this.chat = chat;
+    this.noChat = noChat;
     this.capabilities = {
       prompts: { text: true, chat: this.chat !== null },
       generate: true,
@@ -93,7 +104,7 @@ export class GgufBackend implements LanguageModel {
   /** Token ids of a prompt as this backend feeds it. */
   encode(prompt: Prompt): Token[] {
     if (isChatPrompt(prompt)) {
-      if (this.chat === null) throw new CapabilityError(this.name, 'chat prompts', 'the file carries no tokenizer.chat_template; pass text, or re-export the model with one (genrm export gguf writes genrm\'s)');
+      if (this.chat === null) throw new CapabilityError(this.name, 'chat prompts', this.noChat);
       const t = this.model.tokens;
       return this.model.tokenize(this.chat(prompt, { bosToken: t.bosString ?? '', eosToken: t.eosString ?? '' }), true);
     }
