@@ -1,8 +1,11 @@
 // `genrm export gguf CKPT --out model.gguf [--dtype f32|f16]`: a genrm language-model checkpoint as
 // a GGUF file in llama.cpp's `llama` layout (src/engine/gguf.ts), written atomically.
+// `genrm export hf CKPT --out DIR [--dtype f32|f16|bf16]`: the same checkpoint as a plain Hugging
+// Face folder (src/engine/hf/export.ts): BOS post-processor, tokenizer_config.json, chat template.
 import type { Command } from 'commander';
 import { loadCheckpoint } from '../engine/checkpoint.js';
 import { writeLlamaGguf } from '../engine/gguf.js';
+import { exportHfFolder } from '../engine/hf/export.js';
 import { CliError } from './errors.js';
 
 export function registerExport(program: Command): void {
@@ -32,5 +35,24 @@ export function registerExport(program: Command): void {
       const summary = { out: o.out, bytes, dtype, layers: ck.config.nLayers, vocab: ck.config.vocabSize };
       if (o.json === true) console.log(JSON.stringify(summary));
       else console.log(`wrote ${o.out} (${(bytes / 1e6).toFixed(2)} MB, ${dtype}, ${ck.config.nLayers} layers, vocab ${ck.config.vocabSize})`);
+    });
+  exp
+    .command('hf')
+    .description("Write a checkpoint (kind 'lm') as a Hugging Face folder (LlamaForCausalLM): transformers and genrm's HF loader read it with the same BOS and chat template as genrm.")
+    .argument('<ckpt>', 'genrm checkpoint folder')
+    .requiredOption('--out <dir>', 'the folder to write (replaced atomically if it already holds a config.json)')
+    .option('--dtype <dtype>', 'weight precision: f32 (exact), f16 or bf16', 'f32')
+    .option('--json', 'print a JSON summary')
+    .action((ckpt: string, o: { out: string; dtype: string; json?: boolean }) => {
+      const dtype = o.dtype.toUpperCase();
+      if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') throw new CliError(`--dtype must be f32, f16 or bf16, got ${JSON.stringify(o.dtype)}`);
+      let summary;
+      try {
+        summary = exportHfFolder(ckpt, o.out, { dtype });
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+      if (o.json === true) console.log(JSON.stringify(summary));
+      else console.log(`wrote ${o.out} (Hugging Face LlamaForCausalLM, ${dtype.toLowerCase()}, ${summary.layers} layers, vocab ${summary.vocab}, BOS id ${summary.bos})`);
     });
 }

@@ -6,7 +6,7 @@
 // single-token verdicts, all logprobs).
 import type { Command } from 'commander';
 import { ProgressBar } from '../util/progress.js';
-import { openModel as resolveModel } from '../backends/open.js';
+import { modelKind, openModel as resolveModel } from '../backends/open.js';
 import type { LanguageModel } from '../backends/types.js';
 import { writeJsonl } from '../data/jsonl.js';
 import { readPairsAll, type PreferencePair } from '../data/pair.js';
@@ -21,6 +21,8 @@ export interface ModelRef {
   apiKeyEnv?: string;
   /** The server's model id; default: the first one /v1/models lists. */
   modelName?: string;
+  /** .gguf models: llama.cpp's CPU threads. */
+  threads?: number;
 }
 
 /**
@@ -28,7 +30,9 @@ export interface ModelRef {
  * genrm checkpoint, a Hugging Face folder or a .gguf file.
  */
 export async function openModel(ref: ModelRef): Promise<LanguageModel> {
-  return resolveModel(ref.model, { ...(ref.apiKeyEnv ? { apiKeyEnv: ref.apiKeyEnv } : {}), ...(ref.modelName ? { modelName: ref.modelName } : {}) });
+  if (ref.threads !== undefined && modelKind(ref.model) !== 'gguf')
+    throw new CliError(`--threads applies to .gguf models (llama.cpp's threads); ${ref.model} runs on genrm's engine, whose threads GENRM_THREADS sets`);
+  return resolveModel(ref.model, { ...(ref.apiKeyEnv ? { apiKeyEnv: ref.apiKeyEnv } : {}), ...(ref.modelName ? { modelName: ref.modelName } : {}), ...(ref.threads !== undefined ? { gguf: { threads: ref.threads } } : {}) });
 }
 
 
@@ -131,6 +135,7 @@ interface JudgeFlags {
   json?: boolean;
   apiKeyEnv?: string;
   modelName?: string;
+  threads?: string;
   batch: string;
 }
 
@@ -157,11 +162,14 @@ export function registerJudge(program: Command): void {
     .option('--api-key-env <name>', 'env var holding the server API key (default OPENAI_API_KEY)')
     .option('--model-name <id>', "the server's model id (default: the first in /v1/models)")
     .option('--batch <n>', 'pairs per batched call for --data', '16')
+    .option('--threads <n>', ".gguf models: llama.cpp's CPU threads (default: all cores; 1 on a machine busy with other work, where llama.cpp's spin-waiting threads crawl)")
     .action(async (f: JudgeFlags) => {
       const mode = f.mode as Mode;
       if (!['direct', 'cot', 'pointwise', 'pointwise-cot'].includes(mode)) throw new CliError(`--mode: expected direct, cot, pointwise or pointwise-cot, got "${f.mode}"`);
       const batch = int('--batch', f.batch) ?? 16;
       if (batch < 1) throw new CliError('--batch: must be >= 1');
+      const threads = int('--threads', f.threads);
+      if (threads !== undefined && threads < 1) throw new CliError('--threads: must be >= 1');
       let cfg: JudgeConfig;
       try {
         const raw: Record<string, unknown> = { swap: f.swap };
@@ -200,7 +208,7 @@ export function registerJudge(program: Command): void {
 
       let model: LanguageModel;
       try {
-        model = await openModel({ model: f.model, ...(f.apiKeyEnv ? { apiKeyEnv: f.apiKeyEnv } : {}), ...(f.modelName ? { modelName: f.modelName } : {}) });
+        model = await openModel({ model: f.model, ...(f.apiKeyEnv ? { apiKeyEnv: f.apiKeyEnv } : {}), ...(f.modelName ? { modelName: f.modelName } : {}), ...(threads !== undefined ? { threads } : {}) });
       } catch (e) {
         throw e instanceof CliError ? e : new CliError(`--model ${f.model}: ${(e as Error).message}`);
       }

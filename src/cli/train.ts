@@ -6,10 +6,14 @@
 //   genrm train genrm --data world/ --base models/base --out models/genrm --resume
 //
 // A --config file (JSON or YAML) holds any of the recipe's options (camelCase keys, e.g.
-// `steps: 300`, `lr: 3e-4`); flags win over the file; an unknown key is an error naming it.
+// `steps: 300`, `lr: 3e-4`) or TRL's names for them (`learning_rate`, `num_train_epochs`, ...:
+// train/configFile.ts TRL_KEYS, mapped once and printed); flags win over the file; an unknown key
+// is an error naming it and the nearest known key. TRL's trainer names are recipes too: `reward`
+// is bt, `dpo` DPO on preference pairs, `sft` SFT on chosen answers or TRL's SFT data.
 // The run folder gets the checkpoint, trainer-state/, metrics.jsonl and config.resolved.json.
 import type { Command } from 'commander';
-import { getRecipe, RECIPES, resolveRecipeConfig, runRecipe } from '../train/recipes/index.js';
+import { mapTrlKeys, mappingLine, readConfigFile, type MappedConfig } from '../train/configFile.js';
+import { getRecipe, RECIPE_ALIASES, RECIPES, recipeKeys, resolveRecipeConfig, resolveSchedule, runRecipe } from '../train/recipes/index.js';
 import { CliError } from './errors.js';
 import { configFromFlags, intFlag, numFlag, runOptions } from './trainFlags.js';
 
@@ -32,12 +36,12 @@ interface Flags {
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description(`fine-tune a base checkpoint with a training recipe: ${RECIPES.map((r) => r.name).join(', ')}`)
-    .argument('<recipe>', RECIPES.map((r) => `${r.name}: ${r.description}`).join('; '))
+    .description(`fine-tune a base checkpoint with a training recipe: ${RECIPES.map((r) => r.name).join(', ')} (TRL's names: reward = bt, dpo, sft)`)
+    .argument('<recipe>', [...RECIPES.map((r) => `${r.name}: ${r.description}`), ...Object.entries(RECIPE_ALIASES).map(([a, r]) => `${a}: TRL's name for ${r}`)].join('; '))
     .option('--data <path>', 'a PrefWorld folder (train.jsonl; test-id.jsonl for the held-out eval) or a PreferencePair JSONL file')
     .option('--base <dir>', 'the base checkpoint (kind lm), e.g. from genrm pretrain')
     .option('--out <dir>', 'run folder: checkpoint, trainer-state/, metrics.jsonl, config.resolved.json')
-    .option('--config <file>', "config file (JSON or YAML) with any of the recipe's options")
+    .option('--config <file>', "config file (JSON or YAML) with any of the recipe's options, by genrm's or TRL's names (README: Interop)")
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--steps <n>', 'most optimizer updates: the cap early stopping works under (overrides the config)')
     .option('--seed <n>', 'seed for data order, held-out slice and sampling')
@@ -54,20 +58,41 @@ export function registerTrain(program: Command): void {
       } catch (e) {
         throw new CliError((e as Error).message);
       }
-      const cfg = configFromFlags(
-        flags.config,
-        () => ({ data: flags.data, base: flags.base, out: flags.out, steps: intFlag('steps', flags.steps), seed: intFlag('seed', flags.seed), filter: flags.filter, valPairs: intFlag('val-pairs', flags.valPairs), patience: intFlag('patience', flags.patience), replay: numFlag('replay', flags.replay) }),
-        [['data', 'a PrefWorld folder or pairs JSONL'], ['base', 'the base checkpoint'], ['out', 'the run folder']],
-        (given) => resolveRecipeConfig(recipe, given, flags.config ?? 'flags'),
+      const source = flags.config ?? 'flags';
+      let mapped: MappedConfig = { config: {}, schedule: {}, mapping: [] };
+      let given = new Set<string>();
+      const parsed = configFromFlags(
+        undefined,
+        () => {
+          // The file's keys through TRL's names (one mapping step), then the flags on top: flags win.
+          mapped = mapTrlKeys(flags.config ? readConfigFile(flags.config) : {}, recipeKeys(recipe), recipe.name, source);
+          const merged: Record<string, unknown> = { ...mapped.config };
+          const cli = { data: flags.data, base: flags.base, out: flags.out, steps: intFlag('steps', flags.steps), seed: intFlag('seed', flags.seed), filter: flags.filter, valPairs: intFlag('val-pairs', flags.valPairs), patience: intFlag('patience', flags.patience), replay: numFlag('replay', flags.replay) };
+          for (const [k, v] of Object.entries(cli)) if (v !== undefined) merged[k] = v;
+          given = new Set(Object.keys(merged));
+          return merged;
+        },
+        [['data', 'a PrefWorld folder or pairs JSONL'], ['base', 'the base checkpoint'], ['out', "the run folder; TRL's output_dir"]],
+        (merged) => resolveRecipeConfig(recipe, merged, source),
       );
+      const opts = runOptions(flags);
+      if (RECIPE_ALIASES[name]) opts.say(`train ${name}: TRL's name for recipe ${recipe.name}`);
+      let cfg;
       let result;
+      let notes: string[] = [];
       try {
-        result = await runRecipe(recipe, cfg, runOptions(flags));
+        const s = await resolveSchedule(recipe, parsed, mapped.schedule, given, source);
+        cfg = s.config;
+        notes = s.notes;
+        const line = mappingLine(mapped.mapping, source);
+        if (line) opts.say(line);
+        for (const n of notes) opts.say(`${source}: ${n}`);
+        result = await runRecipe(recipe, cfg, opts);
       } catch (e) {
         throw new CliError((e as Error).message);
       }
       if (flags.json) {
-        console.log(JSON.stringify({ ...result, config: cfg }, null, 2));
+        console.log(JSON.stringify({ ...result, config: cfg, ...(mapped.mapping.length ? { trl: mapped.mapping } : {}), ...(notes.length ? { schedule: notes } : {}) }, null, 2));
         return;
       }
       if (!flags.quiet) {

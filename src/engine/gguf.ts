@@ -13,12 +13,20 @@
 // from HF's rotate-half RoPE (pairs (i, i + hd/2) of each head) to GGML's interleaved-pair RoPE
 // for the llama arch (pairs (2i, 2i + 1)): within each head, new row 2i + j = old row j*hd/2 + i.
 // 1-D tensors (norms) stay F32 whatever --dtype says, as the converter does.
+//
+// Tokenizer keys (gguf-py constants, Keys.Tokenizer): `tokenizer.ggml.pre` = "gpt-2", so
+// llama.cpp splits words with GPT-2's pattern as genrm's tokenizer does (without it llama.cpp
+// falls back to a default pattern that cuts punctuation differently); the special tokens are
+// control tokens (type 3), which llama.cpp parses from prompt text as single ids (the verdicts
+// [[A]] / [[B]] a judge reads); `tokenizer.chat_template` is genrm's compact chat form
+// (tokenizer/chatTemplate.ts), which a GGUF consumer renders chat messages with.
 import type { ModelConfig } from './model/config.js';
 import { validateConfig } from './model/params.js';
 import { writeFileAtomic } from './atomic.js';
 import { f32ToF16Bits } from './safetensors.js';
 import { bytesToSymbols } from './tokenizer/bytes.js';
 import type { Tokenizer } from './tokenizer/index.js';
+import { COMPACT_CHAT_TEMPLATE } from './tokenizer/chatTemplate.js';
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 export const GGUF_VERSION = 3;
@@ -63,7 +71,16 @@ export function permuteForGgmlRope(w: Float32Array, heads: number, headDim: numb
 }
 
 /** Metadata and tensors of a genrm model in llama.cpp's `llama` layout. */
-export function llamaGguf(config: ModelConfig, weights: ReadonlyMap<string, { data: Float32Array }>, tokenizer: Tokenizer, opts: { dtype?: 'F32' | 'F16'; name?: string } = {}): { metadata: Array<[string, GgufValue]>; tensors: GgufTensor[] } {
+export interface GgufWriteOptions {
+  /** Matrix precision; default F32 (exact). Norms stay F32. */
+  dtype?: 'F32' | 'F16';
+  /** general.name; default "genrm". */
+  name?: string;
+  /** tokenizer.chat_template; default genrm's compact chat form. */
+  chatTemplate?: string;
+}
+
+export function llamaGguf(config: ModelConfig, weights: ReadonlyMap<string, { data: Float32Array }>, tokenizer: Tokenizer, opts: GgufWriteOptions = {}): { metadata: Array<[string, GgufValue]>; tensors: GgufTensor[] } {
   const hd = validateConfig(config);
   if (config.attentionBias === true) throw new Error('gguf export: models with attention biases (Qwen2) are not supported by the llama layout genrm writes');
   if (config.ropeScaling !== undefined) throw new Error(`gguf export: rope_scaling "${config.ropeScaling.type}" is not written by genrm's exporter; export a model without RoPE scaling`);
@@ -120,6 +137,7 @@ export function llamaGguf(config: ModelConfig, weights: ReadonlyMap<string, { da
     ['llama.attention.layer_norm_rms_epsilon', { type: 'f32', value: config.normEps }],
     ['llama.vocab_size', u32(config.vocabSize)],
     ['tokenizer.ggml.model', { type: 'string', value: 'gpt2' }],
+    ['tokenizer.ggml.pre', { type: 'string', value: 'gpt-2' }],
     ['tokenizer.ggml.tokens', { type: 'string[]', value: tokens }],
     ['tokenizer.ggml.token_type', { type: 'i32[]', value: types }],
     ['tokenizer.ggml.merges', { type: 'string[]', value: merges }],
@@ -127,6 +145,8 @@ export function llamaGguf(config: ModelConfig, weights: ReadonlyMap<string, { da
     ['tokenizer.ggml.eos_token_id', u32(tokenizer.eotId)],
     ['tokenizer.ggml.padding_token_id', u32(tokenizer.padId)],
     ['tokenizer.ggml.add_bos_token', { type: 'bool', value: true }],
+    ['tokenizer.ggml.add_eos_token', { type: 'bool', value: false }],
+    ['tokenizer.chat_template', { type: 'string', value: opts.chatTemplate ?? COMPACT_CHAT_TEMPLATE }],
   ];
   return { metadata, tensors };
 }
@@ -219,7 +239,7 @@ export function encodeGguf(metadata: ReadonlyArray<[string, GgufValue]>, tensors
 }
 
 /** Writes a genrm model as a GGUF file atomically (temp file, fsync, rename). Returns its size. */
-export function writeLlamaGguf(path: string, config: ModelConfig, weights: ReadonlyMap<string, { data: Float32Array }>, tokenizer: Tokenizer, opts: { dtype?: 'F32' | 'F16'; name?: string } = {}): number {
+export function writeLlamaGguf(path: string, config: ModelConfig, weights: ReadonlyMap<string, { data: Float32Array }>, tokenizer: Tokenizer, opts: GgufWriteOptions = {}): number {
   const { metadata, tensors } = llamaGguf(config, weights, tokenizer, opts);
   const bytes = encodeGguf(metadata, tensors);
   writeFileAtomic(path, bytes);

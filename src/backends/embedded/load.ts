@@ -32,5 +32,5 @@ export function loadHfLanguageModel(dir: string, opts: HfLoadOptions = {}): Load
   const hf = loadHfModel(dir, { ...opts, noTokenizer: false });
   if (hf.tokenizer === null) throw new Error(`${dir}: no tokenizer.json`);
   hf.model.freeze();
-  return { dir, model: hf.model, tokenizer: hfEngineTokenizer(hf.tokenizer, hf.hf) };
+  return { dir, model: hf.model, tokenizer: hfEngineTokenizer(hf.tokenizer, hf.hf, JUDGE_SPECIAL_TOKENS) };
 }

@@ -5,9 +5,13 @@ export const NODE_LLAMA_CPP_VERSION = '3.21.1';
 export const INSTALL_HINT = `npm install --save-exact node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`;
 
 export type Token = number;
+export type EvaluateItem = Token | [Token, { generateNext?: { probabilities?: boolean } }];
 export interface LlamaContextSequence {
+  readonly nextTokenIndex: number;
   clearHistory(): Promise<void>;
-  controlledEvaluate(input: Array<Token | [Token, { generateNext?: { probabilities?: boolean } }]>): Promise<Array<{ next?: { probabilities?: Map<Token, number> } } | undefined>>;
+  /** Drops cached tokens [start, end) (end exclusive); later evaluations continue from what is left. */
+  eraseContextTokenRanges(ranges: Array<{ start: number; end: number }>): Promise<void>;
+  controlledEvaluate(input: EvaluateItem[]): Promise<Array<{ next?: { probabilities?: Map<Token, number> } } | undefined>>;
 }
 export interface LlamaContext {
   readonly totalSequences: number;
@@ -17,9 +21,13 @@ export interface LlamaContext {
 }
 export interface LlamaModel {
   readonly trainContextSize: number;
-  readonly tokens: { readonly bos: Token | null; readonly eos: Token | null; readonly shouldPrependBosToken: boolean };
+  readonly tokens: { readonly bos: Token | null; readonly eos: Token | null; readonly bosString: string | null; readonly eosString: string | null; readonly shouldPrependBosToken: boolean };
+  /** The GGUF's metadata as parsed (tokenizer.chat_template among it). */
+  readonly fileInfo: { readonly metadata: { readonly tokenizer?: { readonly chat_template?: string } } };
   tokenize(text: string, specialTokens?: boolean): Token[];
-  detokenize(tokens: readonly Token[]): string;
+  /** A control-type token (or one with no text of its own), e.g. a verdict genrm exported as a special. */
+  isSpecialToken(token: Token | undefined): boolean;
+  detokenize(tokens: readonly Token[], specialTokens?: boolean): string;
   createContext(o: { contextSize: number; sequences: number; threads?: number }): Promise<LlamaContext>;
   dispose(): Promise<void>;
 }

@@ -55,26 +55,41 @@ function tokenTable(hf: HfTokenizer, vocabSize: number): TokenDef[] {
   return table;
 }
 
+/** The ids the tokenizer's post-processor puts before a text (transformers' add_special_tokens): a BOS, or nothing. */
+function postProcessorPrefix(hf: HfTokenizer): number[] {
+  const plain = hf.encode('x');
+  const withSpecials = hf.encode('x', { addSpecialTokens: true });
+  const at = withSpecials.length - plain.length;
+  return at > 0 && plain.every((id, i) => withSpecials[at + i] === id) ? withSpecials.slice(0, at) : [];
+}
+
 /**
  * The EngineTokenizer of a loaded HF model. Specials in text are always parsed (as HF does; the
  * 'plain' mode of genrm's tokenizer has no HF counterpart). Generation ends at any eos id.
+ * `verdicts` (the judge's indicator strings): singleTokenVerdicts is true when each is one
+ * special added token, as in a folder genrm exported; false otherwise or when not given.
  */
-export function hfEngineTokenizer(hf: HfTokenizer, cfg: HfModelConfig): EngineTokenizer {
+export function hfEngineTokenizer(hf: HfTokenizer, cfg: HfModelConfig, verdicts: readonly string[] = []): EngineTokenizer {
   const vocabSize = cfg.config.vocabSize;
   const tokens = tokenTable(hf, vocabSize);
   const named = (t: string | null): number | undefined => (t === null ? undefined : hf.tokenToId(t));
   const eos = cfg.eosIds.length > 0 ? cfg.eosIds : [named(hf.eosToken)].filter((x): x is number => x !== undefined);
   if (eos.length === 0) throw new Error('Hugging Face model: neither config.json "eos_token_id" nor tokenizer_config.json "eos_token" names an end-of-text token, so generation could not stop');
   const bos = cfg.bosId ?? named(hf.bosToken) ?? null;
-  // Llama 2 and 3 start every sequence with BOS; Qwen2 has none (bos_token null).
-  const bosIds = bos !== null && hf.bosToken !== null ? [bos] : [];
+  // Llama 2 and 3 start every sequence with BOS; Qwen2 has none (bos_token null). Without a
+  // tokenizer_config.json naming it, the BOS is what tokenizer.json's post-processor adds.
+  const bosIds = bos !== null && hf.bosToken !== null ? [bos] : postProcessorPrefix(hf);
+  const single = verdicts.length > 0 && verdicts.every((v) => {
+    const ids = hf.encode(v);
+    return ids.length === 1 && 'special' in (tokens[ids[0]!] ?? { bytes: 0 });
+  });
   return {
     vocabSize,
     tokens,
     eotId: eos[0]!,
     stopIds: eos,
     bosIds,
-    singleTokenVerdicts: false,
+    singleTokenVerdicts: single,
     encode: (text: string, _o: EncodeOptions) => hf.encode(text),
     decode: (ids, o = {}) => hf.decode(ids, o),
     ...(hf.hasChatTemplate ? { renderChat: (messages) => hf.applyChatTemplate(messages, { addGenerationPrompt: true }) } : {}),

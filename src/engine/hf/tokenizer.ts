@@ -9,12 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer as HfTok } from '@huggingface/tokenizers';
-import { Template } from '@huggingface/jinja';
+import { compileChatTemplate, type ChatTurn, type RenderChat } from './chatTemplate.js';
 
-export interface ChatTurn {
-  role: string;
-  content: string;
-}
+export type { ChatTurn } from './chatTemplate.js';
 
 function readJsonFile(path: string): Record<string, unknown> {
   let text: string;
@@ -41,7 +38,7 @@ function tokenText(v: unknown): string | null {
 
 export class HfTokenizer {
   private readonly tok: HfTok;
-  private readonly template: Template | null;
+  private readonly template: RenderChat | null;
   readonly bosToken: string | null;
   readonly eosToken: string | null;
   /** Highest id + 1 (vocab and added tokens); a model's vocab_size may be larger (padded rows). */
@@ -65,11 +62,7 @@ export class HfTokenizer {
     const ct = config.chat_template;
     // A list of named templates is allowed by transformers; genrm uses the "default" one.
     const src = typeof ct === 'string' ? ct : Array.isArray(ct) ? (ct as Array<{ name?: unknown; template?: unknown }>).find((t) => t.name === 'default')?.template : undefined;
-    try {
-      this.template = typeof src === 'string' ? new Template(src) : null;
-    } catch (e) {
-      throw new Error(`tokenizer_config.json: "chat_template" does not parse (${(e as Error).message})`);
-    }
+    this.template = typeof src === 'string' ? compileChatTemplate(src, 'tokenizer_config.json "chat_template"') : null;
   }
 
   /** tokenizer.json (required) and tokenizer_config.json (optional: specials, chat template) of a folder. */
@@ -113,11 +106,6 @@ export class HfTokenizer {
   /** The chat template applied to messages, as transformers' apply_chat_template(tokenize=False). */
   applyChatTemplate(messages: readonly ChatTurn[], opts: { addGenerationPrompt?: boolean } = {}): string {
     if (this.template === null) throw new Error('tokenizer_config.json has no "chat_template"; render the prompt yourself or use a model with one');
-    return this.template.render({
-      messages,
-      add_generation_prompt: opts.addGenerationPrompt ?? true,
-      bos_token: this.bosToken ?? '',
-      eos_token: this.eosToken ?? '',
-    });
+    return this.template(messages, { addGenerationPrompt: opts.addGenerationPrompt ?? true, bosToken: this.bosToken ?? '', eosToken: this.eosToken ?? '' });
   }
 }

@@ -2,16 +2,35 @@
 //
 // Written: model type "BPE" with the byte-level vocabulary (`model.vocab` maps each token's
 // byte-level symbols to its id, `model.merges` lists merges in rank order as "left right"),
-// `ByteLevel` pre-tokenizer (no prefix space, GPT-2 regex) and decoder, no normalizer, and each
+// `ByteLevel` pre-tokenizer (no prefix space, GPT-2 regex) and decoder, no normalizer, each
 // special token in `added_tokens` with `special: true` (and in the vocab too, as GPT-2's file
-// does). Read: the same, with merges as strings or as [left, right] pairs (newer `tokenizers`);
-// anything genrm could not reproduce exactly (a normalizer, prefix spaces, non-special added
-// tokens, unknown-token fallbacks) is refused with the field named, rather than half-honoured.
+// does), and a `TemplateProcessing` post-processor that puts end-of-text before every sequence:
+// genrm's BOS, so `tokenizer(text)` in transformers feeds what genrm's engine and its GGUF feed.
+// Read: the same, with merges as strings or as [left, right] pairs (newer `tokenizers`), and a
+// post-processor of null (files written before it) or that one; anything genrm could not
+// reproduce exactly (a normalizer, prefix spaces, non-special added tokens, unknown-token
+// fallbacks, another post-processor) is refused with the field named, rather than half-honoured.
+//
+// tokenizer_config.json (transformers' side file) is written for exported Hugging Face folders:
+// the special tokens by role, the chat template (./chatTemplate.ts) and the context length.
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../atomic.js';
 import { bytesToSymbols, symbolsToBytes } from './bytes.js';
 import type { Merge } from './bpe.js';
-import { Tokenizer, type TokenDef } from './tokenizer.js';
+import { END_OF_TEXT, PAD, Tokenizer, type TokenDef } from './tokenizer.js';
+import { COMPACT_CHAT_TEMPLATE } from './chatTemplate.js';
+
+/** The post-processor genrm writes: end-of-text (its BOS) before each sequence, as Llama 3's files do with theirs. */
+export function bosPostProcessor(tok: Tokenizer): Record<string, unknown> {
+  const bos = (typeId: number): Record<string, unknown> => ({ SpecialToken: { id: END_OF_TEXT, type_id: typeId } });
+  const seq = (id: 'A' | 'B', typeId: number): Record<string, unknown> => ({ Sequence: { id, type_id: typeId } });
+  return {
+    type: 'TemplateProcessing',
+    single: [bos(0), seq('A', 0)],
+    pair: [bos(0), seq('A', 0), bos(1), seq('B', 1)],
+    special_tokens: { [END_OF_TEXT]: { id: END_OF_TEXT, ids: [tok.eotId], tokens: [END_OF_TEXT] } },
+  };
+}
 
 /** The tokenizer.json object for a tokenizer. */
 export function toTokenizerJson(tok: Tokenizer): Record<string, unknown> {
@@ -36,7 +55,7 @@ export function toTokenizerJson(tok: Tokenizer): Record<string, unknown> {
     added_tokens: added,
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: null,
+    post_processor: bosPostProcessor(tok),
     decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     model: {
       type: 'BPE',
@@ -71,6 +90,11 @@ export function fromTokenizerJson(json: unknown, file = 'tokenizer.json'): Token
   const p = pre as Obj;
   need(p.add_prefix_space !== true, 'pre_tokenizer.add_prefix_space must be false (a prefix space would break decode(encode(s)) === s)');
   need(p.use_regex !== false, 'pre_tokenizer.use_regex must be true (genrm splits words with the GPT-2 pattern)');
+  const post = json.post_processor;
+  need(
+    post === null || post === undefined || (isObj(post) && post.type === 'TemplateProcessing' && JSON.stringify(post.single) === JSON.stringify([{ SpecialToken: { id: END_OF_TEXT, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }])),
+    `post_processor must be null or TemplateProcessing with single = ${END_OF_TEXT} then $A (genrm starts every sequence with end-of-text, nothing else), got ${JSON.stringify(post)?.slice(0, 200)}`,
+  );
   need(isObj(json.decoder) && (json.decoder as Obj).type === 'ByteLevel', `decoder must be {"type": "ByteLevel", ...}, got ${JSON.stringify(json.decoder)}`);
   const model = json.model;
   need(isObj(model) && model.type === 'BPE', `model.type must be "BPE", got ${JSON.stringify(isObj(model) ? model.type : model)}`);
@@ -143,6 +167,38 @@ export function fromTokenizerJson(json: unknown, file = 'tokenizer.json'): Token
   } catch (e) {
     return fail((e as Error).message.replace(/^tokenizer: /, ''));
   }
+}
+
+export interface TokenizerConfigOptions {
+  /** transformers' model_max_length: the model's context (maxSeqLen). */
+  modelMaxLength: number;
+  /** Jinja chat template; default genrm's compact chat form. */
+  chatTemplate?: string;
+}
+
+/**
+ * tokenizer_config.json for an exported Hugging Face folder (transformers' names): end-of-text as
+ * BOS and EOS, padding, the judge verdicts as additional special tokens, every special in
+ * added_tokens_decoder, the chat template, and tokenizer_class PreTrainedTokenizerFast so the
+ * post-processor of tokenizer.json decides the BOS.
+ */
+export function toTokenizerConfig(tok: Tokenizer, o: TokenizerConfigOptions): Record<string, unknown> {
+  const decoder: Record<string, unknown> = {};
+  for (const s of tok.specialTokens) decoder[String(tok.specialId(s))] = { content: s, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true };
+  return {
+    add_bos_token: true,
+    add_eos_token: false,
+    added_tokens_decoder: decoder,
+    additional_special_tokens: tok.specialTokens.filter((s) => s !== END_OF_TEXT && s !== PAD),
+    bos_token: END_OF_TEXT,
+    eos_token: END_OF_TEXT,
+    pad_token: PAD,
+    unk_token: null,
+    chat_template: o.chatTemplate ?? COMPACT_CHAT_TEMPLATE,
+    clean_up_tokenization_spaces: false,
+    model_max_length: o.modelMaxLength,
+    tokenizer_class: 'PreTrainedTokenizerFast',
+  };
 }
 
 /** Writes tokenizer.json atomically (temp file, then rename). */

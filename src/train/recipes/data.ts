@@ -52,6 +52,12 @@ export function loadPairData(path: string, opts: { evalPairs: number; seed: numb
   const trainFile = isDir ? join(path, SPLIT_FILES.train) : path;
   if (!existsSync(trainFile)) throw new Error(`${trainFile}: missing; is ${path} a PrefWorld folder (genrm world generate --out ${path})?`);
   const { pairs, bytes } = readPairFile(trainFile);
+  return pairDataOf({ path, isDir, trainFile, pairs, bytes }, opts);
+}
+
+/** PairData from pairs already read (from `trainFile`, whose bytes are hashed): ties dropped, the held-out pairs split off. */
+export function pairDataOf(src: { path: string; isDir: boolean; trainFile: string; pairs: PreferencePair[]; bytes: Buffer }, opts: { evalPairs: number; seed: number }): PairData {
+  const { path, isDir, trainFile, pairs, bytes } = src;
   const usable = pairs.filter((p) => p.tie !== true);
   const ties = pairs.length - usable.length;
   let train = usable;

@@ -32,9 +32,10 @@ export function resultOf(recipe: string, out: string, r: TrainResult, firstLoss:
   return { recipe, out, steps: r.step, bestStep: r.bestStep, bestVal: bestVal ?? null, val: r.bestVal, stoppedEarly: r.stoppedEarly, tokens: r.tokensSeen, cpuSec: r.cpuSec, firstLoss, lastLoss: r.lastLoss, eval: r.lastEval, elapsedSec: r.elapsedSec, details };
 }
 
+/** The pairs: ctx.pairs when runRecipe read them (a file in another preference format: ./trlData.ts), else c.data as PreferencePair JSONL or a PrefWorld folder. */
 export function prepare(recipe: string, c: RecipeCommon, ctx: RecipeContext): Prepared {
   const base = loadBase(c.base);
-  const data = loadPairData(c.data, { evalPairs: c.evalPairs, seed: c.seed });
+  const data = ctx.pairs ?? loadPairData(c.data, { evalPairs: c.evalPairs, seed: c.seed });
   const nParams = base.model.parameters().reduce((a, p) => a + p.size, 0);
   ctx.say(`${recipe}: base ${c.base} (${(nParams / 1e6).toFixed(2)}M parameters, context ${base.model.config.maxSeqLen}); ${data.train.length} training pairs from ${data.trainFile}${data.ties ? ` (${data.ties} ties left out)` : ''}; eval: ${data.evalSource}`);
   return {

@@ -9,6 +9,8 @@ import type { z } from 'zod';
 import { writeFileAtomic } from '../../engine/atomic.js';
 import type { MetricsRecord } from '../trainer.js';
 import { parseRecipeConfig, type RecipeCommon } from './config.js';
+import type { PairData } from './data.js';
+import { foreignPairData } from './trlData.js';
 
 export interface RecipeContext {
   /** The command line, recorded in genrm.json. */
@@ -23,6 +25,8 @@ export interface RecipeContext {
   stopAfter?: number;
   /** Every metrics record, as written to metrics.jsonl. */
   onLog?: (r: MetricsRecord) => void;
+  /** The pairs, when runRecipe read `data` itself: a file in another preference format than genrm's (TRL, UltraFeedback, ...). */
+  pairs?: PairData;
 }
 
 export interface RecipeResult {
@@ -67,6 +71,11 @@ export function defineRecipe<C extends RecipeCommon>(r: Recipe<C>): Recipe<C> {
 
 export const RESOLVED_CONFIG_FILE = 'config.resolved.json';
 
+/** The option names a recipe's schema takes. */
+export function recipeKeys(recipe: Recipe): Set<string> {
+  return new Set(Object.keys((recipe.schema as unknown as z.ZodObject<z.ZodRawShape>).shape));
+}
+
 /** Validates a recipe's config from merged input (config file keys, then flags on top). */
 export function resolveRecipeConfig<C extends RecipeCommon>(recipe: Recipe<C>, input: Record<string, unknown>, source: string): C {
   return parseRecipeConfig(recipe.schema, input, `${source} (recipe ${recipe.name})`);
@@ -98,5 +107,7 @@ export async function runRecipe<C extends RecipeCommon>(recipe: Recipe<C>, confi
       if (!RESUME_FREE.has(k) && JSON.stringify(saved[k]) !== JSON.stringify(now[k]))
         throw new Error(`${path}: the run was started with ${k} = ${JSON.stringify(saved[k])} but resumes with ${JSON.stringify(now[k])}; a resumed run must use the same config`);
   }
-  return recipe.run(config, ctx);
+  const pairs = ctx.pairs ?? (await foreignPairData(config.data, { evalPairs: config.evalPairs, seed: config.seed }));
+  if (pairs && !ctx.pairs) ctx.say(`${recipe.name}: ${config.data} read as ${(pairs as { format?: string }).format ?? 'preference'} pairs`);
+  return recipe.run(config, pairs ? { ...ctx, pairs } : ctx);
 }

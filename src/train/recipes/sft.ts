@@ -97,6 +97,8 @@ export interface SftOptions {
   overflow: 'error' | 'skip';
   /** Train end-of-text after the target (CoT recipes: sampled rationales learn to stop). */
   appendEot?: boolean;
+  /** Most tokens of an example, below the model's context (TRL's max_length); longer ones follow `overflow`. */
+  maxTokens?: number;
   outDir?: string;
   resume?: boolean;
   progress?: boolean;
@@ -142,7 +144,7 @@ export function runSft(o: SftOptions): SftResult {
   const budget = o.loop.budget;
   const early = budget ? earlyStopOf(budget) : null;
   const split = early ? holdOutGroups(o.examples, o.group ?? sourcePair, budget!.valPairs, o.loop.seed) : { train: [...o.examples], val: [] };
-  const maxTokens = o.model.config.maxSeqLen;
+  const maxTokens = Math.min(o.maxTokens ?? Infinity, o.model.config.maxSeqLen);
   const tk = tokenizeExamples(o.tokenizer, split.train, { maxTokens, overflow: o.overflow, appendEot: o.appendEot ?? false });
   if (tk.examples.length === 0) throw new Error(`SFT: none of the ${split.train.length} examples fits the context of ${maxTokens} tokens`);
   const val = tokenizeExamples(o.tokenizer, split.val, { maxTokens, overflow: 'skip', appendEot: o.appendEot ?? false }).examples;

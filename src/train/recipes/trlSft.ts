@@ -1,0 +1,56 @@
+// `sft` (TRL's SFTTrainer by name): the SFT routine of ./sft.ts (masked completion NLL, the one
+// genrm, rationalize and star-sft train with) on the chosen answers of preference pairs, or on
+// TRL's SFT formats (prompt + completion, conversational messages, text; ./trlData.ts). The
+// completion ends in end-of-text, trained (as TRL appends EOS). Output: an 'lm' checkpoint.
+import { z } from 'zod';
+import { loopOf, recipeSchema } from './config.js';
+import { resultOf } from './harness.js';
+import { loadBase, saveRecipeModel } from './model.js';
+import { defineRecipe, writeResolvedConfig } from './registry.js';
+import { runSft } from './sft.js';
+import { loadSftData } from './trlData.js';
+
+export const SftDataSchema = recipeSchema({
+  /** Examples per micro-batch: 16, as the genrm recipe. */
+  batchSize: z.number().int().min(1).default(16),
+  /** Most tokens of prompt + completion (TRL's max_length); default the base's context. Longer examples follow `overflow`. */
+  maxLength: z.number().int().min(2).optional(),
+  /** Pretraining replay share: 0, since TRL's SFTTrainer has none (set it and replayData to mix corpus rows in). */
+  replay: z.number().min(0).lt(1).default(0),
+  /** No held-out judge evaluation (the examples are not judge prompts); valPairs holds out what early stopping watches. */
+  evalPairs: z.number().int().min(0).default(0),
+});
+export type SftDataConfig = z.infer<typeof SftDataSchema>;
+
+export const sftData = defineRecipe<SftDataConfig>({
+  name: 'sft',
+  description: "TRL's SFT: the masked completion NLL on chosen answers, prompt+completion, messages or text",
+  schema: SftDataSchema,
+  async run(c, ctx) {
+    const base = loadBase(c.base);
+    const data = await loadSftData(c.data, c.seed);
+    ctx.say(`sft: base ${c.base}; ${data.from}`);
+    const r = runSft({
+      model: base.model,
+      tokenizer: base.tokenizer,
+      examples: data.examples,
+      group: data.group,
+      loop: loopOf(c),
+      overflow: c.overflow,
+      appendEot: true,
+      ...(c.maxLength !== undefined ? { maxTokens: c.maxLength } : {}),
+      outDir: c.out,
+      resume: ctx.resume,
+      progress: ctx.progress,
+      label: 'sft',
+      ...(ctx.stopAfter !== undefined ? { stopAfter: ctx.stopAfter } : {}),
+      ...(ctx.onLog ? { onLog: ctx.onLog } : {}),
+      saveModel: (dir) => {
+        saveRecipeModel(dir, { recipe: 'sft', kind: 'lm', model: base.model, tokenizer: base.tokenizer, command: ctx.command, config: c, seed: c.seed, dataHash: data.hash, parent: base.dir, dtype: c.dtype });
+        writeResolvedConfig(dir, 'sft', c);
+      },
+    });
+    if (r.skipped.length) ctx.say(`sft: ${r.skipped.length} examples longer than the context were left out (first: ${r.skipped[0]})`);
+    return resultOf('sft', c.out, r.train, r.firstLoss, { examples: r.examples, skipped: r.skipped.length, targetTokens: r.targetTokens, valExamples: r.valExamples });
+  },
+});
