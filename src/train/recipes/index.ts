@@ -2,13 +2,14 @@
 // import and one entry in RECIPES (star-sft / star-dpo live in their own files beside these).
 import { bt } from './bt.js';
 import { genrm } from './genrm.js';
+import { grpo } from './grpo.js';
 import { pairrm } from './pairrm.js';
 import { rationalize } from './rationalize.js';
 import { starDpo } from './star-dpo.js';
 import { starSft } from './star-sft.js';
 import type { Recipe } from './registry.js';
 
-export const RECIPES: readonly Recipe[] = [bt, pairrm, genrm, rationalize, starSft, starDpo];
+export const RECIPES: readonly Recipe[] = [bt, pairrm, genrm, rationalize, starSft, starDpo, grpo];
 
 export function getRecipe(name: string): Recipe {
   const r = RECIPES.find((x) => x.name === name);
