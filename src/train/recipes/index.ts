@@ -2,6 +2,7 @@
 // import and one entry in RECIPES (star-sft / star-dpo live in their own files beside these).
 import { bt } from './bt.js';
 import { genrm } from './genrm.js';
+import { grpo } from './grpo.js';
 import { pairrm } from './pairrm.js';
 import { rationalize } from './rationalize.js';
 import { starDpo } from './star-dpo.js';
@@ -10,7 +11,7 @@ import type { Recipe } from './registry.js';
 import { dpoPairs } from './trlDpo.js';
 import { sftData } from './trlSft.js';
 
-export const RECIPES: readonly Recipe[] = [bt, pairrm, genrm, rationalize, starSft, starDpo, dpoPairs, sftData];
+export const RECIPES: readonly Recipe[] = [bt, pairrm, genrm, rationalize, starSft, starDpo, grpo, dpoPairs, sftData];
 
 /** TRL's trainer names that are another name for one of RECIPES (dpo and sft are recipes of their own). */
 export const RECIPE_ALIASES: Readonly<Record<string, string>> = { reward: 'bt' };
