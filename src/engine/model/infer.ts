@@ -81,8 +81,7 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
   // out (m, n) = a (m, k) @ W^T, through W's packed copy when the call has rows enough for it.
   const packed = opts.packed?.backend === K.info().backend ? opts.packed : undefined;
   // Packed weights from PACKED_MIN_ROWS rows; half panels (an F16 checkpoint) at any row count:
-  // below that a step streams its weights from memory, and halves are half the bytes (batch-1
-  // generation ~1.5-1.8x faster than float weights through small_gemm.cc, measured).
+  // below that a step streams its weights from memory, and halves are half the bytes.
   const viaPacked = (pw: PackedWeight | undefined, m: number): pw is PackedWeight => pw !== undefined && (m >= PACKED_MIN_ROWS || pw.data instanceof Uint16Array);
   const linear = (a: Float32Array, w: Float32Array, pw: PackedWeight | undefined, out: Float32Array, m: number, n: number, k: number): void => {
     if (viaPacked(pw, m)) K.matmulPacked(a, pw, out, m);
@@ -97,9 +96,8 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
     linear(h, l.q.data, pl?.q, q, rows, qDim, d);
     // New K/V rows: one (rows, kvDim) product each over every row of the call, bias and RoPE on
     // those, then each sequence's block copied into its cache columns past..past+tq (own columns
-    // past-P.., P = 0 without a shared prefix). Writing the products straight into the cache took
-    // one product per sequence in prefill (16 x (36 x 256 x 256) cost 3x one 576 x 256 x 256:
-    // OpenBLAS packs the weight on every call) and one RoPE call per sequence per layer in decode.
+    // past-P.., P = 0 without a shared prefix): one product for all sequences, since OpenBLAS
+    // packs the weight on every call.
     linear(h, l.k.data, pl?.k, kNew, rows, kvDim, d);
     linear(h, l.v.data, pl?.v, vNew, rows, kvDim, d);
     if (l.qBias) addBiasRows(q, l.qBias.data, q, rows, qDim);
