@@ -1,4 +1,4 @@
-// THE judge format (DESIGN.md §5): how genrm's own small models see a judge example. Pure text
+// THE judge format (docs/ARCHITECTURE.md, Contracts): how genrm's own small models see a judge example. Pure text
 // functions, no I/O; used by PrefWorld's corpus builder and by src/judge/.
 //
 // Layout (compact on purpose: byte-level tokens are the model's unit, and a whole CoT example

@@ -1,4 +1,4 @@
-// PreferencePair (DESIGN.md §5): the one record every part of genrm trades preference data in.
+// PreferencePair (docs/ARCHITECTURE.md, Contracts): the one record every part of genrm trades preference data in.
 // `prompt` is a string or chat messages; `chosen`/`rejected` are the final answers (for
 // multi-turn data the last assistant turn, the rest belongs to `prompt`). Field names follow
 // RewardBench where it has them (`subset`, `chosen`, `rejected`).

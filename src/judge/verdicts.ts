@@ -1,6 +1,6 @@
 // Verdict indicators and the parser that reads them from a judge's own completion.
 //
-// The indicator strings are the judge format's (DESIGN.md §5, src/data/judgeFormat.ts):
+// The indicator strings are the judge format's (docs/ARCHITECTURE.md, src/data/judgeFormat.ts):
 // [[A]] / [[B]] pairwise, [[YES]] / [[NO]] pointwise. The parser here is that module's, extended
 // to what instruction LLMs write ("[[ a ]]").
 import { parsePointVerdict as parseCompactPointVerdict, parseVerdict } from '../data/judgeFormat.js';

@@ -1,4 +1,4 @@
-// `rationalize`: CoT-GenRM by rationalization (DESIGN.md §1; STaR's rationalization step,
+// `rationalize`: CoT-GenRM by rationalization (STaR's rationalization step,
 // Zelikman et al. 2022). For every training pair in both orders the model is shown the right
 // verdict as a hint (the judge format's rationalize form, "Hint: [[A]]") and samples k
 // rationales; those that end in the hinted verdict are kept (the first by default); then SFT on
