@@ -3,11 +3,12 @@
 // The indicator strings are the judge format's (docs/ARCHITECTURE.md, src/data/judgeFormat.ts):
 // [[A]] / [[B]] pairwise, [[YES]] / [[NO]] pointwise. The parser here is that module's, extended
 // to what instruction LLMs write ("[[ a ]]").
-import { parsePointVerdict as parseCompactPointVerdict, parseVerdict } from '../data/judgeFormat.js';
+import { parsePointVerdict as parseCompactPointVerdict, parseVerdict, type PairLabel, type PointLabel } from '../data/judgeFormat.js';
 export { VERDICT_A, VERDICT_B, VERDICT_YES, VERDICT_NO } from '../data/judgeFormat.js';
 
-export type PairVerdict = 'A' | 'B' | 'invalid';
-export type PointVerdict = 'YES' | 'NO' | 'invalid';
+/** A verdict read from a completion: its label, or 'invalid' when it holds none. */
+export type PairVerdict = PairLabel | 'invalid';
+export type PointVerdict = PointLabel | 'invalid';
 
 // Tolerant of what instruction LLMs write ("[[ a ]]"), strict about the double brackets so a
 // stray "A" or "[A]" in prose is not read as a verdict. Such forms are rewritten to the judge
