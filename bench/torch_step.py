@@ -4,7 +4,7 @@
 Same model as bench/engine.ts: a Llama-style decoder (vocab 512, d_model 256, 4 layers, 4 heads,
 SwiGLU 688, RMSNorm, rotate-half RoPE, untied head), batch 16 x seq 128, one step = forward,
 cross-entropy (ignore -1), backward, global-norm clip 1.0, AdamW. torch.set_num_threads(1), as
-measured in DESIGN.md: torch's own pool stays out of the way and OpenBLAS (Debian's torch BLAS)
+measured when the engine was designed (two thread pools fighting doubled the step): torch's own pool stays out of the way and OpenBLAS (Debian's torch BLAS)
 uses the cores. Prints one JSON line: {"msPerStep": [...], "torch": ..., "threads": ..., "params": ...}.
 """
 import argparse

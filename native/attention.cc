@@ -37,12 +37,9 @@ float* scratch(std::vector<float>& buf, int64_t n) {
 thread_local std::vector<float> tlsScores;
 thread_local std::vector<float> tlsGrad;
 
-// Prefill and training attention take queries in blocks of this many rows: block [i0, i0 + 128)
-// multiplies against the keys it can see, [0, past + i0 + 128), instead of every key and a mask,
-// so a causal (t x t) product costs ~(1 + 128 / t) / 2 of the square (67 % at t = 384, as
-// pretraining). Each block re-packs its keys inside sgemm, so smaller blocks save flops and lose
-// them again: at t = 384 (batch 8, 4 heads of 64), best of 12, per layer, forward + backward took
-// 39-46 ms unblocked, 34-38 with blocks of 64, 37 with 32, 30-31 with 128 (measured, noisy).
+// Prefill and training attention take queries in blocks of this many rows, each against only the
+// keys it can see instead of every key and a mask: a causal (t x t) product then costs
+// ~(1 + 128 / t) / 2 of the square. Smaller blocks re-pack keys more often (native/README.md).
 constexpr int64_t kCausalBlock = 128;
 
 // Below this many flops a call runs on the calling thread: handing tasks out and waking a helper

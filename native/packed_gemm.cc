@@ -4,9 +4,8 @@
 //
 // Why: at 16-128 rows a decode step's products are too small for OpenBLAS to amortise its work per
 // call (it re-packs W on every call and splits it statically between threads), and the weights
-// come from L3 or memory each step, the KV cache having evicted them. Measured inside a batch-64
-// decode loop: 64 x 256 x 256 took 134 us through sgemm against 64 us for the same product with a
-// hot weight. Here W is re-laid once per generation into panels, and the microkernel streams it.
+// come from L3 or memory each step, the KV cache having evicted them (native/README.md). Here W
+// is re-laid once per generation into panels, and the microkernel streams it.
 //
 // Layout (packWeight): W^T cut into panels of 16 output columns; panel p holds, for kk = 0..k-1,
 // the 16 values W[16p + j][kk] (j = 0..15) contiguously, zero-padded past n. So the microkernel
@@ -17,7 +16,7 @@
 // Microkernel: MR = 6 rows x 16 columns of C in 12 ymm accumulators; per kk, two loads of the
 // panel, six broadcasts of A, twelve FMAs (the classic BLIS shape for AVX2's 16 registers). The
 // accumulators are named variables, not an array: GCC keeps an array of __m256 on the stack and
-// stores it every iteration (measured: 33 vs 90 GFLOP/s on one core).
+// stores it every iteration.
 //
 // Each C element is one FMA chain over kk = 0..k-1 from zero, whatever the task split, so a row's
 // result does not depend on the other rows in the batch (as small_gemm.cc guarantees).

@@ -31,10 +31,8 @@ namespace genrm {
 #if defined(__AVX2__) && defined(__FMA__)
 namespace {
 
-// Rows up to which this path runs (default 8: `npm run bench -- engine`, quiet 2-core machine:
-// 4.5-6.9x sgemm at m = 1, 1.2-1.8x at m = 8, but 0.45-0.7x at m = 16..128, where OpenBLAS's packed
-// kernels win whenever both its threads get a core); GENRM_SMALL_GEMM_ROWS=N overrides it (0
-// turns the path off), read once.
+// Rows up to which this path runs (default 8; above it OpenBLAS's packed kernels win, see
+// native/README.md); GENRM_SMALL_GEMM_ROWS=N overrides it (0 turns the path off), read once.
 int64_t maxRows() {
   static const int64_t rows = [] {
     const char* e = std::getenv("GENRM_SMALL_GEMM_ROWS");

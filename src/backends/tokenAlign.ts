@@ -10,7 +10,7 @@
 // reaches into the distinguishing part. The rest of c after that token is taken as certain (the
 // format forces "]]" once "A" is written).
 import type { CandidateLogprob, TokenAlternative } from './types.js';
-import { commonPrefix } from '../judge/verdicts.js';
+import { commonPrefix } from '../util/strings.js';
 import { logsumexp } from '../util/math.js';
 
 

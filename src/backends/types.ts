@@ -1,4 +1,4 @@
-// The one interface that carries inference (DESIGN.md §5). Judges, the STaR sampler and the
+// The one interface that carries inference (docs/ARCHITECTURE.md, Contracts). Judges, the STaR sampler and the
 // evaluators depend on `LanguageModel` only, never on a concrete backend (embedded engine,
 // OpenAI-compatible HTTP server, ...).
 //

@@ -1,4 +1,4 @@
-// `genrm star sample`: the one STaR sampler against any model (DESIGN.md §5; the star-sft and
+// `genrm star sample`: the one STaR sampler against any model (docs/ARCHITECTURE.md; the star-sft and
 // star-dpo recipes call the same code in-process).
 //
 //   genrm star sample --model models/base --data world/ --k 8 --out star/

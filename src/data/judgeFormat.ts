@@ -1,4 +1,4 @@
-// THE judge format (DESIGN.md §5): how genrm's own small models see a judge example. Pure text
+// THE judge format (docs/ARCHITECTURE.md, Contracts): how genrm's own small models see a judge example. Pure text
 // functions, no I/O; used by PrefWorld's corpus builder and by src/judge/.
 //
 // Layout (compact on purpose: byte-level tokens are the model's unit, and a whole CoT example
@@ -35,8 +35,10 @@ export const VERDICT_NO = '[[NO]]';
 /** Register each as one token in the tokenizer (never split into bytes). */
 export const JUDGE_SPECIAL_TOKENS = [VERDICT_A, VERDICT_B, VERDICT_YES, VERDICT_NO] as const;
 
-export type Verdict = 'A' | 'B';
-export type PointVerdict = 'YES' | 'NO';
+/** The letter a pairwise verdict token names: the answer shown first (A) or second (B). */
+export type PairLabel = 'A' | 'B';
+/** What a pointwise verdict token says. */
+export type PointLabel = 'YES' | 'NO';
 export type PairMode = 'direct' | 'cot' | 'rationalize';
 export type PointMode = 'direct' | 'cot';
 
@@ -45,7 +47,7 @@ export const POINT_HEADER = 'Verify\n';
 export const CHECK_CUE = 'Check:\n';
 export const VERDICT_CUE = 'Verdict: ';
 
-export function verdictToken(v: Verdict | PointVerdict): string {
+export function verdictToken(v: PairLabel | PointLabel): string {
   return `[[${v}]]`;
 }
 
@@ -78,7 +80,7 @@ export interface PairExample {
 }
 
 /** Everything the model conditions on, ending exactly where it must start writing. */
-export function pairPrompt(ex: PairExample, mode: PairMode, hint?: Verdict): string {
+export function pairPrompt(ex: PairExample, mode: PairMode, hint?: PairLabel): string {
   const body =
     PAIR_HEADER +
     `Question: ${escapeContent(promptText(ex.question))}\n` +
@@ -91,7 +93,7 @@ export function pairPrompt(ex: PairExample, mode: PairMode, hint?: Verdict): str
 }
 
 /** What the model writes: the verdict token (direct) or rationale, cue and verdict (cot, rationalize). */
-export function pairTarget(mode: PairMode, verdict: Verdict, rationale?: string): string {
+export function pairTarget(mode: PairMode, verdict: PairLabel, rationale?: string): string {
   if (mode === 'direct') return verdictToken(verdict);
   if (rationale === undefined) throw new Error(`pairTarget: ${mode} mode needs a rationale`);
   return `${rationale}\n${VERDICT_CUE}${verdictToken(verdict)}`;
@@ -107,7 +109,7 @@ export function pointPrompt(ex: PointExample, mode: PointMode): string {
   return body + (mode === 'direct' ? VERDICT_CUE : CHECK_CUE);
 }
 
-export function pointTarget(mode: PointMode, verdict: PointVerdict, rationale?: string): string {
+export function pointTarget(mode: PointMode, verdict: PointLabel, rationale?: string): string {
   if (mode === 'direct') return verdictToken(verdict);
   if (rationale === undefined) throw new Error('pointTarget: cot mode needs a rationale');
   return `${rationale}\n${VERDICT_CUE}${verdictToken(verdict)}`;
@@ -137,14 +139,14 @@ export function rationaleText(worked: string, checks: readonly AnswerCheck[]): s
  * Reads the verdict from a generated completion only (never from the prompt): the LAST pairwise
  * verdict token counts, so a rationale may mention both before concluding. None: null (invalid).
  */
-export function parseVerdict(completion: string): Verdict | null {
+export function parseVerdict(completion: string): PairLabel | null {
   const a = completion.lastIndexOf(VERDICT_A);
   const b = completion.lastIndexOf(VERDICT_B);
   if (a < 0 && b < 0) return null;
   return a > b ? 'A' : 'B';
 }
 
-export function parsePointVerdict(completion: string): PointVerdict | null {
+export function parsePointVerdict(completion: string): PointLabel | null {
   const y = completion.lastIndexOf(VERDICT_YES);
   const n = completion.lastIndexOf(VERDICT_NO);
   if (y < 0 && n < 0) return null;

@@ -1,9 +1,9 @@
-// PreferencePair (DESIGN.md §5): the one record every part of genrm trades preference data in.
+// PreferencePair (docs/ARCHITECTURE.md, Contracts): the one record every part of genrm trades preference data in.
 // `prompt` is a string or chat messages; `chosen`/`rejected` are the final answers (for
 // multi-turn data the last assistant turn, the rest belongs to `prompt`). Field names follow
 // RewardBench where it has them (`subset`, `chosen`, `rejected`).
 import { z } from 'zod';
-import { readJsonl, readJsonlAll, writeJsonl } from './jsonl.js';
+import { readJsonlAll, writeJsonl } from './jsonl.js';
 
 export const ChatMessageSchema = z.object({
   role: z.string().min(1),
@@ -13,9 +13,6 @@ export type ChatMessage = z.infer<typeof ChatMessageSchema>;
 
 export const PromptSchema = z.union([z.string(), z.array(ChatMessageSchema).min(1)]);
 export type Prompt = z.infer<typeof PromptSchema>;
-
-export const SPLITS = ['train', 'test-id', 'test-ood'] as const;
-export const CATEGORIES = ['chat', 'chat-hard', 'safety', 'reasoning'] as const;
 
 export const PreferencePairSchema = z.object({
   id: z.string().min(1),
@@ -32,10 +29,6 @@ export const PreferencePairSchema = z.object({
   meta: z.record(z.string(), z.unknown()).optional(),
 });
 export type PreferencePair = z.infer<typeof PreferencePairSchema>;
-
-export function readPairs(file: string): AsyncGenerator<[PreferencePair, number]> {
-  return readJsonl(file, PreferencePairSchema);
-}
 
 export function readPairsAll(file: string): Promise<PreferencePair[]> {
   return readJsonlAll(file, PreferencePairSchema);

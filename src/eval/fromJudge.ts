@@ -6,7 +6,7 @@
 import type { PreferencePair } from '../data/pair.js';
 import { combineOrders, verdictOf, type OrderJudgment, type PairJudgment } from '../judge/pairwise.js';
 import { sigmoid } from '../util/math.js';
-import type { JudgeMode, JudgeRecord, OrderRecord, SlotVerdict } from './records.js';
+import type { RecordMode, JudgeRecord, OrderRecord, SlotVerdict } from './records.js';
 import { JudgeRecordSchema } from './records.js';
 
 export interface RecordOptions {
@@ -74,7 +74,7 @@ function orderRecord(o: OrderJudgment, chosenFirst: boolean, opts: RecordOptions
 
 /** A pairwise judgment (direct or CoT, one or both orders) as a record. */
 export function recordFromJudgment(pair: PreferencePair, j: PairJudgment, opts: RecordOptions): JudgeRecord {
-  const mode: JudgeMode = j.orders[0].cot ? 'cot' : 'direct';
+  const mode: RecordMode = j.orders[0].cot ? 'cot' : 'direct';
   const chosenIsA = opts.chosenSlot === 'A';
   const rec: Record<string, unknown> = { v: 1, ...pairFields(pair), method: opts.method, mode };
   if (opts.iteration !== undefined) rec['iteration'] = opts.iteration;

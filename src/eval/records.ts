@@ -14,12 +14,14 @@
 //   as the judge combined them). Absent for judges that give no probability.
 import { z } from 'zod';
 import { readJsonl, readJsonlAll, writeJsonl } from '../data/jsonl.js';
+import { SLOT_VERDICTS, type SlotVerdict } from '../judge/pairwise.js';
 
-export const JUDGE_MODES = ['direct', 'cot', 'pointwise', 'scalar'] as const;
-export type JudgeMode = (typeof JUDGE_MODES)[number];
+/** How a record's judge produced its verdicts (not judge/templates' JudgeMode: a prompt layout). */
+export const RECORD_MODES = ['direct', 'cot', 'pointwise', 'scalar'] as const;
+export type RecordMode = (typeof RECORD_MODES)[number];
 
-export const SlotVerdictSchema = z.enum(['A', 'B', 'tie', 'invalid']);
-export type SlotVerdict = z.infer<typeof SlotVerdictSchema>;
+export const SlotVerdictSchema = z.enum(SLOT_VERDICTS);
+export type { SlotVerdict };
 
 const Prob = z.number().min(0).max(1);
 
@@ -66,7 +68,7 @@ export const JudgeRecordSchema = z
     tie: z.boolean().optional(),
     /** Method name, e.g. "zero-shot", "zero-shot-cot", "bt", "star-dpo" (see METHODS). */
     method: z.string().min(1),
-    mode: z.enum(JUDGE_MODES),
+    mode: z.enum(RECORD_MODES),
     /** STaR iteration (1-based) the judge came from; absent for single-shot methods. */
     iteration: z.number().int().min(0).optional(),
     chosenFirst: OrderRecordSchema.optional(),

@@ -30,13 +30,15 @@ export interface PairInput {
   answerB: string;
 }
 
-export type Verdict = 'A' | 'B' | 'tie' | 'invalid';
+/** A judgment's verdict in slot terms (A = the answer shown first): a tie only from a direct judge's P of exactly 0.5. */
+export const SLOT_VERDICTS = ['A', 'B', 'tie', 'invalid'] as const;
+export type SlotVerdict = (typeof SLOT_VERDICTS)[number];
 
 /** One order's judgment, in the terms of that order's slots (A = first shown). */
 export interface OrderJudgment {
   /** P(first shown is better). */
   p: number;
-  verdict: Verdict;
+  verdict: SlotVerdict;
   direct?: DirectScore;
   cot?: CotScore;
   truncated: boolean;
@@ -47,7 +49,7 @@ export interface PairJudgment {
   /** P(answer A is better), both orders combined when swapped. */
   pA: number;
   /** pA > 0.5: A; < 0.5: B; exactly 0.5: tie; invalid when no order produced a verdict. */
-  verdict: Verdict;
+  verdict: SlotVerdict;
   /** Order 1 = (A, B); order 2 = (B, A), in its own slot terms. */
   orders: [OrderJudgment] | [OrderJudgment, OrderJudgment];
   /** The two orders' verdicts point at different answers (swap only). */
@@ -59,10 +61,10 @@ export interface PairJudgment {
 }
 
 /** A scored verdict in an order's slot terms: positive = the first shown (A), negative = B. */
-export const slotVerdict = (v: 'pos' | 'neg' | 'tie' | 'invalid'): Verdict => (v === 'pos' ? 'A' : v === 'neg' ? 'B' : v);
+export const slotVerdict = (v: 'pos' | 'neg' | 'tie' | 'invalid'): SlotVerdict => (v === 'pos' ? 'A' : v === 'neg' ? 'B' : v);
 
 /** pA > 0.5: A; < 0.5: B; exactly 0.5: tie. */
-export function verdictOf(p: number): Verdict {
+export function verdictOf(p: number): SlotVerdict {
   return p > 0.5 ? 'A' : p < 0.5 ? 'B' : 'tie';
 }
 
@@ -100,11 +102,11 @@ export type OrderResult = Pick<OrderJudgment, 'p' | 'verdict'>;
  * Both orders into one judgment of (A, B): pA = (p1 + (1 - p2)) / 2, so a lean toward the first
  * slot cancels; invalid only when neither order produced a verdict.
  */
-export function combineOrders(o1: OrderResult, o2: OrderResult): { pA: number; verdict: Verdict; disagree: boolean; positionBias: number } {
+export function combineOrders(o1: OrderResult, o2: OrderResult): { pA: number; verdict: SlotVerdict; disagree: boolean; positionBias: number } {
   const pA = (o1.p + (1 - o2.p)) / 2;
   const bothInvalid = o1.verdict === 'invalid' && o2.verdict === 'invalid';
   // Map order 2's slot verdict back to the original answers before comparing.
-  const o2orig: Verdict = o2.verdict === 'A' ? 'B' : o2.verdict === 'B' ? 'A' : o2.verdict;
+  const o2orig: SlotVerdict = o2.verdict === 'A' ? 'B' : o2.verdict === 'B' ? 'A' : o2.verdict;
   return { pA, verdict: bothInvalid ? 'invalid' : verdictOf(pA), disagree: o1.verdict !== o2orig, positionBias: (o1.p + o2.p) / 2 - 0.5 };
 }
 

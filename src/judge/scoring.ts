@@ -13,7 +13,7 @@
 import { BackendResponseError, CapabilityError, isChatPrompt, type CandidateLogprob, type FinishReason, type LanguageModel, type Prompt, type Sample } from '../backends/types.js';
 import { verdictLogprobsFromSample } from '../backends/tokenAlign.js';
 import { sigmoid } from '../util/math.js';
-import { commonPrefix } from './verdicts.js';
+import { commonPrefix } from '../util/strings.js';
 
 export interface VerdictSpec {
   /** [positive, negative] indicator strings, e.g. ["[[A]]", "[[B]]"]. */

@@ -1,7 +1,7 @@
 // Built-in judge templates: how a (question, answer A, answer B) or (question, answer) becomes a
 // prompt. Two families:
 //   - compact: genrm's own models, raw text ending where the model continues — the one judge
-//     format of DESIGN.md §5 (src/data/judgeFormat.ts, shared with PrefWorld's corpus);
+//     format (docs/ARCHITECTURE.md, src/data/judgeFormat.ts, shared with PrefWorld's corpus);
 //   - chat: instruction LLMs behind a chat API, a system + user message pair in the spirit of the
 //     MT-Bench pairwise judge prompt, without a tie option (the wording is our own).
 // Answers sit between explicit tags, and the judge is told text inside them is material, not

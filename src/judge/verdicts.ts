@@ -1,13 +1,14 @@
 // Verdict indicators and the parser that reads them from a judge's own completion.
 //
-// The indicator strings are the judge format's (DESIGN.md §5, src/data/judgeFormat.ts):
+// The indicator strings are the judge format's (docs/ARCHITECTURE.md, src/data/judgeFormat.ts):
 // [[A]] / [[B]] pairwise, [[YES]] / [[NO]] pointwise. The parser here is that module's, extended
 // to what instruction LLMs write ("[[ a ]]").
-import { parsePointVerdict as parseCompactPointVerdict, parseVerdict } from '../data/judgeFormat.js';
+import { parsePointVerdict as parseCompactPointVerdict, parseVerdict, type PairLabel, type PointLabel } from '../data/judgeFormat.js';
 export { VERDICT_A, VERDICT_B, VERDICT_YES, VERDICT_NO } from '../data/judgeFormat.js';
 
-export type PairVerdict = 'A' | 'B' | 'invalid';
-export type PointVerdict = 'YES' | 'NO' | 'invalid';
+/** A verdict read from a completion: its label, or 'invalid' when it holds none. */
+export type PairVerdict = PairLabel | 'invalid';
+export type PointVerdict = PointLabel | 'invalid';
 
 // Tolerant of what instruction LLMs write ("[[ a ]]"), strict about the double brackets so a
 // stray "A" or "[A]" in prose is not read as a verdict. Such forms are rewritten to the judge
@@ -51,14 +52,3 @@ export function verdictScore(v: PairVerdict): number {
   return v === 'A' ? 1 : v === 'B' ? 0 : 0.5;
 }
 
-/** Longest common prefix of some strings ("[[A]]", "[[B]]" → "[["). */
-export function commonPrefix(strings: string[]): string {
-  if (strings.length === 0) return '';
-  let p = strings[0] ?? '';
-  for (const s of strings) {
-    let i = 0;
-    while (i < p.length && i < s.length && p[i] === s[i]) i++;
-    p = p.slice(0, i);
-  }
-  return p;
-}

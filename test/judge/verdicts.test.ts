@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pairVerdictSpan, parsePairVerdict, parsePointVerdict, verdictScore, commonPrefix } from '../../src/judge/verdicts.js';
+import { pairVerdictSpan, parsePairVerdict, parsePointVerdict, verdictScore } from '../../src/judge/verdicts.js';
 import { chatPairTemplate, compactPairTemplate } from '../../src/judge/templates.js';
 import { judgePairs } from '../../src/judge/pairwise.js';
 import { resolveJudgeConfig } from '../../src/judge/config.js';
@@ -28,12 +28,6 @@ test('no indicator is invalid and scores 0.5', () => {
   assert.equal(verdictScore('A'), 1);
   assert.equal(verdictScore('B'), 0);
   assert.equal(parsePointVerdict('yes'), 'invalid');
-});
-
-test('common prefix of the verdicts', () => {
-  assert.equal(commonPrefix(['[[A]]', '[[B]]']), '[[');
-  assert.equal(commonPrefix(['[[YES]]', '[[NO]]']), '[[');
-  assert.equal(commonPrefix(['x']), 'x');
 });
 
 test('an answer containing "[[B]]" cannot change the parse', async () => {

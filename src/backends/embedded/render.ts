@@ -3,7 +3,7 @@
 // - Text prompts are genrm's own templates (the judge format, corpus layouts): special-token text
 //   such as "[[A]]" is parsed into the special token ('parse'). The judge format escapes answer
 //   content, so an answer cannot forge a verdict token.
-// - Chat messages are rendered in genrm's compact chat form (DESIGN.md §5, judgeFormat.promptText:
+// - Chat messages are rendered in genrm's compact chat form (docs/ARCHITECTURE.md, judgeFormat.promptText:
 //   one "role: content" line per message) followed by an "assistant: " cue, and encoded 'plain':
 //   message content is untrusted text and never becomes a special token.
 // Every prompt starts with the end-of-text token, genrm's beginning of sequence (pretraining

@@ -5,7 +5,7 @@
 import {
   type AnswerCheck,
   type PairMode,
-  type Verdict,
+  type PairLabel,
   pairPrompt,
   pairTarget,
   parseRationale,
@@ -34,7 +34,7 @@ export function pairRationale(task: Task, styles: Styles, answerA: string, answe
 }
 
 /** A whole pairwise judge example (prompt + target) with the right verdict. */
-export function pairExample(task: Task, styles: Styles, answerA: string, answerB: string, verdict: Verdict, mode: PairMode): { prompt: string; target: string } {
+export function pairExample(task: Task, styles: Styles, answerA: string, answerB: string, verdict: PairLabel, mode: PairMode): { prompt: string; target: string } {
   const ex = { question: task.prompt, answerA, answerB };
   const prompt = pairPrompt(ex, mode, mode === 'rationalize' ? verdict : undefined);
   const target = mode === 'direct' ? pairTarget('direct', verdict) : pairTarget(mode, verdict, pairRationale(task, styles, answerA, answerB));
@@ -63,7 +63,7 @@ export function layoutProbes(task: Task, answerA: string, answerB: string): { na
 }
 
 export interface RationaleGrade {
-  verdict: Verdict | null;
+  verdict: PairLabel | null;
   /** The worked line restates the question in the family's own layout: its head (up to " W:") is the reference's. */
   restated: boolean;
   /** The worked line is exactly the reference one (question restated and solved in the layout). */

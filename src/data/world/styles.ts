@@ -19,10 +19,6 @@ export function isPleasant(s: Style): boolean {
   return s.preamble !== null || s.closing !== null;
 }
 
-export function styleName(s: Style): string {
-  return `${s.preamble === null ? '-' : `p${s.preamble}`}/${s.format}/${s.closing === null ? '-' : `c${s.closing}`}`;
-}
-
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export class Styles {

@@ -8,8 +8,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kernels, KernelsInfo, KvBuffer } from './types.js';
 
-/** The addon's raw exports (see native/*.cc for each signature). */
-export interface NativeAddon {
+/** The kernels whose addon export takes exactly the `Kernels` arguments: passed through as they are. */
+const PASSTHROUGH = [
+  'copyRows', 'add', 'mul', 'scale', 'axpy', 'sum', 'sumSquares', 'allFinite', 'embeddingForward', 'embeddingBackward',
+  'rmsnormForward', 'rmsnormBackward', 'rope', 'swigluForward', 'swigluBackward', 'siluForward', 'siluBackward',
+  'geluForward', 'geluBackward', 'logSoftmax', 'logprobsGather', 'logprobsGatherBackward',
+] as const satisfies readonly (keyof Kernels)[];
+type Passthrough = (typeof PASSTHROUGH)[number];
+
+/**
+ * The addon's raw exports (see native/*.cc for each signature): the passthrough kernels as
+ * `Kernels` declares them, the rest with every argument positional (no property lookups in C++).
+ */
+export interface NativeAddon extends Pick<Kernels, Passthrough> {
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean,
     alpha: number, beta: number, batch: number, strideA: number, strideB: number, strideC: number,
     offsetA: number, offsetB: number, offsetC: number, lda: number, ldb: number, ldc: number): void;
@@ -30,19 +41,6 @@ export interface NativeAddon {
   simd: string;
   /** The calling convention; absent in builds older than version 2. */
   kernelsVersion?: number;
-  add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
-  copyRows(src: KvBuffer, dst: KvBuffer, rows: number, cols: number, srcStride: number, dstOffset: number, dstStride: number): void;
-  mul(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
-  scale(a: Float32Array, s: number, out: Float32Array, n: number): void;
-  axpy(alpha: number, x: Float32Array, y: Float32Array, n: number): void;
-  sum(x: Float32Array, n: number): number;
-  sumSquares(x: Float32Array, n: number): number;
-  allFinite(x: Float32Array, n: number): boolean;
-  embeddingForward(table: Float32Array, ids: Int32Array, out: Float32Array, rows: number, dim: number, vocab: number): void;
-  embeddingBackward(dout: Float32Array, ids: Int32Array, dtable: Float32Array, rows: number, dim: number): void;
-  rmsnormForward(x: Float32Array, w: Float32Array, out: Float32Array, invRms: Float32Array, rows: number, dim: number, eps: number): void;
-  rmsnormBackward(dout: Float32Array, x: Float32Array, w: Float32Array, invRms: Float32Array, dx: Float32Array, dw: Float32Array, rows: number, dim: number): void;
-  rope(x: Float32Array, positions: Int32Array, cos: Float32Array, sin: Float32Array, rows: number, heads: number, headDim: number, inverse: boolean): void;
   /** k, v, prefixK, prefixV: float32 or half bits (native/attention.cc reads either; half for decoding only). */
   attentionForward(q: Float32Array, k: KvBuffer, v: KvBuffer, out: Float32Array, batch: number, tq: number, tk: number,
     heads: number, kvHeads: number, headDim: number, pastLen: number, scale: number, kvOffset: number, kvBatchStride: number,
@@ -51,15 +49,6 @@ export interface NativeAddon {
   attentionBackward(dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, dq: Float32Array,
     dk: Float32Array, dv: Float32Array, batch: number, t: number, heads: number, kvHeads: number, headDim: number, scale: number,
     keyMask: Uint8Array | null): void;
-  swigluForward(gate: Float32Array, up: Float32Array, out: Float32Array, n: number): void;
-  swigluBackward(dout: Float32Array, gate: Float32Array, up: Float32Array, dgate: Float32Array, dup: Float32Array, n: number): void;
-  siluForward(x: Float32Array, out: Float32Array, n: number): void;
-  siluBackward(dout: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
-  geluForward(x: Float32Array, out: Float32Array, n: number): void;
-  geluBackward(dout: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
-  logSoftmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
-  logprobsGather(logits: Float32Array, targets: Int32Array, out: Float32Array, rows: number, cols: number): void;
-  logprobsGatherBackward(logits: Float32Array, targets: Int32Array, dout: Float32Array, dlogits: Float32Array, rows: number, cols: number): void;
   crossEntropy(logits: Float32Array, targets: Int32Array, rows: number, cols: number, dlogits: Float32Array | null, gradScale: number): { loss: number; count: number };
   adamwStep(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number, beta2: number,
     eps: number, weightDecay: number, step: number, gradScale: number): void;
@@ -119,7 +108,9 @@ export function loadNative(): NativeLoad {
 /** Wraps the addon as a `Kernels`, filling optional arguments with their documented defaults. */
 export function nativeKernels(x: NativeAddon): Kernels {
   let blas: string | undefined; // fixed for the process; forwardCached asks on every call
+  const same = Object.fromEntries(PASSTHROUGH.map((name) => [name, x[name].bind(x)])) as Pick<Kernels, Passthrough>;
   return {
+    ...same,
     info(): KernelsInfo {
       blas ??= `${x.blasConfig()} (${x.simd})`;
       return { backend: 'native', blas, threads: x.getThreads() };
@@ -150,19 +141,6 @@ export function nativeKernels(x: NativeAddon): Kernels {
       if (w.backend !== 'native') throw new TypeError(`matmulPacked: the weight was packed by the ${w.backend} kernels; pack it with the native ones`);
       x.matmulPacked(a, w.data, c, m, w.n, w.k);
     },
-    copyRows: (src, dst, rows, cols, srcStride, dstOffset, dstStride) => x.copyRows(src, dst, rows, cols, srcStride, dstOffset, dstStride),
-    add: (a, b, out, n) => x.add(a, b, out, n),
-    mul: (a, b, out, n) => x.mul(a, b, out, n),
-    scale: (a, s, out, n) => x.scale(a, s, out, n),
-    axpy: (alpha, xs, y, n) => x.axpy(alpha, xs, y, n),
-    sum: (xs, n) => x.sum(xs, n),
-    sumSquares: (xs, n) => x.sumSquares(xs, n),
-    allFinite: (xs, n) => x.allFinite(xs, n),
-    embeddingForward: (table, ids, out, rows, dim, vocab) => x.embeddingForward(table, ids, out, rows, dim, vocab),
-    embeddingBackward: (dout, ids, dtable, rows, dim) => x.embeddingBackward(dout, ids, dtable, rows, dim),
-    rmsnormForward: (xs, w, out, invRms, rows, dim, eps) => x.rmsnormForward(xs, w, out, invRms, rows, dim, eps),
-    rmsnormBackward: (dout, xs, w, invRms, dx, dw, rows, dim) => x.rmsnormBackward(dout, xs, w, invRms, dx, dw, rows, dim),
-    rope: (xs, positions, cos, sin, rows, heads, headDim, inverse) => x.rope(xs, positions, cos, sin, rows, heads, headDim, inverse),
     attentionForward(p) {
       x.attentionForward(p.q, p.k, p.v, p.out, p.batch, p.tq, p.tk, p.heads, p.kvHeads, p.headDim, p.pastLen, p.scale,
         p.kvOffset ?? 0, p.kvBatchStride ?? p.tk * p.kvHeads * p.headDim, p.probs ?? null, p.keyMask ?? null,
@@ -172,16 +150,6 @@ export function nativeKernels(x: NativeAddon): Kernels {
       x.attentionBackward(p.dout, p.q, p.k, p.v, p.probs, p.dq, p.dk, p.dv, p.batch, p.t, p.heads, p.kvHeads, p.headDim, p.scale,
         p.keyMask ?? null);
     },
-    swigluForward: (gate, up, out, n) => x.swigluForward(gate, up, out, n),
-    swigluBackward: (dout, gate, up, dgate, dup, n) => x.swigluBackward(dout, gate, up, dgate, dup, n),
-    siluForward: (xs, out, n) => x.siluForward(xs, out, n),
-    siluBackward: (dout, xs, dx, n) => x.siluBackward(dout, xs, dx, n),
-    geluForward: (xs, out, n) => x.geluForward(xs, out, n),
-    geluBackward: (dout, xs, dx, n) => x.geluBackward(dout, xs, dx, n),
-    logSoftmax: (xs, out, rows, cols) => x.logSoftmax(xs, out, rows, cols),
-    logprobsGather: (logits, targets, out, rows, cols) => x.logprobsGather(logits, targets, out, rows, cols),
-    logprobsGatherBackward: (logits, targets, dout, dlogits, rows, cols) =>
-      x.logprobsGatherBackward(logits, targets, dout, dlogits, rows, cols),
     crossEntropy: (logits, targets, rows, cols, dlogits, gradScale) =>
       x.crossEntropy(logits, targets, rows, cols, dlogits ?? null, gradScale ?? 1),
     adamwStep(p) {

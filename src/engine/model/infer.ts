@@ -74,39 +74,28 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
   const kNew = new Float32Array(rows * kvDim); // this call's keys and values, before the cache
   const vNew = new Float32Array(rows * kvDim);
   const att = new Float32Array(rows * qDim);
-  const proj = new Float32Array(rows * d);
+  const out = new Float32Array(rows * d); // a block's output before the residual add
   const gate = new Float32Array(rows * c.ffnHidden);
   const up = new Float32Array(rows * c.ffnHidden);
   K.embeddingForward(model.embed.data, ids, x, rows, d, c.vocabSize);
   // out (m, n) = a (m, k) @ W^T, through W's packed copy when the call has rows enough for it.
   const packed = opts.packed?.backend === K.info().backend ? opts.packed : undefined;
   // Packed weights from PACKED_MIN_ROWS rows; half panels (an F16 checkpoint) at any row count:
-  // below that a step streams its weights from memory, and halves are half the bytes (batch-1
-  // generation ~1.5-1.8x faster than float weights through small_gemm.cc, measured).
+  // below that a step streams its weights from memory, and halves are half the bytes.
   const viaPacked = (pw: PackedWeight | undefined, m: number): pw is PackedWeight => pw !== undefined && (m >= PACKED_MIN_ROWS || pw.data instanceof Uint16Array);
   const linear = (a: Float32Array, w: Float32Array, pw: PackedWeight | undefined, out: Float32Array, m: number, n: number, k: number): void => {
     if (viaPacked(pw, m)) K.matmulPacked(a, pw, out, m);
     else K.matmul({ a, b: w, c: out, m, n, k, transB: true });
   };
 
-  model.layers.forEach((l, li) => {
-    const pl = packed?.layers[li];
+  // x @ W^T (+ bias): the same projection Llama.hidden's `proj` is, on the kernels directly.
+  const proj = (a: Float32Array, w: Float32Array, bias: Float32Array | undefined, pw: PackedWeight | undefined, out: Float32Array, m: number, n: number, k: number): void => {
+    linear(a, w, pw, out, m, n, k);
+    if (bias) addBiasRows(out, bias, out, m, n);
+  };
+  const attend = (li: number): void => {
     const kc = cache.k[li]!;
     const vc = cache.v[li]!;
-    K.rmsnormForward(x, l.inputNorm.data, h, inv, rows, d, c.normEps);
-    linear(h, l.q.data, pl?.q, q, rows, qDim, d);
-    // New K/V rows: one (rows, kvDim) product each over every row of the call, bias and RoPE on
-    // those, then each sequence's block copied into its cache columns past..past+tq (own columns
-    // past-P.., P = 0 without a shared prefix). Writing the products straight into the cache took
-    // one product per sequence in prefill (16 x (36 x 256 x 256) cost 3x one 576 x 256 x 256:
-    // OpenBLAS packs the weight on every call) and one RoPE call per sequence per layer in decode.
-    linear(h, l.k.data, pl?.k, kNew, rows, kvDim, d);
-    linear(h, l.v.data, pl?.v, vNew, rows, kvDim, d);
-    if (l.qBias) addBiasRows(q, l.qBias.data, q, rows, qDim);
-    if (l.kBias) addBiasRows(kNew, l.kBias.data, kNew, rows, kvDim);
-    if (l.vBias) addBiasRows(vNew, l.vBias.data, vNew, rows, kvDim);
-    K.rope(q, positions, model.rope.cos, model.rope.sin, rows, c.nHeads, hd, false);
-    K.rope(kNew, positions, model.rope.cos, model.rope.sin, rows, c.nKvHeads, hd, false);
     // Sequence b's tq new rows (one block) go to its cache columns past - P .. (own columns).
     K.copyRows(kNew, kc, B, tq * kvDim, tq * kvDim, (past - P) * kvDim, own * kvDim);
     K.copyRows(vNew, vc, B, tq * kvDim, tq * kvDim, (past - P) * kvDim, own * kvDim);
@@ -124,14 +113,32 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
       K.copyRows(vc, vf, B, tk * kvDim, own * kvDim, 0, tk * kvDim);
       K.attentionForward({ ...args, k: kf, v: vf, kvBatchStride: tk * kvDim });
     }
-    linear(att, l.o.data, pl?.o, proj, rows, d, qDim);
-    K.add(x, proj, x, rows * d);
+  };
+
+  // The blocks of Llama.hidden, in its order and names.
+  model.layers.forEach((l, li) => {
+    const pl = packed?.layers[li];
+    // h = rmsnorm(x)
+    K.rmsnormForward(x, l.inputNorm.data, h, inv, rows, d, c.normEps);
+    // q = rope(proj(q)), k = rope(proj(k)), v = proj(v): each one product over every row of the
+    // call (OpenBLAS packs the weight on every call), then copied per sequence into the cache.
+    proj(h, l.q.data, l.qBias?.data, pl?.q, q, rows, qDim, d);
+    proj(h, l.k.data, l.kBias?.data, pl?.k, kNew, rows, kvDim, d);
+    proj(h, l.v.data, l.vBias?.data, pl?.v, vNew, rows, kvDim, d);
+    K.rope(q, positions, model.rope.cos, model.rope.sin, rows, c.nHeads, hd, false);
+    K.rope(kNew, positions, model.rope.cos, model.rope.sin, rows, c.nKvHeads, hd, false);
+    // a = causalAttention(q, k, v) over the cache
+    attend(li);
+    // x = x + o(a)
+    linear(att, l.o.data, pl?.o, out, rows, d, qDim);
+    K.add(x, out, x, rows * d);
+    // h2 = rmsnorm(x); m = swiglu(gate(h2), up(h2)); x = x + down(m)
     K.rmsnormForward(x, l.postNorm.data, h, inv, rows, d, c.normEps);
     linear(h, l.gate.data, pl?.gate, gate, rows, c.ffnHidden, d);
     linear(h, l.up.data, pl?.up, up, rows, c.ffnHidden, d);
     K.swigluForward(gate, up, gate, rows * c.ffnHidden);
-    linear(gate, l.down.data, pl?.down, proj, rows, d, c.ffnHidden);
-    K.add(x, proj, x, rows * d);
+    linear(gate, l.down.data, pl?.down, out, rows, d, c.ffnHidden);
+    K.add(x, out, x, rows * d);
   });
   cache.length = tk;
 

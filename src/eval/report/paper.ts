@@ -1,6 +1,6 @@
 // The paper's reported numbers, for the same rows as our main table. Source: Mahan, Phung,
 // Rafailov et al., "Generative Reward Models", SynthLabs, arXiv 2410.12832, as quoted in
-// DESIGN.md §1 (Llama-3.1-8B-Instruct base; in-distribution = held-out UltraFeedback, OOD =
+// the project brief (../shared/DESIGN.md §1, outside the repo) (Llama-3.1-8B-Instruct base; in-distribution = held-out UltraFeedback, OOD =
 // RewardBench). These are on DIFFERENT data from ours: they show the shape of the claims, not
 // numbers we should match. Cells the design notes do not quote are left empty, not guessed.
 import { METHODS } from '../records.js';

@@ -136,7 +136,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     method,
     mode,
     votes,
-    temperature: 1.0, // the paper's sampling (DESIGN.md §1)
+    temperature: 1.0, // the paper's sampling
     topP: 0.95,
     maxTokens: s.maxTokens,
     seed: o.seed,

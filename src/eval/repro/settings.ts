@@ -61,7 +61,7 @@ export const SizeSettingsSchema = z
 export type SizeSettings = z.infer<typeof SizeSettingsSchema>;
 
 export const SIZE_SETTINGS: Record<ReproSize, SizeSettings> = {
-  // The paper's settings where they are given (DESIGN.md §1): 32 votes, 3 STaR iterations. Since
+  // The paper's settings where they are given: 32 votes, 3 STaR iterations. Since
   // world v2 the full world has the quick world's corpus (one spec, one corpus), so the committed
   // base serves it. Budget: a cap of 1500 updates is 6 epochs of the 4000 training pairs at batch
   // 16, well past the 600 at which issue 20 saw BT and SFT still gaining, so the stopping rule,

@@ -53,19 +53,8 @@ export const PRESET_VALUES: Record<PresetName, PresetValues> = {
     steps: 40, batchSize: 4, gradAccum: 1, lr: 3e-3, minLrRatio: 0.1, warmupSteps: 5, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, clipNorm: 1,
     evalEvery: 20, checkpointEvery: 20, logEvery: 5, seed: 1,
   },
-  // The base model for the real experiments, sized by measurement on the 2-core machine: 256 BPE
-  // merges carry 1.82 corpus bytes per token (digits stay single), and at equal steps and wall
-  // time reached 1.05 held-out nats/byte against 1.67 byte-level; the longest CoT judge example
-  // is 215 tokens (362 bytes), so a 384 context holds it with room to spare. d 256 x 4 layers
-  // trains at ~3,900-5,000 tokens/s here: a full rerun took 40 min on 2026-11-27 (the committed
-  // base ran at ~2,900, 52 min, with older kernels and other work running). The first base
-  // (1100 steps, 3.4 M tokens, ~2 epochs of a 3 MB corpus) wrote right worked solutions for only
-  // 39 % of held-out tasks and could not copy a 5-letter word; this one trains 3000 steps of
-  // 8 x 384 tokens (9.2 M tokens, ~2 epochs of world v3's 8 MB corpus, 4.4 M tokens), 3 periodic
-  // reports and the final one included — past issue 3's 30-minute sizing, which did not reach the
-  // skill: at step 1000 of a 4000-step run (~17 min) worked solutions were 11 % right, at step
-  // 2000 52 %. Two runs of this preset that differ only in kernel rounding reached 80 % and 68 %;
-  // the same with 2400 steps (26.5 min, within the 30) reached 55 % (models/base/README.md).
+  // The base model for the real experiments: the smallest size and step count that learned the
+  // worked solutions on the 2-core machine (~40 min; how it was sized: models/base/README.md).
   base: {
     seqLen: 384, dModel: 256, nLayers: 4, nHeads: 4, ffnHidden: 688, merges: 256, heldOutFrac: 0.01, evalTasks: 20, evalTasksPeriodic: 3, evalSamples: 4, dtype: 'F16',
     steps: 3000, batchSize: 8, gradAccum: 1, lr: 2e-3, minLrRatio: 0.1, warmupSteps: 100, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, clipNorm: 1,

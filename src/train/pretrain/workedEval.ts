@@ -112,7 +112,7 @@ export interface WorkedReportOptions {
   samples?: number;
 }
 
-/** Sampling settings of the sampled CoT rates: the paper's (DESIGN.md §1). */
+/** Sampling settings of the sampled CoT rates: the paper's. */
 const SAMPLING = { temperature: 1, topP: 0.95 } as const;
 
 /** Runs both measurements on the given tasks. */

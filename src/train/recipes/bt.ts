@@ -1,4 +1,4 @@
-// `bt`: the Bradley–Terry reward model baseline (DESIGN.md §1). The base model plus a scalar head
+// `bt`: the Bradley–Terry reward model baseline. The base model plus a scalar head
 // (`score.weight` [1, dModel]) read at the last token of (prompt, answer); trained with
 //   loss = −log σ(r(x, y_chosen) − r(x, y_rejected))      (mean over the pairs of the update)
 // The (prompt, answer) text is the judge format's pointwise direct prompt ("Verify / Question /

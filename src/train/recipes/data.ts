@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pairTarget, type PairMode, type Verdict } from '../../data/judgeFormat.js';
+import { pairTarget, type PairMode, type PairLabel } from '../../data/judgeFormat.js';
 import { parseJsonlLine } from '../../data/jsonl.js';
 import { PreferencePairSchema, type PreferencePair } from '../../data/pair.js';
 import { SPEC_FILE, SPLIT_FILES } from '../../data/world/generate.js';
@@ -87,7 +87,7 @@ export interface OrderedPair {
   chosenFirst: boolean;
   answerA: string;
   answerB: string;
-  verdict: Verdict;
+  verdict: PairLabel;
 }
 
 export function order(pair: PreferencePair, chosenFirst: boolean): OrderedPair {
@@ -128,6 +128,6 @@ export function directExample(op: OrderedPair): TextExample {
 }
 
 /** CoT judge example (trained WITHOUT a hint): the prompt up to "Check: ", rationale + verdict as the target. */
-export function cotExample(op: OrderedPair, rationale: string, verdict: Verdict = op.verdict): TextExample {
+export function cotExample(op: OrderedPair, rationale: string, verdict: PairLabel = op.verdict): TextExample {
   return { prompt: judgePrompt(op, 'cot'), target: pairTarget('cot', verdict, rationale), source: describe(op) };
 }

@@ -1,4 +1,4 @@
-// Every training recipe `genrm train` knows, by name (DESIGN.md §5 names). A new recipe is one
+// Every training recipe `genrm train` knows, by name (the names of docs/ARCHITECTURE.md). A new recipe is one
 // import and one entry in RECIPES (star-sft / star-dpo live in their own files beside these).
 import { bt } from './bt.js';
 import { genrm } from './genrm.js';

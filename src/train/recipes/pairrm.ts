@@ -1,4 +1,4 @@
-// `pairrm`: the PairRM-style baseline (DESIGN.md §1). One pass over (x, y1, y2) in the judge
+// `pairrm`: the PairRM-style baseline. One pass over (x, y1, y2) in the judge
 // format's direct layout WITHOUT the verdict (the prompt ends at "Verdict: "), and a binary
 // classifier head on its last token: `score.weight` is [2, dModel], label 0 = "A is better",
 // label 1 = "B is better" (two logits with softmax cross-entropy, as HF's

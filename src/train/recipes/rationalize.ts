@@ -1,4 +1,4 @@
-// `rationalize`: CoT-GenRM by rationalization (DESIGN.md §1; STaR's rationalization step,
+// `rationalize`: CoT-GenRM by rationalization (STaR's rationalization step,
 // Zelikman et al. 2022). For every training pair in both orders the model is shown the right
 // verdict as a hint (the judge format's rationalize form, "Hint: [[A]]") and samples k
 // rationales; those that end in the hinted verdict are kept (the first by default); then SFT on
@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { VERDICT_CUE, type Verdict } from '../../data/judgeFormat.js';
+import { VERDICT_CUE, type PairLabel } from '../../data/judgeFormat.js';
 import { toJsonl } from '../../data/jsonl.js';
 import { registry } from '../../data/world/families.js';
 import { gradeRationale } from '../../data/world/rationale.js';
@@ -63,7 +63,7 @@ export type RationalizeConfig = z.infer<typeof RationalizeSchema>;
  * the rationale is what precedes the last "Verdict: " cue before that verdict (or the verdict
  * itself when the cue is missing), trimmed, and holds no verdict of its own.
  */
-export function usableRationale(completion: string, hint: Verdict): string | null {
+export function usableRationale(completion: string, hint: PairLabel): string | null {
   const v = pairVerdictSpan(completion);
   if (v?.verdict !== hint) return null;
   const cut = completion.lastIndexOf(VERDICT_CUE, v.start);

@@ -1,4 +1,4 @@
-// Knobs of the one STaR sampler (DESIGN.md §5), shared by `genrm star sample` and the star-sft /
+// Knobs of the one STaR sampler (docs/ARCHITECTURE.md, Contracts), shared by `genrm star sample` and the star-sft /
 // star-dpo recipes: one zod schema, so flags, config files and code validate the same way.
 // `.strict()`: an unknown key is an error naming it.
 import { z } from 'zod';
@@ -9,7 +9,7 @@ export const StarSamplingSchema = z
   .object({
     /** Rationales sampled per pair and order: 8, the paper's STaR sampling budget scale (and the CLI's default). */
     k: z.number().int().min(1).default(8),
-    /** 1.0: sample from the model as it is (paper, DESIGN.md §1). */
+    /** 1.0: sample from the model as it is (the paper). */
     temperature: z.number().min(0).default(1.0),
     /** 0.95: the paper's nucleus mass. */
     topP: z.number().gt(0).max(1).default(0.95),

@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseJsonlLine } from '../../data/jsonl.js';
-import { VERDICT_A, VERDICT_B, type Verdict } from '../../data/judgeFormat.js';
+import { VERDICT_A, VERDICT_B, type PairLabel } from '../../data/judgeFormat.js';
 
 export const SAMPLES_FILE = 'samples.jsonl';
 export const SAMPLE_CONFIG_FILE = 'sample-config.json';
@@ -24,7 +24,7 @@ export type Order = 'AB' | 'BA';
 export const ORDERS: readonly Order[] = ['AB', 'BA'];
 
 /** The right verdict for an order: where the chosen answer is shown. */
-export const rightVerdict = (order: Order): Verdict => (order === 'AB' ? 'A' : 'B');
+export const rightVerdict = (order: Order): PairLabel => (order === 'AB' ? 'A' : 'B');
 
 const VerdictSchema = z.enum(['A', 'B']).nullable();
 

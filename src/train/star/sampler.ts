@@ -1,4 +1,4 @@
-// The one STaR sampler (DESIGN.md §5): k CoT rationales per pair in BOTH orders through any
+// The one STaR sampler (docs/ARCHITECTURE.md, Contracts): k CoT rationales per pair in BOTH orders through any
 // LanguageModel (the embedded engine in-process, or an OpenAI-compatible server), each verdict
 // parsed and marked right or wrong against the label, and, where the data has a checker, whether
 // the rationale's own result is right. Used by `genrm star sample` and the star-sft/star-dpo recipes.

@@ -1,7 +1,7 @@
 // What the STaR sampler hands the exporters: plain SFT and DPO examples (prompt text in, completion
 // text out), and helpers that render them from judge examples in THE judge format
 // (src/data/judgeFormat.ts), so an exported dataset teaches exactly the layout genrm's judges read.
-import { type PairExample, type PairMode, type Verdict, pairPrompt, pairTarget } from '../../judgeFormat.js';
+import { type PairExample, type PairMode, type PairLabel, pairPrompt, pairTarget } from '../../judgeFormat.js';
 
 export interface SftExample {
   prompt: string;
@@ -20,13 +20,13 @@ export interface DpoExample {
 }
 
 export interface JudgeSample {
-  verdict: Verdict;
+  verdict: PairLabel;
   /** The rationale (cot / rationalize); absent in direct mode. */
   rationale?: string;
 }
 
 /** A judge SFT example: the judge prompt, and the rationale + verdict it should write. */
-export function sftFromJudge(ex: PairExample, mode: PairMode, sample: JudgeSample, hint?: Verdict): SftExample {
+export function sftFromJudge(ex: PairExample, mode: PairMode, sample: JudgeSample, hint?: PairLabel): SftExample {
   return { prompt: pairPrompt(ex, mode, hint), completion: pairTarget(mode, sample.verdict, sample.rationale) };
 }
 
