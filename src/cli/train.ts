@@ -26,6 +26,7 @@ interface Flags {
   steps?: string;
   seed?: string;
   filter?: string;
+  reward?: string;
   valPairs?: string;
   patience?: string;
   replay?: string;
@@ -48,6 +49,7 @@ export function registerTrain(program: Command): void {
     .option('--val-pairs <n>', 'training pairs held out for early stopping (0: train exactly --steps)')
     .option('--patience <n>', 'validation checks without improvement before stopping')
     .option('--replay <share>', 'LM recipes: share of each batch drawn from the pretraining corpus (0 turns it off; corpus from --data or the replayData option)')
+    .option('--reward <rule>', 'grpo: right (1 for the right verdict, default) or consistent (J1: the i-th samples of both orders right)')
     .option('--filter <rule>', "star-sft, star-dpo: which rationales count as right: verdict (the paper's rule, default) or checked (also right for the right reason by PrefWorld's grader)")
     .option('--json', 'print the result as JSON (no progress bar)')
     .option('--quiet', 'no progress bar or status lines')
@@ -67,7 +69,7 @@ export function registerTrain(program: Command): void {
           // The file's keys through TRL's names (one mapping step), then the flags on top: flags win.
           mapped = mapTrlKeys(flags.config ? readConfigFile(flags.config) : {}, recipeKeys(recipe), recipe.name, source);
           const merged: Record<string, unknown> = { ...mapped.config };
-          const cli = { data: flags.data, base: flags.base, out: flags.out, steps: intFlag('steps', flags.steps), seed: intFlag('seed', flags.seed), filter: flags.filter, valPairs: intFlag('val-pairs', flags.valPairs), patience: intFlag('patience', flags.patience), replay: numFlag('replay', flags.replay) };
+          const cli = { data: flags.data, base: flags.base, out: flags.out, steps: intFlag('steps', flags.steps), seed: intFlag('seed', flags.seed), filter: flags.filter, reward: flags.reward, valPairs: intFlag('val-pairs', flags.valPairs), patience: intFlag('patience', flags.patience), replay: numFlag('replay', flags.replay) };
           for (const [k, v] of Object.entries(cli)) if (v !== undefined) merged[k] = v;
           given = new Set(Object.keys(merged));
           return merged;
