@@ -13,6 +13,8 @@
 //     user message would silently change what "the continuation at the end of the prompt" means.
 // `capabilities.prompts` says which kinds a backend takes natively.
 
+import { GenrmError } from '../util/errors.js';
+
 export type Role = 'system' | 'user' | 'assistant';
 
 export interface ChatMessage {
@@ -127,24 +129,24 @@ export interface LanguageModel {
 }
 
 /** A backend was asked for something it cannot do. The message says what to do instead. */
-export class CapabilityError extends Error {
+export class CapabilityError extends GenrmError {
   constructor(
     readonly backend: string,
     readonly capability: string,
     message: string,
   ) {
-    super(`${backend}: ${capability} is not supported: ${message}`);
+    super(`${backend}: ${capability} is not supported: ${message}`, 'usage');
     this.name = 'CapabilityError';
   }
 }
 
 /** The backend answered with something that breaks the contract (e.g. no logprobs where asked). */
-export class BackendResponseError extends Error {
+export class BackendResponseError extends GenrmError {
   constructor(
     readonly backend: string,
     message: string,
   ) {
-    super(`${backend}: ${message}`);
+    super(`${backend}: ${message}`, 'runtime');
     this.name = 'BackendResponseError';
   }
 }

@@ -4,11 +4,11 @@
 import { stat } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { ProgressBar } from '../util/progress.js';
-import { FileError, FormatError } from '../data/formats/errors.js';
+import { FormatError } from '../data/formats/errors.js';
 import { parseLabelValues } from '../data/formats/generic.js';
 import { type LoadOptions, type LoadReport, type TiePolicy, flaggedSummary, invalidSummary, openPairs } from '../data/formats/load.js';
 import { FORMAT_NAMES } from '../data/formats/registry.js';
-import { JsonlError, JsonlSink } from '../data/jsonl.js';
+import { JsonlSink } from '../data/jsonl.js';
 import { CONTAINERS, type Container } from '../data/formats/source.js';
 import { type LengthStats, StatsCollector } from '../data/formats/stats.js';
 import { CliError } from './errors.js';
@@ -60,11 +60,7 @@ export function loadOptions(o: CommonOpts, strict: boolean): LoadOptions {
   if (o.format !== undefined && !(FORMAT_NAMES as readonly string[]).includes(o.format))
     throw new CliError(`--format: expected ${FORMAT_NAMES.join(' | ')}, got "${o.format}"`);
   let labelValues;
-  try {
-    labelValues = o.labelValues === undefined ? undefined : parseLabelValues(o.labelValues);
-  } catch (e) {
-    throw new CliError((e as Error).message);
-  }
+  labelValues = o.labelValues === undefined ? undefined : parseLabelValues(o.labelValues);
   return {
     ...(o.format !== undefined && { format: o.format }),
     ...(o.container !== undefined && { container: o.container as Container }),
@@ -86,10 +82,7 @@ export function loadOptions(o: CommonOpts, strict: boolean): LoadOptions {
 
 /** Reading errors as one-line CLI errors (file:line: what, what to do); anything else is a bug and keeps its stack. */
 export function loadErrorToCli(e: unknown): never {
-  if (e instanceof FormatError) throw new CliError(`${e.message} (--strict refuses the file at its first bad record; without it such records are skipped and counted)`);
-  if (e instanceof FileError || e instanceof JsonlError) throw new CliError(e.message);
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') throw new CliError((e as Error).message);
+  if (e instanceof FormatError) throw new CliError(`${e.message} (--strict refuses the file at its first bad record; without it such records are skipped and counted)`, 'bad_input');
   throw e;
 }
 

@@ -32,7 +32,8 @@ import { readSuite, readSuiteSets, suiteScores, suiteTable, type Suite } from '.
 import { toTerminal } from '../eval/report/tables.js';
 import { TIE_RULE } from '../eval/report/userSplits.js';
 import { loadErrorToCli, reportLines } from './data.js';
-import { CliError } from './errors.js';
+import { CliError, modelError } from './errors.js';
+import { intFlag, numFlag } from './flags.js';
 import { openModel } from './judge.js';
 
 interface Flags {
@@ -61,17 +62,6 @@ interface Flags {
   modelName?: string;
 }
 
-function int(name: string, v: string | undefined, min = 1): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new CliError(`${name}: expected an integer >= ${min}, got "${v}"`);
-  return Number(v);
-}
-
-function num(name: string, v: string): number {
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x)) throw new CliError(`${name}: expected a number, got "${v}"`);
-  return x;
-}
 
 async function openJudge(f: Flags, batchRows: number | undefined): Promise<EvalJudge> {
   if (/^https?:\/\//.test(f.model)) {
@@ -87,19 +77,12 @@ async function readData(files: string[], f: Flags, limit: number | undefined): P
   try {
     if (f.suite !== undefined) {
       if (files.length > 0) throw new CliError(`--suite ${f.suite}: the suite names its files; drop the file arguments (${files.join(' ')})`);
-      let suite: Suite;
-      try {
-        suite = await readSuite(f.suite);
-      } catch (e) {
-        throw new CliError((e as Error).message);
-      }
+      const suite = await readSuite(f.suite);
       return { sets: await readSuiteSets(suite, o), suite };
     }
     if (files.length === 0) throw new CliError('genrm eval: give data files, or --suite FILE.yaml');
     return { sets: await readEvalSets(files, o) };
   } catch (e) {
-    if (e instanceof CliError) throw e;
-    if (e instanceof RangeError) throw new CliError(e.message);
     return loadErrorToCli(e);
   }
 }
@@ -141,14 +124,14 @@ export function registerEval(program: Command): void {
       if (!(CONTEXT_POLICIES as readonly string[]).includes(f.context)) throw new CliError(`--context: expected ${CONTEXT_POLICIES.join(' | ')}, got "${f.context}"`);
       const policy: ContextPolicy = f.truncate ? 'truncate-answers' : (f.context as ContextPolicy);
       const mode = f.mode;
-      const votes = int('--votes', f.votes)!;
-      const limit = int('--limit', f.limit);
-      const chunk = int('--chunk', f.chunk)!;
-      const batchRows = int('--batch-rows', f.batchRows);
-      const seed = int('--seed', f.seed, 0)!;
-      const maxTokens = int('--max-tokens', f.maxTokens)!;
-      const temperature = num('--temperature', f.temperature);
-      const topP = num('--top-p', f.topP);
+      const votes = intFlag('--votes', f.votes, { min: 1 })!;
+      const limit = intFlag('--limit', f.limit, { min: 1 });
+      const chunk = intFlag('--chunk', f.chunk, { min: 1 })!;
+      const batchRows = intFlag('--batch-rows', f.batchRows, { min: 1 });
+      const seed = intFlag('--seed', f.seed, { min: 0 })!;
+      const maxTokens = intFlag('--max-tokens', f.maxTokens, { min: 1 })!;
+      const temperature = numFlag('--temperature', f.temperature)!;
+      const topP = numFlag('--top-p', f.topP)!;
 
       const data = await readData(files, f, limit);
       let sets = data.sets;
@@ -159,7 +142,7 @@ export function registerEval(program: Command): void {
       try {
         judge = await openJudge(f, batchRows);
       } catch (e) {
-        throw e instanceof CliError ? e : new CliError(`--model ${f.model}: ${(e as Error).message}`);
+        throw modelError(f.model, e);
       }
       const isUrl = /^https?:\/\//.test(f.model);
       if (judge.kind === 'head' && f.mode === 'cot') throw new CliError(`--mode cot: ${f.model} is a '${checkpointKind(f.model)}' reward-head checkpoint; it scores answers, it cannot write rationales`);
@@ -178,9 +161,6 @@ export function registerEval(program: Command): void {
       let records: JudgeRecord[];
       try {
         records = await judgeSets(judge, sets, { ...lmOpts, onProgress: (d) => bar.update(d) });
-      } catch (e) {
-        bar.stop();
-        throw new CliError((e as Error).message);
       } finally {
         bar.stop();
       }

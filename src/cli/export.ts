@@ -21,11 +21,7 @@ export function registerExport(program: Command): void {
       const dtype = o.dtype.toLowerCase();
       if (dtype !== 'f32' && dtype !== 'f16') throw new CliError(`--dtype must be f32 or f16, got ${JSON.stringify(o.dtype)}`);
       let ck;
-      try {
-        ck = loadCheckpoint(ckpt, { expectKind: 'lm' });
-      } catch (e) {
-        throw new CliError((e as Error).message);
-      }
+      ck = loadCheckpoint(ckpt, { expectKind: 'lm' });
       let bytes: number;
       try {
         bytes = writeLlamaGguf(o.out, ck.config, ck.weights, ck.tokenizer, { dtype: dtype === 'f32' ? 'F32' : 'F16', name: ckpt });
@@ -47,11 +43,7 @@ export function registerExport(program: Command): void {
       const dtype = o.dtype.toUpperCase();
       if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') throw new CliError(`--dtype must be f32, f16 or bf16, got ${JSON.stringify(o.dtype)}`);
       let summary;
-      try {
-        summary = exportHfFolder(ckpt, o.out, { dtype });
-      } catch (e) {
-        throw new CliError((e as Error).message);
-      }
+      summary = exportHfFolder(ckpt, o.out, { dtype });
       if (o.json === true) console.log(JSON.stringify(summary));
       else console.log(`wrote ${o.out} (Hugging Face LlamaForCausalLM, ${dtype.toLowerCase()}, ${summary.layers} layers, vocab ${summary.vocab}, BOS id ${summary.bos})`);
     });

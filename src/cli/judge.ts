@@ -12,9 +12,10 @@ import { writeJsonl } from '../data/jsonl.js';
 import { readPairsAll, type PreferencePair } from '../data/pair.js';
 import { resolveJudgeConfig, type JudgeConfig } from '../judge/config.js';
 import { chosenShownFirst, judgePairs, slotVerdict, type PairInput, type PairJudgment } from '../judge/pairwise.js';
-import { verifyAnswers } from '../judge/pointwise.js';
+import { judgePairsPointwise } from '../judge/pointwise.js';
 import { resolveTemplate } from '../judge/resolveTemplate.js';
-import { CliError } from './errors.js';
+import { CliError, modelError } from './errors.js';
+import { intFlag, numFlag } from './flags.js';
 
 export interface ModelRef {
   model: string;
@@ -82,39 +83,10 @@ function toRecord(j: PairJudgment, label?: 'A' | 'B'): PairRecord {
 
 type Mode = 'direct' | 'cot' | 'pointwise' | 'pointwise-cot';
 
-/** Judges pairs in the given mode; pointwise verifies each answer alone and compares P(yes). */
+/** Judges pairs in the given mode; pointwise verifies each answer alone (judge/pointwise.ts). */
 export async function judgeBatch(model: LanguageModel, pairs: PairInput[], mode: Mode, cfg: JudgeConfig, templateSpec: string): Promise<PairJudgment[]> {
   if (mode === 'direct' || mode === 'cot') return judgePairs(model, pairs, resolveTemplate(templateSpec, 'pair', model.capabilities), { ...cfg, mode });
-  const t = resolveTemplate(templateSpec, 'point', model.capabilities);
-  const pc = { ...cfg, mode: mode === 'pointwise' ? ('direct' as const) : ('cot' as const) };
-  const items = pairs.flatMap((p, i) => [{ id: `${p.id ?? i}/A`, prompt: p.prompt, answer: p.answerA }, { id: `${p.id ?? i}/B`, prompt: p.prompt, answer: p.answerB }]);
-  const v = await verifyAnswers(model, items, t, pc);
-  return pairs.map((p, i) => {
-    const a = v[2 * i]!;
-    const b = v[2 * i + 1]!;
-    const pA = a.pYes + b.pYes > 0 ? a.pYes / (a.pYes + b.pYes) : 0.5;
-    const invalid = a.verdict === 'invalid' && b.verdict === 'invalid';
-    return {
-      id: p.id ?? String(i),
-      pA,
-      verdict: invalid ? 'invalid' : pA > 0.5 ? 'A' : pA < 0.5 ? 'B' : 'tie',
-      orders: [{ p: pA, verdict: pA > 0.5 ? 'A' : pA < 0.5 ? 'B' : 'tie', truncated: a.truncated || b.truncated }],
-      approximate: a.approximate || b.approximate,
-    };
-  });
-}
-
-function int(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^-?\d+$/.test(v)) throw new CliError(`${name}: expected an integer, got "${v}"`);
-  return Number(v);
-}
-
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x)) throw new CliError(`${name}: expected a number, got "${v}"`);
-  return x;
+  return judgePairsPointwise(model, pairs, resolveTemplate(templateSpec, 'point', model.capabilities), { ...cfg, mode: mode === 'pointwise' ? 'direct' : 'cot' });
 }
 
 interface JudgeFlags {
@@ -137,6 +109,108 @@ interface JudgeFlags {
   modelName?: string;
   threads?: string;
   batch: string;
+}
+
+/** What one `genrm judge` call does, from its flags. */
+interface JudgeJob {
+  mode: Mode;
+  batch: number;
+  threads: number | undefined;
+  cfg: JudgeConfig;
+  pairs: PairInput[];
+  /** Per pair, the better answer's slot (data files; undefined for ties and flag pairs). */
+  labels: ('A' | 'B' | undefined)[];
+}
+
+async function parseJudge(f: JudgeFlags): Promise<JudgeJob> {
+  const mode = f.mode as Mode;
+  if (!['direct', 'cot', 'pointwise', 'pointwise-cot'].includes(mode)) throw new CliError(`--mode: expected direct, cot, pointwise or pointwise-cot, got "${f.mode}"`);
+  const batch = intFlag('--batch', f.batch, { min: 1 }) ?? 16;
+  const threads = intFlag('--threads', f.threads, { min: 1 });
+  const raw: Record<string, unknown> = { swap: f.swap };
+  const set = (k: string, v: number | string | undefined): void => void (v !== undefined && (raw[k] = v));
+  set('votes', intFlag('--votes', f.votes));
+  set('temperature', numFlag('--temperature', f.temperature));
+  set('topP', numFlag('--top-p', f.topP));
+  set('maxTokens', intFlag('--max-tokens', f.maxTokens));
+  set('seed', intFlag('--seed', f.seed));
+  set('template', f.template);
+  const cfg = resolveJudgeConfig(raw, 'genrm judge');
+  const fromFlags = f.prompt !== undefined || f.a !== undefined || f.b !== undefined;
+  if (fromFlags === (f.data !== undefined)) throw new CliError('give either one pair (--prompt, --a, --b) or --data FILE');
+  if (!f.data) {
+    if (f.prompt === undefined || f.a === undefined || f.b === undefined) throw new CliError('one pair needs all of --prompt, --a and --b');
+    return { mode, batch, threads, cfg, pairs: [{ id: 'pair', prompt: f.prompt, answerA: f.a, answerB: f.b }], labels: [undefined] };
+  }
+  const data: PreferencePair[] = await readPairsAll(f.data);
+  const pairs = data.map((p) => {
+    const aFirst = chosenShownFirst(p.id, cfg.seed);
+    return { id: p.id, prompt: p.prompt as PairInput['prompt'], answerA: aFirst ? p.chosen : p.rejected, answerB: aFirst ? p.rejected : p.chosen };
+  });
+  const labels = data.map((p) => (p.tie ? undefined : chosenShownFirst(p.id, cfg.seed) ? ('A' as const) : ('B' as const)));
+  return { mode, batch, threads, cfg, pairs, labels };
+}
+
+async function runJudge(model: LanguageModel, job: JudgeJob, onProgress: (pairs: number) => void): Promise<{ records: PairRecord[]; seconds: number }> {
+  const records: PairRecord[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < job.pairs.length; i += job.batch) {
+    const js = await judgeBatch(model, job.pairs.slice(i, i + job.batch), job.mode, job.cfg, job.cfg.template);
+    js.forEach((j, k) => records.push(toRecord(j, job.labels[i + k])));
+    onProgress(records.length);
+  }
+  return { records, seconds: (performance.now() - t0) / 1000 };
+}
+
+interface JudgeSummary {
+  model: string;
+  mode: Mode;
+  pairs: number;
+  seconds: number;
+  accuracy?: number;
+  scored?: number;
+  invalid: number;
+  disagreement?: number;
+}
+
+function summarize(model: LanguageModel, job: JudgeJob, run: { records: PairRecord[]; seconds: number }): JudgeSummary {
+  const { records } = run;
+  const scored = records.filter((r) => r.score !== undefined);
+  return {
+    model: model.name,
+    mode: job.mode,
+    pairs: records.length,
+    seconds: run.seconds,
+    ...(scored.length ? { accuracy: scored.reduce((s, r) => s + r.score!, 0) / scored.length, scored: scored.length } : {}),
+    invalid: records.filter((r) => r.verdict === 'invalid').length,
+    ...(job.cfg.swap && job.mode !== 'pointwise' && job.mode !== 'pointwise-cot' ? { disagreement: records.filter((r) => r.disagree).length / Math.max(1, records.length) } : {}),
+  };
+}
+
+function printJudge(f: JudgeFlags, summary: JudgeSummary, records: PairRecord[]): void {
+  if (f.json) {
+    console.log(JSON.stringify(f.data ? summary : { ...summary, ...records[0] }, null, 2));
+    return;
+  }
+  if (!f.data || records.length <= 20)
+    for (const r of records) {
+      const votes = r.orders.map((o) => (o.votes ? `${o.votes.A}/${o.votes.B}/${o.votes.invalid}` : o.p.toFixed(3))).join(' | ');
+      console.log(`${r.id}: P(A)=${r.pA.toFixed(4)} verdict ${r.verdict}  per order ${votes}${r.disagree !== undefined ? `  orders ${r.disagree ? 'disagree' : 'agree'}` : ''}${r.label ? `  (better: ${r.label})` : ''}`);
+      // One pair: show what the judge wrote (the first rationale of each order; all in --json).
+      if (!f.data)
+        r.orders.forEach((o, k) => {
+          const first = o.rationales?.[0];
+          if (first) console.log(`order ${k + 1}${r.orders.length > 1 ? (k === 0 ? ' (A, B)' : ' (B, A)') : ''}, rationale 1 of ${o.rationales!.length} (verdict ${first.verdict}):\n  ${first.text.trim().split('\n').join('\n  ')}`);
+        });
+    }
+  if (f.data)
+    console.log(
+      `${records.length} pairs in ${summary.seconds.toFixed(1)} s` +
+        (summary.accuracy !== undefined ? `; accuracy ${(100 * summary.accuracy).toFixed(1)}% (invalid counted 0.5)` : '') +
+        `; invalid ${summary.invalid}` +
+        (summary.disagreement !== undefined ? `; orders disagree on ${(100 * summary.disagreement).toFixed(1)}%` : '') +
+        (f.out ? `; per-pair verdicts in ${f.out}` : ''),
+    );
 }
 
 export function registerJudge(program: Command): void {
@@ -164,103 +238,22 @@ export function registerJudge(program: Command): void {
     .option('--batch <n>', 'pairs per batched call for --data', '16')
     .option('--threads <n>', ".gguf models: llama.cpp's CPU threads (default: all cores; 1 on a machine busy with other work, where llama.cpp's spin-waiting threads crawl)")
     .action(async (f: JudgeFlags) => {
-      const mode = f.mode as Mode;
-      if (!['direct', 'cot', 'pointwise', 'pointwise-cot'].includes(mode)) throw new CliError(`--mode: expected direct, cot, pointwise or pointwise-cot, got "${f.mode}"`);
-      const batch = int('--batch', f.batch) ?? 16;
-      if (batch < 1) throw new CliError('--batch: must be >= 1');
-      const threads = int('--threads', f.threads);
-      if (threads !== undefined && threads < 1) throw new CliError('--threads: must be >= 1');
-      let cfg: JudgeConfig;
-      try {
-        const raw: Record<string, unknown> = { swap: f.swap };
-        const set = (k: string, v: number | string | undefined): void => void (v !== undefined && (raw[k] = v));
-        set('votes', int('--votes', f.votes));
-        set('temperature', num('--temperature', f.temperature));
-        set('topP', num('--top-p', f.topP));
-        set('maxTokens', int('--max-tokens', f.maxTokens));
-        set('seed', int('--seed', f.seed));
-        set('template', f.template);
-        cfg = resolveJudgeConfig(raw, 'genrm judge');
-      } catch (e) {
-        throw new CliError((e as Error).message);
-      }
-      const fromFlags = f.prompt !== undefined || f.a !== undefined || f.b !== undefined;
-      if (fromFlags === (f.data !== undefined)) throw new CliError('give either one pair (--prompt, --a, --b) or --data FILE');
-      let pairs: PairInput[];
-      let labels: ('A' | 'B' | undefined)[];
-      if (f.data) {
-        let data: PreferencePair[];
-        try {
-          data = await readPairsAll(f.data);
-        } catch (e) {
-          throw new CliError((e as Error).message);
-        }
-        pairs = data.map((p) => {
-          const aFirst = chosenShownFirst(p.id, cfg.seed);
-          return { id: p.id, prompt: p.prompt as PairInput['prompt'], answerA: aFirst ? p.chosen : p.rejected, answerB: aFirst ? p.rejected : p.chosen };
-        });
-        labels = data.map((p) => (p.tie ? undefined : chosenShownFirst(p.id, cfg.seed) ? 'A' : 'B'));
-      } else {
-        if (f.prompt === undefined || f.a === undefined || f.b === undefined) throw new CliError('one pair needs all of --prompt, --a and --b');
-        pairs = [{ id: 'pair', prompt: f.prompt, answerA: f.a, answerB: f.b }];
-        labels = [undefined];
-      }
-
+      const job = await parseJudge(f);
       let model: LanguageModel;
       try {
-        model = await openModel({ model: f.model, ...(f.apiKeyEnv ? { apiKeyEnv: f.apiKeyEnv } : {}), ...(f.modelName ? { modelName: f.modelName } : {}), ...(threads !== undefined ? { threads } : {}) });
+        model = await openModel({ model: f.model, ...(f.apiKeyEnv ? { apiKeyEnv: f.apiKeyEnv } : {}), ...(f.modelName ? { modelName: f.modelName } : {}), ...(job.threads !== undefined ? { threads: job.threads } : {}) });
       } catch (e) {
-        throw e instanceof CliError ? e : new CliError(`--model ${f.model}: ${(e as Error).message}`);
+        throw modelError(f.model, e);
       }
       const bar = new ProgressBar('judge [{bar}] {value}/{total} pairs | ETA {eta_formatted}', { enabled: Boolean(f.data) && !f.json });
-      bar.start(pairs.length, 0);
-      const records: PairRecord[] = [];
-      const t0 = performance.now();
+      bar.start(job.pairs.length, 0);
+      let run: { records: PairRecord[]; seconds: number };
       try {
-        for (let i = 0; i < pairs.length; i += batch) {
-          const js = await judgeBatch(model, pairs.slice(i, i + batch), mode, cfg, cfg.template);
-          js.forEach((j, k) => records.push(toRecord(j, labels[i + k])));
-          bar.update(records.length);
-        }
-      } catch (e) {
+        run = await runJudge(model, job, (n) => bar.update(n));
+      } finally {
         bar.stop();
-        throw new CliError((e as Error).message);
       }
-      bar.stop();
-      const seconds = (performance.now() - t0) / 1000;
-      if (f.out) await writeJsonl(f.out, records);
-      const scored = records.filter((r) => r.score !== undefined);
-      const summary = {
-        model: model.name,
-        mode,
-        pairs: records.length,
-        seconds,
-        ...(scored.length ? { accuracy: scored.reduce((s, r) => s + r.score!, 0) / scored.length, scored: scored.length } : {}),
-        invalid: records.filter((r) => r.verdict === 'invalid').length,
-        ...(cfg.swap && mode !== 'pointwise' && mode !== 'pointwise-cot' ? { disagreement: records.filter((r) => r.disagree).length / Math.max(1, records.length) } : {}),
-      };
-      if (f.json) {
-        console.log(JSON.stringify(f.data ? summary : { ...summary, ...records[0] }, null, 2));
-        return;
-      }
-      if (!f.data || records.length <= 20)
-        for (const r of records) {
-          const votes = r.orders.map((o) => (o.votes ? `${o.votes.A}/${o.votes.B}/${o.votes.invalid}` : o.p.toFixed(3))).join(' | ');
-          console.log(`${r.id}: P(A)=${r.pA.toFixed(4)} verdict ${r.verdict}  per order ${votes}${r.disagree !== undefined ? `  orders ${r.disagree ? 'disagree' : 'agree'}` : ''}${r.label ? `  (better: ${r.label})` : ''}`);
-          // One pair: show what the judge wrote (the first rationale of each order; all in --json).
-          if (!f.data)
-            r.orders.forEach((o, k) => {
-              const first = o.rationales?.[0];
-              if (first) console.log(`order ${k + 1}${r.orders.length > 1 ? (k === 0 ? ' (A, B)' : ' (B, A)') : ''}, rationale 1 of ${o.rationales!.length} (verdict ${first.verdict}):\n  ${first.text.trim().split('\n').join('\n  ')}`);
-            });
-        }
-      if (f.data)
-        console.log(
-          `${records.length} pairs in ${seconds.toFixed(1)} s` +
-            (summary.accuracy !== undefined ? `; accuracy ${(100 * summary.accuracy).toFixed(1)}% (invalid counted 0.5)` : '') +
-            `; invalid ${summary.invalid}` +
-            (summary.disagreement !== undefined ? `; orders disagree on ${(100 * summary.disagreement).toFixed(1)}%` : '') +
-            (f.out ? `; per-pair verdicts in ${f.out}` : ''),
-        );
+      if (f.out) await writeJsonl(f.out, run.records);
+      printJudge(f, summarize(model, job, run), run.records);
     });
 }

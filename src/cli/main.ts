@@ -1,6 +1,6 @@
 // genrm's command line: one file per command under src/cli/, each exporting `register`.
-import { Command } from 'commander';
-import { CliError } from './errors.js';
+import { Command, CommanderError } from 'commander';
+import { exitOnError } from './errors.js';
 import { registerDoctor } from './doctor.js';
 import { registerWorld } from './world.js';
 import { registerPretrain } from './pretrain.js';
@@ -17,7 +17,8 @@ const program = new Command();
 program
   .name('genrm')
   .description('Generative Reward Models: judge, train (SFT, STaR, DPO), evaluate and serve, on an embedded CPU engine.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .exitOverride(); // commander's own errors (unknown option, missing argument) throw instead of exiting
 
 registerDoctor(program);
 registerWorld(program);
@@ -34,9 +35,7 @@ registerExport(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CliError) {
-    console.error(`genrm: ${err.message}`);
-    process.exit(err.exitCode);
-  }
-  throw err;
+  // Commander has printed its own message (and help); --help and --version end with code 0.
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  exitOnError(err);
 }

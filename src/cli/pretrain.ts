@@ -10,7 +10,8 @@ import { PRESETS, resolvePretrainConfig } from '../train/pretrain/config.js';
 import { pretrain, reportCheckpoint } from '../train/pretrain/run.js';
 import { formatWorkedReport } from '../train/pretrain/workedEval.js';
 import { CliError } from './errors.js';
-import { configFromFlags, intFlag, runOptions } from './trainFlags.js';
+import { intFlag } from './flags.js';
+import { configFromFlags, runOptions } from './trainFlags.js';
 
 interface Flags {
   data?: string;
@@ -42,26 +43,18 @@ export function registerPretrain(program: Command): void {
     .action((flags: Flags) => {
       const cfg = configFromFlags(
         flags.config,
-        () => ({ data: flags.data, out: flags.out, preset: flags.preset, steps: intFlag('steps', flags.steps), seed: intFlag('seed', flags.seed) }),
+        () => ({ data: flags.data, out: flags.out, preset: flags.preset, steps: intFlag('--steps', flags.steps, { min: 0 }), seed: intFlag('--seed', flags.seed, { min: 0 }) }),
         [['data', 'a PrefWorld folder or corpus.jsonl'], ['out', 'the run folder']],
         (given) => resolvePretrainConfig(given, flags.config ?? 'pretrain'),
       );
       if (flags.reportOnly) {
         let r;
-        try {
-          r = reportCheckpoint(cfg.out, cfg.data, { tasks: cfg.evalTasks, samples: cfg.evalSamples, seed: cfg.seed });
-        } catch (e) {
-          throw new CliError((e as Error).message);
-        }
+        r = reportCheckpoint(cfg.out, cfg.data, { tasks: cfg.evalTasks, samples: cfg.evalSamples, seed: cfg.seed });
         console.log(flags.json ? JSON.stringify(r, null, 2) : `worked solutions on held-out tasks (greedy; ${r.seconds.toFixed(0)} s), written to ${cfg.out}:\n${formatWorkedReport(r)}`);
         return;
       }
       let result;
-      try {
-        result = pretrain(cfg, runOptions(flags));
-      } catch (e) {
-        throw new CliError((e as Error).message);
-      }
+      result = pretrain(cfg, runOptions(flags));
       if (flags.json) {
         console.log(JSON.stringify({ ...result, config: cfg }, null, 2));
         return;

@@ -13,6 +13,7 @@ import { renderTerminal } from '../eval/report/terminal.js';
 import { runRepro } from '../eval/repro/pipeline.js';
 import { StopAfterStage } from '../eval/repro/stages.js';
 import { CliError } from './errors.js';
+import { intFlag } from './flags.js';
 
 interface Flags {
   quick?: boolean;
@@ -43,7 +44,7 @@ export function registerRepro(program: Command): void {
       const size = f.size ?? (f.quick ? 'quick' : 'full');
       if (size !== 'quick' && size !== 'full' && size !== 'micro') throw new CliError(`--size: expected quick, full or micro, got "${size}"`);
       if (f.quick && f.size && f.size !== 'quick') throw new CliError('--quick and --size disagree');
-      if (!/^\d+$/.test(f.seed)) throw new CliError(`--seed: expected a non-negative integer, got "${f.seed}"`);
+      const seed = intFlag('--seed', f.seed, { min: 0 })!;
       const out = f.out ?? `runs/repro-${size}`;
       const say = f.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
       // Progress on stderr for every stage: a bar on a terminal, a line every 30 s in a log.
@@ -55,7 +56,7 @@ export function registerRepro(program: Command): void {
         const r = await runRepro({
           size,
           out,
-          seed: Number(f.seed),
+          seed,
           base: f.base ?? null,
           command,
           progress,
@@ -92,7 +93,7 @@ export function registerRepro(program: Command): void {
           say(`repro: ${e.message}; rerun the same command to resume`);
           return;
         }
-        throw new CliError((e as Error).message);
+        throw e;
       }
     });
 }

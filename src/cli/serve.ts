@@ -62,25 +62,21 @@ export function registerServe(program: Command): void {
       if (o.kvCache !== 'f32' && o.kvCache !== 'f16') throw new CliError(`--kv-cache: expected f32 or f16, got "${o.kvCache}"`);
       if (o.judgeMode !== 'direct' && o.judgeMode !== 'cot') throw new CliError(`--judge-mode: expected direct or cot, got "${o.judgeMode}"`);
       let s;
-      try {
-        s = await startServer({
-          model: o.model,
-          host: o.host,
-          port: Number(o.port),
-          ...(o.name ? { name: o.name } : {}),
-          ...(o.faults ? { faults: o.faults } : {}),
-          ...(o.token !== undefined ? { token: o.token } : {}),
-          maxBatch: int('--max-batch', o.maxBatch),
-          ...(o.maxBatchRows !== undefined ? { maxBatchRows: int('--max-batch-rows', o.maxBatchRows) } : {}),
-          kvCache: o.kvCache,
-          batchWaitMs: int('--batch-wait-ms', o.batchWaitMs),
-          maxQueue: int('--max-queue', o.maxQueue),
-          timeoutMs: int('--timeout-ms', o.timeoutMs),
-          judge: { mode: o.judgeMode, votes: int('--votes', o.votes), maxTokens: int('--max-tokens', o.maxTokens) },
-        });
-      } catch (e) {
-        throw new CliError((e as Error).message);
-      }
+      s = await startServer({
+        model: o.model,
+        host: o.host,
+        port: Number(o.port),
+        ...(o.name ? { name: o.name } : {}),
+        ...(o.faults ? { faults: o.faults } : {}),
+        ...(o.token !== undefined ? { token: o.token } : {}),
+        maxBatch: int('--max-batch', o.maxBatch),
+        ...(o.maxBatchRows !== undefined ? { maxBatchRows: int('--max-batch-rows', o.maxBatchRows) } : {}),
+        kvCache: o.kvCache,
+        batchWaitMs: int('--batch-wait-ms', o.batchWaitMs),
+        maxQueue: int('--max-queue', o.maxQueue),
+        timeoutMs: int('--timeout-ms', o.timeoutMs),
+        judge: { mode: o.judgeMode, votes: int('--votes', o.votes), maxTokens: int('--max-tokens', o.maxTokens) },
+      });
       if (o.json) console.log(JSON.stringify({ url: s.url, host: s.host, port: s.port, model: s.worker.info.id }));
       else console.log(`genrm serve: ${s.worker.info.id} on ${s.url}${s.faults ? ` (fault injection on: ${JSON.stringify(s.faults.spec.rules)})` : ''}`);
       // SIGTERM/SIGINT: stop accepting, answer every request in flight, then exit (a second signal exits at once).

@@ -20,7 +20,8 @@ import { checkerFor } from '../train/star/checker.js';
 import { StarBuildSchema, StarSamplingSchema } from '../train/star/config.js';
 import { SampleProgress } from '../train/star/progress.js';
 import { DEFAULT_EXPORTS, EXPORT_TARGETS, runStarSampling, type ExportTarget } from '../train/star/sampleRun.js';
-import { CliError } from './errors.js';
+import { CliError, modelError } from './errors.js';
+import { intFlag, numFlag } from './flags.js';
 
 interface Flags {
   model?: string;
@@ -47,23 +48,17 @@ interface Flags {
   quiet?: boolean;
 }
 
-function num(flag: string, v: string | undefined, int: boolean): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x) || (int && !Number.isInteger(x))) throw new CliError(`--${flag}: expected ${int ? 'an integer' : 'a number'}, got "${v}"`);
-  return x;
-}
 
 async function openStarModel(f: Flags): Promise<LanguageModel> {
   const m = f.model!;
   const url = /^https?:\/\//.test(m);
   if (url && !f.servedModel) throw new CliError('--served-model is required with a server URL (the model name the server serves)');
-  const concurrency = num('concurrency', f.concurrency, true);
+  const concurrency = intFlag('--concurrency', f.concurrency);
   try {
     // A server is used as named, without asking /v1/models first.
     return await openModel(m, { probe: false, ...(f.servedModel ? { modelName: f.servedModel } : {}), ...(concurrency !== undefined ? { concurrency } : {}) });
   } catch (e) {
-    throw new CliError(`--model ${m}: ${(e as Error).message}`);
+    throw modelError(m, e);
   }
 }
 
@@ -119,11 +114,7 @@ export function registerStar(program: Command): void {
       for (const [k, what] of [['model', 'a checkpoint or server URL'], ['data', 'preference data'], ['out', 'the output folder']] as const)
         if (f[k] === undefined) throw new CliError(`--${k} is required (${what})`);
       let fromFile: Record<string, unknown> = {};
-      try {
-        if (f.config) fromFile = readConfigFile(f.config);
-      } catch (e) {
-        throw new CliError((e as Error).message);
-      }
+      if (f.config) fromFile = readConfigFile(f.config);
       const sampKeys = new Set(Object.keys(StarSamplingSchema.shape));
       const fileSamp: Record<string, unknown> = {};
       const fileBuild: Record<string, unknown> = {};
@@ -131,29 +122,20 @@ export function registerStar(program: Command): void {
         if (sampKeys.has(k)) fileSamp[k] = v;
         else fileBuild[k] = v; // unknown keys fail in the build schema, named
       }
-      const flagSamp = { k: num('k', f.k, true), temperature: num('temperature', f.temperature, false), topP: num('top-p', f.topP, false), maxTokens: num('max-tokens', f.maxTokens, true), seed: num('seed', f.seed, true), chunkPairs: num('chunk-pairs', f.chunkPairs, true), rationalize: f.rationalize };
-      const flagBuild = { filter: f.filter, pairing: f.pairing, maxPairsPerOrder: num('max-pairs', f.maxPairs, true), seed: num('seed', f.seed, true) };
+      const flagSamp = { k: intFlag('--k', f.k), temperature: numFlag('--temperature', f.temperature), topP: numFlag('--top-p', f.topP), maxTokens: intFlag('--max-tokens', f.maxTokens), seed: intFlag('--seed', f.seed), chunkPairs: intFlag('--chunk-pairs', f.chunkPairs), rationalize: f.rationalize };
+      const flagBuild = { filter: f.filter, pairing: f.pairing, maxPairsPerOrder: intFlag('--max-pairs', f.maxPairs), seed: intFlag('--seed', f.seed) };
       let sampling;
       let build;
-      try {
-        sampling = resolveConfig(StarSamplingSchema, fileSamp, flagSamp, f.config ?? 'flags');
-        build = resolveConfig(StarBuildSchema, fileBuild, flagBuild, f.config ?? 'flags');
-      } catch (e) {
-        throw new CliError((e as Error).message);
-      }
+      sampling = resolveConfig(StarSamplingSchema, fileSamp, flagSamp, f.config ?? 'flags');
+      build = resolveConfig(StarBuildSchema, fileBuild, flagBuild, f.config ?? 'flags');
       const exports = parseExports(f.export);
       const quiet = f.quiet === true || f.json === true;
       const say = quiet ? (): void => {} : (l: string): void => console.error(l);
 
       let lm: LanguageModel;
       let data;
-      try {
-        lm = await openStarModel(f);
-        data = await loadPairs(f.data!, f);
-      } catch (e) {
-        if (e instanceof CliError) throw e;
-        throw new CliError((e as Error).message);
-      }
+      lm = await openStarModel(f);
+      data = await loadPairs(f.data!, f);
       const checker = checkerFor(f.data!);
       if (build.filter === 'checked' && !checker) throw new CliError(`--filter checked: ${f.data} has no rationale grader (it needs a PrefWorld folder or a split file beside its spec.json); use --filter verdict`);
       say(`star sample: ${lm.name}; ${data.file}: ${data.note}; k ${sampling.k}, temperature ${sampling.temperature}, top-p ${sampling.topP}; checker: ${checker ? 'PrefWorld' : 'none'}`);
@@ -161,8 +143,6 @@ export function registerStar(program: Command): void {
       let r;
       try {
         r = await runStarSampling(lm, data.pairs, { sampling, build, outDir: f.out!, resume: f.resume === true, checker, exports, onProgress: bar.update });
-      } catch (e) {
-        throw new CliError((e as Error).message);
       } finally {
         bar.stop();
       }

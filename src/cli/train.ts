@@ -15,7 +15,8 @@ import type { Command } from 'commander';
 import { mapTrlKeys, mappingLine, readConfigFile, type MappedConfig } from '../train/configFile.js';
 import { getRecipe, RECIPE_ALIASES, RECIPES, recipeKeys, resolveRecipeConfig, resolveSchedule, runRecipe } from '../train/recipes/index.js';
 import { CliError } from './errors.js';
-import { configFromFlags, intFlag, numFlag, runOptions } from './trainFlags.js';
+import { intFlag, numFlag } from './flags.js';
+import { configFromFlags, runOptions } from './trainFlags.js';
 
 interface Flags {
   data?: string;
@@ -55,11 +56,7 @@ export function registerTrain(program: Command): void {
     .option('--quiet', 'no progress bar or status lines')
     .action(async (name: string, flags: Flags) => {
       let recipe: ReturnType<typeof getRecipe>;
-      try {
-        recipe = getRecipe(name);
-      } catch (e) {
-        throw new CliError((e as Error).message);
-      }
+      recipe = getRecipe(name);
       const source = flags.config ?? 'flags';
       let mapped: MappedConfig = { config: {}, schedule: {}, mapping: [] };
       let given = new Set<string>();
@@ -69,7 +66,7 @@ export function registerTrain(program: Command): void {
           // The file's keys through TRL's names (one mapping step), then the flags on top: flags win.
           mapped = mapTrlKeys(flags.config ? readConfigFile(flags.config) : {}, recipeKeys(recipe), recipe.name, source);
           const merged: Record<string, unknown> = { ...mapped.config };
-          const cli = { data: flags.data, base: flags.base, out: flags.out, steps: intFlag('steps', flags.steps), seed: intFlag('seed', flags.seed), filter: flags.filter, reward: flags.reward, valPairs: intFlag('val-pairs', flags.valPairs), patience: intFlag('patience', flags.patience), replay: numFlag('replay', flags.replay) };
+          const cli = { data: flags.data, base: flags.base, out: flags.out, steps: intFlag('--steps', flags.steps, { min: 0 }), seed: intFlag('--seed', flags.seed, { min: 0 }), filter: flags.filter, reward: flags.reward, valPairs: intFlag('--val-pairs', flags.valPairs, { min: 0 }), patience: intFlag('--patience', flags.patience, { min: 0 }), replay: numFlag('--replay', flags.replay, { min: 0 }) };
           for (const [k, v] of Object.entries(cli)) if (v !== undefined) merged[k] = v;
           given = new Set(Object.keys(merged));
           return merged;
@@ -82,17 +79,13 @@ export function registerTrain(program: Command): void {
       let cfg;
       let result;
       let notes: string[] = [];
-      try {
-        const s = await resolveSchedule(recipe, parsed, mapped.schedule, given, source);
-        cfg = s.config;
-        notes = s.notes;
-        const line = mappingLine(mapped.mapping, source);
-        if (line) opts.say(line);
-        for (const n of notes) opts.say(`${source}: ${n}`);
-        result = await runRecipe(recipe, cfg, opts);
-      } catch (e) {
-        throw new CliError((e as Error).message);
-      }
+      const s = await resolveSchedule(recipe, parsed, mapped.schedule, given, source);
+      cfg = s.config;
+      notes = s.notes;
+      const line = mappingLine(mapped.mapping, source);
+      if (line) opts.say(line);
+      for (const n of notes) opts.say(`${source}: ${n}`);
+      result = await runRecipe(recipe, cfg, opts);
       if (flags.json) {
         console.log(JSON.stringify({ ...result, config: cfg, ...(mapped.mapping.length ? { trl: mapped.mapping } : {}), ...(notes.length ? { schedule: notes } : {}) }, null, 2));
         return;

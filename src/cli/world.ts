@@ -7,6 +7,7 @@ import { generateWorld, writeWorld } from '../data/world/generate.js';
 import { SIZES, type Size, resolveSpec } from '../data/world/spec.js';
 import { type WorldStats, worldStats } from '../data/world/stats.js';
 import { CliError } from './errors.js';
+import { intFlag } from './flags.js';
 
 async function loadSpecFile(file: string): Promise<Record<string, unknown>> {
   let text: string;
@@ -69,18 +70,11 @@ export function registerWorld(program: Command): void {
       const override = opts.spec ? await loadSpecFile(opts.spec) : {};
       const sizeRaw = opts.size ?? (typeof override['size'] === 'string' && override['size'] !== 'custom' ? override['size'] : 'quick');
       if (!(sizeRaw in SIZES)) throw new CliError(`--size: expected ${Object.keys(SIZES).join(' or ')}, got "${sizeRaw}"`);
-      if (opts.seed !== undefined) {
-        if (!/^-?\d+$/.test(opts.seed)) throw new CliError(`--seed: expected an integer, got "${opts.seed}"`);
-        override['seed'] = Number(opts.seed);
-      }
+      if (opts.seed !== undefined) override['seed'] = intFlag('--seed', opts.seed);
       // A --size given on the command line wins over sizes in the spec file.
       if (opts.size !== undefined) delete override['pairs'];
       let spec;
-      try {
-        spec = resolveSpec(sizeRaw as Size, { ...override, size: sizeRaw }, opts.spec ?? 'spec');
-      } catch (e) {
-        throw new CliError((e as Error).message);
-      }
+      spec = resolveSpec(sizeRaw as Size, { ...override, size: sizeRaw }, opts.spec ?? 'spec');
       const t0 = performance.now();
       const w = generateWorld(spec);
       const manifest = await writeWorld(opts.out, w);
@@ -99,11 +93,7 @@ export function registerWorld(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (dir: string, opts: { json?: boolean }) => {
       let s: WorldStats;
-      try {
-        s = await worldStats(dir);
-      } catch (e) {
-        throw new CliError((e as Error).message);
-      }
+      s = await worldStats(dir);
       if (opts.json) console.log(JSON.stringify(s, null, 2));
       else printStats(s);
     });

@@ -7,6 +7,7 @@
 //             names the file, the line and the field (DESIGN.md §3: never a crash or a silent skip).
 //   writing   record by record into a temp file beside the target, fsync'd and renamed over it on
 //             close (JsonlSink): atomic, and memory stays at one batch whatever the file size.
+import { GenrmError } from '../util/errors.js';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -16,14 +17,14 @@ import { createGunzip } from 'node:zlib';
 import type { z } from 'zod';
 import { tempPath, writeFileAtomicAsync } from '../engine/atomic.js';
 
-export class JsonlError extends Error {
+export class JsonlError extends GenrmError {
   constructor(
     readonly file: string,
     readonly line: number,
     readonly field: string | undefined,
     detail: string,
   ) {
-    super(`${file}:${line}${field ? `: field "${field}"` : ''}: ${detail}`);
+    super(`${file}:${line}${field ? `: field "${field}"` : ''}: ${detail}`, 'bad_input');
     this.name = 'JsonlError';
   }
 }

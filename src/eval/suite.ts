@@ -29,6 +29,7 @@ import type { JudgeRecord } from './records.js';
 import type { EstimateJson } from './results.js';
 import { fmtEstimate, type Table } from './report/tables.js';
 import { type EvalSet, type ReadEvalOptions, readEvalSets, splitFromFile } from './run/data.js';
+import { GenrmError } from '../util/errors.js';
 
 const EntrySchema = z.union([
   z.string().min(1),
@@ -74,15 +75,15 @@ export async function readSuite(file: string): Promise<Suite> {
   try {
     raw = parseYaml(await readFile(file, 'utf8'));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`--suite ${file}: no such file`);
-    throw new Error(`--suite ${file}: not valid YAML (${(e as Error).message})`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new GenrmError(`--suite ${file}: no such file`, 'bad_input');
+    throw new GenrmError(`--suite ${file}: not valid YAML (${(e as Error).message})`, 'bad_input');
   }
   const r = SuiteFileSchema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new Error(`--suite ${file}: ${i ? `field "${fieldPath(i.path) || '(top)'}": ${i.message}` : 'invalid'}; expected "categories:" mapping each category to a list of files`);
+    throw new GenrmError(`--suite ${file}: ${i ? `field "${fieldPath(i.path) || '(top)'}": ${i.message}` : 'invalid'}; expected "categories:" mapping each category to a list of files`, 'bad_input');
   }
-  if (Object.keys(r.data.categories).length === 0) throw new Error(`--suite ${file}: field "categories": no categories; expected at least one with its files`);
+  if (Object.keys(r.data.categories).length === 0) throw new GenrmError(`--suite ${file}: field "categories": no categories; expected at least one with its files`, 'bad_input');
   const dir = dirname(file);
   const entries: SuiteEntry[] = [];
   const names = new Map<string, string>();
@@ -92,7 +93,7 @@ export async function readSuite(file: string): Promise<Suite> {
       const abs = resolve(dir, path);
       const name = typeof e === 'string' || e.name === undefined ? splitFromFile(path) : e.name;
       const prev = names.get(name);
-      if (prev !== undefined) throw new Error(`--suite ${file}: two files are named "${name}" (${prev} and ${path}); give one of them a "name:"`);
+      if (prev !== undefined) throw new GenrmError(`--suite ${file}: two files are named "${name}" (${prev} and ${path}); give one of them a "name:"`, 'bad_input');
       names.set(name, path);
       entries.push({ category, name, file: abs, ...(typeof e !== 'string' && e.weight !== undefined && { weight: e.weight }) });
     }

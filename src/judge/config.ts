@@ -1,6 +1,7 @@
 // The judge's configuration: one typed object with documented defaults, validated at the
 // boundary (CLI flags and config files map onto it one to one).
 import { z } from 'zod';
+import { GenrmError } from '../util/errors.js';
 
 export const JudgeConfigSchema = z
   .object({
@@ -43,7 +44,7 @@ export function resolveJudgeConfig(input: unknown = {}, source = 'judge config')
   const r = JudgeConfigSchema.safeParse(input);
   if (!r.success) {
     const msgs = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
-    throw new RangeError(`${source}: ${msgs.join('; ')}`);
+    throw new GenrmError(`${source}: ${msgs.join('; ')}`, 'bad_input');
   }
   return r.data;
 }

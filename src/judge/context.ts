@@ -6,9 +6,10 @@
 // The check needs the backend's context length (capabilities.contextLength) and a token counter
 // (countTokens). A backend without them is not checked here: a server then refuses an oversized
 // request itself with a 400 (APIError), never a silently shortened prompt.
+import { GenrmError } from '../util/errors.js';
 import type { LanguageModel, Prompt } from '../backends/types.js';
 
-export class ContextLengthError extends Error {
+export class ContextLengthError extends GenrmError {
   constructor(
     readonly item: string,
     readonly needed: number,
@@ -17,6 +18,7 @@ export class ContextLengthError extends Error {
     super(
       `${item}: needs ${needed} tokens (prompt + generation budget) but the model's context is ${contextLength}; ` +
         `shorten the answers, lower maxTokens, or set contextPolicy "truncate-answers"`,
+      'bad_input',
     );
     this.name = 'ContextLengthError';
   }

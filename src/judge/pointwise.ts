@@ -8,6 +8,7 @@ import { fitAnswers } from './context.js';
 import { scoreCot, scoreDirect, type CotScore, type DirectScore, type VerdictSpec } from './scoring.js';
 import { questionText, type PointTemplate } from './templates.js';
 import { VERDICT_NO, VERDICT_YES, parsePointVerdict } from './verdicts.js';
+import type { PairInput, PairJudgment } from './pairwise.js';
 
 export const POINT_SPEC: VerdictSpec = {
   pair: [VERDICT_YES, VERDICT_NO],
@@ -57,4 +58,27 @@ export async function verifyAnswers(model: LanguageModel, items: PointInput[], t
     truncated: rendered[i]?.truncated ?? false,
     approximate: false,
   }));
+}
+
+/**
+ * Pairs judged pointwise: each answer verified alone, then P(A better) = P(yes | A) / (P(yes | A)
+ * + P(yes | B)) (0.5 when both are 0). One "order" per pair: each answer is shown alone, so no
+ * position to swap; 'invalid' only when neither answer got a verdict.
+ */
+export async function judgePairsPointwise(model: LanguageModel, pairs: PairInput[], template: PointTemplate, cfg: JudgeConfig): Promise<PairJudgment[]> {
+  const items = pairs.flatMap((p, i) => [{ id: `${p.id ?? i}/A`, prompt: p.prompt, answer: p.answerA }, { id: `${p.id ?? i}/B`, prompt: p.prompt, answer: p.answerB }]);
+  const v = await verifyAnswers(model, items, template, cfg);
+  return pairs.map((p, i) => {
+    const a = v[2 * i]!;
+    const b = v[2 * i + 1]!;
+    const pA = a.pYes + b.pYes > 0 ? a.pYes / (a.pYes + b.pYes) : 0.5;
+    const verdict = pA > 0.5 ? 'A' : pA < 0.5 ? 'B' : 'tie';
+    return {
+      id: p.id ?? String(i),
+      pA,
+      verdict: a.verdict === 'invalid' && b.verdict === 'invalid' ? 'invalid' : verdict,
+      orders: [{ p: pA, verdict, truncated: a.truncated || b.truncated }],
+      approximate: a.approximate || b.approximate,
+    };
+  });
 }

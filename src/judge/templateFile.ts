@@ -8,15 +8,16 @@
 // contains "{answer_b}" is inserted verbatim, never expanded.
 //
 // A file template is one fixed prompt: the judge mode (direct / CoT) is whatever its text asks for.
+import { GenrmError } from '../util/errors.js';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ChatMessage, Prompt } from '../backends/types.js';
 import type { PairTemplate, PointTemplate, Template } from './templates.js';
 
-export class TemplateError extends Error {
+export class TemplateError extends GenrmError {
   constructor(message: string) {
-    super(message);
+    super(message, 'bad_input');
     this.name = 'TemplateError';
   }
 }

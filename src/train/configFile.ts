@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { formatZodIssue } from './config.js';
+import { GenrmError } from '../util/errors.js';
 
 /** Reads a config file into a plain object; errors name the file. */
 export function readConfigFile(path: string): Record<string, unknown> {
@@ -39,7 +40,7 @@ export function resolveConfig<S extends z.ZodType>(schema: S, fromFile: Record<s
   const merged: Record<string, unknown> = { ...fromFile };
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k] = v;
   const r = schema.safeParse(merged);
-  if (!r.success) throw new Error(`${source}: ${formatZodIssue(r.error.issues[0])}`);
+  if (!r.success) throw new GenrmError(`${source}: ${formatZodIssue(r.error.issues[0])}`, 'bad_input');
   return r.data;
 }
 

@@ -23,7 +23,7 @@ test('inspect reports format, counts, lengths, duplicates; convert writes Prefer
     writeFileSync(f, recs.map((r) => JSON.stringify(r)).join('\n') + '\n');
 
     const bad = run('convert', f, '--out', join(dir, 'strict.jsonl'), '--strict');
-    assert.equal(bad.status, 1);
+    assert.equal(bad.status, 3); // bad input
     assert.match(bad.stderr, /rb\.jsonl:3: field "rejected": chosen and rejected are the same text.*--strict/);
 
     const text = run('inspect', f);
@@ -62,14 +62,14 @@ test('whole-file problems are one clean line naming the file: empty, binary, tru
     const empty = join(dir, 'empty.jsonl');
     writeFileSync(empty, '');
     const e = run('inspect', empty);
-    assert.equal(e.status, 1);
+    assert.equal(e.status, 3);
     assert.match(e.stderr, /empty\.jsonl: the file is empty \(0 bytes\)/);
     assert.doesNotMatch(e.stderr, /skip-invalid|\n\s+at /);
 
     const blob = join(dir, 'blob');
     writeFileSync(blob, Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 91) % 256)));
     const b = run('convert', blob, '--out', join(dir, 'o.jsonl'));
-    assert.equal(b.status, 1);
+    assert.equal(b.status, 3);
     assert.match(b.stderr, /blob: not a text file/);
     assert.doesNotMatch(b.stderr, /Buffer|\n\s+at /);
 
@@ -78,7 +78,7 @@ test('whole-file problems are one clean line naming the file: empty, binary, tru
     const cut = join(dir, 'cut.jsonl.gz');
     writeFileSync(cut, gz.subarray(0, gz.length >> 1));
     const c = run('convert', cut, '--out', join(dir, 'c.jsonl'));
-    assert.equal(c.status, 1);
+    assert.equal(c.status, 3);
     assert.match(c.stderr, /cut\.jsonl\.gz:\d+: the gzip data ends early or is damaged/);
     assert.doesNotMatch(c.stderr, /Z_BUF_ERROR|\n\s+at /);
     assert.equal(existsSync(join(dir, 'c.jsonl')), false, 'nothing half-written');

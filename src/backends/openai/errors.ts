@@ -2,7 +2,9 @@
 // carries its status, the response body and whether a retry could help; connection failures and
 // timeouts have their own classes. No message ever contains the API key (see redact()).
 
-export class APIError extends Error {
+import { GenrmError } from '../../util/errors.js';
+
+export class APIError extends GenrmError {
   /** The server's Retry-After, in ms, when it sent a usable one. */
   retryAfterMs?: number;
   constructor(
@@ -12,15 +14,15 @@ export class APIError extends Error {
     readonly retryable: boolean,
     message: string,
   ) {
-    super(message);
+    super(message, status >= 400 && status < 500 && status !== 408 && status !== 429 ? 'usage' : 'runtime');
     this.name = 'APIError';
   }
 }
 
-export class APIConnectionError extends Error {
+export class APIConnectionError extends GenrmError {
   readonly retryable = true;
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message, 'runtime', options);
     this.name = 'APIConnectionError';
   }
 }

@@ -2,6 +2,7 @@
 // line; and why a whole file cannot be read (FileError: empty, not text, truncated, undetectable).
 // Extends the JSONL module's error so every bad record in genrm reads the same way:
 // "file:line: field "x": what was wrong, what was expected".
+import { GenrmError } from '../../util/errors.js';
 import { JsonlError } from '../jsonl.js';
 
 export const INVALID_REASONS = [
@@ -41,25 +42,25 @@ export class FormatError extends JsonlError {
 }
 
 /** The file as a whole cannot be read (nothing to skip past): empty, binary, truncated, or its format unknown. */
-export class FileError extends Error {
+export class FileError extends GenrmError {
   constructor(
     readonly file: string,
     detail: string,
     readonly line?: number,
   ) {
-    super(`${file}${line !== undefined ? `:${line}` : ''}: ${detail}`);
+    super(`${file}${line !== undefined ? `:${line}` : ''}: ${detail}`, 'bad_input');
     this.name = 'FileError';
   }
 }
 
 /** Thrown by record mappers (which know neither file nor line); the loader adds both. */
-export class FieldError extends Error {
+export class FieldError extends GenrmError {
   constructor(
     readonly reason: InvalidReason,
     readonly field: string | undefined,
     detail: string,
   ) {
-    super(detail);
+    super(detail, 'bad_input');
     this.name = 'FieldError';
   }
 }

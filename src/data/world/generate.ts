@@ -13,6 +13,7 @@ import { CorpusBuilder, type CorpusDoc } from './corpus.js';
 import { registry } from './families.js';
 import { generateSplits, reservedAtSizes, type Splits } from './pairs.js';
 import { SIZES, SpecSchema, type Spec } from './spec.js';
+import { GenrmError } from '../../util/errors.js';
 
 export interface World {
   spec: Spec;
@@ -47,7 +48,7 @@ export function loadSpec(worldDir: string): Spec {
     throw new Error(`${path}: cannot read the world's spec (${(e as Error).message}); is ${worldDir} a folder written by \`genrm world generate\`?`);
   }
   const r = SpecSchema.safeParse(json);
-  if (!r.success) throw new Error(`${path}: field "${r.error.issues[0]?.path.join('.')}": ${r.error.issues[0]?.message}`);
+  if (!r.success) throw new GenrmError(`${path}: field "${r.error.issues[0]?.path.join('.')}": ${r.error.issues[0]?.message}`, 'bad_input');
   return r.data;
 }
 

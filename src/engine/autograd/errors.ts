@@ -1,13 +1,14 @@
 // Errors the autograd layer throws: shape mismatches naming the op and the shapes, and
 // non-finite values naming the op (and, when a training loop knows it, the step).
+import { GenrmError } from '../../util/errors.js';
 import type { Tensor } from '../tensor.js';
 
-export class ShapeError extends Error {
+export class ShapeError extends GenrmError {
   constructor(
     readonly op: string,
     detail: string,
   ) {
-    super(`${op}: ${detail}`);
+    super(`${op}: ${detail}`, 'runtime');
     this.name = 'ShapeError';
   }
 }
@@ -33,7 +34,7 @@ export function expectLength(op: string, what: string, got: number, want: number
   if (got !== want) throw new ShapeError(op, `${what} has length ${got}, expected ${want}`);
 }
 
-export class NonFiniteError extends Error {
+export class NonFiniteError extends GenrmError {
   /** The training step, when known (set by checkedStep). */
   step: number | undefined;
   constructor(
@@ -41,7 +42,7 @@ export class NonFiniteError extends Error {
     readonly phase: 'forward' | 'backward' | 'input' | 'loss' | 'gradient',
     readonly detail: string,
   ) {
-    super(`non-finite value (NaN or Inf) in ${phase} of ${op}: ${detail}`);
+    super(`non-finite value (NaN or Inf) in ${phase} of ${op}: ${detail}`, 'runtime');
     this.name = 'NonFiniteError';
   }
   withStep(step: number): this {

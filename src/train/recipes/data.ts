@@ -13,6 +13,7 @@ import { Prng } from '../../engine/prng.js';
 import { orderFields } from '../../judge/pairwise.js';
 import { compactPair } from '../../judge/templates.js';
 import { epochSeed, permutation } from '../batches.js';
+import { GenrmError } from '../../util/errors.js';
 
 export interface PairData {
   /** The file trained on. */
@@ -47,10 +48,10 @@ function readPairFile(file: string): { pairs: PreferencePair[]; bytes: Buffer } 
  * plain file at most a tenth is held out (so small files still train). Ties are dropped.
  */
 export function loadPairData(path: string, opts: { evalPairs: number; seed: number }): PairData {
-  if (!existsSync(path)) throw new Error(`${path}: no such file or folder (expected a PrefWorld folder from \`genrm world generate\`, or a PreferencePair JSONL file)`);
+  if (!existsSync(path)) throw new GenrmError(`${path}: no such file or folder (expected a PrefWorld folder from \`genrm world generate\`, or a PreferencePair JSONL file)`, 'bad_input');
   const isDir = statSync(path).isDirectory();
   const trainFile = isDir ? join(path, SPLIT_FILES.train) : path;
-  if (!existsSync(trainFile)) throw new Error(`${trainFile}: missing; is ${path} a PrefWorld folder (genrm world generate --out ${path})?`);
+  if (!existsSync(trainFile)) throw new GenrmError(`${trainFile}: missing; is ${path} a PrefWorld folder (genrm world generate --out ${path})?`, 'bad_input');
   const { pairs, bytes } = readPairFile(trainFile);
   return pairDataOf({ path, isDir, trainFile, pairs, bytes }, opts);
 }
@@ -76,7 +77,7 @@ export function pairDataOf(src: { path: string; isDir: boolean; trainFile: strin
     train = usable.filter((_, i) => !held.has(i));
     evalSource = `${n} pairs held out of ${trainFile}`;
   }
-  if (train.length === 0) throw new Error(`${trainFile}: no pairs to train on (${pairs.length} records, ${ties} ties)`);
+  if (train.length === 0) throw new GenrmError(`${trainFile}: no pairs to train on (${pairs.length} records, ${ties} ties)`, 'bad_input');
   return { trainFile, train, eval: evalSet, evalSource, hash: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, worldDir: isDir && existsSync(join(path, SPEC_FILE)) ? path : null, ties };
 }
 

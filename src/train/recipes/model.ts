@@ -6,6 +6,7 @@ import { JUDGE_SPECIAL_TOKENS } from '../../data/judgeFormat.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointKind } from '../../engine/checkpoint.js';
 import { Llama } from '../../engine/model/index.js';
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
+import { GenrmError } from '../../util/errors.js';
 
 export interface BaseModel {
   model: Llama;
@@ -21,7 +22,7 @@ export interface BaseModel {
  */
 export function loadBase(dir: string): BaseModel {
   const ck = loadCheckpoint(dir, { expectSpecials: [...JUDGE_SPECIAL_TOKENS] });
-  if (ck.kind !== 'lm') throw new Error(`${dir}: a '${ck.kind}' checkpoint; training recipes start from a language model (kind 'lm'), e.g. the output of genrm pretrain`);
+  if (ck.kind !== 'lm') throw new GenrmError(`${dir}: a '${ck.kind}' checkpoint; training recipes start from a language model (kind 'lm'), e.g. the output of genrm pretrain`, 'bad_input');
   const model = Llama.fromWeights(ck.config, ck.weights, `${dir}/model.safetensors`);
   return { model, tokenizer: ck.tokenizer, dir: resolve(dir) };
 }

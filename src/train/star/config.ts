@@ -3,6 +3,7 @@
 // `.strict()`: an unknown key is an error naming it.
 import { z } from 'zod';
 import { formatZodIssue } from '../config.js';
+import { GenrmError } from '../../util/errors.js';
 
 /** How sampling runs: what the model is asked and how many times. Fixed for a resumable run. */
 export const StarSamplingSchema = z
@@ -74,7 +75,7 @@ export function requireGrader(filter: StarFilter, graded: boolean, data: string)
 
 function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const r = schema.safeParse(input ?? {});
-  if (!r.success) throw new Error(`${what}: ${formatZodIssue(r.error.issues[0])}`);
+  if (!r.success) throw new GenrmError(`${what}: ${formatZodIssue(r.error.issues[0])}`, 'bad_input');
   return r.data;
 }
 
