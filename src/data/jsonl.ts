@@ -4,7 +4,7 @@
 //             bad bytes are an error naming the file and line (never a silent U+FFFD); `.gz`
 //             files are gunzipped on the fly; memory is one chunk plus one partial line.
 //             readJsonl validates each record with a zod schema; a bad line is an error that
-//             names the file, the line and the field (DESIGN.md §3: never a crash or a silent skip).
+//             names the file, the line and the field (never a crash or a silent skip).
 //   writing   record by record into a temp file beside the target, fsync'd and renamed over it on
 //             close (JsonlSink): atomic, and memory stays at one batch whatever the file size.
 import { GenrmError } from '../util/errors.js';

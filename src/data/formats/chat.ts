@@ -1,4 +1,4 @@
-// Conversations to (prompt, final answer): DESIGN.md §5 keeps only the last assistant turn as the
+// Conversations to (prompt, final answer): the PreferencePair contract (docs/ARCHITECTURE.md) keeps only the last assistant turn as the
 // answer and gives everything before it to the prompt. Used by the TRL implicit-prompt form,
 // UltraFeedback's chat lists and HH-RLHF's transcripts.
 import type { ChatMessage, Prompt } from '../pair.js';

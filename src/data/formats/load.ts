@@ -25,7 +25,7 @@ export interface LoadOptions {
   format?: string;
   fields?: Partial<FieldMap>;
   container?: Container;
-  /** false (default): the first bad record is an error, as everywhere in genrm (DESIGN.md §3); the CLI skips unless --strict. */
+  /** false (default): the first bad record is an error, as everywhere in genrm; the CLI skips unless --strict. */
   skipInvalid?: boolean;
   /** keep (default): ties pass through with tie: true; eval leaves them out of accuracy and says how many. */
   ties?: TiePolicy;

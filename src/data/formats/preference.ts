@@ -12,7 +12,7 @@ import { type FormatDef, type MapContext, has } from './types.js';
 /** genrm's own files (what `genrm data convert` writes): read back exactly. */
 export const genrmFormat: FormatDef = {
   name: 'genrm',
-  describe: 'PreferencePair JSONL (DESIGN.md §5): id, prompt, chosen, rejected, tie?, category?, subset?, split?, meta?',
+  describe: 'PreferencePair JSONL: id, prompt, chosen, rejected, tie?, category?, subset?, split?, meta?',
   detect: (rec) => has(rec, 'id', 'prompt', 'chosen', 'rejected') && typeof rec['id'] === 'string' && typeof rec['chosen'] === 'string' && !has(rec, 'chosen_model'),
   map: (rec) => {
     const r = PreferencePairSchema.safeParse(rec);
@@ -25,7 +25,7 @@ export const genrmFormat: FormatDef = {
 };
 
 // RewardBench subsets → its four sections (allenai/reward-bench, rewardbench/constants.py
-// SUBSET_MAPPING); our categories use the same four names (DESIGN.md §5).
+// SUBSET_MAPPING); our categories use the same four names (docs/ARCHITECTURE.md, Contracts).
 const REWARDBENCH_SECTIONS: Record<string, string> = {};
 for (const [cat, subsets] of Object.entries({
   chat: ['alpacaeval-easy', 'alpacaeval-length', 'alpacaeval-hard', 'mt-bench-easy', 'mt-bench-med'],

@@ -1,5 +1,5 @@
 // What each format module provides: how to recognise its records and how to map one onto
-// PreferencePairs (DESIGN.md §5). Mappers are pure and throw FieldError; the loader adds file:line.
+// PreferencePairs (docs/ARCHITECTURE.md, Contracts). Mappers are pure and throw FieldError; the loader adds file:line.
 import type { PreferencePair, Prompt } from '../pair.js';
 import type { AnswerFlag } from './errors.js';
 import type { Fields } from './source.js';

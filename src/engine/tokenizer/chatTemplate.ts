@@ -1,4 +1,4 @@
-// genrm's compact chat form (DESIGN.md §5: one "role: content" line per message, then the
+// genrm's compact chat form (docs/ARCHITECTURE.md, Contracts: one "role: content" line per message, then the
 // "assistant: " cue) as a Jinja chat template, the way Hugging Face and llama.cpp carry a model's
 // chat format: written into exported tokenizer_config.json and GGUF `tokenizer.chat_template`, so
 // a loader that renders the file's template writes exactly what the embedded backend writes
