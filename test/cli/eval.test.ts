@@ -63,12 +63,12 @@ test('raw benchmark files: read by the loaders, bad records counted, the user ta
   assert.doesNotMatch(r.stdout, /paper|UltraFeedback|RewardBench\)/);
 
   const strict = genrm(autoj, '--strict');
-  assert.equal(strict.status, 1);
+  assert.equal(strict.status, 3);
   assert.match(strict.stderr, /autoj\.jsonl:4: field "label": label "7" is outside its range/);
   const odd = join(fx.root, 'odd.jsonl');
   writeFileSync(odd, jsonl([{ question: 'q', good: 'a', bad: 'b' }]));
   const o = genrm(odd);
-  assert.equal(o.status, 1);
+  assert.equal(o.status, 3);
   assert.match(o.stderr, /cannot tell the format from the fields \[question, good, bad\]; map it once with `genrm data convert .*odd\.jsonl --out pairs\.jsonl`/);
 });
 
