@@ -181,12 +181,12 @@ export function registerEval(program: Command): void {
         },
       });
       const suite = data.suite ? suiteScores(records, data.suite, results.settings.bootstrap) : undefined;
-      if (f.report) await writeReport(f.report, results, `genrm eval: ${method}`);
+      const userSplits = [...new Set(sets.filter((s) => !s.prefWorld).flatMap((s) => s.pairs.map((p) => p.split ?? 'unsplit')))];
+      if (f.report) await writeReport(f.report, results, `genrm eval: ${method}`, { userSplits });
       if (f.json) {
         console.log(JSON.stringify(suite ? { suite, results } : results, null, 2));
         return;
       }
-      const userSplits = [...new Set(sets.filter((s) => !s.prefWorld).flatMap((s) => s.pairs.map((p) => p.split ?? 'unsplit')))];
       console.log(renderTerminal(results, { claims: false, userSplits, records }));
       if (suite && data.suite) for (const s of suite) console.log(`${data.suite.name ?? data.suite.file}: ${s.method}, RewardBench-style (a category: its files weighted; the score: the mean of the categories)\n${toTerminal(suiteTable(s))}`);
       console.log(`${total} pairs judged by ${method} in ${seconds.toFixed(1)} s` + (f.out ? `; per-pair records in ${f.out}` : '') + (f.report ? `; report in ${f.report}` : ''));

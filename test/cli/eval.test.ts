@@ -4,7 +4,7 @@
 // counted, and --suite's RewardBench-style score recomputed from the per-pair records.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,14 @@ test('raw benchmark files: read by the loaders, bad records counted, the user ta
   assert.match(r.stdout, /^judgebench: 4 judged, 4 scored$/m);
   assert.match(r.stdout, /left out of accuracy/);
   assert.doesNotMatch(r.stdout, /paper|UltraFeedback|RewardBench\)/);
+  // The report files show the user's files as the console does: their own table, no paper numbers or claims.
+  const rep = genrm(judgebench, autoj, '--report', 'rep');
+  assert.equal(rep.status, 0, rep.stderr);
+  const md = readFileSync(join(fx.root, 'rep', 'report.md'), 'utf8');
+  assert.match(md, /## Your files/);
+  assert.match(md, /\| judgebench \|/);
+  assert.doesNotMatch(md, /paper|UltraFeedback|claims/);
+  assert.doesNotMatch(readFileSync(join(fx.root, 'rep', 'report.html'), 'utf8'), /paper’s|UltraFeedback/);
 
   const strict = genrm(autoj, '--strict');
   assert.equal(strict.status, 3);

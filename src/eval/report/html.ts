@@ -2,6 +2,7 @@
 import type { Results } from '../results.js';
 import type { Plot } from './plots.js';
 import { cutLines, methodNotes, omittedTable, readingText, timingTable } from './sections.js';
+import { reportSplits, userSplitsTable, type ReportOptions } from './userSplits.js';
 import { breakdownTable, diagnosticsTable, goalsTable, gradesTable, mainTable, majTable, trainingTable, toHtml, type Table } from './tables.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -22,15 +23,20 @@ function statusClass(s: string): string {
   return s === 'reproduced' ? 'status-reproduced' : s === 'not reproduced' ? 'status-not' : 'status-inconclusive';
 }
 
-export function renderHtml(r: Results, plots: Plot[], title = 'genrm evaluation report'): string {
+export function renderHtml(r: Results, plots: Plot[], title = 'genrm evaluation report', o: ReportOptions = {}): string {
   const body: string[] = [`<h1>${esc(title)}</h1>`, `<p class="note">Generated ${esc(r.createdAt)}.</p>`];
   const cut = cutLines(r);
   if (cut.length) body.push(`<div class="cut"><h2>What was cut</h2><ul>${cut.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></div>`);
-  body.push('<h2>Main results</h2>', '<p class="note">Accuracy % with 95 % bootstrap CIs. The paper’s columns are its own numbers on different data (UltraFeedback / RewardBench).</p>', `<div class="scroll">${toHtml(mainTable(r))}</div>`);
-  body.push('<h2>Reading: the paper’s claims against these numbers</h2><ul>');
-  for (const c of r.claims) body.push(`<li class="claim"><span class="${statusClass(c.status)}">${esc(c.status)}</span> — ${esc(readingText(c))}</li>`);
-  body.push('</ul>');
-  const goals = goalsTable(r);
+  const splits = reportSplits(r, o);
+  if (splits.prefWorld) {
+    body.push('<h2>Main results</h2>', '<p class="note">Accuracy % with 95 % bootstrap CIs. The paper’s columns are its own numbers on different data (UltraFeedback / RewardBench).</p>', `<div class="scroll">${toHtml(mainTable(r))}</div>`);
+    body.push('<h2>Reading: the paper’s claims against these numbers</h2><ul>');
+    for (const c of r.claims) body.push(`<li class="claim"><span class="${statusClass(c.status)}">${esc(c.status)}</span> — ${esc(readingText(c))}</li>`);
+    body.push('</ul>');
+  }
+  const user = userSplitsTable(r, splits.user);
+  if (user) body.push('<h2>Your files</h2>', '<p class="note">Accuracy % with 95 % bootstrap CIs, per file, category and subset.</p>', `<div class="scroll">${toHtml(user)}</div>`);
+  const goals = splits.prefWorld ? goalsTable(r) : null;
   if (goals) body.push('<h2>Goals (issue 20)</h2>', '<p class="note">Beside the paper’s claims: STaR-DPO’s OOD margin over BT (the paper’s abstract: +10–45 %), and each judge’s accuracy on held-out families.</p>', `<div class="scroll">${toHtml(goals)}</div>`);
   body.push('<h2>Plots</h2>');
   for (const p of plots) {
@@ -51,6 +57,6 @@ export function renderHtml(r: Results, plots: Plot[], title = 'genrm evaluation 
   if (r.notes.samplePlan) body.push('<h2>How sample counts were planned</h2>', `<p>${esc(r.notes.samplePlan)}</p>`);
   sec('Training cost', trainingTable(r));
   sec('Stage timings', timingTable(r));
-  body.push('<h2>How the numbers are computed</h2><ul>', ...methodNotes(r).map((l) => `<li>${esc(l)}</li>`), ...r.notes.extra.map((l) => `<li>${esc(l)}</li>`), '</ul>');
+  body.push('<h2>How the numbers are computed</h2><ul>', ...methodNotes(r, splits.prefWorld).map((l) => `<li>${esc(l)}</li>`), ...r.notes.extra.map((l) => `<li>${esc(l)}</li>`), '</ul>');
   return `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>${esc(title)}</title>\n<style>${CSS}</style>\n</head>\n<body>\n${body.join('\n')}\n</body>\n</html>\n`;
 }

@@ -2,15 +2,21 @@
 import type { Results } from '../results.js';
 import type { Plot } from './plots.js';
 import { cutLines, methodNotes, omittedTable, readingText, timingTable } from './sections.js';
+import { reportSplits, userSplitsTable, type ReportOptions } from './userSplits.js';
 import { breakdownTable, diagnosticsTable, goalsTable, gradesTable, mainTable, majTable, trainingTable, toMarkdown, type Table } from './tables.js';
 
-export function renderMarkdown(r: Results, plots: Plot[], title = 'genrm evaluation report'): string {
+export function renderMarkdown(r: Results, plots: Plot[], title = 'genrm evaluation report', o: ReportOptions = {}): string {
   const out: string[] = [`# ${title}`, '', `Generated ${r.createdAt}.`, ''];
   const cut = cutLines(r);
   if (cut.length) out.push('## What was cut', '', ...cut.map((l) => `- ${l}`), '');
-  out.push('## Main results', '', '*Accuracy % with 95 % bootstrap CIs. The paper’s columns are its own numbers on different data (UltraFeedback / RewardBench).*', '', toMarkdown(mainTable(r)));
-  out.push('## Reading: the paper’s claims against these numbers', '', ...r.claims.map((c) => `- **${c.status}**: ${readingText(c)}`), '');
-  const goals = goalsTable(r);
+  const splits = reportSplits(r, o);
+  if (splits.prefWorld) {
+    out.push('## Main results', '', '*Accuracy % with 95 % bootstrap CIs. The paper’s columns are its own numbers on different data (UltraFeedback / RewardBench).*', '', toMarkdown(mainTable(r)));
+    out.push('## Reading: the paper’s claims against these numbers', '', ...r.claims.map((c) => `- **${c.status}**: ${readingText(c)}`), '');
+  }
+  const user = userSplitsTable(r, splits.user);
+  if (user) out.push('## Your files', '', '*Accuracy % with 95 % bootstrap CIs, per file, category and subset.*', '', toMarkdown(user));
+  const goals = splits.prefWorld ? goalsTable(r) : null;
   if (goals) out.push('## Goals (issue 20)', '', '*Beside the paper’s claims: STaR-DPO’s OOD margin over BT (the paper’s abstract: +10–45 %), and each judge’s accuracy on held-out families.*', '', toMarkdown(goals));
   out.push('## Plots', '');
   for (const p of plots) out.push(p.svg ? `### ${p.title}\n\n![${p.title}](plots/${p.name}.svg)\n\n${p.caption}\n` : `### ${p.title}\n\n*Not drawn: ${p.skipped}.*\n`);
@@ -29,7 +35,7 @@ export function renderMarkdown(r: Results, plots: Plot[], title = 'genrm evaluat
   if (r.notes.samplePlan) out.push('## How sample counts were planned', '', r.notes.samplePlan, '');
   sec('Training cost', trainingTable(r));
   sec('Stage timings', timingTable(r));
-  out.push('## How the numbers are computed', '', ...methodNotes(r).map((l) => `- ${l}`), '');
+  out.push('## How the numbers are computed', '', ...methodNotes(r, splits.prefWorld).map((l) => `- ${l}`), '');
   if (r.notes.extra.length) out.push(...r.notes.extra.map((l) => `- ${l}`), '');
   return out.join('\n');
 }

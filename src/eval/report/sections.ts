@@ -20,14 +20,20 @@ export function goalLines(r: Results): string[] {
   return r.goals.map((g) => `${g.met === null ? '—' : g.met ? 'MET' : 'NOT MET'}: ${g.what} (goal ${g.target}): ${g.why}`);
 }
 
-export function methodNotes(r: Results): string[] {
+/** How the numbers are computed; `prefWorld` false (only the user's files) leaves out the notes on PrefWorld's grader, the claims and the paper. */
+export function methodNotes(r: Results, prefWorld = true): string[] {
   const b = r.settings.bootstrap;
-  return [
+  const common = [
     'Accuracy follows RewardBench: a verdict for the chosen answer scores 1, for the rejected answer 0, a tie or an invalid verdict (no [[A]]/[[B]]) 0.5. Gold-tie pairs are left out.',
     'Headline accuracy: the judge’s combined P(chosen) over both orders where it gave one (direct GenRM, BT, PairRM, verdict-prob CoT); otherwise the majority of all sampled votes (mean of the two orders’ vote shares).',
     `maj@k uses the first k samples of one set per order (no re-sampling per k); k ∈ {${r.settings.ks.join(', ')}} up to the samples taken.`,
-    `95 % confidence intervals: percentile bootstrap over pairs, ${b.resamples} resamples, seed ${b.seed}. Claims compare methods on the same pairs (paired bootstrap of the difference); “≈” means the difference’s CI lies within ±${(100 * r.settings.equivalenceMargin).toFixed(0)} points.`,
+    `95 % confidence intervals: percentile bootstrap over pairs, ${b.resamples} resamples, seed ${b.seed}.`,
     `Calibration: Brier score of P(chosen); ECE over ${ECE_BINNING}.`,
+  ];
+  if (!prefWorld) return common;
+  return [
+    ...common,
+    `Claims compare methods on the same pairs (paired bootstrap of the difference); “≈” means the difference’s CI lies within ±${(100 * r.settings.equivalenceMargin).toFixed(0)} points.`,
     'Right for the right reason: per sampled rationale, the verdict is right AND the rationale’s own worked result is right (checked by PrefWorld), among all graded samples and among right verdicts.',
     'Restating and checking (CoT judges, PrefWorld’s grader): per sampled rationale, whether it restates the question in its family’s own layout, whether its own worked result is right, and whether its checks of both answers agree with that result; shares of graded samples, CIs resampling pairs.',
     `Claim statuses: undecided checks are “underpowered” when the CI’s half-width exceeds ±${(100 * r.settings.equivalenceMargin).toFixed(0)} points (more pairs would decide them), else “inconclusive”. Claims use the paper’s methods only; rows marked +checked are labelled variants (STaR filtered by PrefWorld’s grader, supervision the paper did not have) and appear in the tables and goals, never in the claims.`,

@@ -9,6 +9,18 @@ import { fmtEstimate, type Table } from './tables.js';
 /** Rows per split before the rest is left to --json (JudgeBench alone has ~20 sources). */
 const MAX_GROUP_ROWS = 30;
 
+export interface ReportOptions {
+  /** Splits that are the user's own files: their own table, and no paper numbers or claims (those are about PrefWorld). Default: none. */
+  userSplits?: readonly string[];
+}
+
+/** The report's split of the splits: PrefWorld's (the paper's table and claims) and the user's own. */
+export function reportSplits(r: Results, o: ReportOptions): { prefWorld: boolean; user: string[] } {
+  const mine = new Set(o.userSplits ?? []);
+  const all = [...new Set(r.methods.flatMap((m) => m.groups.map((g) => g.split)))];
+  return { prefWorld: all.some((s) => !mine.has(s)), user: all.filter((s) => mine.has(s)) };
+}
+
 export function userSplitsTable(r: Results, splits: readonly string[]): Table | null {
   const rows: string[][] = [];
   for (const m of r.methods) {

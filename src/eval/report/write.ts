@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../../data/jsonl.js';
 import { ResultsSchema, type Results } from '../results.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
+import type { ReportOptions } from './userSplits.js';
 import { makePlots } from './plots.js';
 
 export interface ReportFiles {
@@ -15,7 +16,7 @@ export interface ReportFiles {
   plots: string[];
 }
 
-export async function writeReport(dir: string, r: Results, title?: string): Promise<ReportFiles> {
+export async function writeReport(dir: string, r: Results, title?: string, o: ReportOptions = {}): Promise<ReportFiles> {
   const checked = ResultsSchema.parse(r);
   const plots = await makePlots(checked);
   const files: ReportFiles = { results: join(dir, 'results.json'), markdown: join(dir, 'report.md'), html: join(dir, 'report.html'), plots: [] };
@@ -26,8 +27,8 @@ export async function writeReport(dir: string, r: Results, title?: string): Prom
     files.plots.push(f);
   }
   await writeFileAtomic(files.results, JSON.stringify(checked, null, 2) + '\n');
-  await writeFileAtomic(files.markdown, renderMarkdown(checked, plots, title));
-  await writeFileAtomic(files.html, renderHtml(checked, plots, title));
+  await writeFileAtomic(files.markdown, renderMarkdown(checked, plots, title, o));
+  await writeFileAtomic(files.html, renderHtml(checked, plots, title, o));
   return files;
 }
 
