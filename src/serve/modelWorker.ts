@@ -38,14 +38,13 @@ export interface ModelWorkerOptions {
 interface Pending {
   job: Job;
   /** The request it belongs to (its AbortSignal); undefined: a job of its own. */
-  owner: object | undefined;
+  owner: AbortSignal | undefined;
   /** Its index in the batch in flight (its cancel flag), once sent. */
   slot: number;
   resolve: (r: JobResult) => void;
   reject: (e: unknown) => void;
   /** Answered already (aborted while in flight): its outcome is dropped. */
   settled: boolean;
-  detach: () => void;
 }
 
 /** Compiled, the worker is worker.js beside this file; under tsx (tests) it is .ts, loaded through tsx's API. */
@@ -71,9 +70,11 @@ function rebuild(e: WireError): Error {
 }
 
 export class ModelWorker {
+  /** Jobs waiting, in arrival order; a cancelled one stays (settled) until the next batch is taken, so cancelling thousands costs no search. */
   private queue: Pending[] = [];
-  /** Per request: jobs queued or computing, and who waits for that to reach 0. */
-  private readonly live = new Map<object, { n: number; waiters: (() => void)[] }>();
+  private nQueued = 0;
+  /** Per request: its jobs queued or computing, who waits for them to be gone, and its one abort listener. */
+  private readonly live = new Map<AbortSignal, { jobs: Set<Pending>; waiters: (() => void)[]; onAbort: () => void }>();
   private inFlight: Pending[] | null = null;
   private nextId = 1;
   private dead: Error | null = null;
@@ -132,7 +133,7 @@ export class ModelWorker {
   }
 
   get queued(): number {
-    return this.queue.length;
+    return this.nQueued;
   }
 
   /** Requests with jobs queued or computing. */
@@ -148,16 +149,19 @@ export class ModelWorker {
     if (this.dead) return Promise.reject(this.dead);
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const p: Pending = { job, owner: signal, slot: -1, resolve, reject, settled: false, detach: () => {} };
+      const p: Pending = { job, owner: signal, slot: -1, resolve, reject, settled: false };
       if (signal) {
-        const onAbort = (): void => this.cancel(p, signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        p.detach = () => signal.removeEventListener('abort', onAbort);
-        const l = this.live.get(signal);
-        if (l) l.n++;
-        else this.live.set(signal, { n: 1, waiters: [] });
+        // One listener per request, not per job: a request of thousands of jobs aborts in one pass.
+        let l = this.live.get(signal);
+        if (!l) {
+          const entry = { jobs: new Set<Pending>(), waiters: [] as (() => void)[], onAbort: () => [...entry.jobs].forEach((q) => this.cancel(q, signal.reason)) };
+          signal.addEventListener('abort', entry.onAbort, { once: true });
+          this.live.set(signal, (l = entry));
+        }
+        l.jobs.add(p);
       }
       this.queue.push(p);
+      this.nQueued++;
       this.lastArrival = performance.now();
       this.schedule();
     });
@@ -172,21 +176,22 @@ export class ModelWorker {
 
   /** A job left the queue or came back from the worker: its request may be drained. */
   private release(p: Pending): void {
-    if (!p.owner) return;
-    const l = this.live.get(p.owner);
-    if (!l || --l.n > 0) return;
-    this.live.delete(p.owner);
+    const signal = p.owner as AbortSignal | undefined;
+    const l = signal && this.live.get(signal);
+    if (!l) return;
+    l.jobs.delete(p);
+    if (l.jobs.size > 0) return;
+    this.live.delete(signal);
+    signal.removeEventListener('abort', l.onAbort);
     for (const w of l.waiters) w();
   }
 
   private cancel(p: Pending, reason: unknown): void {
     if (p.settled) return;
     p.settled = true;
-    const at = this.queue.indexOf(p);
-    if (at >= 0) {
-      this.queue.splice(at, 1);
+    if (p.slot < 0) {
+      this.nQueued--;
       this.stats.cancelled++;
-      p.detach();
       this.release(p);
     } else if (this.inFlight?.[p.slot] === p) {
       Atomics.store(this.flags, p.slot, 1);
@@ -213,7 +218,7 @@ export class ModelWorker {
       const now = performance.now();
       const quietFor = now - this.lastArrival;
       const cap = this.gatherStart + 10 * this.batchWindowMs;
-      if (quietFor >= this.batchWindowMs || now >= cap || this.queue.length >= this.maxBatchJobs || this.inFlight) go();
+      if (quietFor >= this.batchWindowMs || now >= cap || this.nQueued >= this.maxBatchJobs || this.inFlight) go();
       else setTimeout(gather, Math.min(this.batchWindowMs - quietFor, cap - now));
     };
     setTimeout(gather, this.batchWindowMs);
@@ -221,8 +226,9 @@ export class ModelWorker {
 
   /** Up to maxBatchJobs jobs, one per request in turn (a request's own jobs keep their order). */
   private takeBatch(): Pending[] {
+    this.queue = this.queue.filter((p) => !p.settled);
     if (this.queue.length <= this.maxBatchJobs) return this.queue.splice(0);
-    const byOwner = new Map<object | Pending, Pending[]>();
+    const byOwner = new Map<AbortSignal | Pending, Pending[]>();
     for (const p of this.queue) {
       const key = p.owner ?? p;
       const list = byOwner.get(key);
@@ -247,8 +253,9 @@ export class ModelWorker {
   }
 
   private pump(): void {
-    if (this.inFlight || this.queue.length === 0 || this.dead) return;
+    if (this.inFlight || this.nQueued === 0 || this.dead) return;
     const batch = this.takeBatch();
+    this.nQueued -= batch.length;
     batch.forEach((p, i) => {
       p.slot = i;
       Atomics.store(this.flags, i, 0);
@@ -276,7 +283,6 @@ export class ModelWorker {
         this.stats.promptTokens += o.result.promptTokens;
         for (const s of o.result.samples) this.stats.generatedTokens += s.generatedTokens;
       }
-      p.detach();
       this.release(p);
       if (p.settled) return; // aborted while in flight: its caller has its answer already
       p.settled = true;
@@ -290,13 +296,16 @@ export class ModelWorker {
     if (this.dead) return;
     this.dead = e;
     for (const p of [...(this.inFlight ?? []), ...this.queue]) {
-      p.detach();
       if (!p.settled) p.reject(e);
       p.settled = true;
     }
     this.inFlight = null;
     this.queue = [];
-    for (const l of this.live.values()) for (const w of l.waiters) w();
+    this.nQueued = 0;
+    for (const [signal, l] of this.live) {
+      signal.removeEventListener('abort', l.onAbort);
+      for (const w of l.waiters) w();
+    }
     this.live.clear();
   }
 

@@ -54,8 +54,10 @@ export interface ServeOptions {
   /** Judge defaults of the reward endpoints (mode, votes, maxTokens, swap, ...). */
   judge?: JudgeConfigInput;
   /**
-   * Open connections at once; the next one is closed at accept. Default maxQueue + 64: a
-   * connection for every request the queue admits, and room for probes and scrapes beside them.
+   * Open connections at once. Past it, a new connection takes the place of the oldest one that
+   * has not yet sent a whole request (slow-header and idle ones go first), or is closed at accept
+   * when every connection is busy with a request. Default maxQueue + 64: a connection for every
+   * request the queue admits, and room for probes and scrapes beside them.
    */
   maxConnections?: number;
   /**
@@ -178,9 +180,12 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     await w.close();
     throw e;
   }
-  // Connections that have not yet sent a whole request: Node's headersTimeout cuts one that has
-  // begun its headers, but not one that sends nothing (or a partial first line); this does.
+  // Connections that have not yet sent a whole request (oldest first): Node's headersTimeout cuts
+  // one that has begun its headers, but not one that sends nothing (or a partial first line); the
+  // timer here does. At the connection cap they are the ones a new connection replaces, so
+  // clients that hold connections without requests cannot lock out one that sends its request.
   const fresh = new Map<Socket, NodeJS.Timeout>();
+  const open = new Set<Socket>();
   const server: Server = createServer({ headersTimeout: headersTimeoutMs, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS }, (req, res) => {
     const t = fresh.get(req.socket);
     if (t) {
@@ -189,12 +194,21 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     }
     void router.handle(req, res);
   });
-  server.maxConnections = maxConnections;
   server.on('connection', (sock: Socket) => {
+    if (open.size >= maxConnections) {
+      const oldest = fresh.keys().next();
+      if (oldest.done) return void sock.destroy(); // all busy with requests: refuse the newcomer
+      oldest.value.destroy();
+      clearTimeout(fresh.get(oldest.value));
+      fresh.delete(oldest.value);
+      open.delete(oldest.value);
+    }
+    open.add(sock);
     fresh.set(sock, setTimeout(() => sock.destroy(), headersTimeoutMs).unref());
     sock.once('close', () => {
       clearTimeout(fresh.get(sock));
       fresh.delete(sock);
+      open.delete(sock);
     });
   });
   try {
