@@ -19,13 +19,14 @@ import { z } from 'zod';
 import { EmbeddedBackend } from '../../backends/embedded/backend.js';
 import type { PreferencePair } from '../../data/pair.js';
 import { Prng } from '../../engine/prng.js';
-import { copyFileAtomic, writeFileAtomic } from '../../engine/atomic.js';
+import { linkFileAtomic, writeFileAtomic } from '../../engine/atomic.js';
+import { CHECKPOINT_FILES } from '../../engine/checkpoint.js';
 import { epochSeed, permutation } from '../batches.js';
 import type { RecipeCommon } from '../recipes/config.js';
 import { loadPairData, type PairData } from '../recipes/data.js';
 import { loadBase, saveRecipeModel, type BaseModel } from '../recipes/model.js';
 import { RESOLVED_CONFIG_FILE, resolvedConfigJson, writeResolvedConfig, type RecipeContext, type RecipeResult } from '../recipes/registry.js';
-import { hasTrainerState, METRICS_FILE } from '../state.js';
+import { hasTrainerState, latestCheckpoint, METRICS_FILE } from '../state.js';
 import type { TrainResult } from '../trainer.js';
 import { checkerFor } from './checker.js';
 import { requireGrader, StarBuildSchema, StarSamplingSchema, type StarBuildConfig, type StarSamplingConfig } from './config.js';
@@ -138,15 +139,17 @@ export function iterationSlice(pairs: readonly PreferencePair[], i: number, n: n
   return Array.from(order.subarray(from, to), (j) => pairs[j]!);
 }
 
-/** A checkpoint folder's files (DESIGN.md §5). */
-const CHECKPOINT_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'genrm.json'];
-
-/** Copies a checkpoint's files into `out` one by one (each atomically: temp, then rename). */
+/**
+ * Puts a model's files into `out` one by one (each atomically: a hard link or copy, then rename),
+ * genrm.json last: the current checkpoint's when `from` is a training run folder (state.ts), else
+ * the folder's own (the base model).
+ */
 function copyCheckpointFiles(from: string, out: string): void {
-  for (const f of [...CHECKPOINT_FILES, RESOLVED_CONFIG_FILE]) {
-    const src = join(from, f);
+  const dir = latestCheckpoint(from) ?? from;
+  for (const f of [RESOLVED_CONFIG_FILE, ...CHECKPOINT_FILES]) {
+    const src = join(dir, f);
     if (!existsSync(src)) continue;
-    copyFileAtomic(src, join(out, f));
+    linkFileAtomic(src, join(out, f));
   }
 }
 
