@@ -39,6 +39,7 @@ import type { Tensor } from '../engine/tensor.js';
 import type { BatchStream } from './batches.js';
 import { TrainLoopSchema, type TrainLoopConfig } from './config.js';
 import { appendMetrics, Progress } from './progress.js';
+import { checkStepMemory } from './memory.js';
 import { lrAt } from './schedule.js';
 import { hasTrainerState, latestCheckpoint, METRICS_FILE, readTrainerState, recoverRun, restoreTrainerState, STATE_DIR, truncateMetrics, writeRunCheckpoint, writeTrainerState, type EarlyStopState, type TrainerStateJson } from './state.js';
 
@@ -74,6 +75,12 @@ export interface TrainTask<B> {
   validate?: Validation;
   /** Writes the model checkpoint files into `dir` (a fresh folder); called at each checkpoint. */
   saveModel?(dir: string, info: { step: number; final: boolean }): void;
+  /**
+   * The largest micro-batch the stream makes (`rows` sequences of at most `seqLen` tokens; `field`
+   * is the config field that sets rows, default "batchSize"): its memory is checked against the
+   * machine before the first batch is fetched (memory.ts).
+   */
+  batchShape?: { rows: number; seqLen: number; field?: string };
 }
 
 /** A cheap held-out metric for early stopping, computed without gradients. */
@@ -254,6 +261,7 @@ export function train<B>(task: TrainTask<B>, opts: TrainOptions): TrainResult {
     return { ...m, bestStep: early.bestStep };
   };
 
+  if (task.batchShape && !done) checkStepMemory(task.params, task.batchShape.rows, task.batchShape.seqLen, { field: task.batchShape.field ?? 'batchSize', where: opts.label ?? 'train' });
   const progress = new Progress(opts.progress ?? false, opts.label);
   progress.start(c.steps, step);
   const t0 = performance.now();

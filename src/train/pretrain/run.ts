@@ -100,6 +100,7 @@ export function pretrain(c: PretrainConfig, opts: PretrainOptions): PretrainResu
   const report = (perCell: number, samples = 0): WorkedReport | null => (spec && perCell > 0 && testPairs.length > 0 ? workedReport(model, tok, spec, heldOutTasks(spec, testPairs, perCell), { seed: c.seed, samples }) : null);
 
   const task: TrainTask<LmBatch> = {
+    batchShape: { rows: c.batchSize, seqLen: c.seqLen },
     params: model.params,
     stream,
     loss: (b) => ({ loss: model.loss(b.ids, b.targets, b.batch, b.seqLen) }),
