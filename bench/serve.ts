@@ -21,6 +21,8 @@
 // decoded token.
 // --long: 60 s at concurrency 64 (direct), RSS each second; memory should stay flat.
 // --kv-cache f16: both servers generate with a half-precision KV cache (genrm serve --kv-cache).
+// --attack: hostile load instead (bench/serveAttack.ts): /health latency and good-request throughput
+// while oversized, abandoned and slow-header requests run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,9 +33,10 @@ import { Tokenizer } from '../src/engine/tokenizer/index.js';
 import { EmbeddedBackend } from '../src/backends/embedded/backend.js';
 import { compactPairTemplate } from '../src/judge/templates.js';
 import { startServer } from '../src/serve/server.js';
+import { runAttack } from './serveAttack.js';
 import { decodeLine, decodeRoofline, directRoofline, type DecodeRoofline, type DirectRoofline } from './roofline.js';
 
-export const describe = 'reward server under load: throughput, p50/p99, errors, RSS at concurrency 1-256; dynamic batching vs one at a time (direct, CoT)';
+export const describe = 'reward server under load: throughput, p50/p99, errors, RSS at concurrency 1-256; dynamic batching vs one at a time (direct, CoT); --attack: under hostile load';
 
 interface LoadResult {
   concurrency: number;
@@ -93,6 +96,7 @@ async function load(url: string, body: (i: number) => unknown, concurrency: numb
 }
 
 export async function run(args: string[]): Promise<void> {
+  if (args.includes('--attack')) return runAttack(args);
   const json = args.includes('--json');
   const seconds = Number(flag(args, '--seconds', '6'));
   const levels = flag(args, '--levels', '1,16,64,256').split(',').map(Number);

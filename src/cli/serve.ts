@@ -18,6 +18,8 @@ interface Opts {
   batchWaitMs: string;
   maxQueue: string;
   timeoutMs: string;
+  maxConnections?: string;
+  headersTimeoutMs: string;
   judgeMode: string;
   votes: string;
   maxTokens: string;
@@ -41,7 +43,9 @@ export function registerServe(program: Command): void {
     .option('--kv-cache <dtype>', 'KV-cache precision of generation: f32, or f16 (half the cache memory; batch-64 decoding ~20% faster in bench lm; logprobs move in the third decimal)', 'f32')
     .option('--batch-wait-ms <ms>', 'when idle, gather requests into a batch until none has arrived for this long (at most 10x)', '2')
     .option('--max-queue <n>', 'model requests admitted at once; more get 429 with Retry-After', '1024')
-    .option('--timeout-ms <ms>', 'deadline per model request (504 past it); 0 = none', '120000')
+    .option('--timeout-ms <ms>', 'deadline per model request (504 past it, its work in the model cancelled); 0 = none', '120000')
+    .option('--max-connections <n>', 'open connections at once; more are closed at accept (default: --max-queue + 64)')
+    .option('--headers-timeout-ms <ms>', 'time a client has to send its request headers before its connection is closed', '10000')
     .option('--judge-mode <mode>', 'reward endpoints: direct (verdict probability) or cot (sampled rationales + votes)', 'direct')
     .option('--votes <n>', 'reward endpoints, CoT: rationales sampled per order', '8')
     .option('--max-tokens <n>', 'reward endpoints, CoT: most tokens per rationale', '512')
@@ -75,6 +79,8 @@ export function registerServe(program: Command): void {
         batchWaitMs: int('--batch-wait-ms', o.batchWaitMs),
         maxQueue: int('--max-queue', o.maxQueue),
         timeoutMs: int('--timeout-ms', o.timeoutMs),
+        ...(o.maxConnections !== undefined ? { maxConnections: int('--max-connections', o.maxConnections) } : {}),
+        headersTimeoutMs: int('--headers-timeout-ms', o.headersTimeoutMs),
         judge: { mode: o.judgeMode, votes: int('--votes', o.votes), maxTokens: int('--max-tokens', o.maxTokens) },
       });
       if (o.json) console.log(JSON.stringify({ url: s.url, host: s.host, port: s.port, model: s.worker.info.id }));

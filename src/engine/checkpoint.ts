@@ -13,7 +13,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { swapFolderAtomic } from './atomic.js';
+import { recoverFolderSwap, swapFolderAtomic } from './atomic.js';
 import { configFields, toHfModelConfig } from './hf/config.js';
 import type { ModelConfig } from './model/config.js';
 import { validateConfig } from './model/params.js';
@@ -73,6 +73,8 @@ export interface Checkpoint {
 }
 
 const FILES = { config: 'config.json', weights: 'model.safetensors', tokenizer: 'tokenizer.json', genrm: 'genrm.json' } as const;
+/** The files of a checkpoint folder, genrm.json (the one that says "this is a genrm checkpoint") last. */
+export const CHECKPOINT_FILES: readonly string[] = [FILES.config, FILES.weights, FILES.tokenizer, FILES.genrm];
 
 /** Every tensor a checkpoint of this shape and kind holds, in file order, with [out, in] Linear shapes. */
 export function expectedTensors(config: ModelConfig, opts: { kind: CheckpointKind; numLabels?: number }): Array<{ name: string; shape: number[] }> {
@@ -253,15 +255,27 @@ export interface LoadCheckpointOptions {
   expectSpecials?: readonly string[];
 }
 
-/** Loads and cross-checks a checkpoint folder. */
-export function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = {}): Checkpoint {
-  if (!existsSync(dir)) throw new Error(`${dir}: no such checkpoint folder`);
+/**
+ * A checkpoint folder's genrm.json, checked (format, version, kind): what a caller needs to know
+ * about a checkpoint (its kind, how it was made) without loading its weights.
+ */
+export function readCheckpointMeta(dir: string): GenrmJson {
   const gPath = join(dir, FILES.genrm);
   const g = readJson(gPath) as Partial<GenrmJson> | null;
   if (typeof g !== 'object' || g === null || g.format !== 'genrm-checkpoint') throw new Error(`${gPath}: not a genrm checkpoint description ("format" must be "genrm-checkpoint")`);
   if (g.formatVersion !== 1) throw new Error(`${gPath}: formatVersion ${JSON.stringify(g.formatVersion)} is not supported (this genrm reads 1)`);
-  const kind = g.kind as CheckpointKind;
-  if (!CHECKPOINT_KINDS.includes(kind)) throw new Error(`${gPath}: "kind" must be one of ${CHECKPOINT_KINDS.join(', ')}, got ${JSON.stringify(g.kind)}`);
+  if (!CHECKPOINT_KINDS.includes(g.kind as CheckpointKind)) throw new Error(`${gPath}: "kind" must be one of ${CHECKPOINT_KINDS.join(', ')}, got ${JSON.stringify(g.kind)}`);
+  if (typeof g.provenance !== 'object' || g.provenance === null) throw new Error(`${gPath}: "provenance" must be an object (how the checkpoint was made)`);
+  return g as GenrmJson;
+}
+
+/** Loads and cross-checks a checkpoint folder. */
+export function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = {}): Checkpoint {
+  // A save killed between its two renames left the old folder aside: put it back first.
+  if (!existsSync(dir)) recoverFolderSwap(dir);
+  if (!existsSync(dir)) throw new Error(`${dir}: no such checkpoint folder`);
+  const g = readCheckpointMeta(dir);
+  const kind = g.kind;
   if (opts.expectKind !== undefined && opts.expectKind !== kind) throw new Error(`${dir}: a '${kind}' checkpoint, but a '${opts.expectKind}' one is needed here`);
 
   const cPath = join(dir, FILES.config);
@@ -283,5 +297,5 @@ export function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = {}): C
   checkWeights(tensors, expectedTensors(hf.config, { kind, numLabels }), wPath);
   for (const [name, t] of tensors)
     if (!['F32', 'F16', 'BF16'].includes(t.dtype)) throw new Error(`${wPath}: tensor '${name}' has dtype ${t.dtype}; weights must be F32, F16 or BF16`);
-  return { dir, config: hf.config, kind, numLabels, weights: tensors, tokenizer, genrm: g as GenrmJson };
+  return { dir, config: hf.config, kind, numLabels, weights: tensors, tokenizer, genrm: g };
 }

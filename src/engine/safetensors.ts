@@ -250,8 +250,28 @@ export function parseSafetensorsHeader(bytes: Uint8Array, file: string, fileLeng
   return { tensors, metadata, bufferStart: 8 + n };
 }
 
+export interface ReadOptions {
+  /**
+   * Accept NaN and ±Inf values. Default false: a weight that is not finite is an error naming the
+   * tensor and the index (a diverged run's weights would otherwise load and judge "tie" silently).
+   */
+  allowNonFinite?: boolean;
+}
+
+/** Throws naming the tensor when a value is NaN or infinite. */
+function checkFinite(data: Float32Array, name: string, file: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i]!;
+    if (x - x !== 0) {
+      let bad = 0;
+      for (let j = i; j < data.length; j++) if (data[j]! - data[j]! !== 0) bad++;
+      throw new Error(`${file}: tensor '${name}' holds ${x} at index ${i} (${bad} of its ${data.length} values are not finite); refusing non-finite weights (a diverged or corrupt save)`);
+    }
+  }
+}
+
 /** Decodes every tensor of a safetensors file held in `bytes` to float32. */
-export function decodeSafetensors(bytes: Uint8Array, file: string): { tensors: Map<string, ReadTensor>; metadata: Record<string, string> } {
+export function decodeSafetensors(bytes: Uint8Array, file: string, opts: ReadOptions = {}): { tensors: Map<string, ReadTensor>; metadata: Record<string, string> } {
   const header = parseSafetensorsHeader(bytes, file);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tensors = new Map<string, ReadTensor>();
@@ -264,20 +284,21 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): { tensors: M
     else if (e.dtype === 'F16') for (let i = 0; i < n; i++) data[i] = f16BitsToF32(view.getUint16(at + 2 * i, true));
     else if (e.dtype === 'BF16') for (let i = 0; i < n; i++) data[i] = bf16BitsToF32(view.getUint16(at + 2 * i, true));
     else for (let i = 0; i < n; i++) data[i] = view.getFloat64(at + 8 * i, true);
+    if (opts.allowNonFinite !== true) checkFinite(data, name, file);
     tensors.set(name, { dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors, metadata: header.metadata };
 }
 
 /** Reads a safetensors file; errors name the file (and the tensor, where one is at fault). */
-export function readSafetensors(path: string): { tensors: Map<string, ReadTensor>; metadata: Record<string, string> } {
+export function readSafetensors(path: string, opts: ReadOptions = {}): { tensors: Map<string, ReadTensor>; metadata: Record<string, string> } {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (e) {
     throw new Error(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return decodeSafetensors(bytes, path);
+  return decodeSafetensors(bytes, path, opts);
 }
 
 /** Reads only the header (names, dtypes, shapes, metadata), without loading tensor data. */

@@ -3,6 +3,11 @@
 // stop, top logprobs, seed) go through ONE batched `generate`, every echo through one scoring
 // forward, and candidate-scoring jobs with the same candidates through one `candidateLogprobs`. A bad job (e.g. a prompt longer than the context) fails alone, before any kernel runs.
 //
+// Cancellation. `cancelled(k)` says that job k's request is gone (the HTTP thread sets a flag in
+// shared memory on a timeout or a hang-up, read here while the batch runs): its rows stop at the
+// next decode step (engine GenerateOptions.cancelled), its scoring slices are skipped, and its
+// outcome is an AbortError nobody reads. The other jobs of the batch go on unchanged.
+//
 // Seeds. A seeded job's samples depend only on (prompt, options, seed) — the engine guarantees it
 // whatever the batch. Unseeded jobs share one random seed per group, so two unseeded jobs with the
 // same prompt are put in different groups: sharing a seed would make their samples identical.
@@ -26,13 +31,35 @@ function groupKey(job: Job): string {
   return JSON.stringify([o.n, o.temperature, o.topP, o.topK, o.maxTokens, o.stop, o.topLogprobs, seed]);
 }
 
-export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[]): Outcome[] {
+/** Padded tokens per scoring slice: the engine's own chunk (scoring.ts maxBatchTokens), so slicing costs no batching. */
+const SLICE_TOKENS = 8192;
+
+const CANCELLED: Outcome = { ok: false, error: { name: 'AbortError', message: 'cancelled: the request is gone' } };
+
+/** Members sorted by length, cut into slices of at most SLICE_TOKENS padded tokens. */
+function slices(members: Encoded[]): Encoded[][] {
+  const sorted = [...members].sort((a, b) => a.ids.length - b.ids.length);
+  const out: Encoded[][] = [];
+  let cur: Encoded[] = [];
+  for (const m of sorted) {
+    if (cur.length > 0 && (cur.length + 1) * m.ids.length > SLICE_TOKENS) {
+      out.push(cur);
+      cur = [];
+    }
+    cur.push(m);
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[], cancelled: (k: number) => boolean = () => false): Outcome[] {
   const out: (Outcome | undefined)[] = new Array(jobs.length);
   const ctx = backend.model.config.maxSeqLen;
   const enc: Encoded[] = [];
   jobs.forEach((job, k) => {
+    if (cancelled(k)) return void (out[k] = CANCELLED);
     try {
-      const ids = backend.encode(job.prompt);
+      const ids = job.ids ?? backend.encode(job.prompt);
       if (ids.length > ctx) throw new RangeError(`the prompt has ${ids.length} tokens (with the beginning-of-sequence token), more than the model's context of ${ctx}; shorten it`);
       enc.push({ k, ids });
     } catch (e) {
@@ -42,7 +69,7 @@ export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[]):
   const results = new Map<number, JobResult>(enc.map((e) => [e.k, { promptTokens: e.ids.length, samples: [] }]));
 
   // Echo: every prompt's own token logprobs in one forward.
-  const echoes = enc.filter((e) => jobs[e.k]!.echo && e.ids.length > 1);
+  const echoes = enc.filter((e) => jobs[e.k]!.echo && e.ids.length > 1 && !cancelled(e.k));
   if (echoes.length > 0) runGuarded(echoes, out, () => {
     const lps = backend.promptLogprobs(echoes.map((e) => e.ids));
     echoes.forEach((e, j) => {
@@ -64,15 +91,26 @@ export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[]):
     else byCands.set(key, [e]);
   }
   for (const members of byCands.values()) {
-    runGuarded(members, out, () => {
-      const cands = jobs[members[0]!.k]!.candidates!.map((c, j) => {
+    let cands: number[][];
+    try {
+      cands = jobs[members[0]!.k]!.candidates!.map((c, j) => {
         const ids = encodeContinuation(backend.tokenizer, c);
         if (ids.length === 0) throw new RangeError(`candidate ${j} is empty`);
         return ids;
       });
-      const lps = backend.candidateLogprobsIds(members.map((m) => m.ids), cands);
-      members.forEach((m, j) => (results.get(m.k)!.candidates = lps[j]!));
-    });
+    } catch (e) {
+      for (const m of members) out[m.k] = { ok: false, error: toWireError(e) };
+      continue;
+    }
+    // Slice by slice, so a request that left mid-batch stops costing forwards at the next slice.
+    for (const slice of slices(members)) {
+      const live = slice.filter((m) => !cancelled(m.k));
+      if (live.length === 0) continue;
+      runGuarded(live, out, () => {
+        const lps = backend.candidateLogprobsIds(live.map((m) => m.ids), cands);
+        live.forEach((m, j) => (results.get(m.k)!.candidates = lps[j]!));
+      });
+    }
   }
 
   // Generation, grouped.
@@ -89,13 +127,15 @@ export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[]):
     g.prompts.add(pk);
   }
   for (const g of groups) {
-    runGuarded(g.members, out, () => {
-      const o = jobs[g.members[0]!.k]!.options;
-      const gen = backend.generateIds(g.members.map((m) => m.ids), { ...o, seed: o.seed ?? Math.floor(Math.random() * 2 ** 31) });
-      g.members.forEach((m, j) => (results.get(m.k)!.samples = gen[j]!.map((s) => toSample(backend, s))));
+    const live = g.members.filter((m) => !cancelled(m.k));
+    if (live.length === 0) continue;
+    runGuarded(live, out, () => {
+      const o = jobs[live[0]!.k]!.options;
+      const gen = backend.generateIds(live.map((m) => m.ids), { ...o, seed: o.seed ?? Math.floor(Math.random() * 2 ** 31) }, (j) => cancelled(live[j]!.k));
+      live.forEach((m, j) => (results.get(m.k)!.samples = gen[j]!.map((s) => toSample(backend, s))));
     });
   }
-  for (const [k, result] of results) if (out[k] === undefined) out[k] = { ok: true, result };
+  for (const [k, result] of results) if (out[k] === undefined) out[k] = cancelled(k) ? CANCELLED : { ok: true, result };
   return out as Outcome[];
 }
 

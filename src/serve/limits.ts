@@ -1,6 +1,6 @@
 // Limits that guard every endpoint of the stack: the optional bearer token and the bounded queue.
 // (The body-size limit is body.ts's; the per-request deadline and client disconnects are the
-// router's, through ctx.signal.)
+// router's, through ctx.signal; connection and header-time caps are server.ts's.)
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './errors.js';
@@ -32,8 +32,10 @@ export function bearerGate(token: string): Gate {
 
 /**
  * The bounded queue: at most `capacity` model requests admitted at once (each waits for its
- * batches or is being answered). One more gets 429 with Retry-After, the seconds a batch has
- * lately taken (at least 1), so clients back off instead of piling up unbounded memory.
+ * batches, is being computed, or is being answered). One more gets 429 with Retry-After, the
+ * seconds a batch has lately taken (at least 1), so clients back off instead of piling up
+ * unbounded memory. A request counts until its reply is done AND `drained` says its work left the
+ * model (a request that timed out or lost its client still holds its slot while its rows stop).
  */
 export class Admission {
   private n = 0;
@@ -41,6 +43,7 @@ export class Admission {
   constructor(
     readonly capacity: number,
     private readonly batchMs: () => number,
+    private readonly drained: (ctx: Ctx) => Promise<void> = async () => {},
   ) {
     if (!(Number.isInteger(capacity) && capacity >= 1)) throw new RangeError(`--max-queue must be an integer >= 1, got ${capacity}`);
   }
@@ -58,7 +61,7 @@ export class Admission {
         throw new HttpError(429, `the server's queue is full (${this.capacity} requests, --max-queue); retry after ${retry} s`, 'rate_limit_error', null, 'queue_full', { 'retry-after': String(retry) });
       }
       this.n++;
-      ctx.res.once('close', () => this.n--);
+      ctx.res.once('close', () => void this.drained(ctx).then(() => this.n--));
     };
   }
 }

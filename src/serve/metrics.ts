@@ -11,6 +11,7 @@
 //   genrm_worker_busy                                1 while a batch computes
 //   genrm_batch_size / genrm_batch_duration_seconds  histograms, one observation per batch
 //   genrm_jobs_total, genrm_jobs_cancelled_total     jobs done; jobs dropped from the queue before batching
+//   genrm_jobs_cancelled_running_total               jobs whose rows the worker dropped mid-batch
 //   genrm_prompt_tokens_total, genrm_generated_tokens_total
 //   process_resident_memory_bytes
 type Labels = Record<string, string>;
@@ -83,7 +84,7 @@ export interface LiveState {
   queueDepth(): number;
   inFlight(): number;
   busy(): boolean;
-  stats(): { jobs: number; cancelled: number; promptTokens: number; generatedTokens: number };
+  stats(): { jobs: number; cancelled: number; cancelledRunning: number; promptTokens: number; generatedTokens: number };
 }
 
 export class Metrics {
@@ -104,12 +105,13 @@ export class Metrics {
         this.latency.render(),
         this.errors.render(),
         gauge('genrm_queue_depth', 'Jobs waiting for a batch (not yet sent to the model worker).', this.live.queueDepth()),
-        gauge('genrm_requests_in_flight', 'Model requests admitted and not yet answered (the bounded queue).', this.live.inFlight()),
+        gauge('genrm_requests_in_flight', 'Model requests admitted whose reply or model work is not done (the bounded queue).', this.live.inFlight()),
         gauge('genrm_worker_busy', '1 while the model worker computes a batch.', this.live.busy() ? 1 : 0),
         this.batchSize.render(),
         this.batchSeconds.render(),
         counter('genrm_jobs_total', 'Jobs the model worker finished.', s.jobs),
         counter('genrm_jobs_cancelled_total', 'Jobs dropped from the queue before batching (client gone or deadline passed).', s.cancelled),
+        counter('genrm_jobs_cancelled_running_total', 'Jobs cancelled while the worker computed them (client gone or deadline passed): their rows stopped at the next step.', s.cancelledRunning),
         counter('genrm_prompt_tokens_total', 'Prompt tokens the model read.', s.promptTokens),
         counter('genrm_generated_tokens_total', 'Tokens the model generated.', s.generatedTokens),
         gauge('process_resident_memory_bytes', 'Resident set size of the server process.', process.memoryUsage.rss()),

@@ -1,13 +1,17 @@
 // The HTTP thread's side of the model worker: starts it, waits until the checkpoint is loaded, and
-// queues jobs. While the worker computes, new jobs wait; when it is free, everything queued goes
-// as ONE batch (the worker merges compatible jobs into one engine call), so many requests in
-// flight cost about one batched call, not one call each (dynamic batching; `maxBatchJobs` and
-// `batchWindowMs` tune it, `maxBatchJobs: 1` is one-at-a-time).
+// queues jobs. While the worker computes, new jobs wait; when it is free, the queue goes as ONE
+// batch (the worker merges compatible jobs into one engine call), so many requests in flight cost
+// about one batched call, not one call each (dynamic batching; `maxBatchJobs` and
+// `batchWindowMs` tune it, `maxBatchJobs: 1` is one-at-a-time). A batch takes the requests' jobs
+// in turn (one of each request waiting, then the next of each), so a request with thousands of
+// jobs does not hold back one with a single job for more than a batch.
 //
-// Cancellation: `run(job, signal)`. A job whose signal aborts while it waits in the queue is taken
-// out before it is ever batched (the worker never sees it); one already in a batch is answered
-// with the abort reason at once and its result is dropped when the batch returns (the engine call
-// is synchronous in the worker and cannot be interrupted). Either way nothing stays behind.
+// Cancellation: `run(job, signal)`, one AbortSignal per request (the router's ctx.signal). A job
+// whose signal aborts while it waits in the queue is taken out before it is ever batched (the
+// worker never sees it); one already in a batch is answered with the abort reason at once, and
+// its cancel flag (shared memory, protocol.ts) tells the worker to drop its rows at the next
+// decode step or scoring slice. `drained(signal)` resolves once none of a request's jobs is queued
+// or computing: the admission limit counts a request until then, not only until its reply.
 import { Worker } from 'node:worker_threads';
 import { HttpError, type WireError } from './errors.js';
 import type { FromWorker, Job, JobResult, ModelInfo, ToWorker } from './protocol.js';
@@ -33,11 +37,14 @@ export interface ModelWorkerOptions {
 
 interface Pending {
   job: Job;
+  /** The request it belongs to (its AbortSignal); undefined: a job of its own. */
+  owner: AbortSignal | undefined;
+  /** Its index in the batch in flight (its cancel flag), once sent. */
+  slot: number;
   resolve: (r: JobResult) => void;
   reject: (e: unknown) => void;
   /** Answered already (aborted while in flight): its outcome is dropped. */
   settled: boolean;
-  detach: () => void;
 }
 
 /** Compiled, the worker is worker.js beside this file; under tsx (tests) it is .ts, loaded through tsx's API. */
@@ -51,6 +58,11 @@ function spawn(workerData: object): Worker {
   return new Worker(new URL('./worker.js', self), { workerData });
 }
 
+/** 256 jobs a batch: far more than a CPU batch needs; bounds one message's size. */
+const DEFAULT_MAX_BATCH_JOBS = 256;
+/** 65,536: one batch's jobs travel in one message; past this a batch is a mistake, not a tuning. */
+const MAX_BATCH_JOBS = 65_536;
+
 function rebuild(e: WireError): Error {
   const err = new Error(e.message);
   err.name = e.name;
@@ -58,7 +70,11 @@ function rebuild(e: WireError): Error {
 }
 
 export class ModelWorker {
+  /** Jobs waiting, in arrival order; a cancelled one stays (settled) until the next batch is taken, so cancelling thousands costs no search. */
   private queue: Pending[] = [];
+  private nQueued = 0;
+  /** Per request: its jobs queued or computing, who waits for them to be gone, and its one abort listener. */
+  private readonly live = new Map<AbortSignal, { jobs: Set<Pending>; waiters: (() => void)[]; onAbort: () => void }>();
   private inFlight: Pending[] | null = null;
   private nextId = 1;
   private dead: Error | null = null;
@@ -74,17 +90,16 @@ export class ModelWorker {
    * Batches sent, jobs done, jobs cancelled before batching, tokens (for /health, /metrics, tests).
    * ewmaBatchMs: a moving average of batch time (Retry-After estimates).
    */
-  readonly stats = { batches: 0, jobs: 0, largestBatch: 0, cancelled: 0, promptTokens: 0, generatedTokens: 0, ewmaBatchMs: 0 };
+  readonly stats = { batches: 0, jobs: 0, largestBatch: 0, cancelled: 0, cancelledRunning: 0, promptTokens: 0, generatedTokens: 0, ewmaBatchMs: 0 };
 
   private constructor(
     private readonly worker: Worker,
     readonly info: ModelInfo,
     o: ModelWorkerOptions,
+    private readonly flags: Int32Array,
   ) {
-    this.maxBatchJobs = o.maxBatchJobs ?? 256;
+    this.maxBatchJobs = o.maxBatchJobs ?? DEFAULT_MAX_BATCH_JOBS;
     this.batchWindowMs = o.batchWindowMs ?? 2;
-    if (!(Number.isInteger(this.maxBatchJobs) && this.maxBatchJobs >= 1)) throw new RangeError(`max batch must be an integer >= 1, got ${this.maxBatchJobs}`);
-    if (!(this.batchWindowMs >= 0 && this.batchWindowMs <= 10_000)) throw new RangeError(`batch wait must be in [0, 10000] ms, got ${this.batchWindowMs}`);
     this.onBatch = o.onBatch;
     worker.on('message', (m: FromWorker) => this.onMessage(m));
     worker.on('error', (e) => this.fail(new HttpError(500, `model worker crashed: ${e.message}`)));
@@ -92,11 +107,16 @@ export class ModelWorker {
   }
 
   static start(dir: string, o: ModelWorkerOptions): Promise<ModelWorker> {
-    const worker = spawn({ dir, id: o.id, ...(o.maxBatchRows !== undefined ? { maxBatchRows: o.maxBatchRows } : {}), ...(o.kvCache ? { kvCache: o.kvCache } : {}) });
+    const maxJobs = o.maxBatchJobs ?? DEFAULT_MAX_BATCH_JOBS;
+    const wait = o.batchWindowMs ?? 2;
+    if (!(Number.isInteger(maxJobs) && maxJobs >= 1 && maxJobs <= MAX_BATCH_JOBS)) return Promise.reject(new RangeError(`max batch must be an integer in [1, ${MAX_BATCH_JOBS}], got ${maxJobs}`));
+    if (!(wait >= 0 && wait <= 10_000)) return Promise.reject(new RangeError(`batch wait must be in [0, 10000] ms, got ${wait}`));
+    const cancelFlags = new SharedArrayBuffer(4 * maxJobs);
+    const worker = spawn({ dir, id: o.id, cancelFlags, ...(o.maxBatchRows !== undefined ? { maxBatchRows: o.maxBatchRows } : {}), ...(o.kvCache ? { kvCache: o.kvCache } : {}) });
     return new Promise((resolve, reject) => {
       const onMsg = (m: FromWorker): void => {
         worker.off('error', onErr);
-        if (m.type === 'ready') resolve(new ModelWorker(worker, m.info, o));
+        if (m.type === 'ready') resolve(new ModelWorker(worker, m.info, o, new Int32Array(cancelFlags)));
         else {
           void worker.terminate();
           reject(m.type === 'failed' ? rebuild(m.error) : new Error('model worker: unexpected first message'));
@@ -113,32 +133,69 @@ export class ModelWorker {
   }
 
   get queued(): number {
-    return this.queue.length;
+    return this.nQueued;
   }
 
+  /** Requests with jobs queued or computing. */
+  get activeRequests(): number {
+    return this.live.size;
+  }
+
+  /**
+   * Queues a job of the request `signal` stands for; an abort takes it out of the queue, or
+   * cancels its rows in the worker when it is computing, and rejects with the abort reason.
+   */
   run(job: Job, signal?: AbortSignal): Promise<JobResult> {
     if (this.dead) return Promise.reject(this.dead);
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const p: Pending = { job, resolve, reject, settled: false, detach: () => {} };
+      const p: Pending = { job, owner: signal, slot: -1, resolve, reject, settled: false };
       if (signal) {
-        const onAbort = (): void => this.cancel(p, signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        p.detach = () => signal.removeEventListener('abort', onAbort);
+        // One listener per request, not per job: a request of thousands of jobs aborts in one pass.
+        let l = this.live.get(signal);
+        if (!l) {
+          const entry = { jobs: new Set<Pending>(), waiters: [] as (() => void)[], onAbort: () => [...entry.jobs].forEach((q) => this.cancel(q, signal.reason)) };
+          signal.addEventListener('abort', entry.onAbort, { once: true });
+          this.live.set(signal, (l = entry));
+        }
+        l.jobs.add(p);
       }
       this.queue.push(p);
+      this.nQueued++;
       this.lastArrival = performance.now();
       this.schedule();
     });
   }
 
+  /** Resolves when none of the request's jobs is queued or computing (at once if none is). */
+  drained(signal: AbortSignal): Promise<void> {
+    const l = this.live.get(signal);
+    if (!l) return Promise.resolve();
+    return new Promise((res) => l.waiters.push(res));
+  }
+
+  /** A job left the queue or came back from the worker: its request may be drained. */
+  private release(p: Pending): void {
+    const signal = p.owner as AbortSignal | undefined;
+    const l = signal && this.live.get(signal);
+    if (!l) return;
+    l.jobs.delete(p);
+    if (l.jobs.size > 0) return;
+    this.live.delete(signal);
+    signal.removeEventListener('abort', l.onAbort);
+    for (const w of l.waiters) w();
+  }
+
   private cancel(p: Pending, reason: unknown): void {
     if (p.settled) return;
     p.settled = true;
-    const at = this.queue.indexOf(p);
-    if (at >= 0) {
-      this.queue.splice(at, 1);
+    if (p.slot < 0) {
+      this.nQueued--;
       this.stats.cancelled++;
+      this.release(p);
+    } else if (this.inFlight?.[p.slot] === p) {
+      Atomics.store(this.flags, p.slot, 1);
+      this.stats.cancelledRunning++;
     }
     p.reject(reason);
   }
@@ -161,15 +218,48 @@ export class ModelWorker {
       const now = performance.now();
       const quietFor = now - this.lastArrival;
       const cap = this.gatherStart + 10 * this.batchWindowMs;
-      if (quietFor >= this.batchWindowMs || now >= cap || this.queue.length >= this.maxBatchJobs || this.inFlight) go();
+      if (quietFor >= this.batchWindowMs || now >= cap || this.nQueued >= this.maxBatchJobs || this.inFlight) go();
       else setTimeout(gather, Math.min(this.batchWindowMs - quietFor, cap - now));
     };
     setTimeout(gather, this.batchWindowMs);
   }
 
+  /** Up to maxBatchJobs jobs, one per request in turn (a request's own jobs keep their order). */
+  private takeBatch(): Pending[] {
+    this.queue = this.queue.filter((p) => !p.settled);
+    if (this.queue.length <= this.maxBatchJobs) return this.queue.splice(0);
+    const byOwner = new Map<AbortSignal | Pending, Pending[]>();
+    for (const p of this.queue) {
+      const key = p.owner ?? p;
+      const list = byOwner.get(key);
+      if (list) list.push(p);
+      else byOwner.set(key, [p]);
+    }
+    const lists = [...byOwner.values()];
+    const batch: Pending[] = [];
+    for (let round = 0; batch.length < this.maxBatchJobs; round++) {
+      let any = false;
+      for (const l of lists) {
+        if (round >= l.length) continue;
+        any = true;
+        batch.push(l[round]!);
+        if (batch.length === this.maxBatchJobs) break;
+      }
+      if (!any) break;
+    }
+    const taken = new Set(batch);
+    this.queue = this.queue.filter((p) => !taken.has(p));
+    return batch;
+  }
+
   private pump(): void {
-    if (this.inFlight || this.queue.length === 0 || this.dead) return;
-    const batch = this.queue.splice(0, this.maxBatchJobs);
+    if (this.inFlight || this.nQueued === 0 || this.dead) return;
+    const batch = this.takeBatch();
+    this.nQueued -= batch.length;
+    batch.forEach((p, i) => {
+      p.slot = i;
+      Atomics.store(this.flags, i, 0);
+    });
     this.inFlight = batch;
     this.batchStarted = performance.now();
     this.stats.batches++;
@@ -193,7 +283,7 @@ export class ModelWorker {
         this.stats.promptTokens += o.result.promptTokens;
         for (const s of o.result.samples) this.stats.generatedTokens += s.generatedTokens;
       }
-      p.detach();
+      this.release(p);
       if (p.settled) return; // aborted while in flight: its caller has its answer already
       p.settled = true;
       if (o.ok) p.resolve(o.result);
@@ -206,12 +296,17 @@ export class ModelWorker {
     if (this.dead) return;
     this.dead = e;
     for (const p of [...(this.inFlight ?? []), ...this.queue]) {
-      p.detach();
       if (!p.settled) p.reject(e);
       p.settled = true;
     }
     this.inFlight = null;
     this.queue = [];
+    this.nQueued = 0;
+    for (const [signal, l] of this.live) {
+      signal.removeEventListener('abort', l.onAbort);
+      for (const w of l.waiters) w();
+    }
+    this.live.clear();
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,9 @@
 // gets back everything a response needs, token pieces included. Messages:
 //   worker -> main  { type: 'ready', info } | { type: 'failed', error }   once, after loading
 //   main -> worker  { type: 'batch', id, jobs }                          all jobs queued meanwhile
+//   (shared memory)  cancel flags, one Int32 per job of the batch in flight: the HTTP thread sets
+//                    flag k when job k's request times out or its client hangs up; the worker reads
+//                    them while it computes (jobs.ts) and drops that job's rows
 //   worker -> main  { type: 'done', id, outcomes }                       one outcome per job, in order
 // A job either generates (options) and/or echoes, or — with `candidates` — scores candidate
 // continuations at the prompt's end (the judges' verdict log-probs); the worker merges jobs of
@@ -35,7 +38,10 @@ export interface JobOptions {
 }
 
 export interface Job {
+  /** The prompt ('' when `ids` carries it). */
   prompt: Prompt;
+  /** The prompt's token ids, when the HTTP thread encoded it already (to check its length before queueing); the worker then skips encoding. */
+  ids?: number[];
   options: JobOptions;
   /** Also return the prompt's own tokens with their logprobs (completions `echo`). */
   echo: boolean;

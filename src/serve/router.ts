@@ -7,7 +7,8 @@
 //   - hooks (`before`) ahead of a route's handler: fault injection, the bounded queue;
 //   - a per-request AbortSignal (ctx.signal) that fires when the client disconnects or, on routes
 //     tagged `model`, when the request runs past its deadline; the handler's model work listens to
-//     it, and the router answers 504 at the deadline itself, whatever the handler is doing;
+//     it (queued jobs leave, computing rows stop: modelWorker.ts), and the router answers 504 at
+//     the deadline itself, whatever the handler is doing;
 //   - one observation per request when its connection is done (route, status, seconds, error kind)
 //     for the metrics.
 import { setMaxListeners } from 'node:events';
@@ -111,8 +112,8 @@ export class Router {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const t0 = performance.now();
     const ac = new AbortController();
-    // One listener per model job of the request: a list of prompts (or n votes over several
-    // prompts) is many jobs, all leaving together when the client does. Not a leak.
+    // Several parts of a request listen (the model worker once per request, the handler's own
+    // waits); none outlives the request. Not a leak.
     setMaxListeners(0, ac.signal);
     let route = 'unmatched';
     let timer: NodeJS.Timeout | undefined;

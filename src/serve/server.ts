@@ -4,9 +4,11 @@
 // POST /v1/chat/completions, and the reward API (reward/handlers.ts): POST /v1/judge, /v1/rank,
 // /v1/reward, /get_reward. What guards them is shared by all: the bearer-token gate, the body
 // limit (413), the bounded queue (429 + Retry-After), the deadline (504) and client-disconnect
-// cancellation on every route tagged `model`, fault injection, and the metrics.
+// cancellation on every route tagged `model` (the worker drops a request's rows when it goes), the
+// prompt checks before queueing (promptGate.ts), the caps on connections and on the time to send
+// headers, fault injection, and the metrics.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { basename, resolve } from 'node:path';
 import { resolveJudgeConfig, type JudgeConfigInput } from '../judge/config.js';
 import { resolveTemplate } from '../judge/resolveTemplate.js';
@@ -17,6 +19,7 @@ import { getRewardHandler, judgeHandler, rankHandler, rewardHandler } from './re
 import { WorkerModel } from './workerModel.js';
 import { Faults, parseFaults } from './faults.js';
 import { ModelWorker } from './modelWorker.js';
+import { PromptGate } from './promptGate.js';
 import { chatHandler } from './openai/chat.js';
 import { completionsHandler } from './openai/completions.js';
 import { modelsHandler } from './openai/models.js';
@@ -50,7 +53,25 @@ export interface ServeOptions {
   token?: string;
   /** Judge defaults of the reward endpoints (mode, votes, maxTokens, swap, ...). */
   judge?: JudgeConfigInput;
+  /**
+   * Open connections at once. Past it, a new connection takes the place of the oldest one that
+   * has not yet sent a whole request (slow-header and idle ones go first), or is closed at accept
+   * when every connection is busy with a request. Default maxQueue + 64: a connection for every
+   * request the queue admits, and room for probes and scrapes beside them.
+   */
+  maxConnections?: number;
+  /**
+   * Time a client has to send a request's headers, in ms (then its connection is closed): 10 s.
+   * A client on the same machine or network sends them in milliseconds; a connection that dribbles
+   * them (slowloris) or sends nothing would otherwise hold its slot for Node's default 60 s.
+   */
+  headersTimeoutMs?: number;
 }
+
+/** Time to receive a whole request (headers and body): 60 s, six times the header limit, for a 1 MiB body on a slow link. */
+const REQUEST_TIMEOUT_MS = 60_000;
+/** How often Node checks the header and request time limits: each is enforced within this. */
+const TIMEOUT_CHECK_MS = 1_000;
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:41234/v1 — what an OpenAI client takes as its base URL. */
@@ -67,6 +88,7 @@ export interface RunningServer {
 
 export interface RouterParts {
   worker: ModelWorker;
+  gate: PromptGate;
   faults: Faults | null;
   bodyLimit: number;
   admission: Admission;
@@ -101,11 +123,11 @@ export function buildRouter(p: RouterParts): Router {
     ctx.res.end(text);
   });
   router.add('GET', '/v1/models', modelsHandler(worker, created));
-  router.add('POST', '/v1/completions', completionsHandler(worker, bodyLimit), { model: true });
-  router.add('POST', '/v1/chat/completions', chatHandler(worker, bodyLimit), { model: true });
+  router.add('POST', '/v1/completions', completionsHandler(worker, p.gate, bodyLimit), { model: true });
+  router.add('POST', '/v1/chat/completions', chatHandler(worker, p.gate, bodyLimit), { model: true });
   const caps = new WorkerModel(worker).capabilities;
   const judge = resolveJudgeConfig(p.judge, 'genrm serve judge options');
-  const deps = { worker, bodyLimit, judge, pair: resolveTemplate(judge.template, 'pair', caps), point: resolveTemplate('auto', 'point', caps) };
+  const deps = { worker, gate: p.gate, bodyLimit, judge, pair: resolveTemplate(judge.template, 'pair', caps), point: resolveTemplate('auto', 'point', caps) };
   router.add('POST', '/v1/judge', judgeHandler(deps), { model: true });
   router.add('POST', '/v1/rank', rankHandler(deps), { model: true });
   router.add('POST', '/v1/reward', rewardHandler(deps), { model: true });
@@ -122,6 +144,12 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const token = o.token ?? (process.env.GENRM_TOKEN || undefined);
   const timeoutMs = o.timeoutMs ?? 120_000;
   if (!(Number.isInteger(timeoutMs) && timeoutMs >= 0)) throw new RangeError(`--timeout-ms must be an integer >= 0, got ${timeoutMs}`);
+  const maxQueue = o.maxQueue ?? 1024;
+  const maxConnections = o.maxConnections ?? maxQueue + 64;
+  if (!(Number.isInteger(maxConnections) && maxConnections >= 1)) throw new RangeError(`--max-connections must be an integer >= 1, got ${maxConnections}`);
+  const headersTimeoutMs = o.headersTimeoutMs ?? 10_000;
+  if (!(Number.isInteger(headersTimeoutMs) && headersTimeoutMs >= 100 && headersTimeoutMs <= REQUEST_TIMEOUT_MS))
+    throw new RangeError(`--headers-timeout-ms must be an integer in [100, ${REQUEST_TIMEOUT_MS}], got ${headersTimeoutMs}`);
   // Metrics read the worker and the admission live; both exist before the first scrape.
   let worker: ModelWorker | undefined;
   let admission: Admission | undefined;
@@ -129,7 +157,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     queueDepth: () => worker?.queued ?? 0,
     inFlight: () => admission?.inFlight ?? 0,
     busy: () => worker?.busy ?? false,
-    stats: () => worker?.stats ?? { jobs: 0, cancelled: 0, promptTokens: 0, generatedTokens: 0 },
+    stats: () => worker?.stats ?? { jobs: 0, cancelled: 0, cancelledRunning: 0, promptTokens: 0, generatedTokens: 0 },
   });
   worker = await ModelWorker.start(o.model, {
     id: o.name ?? basename(resolve(o.model)),
@@ -145,13 +173,44 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const w = worker;
   let router: Router;
   try {
-    admission = new Admission(o.maxQueue ?? 1024, () => w.stats.ewmaBatchMs);
-    router = buildRouter({ worker: w, faults, bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT, admission, metrics, timeoutMs, token, judge: o.judge ?? {} });
+    admission = new Admission(maxQueue, () => w.stats.ewmaBatchMs, (ctx) => w.drained(ctx.signal));
+    const gate = PromptGate.load(o.model, w.info.contextLength);
+    router = buildRouter({ worker: w, gate, faults, bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT, admission, metrics, timeoutMs, token, judge: o.judge ?? {} });
   } catch (e) {
     await w.close();
     throw e;
   }
-  const server: Server = createServer((req, res) => void router.handle(req, res));
+  // Connections that have not yet sent a whole request (oldest first): Node's headersTimeout cuts
+  // one that has begun its headers, but not one that sends nothing (or a partial first line); the
+  // timer here does. At the connection cap they are the ones a new connection replaces, so
+  // clients that hold connections without requests cannot lock out one that sends its request.
+  const fresh = new Map<Socket, NodeJS.Timeout>();
+  const open = new Set<Socket>();
+  const server: Server = createServer({ headersTimeout: headersTimeoutMs, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS }, (req, res) => {
+    const t = fresh.get(req.socket);
+    if (t) {
+      clearTimeout(t);
+      fresh.delete(req.socket);
+    }
+    void router.handle(req, res);
+  });
+  server.on('connection', (sock: Socket) => {
+    if (open.size >= maxConnections) {
+      const oldest = fresh.keys().next();
+      if (oldest.done) return void sock.destroy(); // all busy with requests: refuse the newcomer
+      oldest.value.destroy();
+      clearTimeout(fresh.get(oldest.value));
+      fresh.delete(oldest.value);
+      open.delete(oldest.value);
+    }
+    open.add(sock);
+    fresh.set(sock, setTimeout(() => sock.destroy(), headersTimeoutMs).unref());
+    sock.once('close', () => {
+      clearTimeout(fresh.get(sock));
+      fresh.delete(sock);
+      open.delete(sock);
+    });
+  });
   try {
     await new Promise<void>((res, rej) => {
       server.once('error', rej);
@@ -175,6 +234,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     close(graceMs = 10_000) {
       closing ??= (async () => {
         const closed = new Promise<void>((res) => server.close(() => res()));
+        for (const sock of fresh.keys()) sock.destroy(); // no request on them: nothing to finish
         // Keep-alive connections that finish their request go idle; close those as they do.
         const tick = setInterval(() => server.closeIdleConnections(), 50);
         const deadline = setTimeout(() => server.closeAllConnections(), graceMs);

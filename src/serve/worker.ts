@@ -11,7 +11,10 @@ import type { FromWorker, ToWorker } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('serve/worker.ts must run in a worker thread');
-const { dir, id, maxBatchRows, kvCache } = workerData as { dir: string; id: string; maxBatchRows?: number; kvCache?: 'f32' | 'f16' };
+const { dir, id, maxBatchRows, kvCache, cancelFlags } = workerData as { dir: string; id: string; maxBatchRows?: number; kvCache?: 'f32' | 'f16'; cancelFlags: SharedArrayBuffer };
+// One flag per job of the batch in flight (protocol.ts): the HTTP thread sets it, the engine reads it between steps.
+const flags = new Int32Array(cancelFlags);
+const cancelled = (k: number): boolean => Atomics.load(flags, k) !== 0;
 const post = (m: FromWorker): void => port.postMessage(m);
 
 let backend: EmbeddedBackend<EngineTokenizer> | undefined;
@@ -26,5 +29,5 @@ try {
 
 port.on('message', (m: ToWorker) => {
   if (m.type !== 'batch' || !backend) return;
-  post({ type: 'done', id: m.id, outcomes: runJobs(backend, m.jobs) });
+  post({ type: 'done', id: m.id, outcomes: runJobs(backend, m.jobs, cancelled) });
 });

@@ -2,7 +2,8 @@
 // rankCandidates, rewards) runs on the HTTP thread unchanged while every engine call goes through
 // the worker's queue. Each prompt becomes one job; jobs of all requests in flight meet in the
 // queue and go as one batch (dynamic batching across requests). One instance per request: it
-// carries that request's AbortSignal, so a client that leaves takes its queued jobs with it.
+// carries that request's AbortSignal, so a client that leaves (or a deadline) takes its queued
+// jobs with it and stops its rows in the batch computing.
 import { CapabilityError, resolveGenerateOptions, type CandidateLogprob, type Capabilities, type GenerateOptions, type Generation, type LanguageModel, type Prompt } from '../backends/types.js';
 import type { ModelWorker } from './modelWorker.js';
 

@@ -1,28 +1,44 @@
-// Resumable training checkpoints. A run's output folder is a loadable model checkpoint (the four
-// files of DESIGN.md §5, written by the recipe) with the run's own files inside it:
+// Resumable training runs. A run folder holds complete checkpoints, a pointer to the current
+// one, and a published copy of its model at the top, so the folder itself loads as a model:
 //
-//   <out>/config.json, model.safetensors, tokenizer.json, genrm.json    the model (recipe writes)
-//   <out>/metrics.jsonl                                                  one JSON line per log
-//   <out>/trainer-state/state.json          step, optimizer step, data position, loop config
-//   <out>/trainer-state/params.safetensors  every trainable parameter, F32 (exact, whatever
-//                                           precision model.safetensors uses)
-//   <out>/trainer-state/optimizer.safetensors   AdamW moments: "m.<name>", "v.<name>"
-//   <out>/trainer-state/best.safetensors    with early stopping: the trainable parameters at the
-//                                           best validation check so far (F32), so the model
-//                                           kept at the end survives an interruption
+//   <out>/checkpoint-<step>/                 a complete checkpoint (at most one, the current):
+//     config.json, model.safetensors, tokenizer.json, genrm.json, ...   the model (recipe writes)
+//     trainer-state/state.json               step, optimizer step, data position, loop config
+//     trainer-state/params.safetensors       every trainable parameter, F32 (exact, whatever
+//                                            precision model.safetensors uses)
+//     trainer-state/optimizer.safetensors    AdamW moments: "m.<name>", "v.<name>"
+//     trainer-state/best.safetensors         with early stopping: the trainable parameters at
+//                                            the best validation check so far (F32), so the
+//                                            model kept at the end survives an interruption
+//   <out>/latest                             the current checkpoint's folder name, one line
+//   <out>/config.json, model.safetensors, ...   the current checkpoint's model files, hard links
+//   <out>/metrics.jsonl                      one JSON line per log (appended; a resume cuts it
+//                                            back to its checkpoint's step)
 //
-// The whole folder is built beside <out> and swapped in by rename, so <out> always holds one
-// consistent checkpoint: weights, moments and data position from the same step. Nothing random
-// is saved: data order and per-step randomness are pure functions of (seed, epoch/step).
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { swapFolderAtomic, writeFileAtomic } from '../engine/atomic.js';
+// Writing a checkpoint: its folder is filled under a hidden temp name (.checkpoint-<step>.tmp-…)
+// and renamed into place (complete from then on); `latest` is replaced by rename; the model files
+// are linked to the top, genrm.json removed first and linked last (a reader that finds genrm.json
+// finds the whole set); then the older checkpoint folder goes. A kill at any point leaves a
+// complete checkpoint reachable: the one `latest` names, or a newer one already renamed into
+// place. recoverRun, run before every training start, takes the newest complete checkpoint,
+// points `latest` at it, publishes it again, and deletes the temp folders and files killed
+// writers left (and moves a run written in the earlier layout, <out>/trainer-state beside the
+// model, into checkpoint-<step>). Nothing random is saved: data order and per-step randomness
+// are pure functions of (seed, epoch/step).
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { hiddenTemp, linkFileAtomic, recoverFolderSwap, removeLeftovers, sameFile, writeFileAtomic } from '../engine/atomic.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../engine/safetensors.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { AdamW } from '../engine/optim.js';
 
 export const STATE_DIR = 'trainer-state';
 export const METRICS_FILE = 'metrics.jsonl';
+/** The pointer to the current checkpoint folder. */
+export const LATEST_FILE = 'latest';
+const CHECKPOINT_RE = /^checkpoint-(\d+)(?:-(\d+))?$/;
+/** The file whose presence at the top says "the model here is complete": published last. */
+const COMMIT_FILE = 'genrm.json';
 const STATE_JSON = 'state.json';
 const PARAMS_FILE = 'params.safetensors';
 const OPTIM_FILE = 'optimizer.safetensors';
@@ -97,15 +113,22 @@ export function writeTrainerState(dir: string, params: ReadonlyMap<string, Tenso
   writeFileSync(join(dir, STATE_JSON), JSON.stringify(json, null, 2) + '\n');
 }
 
+/**
+ * Whether `outDir` holds a resumable run (a complete checkpoint, in this layout or the earlier
+ * one). A run folder an earlier genrm's swap left aside (killed between its renames) is put back
+ * first, so the answer is about the run, not about where the kill came.
+ */
 export function hasTrainerState(outDir: string): boolean {
-  return existsSync(join(outDir, STATE_DIR, STATE_JSON));
+  if (!existsSync(outDir)) recoverFolderSwap(outDir);
+  return latestCheckpoint(outDir) !== null || existsSync(join(outDir, STATE_DIR, STATE_JSON));
 }
 
-/** Reads `<outDir>/trainer-state`; errors name the file and what is wrong. */
+/** Reads the current checkpoint's trainer-state; errors name the file and what is wrong. */
 export function readTrainerState(outDir: string): LoadedTrainerState {
-  const dir = join(outDir, STATE_DIR);
+  const ck = latestCheckpoint(outDir);
+  const dir = join(ck ?? outDir, STATE_DIR);
   const sPath = join(dir, STATE_JSON);
-  if (!existsSync(sPath)) throw new Error(`${sPath}: missing; there is no resumable checkpoint in ${outDir} (was it written with checkpointEvery > 0, or by an older run?)`);
+  if (!existsSync(sPath)) throw new Error(`${sPath}: missing; there is no resumable checkpoint in ${outDir} (was it written with checkpointEvery > 0?)`);
   let json: TrainerStateJson;
   try {
     json = JSON.parse(readFileSync(sPath, 'utf8')) as TrainerStateJson;
@@ -149,24 +172,6 @@ export function restoreTrainerState(state: LoadedTrainerState, params: ReadonlyM
   opt.stepCount = state.json.optimizerStep;
 }
 
-/**
- * Replaces `outDir` with a new checkpoint folder atomically: `fill(tmp)` writes the model files
- * and trainer state into a temp folder beside it; the current metrics file is copied in; then
- * the old folder is moved aside and the new one renamed into place.
- */
-export function swapInCheckpoint(outDir: string, fill: (tmp: string) => void): void {
-  const metrics = join(resolve(outDir), METRICS_FILE);
-  const ours = ['genrm.json', STATE_DIR, METRICS_FILE];
-  swapFolderAtomic(
-    outDir,
-    (tmp) => {
-      fill(tmp);
-      if (existsSync(metrics)) copyFileSync(metrics, join(tmp, METRICS_FILE));
-    },
-    { replaceable: (present) => present.some((f) => ours.includes(f)), refusal: `${outDir}: refusing to replace a folder that is not a genrm run or checkpoint` },
-  );
-}
-
 /** Keeps only metrics lines up to `step` (a resumed run rewrites the lines after its checkpoint). */
 export function truncateMetrics(outDir: string, step: number): void {
   const path = join(outDir, METRICS_FILE);
@@ -187,10 +192,143 @@ export function truncateMetrics(outDir: string, step: number): void {
 
 /** Whether `<outDir>` holds a finished run (its trainer state says done): resuming it trains nothing. */
 export function trainerDone(outDir: string): boolean {
-  if (!hasTrainerState(outDir)) return false;
+  const dir = latestCheckpoint(outDir) ?? outDir;
   try {
-    return (JSON.parse(readFileSync(join(outDir, STATE_DIR, STATE_JSON), 'utf8')) as TrainerStateJson).done === true;
+    return (JSON.parse(readFileSync(join(dir, STATE_DIR, STATE_JSON), 'utf8')) as TrainerStateJson).done === true;
   } catch {
     return false;
   }
+}
+
+// ---- the run folder's checkpoints ----------------------------------------------------------------
+
+interface Found {
+  name: string;
+  step: number;
+  /** Order among folders of the same step (checkpoint-<step>-<k>). */
+  k: number;
+}
+
+/** The complete checkpoint folders in `outDir` (renamed into place, so whole), oldest first. */
+function checkpointFolders(outDir: string): Found[] {
+  if (!existsSync(outDir)) return [];
+  const out: Found[] = [];
+  for (const name of readdirSync(outDir)) {
+    const m = CHECKPOINT_RE.exec(name);
+    if (m && existsSync(join(outDir, name, STATE_DIR, STATE_JSON))) out.push({ name, step: Number(m[1]), k: Number(m[2] ?? 0) });
+  }
+  return out.sort((a, b) => a.step - b.step || a.k - b.k);
+}
+
+function readPointer(outDir: string): string | null {
+  try {
+    const name = readFileSync(join(outDir, LATEST_FILE), 'utf8').trim();
+    return CHECKPOINT_RE.test(name) ? name : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The current checkpoint folder of a run (its path), or null when it has none: the newest
+ * complete one. `latest` names it too, for people and other tools; a kill between a checkpoint's
+ * rename and the pointer's update can leave the pointer one behind (recoverRun fixes it).
+ */
+export function latestCheckpoint(outDir: string): string | null {
+  const newest = checkpointFolders(outDir).at(-1);
+  return newest ? join(outDir, newest.name) : null;
+}
+
+/** The model files of a checkpoint folder (its top-level files; trainer-state stays inside). */
+function modelFiles(ck: string): string[] {
+  return readdirSync(ck).filter((n) => n !== STATE_DIR && statSync(join(ck, n)).isFile());
+}
+
+/** Links the checkpoint's model files to the top of the run folder; genrm.json goes first and comes back last. */
+function publish(outDir: string, ck: string): void {
+  const files = modelFiles(ck);
+  if (files.every((f) => sameFile(join(ck, f), join(outDir, f)))) return;
+  if (existsSync(join(outDir, COMMIT_FILE))) unlinkSync(join(outDir, COMMIT_FILE));
+  for (const f of files) if (f !== COMMIT_FILE) linkFileAtomic(join(ck, f), join(outDir, f));
+  if (files.includes(COMMIT_FILE)) linkFileAtomic(join(ck, COMMIT_FILE), join(outDir, COMMIT_FILE));
+}
+
+/** Files a run folder holds besides its checkpoints (recipes write config.resolved.json; STaR its own files beside). */
+const RUN_FILES = new Set([LATEST_FILE, METRICS_FILE, COMMIT_FILE, STATE_DIR]);
+
+/**
+ * Brings a run folder to a consistent state before training starts (see the top of this file):
+ * undoes a legacy swap killed between its renames, deletes temp folders and files of processes
+ * no longer running, moves a run of the earlier layout into checkpoint-<step>, points `latest` at
+ * the newest complete checkpoint, publishes it, and deletes older checkpoint folders. Returns
+ * what it did, for the log.
+ */
+export function recoverRun(outDir: string): { removed: string[]; migrated: boolean; current: string | null } {
+  recoverFolderSwap(outDir);
+  if (!existsSync(outDir)) return { removed: [], migrated: false, current: null };
+  const removed = removeLeftovers(outDir);
+  let migrated = false;
+  const legacy = join(outDir, STATE_DIR, STATE_JSON);
+  if (existsSync(legacy)) {
+    // The earlier layout: trainer-state/ beside the model files. Link both into a checkpoint
+    // folder, unless one of that step is there already (a migration killed before its cleanup).
+    const json = JSON.parse(readFileSync(legacy, 'utf8')) as TrainerStateJson;
+    const newest = checkpointFolders(outDir).at(-1);
+    if (!newest || newest.step < json.step) {
+      writeCheckpointFolder(outDir, json.step, (tmp) => {
+        for (const f of modelFiles(outDir)) if (f !== METRICS_FILE && f !== LATEST_FILE) linkFileAtomic(join(outDir, f), join(tmp, f));
+        mkdirSync(join(tmp, STATE_DIR));
+        for (const f of readdirSync(join(outDir, STATE_DIR))) linkFileAtomic(join(outDir, STATE_DIR, f), join(tmp, STATE_DIR, f));
+      });
+      migrated = true;
+    }
+    removeFolder(outDir, STATE_DIR);
+  }
+  const current = latestCheckpoint(outDir);
+  if (current === null) return { removed, migrated, current };
+  const name = basename(current);
+  if (readPointer(outDir) !== name) writeFileAtomic(join(outDir, LATEST_FILE), name + '\n');
+  publish(outDir, current);
+  for (const f of checkpointFolders(outDir)) if (f.name !== name) removeFolder(outDir, f.name);
+  return { removed, migrated, current };
+}
+
+/** Fills a new checkpoint folder under a hidden temp name and renames it into place; returns its name. */
+function writeCheckpointFolder(outDir: string, step: number, fill: (tmp: string) => void): string {
+  const taken = new Set(readdirSync(outDir));
+  let name = `checkpoint-${step}`;
+  for (let k = 1; taken.has(name); k++) name = `checkpoint-${step}-${k}`; // the same step again (never the current one's folder)
+  const tmp = hiddenTemp(outDir, name);
+  mkdirSync(tmp);
+  try {
+    fill(tmp);
+    renameSync(tmp, join(outDir, name));
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return name;
+}
+
+/**
+ * Writes a checkpoint of step `step` into the run folder (see the top of this file): `fill(tmp)`
+ * writes the model files and trainer-state into a fresh folder; then it becomes current.
+ */
+export function writeRunCheckpoint(outDir: string, step: number, fill: (tmp: string) => void): void {
+  mkdirSync(outDir, { recursive: true });
+  const present = readdirSync(outDir);
+  if (present.length > 0 && !present.some((f) => RUN_FILES.has(f) || CHECKPOINT_RE.test(f)))
+    throw new Error(`${outDir}: refusing to write a training run into a folder that is not a genrm run or checkpoint (it holds ${present.slice(0, 3).join(', ')}${present.length > 3 ? ', ...' : ''})`);
+  const before = checkpointFolders(outDir);
+  const name = writeCheckpointFolder(outDir, step, fill);
+  writeFileAtomic(join(outDir, LATEST_FILE), name + '\n');
+  publish(outDir, join(outDir, name));
+  for (const f of before) removeFolder(outDir, f.name);
+}
+
+/** Deletes a folder of the run: renamed to a hidden temp name first, so a kill mid-delete leaves a leftover, never a half checkpoint under a real name. */
+function removeFolder(outDir: string, name: string): void {
+  const aside = hiddenTemp(outDir, name).replace(/\.tmp-(?=[^.]*$)/, '.old-');
+  renameSync(join(outDir, name), aside);
+  rmSync(aside, { recursive: true, force: true });
 }

@@ -23,8 +23,8 @@
 //   cross-entropy, pair-mean BT or DPO loss) up to float rounding.
 // - The loop owns AdamW (global grad-norm clipping folded into its step), the warmup + cosine
 //   schedule, NaN/Inf reporting (checkedStep names the op), logging, evaluation, checkpoints
-//   and resume (state.ts): bitwise the same weights as an uninterrupted run, same kernels and
-//   thread count.
+//   and resume (state.ts: checkpoint-<step> folders, a kill at any point leaves one complete):
+//   bitwise the same weights as an uninterrupted run, same kernels and thread count.
 // - Early stopping (optional: `task.validate` + `opts.earlyStop`): every `every` updates (and at
 //   the start and the step cap) the loop runs the validation and watches one metric (lower is
 //   better). An improvement by more than `minDelta` keeps a copy of the weights; `patience`
@@ -39,8 +39,9 @@ import type { Tensor } from '../engine/tensor.js';
 import type { BatchStream } from './batches.js';
 import { TrainLoopSchema, type TrainLoopConfig } from './config.js';
 import { appendMetrics, Progress } from './progress.js';
+import { checkStepMemory } from './memory.js';
 import { lrAt } from './schedule.js';
-import { hasTrainerState, METRICS_FILE, readTrainerState, restoreTrainerState, STATE_DIR, swapInCheckpoint, truncateMetrics, writeTrainerState, type EarlyStopState, type TrainerStateJson } from './state.js';
+import { hasTrainerState, latestCheckpoint, METRICS_FILE, readTrainerState, recoverRun, restoreTrainerState, STATE_DIR, truncateMetrics, writeRunCheckpoint, writeTrainerState, type EarlyStopState, type TrainerStateJson } from './state.js';
 
 /** What the loop hands a recipe's loss function besides the batch. */
 export interface StepContext {
@@ -74,6 +75,12 @@ export interface TrainTask<B> {
   validate?: Validation;
   /** Writes the model checkpoint files into `dir` (a fresh folder); called at each checkpoint. */
   saveModel?(dir: string, info: { step: number; final: boolean }): void;
+  /**
+   * The largest micro-batch the stream makes (`rows` sequences of at most `seqLen` tokens; `field`
+   * is the config field that sets rows, default "batchSize"): its memory is checked against the
+   * machine before the first batch is fetched (memory.ts).
+   */
+  batchShape?: { rows: number; seqLen: number; field?: string };
 }
 
 /** A cheap held-out metric for early stopping, computed without gradients. */
@@ -96,9 +103,9 @@ export interface EarlyStopping {
 
 export interface TrainOptions {
   config: TrainLoopConfig;
-  /** Run folder (checkpoint + trainer-state + metrics.jsonl). Absent: nothing is written. */
+  /** Run folder (checkpoint-<step>/ with trainer-state, the model published at the top, metrics.jsonl; state.ts). Absent: nothing is written. */
   outDir?: string;
-  /** Continue from `<outDir>/trainer-state`. */
+  /** Continue from the run folder's current checkpoint. */
   resume?: boolean;
   /** Progress bar on stderr (still only on a TTY). */
   progress?: boolean;
@@ -175,9 +182,11 @@ export function train<B>(task: TrainTask<B>, opts: TrainOptions): TrainResult {
   const es = task.validate && opts.earlyStop ? { ...opts.earlyStop, v: task.validate } : null;
   let early: EarlyStopState = { best: null, bestStep: 0, bestMetrics: {}, bad: 0, stopped: false };
   let bestWeights: Map<string, Float32Array> | null = null;
+  // Whatever a kill left (temp folders, a checkpoint the pointer does not name yet) is settled first.
+  if (opts.outDir) recoverRun(opts.outDir);
   if (opts.outDir && opts.resume) {
     const state = readTrainerState(opts.outDir);
-    const where = join(opts.outDir, STATE_DIR);
+    const where = join(latestCheckpoint(opts.outDir) ?? opts.outDir, STATE_DIR);
     for (const k of RESUME_FIXED)
       if (state.json.config[k] !== c[k]) throw new Error(`${where}: the run was started with ${k} = ${JSON.stringify(state.json.config[k])} but resumes with ${JSON.stringify(c[k])}; a resumed run must use the same training config`);
     restoreTrainerState(state, task.params, opt, where);
@@ -195,6 +204,8 @@ export function train<B>(task: TrainTask<B>, opts: TrainOptions): TrainResult {
     truncateMetrics(opts.outDir, step);
   } else if (opts.outDir && hasTrainerState(opts.outDir)) {
     throw new Error(`${opts.outDir}: holds a resumable run already; pass --resume to continue it, or choose another output folder`);
+  } else if (opts.outDir) {
+    truncateMetrics(opts.outDir, -1); // lines of a run killed before its first checkpoint
   }
   const resumed = step > 0 || (opts.resume ?? false);
   const cpu0 = process.cpuUsage();
@@ -219,7 +230,7 @@ export function train<B>(task: TrainTask<B>, opts: TrainOptions): TrainResult {
       cpuSec: cpuSec(),
       lastEval,
     };
-    swapInCheckpoint(opts.outDir, (tmp) => {
+    writeRunCheckpoint(opts.outDir, step, (tmp) => {
       task.saveModel?.(tmp, { step, final });
       writeTrainerState(join(tmp, STATE_DIR), task.params, opt, json, final ? null : bestWeights);
     });
@@ -250,6 +261,7 @@ export function train<B>(task: TrainTask<B>, opts: TrainOptions): TrainResult {
     return { ...m, bestStep: early.bestStep };
   };
 
+  if (task.batchShape && !done) checkStepMemory(task.params, task.batchShape.rows, task.batchShape.seqLen, { field: task.batchShape.field ?? 'batchSize', where: opts.label ?? 'train' });
   const progress = new Progress(opts.progress ?? false, opts.label);
   progress.start(c.steps, step);
   const t0 = performance.now();

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
-import { expectedTensors, loadCheckpoint, saveCheckpoint, type CheckpointKind, type NamedWeights } from '../../src/engine/checkpoint.js';
+import { expectedTensors, loadCheckpoint, readCheckpointMeta, saveCheckpoint, type CheckpointKind, type NamedWeights } from '../../src/engine/checkpoint.js';
+import { encodeSafetensors } from '../../src/engine/safetensors.js';
 import type { ModelConfig } from '../../src/engine/model/config.js';
 import { Llama } from '../../src/engine/model/llama.js';
 import { f16BitsToF32, f32ToF16Bits, writeSafetensors } from '../../src/engine/safetensors.js';
@@ -199,5 +200,46 @@ test('corrupt or mismatched folders are refused, naming the file', () => {
     writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, pad_token_id: 0 }));
     assert.throws(() => loadCheckpoint(d), /"pad_token_id" is 0 but the tokenizer's token is 257/);
     assert.throws(() => loadCheckpoint(join(root, 'nope')), /nope: no such checkpoint folder/);
+  });
+});
+
+test('non-finite weights are refused at load, naming the file, the tensor and how many values', () => {
+  withDir((root) => {
+    const dir = join(root, 'nan');
+    saveCheckpoint(dir, { config: CONFIG, kind: 'lm', weights: weightsFor(CONFIG, 'lm'), tokenizer: TOK, provenance: PROV });
+    // Written past saveCheckpoint's own check, as a diverged run or a bit flip would leave it.
+    const w = weightsFor(CONFIG, 'lm');
+    const t = w.get('model.layers.1.mlp.down_proj.weight')!;
+    t.data[3] = NaN;
+    t.data[5] = -Infinity;
+    writeFileSync(join(dir, 'model.safetensors'), encodeSafetensors(expectedTensors(CONFIG, { kind: 'lm' }).map(({ name }) => [name, w.get(name)!])));
+    assert.throws(() => loadCheckpoint(dir), /nan\/model\.safetensors: tensor 'model\.layers\.1\.mlp\.down_proj\.weight' holds NaN at index 3 \(2 of its 96 values are not finite\)/);
+  });
+});
+
+test('readCheckpointMeta: kind and provenance without the weights; a bad genrm.json names the field', () => {
+  withDir((root) => {
+    const dir = join(root, 'm');
+    saveCheckpoint(dir, { config: CONFIG, kind: 'pairrm', weights: weightsFor(CONFIG, 'pairrm'), tokenizer: TOK, provenance: PROV });
+    const g = readCheckpointMeta(dir);
+    assert.equal(g.kind, 'pairrm');
+    assert.equal(g.provenance.dataHash, 'sha256:abc');
+    writeFileSync(join(dir, 'genrm.json'), JSON.stringify({ ...g, kind: 'rm' }));
+    assert.throws(() => readCheckpointMeta(dir), /m\/genrm\.json: "kind" must be one of lm, bt, pairrm, got "rm"/);
+    writeFileSync(join(dir, 'genrm.json'), JSON.stringify({ ...g, provenance: null }));
+    assert.throws(() => readCheckpointMeta(dir), /"provenance" must be an object/);
+  });
+});
+
+test('a save killed between its two renames: the next load puts the old folder back; leftovers of dead processes go', () => {
+  withDir((root) => {
+    const dir = join(root, 'ck');
+    saveCheckpoint(dir, { config: CONFIG, kind: 'lm', weights: weightsFor(CONFIG, 'lm'), tokenizer: TOK, provenance: PROV });
+    // What swapFolderAtomic leaves when killed after moving the old folder aside (pid 4000000: not running).
+    renameSync(dir, join(root, '.ck.old-4000000-1-aaa'));
+    mkdirSync(join(root, '.ck.tmp-4000000-1-aaa'));
+    mkdirSync(join(root, `.ck.tmp-${process.pid}-1-live`)); // a swap of this process, still going: kept
+    assert.equal(loadCheckpoint(dir).kind, 'lm');
+    assert.deepEqual(readdirSync(root).sort(), [`.ck.tmp-${process.pid}-1-live`, 'ck']);
   });
 });

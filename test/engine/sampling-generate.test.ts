@@ -175,3 +175,21 @@ test('maxTokens 0 and an aborted signal', () => {
   ac.abort(new Error('stop now'));
   assert.throws(() => generate(model, tok, prompts, { signal: ac.signal }), /stop now/);
 });
+
+test('cancelled(prompt): that prompt’s rows stop at the next step with what they had; the others are as without it', () => {
+  const opts = { n: 2, temperature: 1, seed: 3, maxTokens: 12, stopTokens: [] };
+  const full = generate(model, tok, prompts, opts);
+  let asked = 0;
+  // Prompt 1 is cancelled once its rows have been asked about 6 times (3 decode steps of 2 rows).
+  const cut = generate(model, tok, prompts, { ...opts, cancelled: (p) => p === 1 && ++asked > 6 });
+  for (const p of [0, 2]) assert.deepEqual(cut[p], full[p], `prompt ${p} is unchanged`);
+  for (const [i, s] of cut[1]!.entries()) {
+    assert.ok(s.tokens.length < full[1]![i]!.tokens.length, `sample ${i} stopped early (${s.tokens.length} tokens)`);
+    assert.deepEqual(s.tokens, full[1]![i]!.tokens.slice(0, s.tokens.length), 'what it had is the uncancelled run’s beginning');
+    assert.equal(s.finishReason, 'length');
+  }
+  // Cancelled before its chunk starts: no tokens at all.
+  const none = generate(model, tok, prompts, { ...opts, cancelled: (p) => p === 0 });
+  assert.ok(none[0]!.every((s) => s.tokens.length === 0));
+  assert.deepEqual(none[2], full[2]);
+});

@@ -15,6 +15,7 @@ import { continuationLogprobs } from '../../src/engine/sampling/index.js';
 import { trainLoopConfig } from '../../src/train/config.js';
 import { collateDpo, dpoLoss, dpoTask, precomputeReference, sequenceLogprobs, type DpoExample } from '../../src/train/recipes/dpo.js';
 import { train, type MetricsRecord } from '../../src/train/trainer.js';
+import { latestCheckpoint } from '../../src/train/state.js';
 
 const cfg: ModelConfig = { vocabSize: 24, dModel: 8, nLayers: 1, nHeads: 2, nKvHeads: 1, ffnHidden: 16, maxSeqLen: 16, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false };
 const PAD = 0;
@@ -120,7 +121,7 @@ test('DPO training: loss falls, reward accuracy rises; the reference is bitwise 
       assert.deepEqual(t.data, snapshot.get(k), `${k} changed`);
     }
     // The optimizer's moments are exactly the policy's parameters (m and v each).
-    const moments = readSafetensors(join(out, 'trainer-state', 'optimizer.safetensors')).tensors;
+    const moments = readSafetensors(join(latestCheckpoint(out)!, 'trainer-state', 'optimizer.safetensors')).tensors;
     assert.equal(moments.size, 2 * policy.parameters().length);
     // The full-dataset loss fell too (not just the logged batches).
     const all = collateDpo(ex, PAD);

@@ -14,6 +14,7 @@ import { Tokenizer } from '../../src/engine/tokenizer/index.js';
 import { chunked, holdOutGroups, padBatch, ShuffledStream, type LmBatch, type LmExample } from '../../src/train/batches.js';
 import { trainLoopConfig } from '../../src/train/config.js';
 import { heldOutValidation, train, type MetricsRecord, type TrainTask } from '../../src/train/trainer.js';
+import { latestCheckpoint } from '../../src/train/state.js';
 
 const tok = Tokenizer.byteLevel();
 const cfg: ModelConfig = { vocabSize: tok.vocabSize, dModel: 32, nLayers: 1, nHeads: 2, nKvHeads: 1, ffnHidden: 64, maxSeqLen: 32, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: true };
@@ -70,7 +71,7 @@ test('early stopping: an interrupted run resumed from its checkpoint (best weigh
     const ckpt = Math.ceil((full.bestStep! + 1) / config.checkpointEvery) * config.checkpointEvery;
     assert.ok(ckpt < full.step, `a checkpoint at ${ckpt} falls between the best step ${full.bestStep} and the stop at ${full.step}`);
     train(task(new Llama(cfg, { seed: 5 })), { config, earlyStop, outDir: b, stopAfter: ckpt + 5 });
-    const state = JSON.parse(readFileSync(join(b, 'trainer-state/state.json'), 'utf8'));
+    const state = JSON.parse(readFileSync(join(latestCheckpoint(b)!, 'trainer-state/state.json'), 'utf8'));
     assert.equal(state.step, ckpt);
     assert.ok(state.early.bestStep < state.step && state.done === false, JSON.stringify(state.early));
     const resumed = train(task(new Llama(cfg, { seed: 77 })), { config, earlyStop, outDir: b, resume: true });

@@ -15,6 +15,7 @@ import { getRecipe, resolveRecipeConfig, runRecipe, type RecipeContext } from '.
 import { loadBase } from '../../src/train/recipes/model.js';
 import { tokenizeDpo } from '../../src/train/recipes/star-dpo.js';
 import { DPO_FILE, DpoRecordSchema, readRecords, SAMPLES_FILE, SFT_FILE } from '../../src/train/star/records.js';
+import { latestCheckpoint } from '../../src/train/state.js';
 import { makeFixture } from './recipes-fixture.js';
 
 const quiet = (o: Partial<RecipeContext> = {}): RecipeContext => ({ command: 'test', resume: false, progress: false, say: () => {}, ...o });
@@ -59,7 +60,7 @@ test('star-dpo warm start: SFT on the kept rationales first, then DPO against th
     const r = await runRecipe(recipe, c, quiet());
     const it = (r.details.iterations as { train: Record<string, number> }[])[0]!;
     assert.ok(it.train['sft/steps']! > 0 && it.train.steps === it.train['sft/steps']! + it.train.cap!, JSON.stringify(it.train));
-    assert.equal(JSON.parse(readFileSync(join(out, 'iter-1', 'sft', 'trainer-state', 'state.json'), 'utf8')).done, true);
+    assert.equal(JSON.parse(readFileSync(join(latestCheckpoint(join(out, 'iter-1', 'sft'))!, 'trainer-state', 'state.json'), 'utf8')).done, true);
     // The warm start (SFT on the model's own rationales) is early-stopped on the held-out pairs' CoT verdict error, the NLL logged beside.
     const sftChecks = readFileSync(join(out, 'iter-1', 'sft', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>).filter((x) => 'val/cotError' in x);
     assert.ok(sftChecks.length >= 2 && sftChecks.every((x) => x['val/cotError']! >= 0 && x['val/cotError']! <= 1 && Math.abs(x['val/cotError']! + x['val/cotAcc']! - 1) < 1e-12 && typeof x['val/loss'] === 'number'), JSON.stringify(sftChecks[0]));

@@ -13,6 +13,7 @@ import { Tokenizer } from '../../src/engine/tokenizer/index.js';
 import { completionExample, PackedStream, padBatch, type BatchStream, type LmBatch, type LmExample } from '../../src/train/batches.js';
 import { trainLoopConfig } from '../../src/train/config.js';
 import { meanLoss, train, type MetricsRecord, type TrainTask } from '../../src/train/trainer.js';
+import { latestCheckpoint } from '../../src/train/state.js';
 
 const tok = Tokenizer.byteLevel();
 const cfg: ModelConfig = { vocabSize: tok.vocabSize, dModel: 16, nLayers: 2, nHeads: 2, nKvHeads: 1, ffnHidden: 32, maxSeqLen: 32, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: true };
@@ -139,11 +140,12 @@ test('resume: stop mid-run, resume from the last checkpoint, end bitwise equal t
     const b = join(root, 'b');
     run(a, {});
     run(b, { stopAfter: 5 }); // checkpoint at 3; steps 4-5 are lost with the "crash"
-    assert.equal(JSON.parse(readFileSync(join(b, 'trainer-state/state.json'), 'utf8')).step, 3);
+    assert.equal(JSON.parse(readFileSync(join(latestCheckpoint(b)!, 'trainer-state/state.json'), 'utf8')).step, 3);
     assert.throws(() => run(b, {}), /holds a resumable run already; pass --resume/);
     run(b, { resume: true, initSeed: 99 }); // a different init: the weights must come from the state
     for (const f of ['model.safetensors', 'trainer-state/params.safetensors', 'trainer-state/optimizer.safetensors'])
-      assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${f} differs after resume`);
+      assert.ok(readFileSync(join(latestCheckpoint(a)!, f)).equals(readFileSync(join(latestCheckpoint(b)!, f))), `${f} differs after resume`);
+    assert.ok(readFileSync(join(a, 'model.safetensors')).equals(readFileSync(join(b, 'model.safetensors'))), 'the published model differs');
     const steps = (dir: string): Array<[number, number]> =>
       readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricsRecord).map((r) => [r.step, r.loss!]);
     assert.deepEqual(steps(b), steps(a)); // lines after the checkpoint were rewritten, not duplicated

@@ -82,8 +82,8 @@ export class EmbeddedBackend<T extends EngineTokenizer = Tokenizer> implements L
     return encodePrompt(this.tokenizer, prompt);
   }
 
-  /** The engine's samples for token-id prompts: [prompt][sample]. For the server's worker. */
-  generateIds(prompts: number[][], options: GenerateOptions = {}): GeneratedSample[][] {
+  /** The engine's samples for token-id prompts: [prompt][sample]. For the server's worker (`cancelled`: engine GenerateOptions.cancelled). */
+  generateIds(prompts: number[][], options: GenerateOptions = {}, cancelled?: (prompt: number) => boolean): GeneratedSample[][] {
     const o = resolveGenerateOptions(options);
     return generate(this.model, this.tokenizer, prompts, {
       n: o.n,
@@ -99,6 +99,7 @@ export class EmbeddedBackend<T extends EngineTokenizer = Tokenizer> implements L
       ...(this.opts.maxBatchRows !== undefined ? { maxBatchRows: this.opts.maxBatchRows } : {}),
       ...(this.packed ? { packed: this.packed } : {}),
       ...(this.opts.kvCache ? { kvCache: this.opts.kvCache } : {}),
+      ...(cancelled ? { cancelled } : {}),
     });
   }
 

@@ -60,6 +60,13 @@ export interface GenerateOptions {
   prefill?: 'padded' | 'each';
   /** Checked between decode steps; an aborted signal throws its reason. */
   signal?: AbortSignal;
+  /**
+   * Checked for every live row between decode steps (and before a chunk starts): the rows of a
+   * prompt it returns true for stop where they are, keeping what they generated (finishReason
+   * 'length'). For a caller that batches several clients' prompts in one call and must drop one
+   * client's rows without failing the others (the server's worker on a timeout or a hang-up).
+   */
+  cancelled?: (prompt: number) => boolean;
   /** The model's current weights packed by packLlama, reused across calls; by default a call packs its own when its batches have 9 rows or more. */
   packed?: PackedLlama;
   /**
@@ -102,7 +109,7 @@ interface Row {
 
 const DEFAULT_MAX_BATCH_ROWS = 64;
 
-function resolve(o: GenerateOptions): Required<Omit<GenerateOptions, 'seed' | 'signal' | 'stopTokens' | 'packed'>> & { seed: number } {
+function resolve(o: GenerateOptions): Required<Omit<GenerateOptions, 'seed' | 'signal' | 'stopTokens' | 'packed' | 'cancelled'>> & { seed: number } {
   const r = {
     n: o.n ?? 1,
     temperature: o.temperature ?? 1,
@@ -161,9 +168,10 @@ export function generate(model: Llama, tokenizer: EngineTokenizer, prompts: read
   // Weights packed once for the whole call when its decode steps have rows enough to use them.
   let packed: PackedLlama | undefined = options.packed;
   for (let i = 0; i < rows.length; i += o.maxBatchRows) {
-    const chunk = rows.slice(i, i + o.maxBatchRows).filter((r) => !r.done);
+    const cancelled = options.cancelled;
+    const chunk = rows.slice(i, i + o.maxBatchRows).filter((r) => !r.done && !cancelled?.(r.prompt));
     if (chunk.length >= PACKED_MIN_ROWS) packed ??= packLlama(model);
-    if (chunk.length > 0) decodeChunk(model, prompts, chunk, o, params, stopTokens, sampler, options.signal, packed);
+    if (chunk.length > 0) decodeChunk(model, prompts, chunk, o, params, stopTokens, sampler, options.signal, packed, cancelled);
   }
   for (const r of rows) r.out.text = r.text.text();
   return results;
@@ -180,6 +188,7 @@ function decodeChunk(
   sampler: Sampler,
   signal: AbortSignal | undefined,
   packed: PackedLlama | undefined,
+  cancelled: ((prompt: number) => boolean) | undefined,
 ): void {
   const K = kernels();
   const c = model.config;
@@ -238,6 +247,10 @@ function decodeChunk(
     for (let b = 0; b < B; b++) {
       const row = live[b]!;
       if (row.done) continue;
+      if (cancelled?.(row.prompt)) {
+        finish(row, 'length', null);
+        continue;
+      }
       const off = b * V;
       const id = sampler.pick(lsm, off, params, row.rng);
       next[b] = id;

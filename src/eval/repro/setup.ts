@@ -10,6 +10,7 @@ import { resolveSpec } from '../../data/world/spec.js';
 import { resolvePretrainConfig } from '../../train/pretrain/config.js';
 import { pretrain } from '../../train/pretrain/run.js';
 import { hasTrainerState } from '../../train/state.js';
+import { readCheckpointMeta } from '../../engine/checkpoint.js';
 import { RunSettingsSchema, type RunSettings, type SizeSettings } from './settings.js';
 
 export const SETTINGS_FILE = 'repro.json';
@@ -58,8 +59,7 @@ export function committedBase(): string {
 /** The data hash a checkpoint was trained on (genrm.json provenance), or null. */
 function trainedOn(dir: string): string | null {
   try {
-    const g = JSON.parse(readFileSync(join(dir, 'genrm.json'), 'utf8')) as { kind?: string; provenance?: { dataHash?: string | null } };
-    return g.provenance?.dataHash ?? null;
+    return readCheckpointMeta(dir).provenance.dataHash;
   } catch {
     return null;
   }

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readJson } from '../body.js';
 import type { ModelWorker } from '../modelWorker.js';
+import type { PromptGate } from '../promptGate.js';
 import type { SampleResult } from '../protocol.js';
 import type { Ctx } from '../router.js';
 import { sendJson } from '../router.js';
@@ -23,17 +24,20 @@ function content(s: SampleResult, from = 0, to = s.pieces.length) {
   });
 }
 
-export function chatHandler(worker: ModelWorker, bodyLimit: number) {
+export function chatHandler(worker: ModelWorker, gate: PromptGate, bodyLimit: number) {
   return async (ctx: Ctx): Promise<void> => {
     const b = await readJson(ctx.req, ChatRequest, bodyLimit);
     const info = worker.info;
     checkModel(b.model, info);
+    gate.checkMaxTokens(b.max_completion_tokens, 'max_completion_tokens');
+    gate.checkMaxTokens(b.max_tokens, 'max_tokens');
+    const [ids] = await gate.encode([b.messages], 'messages', ctx.signal);
     const wantLogprobs = b.logprobs ?? false;
     const k = wantLogprobs ? (b.top_logprobs ?? 0) : 0;
     // Default: room up to the context's end (the engine stops there), as vLLM does for chat.
     const maxTokens = b.max_completion_tokens ?? b.max_tokens ?? info.contextLength;
     const opts = jobOptions(b, maxTokens, k, 'top_logprobs', info);
-    const r = await worker.run({ prompt: b.messages, options: opts, echo: false }, ctx.signal);
+    const r = await worker.run({ prompt: '', ids: ids!, options: opts, echo: false }, ctx.signal);
 
     const id = `chatcmpl-${randomUUID()}`;
     const created = now();

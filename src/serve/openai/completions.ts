@@ -12,6 +12,7 @@ import type { Alternative, JobResult, ModelInfo, SampleResult } from '../protoco
 import { CompletionRequest } from '../schemas.js';
 import { checkModel, jobOptions, now, Sse, usage } from './common.js';
 import type { ModelWorker } from '../modelWorker.js';
+import type { PromptGate } from '../promptGate.js';
 import { HttpError } from '../errors.js';
 
 /** 16: the OpenAI completions default for max_tokens. */
@@ -53,29 +54,31 @@ function choiceLogprobs(r: JobResult, s: SampleResult | null, echoText: string):
 }
 
 /** The `candidates` extension: one candidate-scoring job per prompt (one forward per batch), no sampling. */
-async function scoreCandidates(ctx: Ctx, worker: ModelWorker, b: CompletionRequest, prompts: string[], candidates: string[]): Promise<void> {
+async function scoreCandidates(ctx: Ctx, worker: ModelWorker, b: CompletionRequest, ids: number[][], candidates: string[]): Promise<void> {
   const bad = (b.max_tokens ?? 0) !== 0 ? 'max_tokens' : b.echo ? 'echo' : b.stream ? 'stream' : (b.n ?? 1) !== 1 ? 'n' : null;
   if (bad !== null) throw new HttpError(400, `"candidates" scores continuations without sampling: send it with max_tokens 0 and without ${bad === 'max_tokens' ? 'a positive max_tokens' : bad}`, 'invalid_request_error', bad);
   const options = jobOptions(b, 0, 0, 'logprobs', worker.info);
-  const results = await Promise.all(prompts.map((prompt) => worker.run({ prompt, options, echo: false, candidates }, ctx.signal)));
+  const results = await Promise.all(ids.map((p) => worker.run({ prompt: '', ids: p, options, echo: false, candidates }, ctx.signal)));
   const choices = results.map((r, p) => ({ index: p, text: '', logprobs: null, finish_reason: 'length', candidate_logprobs: r.candidates ?? [] }));
   sendJson(ctx.res, 200, { id: `cmpl-${randomUUID()}`, object: 'text_completion', created: now(), model: worker.info.id, choices, usage: usage(results) });
 }
 
-export function completionsHandler(worker: ModelWorker, bodyLimit: number) {
+export function completionsHandler(worker: ModelWorker, gate: PromptGate, bodyLimit: number) {
   return async (ctx: Ctx): Promise<void> => {
     const b = await readJson(ctx.req, CompletionRequest, bodyLimit);
     const info: ModelInfo = worker.info;
     checkModel(b.model, info);
+    gate.checkMaxTokens(b.max_tokens, 'max_tokens');
     const prompts = typeof b.prompt === 'string' ? [b.prompt] : b.prompt;
+    const ids = await gate.encode(prompts, 'prompt', ctx.signal);
     const k = b.logprobs ?? null;
     const echo = b.echo ?? false;
     if (b.candidates) {
-      await scoreCandidates(ctx, worker, b, prompts, b.candidates);
+      await scoreCandidates(ctx, worker, b, ids, b.candidates);
       return;
     }
     const opts = jobOptions(b, b.max_tokens ?? DEFAULT_MAX_TOKENS, k ?? 0, 'logprobs', info);
-    const results = await Promise.all(prompts.map((prompt) => worker.run({ prompt, options: opts, echo }, ctx.signal)));
+    const results = await Promise.all(ids.map((p) => worker.run({ prompt: '', ids: p, options: opts, echo }, ctx.signal)));
 
     const id = `cmpl-${randomUUID()}`;
     const created = now();

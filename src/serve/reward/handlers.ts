@@ -5,9 +5,13 @@
 //   POST /v1/reward  {prompts[], responses[], references?} -> {rewards[]}
 //   POST /get_reward OpenRLHF's serve_rm protocol          -> {rewards[], scores[], extra_logs}
 //
-// The judge runs here, on the HTTP thread (templates, vote tallies, Bradley–Terry fits are
-// cheap); every model call goes through WorkerModel into the worker's queue, where the jobs of
-// all requests in flight are batched together.
+// The judge runs here, on the HTTP thread; every model call goes through WorkerModel into the
+// worker's queue, where the jobs of all requests in flight are batched together. What the HTTP
+// thread does per request is bounded and sliced: /v1/rank judges at most 32 candidates, and
+// /v1/reward at most 4 pairs per response, 128 responses per prompt (schemas.ts rewardSchedule, MAX_GROUP), one prompt group at a
+// time with a turn of the event loop between groups, so rendering thousands of judge prompts and
+// fitting Bradley–Terry never holds /health or the deadline timer for more than a few ms.
+import { setImmediate as yieldLoop } from 'node:timers/promises';
 import type { JudgeConfig } from '../../judge/config.js';
 import { judgePairs, type PairJudgment } from '../../judge/pairwise.js';
 import { verifyAnswers } from '../../judge/pointwise.js';
@@ -17,13 +21,15 @@ import type { PairTemplate, PointTemplate } from '../../judge/templates.js';
 import { readJson } from '../body.js';
 import { HttpError } from '../errors.js';
 import type { ModelWorker } from '../modelWorker.js';
+import type { PromptGate } from '../promptGate.js';
 import type { Ctx } from '../router.js';
 import { sendJson } from '../router.js';
 import { WorkerModel } from '../workerModel.js';
-import { GetRewardRequest, JudgeRequest, RankRequest, RewardRequest } from './schemas.js';
+import { GetRewardRequest, JudgeRequest, MAX_GROUP, RankRequest, RewardRequest, rewardSchedule } from './schemas.js';
 
 export interface RewardDeps {
   worker: ModelWorker;
+  gate: PromptGate;
   bodyLimit: number;
   /** The server's judge defaults; a request's mode/votes/swap/max_tokens/seed override them. */
   judge: JudgeConfig;
@@ -39,7 +45,9 @@ interface Overrides {
   seed?: number | undefined;
 }
 
-function configFor(base: JudgeConfig, b: Overrides): JudgeConfig {
+function configFor(d: RewardDeps, b: Overrides): JudgeConfig {
+  d.gate.checkMaxTokens(b.max_tokens, 'max_tokens');
+  const base = d.judge;
   return {
     ...base,
     ...(b.mode !== undefined ? { mode: b.mode } : {}),
@@ -68,7 +76,7 @@ function cotDetail(j: PairJudgment) {
 export function judgeHandler(d: RewardDeps) {
   return async (ctx: Ctx): Promise<void> => {
     const b = await readJson(ctx.req, JudgeRequest, d.bodyLimit);
-    const cfg = configFor(d.judge, b);
+    const cfg = configFor(d, b);
     const [j] = await judgePairs(new WorkerModel(d.worker, ctx.signal), [{ prompt: b.prompt, answerA: b.a, answerB: b.b }], d.pair, cfg);
     const out: Record<string, unknown> = { p_a: j!.pA, verdict: j!.verdict, mode: cfg.mode, swap: cfg.swap };
     if (j!.positionBias !== undefined) out.position_bias = j!.positionBias;
@@ -80,7 +88,7 @@ export function judgeHandler(d: RewardDeps) {
 export function rankHandler(d: RewardDeps) {
   return async (ctx: Ctx): Promise<void> => {
     const b = await readJson(ctx.req, RankRequest, d.bodyLimit);
-    const r = await rankCandidates(new WorkerModel(d.worker, ctx.signal), b.prompt, b.candidates, d.pair, configFor(d.judge, b));
+    const r = await rankCandidates(new WorkerModel(d.worker, ctx.signal), b.prompt, b.candidates, d.pair, configFor(d, b));
     sendJson(ctx.res, 200, { scores: r.scores, best: r.best, order: r.order });
   };
 }
@@ -88,14 +96,16 @@ export function rankHandler(d: RewardDeps) {
 /**
  * Rewards for (prompt, response) items: P(response beats its reference) in [0, 1] where a
  * reference is given; otherwise the Bradley–Terry log-strength (mean 0) within the group of items
- * with the same prompt and no reference. A group of one has nothing to be compared with: 0, the
- * group mean. All groups are judged concurrently, so their jobs share the worker's batches.
+ * with the same prompt and no reference, from rewardSchedule's pairs (every pair up to 9
+ * responses, 8 opponents each beyond). A group of one has nothing to be compared with: 0, the
+ * group mean; a group over MAX_GROUP is a 400. Groups start one per turn of the event loop, and
+ * all are judged concurrently, so their jobs share the worker's batches.
  */
 export function rewardHandler(d: RewardDeps) {
   return async (ctx: Ctx): Promise<void> => {
     const b = await readJson(ctx.req, RewardRequest, d.bodyLimit);
     const model = new WorkerModel(d.worker, ctx.signal);
-    const cfg = configFor(d.judge, b);
+    const cfg = configFor(d, b);
     const rewards = new Array<number>(b.prompts.length).fill(0);
     const withRef: number[] = [];
     const groups = new Map<string, number[]>();
@@ -105,14 +115,19 @@ export function rewardHandler(d: RewardDeps) {
       if (g) g.push(i);
       else groups.set(p, [i]);
     });
+    for (const idx of groups.values())
+      if (idx.length > MAX_GROUP)
+        throw new HttpError(400, `"prompts": ${idx.length} items share the prompt of item ${idx[0]} and have no reference, more than the ${MAX_GROUP} a group may have (rewards within a group come from comparing its responses); split the group across requests, or give references`, 'invalid_request_error', 'prompts', 'group_too_large');
     const work: Promise<void>[] = withRef.map(async (i) => {
       const [r] = await rewardsVsReference(model, b.prompts[i]!, [b.responses[i]!], b.references![i]!, d.pair, cfg);
       rewards[i] = r!;
     });
     for (const [prompt, idx] of groups) {
       if (idx.length < 2) continue;
+      await yieldLoop();
+      if (ctx.signal.aborted) break; // the router has answered (504) or the client left
       work.push(
-        groupRewards(model, prompt, idx.map((i) => b.responses[i]!), d.pair, cfg).then((s) => idx.forEach((i, k) => (rewards[i] = s[k]!))),
+        groupRewards(model, prompt, idx.map((i) => b.responses[i]!), d.pair, cfg, rewardSchedule(idx.length)).then((s) => idx.forEach((i, k) => (rewards[i] = s[k]!))),
       );
     }
     await Promise.all(work);

@@ -8,27 +8,33 @@ import type { ModelConfig } from '../../engine/model/index.js';
 export const PRESETS = ['tiny', 'base'] as const;
 export type PresetName = (typeof PRESETS)[number];
 
+// The model's bounds are past what this CPU engine can train in a day (the base preset is d 256 x
+// 4 layers at context 384): they stop a slipped exponent at parse time; memory.ts checks the rest.
 const ModelShape = z.object({
-  /** Context length: the longest CoT judge example (prompt + rationale + verdict) must fit. */
-  seqLen: z.number().int().min(8),
-  dModel: z.number().int().min(8),
-  nLayers: z.number().int().min(1),
-  nHeads: z.number().int().min(1),
-  ffnHidden: z.number().int().min(8),
+  /** Context length: the longest CoT judge example (prompt + rationale + verdict) must fit. At most 32,768: attention is quadratic in it. */
+  seqLen: z.number().int().min(8).max(32_768),
+  /** Width; at most 16,384 (a 70B model's is 8,192). */
+  dModel: z.number().int().min(8).max(16_384),
+  /** Layers; at most 256. */
+  nLayers: z.number().int().min(1).max(256),
+  /** Attention heads; at most 256. */
+  nHeads: z.number().int().min(1).max(256),
+  /** MLP width; at most 65,536. */
+  ffnHidden: z.number().int().min(8).max(65_536),
 });
 
 const PretrainOnly = z.object({
   ...ModelShape.shape,
-  /** BPE merges learned on the corpus (0 = byte-level: bytes + specials only; digits never merge). */
-  merges: z.number().int().min(0),
+  /** BPE merges learned on the corpus (0 = byte-level: bytes + specials only; digits never merge). At most 1,000,000: real models' vocabularies are 32-256 K. */
+  merges: z.number().int().min(0).max(1_000_000),
   /** Share of corpus documents held out for the eval loss. */
   heldOutFrac: z.number().min(0).max(0.5),
-  /** Held-out tasks per (family, difficulty) in the final worked-solution report (0: none). */
-  evalTasks: z.number().int().min(0),
+  /** Held-out tasks per (family, difficulty) in the final worked-solution report (0: none). At most 100,000: more than a world holds. */
+  evalTasks: z.number().int().min(0).max(100_000),
   /** The same at every evaluation during training (0: only the held-out loss then). */
-  evalTasksPeriodic: z.number().int().min(0),
-  /** Sampled zero-shot CoT judgments per task in the final report (T 1, top-p 0.95; 0: greedy only): the verdict and check-agreement rates a STaR sampler will see. */
-  evalSamples: z.number().int().min(0),
+  evalTasksPeriodic: z.number().int().min(0).max(100_000),
+  /** Sampled zero-shot CoT judgments per task in the final report (T 1, top-p 0.95; 0: greedy only): the verdict and check-agreement rates a STaR sampler will see. At most 1,024. */
+  evalSamples: z.number().int().min(0).max(1024),
   /** Precision of model.safetensors (trainer-state keeps F32 for exact resume). */
   dtype: z.enum(['F32', 'F16']),
 });

@@ -2,15 +2,15 @@
 // optional BPE merges) and a Llama-style model trained from scratch on PrefWorld's corpus with the
 // shared loop: documents packed into full rows, a held-out slice for the eval loss, and at the end
 // the worked-solution report (./workedEval.ts).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { JUDGE_SPECIAL_TOKENS } from '../../data/judgeFormat.js';
-import { saveCheckpoint } from '../../engine/checkpoint.js';
+import { readCheckpointMeta, saveCheckpoint } from '../../engine/checkpoint.js';
 import { Llama } from '../../engine/model/index.js';
 import { Prng } from '../../engine/prng.js';
 import { Tokenizer } from '../../engine/tokenizer/index.js';
 import { epochSeed, PackedStream, permutation, type LmBatch } from '../batches.js';
-import { hasTrainerState } from '../state.js';
+import { hasTrainerState, latestCheckpoint } from '../state.js';
 import { meanLoss, train, type MetricsRecord, type TrainTask } from '../trainer.js';
 import { loadBase } from '../recipes/model.js';
 import { loopConfig, modelConfig, type PretrainConfig } from './config.js';
@@ -58,10 +58,10 @@ export function buildTokenizer(texts: readonly string[], merges: number): Tokeni
 
 /** A resumed run must read the same corpus (the tokenizer and data order derive from it). */
 function checkSameData(out: string, hash: string): void {
-  const path = join(out, 'genrm.json');
-  if (!existsSync(path)) return; // no checkpoint yet: the trainer reports the missing state
-  const saved = (JSON.parse(readFileSync(path, 'utf8')) as { provenance?: { dataHash?: string } }).provenance?.dataHash;
-  if (saved !== undefined && saved !== `sha256:${hash}`) throw new Error(`${path}: the run was trained on data ${saved}, but --data now hashes to sha256:${hash}; resume with the same corpus or start a new run`);
+  const ck = latestCheckpoint(out) ?? (existsSync(join(out, 'genrm.json')) ? out : null); // out itself: a run of the earlier layout
+  if (ck === null) return; // no checkpoint yet: the trainer reports the missing state
+  const saved = readCheckpointMeta(ck).provenance.dataHash;
+  if (saved !== null && saved !== `sha256:${hash}`) throw new Error(`${join(ck, 'genrm.json')}: the run was trained on data ${saved}, but --data now hashes to sha256:${hash}; resume with the same corpus or start a new run`);
 }
 
 export function pretrain(c: PretrainConfig, opts: PretrainOptions): PretrainResult {
@@ -100,6 +100,7 @@ export function pretrain(c: PretrainConfig, opts: PretrainOptions): PretrainResu
   const report = (perCell: number, samples = 0): WorkedReport | null => (spec && perCell > 0 && testPairs.length > 0 ? workedReport(model, tok, spec, heldOutTasks(spec, testPairs, perCell), { seed: c.seed, samples }) : null);
 
   const task: TrainTask<LmBatch> = {
+    batchShape: { rows: c.batchSize, seqLen: c.seqLen },
     params: model.params,
     stream,
     loss: (b) => ({ loss: model.loss(b.ids, b.targets, b.batch, b.seqLen) }),

@@ -12,15 +12,16 @@ import type { Tokenizer } from '../../engine/tokenizer/index.js';
 import { chunked, holdOutGroups, ShuffledStream } from '../batches.js';
 import { heldOutValidation, type TrainTask } from '../trainer.js';
 import { recipeSchema } from './config.js';
+import { MAX_BATCH, MAX_SEED } from '../config.js';
 import { prepare, VAL_CTX } from './harness.js';
 import { defineRecipe } from './registry.js';
 import { encodeForHead, overflowError, padSequences, scoreAll, type SeqBatch } from './scoreHead.js';
 
 export const BtSchema = recipeSchema({
-  /** Pairs per micro-batch (each is two sequences): 8 pairs = 16 rows, like the other recipes. */
-  batchSize: z.number().int().min(1).default(8),
-  /** Seed of the head's init (normal, std 0.02 like the other Linears). */
-  headSeed: z.number().int().min(0).default(1),
+  /** Pairs per micro-batch (each is two sequences): 8 pairs = 16 rows, like the other recipes. At most MAX_BATCH (config.ts; the memory check then sizes it). */
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8),
+  /** Seed of the head's init (normal, std 0.02 like the other Linears). Below 2^32, as every seed. */
+  headSeed: z.number().int().min(0).max(MAX_SEED).default(1),
 });
 export type BtConfig = z.infer<typeof BtSchema>;
 
@@ -75,6 +76,7 @@ export const bt = defineRecipe<BtConfig>({
 
     const collate = (batch: BtItem[]): BtBatch => ({ ...padSequences([...batch.map((b) => b.chosen), ...batch.map((b) => b.rejected)], tok.padId), pairs: batch.length });
     const task: TrainTask<BtBatch> = {
+      batchShape: { rows: 2 * c.batchSize, seqLen: model.config.maxSeqLen }, // chosen and rejected rows
       params: model.params,
       stream: new ShuffledStream(items, collate, { batchSize: c.batchSize, seed: c.seed, length: (it) => Math.max(it.chosen.length, it.rejected.length) }),
       loss: (b) => {

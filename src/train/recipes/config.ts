@@ -4,7 +4,7 @@
 // fields (`recipeSchema`) into one strict zod schema, so CLI flags, config files and code are
 // validated the same way and an unknown key is an error that names it.
 import { z } from 'zod';
-import { formatZodIssue, TrainLoopSchema, type TrainLoopConfig } from '../config.js';
+import { formatZodIssue, MAX_STEPS, TrainLoopSchema, type TrainLoopConfig } from '../config.js';
 
 /** Fields every recipe has (defaults tuned for fine-tuning, not pretraining). */
 export const RecipeCommonShape = {
@@ -21,19 +21,19 @@ export const RecipeCommonShape = {
    * committed base, genrm's held-out verdict NLL was still improving at 450 updates and bt's at
    * 200; the cap only binds when valPairs is 0.
    */
-  steps: z.number().int().min(1).default(1000),
-  /** Peak lr: 3e-4, a third of pretraining's, so fine-tuning moves the base without wrecking it. */
-  lr: z.number().positive().default(3e-4),
+  steps: z.number().int().min(1).max(MAX_STEPS).default(1000),
+  /** Peak lr: 3e-4, a third of pretraining's, so fine-tuning moves the base without wrecking it. At most 1 (as the loop's). */
+  lr: z.number().positive().max(1).default(3e-4),
   /** Warmup: 20 updates, a few percent of a fine-tuning run. */
-  warmupSteps: z.number().int().min(0).default(20),
-  /** Weight decay: 0 (common for fine-tuning, e.g. TRL's SFT/DPO defaults): pull toward the base, not toward zero. */
-  weightDecay: z.number().min(0).default(0),
+  warmupSteps: z.number().int().min(0).max(MAX_STEPS).default(20),
+  /** Weight decay: 0 (common for fine-tuning, e.g. TRL's SFT/DPO defaults): pull toward the base, not toward zero. At most 10 (as the loop's). */
+  weightDecay: z.number().min(0).max(10).default(0),
   /** Evaluate every 100 updates: three points on a default run, each a few seconds. */
-  evalEvery: z.number().int().min(0).default(100),
+  evalEvery: z.number().int().min(0).max(MAX_STEPS).default(100),
   /** Checkpoint every 100 updates: an interruption loses at most a third of a default run. */
-  checkpointEvery: z.number().int().min(0).default(100),
-  /** Pairs in the held-out judge evaluation: 200 gives accuracy within about ±3.5 points (1 s.e.) at 75%. */
-  evalPairs: z.number().int().min(0).default(200),
+  checkpointEvery: z.number().int().min(0).max(MAX_STEPS).default(100),
+  /** Pairs in the held-out judge evaluation: 200 gives accuracy within about ±3.5 points (1 s.e.) at 75%. At most 1,000,000: larger than any pair file genrm reads. */
+  evalPairs: z.number().int().min(0).max(1_000_000).default(200),
   /**
    * Judge examples longer than the model's context: 'error' refuses (naming the pair), 'skip'
    * drops them and reports how many. Never truncated: a cut example loses its verdict or its
@@ -52,17 +52,17 @@ export const RecipeCommonShape = {
    * genrm's val/loss moved ±0.03–0.04 from check to check late in training, as much as the
    * gains still being made; 200 halves that variance at a forward pass over 400 sequences.
    */
-  valPairs: z.number().int().min(0).default(200),
+  valPairs: z.number().int().min(0).max(1_000_000).default(200),
   /** Updates between validation checks: 25, so a run stops within a few percent of its best point; a check costs a fraction of the 25 updates between. */
-  valEvery: z.number().int().min(1).default(25),
+  valEvery: z.number().int().min(1).max(MAX_STEPS).default(25),
   /**
    * Checks without an improvement before the run stops: 6 (150 updates). With 4 (100 updates)
    * bt stopped at 300 (best 200) and genrm at 550 (best 450, after a 75-update plateau); 6
    * outlasts such plateaus.
    */
-  patience: z.number().int().min(1).default(6),
-  /** What counts as an improvement: a validation metric below the best so far by more than this; 0, since patience already absorbs noise. */
-  minDelta: z.number().min(0).default(0),
+  patience: z.number().int().min(1).max(MAX_STEPS).default(6),
+  /** What counts as an improvement: a validation metric below the best so far by more than this; 0, since patience already absorbs noise. At most 1e3: the watched losses are a few nats. */
+  minDelta: z.number().min(0).max(1e3).default(0),
   /**
    * Pretraining replay (InstructGPT's "PPO-ptx", Ouyang et al. 2022, arXiv 2203.02155): the
    * share of each update's loss that is language-modelling loss on whole pretraining corpus

@@ -151,6 +151,7 @@ export function dpoTask(policy: Llama, examples: readonly DpoExample[], o: DpoTa
     loss: (b) => dpoLoss(policy, b, o.beta, o.ref ?? null, o.nllWeight ?? 0),
     weight: (b) => b.pairs,
     tokens: (b) => b.lm.batch * b.lm.seqLen,
+    batchShape: { rows: 2 * o.batchSize, seqLen: policy.config.maxSeqLen }, // chosen and rejected rows
   };
 }
 

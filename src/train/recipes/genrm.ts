@@ -6,13 +6,14 @@ import { z } from 'zod';
 import { bothOrders, directExample } from './data.js';
 import { directAccuracy } from './evalJudge.js';
 import { loopOf, recipeSchema } from './config.js';
+import { MAX_BATCH } from '../config.js';
 import { prepare } from './harness.js';
 import { defineRecipe } from './registry.js';
 import { runSft } from './sft.js';
 
 export const GenrmSchema = recipeSchema({
-  /** Examples per micro-batch: 16 pair-orders; short direct prompts make this cheap. */
-  batchSize: z.number().int().min(1).default(16),
+  /** Examples per micro-batch: 16 pair-orders; short direct prompts make this cheap. At most MAX_BATCH (config.ts; the memory check then sizes it). */
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(16),
 });
 export type GenrmConfig = z.infer<typeof GenrmSchema>;
 

@@ -11,6 +11,7 @@ import type { Tokenizer } from '../../engine/tokenizer/index.js';
 import { chunked, holdOutGroups, ShuffledStream } from '../batches.js';
 import { heldOutValidation, type TrainTask } from '../trainer.js';
 import { recipeSchema } from './config.js';
+import { MAX_BATCH, MAX_SEED } from '../config.js';
 import { bothOrders, describe, judgePrompt, type OrderedPair } from './data.js';
 import { prepare, VAL_CTX } from './harness.js';
 import { defineRecipe } from './registry.js';
@@ -22,10 +23,10 @@ import { sigmoid } from '../../util/math.js';
 export const PAIRRM_LABELS = 2;
 
 export const PairrmSchema = recipeSchema({
-  /** (pair, order) items per micro-batch: 16 rows, like genrm. */
-  batchSize: z.number().int().min(1).default(16),
-  /** Seed of the head's init (normal, std 0.02 like the other Linears). */
-  headSeed: z.number().int().min(0).default(1),
+  /** (pair, order) items per micro-batch: 16 rows, like genrm. At most MAX_BATCH (config.ts; the memory check then sizes it). */
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(16),
+  /** Seed of the head's init (normal, std 0.02 like the other Linears). Below 2^32, as every seed. */
+  headSeed: z.number().int().min(0).max(MAX_SEED).default(1),
 });
 export type PairrmConfig = z.infer<typeof PairrmSchema>;
 
@@ -73,6 +74,7 @@ export const pairrm = defineRecipe<PairrmConfig>({
 
     const collate = (batch: Item[]): PairrmBatch => ({ ...padSequences(batch.map((b) => b.ids), tok.padId), labels: Int32Array.from(batch, (b) => b.label) });
     const task: TrainTask<PairrmBatch> = {
+      batchShape: { rows: c.batchSize, seqLen: model.config.maxSeqLen },
       params: model.params,
       stream: new ShuffledStream(items, collate, { batchSize: c.batchSize, seed: c.seed, length: (it) => it.ids.length }),
       loss: (b) => {

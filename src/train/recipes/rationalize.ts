@@ -26,6 +26,7 @@ import { orderSeed, PAIR_SPEC } from '../../judge/pairwise.js';
 import { pairVerdictSpan, parsePairVerdict } from '../../judge/verdicts.js';
 import { loadSpec } from '../../data/world/generate.js';
 import { loopOf, recipeSchema } from './config.js';
+import { MAX_BATCH } from '../config.js';
 import { bothOrders, cotExample, describe, judgePrompt, type OrderedPair, type TextExample } from './data.js';
 import { cotAccuracy } from './evalJudge.js';
 import { prepare } from './harness.js';
@@ -37,23 +38,23 @@ export const RATIONALES_FILE = 'rationales.jsonl';
 
 export const RationalizeSchema = recipeSchema({
   /** Examples per micro-batch: 8 rationales (each a few hundred tokens). */
-  batchSize: z.number().int().min(1).default(8),
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8),
   /** Peak lr: 1e-4, star-sft's, for the same reason: the rationales are the model's own samples (src/train/star/iterate.ts StarShape). */
-  lr: z.number().positive().default(1e-4),
-  /** Rationales sampled per (pair, order): 4 tries find one ending in the hinted verdict for most pairs at 4x the sampling cost of one. */
-  samples: z.number().int().min(1).default(4),
-  /** Sampling temperature: 1.0, the paper's for sampled rationales (arXiv 2410.12832). */
-  temperature: z.number().min(0).default(1.0),
+  lr: z.number().positive().max(1).default(1e-4),
+  /** Rationales sampled per (pair, order): 4 tries find one ending in the hinted verdict for most pairs at 4x the sampling cost of one. At most 1,024 (the judge's own cap on votes). */
+  samples: z.number().int().min(1).max(1024).default(4),
+  /** Sampling temperature: 1.0, the paper's for sampled rationales (arXiv 2410.12832). At most 5, as the judge's: hotter is noise. */
+  temperature: z.number().min(0).max(5).default(1.0),
   /** Nucleus mass: 0.95, the paper's (arXiv 2410.12832). */
   topP: z.number().gt(0).max(1).default(0.95),
-  /** Longest rationale in tokens: 256 holds PrefWorld's longest reference rationale with room to spare. */
-  maxTokens: z.number().int().min(1).default(256),
+  /** Longest rationale in tokens: 256 holds PrefWorld's longest reference rationale with room to spare. At most 32,768, past any context (generation stops at the context's end). */
+  maxTokens: z.number().int().min(1).max(32_768).default(256),
   /** Kept rationales per (pair, order): 'first' keeps one so easy pairs do not dominate; 'all' keeps every usable sample. */
   keep: z.enum(['first', 'all']).default('first'),
   /** Also require the rationale's own worked result to be right (PrefWorld data only): off, the paper filters on the verdict alone. */
   requireResultRight: z.boolean().default(false),
-  /** Pairs in the greedy CoT evaluation (both orders): 16 keeps each evaluation to seconds. */
-  evalCotPairs: z.number().int().min(0).default(16),
+  /** Pairs in the greedy CoT evaluation (both orders): 16 keeps each evaluation to seconds. At most 100,000. */
+  evalCotPairs: z.number().int().min(0).max(100_000).default(16),
 });
 export type RationalizeConfig = z.infer<typeof RationalizeSchema>;
 

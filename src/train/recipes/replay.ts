@@ -103,6 +103,7 @@ export function withReplay<B>(task: TrainTask<B>, model: Llama, o: ReplayOptions
   const { stream, loss, weight, tokens, ...rest } = task;
   const mixed: TrainTask<ReplayBatch<B>> = {
     ...rest,
+    ...(rest.batchShape ? { batchShape: { ...rest.batchShape, rows: rest.batchShape.rows + rows } } : {}),
     stream: new WithCorpus(stream, corpus),
     loss: (b, ctx) => {
       const m = loss(b.main, ctx);

@@ -65,6 +65,7 @@ export function sftTask(model: Llama, examples: readonly LmExample[], o: { batch
     },
     weight: (b) => b.tokens,
     tokens: (b) => b.batch * b.seqLen,
+    batchShape: { rows: o.batchSize, seqLen: maxSeqLen },
   };
 }
 

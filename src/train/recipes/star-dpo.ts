@@ -18,6 +18,7 @@ import { holdOutGroups } from '../batches.js';
 import { hasTrainerState, trainerDone } from '../state.js';
 import { train, type TrainResult, type TrainTask } from '../trainer.js';
 import { earlyStopOf, loopOf, recipeSchema } from './config.js';
+import { MAX_BATCH } from '../config.js';
 import { dpoTask, dpoValidation, precomputeReference, type DpoBatch, type DpoExample } from './dpo.js';
 import { cotAccuracy } from './evalJudge.js';
 import { loadBase, type BaseModel } from './model.js';
@@ -35,7 +36,7 @@ export const StarDpoSchema = recipeSchema({
    * the clip of 1.0 and the held-out DPO loss jumped from log 2 to 1.26 in 10 updates; at β 0.1
    * norms were 2–10 and it stayed within 0.04 of log 2.
    */
-  beta: z.number().positive().default(0.1),
+  beta: z.number().positive().max(100).default(0.1),
   /** The frozen reference: the model DPO starts from in each iteration (default: after the warm start, if any) or the run's base. */
   reference: z.enum(['iteration', 'initial']).default('iteration'),
   /** Precompute the reference log-likelihoods once per iteration: one forward pass instead of one per batch and epoch, and no reference in memory while training. */
@@ -46,7 +47,7 @@ export const StarDpoSchema = recipeSchema({
    * and rejected falling together); at 3e-5 to −5.6; at 1e-5 to −4.7, with the held-out loss
    * barely moving. 3e-5 is the largest of these that does not collapse.
    */
-  lr: z.number().positive().default(3e-5),
+  lr: z.number().positive().max(1).default(3e-5),
   /**
    * Before DPO in each iteration, SFT on that iteration's kept rationales (the star-sft dataset
    * the same samples built, sft.jsonl) -> iter-i/sft/, early-stopped like star-sft; DPO then
@@ -58,18 +59,18 @@ export const StarDpoSchema = recipeSchema({
    */
   warmStart: z.enum(['none', 'sft']).default('sft'),
   /** Peak lr of the warm start's SFT: 1e-4, star-sft's own (measured there: 3e-4 lowers CoT accuracy on a model's own rationales). */
-  warmLr: z.number().positive().default(1e-4),
+  warmLr: z.number().positive().max(1).default(1e-4),
   /**
    * RPO's weight α on the chosen rationale's per-token NLL (Pang et al. 2024, arXiv
    * 2404.19733): 1, the paper's. Measured at β 0.1, lr 3e-5 over 60 updates: the held-out
    * chosen NLL rose 0.078 → 0.089 per token with it and → 0.097 without, and the held-out
    * DPO loss ended at 0.700 against 0.705. 0 is plain DPO.
    */
-  nllWeight: z.number().min(0).default(1),
-  /** Preference pairs per micro-batch: 8 (16 rows of rationale each). */
-  batchSize: z.number().int().min(1).default(8),
-  /** Held-out pairs judged greedily with CoT at each evaluation: 32 (× 2 orders); generation is the slow part. */
-  evalCotPairs: z.number().int().min(0).default(32),
+  nllWeight: z.number().min(0).max(100).default(1),
+  /** Preference pairs per micro-batch: 8 (16 rows of rationale each). At most MAX_BATCH (config.ts; the memory check then sizes it). */
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8),
+  /** Held-out pairs judged greedily with CoT at each evaluation: 32 (× 2 orders); generation is the slow part. At most 100,000. */
+  evalCotPairs: z.number().int().min(0).max(100_000).default(32),
 });
 export type StarDpoConfig = z.infer<typeof StarDpoSchema>;
 

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { iterationSaver, iterationSteps, runStar, StarShape, trainedMetrics, type TrainPhase } from '../star/iterate.js';
 import { readRecords, SFT_FILE, SftRecordSchema } from '../star/records.js';
 import { loopOf, recipeSchema } from './config.js';
+import { MAX_BATCH } from '../config.js';
 import { cotAccuracy } from './evalJudge.js';
 import { defineRecipe } from './registry.js';
 import type { TextExample } from './data.js';
@@ -16,10 +17,10 @@ import { runSft, type CotValidation } from './sft.js';
 
 export const StarSftSchema = recipeSchema({
   ...StarShape,
-  /** Examples per micro-batch: 8 rationales (each a few hundred tokens). */
-  batchSize: z.number().int().min(1).default(8),
-  /** Held-out pairs judged greedily with CoT at each evaluation: 32 (× 2 orders); generation is the slow part. */
-  evalCotPairs: z.number().int().min(0).default(32),
+  /** Examples per micro-batch: 8 rationales (each a few hundred tokens). At most MAX_BATCH (config.ts; the memory check then sizes it). */
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8),
+  /** Held-out pairs judged greedily with CoT at each evaluation: 32 (× 2 orders); generation is the slow part. At most 100,000. */
+  evalCotPairs: z.number().int().min(0).max(100_000).default(32),
 });
 export type StarSftConfig = z.infer<typeof StarSftSchema>;
 

@@ -2,26 +2,26 @@
 // star-dpo recipes: one zod schema, so flags, config files and code validate the same way.
 // `.strict()`: an unknown key is an error naming it.
 import { z } from 'zod';
-import { formatZodIssue } from '../config.js';
+import { formatZodIssue, MAX_SEED } from '../config.js';
 import { GenrmError } from '../../util/errors.js';
 
 /** How sampling runs: what the model is asked and how many times. Fixed for a resumable run. */
 export const StarSamplingSchema = z
   .object({
-    /** Rationales sampled per pair and order: 8, the paper's STaR sampling budget scale (and the CLI's default). */
-    k: z.number().int().min(1).default(8),
-    /** 1.0: sample from the model as it is (the paper). */
-    temperature: z.number().min(0).default(1.0),
+    /** Rationales sampled per pair and order: 8, the paper's STaR sampling budget scale (and the CLI's default). At most 1,024 (the judge's cap on votes). */
+    k: z.number().int().min(1).max(1024).default(8),
+    /** 1.0: sample from the model as it is (the paper). At most 5, as the judge's. */
+    temperature: z.number().min(0).max(5).default(1.0),
     /** 0.95: the paper's nucleus mass. */
     topP: z.number().gt(0).max(1).default(0.95),
-    /** 256: a PrefWorld CoT rationale and verdict fit in well under that many tokens. */
-    maxTokens: z.number().int().min(1).default(256),
+    /** 256: a PrefWorld CoT rationale and verdict fit in well under that many tokens. At most 32,768, past any context. */
+    maxTokens: z.number().int().min(1).max(32_768).default(256),
     /** Stop strings passed to the model: none, since genrm's models end with end-of-text after the verdict. */
     stop: z.array(z.string()).default([]),
-    /** Seeds every sample (sample i of a prompt draws as if seeded with seed + i). */
-    seed: z.number().int().min(0).default(1),
-    /** Pairs per generate call: 16 pairs × 2 orders × k = 256 rows keeps the batched engine full. */
-    chunkPairs: z.number().int().min(1).default(16),
+    /** Seeds every sample (sample i of a prompt draws as if seeded with seed + i). Below 2^32, as every seed. */
+    seed: z.number().int().min(0).max(MAX_SEED).default(1),
+    /** Pairs per generate call: 16 pairs × 2 orders × k = 256 rows keeps the batched engine full. At most 4,096: a call's KV cache grows with it. */
+    chunkPairs: z.number().int().min(1).max(4096).default(16),
     /**
      * Rationalization fallback (Zelikman et al. 2022): for each order where none of the k
      * rationales is right, sample one more with the right verdict as a hint; kept (and trained
@@ -56,12 +56,12 @@ export const StarBuildSchema = z
      *   random-one — one (r, w) drawn at random.
      */
     pairing: z.enum(['all', 'random-one']).default('all'),
-    /** 4: more preference signal per sampled pair without letting pairs with many samples dominate. */
-    maxPairsPerOrder: z.number().int().min(1).default(4),
+    /** 4: more preference signal per sampled pair without letting pairs with many samples dominate. At most 1,024² (every chosen with every rejected of k 1,024). */
+    maxPairsPerOrder: z.number().int().min(1).max(1024 * 1024).default(4),
     /** Drop repeated identical completions within an order: 8 copies of one rationale add weight, not information. */
     dedupe: z.boolean().default(true),
-    /** Seeds the DPO pairing shuffle. */
-    seed: z.number().int().min(0).default(1),
+    /** Seeds the DPO pairing shuffle. Below 2^32, as every seed. */
+    seed: z.number().int().min(0).max(MAX_SEED).default(1),
   })
   .strict();
 

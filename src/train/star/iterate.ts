@@ -19,13 +19,15 @@ import { z } from 'zod';
 import { EmbeddedBackend } from '../../backends/embedded/backend.js';
 import type { PreferencePair } from '../../data/pair.js';
 import { Prng } from '../../engine/prng.js';
-import { copyFileAtomic, writeFileAtomic } from '../../engine/atomic.js';
+import { linkFileAtomic, writeFileAtomic } from '../../engine/atomic.js';
+import { CHECKPOINT_FILES } from '../../engine/checkpoint.js';
 import { epochSeed, permutation } from '../batches.js';
 import type { RecipeCommon } from '../recipes/config.js';
+import { MAX_STEPS } from '../config.js';
 import { loadPairData, type PairData } from '../recipes/data.js';
 import { loadBase, saveRecipeModel, type BaseModel } from '../recipes/model.js';
 import { RESOLVED_CONFIG_FILE, resolvedConfigJson, writeResolvedConfig, type RecipeContext, type RecipeResult } from '../recipes/registry.js';
-import { hasTrainerState, METRICS_FILE } from '../state.js';
+import { hasTrainerState, latestCheckpoint, METRICS_FILE } from '../state.js';
 import type { TrainResult } from '../trainer.js';
 import { checkerFor } from './checker.js';
 import { requireGrader, StarBuildSchema, StarSamplingSchema, type StarBuildConfig, type StarSamplingConfig } from './config.js';
@@ -41,23 +43,23 @@ const { seed: _s2, ...buildShape } = StarBuildSchema.shape;
 export const StarShape = {
   ...samplingShape,
   ...buildShape,
-  /** 3 iterations, each on a fresh third of train (paper, DESIGN.md §1). */
-  iterations: z.number().int().min(1).default(3),
+  /** 3 iterations, each on a fresh third of train (paper, DESIGN.md §1). At most 1,000: each iteration gets a slice of train of its own. */
+  iterations: z.number().int().min(1).max(1000).default(3),
   /**
    * Peak lr: 1e-4, a third of the SFT recipes' 3e-4. SFT on a model's own rationales starts
    * where they are already likely: on the v5 base's 433 kept rationales (quick world, iteration
    * 1), 150 updates at 3e-4 lowered greedy CoT accuracy from 79.5 / 72.5 to 76.0 / 68.5 % (ID /
    * OOD, 100 pairs each in both orders); at 1e-4 it held 79.5 / 75.0. (star-dpo sets its own.)
    */
-  lr: z.number().positive().default(1e-4),
+  lr: z.number().positive().max(1).default(1e-4),
   /**
    * Most passes over each iteration's dataset: 2. A cap, not a budget: early stopping on the
    * held-out slice ends an iteration as soon as its samples stop teaching, and a second pass
    * lets a small iteration (a few hundred pairs: under 100 updates a pass) reach that point.
    */
-  epochs: z.number().positive().default(2),
-  /** Most updates per iteration (the epochs decide unless this is smaller): 1000, the other recipes' cap. */
-  steps: z.number().int().min(1).default(1000),
+  epochs: z.number().positive().max(10_000).default(2),
+  /** Most updates per iteration (the epochs decide unless this is smaller): 1000, the other recipes' cap. At most MAX_STEPS, as the loop's. */
+  steps: z.number().int().min(1).max(MAX_STEPS).default(1000),
 };
 
 export type StarCommon = RecipeCommon & Omit<StarSamplingConfig, 'seed'> & Omit<StarBuildConfig, 'seed'> & { iterations: number; epochs: number };
@@ -138,15 +140,17 @@ export function iterationSlice(pairs: readonly PreferencePair[], i: number, n: n
   return Array.from(order.subarray(from, to), (j) => pairs[j]!);
 }
 
-/** A checkpoint folder's files (DESIGN.md §5). */
-const CHECKPOINT_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'genrm.json'];
-
-/** Copies a checkpoint's files into `out` one by one (each atomically: temp, then rename). */
+/**
+ * Puts a model's files into `out` one by one (each atomically: a hard link or copy, then rename),
+ * genrm.json last: the current checkpoint's when `from` is a training run folder (state.ts), else
+ * the folder's own (the base model).
+ */
 function copyCheckpointFiles(from: string, out: string): void {
-  for (const f of [...CHECKPOINT_FILES, RESOLVED_CONFIG_FILE]) {
-    const src = join(from, f);
+  const dir = latestCheckpoint(from) ?? from;
+  for (const f of [RESOLVED_CONFIG_FILE, ...CHECKPOINT_FILES]) {
+    const src = join(dir, f);
     if (!existsSync(src)) continue;
-    copyFileAtomic(src, join(out, f));
+    linkFileAtomic(src, join(out, f));
   }
 }
 
