@@ -1,4 +1,4 @@
-// The checkpoint folder (DESIGN.md §5), in Hugging Face Llama layout so other tools can load it:
+// The checkpoint folder (docs/ARCHITECTURE.md, Contracts), in Hugging Face Llama layout so other tools can load it:
 //
 //   config.json        HF LlamaConfig keys (LlamaForCausalLM; LlamaForSequenceClassification for
 //                      a reward head), plus the bos/eos/pad token ids of the tokenizer

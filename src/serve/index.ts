@@ -1,4 +1,4 @@
-// genrm's HTTP stack (DESIGN.md §5): one server, the model in a worker thread.
+// genrm's HTTP stack (docs/ARCHITECTURE.md, Contracts): one server, the model in a worker thread.
 export { startServer, buildRouter, type ServeOptions, type RunningServer } from './server.js';
 export { Router, sendJson, sendError, type Ctx, type Handler, type Hook } from './router.js';
 export { HttpError, errorReply } from './errors.js';

@@ -1,4 +1,4 @@
-// `genrm serve`: THE HTTP stack of DESIGN.md §5. node:http + a small router; the model runs in a
+// `genrm serve`: THE HTTP stack (docs/ARCHITECTURE.md, Contracts). node:http + a small router; the model runs in a
 // worker thread (modelWorker.ts), so the event loop answers /health and reads new requests while a
 // batch computes. Endpoints: GET /health, GET /metrics, GET /v1/models, POST /v1/completions,
 // POST /v1/chat/completions, and the reward API (reward/handlers.ts): POST /v1/judge, /v1/rank,

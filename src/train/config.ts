@@ -5,6 +5,7 @@
 // (batchSize 1e9) at parse time, and the memory check (memory.ts) sizes what a batch needs
 // against the machine before it is allocated.
 import { z } from 'zod';
+import { GenrmError } from '../util/errors.js';
 
 /**
  * Most updates, and most updates between two evaluations, checkpoints or log lines: 10 million,
@@ -55,7 +56,7 @@ export type TrainLoopInput = z.input<typeof TrainLoopSchema>;
 /** A config with every default filled in; throws naming the field when a value is bad. */
 export function trainLoopConfig(input: TrainLoopInput = {}): TrainLoopConfig {
   const r = TrainLoopSchema.safeParse(input);
-  if (!r.success) throw new Error(`training config: ${formatZodIssue(r.error.issues[0])}`);
+  if (!r.success) throw new GenrmError(`training config: ${formatZodIssue(r.error.issues[0])}`, 'bad_input');
   return r.data;
 }
 

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { formatZodIssue, TrainLoopSchema, type TrainLoopConfig } from '../config.js';
 import type { ModelConfig } from '../../engine/model/index.js';
+import { GenrmError } from '../../util/errors.js';
 
 export const PRESETS = ['tiny', 'base'] as const;
 export type PresetName = (typeof PRESETS)[number];
@@ -74,13 +75,13 @@ export const PRESET_VALUES: Record<PresetName, PresetValues> = {
  */
 export function resolvePretrainConfig(input: Record<string, unknown>, source = 'pretrain config'): PretrainConfig {
   const preset = input.preset ?? 'base';
-  if (!PRESETS.includes(preset as PresetName)) throw new Error(`${source}: field "preset": expected one of ${PRESETS.join(', ')}, got ${JSON.stringify(preset)}`);
+  if (!PRESETS.includes(preset as PresetName)) throw new GenrmError(`${source}: field "preset": expected one of ${PRESETS.join(', ')}, got ${JSON.stringify(preset)}`, 'bad_input');
   const merged: Record<string, unknown> = { ...PRESET_VALUES[preset as PresetName], preset };
   for (const [k, v] of Object.entries(input)) if (v !== undefined) merged[k] = v;
   const r = PretrainConfigSchema.safeParse(merged);
-  if (!r.success) throw new Error(`${source}: ${formatZodIssue(r.error.issues[0])}`);
+  if (!r.success) throw new GenrmError(`${source}: ${formatZodIssue(r.error.issues[0])}`, 'bad_input');
   const c = r.data;
-  if (c.dModel % c.nHeads !== 0 || (c.dModel / c.nHeads) % 2 !== 0) throw new Error(`${source}: dModel ${c.dModel} must split into nHeads ${c.nHeads} heads of even width`);
+  if (c.dModel % c.nHeads !== 0 || (c.dModel / c.nHeads) % 2 !== 0) throw new GenrmError(`${source}: dModel ${c.dModel} must split into nHeads ${c.nHeads} heads of even width`, 'bad_input');
   return c;
 }
 

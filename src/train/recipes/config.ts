@@ -5,6 +5,7 @@
 // validated the same way and an unknown key is an error that names it.
 import { z } from 'zod';
 import { formatZodIssue, MAX_STEPS, TrainLoopSchema, type TrainLoopConfig } from '../config.js';
+import { GenrmError } from '../../util/errors.js';
 
 /** Fields every recipe has (defaults tuned for fine-tuning, not pretraining). */
 export const RecipeCommonShape = {
@@ -135,6 +136,6 @@ export function parseRecipeConfig<S extends z.ZodType>(schema: S, input: Record<
   const clean: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(input)) if (v !== undefined) clean[k] = v;
   const r = schema.safeParse(clean);
-  if (!r.success) throw new Error(`${source}: ${formatZodIssue(r.error.issues[0])}`);
+  if (!r.success) throw new GenrmError(`${source}: ${formatZodIssue(r.error.issues[0])}`, 'bad_input');
   return r.data;
 }

@@ -22,6 +22,7 @@ import { compactPair } from '../../judge/templates.js';
 import { encodePrompt } from '../../backends/embedded/render.js';
 import { completionExample, holdOutGroups, padBatch, ShuffledStream, type LmExample } from '../batches.js';
 import type { StepContext, TrainTask, Validation } from '../trainer.js';
+import { MAX_BATCH, MAX_STEPS } from '../config.js';
 import { earlyStopOf, loopOf, recipeSchema } from './config.js';
 import { cotAccuracy } from './evalJudge.js';
 import { groupAdvantages, grpoLoss, pairRewards, type GrpoRow } from './grpoLoss.js';
@@ -32,13 +33,13 @@ import { withReplay } from './replay.js';
 
 export const GrpoSchema = recipeSchema({
   /** Pairs per micro-batch: 2, each sampled k times in both orders (2 × 2 × 8 = 32 rationales per update). */
-  batchSize: z.number().int().min(1).default(2),
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(2),
   /** Rationales per group (TRL's num_generations): 8, STaR's k here, so a group of a pair the judge gets right 80 % of the time still holds a wrong one about 5 times in 6. */
-  k: z.number().int().min(2).default(8),
+  k: z.number().int().min(2).max(1024).default(8),
   /** Peak lr: 3e-5, star-dpo's: like DPO, a policy-gradient step moves whole sampled sequences. */
-  lr: z.number().positive().default(3e-5),
+  lr: z.number().positive().max(1).default(3e-5),
   /** KL coefficient to the frozen base (TRL's beta): 0, TRL's default (Dr. GRPO and DAPO drop it with verifiable rewards); replay anchors the model to pretraining instead, and no reference forward pass is needed. */
-  beta: z.number().min(0).default(0),
+  beta: z.number().min(0).max(100).default(0),
   /** The reward: 'right' (1 for the right verdict) or 'consistent' (J1: the i-th samples of the two orders both right). */
   reward: z.enum(['right', 'consistent']).default('right'),
   /** Advantage scaling (TRL's scale_rewards): 'group' divides by the group's std (GRPO); 'none' only centres (Dr. GRPO, arXiv 2503.20783). */
@@ -46,15 +47,15 @@ export const GrpoSchema = recipeSchema({
   /** Loss normalisation (TRL's loss_type): 'dapo' averages over all completion tokens of the batch (DAPO), 'grpo' per completion, then over completions. */
   lossType: z.enum(['dapo', 'grpo']).default('dapo'),
   /** Sampling temperature: 1.0, the policy as it is (on-policy samples). */
-  temperature: z.number().gt(0).default(1.0),
+  temperature: z.number().gt(0).max(5).default(1.0),
   /** Nucleus mass: 1.0, no truncation, so the samples are the policy's own distribution. */
   topP: z.number().gt(0).max(1).default(1.0),
   /** Longest rationale in tokens (TRL's max_completion_length): 256, as the STaR sampler. */
-  maxTokens: z.number().int().min(1).default(256),
+  maxTokens: z.number().int().min(1).max(65_536).default(256),
   /** Held-out pairs judged greedily with CoT at each evaluation: 32 (× 2 orders). */
-  evalCotPairs: z.number().int().min(0).default(32),
+  evalCotPairs: z.number().int().min(0).max(100_000).default(32),
   /** Updates: 300 at most, with early stopping; each samples 2 × 2 × k rationales. */
-  steps: z.number().int().min(1).default(300),
+  steps: z.number().int().min(1).max(MAX_STEPS).default(300),
 });
 export type GrpoConfig = z.infer<typeof GrpoSchema>;
 

@@ -22,27 +22,28 @@ import { prepare } from './harness.js';
 import { loadBase } from './model.js';
 import { defineRecipe } from './registry.js';
 import { withReplay } from './replay.js';
+import { MAX_BATCH } from '../config.js';
 
 export const DpoPairsSchema = recipeSchema({
   /** DPO's β: 0.1, TRL's DPOConfig default and the DPO paper's usual value. */
-  beta: z.number().positive().default(0.1),
+  beta: z.number().positive().max(100).default(0.1),
   /**
    * Peak lr: 3e-5, star-dpo's: measured there at β 0.1, 1e-4 collapsed the chosen likelihood
    * within 60 updates and 3e-5 did not. (TRL's 1e-6 is for billion-parameter models.)
    */
-  lr: z.number().positive().default(3e-5),
+  lr: z.number().positive().max(1).default(3e-5),
   /** RPO's weight on the chosen completion's per-token NLL (TRL's rpo_alpha): 0, plain DPO as TRL's default. */
-  nllWeight: z.number().min(0).default(0),
+  nllWeight: z.number().min(0).max(100).default(0),
   /** Precompute the reference log-likelihoods once (TRL's precompute_ref_log_probs): one forward pass, no reference in memory while training. */
   precomputeReference: z.boolean().default(true),
   /** Preference pairs per micro-batch: 8 (16 rows), as star-dpo. */
-  batchSize: z.number().int().min(1).default(8),
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8),
   /** Most tokens of prompt + the longer completion (TRL's max_length); default the base's context. Longer pairs follow `overflow`. */
-  maxLength: z.number().int().min(2).optional(),
+  maxLength: z.number().int().min(2).max(1_048_576).optional(),
   /** Pretraining replay share: 0, since TRL's DPOTrainer has none (set it and replayData to mix corpus rows in). */
   replay: z.number().min(0).lt(1).default(0),
   /** Held-out pairs scored with the DPO metrics at each evaluation: 0, as TRL without an eval_dataset (valPairs already holds out what early stopping watches). */
-  evalPairs: z.number().int().min(0).default(0),
+  evalPairs: z.number().int().min(0).max(1_000_000).default(0),
 });
 export type DpoPairsConfig = z.infer<typeof DpoPairsSchema>;
 

@@ -43,7 +43,7 @@ const { seed: _s2, ...buildShape } = StarBuildSchema.shape;
 export const StarShape = {
   ...samplingShape,
   ...buildShape,
-  /** 3 iterations, each on a fresh third of train (paper, DESIGN.md §1). At most 1,000: each iteration gets a slice of train of its own. */
+  /** 3 iterations, each on a fresh third of train (the paper). At most 1,000: each iteration gets a slice of train of its own. */
   iterations: z.number().int().min(1).max(1000).default(3),
   /**
    * Peak lr: 1e-4, a third of the SFT recipes' 3e-4. SFT on a model's own rationales starts
