@@ -42,6 +42,21 @@ export interface DpoBatch {
   refRejected: Float64Array | null;
 }
 
+/**
+ * Which encoded DPO examples fit `maxLen` tokens (the prompt and the longer completion, less the
+ * last token, which is never fed); the rest are refused by `overflow` 'error' (the message names
+ * the example by `what` and the bound by `limit`) or counted by 'skip'. Never truncated.
+ */
+export function fitDpo(examples: readonly DpoExample[], maxLen: number, overflow: 'error' | 'skip', what: (i: number) => string, limit: string): { kept: number[]; skipped: number } {
+  const kept: number[] = [];
+  examples.forEach((e, i) => {
+    const n = e.prompt.length + Math.max(e.chosen.length, e.rejected.length);
+    if (n - 1 <= maxLen) kept.push(i);
+    else if (overflow === 'error') throw new Error(`${what(i)}: ${n} tokens (prompt ${e.prompt.length} + longer completion ${n - e.prompt.length}), more than ${limit}; set overflow: skip to drop such pairs (never truncated)`);
+  });
+  return { kept, skipped: examples.length - kept.length };
+}
+
 export function collateDpo(examples: readonly DpoExample[], padId: number, maxSeqLen = Infinity): DpoBatch {
   const rows = [...examples.map((e) => completionExample(e.prompt, e.chosen)), ...examples.map((e) => completionExample(e.prompt, e.rejected))];
   const pre = examples.every((e) => e.refChosen !== undefined && e.refRejected !== undefined);

@@ -20,6 +20,7 @@ import { combineOrders, orderFields, PAIR_SPEC, slotVerdict, verdictOf, type Ord
 import { directScore, rationaleOf, tally } from '../../judge/scoring.js';
 import { compactPair } from '../../judge/templates.js';
 import { encodePrompt } from '../../backends/embedded/render.js';
+import type { Validation } from '../trainer.js';
 
 const ORDERS: readonly PairOrder[] = [0, 1];
 
@@ -27,7 +28,7 @@ const ORDERS: readonly PairOrder[] = [0, 1];
 const RIGHT: Record<PairOrder, 'A' | 'B'> = { 0: 'A', 1: 'B' };
 
 /** Both orders' encoded prompts of every pair that fits with `room` tokens to spare; the rest counted. */
-function fitting(tok: Tokenizer, model: Llama, pairs: readonly PreferencePair[], mode: 'direct' | 'cot', room: number): { pairs: PreferencePair[]; ids: number[][]; skipped: number } {
+export function fittingPairs(tok: Tokenizer, model: Llama, pairs: readonly PreferencePair[], mode: 'direct' | 'cot', room: number): { pairs: PreferencePair[]; ids: number[][]; skipped: number } {
   const kept: PreferencePair[] = [];
   const ids: number[][] = [];
   for (const pair of pairs) {
@@ -42,7 +43,7 @@ function fitting(tok: Tokenizer, model: Llama, pairs: readonly PreferencePair[],
 
 export function directAccuracy(model: Llama, tok: Tokenizer, pairs: readonly PreferencePair[]): Record<string, number> {
   if (pairs.length === 0) return {};
-  const fit = fitting(tok, model, pairs, 'direct', 1);
+  const fit = fittingPairs(tok, model, pairs, 'direct', 1);
   const cands = PAIR_SPEC.pair.map((v) => [tok.specialId(v)]);
   const lp = fit.ids.length ? candidateLogprobs(model, fit.ids, cands) : [];
   let right = 0;
@@ -71,7 +72,7 @@ export function directAccuracy(model: Llama, tok: Tokenizer, pairs: readonly Pre
 export function cotAccuracy(model: Llama, tok: Tokenizer, pairs: readonly PreferencePair[], o: { maxPairs: number; maxTokens: number }): Record<string, number> {
   const slice = pairs.slice(0, o.maxPairs);
   if (slice.length === 0) return {};
-  const fit = fitting(tok, model, slice, 'cot', 8);
+  const fit = fittingPairs(tok, model, slice, 'cot', 8);
   if (fit.ids.length === 0) return { evalCotSkipped: fit.skipped };
   // Greedy decoding draws nothing, so both orders decode in one batch with one seed; as in
   // judgePairs (the embedded backend), generation runs to end of text and the last verdict counts.
@@ -85,4 +86,20 @@ export function cotAccuracy(model: Llama, tok: Tokenizer, pairs: readonly Prefer
   });
   const n = fit.ids.length;
   return { evalCotAcc: right / n, evalCotInvalid: invalid / n, ...(fit.skipped ? { evalCotSkipped: fit.skipped } : {}) };
+}
+
+/**
+ * Early stopping on the held-out pairs' greedy CoT verdict error ("val/cotError", lower is
+ * better), for CoT judges trained on their own samples (rationalize, star-sft, grpo); `who`
+ * names the recipe in the error when no pair fits the context.
+ */
+export function cotErrorValidation(model: Llama, tok: Tokenizer, pairs: readonly PreferencePair[], maxTokens: number, who: string): Validation {
+  return {
+    metric: 'val/cotError',
+    run: () => {
+      const acc = cotAccuracy(model, tok, pairs, { maxPairs: pairs.length, maxTokens });
+      if (acc.evalCotAcc === undefined) throw new Error(`${who}: none of the ${pairs.length} held-out pairs fits the context for a CoT validation`);
+      return { 'val/cotError': 1 - acc.evalCotAcc, 'val/cotAcc': acc.evalCotAcc, 'val/cotInvalid': acc.evalCotInvalid ?? 0 };
+    },
+  };
 }

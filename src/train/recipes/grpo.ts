@@ -21,10 +21,10 @@ import { orderFields, PAIR_SPEC, type PairOrder } from '../../judge/pairwise.js'
 import { compactPair } from '../../judge/templates.js';
 import { encodePrompt } from '../../backends/embedded/render.js';
 import { completionExample, holdOutGroups, padBatch, ShuffledStream, type LmExample } from '../batches.js';
-import type { StepContext, TrainTask, Validation } from '../trainer.js';
+import type { StepContext, TrainTask } from '../trainer.js';
 import { MAX_BATCH, MAX_STEPS } from '../config.js';
 import { earlyStopOf, loopOf, recipeSchema } from './config.js';
-import { cotAccuracy } from './evalJudge.js';
+import { cotAccuracy, cotErrorValidation, fittingPairs } from './evalJudge.js';
 import { groupAdvantages, grpoLoss, pairRewards, type GrpoRow } from './grpoLoss.js';
 import { prepare } from './harness.js';
 import { loadBase } from './model.js';
@@ -138,18 +138,6 @@ export function grpoTask(model: Llama, tok: Tokenizer, pairs: readonly Preferenc
   return { params: model.params, stream, loss, tokens: (b) => b.tokens };
 }
 
-/** The held-out pairs' greedy CoT verdict error (as the other CoT recipes stop on). */
-export function cotErrorOn(model: Llama, tok: Tokenizer, pairs: readonly PreferencePair[], maxTokens: number): Validation {
-  return {
-    metric: 'val/cotError',
-    run: () => {
-      const acc = cotAccuracy(model, tok, pairs, { maxPairs: pairs.length, maxTokens });
-      if (acc.evalCotAcc === undefined) throw new Error(`grpo: none of the ${pairs.length} held-out pairs fits the context for a CoT validation`);
-      return { 'val/cotError': 1 - acc.evalCotAcc, 'val/cotAcc': acc.evalCotAcc, 'val/cotInvalid': acc.evalCotInvalid ?? 0 };
-    },
-  };
-}
-
 /** Room a CoT prompt must leave in the context for its rationale to reach a verdict at all. */
 const MIN_ROOM = 16;
 
@@ -161,9 +149,9 @@ export const grpo = defineRecipe<GrpoConfig>({
     const p = prepare('grpo', c, ctx);
     const tok = p.tokenizer;
     const T = p.model.config.maxSeqLen;
-    const fits = (pair: PreferencePair): boolean => cotPrompts(tok, pair).every((ids) => ids.length + MIN_ROOM <= T);
-    const usable = p.data.train.filter((x) => !x.tie && fits(x));
-    const tooLong = p.data.train.filter((x) => !x.tie).length - usable.length;
+    const fit = fittingPairs(tok, p.model, p.data.train.filter((x) => !x.tie), 'cot', MIN_ROOM);
+    const usable = fit.pairs;
+    const tooLong = fit.skipped;
     if (tooLong) {
       if (c.overflow === 'error') throw new Error(`grpo: ${tooLong} training pairs leave fewer than ${MIN_ROOM} tokens of the ${T}-token context for a rationale; pass --overflow skip to leave them out`);
       ctx.say(`grpo: ${tooLong} training pairs too long for a rationale in the context were left out`);
@@ -174,7 +162,7 @@ export const grpo = defineRecipe<GrpoConfig>({
     const task = grpoTask(p.model, tok, split.train, { ...c, ref });
     task.evaluate = () => cotAccuracy(p.model, tok, p.data.eval, { maxPairs: c.evalCotPairs, maxTokens: c.maxTokens });
     task.saveModel = p.saveModel('lm');
-    if (split.val.length) task.validate = cotErrorOn(p.model, tok, split.val, c.maxTokens);
+    if (split.val.length) task.validate = cotErrorValidation(p.model, tok, split.val, c.maxTokens, 'grpo');
     const loop = loopOf(c);
     const run = c.replay > 0 ? withReplay(task, p.model, { spec: loop.replay, tokenizer: tok, batchSize: c.batchSize, microBatches: c.steps * c.gradAccum, seed: c.seed }) : task;
     const { r, firstLoss } = p.train(run as TrainTask<unknown>);

@@ -25,7 +25,7 @@ import { heldOutValidation, train, type MetricsRecord, type TrainResult, type Tr
 import { earlyStopOf, type RecipeLoop } from './config.js';
 import type { PreferencePair } from '../../data/pair.js';
 import type { TextExample } from './data.js';
-import { cotAccuracy } from './evalJudge.js';
+import { cotErrorValidation } from './evalJudge.js';
 import { tokenizeExamples } from './examples.js';
 import { VAL_CTX } from './harness.js';
 import { withReplay } from './replay.js';
@@ -126,15 +126,9 @@ export interface SftResult {
 }
 
 /** The held-out pairs' greedy CoT verdict error, with the target NLL logged beside it. */
-function cotErrorValidation(o: SftOptions, nll: Validation, pairs: readonly PreferencePair[], maxTokens: number): Validation {
-  return {
-    metric: 'val/cotError',
-    run: () => {
-      const acc = cotAccuracy(o.model, o.tokenizer, pairs, { maxPairs: pairs.length, maxTokens });
-      if (acc.evalCotAcc === undefined) throw new Error(`SFT: none of the ${pairs.length} held-out pairs fits the context for a CoT validation`);
-      return { ...nll.run(), 'val/cotError': 1 - acc.evalCotAcc, 'val/cotAcc': acc.evalCotAcc, 'val/cotInvalid': acc.evalCotInvalid ?? 0 };
-    },
-  };
+function cotErrorWithNll(o: SftOptions, nll: Validation, pairs: readonly PreferencePair[], maxTokens: number): Validation {
+  const cot = cotErrorValidation(o.model, o.tokenizer, pairs, maxTokens, 'SFT');
+  return { metric: cot.metric, run: () => ({ ...nll.run(), ...cot.run() }) };
 }
 
 /** An example's source pair: its `source` without the order suffix that describe() adds. */
@@ -157,7 +151,7 @@ export function runSft(o: SftOptions): SftResult {
     const sorted = [...val].sort((a, b) => a.tokens.length - b.tokens.length); // less padding
     const batches = chunked(sorted, o.loop.batchSize, (part) => padBatch(part, o.tokenizer.padId, maxTokens));
     const nll = heldOutValidation((b) => task.loss(b, VAL_CTX), (b) => b.tokens, batches);
-    task.validate = o.cotValidation ? cotErrorValidation(o, nll, o.cotValidation.pairsOf(split.val), o.cotValidation.maxTokens) : nll;
+    task.validate = o.cotValidation ? cotErrorWithNll(o, nll, o.cotValidation.pairsOf(split.val), o.cotValidation.maxTokens) : nll;
   }
   const run = o.loop.replay && o.loop.replay.share > 0 ? withReplay(task, o.model, { spec: o.loop.replay, tokenizer: o.tokenizer, batchSize: o.loop.batchSize, microBatches: o.loop.steps * o.loop.gradAccum, seed: o.loop.seed }) : task;
   let firstLoss = NaN;

@@ -19,7 +19,7 @@ import { hasTrainerState, trainerDone } from '../state.js';
 import { train, type TrainResult, type TrainTask } from '../trainer.js';
 import { earlyStopOf, loopOf, recipeSchema } from './config.js';
 import { MAX_BATCH } from '../config.js';
-import { dpoTask, dpoValidation, precomputeReference, type DpoBatch, type DpoExample } from './dpo.js';
+import { dpoTask, dpoValidation, fitDpo, precomputeReference, type DpoBatch, type DpoExample } from './dpo.js';
 import { cotAccuracy } from './evalJudge.js';
 import { loadBase, type BaseModel } from './model.js';
 import { defineRecipe, type RecipeContext } from './registry.js';
@@ -76,23 +76,10 @@ export type StarDpoConfig = z.infer<typeof StarDpoSchema>;
 
 /** Token ids of the DPO records (completions end with end-of-text, as SFT targets do); over-long ones per `overflow`. */
 export function tokenizeDpo(tok: Tokenizer, recs: readonly DpoRecord[], maxSeqLen: number, overflow: 'error' | 'skip', file: string): { examples: DpoExample[]; skipped: number; pairIds: string[] } {
-  const examples: DpoExample[] = [];
-  const pairIds: string[] = [];
-  let skipped = 0;
-  for (const r of recs) {
-    const prompt = encodePrompt(tok, r.prompt);
-    const chosen = [...tok.encode(r.chosen, { specials: 'parse' }), tok.eotId];
-    const rejected = [...tok.encode(r.rejected, { specials: 'parse' }), tok.eotId];
-    const n = prompt.length + Math.max(chosen.length, rejected.length);
-    if (n - 1 > maxSeqLen) {
-      if (overflow === 'error') throw new Error(`${file} record ${r.id}: ${n} tokens (prompt ${prompt.length} + longer completion ${n - prompt.length}), more than the model's context of ${maxSeqLen}; set overflow: skip to drop such pairs (never truncated)`);
-      skipped++;
-      continue;
-    }
-    examples.push({ prompt, chosen, rejected });
-    pairIds.push(r.pairId);
-  }
-  return { examples, skipped, pairIds };
+  const completion = (s: string): number[] => [...tok.encode(s, { specials: 'parse' }), tok.eotId];
+  const all = recs.map((r): DpoExample => ({ prompt: encodePrompt(tok, r.prompt), chosen: completion(r.chosen), rejected: completion(r.rejected) }));
+  const { kept, skipped } = fitDpo(all, maxSeqLen, overflow, (i) => `${file} record ${recs[i]!.id}`, `the model's context of ${maxSeqLen}`);
+  return { examples: kept.map((i) => all[i]!), skipped, pairIds: kept.map((i) => recs[i]!.pairId) };
 }
 
 export const starDpo = defineRecipe<StarDpoConfig>({

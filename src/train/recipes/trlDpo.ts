@@ -17,7 +17,7 @@ import type { Tokenizer } from '../../engine/tokenizer/index.js';
 import { holdOutGroups } from '../batches.js';
 import type { TrainTask } from '../trainer.js';
 import { loopOf, recipeSchema } from './config.js';
-import { dpoTask, dpoValidation, precomputeReference, type DpoBatch, type DpoExample } from './dpo.js';
+import { dpoTask, dpoValidation, fitDpo, precomputeReference, type DpoBatch, type DpoExample } from './dpo.js';
 import { prepare } from './harness.js';
 import { loadBase } from './model.js';
 import { defineRecipe } from './registry.js';
@@ -55,22 +55,10 @@ export function encodeDataPrompt(tok: Tokenizer, prompt: PreferencePair['prompt'
 
 /** Pairs as DPO examples; over-long ones per `overflow` (named in the error). */
 export function encodePairsForDpo(tok: Tokenizer, pairs: readonly PreferencePair[], maxLen: number, overflow: 'error' | 'skip'): { examples: DpoExample[]; ids: string[]; skipped: number } {
-  const examples: DpoExample[] = [];
-  const ids: string[] = [];
-  let skipped = 0;
   const answer = (s: string): number[] => [...tok.encode(s, { specials: 'plain' }), tok.eotId];
-  for (const p of pairs) {
-    const e = { prompt: encodeDataPrompt(tok, p.prompt), chosen: answer(p.chosen), rejected: answer(p.rejected) };
-    const n = e.prompt.length + Math.max(e.chosen.length, e.rejected.length);
-    if (n - 1 > maxLen) {
-      if (overflow === 'error') throw new Error(`pair ${p.id}: ${n} tokens (prompt ${e.prompt.length} + longer completion ${n - e.prompt.length}), more than ${maxLen}; set overflow: skip to drop such pairs (never truncated)`);
-      skipped++;
-      continue;
-    }
-    examples.push(e);
-    ids.push(p.id);
-  }
-  return { examples, ids, skipped };
+  const all = pairs.map((p): DpoExample => ({ prompt: encodeDataPrompt(tok, p.prompt), chosen: answer(p.chosen), rejected: answer(p.rejected) }));
+  const { kept, skipped } = fitDpo(all, maxLen, overflow, (i) => `pair ${pairs[i]!.id}`, String(maxLen));
+  return { examples: kept.map((i) => all[i]!), ids: kept.map((i) => pairs[i]!.id), skipped };
 }
 
 export const dpoPairs = defineRecipe<DpoPairsConfig>({
