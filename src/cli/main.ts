@@ -12,6 +12,7 @@ import { registerJudge } from './judge.js';
 import { registerEval } from './eval.js';
 import { registerRepro } from './repro.js';
 import { registerExport } from './export.js';
+import { registerBon } from './bon.js';
 
 const program = new Command();
 program
@@ -31,6 +32,7 @@ registerJudge(program);
 registerEval(program);
 registerRepro(program);
 registerExport(program);
+registerBon(program);
 
 try {
   await program.parseAsync(process.argv);

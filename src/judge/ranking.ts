@@ -17,6 +17,22 @@ import { Prng } from '../engine/prng.js';
  */
 export type Schedule = { kind: 'all' } | { kind: 'round-robin'; rounds: number } | { kind: 'random'; pairs: number; seed: number };
 
+/** Rounds of the circulant schedule: response i meets i ± 1..4, 8 opponents each. */
+export const REWARD_ROUNDS = 4;
+
+/**
+ * Which pairs of a group of n responses are judged (by /v1/reward and `genrm bon`): every pair up
+ * to 2·REWARD_ROUNDS + 1 = 9 responses; beyond, REWARD_ROUNDS circulant rounds, response i
+ * against i ± 1..4. Each response then meets exactly 8 others, so a group of N costs 4N pairs,
+ * not N(N−1)/2 (128 responses: 512 instead of 8,128), and every response's reward rests on as many
+ * comparisons, whatever its place or the group's size. The graph is connected, so the rewards
+ * share one Bradley–Terry scale. What RL gets back: for groups of up to 9, the all-pairs fit
+ * (the two schedules judge the same pairs there); beyond, an estimate from 8 comparisons per
+ * response, about as noisy per response as a 9-response group's.
+ */
+export function rewardSchedule(n: number): Schedule {
+  return n <= 2 * REWARD_ROUNDS + 1 ? { kind: 'all' } : { kind: 'round-robin', rounds: REWARD_ROUNDS };
+}
 
 export function schedulePairs(n: number, s: Schedule): [number, number][] {
   const all: [number, number][] = [];

@@ -8,14 +8,14 @@
 // The judge runs here, on the HTTP thread; every model call goes through WorkerModel into the
 // worker's queue, where the jobs of all requests in flight are batched together. What the HTTP
 // thread does per request is bounded and sliced: /v1/rank judges at most 32 candidates, and
-// /v1/reward at most 4 pairs per response, 128 responses per prompt (schemas.ts rewardSchedule, MAX_GROUP), one prompt group at a
+// /v1/reward at most 4 pairs per response, 128 responses per prompt (judge/ranking.ts rewardSchedule, schemas.ts MAX_GROUP), one prompt group at a
 // time with a turn of the event loop between groups, so rendering thousands of judge prompts and
 // fitting Bradley–Terry never holds /health or the deadline timer for more than a few ms.
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import type { JudgeConfig } from '../../judge/config.js';
 import { judgePairs, type PairJudgment } from '../../judge/pairwise.js';
 import { verifyAnswers } from '../../judge/pointwise.js';
-import { rankCandidates } from '../../judge/ranking.js';
+import { rankCandidates, rewardSchedule } from '../../judge/ranking.js';
 import { groupRewards, rewardsVsReference } from '../../judge/rewards.js';
 import type { PairTemplate, PointTemplate } from '../../judge/templates.js';
 import { readJson } from '../body.js';
@@ -25,7 +25,7 @@ import type { PromptGate } from '../promptGate.js';
 import type { Ctx } from '../router.js';
 import { sendJson } from '../router.js';
 import { WorkerModel } from '../workerModel.js';
-import { GetRewardRequest, JudgeRequest, MAX_GROUP, RankRequest, RewardRequest, rewardSchedule } from './schemas.js';
+import { GetRewardRequest, JudgeRequest, MAX_GROUP, RankRequest, RewardRequest } from './schemas.js';
 
 export interface RewardDeps {
   worker: ModelWorker;

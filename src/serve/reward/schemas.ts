@@ -3,7 +3,6 @@
 // sends and ignores the rest, as its serve_rm does. Length mismatches between parallel arrays are
 // 400s naming the array that does not match.
 import { z } from 'zod';
-import type { Schedule } from '../../judge/ranking.js';
 
 const message = z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() });
 const prompt = z.union([z.string(), z.array(message).min(1)]);
@@ -27,23 +26,6 @@ export type RankRequest = z.output<typeof RankRequest>;
 
 /** 1024 items a request: an RL step's rollouts; bigger batches should be split by the client. */
 export const MAX_ITEMS = 1024;
-
-/** Rounds of the circulant schedule: response i meets i ± 1..4, 8 opponents each. */
-export const REWARD_ROUNDS = 4;
-
-/**
- * Which pairs of a /v1/reward group of n responses are judged (judge/ranking.ts): every pair up
- * to 2·REWARD_ROUNDS + 1 = 9 responses; beyond, REWARD_ROUNDS circulant rounds, response i
- * against i ± 1..4. Each response then meets exactly 8 others, so a group of N costs 4N pairs,
- * not N(N−1)/2 (128 responses: 512 instead of 8,128), and every response's reward rests on as many
- * comparisons, whatever its place or the group's size. The graph is connected, so the rewards
- * share one Bradley–Terry scale. What RL gets back: for groups of up to 9, the all-pairs fit
- * (the two schedules judge the same pairs there); beyond, an estimate from 8 comparisons per
- * response, about as noisy per response as a 9-response group's.
- */
-export function rewardSchedule(n: number): Schedule {
-  return n <= 2 * REWARD_ROUNDS + 1 ? { kind: 'all' } : { kind: 'round-robin', rounds: REWARD_ROUNDS };
-}
 
 /**
  * Responses without references sharing one prompt: 128, twice the largest group GRPO-style
