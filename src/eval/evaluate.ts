@@ -128,6 +128,7 @@ export function evaluate(records: readonly JudgeRecord[], opts: EvaluateOptions 
     goals: evaluateGoals({ records: finals, methods, splits, bootstrap: o }),
     omitted,
     notes: NotesSchema.parse(opts.notes ?? {}),
+    bon: [],
   };
 }
 

@@ -99,10 +99,13 @@ export const METHODS = {
   /** Labelled variants: STaR with PrefWorld's grader as the filter (supervision the paper did not have). */
   starSftChecked: 'star-sft+checked',
   starDpoChecked: 'star-dpo+checked',
+  /** Beyond the paper: the judge trained online by GRPO (J1), reward right verdict or both orders right. */
+  grpo: 'grpo',
+  grpoConsistent: 'grpo-consistent',
 } as const;
 
 /** Rows that are not the paper's methods: reported beside them, never in the paper's claims. */
-export const VARIANT_METHODS: ReadonlySet<string> = new Set([METHODS.starSftChecked, METHODS.starDpoChecked]);
+export const VARIANT_METHODS: ReadonlySet<string> = new Set([METHODS.starSftChecked, METHODS.starDpoChecked, METHODS.grpo, METHODS.grpoConsistent]);
 
 export function readRecords(file: string): AsyncGenerator<[JudgeRecord, number]> {
   return readJsonl(file, JudgeRecordSchema);

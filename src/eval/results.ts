@@ -175,6 +175,22 @@ export const NotesSchema = z
   .strict();
 export type Notes = z.infer<typeof NotesSchema>;
 
+/** Best-of-N (beyond the paper): a judge's chosen answer's gold accuracy at one N on one split, beside the oracle. */
+export const BonRowSchema = z
+  .object({
+    judge: z.string(),
+    split: z.string(),
+    n: z.number().int().min(1),
+    /** The chosen answer is right. */
+    accuracy: EstimateSchema,
+    /** Some answer among the N is right (what a perfect judge would reach). */
+    oracle: EstimateSchema,
+    /** Pairs judged per prompt at this N. */
+    comparisons: z.number().int().min(0),
+  })
+  .strict();
+export type BonRow = z.infer<typeof BonRowSchema>;
+
 export const ResultsSchema = z
   .object({
     version: z.literal(2),
@@ -193,6 +209,8 @@ export const ResultsSchema = z
     goals: z.array(GoalSchema),
     omitted: z.array(OmittedSchema),
     notes: NotesSchema,
+    /** Best-of-N rows (repro's bon stage; absent from runs without it). */
+    bon: z.array(BonRowSchema).default([]),
   })
   .strict();
 export type Results = z.infer<typeof ResultsSchema>;

@@ -64,9 +64,9 @@ test('rows: a gold-knowing judge reaches the oracle, a blind one stays at one dr
   for (const r of blind) assert.equal(r.accuracy.value, blind.find((b) => b.split === r.split && b.n === 1)!.accuracy.value);
   const contrary = bonRows('contrary', x, records(x, (a, b) => (a === b ? 0.5 : a ? 0.05 : 0.95)));
   const at8 = contrary.filter((r) => r.n === 8);
-  for (const r of at8) assert.ok(r.accuracy.value <= blind.find((b) => b.split === r.split && b.n === 8)!.accuracy.value);
-  assert.ok(at8.some((r) => r.accuracy.value < r.oracle.value));
-  assert.ok(perfect.every((r) => r.accuracy.lo <= r.accuracy.value && r.accuracy.value <= r.accuracy.hi && r.accuracy.n === 6));
+  for (const r of at8) assert.ok(r.accuracy.value! <= blind.find((b) => b.split === r.split && b.n === 8)!.accuracy.value!);
+  assert.ok(at8.some((r) => r.accuracy.value! < r.oracle.value!));
+  assert.ok(perfect.every((r) => r.accuracy.lo! <= r.accuracy.value! && r.accuracy.value! <= r.accuracy.hi! && r.accuracy.n === 6));
   assert.throws(() => bonRows('x', x, records(x, () => 0.5).slice(1)), /no judgment for p0\/bon-0-1/);
 });
 

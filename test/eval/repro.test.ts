@@ -5,7 +5,7 @@
 // the field.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRecordsAll } from '../../src/eval/records.js';
@@ -14,10 +14,11 @@ import { runRepro, type ReproOptions } from '../../src/eval/repro/pipeline.js';
 import { StopAfterStage } from '../../src/eval/repro/stages.js';
 import { planSamples } from '../../src/eval/repro/plan.js';
 import { cutsOf, SIZE_SETTINGS } from '../../src/eval/repro/settings.js';
+import { claimRunFolder } from '../../src/eval/repro/setup.js';
 import { recipeInput, ROWS, STAR_ROWS, TRAINED as ROWS_TRAINED } from '../../src/eval/repro/train.js';
 import { getRecipe, resolveRecipeConfig } from '../../src/train/recipes/index.js';
 
-const TRAINED = ['bt', 'pairrm', 'genrm', 'rationalize', 'star-sft', 'star-dpo', 'star-sft+checked', 'star-dpo+checked'];
+const TRAINED = ['bt', 'pairrm', 'genrm', 'rationalize', 'star-sft', 'star-dpo', 'star-sft+checked', 'star-dpo+checked', 'grpo', 'grpo-consistent'];
 const ALL = ['zero-shot', 'zero-shot-cot', ...TRAINED];
 const FIRST = ['world', 'base', 'plan', 'zero-shot'];
 
@@ -37,7 +38,7 @@ test('genrm repro (micro): interrupted after the zero-shot stage, the rerun resu
     const r = await runRepro({ ...opts, screenshot: true });
     assert.equal(r.resumed, true);
     assert.deepEqual(r.skipped, FIRST);
-    assert.deepEqual(r.ran, TRAINED.flatMap((m) => [`train-${m}`, `eval-${m}`]));
+    assert.deepEqual(r.ran, [...TRAINED.flatMap((m) => [`train-${m}`, `eval-${m}`]), 'bon']);
     assert.deepEqual(FIRST.map((s) => statSync(join(out, 'stages', `${s}.json`)).mtimeMs), mtimes, 'finished stages not redone');
     assert.equal(statSync(join(out, 'base', 'model.safetensors')).mtimeMs, baseWeights, 'base not pretrained again');
     assert.equal(readFileSync(join(out, 'records', 'zero-shot-cot.jsonl'), 'utf8'), zs, 'zero-shot records not rewritten');
@@ -57,7 +58,7 @@ test('genrm repro (micro): interrupted after the zero-shot stage, the rerun resu
     assert.ok(cot.every((x) => x.chosenFirst!.verdicts.length === 2 && x.chosenSecond!.verdicts.length === 2), 'CoT judges: 2 votes per order');
     if (r.png) assert.ok(statSync(r.png).size > 10_000, 'screenshot saved');
     else console.log(`# no screenshot: ${r.pngSkipped}`);
-    assert.ok(lines.some((l) => /\[5\/21\] train bt: done in \d+\.\d s/.test(l)), 'each stage prints its time');
+    assert.ok(lines.some((l) => /\[5\/26\] train bt: done in \d+\.\d s/.test(l)), 'each stage prints its time');
     // The +checked rows: STaR with filter 'checked', on the first iteration's samples drawn once for all STaR rows.
     const cfg = JSON.parse(readFileSync(join(out, 'models', 'star-dpo+checked', 'config.resolved.json'), 'utf8')) as { recipe: string; filter: string };
     assert.deepEqual([cfg.recipe, cfg.filter], ['star-dpo', 'checked']);
@@ -70,6 +71,18 @@ test('genrm repro (micro): interrupted after the zero-shot stage, the rerun resu
     assert.ok(res.goals.some((g) => g.id === 'ood-margin-over-bt:star-dpo'));
     assert.deepEqual(res.notes.training.map((t) => t.method), TRAINED);
     assert.ok(res.notes.training.every((t) => t.cap === 2 && t.seconds !== null));
+    // The GRPO rows (beyond the paper): J1's consistency reward on one, out of the claims.
+    const g = JSON.parse(readFileSync(join(out, 'models', 'grpo-consistent', 'config.resolved.json'), 'utf8')) as { recipe: string; reward: string; k: number };
+    assert.deepEqual([g.recipe, g.reward, g.k], ['grpo', 'consistent', SIZE_SETTINGS.micro.grpoK]);
+    assert.ok(!res.claims.some((c) => c.checks.some((x) => x.what.includes('grpo'))), 'grpo rows stay out of the claims');
+    // Best-of-N: every judge that was trained, both splits, every N, beside the oracle; its plot.
+    const judges = [...new Set(res.bon.map((b) => b.judge))];
+    assert.deepEqual(judges, ['bt', 'genrm', 'zero-shot-cot', 'star-dpo', 'grpo']);
+    for (const j of judges) for (const split of ['test-id', 'test-ood']) assert.deepEqual(res.bon.filter((b) => b.judge === j && b.split === split).map((b) => b.n), SIZE_SETTINGS.micro.bon.ns, `${j} ${split}`);
+    for (const b of res.bon) assert.ok(b.accuracy.value! <= b.oracle.value!, 'no judge beats the oracle');
+    assert.ok(res.bon.filter((b) => b.n === 1).every((b) => b.accuracy.value === b.oracle.value), 'N = 1: one answer, the oracle is that answer');
+    assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /## Best-of-N[\s\S]*oracle/);
+    assert.ok(existsSync(join(out, 'plots', 'best-of-n.svg')));
 
     // The same folder with another seed: refused, naming the field.
     await assert.rejects(runRepro({ ...opts, seed: 2 }), /different settings \(seed: 1 there, 2 now\)/);
@@ -103,5 +116,24 @@ test('repro plan and budgets: full judges at least 400 pairs per split whatever 
     ['star-sft+checked', 'checked'],
     ['star-dpo+checked', 'checked'],
   ]);
+  assert.deepEqual(configs.filter((c) => c.config['reward'] !== undefined).map((c) => [c.recipe, c.config['reward']]), [
+    ['grpo', 'right'],
+    ['grpo-consistent', 'consistent'],
+  ]);
   assert.ok(cutsOf('quick').some((c) => c.includes(`every method at most ${SIZE_SETTINGS.quick.budget.steps} updates`)));
+});
+
+test('a run folder from before a size setting existed resumes with it added; a changed setting is still refused', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'genrm-claim-'));
+  try {
+    const want = { version: 1 as const, size: 'quick' as const, seed: 1, base: null, settings: SIZE_SETTINGS.quick };
+    const { bon: _bon, grpoK: _k, ...older } = SIZE_SETTINGS.quick;
+    writeFileSync(join(root, 'repro.json'), JSON.stringify({ ...want, settings: older }));
+    assert.equal(await claimRunFolder(root, want), true);
+    assert.deepEqual(JSON.parse(readFileSync(join(root, 'repro.json'), 'utf8')), JSON.parse(JSON.stringify(want)), 'the new settings are written');
+    writeFileSync(join(root, 'repro.json'), JSON.stringify({ ...want, settings: { ...older, votes: 2 } }));
+    await assert.rejects(claimRunFolder(root, want), /different settings \(settings:/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

@@ -3,25 +3,16 @@
 // score each answer), then for each N the chosen answer's gold grade. Reported per split: the
 // chosen answer's accuracy with a 95 % bootstrap CI over prompts, beside the oracle (a right
 // answer among the N, if any) and N = 1 (one draw from the policy).
+export type { BonRow };
 import type { PreferencePair } from '../../data/pair.js';
-import { bootstrapRatio, type Estimate } from '../metrics/bootstrap.js';
+import { json } from '../metrics/accuracy.js';
+import { bootstrapRatio } from '../metrics/bootstrap.js';
 import type { JudgeRecord } from '../records.js';
+import type { BonRow } from '../results.js';
 import { judgeSets, type EvalJudge } from '../run/judge.js';
 import type { LmEvalOptions } from '../run/lm.js';
 import type { BonPrompt } from './answers.js';
 import { bonComparisons, chooseBest } from './choose.js';
-
-export interface BonRow {
-  judge: string;
-  split: string;
-  n: number;
-  /** The chosen answer is right. */
-  accuracy: Estimate;
-  /** Some answer among the N is right (what a perfect judge would reach). */
-  oracle: Estimate;
-  /** Pairs judged per prompt for this N. */
-  comparisons: number;
-}
 
 export interface BonInputs {
   prompts: readonly BonPrompt[];
@@ -86,7 +77,7 @@ export function bonRows(judge: string, x: BonInputs, records: readonly JudgeReco
         oracle.push(g.slice(0, n).some(Boolean) ? 1 : 0);
       }
       const ones = idx.map(() => 1);
-      rows.push({ judge, split, n, accuracy: bootstrapRatio(chosen, ones), oracle: bootstrapRatio(oracle, ones), comparisons: n < 2 ? 0 : bonComparisons([n]).length });
+      rows.push({ judge, split, n, accuracy: json(bootstrapRatio(chosen, ones)), oracle: json(bootstrapRatio(oracle, ones)), comparisons: n < 2 ? 0 : bonComparisons([n]).length });
     }
   }
   return rows;

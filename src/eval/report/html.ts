@@ -1,5 +1,6 @@
 // report.html: one self-contained file (inline CSS and SVG, no scripts, no external requests).
 import type { Results } from '../results.js';
+import { bonTable } from '../bon/table.js';
 import type { Plot } from './plots.js';
 import { cutLines, methodNotes, omittedTable, readingText, timingTable } from './sections.js';
 import { reportSplits, userSplitsTable, type ReportOptions } from './userSplits.js';
@@ -45,6 +46,7 @@ export function renderHtml(r: Results, plots: Plot[], title = 'genrm evaluation 
   const sec = (h: string, t: Table | null): void => {
     if (t) body.push(`<h2>${esc(h)}</h2><div class="scroll">${toHtml(t)}</div>`);
   };
+  sec('Best-of-N (beyond the paper): accuracy of the chosen answer, % [95 % CI over prompts]', r.bon.length ? bonTable(r.bon) : null);
   sec('Votes (maj@k)', majTable(r));
   sec('Order effects, calibration and reasons', diagnosticsTable(r));
   sec('Per category', breakdownTable(r, 'category'));

@@ -125,12 +125,37 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+export function bonSpec(r: Results): TopLevelSpec | null {
+  if (r.bon.length === 0) return null;
+  const oracle = new Map(r.bon.map((b) => [`${b.split}/${b.n}`, b.oracle]));
+  const values = [
+    ...r.bon.map((b) => ({ judge: b.judge, line: 'judge', split: b.split, n: b.n, acc: P(b.accuracy.value), lo: P(b.accuracy.lo), hi: P(b.accuracy.hi) })),
+    ...[...oracle].map(([k, e]) => ({ judge: 'oracle', line: 'oracle', split: k.slice(0, k.lastIndexOf('/')), n: Number(k.slice(k.lastIndexOf('/') + 1)), acc: P(e.value), lo: P(e.lo), hi: P(e.hi) })),
+  ];
+  const x = { field: 'n', type: 'quantitative', title: 'answers (N)', scale: { type: 'log', base: 2 }, axis: { values: [...new Set(values.map((v) => v.n))] } } as const;
+  const color = { field: 'judge', type: 'nominal', sort: [...new Set(values.map((v) => v.judge))] } as const;
+  return {
+    ...BASE,
+    data: { values },
+    facet: { column: { field: 'split', type: 'nominal', title: null } },
+    spec: {
+      width: 280,
+      height: 220,
+      layer: [
+        { mark: { type: 'errorband', opacity: 0.12 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'chosen answer right %', scale: { zero: false } }, y2: { field: 'hi' }, color } },
+        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'acc', type: 'quantitative', title: 'chosen answer right %', scale: { zero: false } }, color, strokeDash: { field: 'line', type: 'nominal', legend: null } } },
+      ],
+    },
+  } as unknown as TopLevelSpec; // checked by vega-lite when rendered (report tests)
+}
+
 /** Every plot of the report, rendered; a plot with no data is skipped with the reason. */
 export async function makePlots(r: Results): Promise<Plot[]> {
   const defs: [string, string, string, TopLevelSpec | null, string][] = [
     ['maj-at-k', 'Accuracy vs number of votes (maj@k)', 'Majority of the first k sampled verdicts per order, from one set of samples; bands are 95 % bootstrap CIs.', majSpec(r), 'no method sampled more than one verdict per order'],
     ['id-vs-ood', 'In-distribution vs OOD accuracy', 'Headline accuracy per method on the two test splits; bars are 95 % bootstrap CIs.', idOodSpec(r), 'no method has test-split results'],
     ['star-iterations', 'STaR accuracy per iteration', 'Accuracy of each STaR iteration’s judge, every iteration at the same number of votes (maj@k, k the fewest any iteration was judged with); rules are 95 % bootstrap CIs.', iterationSpec(r), 'no records carry a STaR iteration'],
+    ['best-of-n', 'Best-of-N: accuracy of the chosen answer vs N', 'The base answers each prompt N times; each judge picks one (Bradley–Terry over its judged pairs); dashed: the oracle (some answer right); bands are 95 % bootstrap CIs over prompts.', bonSpec(r), 'the run had no best-of-N stage'],
     ['calibration', 'Calibration (reliability curve)', 'Accuracy vs mean confidence in each confidence bin (binning as in the calibration table); the dashed diagonal is perfect calibration.', calibrationSpec(r), 'no method recorded probabilities (P(chosen))'],
   ];
   const out: Plot[] = [];

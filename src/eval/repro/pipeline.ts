@@ -26,6 +26,7 @@ import { JudgedModels } from './judged.js';
 import type { LmEvalOptions } from '../run/lm.js';
 import { measureGeneration, planSamples, type SamplePlan } from './plan.js';
 import { screenshot } from './screenshot.js';
+import { bonStage } from './bon.js';
 import { budgetRule, cutsOf, SIZE_SETTINGS, type ReproSize, type RunSettings } from './settings.js';
 import { chooseBase, claimRunFolder, committedBase, makeWorld, type BaseChoice } from './setup.js';
 import { Stages, StopAfterStage } from './stages.js';
@@ -71,7 +72,10 @@ export interface ReproResult {
   seconds: number;
 }
 
-const MODES: Record<Trained, 'direct' | 'cot' | 'head'> = { bt: 'head', pairrm: 'head', genrm: 'direct', rationalize: 'cot', 'star-sft': 'cot', 'star-dpo': 'cot', 'star-sft+checked': 'cot', 'star-dpo+checked': 'cot' };
+/** world, base, plan, zero-shot; train + evaluate per row; best-of-N; report. */
+const TOTAL_STAGES = 4 + 2 * TRAINED.length + 1 + 1;
+
+const MODES: Record<Trained, 'direct' | 'cot' | 'head'> = { bt: 'head', pairrm: 'head', genrm: 'direct', rationalize: 'cot', 'star-sft': 'cot', 'star-dpo': 'cot', 'star-sft+checked': 'cot', 'star-dpo+checked': 'cot', grpo: 'cot', 'grpo-consistent': 'cot' };
 
 /** A RecipeResult's cost counts, read defensively (a recipe that does not report one gives null). */
 function costOf(r: unknown): Omit<TrainingCost, 'method' | 'cap' | 'seconds'> {
@@ -105,7 +109,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
   const cuts = cutsOf(o.size);
   if (resumed) o.say(`repro: resuming the run in ${out} (same settings)`);
   if (cuts.length) o.say(`repro --${o.size}: cut compared with the full experiment:\n${cuts.map((c) => `  - ${c}`).join('\n')}`);
-  const stages = new Stages(out, 4 + 2 * TRAINED.length + 1, o.say, o.stopAfter);
+  const stages = new Stages(out, TOTAL_STAGES, o.say, o.stopAfter);
 
   const world = await stages.run('world', `PrefWorld (${s.world})`, () => makeWorld(join(out, 'world'), s.world));
   const base = await stages.run('base', 'base model', async () => {
@@ -219,9 +223,14 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     });
   }
 
+  const trained = Object.fromEntries(costs.map((c) => [c.method, join(out, 'models', c.method)]));
+  const bon = await stages.run('bon', 'best-of-N: the base answers, the judges choose', () =>
+    bonStage({ out, evalDir: join(dataDir, 'eval'), base: base.dir, models: trained, settings: s, seed: o.seed, lmOpts: (m, mode, votes) => lmOpts(m, mode, undefined, votes), say: o.say }),
+  );
+
   // Report: always (re)written from the records, so a finished run can be re-rendered.
   const tr0 = performance.now();
-  o.say(`[${4 + 2 * TRAINED.length + 1}/${4 + 2 * TRAINED.length + 1}] report ...`);
+  o.say(`[${TOTAL_STAGES}/${TOTAL_STAGES}] report ...`);
   const records: JudgeRecord[] = [];
   const zsCot = await readRecordsAll(join(recordsDir, `${METHODS.zeroShotCot}.jsonl`));
   for (const m of [METHODS.zeroShot, METHODS.zeroShotCot, ...TRAINED]) {
@@ -246,10 +255,12 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
         `every judge saw the same ${plan.evalPairs} pairs per split in both orders; CoT judges sampled ${plan.votes} rationales per order once (STaR iterations before the last: ${s.iterationVotes}; temperature 1.0, top-p 0.95, ≤ ${s.maxTokens} tokens); STaR curves are read at the fewest votes any iteration had and start at iteration 0 = the zero-shot CoT judge`,
         `training budget, the same for every method: at most ${s.budget.steps} updates (STaR: per iteration), ${budgetRule(s.budget)}; the LM recipes mix in the world's pretraining corpus at their default replay share (each data subset links the world's corpus.jsonl)`,
         ...failed.map((f) => `${f.method}: not trained, so not in the tables: ${f.reason}`),
+        ...bon.notes,
         ...(resumed ? ['this run was resumed: stage times are those recorded when each stage finished'] : []),
       ],
     },
   });
+  results.bon = bon.rows;
   const title = `genrm repro${o.size === 'full' ? '' : ` --${o.size}`}: the GenRM paper's experiment on PrefWorld`;
   const files = await writeReport(out, results, title);
   let png: string | null = null;
@@ -260,6 +271,6 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     else pngSkipped = r.skipped;
   }
   const reportSeconds = (performance.now() - tr0) / 1000;
-  o.say(`[${4 + 2 * TRAINED.length + 1}/${4 + 2 * TRAINED.length + 1}] report: done in ${reportSeconds.toFixed(1)} s (${files.markdown}${png ? `, ${png}` : pngSkipped ? `; no screenshot: ${pngSkipped}` : ''})`);
+  o.say(`[${TOTAL_STAGES}/${TOTAL_STAGES}] report: done in ${reportSeconds.toFixed(1)} s (${files.markdown}${png ? `, ${png}` : pngSkipped ? `; no screenshot: ${pngSkipped}` : ''})`);
   return { out, resumed, results, files, png, ...(pngSkipped ? { pngSkipped } : {}), plan, base, timings, skipped: stages.skipped, ran: stages.ran, cuts, failed, reportSeconds, seconds: (performance.now() - t0) / 1000 };
 }

@@ -19,7 +19,12 @@ export const SETTINGS_FILE = 'repro.json';
 export async function claimRunFolder(out: string, want: RunSettings): Promise<boolean> {
   const file = join(out, SETTINGS_FILE);
   if (existsSync(file)) {
-    const had = RunSettingsSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    // A run made before a size setting existed (a stage added since) resumes: the new settings
+    // are the only difference, and only the new stages read them.
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as { settings?: Record<string, unknown> };
+    const added = raw.settings && typeof raw.settings === 'object' ? Object.keys(want.settings).filter((k) => !(k in raw.settings!)) : [];
+    for (const k of added) raw.settings![k] = (want.settings as Record<string, unknown>)[k];
+    const had = RunSettingsSchema.safeParse(raw);
     if (!had.success) throw new Error(`${file}: not a genrm repro settings file (${had.error.issues[0]?.message ?? 'invalid'}); use another --out`);
     const a = JSON.stringify(had.data);
     const b = JSON.stringify(want);
@@ -27,6 +32,7 @@ export async function claimRunFolder(out: string, want: RunSettings): Promise<bo
       const diff = (['size', 'seed', 'base', 'settings'] as const).find((k) => JSON.stringify(had.data[k]) !== JSON.stringify(want[k]));
       throw new Error(`${out} holds a repro run with different settings (${diff}: ${JSON.stringify(had.data[diff!])} there, ${JSON.stringify(want[diff!])} now); use another --out, or rerun with the same settings to resume`);
     }
+    if (added.length) await writeFileAtomic(file, JSON.stringify(want, null, 2) + '\n');
     return true;
   }
   await writeFileAtomic(file, JSON.stringify(want, null, 2) + '\n');

@@ -13,12 +13,12 @@ import { METHODS } from '../records.js';
 import type { SamplePlan } from './plan.js';
 import type { SizeSettings } from './settings.js';
 
-/** The trained rows, in training order: the paper's methods, then the labelled +checked variants. */
-export const TRAINED = ['bt', 'pairrm', 'genrm', 'rationalize', 'star-sft', 'star-dpo', METHODS.starSftChecked, METHODS.starDpoChecked] as const;
+/** The trained rows, in training order: the paper's methods, the labelled +checked variants, then online RL (beyond the paper). */
+export const TRAINED = ['bt', 'pairrm', 'genrm', 'rationalize', 'star-sft', 'star-dpo', METHODS.starSftChecked, METHODS.starDpoChecked, METHODS.grpo, METHODS.grpoConsistent] as const;
 export type Trained = (typeof TRAINED)[number];
 
-/** Each row's recipe and STaR filter: a +checked row is its recipe with filter 'checked'. */
-export const ROWS: Record<Trained, { recipe: 'bt' | 'pairrm' | 'genrm' | 'rationalize' | 'star-sft' | 'star-dpo'; filter?: 'verdict' | 'checked' }> = {
+/** Each row's recipe and STaR filter (a +checked row: filter 'checked') or GRPO reward. */
+export const ROWS: Record<Trained, { recipe: 'bt' | 'pairrm' | 'genrm' | 'rationalize' | 'star-sft' | 'star-dpo' | 'grpo'; filter?: 'verdict' | 'checked'; reward?: 'right' | 'consistent' }> = {
   bt: { recipe: 'bt' },
   pairrm: { recipe: 'pairrm' },
   genrm: { recipe: 'genrm' },
@@ -27,6 +27,8 @@ export const ROWS: Record<Trained, { recipe: 'bt' | 'pairrm' | 'genrm' | 'ration
   'star-dpo': { recipe: 'star-dpo', filter: 'verdict' },
   'star-sft+checked': { recipe: 'star-sft', filter: 'checked' },
   'star-dpo+checked': { recipe: 'star-dpo', filter: 'checked' },
+  grpo: { recipe: 'grpo', reward: 'right' },
+  'grpo-consistent': { recipe: 'grpo', reward: 'consistent' },
 };
 
 /** The STaR rows (they sample rationales and are judged per iteration). */
@@ -49,7 +51,7 @@ export interface TrainInputs {
 /** The recipe config (validated by the recipe's own schema: an unknown key is an error). */
 export function recipeInput(t: TrainInputs): Record<string, unknown> {
   const s = t.settings;
-  const { recipe, filter } = ROWS[t.recipe];
+  const { recipe, filter, reward } = ROWS[t.recipe];
   const { steps, valPairs, valEvery, patience, minDelta } = s.budget;
   const common = {
     base: t.base,
@@ -77,6 +79,9 @@ export function recipeInput(t: TrainInputs): Record<string, unknown> {
     case 'star-sft':
     case 'star-dpo':
       return { ...common, data: t.data.star, k: s.starK, iterations: s.starIterations, maxTokens: s.maxTokens, evalCotPairs: 0, filter };
+    case 'grpo':
+      // On STaR's training pairs: the same pairs the offline judges learn from, sampled online.
+      return { ...common, data: t.data.star, k: s.grpoK, maxTokens: s.maxTokens, evalCotPairs: 0, reward };
   }
 }
 
