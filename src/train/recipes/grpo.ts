@@ -13,7 +13,7 @@
 // the same weights as an uninterrupted one.
 import { z } from 'zod';
 import type { PreferencePair } from '../../data/pair.js';
-import { noGrad } from '../../engine/autograd/index.js';
+import { noGrad, type Tensor } from '../../engine/autograd/index.js';
 import type { Llama } from '../../engine/model/index.js';
 import { generate } from '../../engine/sampling/index.js';
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
@@ -80,6 +80,47 @@ export interface GrpoTaskOptions extends Pick<GrpoConfig, 'batchSize' | 'k' | 'b
   ref: Llama | null;
 }
 
+/**
+ * The GRPO loss of sampled groups (`drawn[g]`: group g's completions of `prompts[g]`, with
+ * `advantages[g][i]`): completions with a zero advantage carry no gradient (with beta 0) and are
+ * left out of the forward pass; the normalisation still counts every completion. Shared by the
+ * judge's GRPO (this recipe) and the policy's (train/policy).
+ */
+export function groupPolicyLoss(
+  model: Llama,
+  tok: Tokenizer,
+  prompts: readonly (readonly number[])[],
+  drawn: readonly (readonly { tokens: readonly number[] }[])[],
+  advantages: readonly (readonly number[])[],
+  o: { beta: number; ref: Llama | null; lossType: GrpoConfig['lossType'] },
+): { loss: Tensor; kl: number; tokens: number; completionTokens: number } {
+  const T = model.config.maxSeqLen;
+  const rows: { ex: LmExample; advantage: number }[] = [];
+  let completionTokens = 0;
+  let completions = 0;
+  drawn.forEach((g, s) =>
+    g.forEach((smp, i) => {
+      completions++;
+      completionTokens += smp.tokens.length;
+      const a = advantages[s]![i]!;
+      if (smp.tokens.length > 0 && (a !== 0 || o.beta > 0)) rows.push({ ex: completionExample(prompts[s]!, smp.tokens), advantage: a });
+    }),
+  );
+  // Nothing to learn from: one row with weight zero keeps the update well-formed.
+  const first = drawn[0]![0]!.tokens;
+  const keep = rows.length > 0 ? rows : [{ ex: completionExample(prompts[0]!, first.length ? first : [tok.eotId]), advantage: 0 }];
+  const lm = padBatch(keep.map((r) => r.ex), tok.padId, T);
+  const lp = model.tokenLogprobs(lm.ids, lm.targets, lm.batch, lm.seqLen); // (R*T) on the tape
+  const ref = o.beta > 0 ? noGrad(() => o.ref!.tokenLogprobs(lm.ids, lm.targets, lm.batch, lm.seqLen).data) : null;
+  const grpoRows: GrpoRow[] = keep.map((r, ri) => {
+    const pos: number[] = [];
+    for (let t = 0; t < lm.seqLen; t++) if (lm.targets[ri * lm.seqLen + t]! >= 0) pos.push(ri * lm.seqLen + t);
+    return { advantage: rows.length > 0 ? r.advantage : 0, positions: Int32Array.from(pos) };
+  });
+  const out = grpoLoss(lp, ref, grpoRows, { beta: o.beta, lossType: o.lossType, completions, completionTokens: Math.max(1, completionTokens) });
+  return { ...out, tokens: lm.batch * lm.seqLen, completionTokens };
+}
+
 /** The GRPO training task over some pairs: sampling, rewards and the loss in each micro-batch. */
 export function grpoTask(model: Llama, tok: Tokenizer, pairs: readonly PreferencePair[], o: GrpoTaskOptions): TrainTask<GrpoBatch> {
   if (o.beta > 0 && !o.ref) throw new Error('grpo: beta > 0 needs a reference model');
@@ -97,29 +138,9 @@ export function grpoTask(model: Llama, tok: Tokenizer, pairs: readonly Preferenc
       rewards.push(...pairRewards(right, o.reward));
     });
     const advantages = rewards.map((r) => groupAdvantages(r, o.scaleRewards));
-    // 3. The completions that carry a gradient (with beta 0, a zero advantage carries none).
-    const rows: { ex: LmExample; advantage: number }[] = [];
-    let completionTokens = 0;
-    drawn.forEach((g, s) =>
-      g.forEach((smp, i) => {
-        completionTokens += smp.tokens.length;
-        const a = advantages[s]![i]!;
-        if (smp.tokens.length > 0 && (a !== 0 || o.beta > 0)) rows.push({ ex: completionExample(prompts[s]!, smp.tokens), advantage: a });
-      }),
-    );
-    // Nothing to learn from: one row with weight zero keeps the update well-formed.
-    const keep = rows.length > 0 ? rows : [{ ex: completionExample(prompts[0]!, drawn[0]![0]!.tokens.length ? drawn[0]![0]!.tokens : [tok.eotId]), advantage: 0 }];
-    const lm = padBatch(keep.map((r) => r.ex), tok.padId, T);
-    const lp = model.tokenLogprobs(lm.ids, lm.targets, lm.batch, lm.seqLen); // (R*T) on the tape
-    const ref = o.beta > 0 ? noGrad(() => o.ref!.tokenLogprobs(lm.ids, lm.targets, lm.batch, lm.seqLen).data) : null;
-    const grpoRows: GrpoRow[] = keep.map((r, ri) => {
-      const pos: number[] = [];
-      for (let t = 0; t < lm.seqLen; t++) if (lm.targets[ri * lm.seqLen + t]! >= 0) pos.push(ri * lm.seqLen + t);
-      return { advantage: rows.length > 0 ? r.advantage : 0, positions: Int32Array.from(pos) };
-    });
-    const completions = drawn.length * o.k;
-    const out = grpoLoss(lp, ref, grpoRows, { beta: o.beta, lossType: o.lossType, completions, completionTokens: Math.max(1, completionTokens) });
-    b.tokens = lm.batch * lm.seqLen;
+    // 3. The loss on the completions that carry a gradient.
+    const out = groupPolicyLoss(model, tok, prompts, drawn, advantages, o);
+    b.tokens = out.tokens;
     // Metrics: the mean reward (the training reward curve), how many groups teach nothing, no-verdict rate, length.
     const flat = rewards.flat();
     const flatVerdicts = verdicts.flat();
@@ -130,7 +151,7 @@ export function grpoTask(model: Llama, tok: Tokenizer, pairs: readonly Preferenc
         reward: flat.reduce((a, x) => a + x, 0) / flat.length,
         'groups/zeroStd': zeroStd / rewards.length,
         invalid: flatVerdicts.filter((v) => v === 'invalid').length / flatVerdicts.length,
-        completionLen: completionTokens / completions,
+        completionLen: out.completionTokens / (drawn.length * o.k),
         ...(o.beta > 0 ? { kl: out.kl } : {}),
       },
     };
