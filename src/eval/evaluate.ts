@@ -129,6 +129,7 @@ export function evaluate(records: readonly JudgeRecord[], opts: EvaluateOptions 
     omitted,
     notes: NotesSchema.parse(opts.notes ?? {}),
     bon: [],
+    overopt: [],
   };
 }
 

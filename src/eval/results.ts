@@ -191,6 +191,21 @@ export const BonRowSchema = z
   .strict();
 export type BonRow = z.infer<typeof BonRowSchema>;
 
+/** Overoptimisation (beyond the paper): a policy trained on one reward, held-out gold and the judge's proxy at one step. */
+export const OveroptRowSchema = z
+  .object({
+    /** The reward the policy was trained on: a judge's method name, or "gold". */
+    judge: z.string(),
+    step: z.number().int().min(0),
+    split: z.string(),
+    /** Share of the policy's answers that are right (PrefWorld's checker). */
+    gold: EstimateSchema,
+    /** The judge's P(a policy answer beats the base's answer to the same prompt); null for the gold reward. */
+    proxy: EstimateSchema.nullable(),
+  })
+  .strict();
+export type OveroptRow = z.infer<typeof OveroptRowSchema>;
+
 export const ResultsSchema = z
   .object({
     version: z.literal(2),
@@ -211,6 +226,8 @@ export const ResultsSchema = z
     notes: NotesSchema,
     /** Best-of-N rows (repro's bon stage; absent from runs without it). */
     bon: z.array(BonRowSchema).default([]),
+    /** Overoptimisation curves (repro's overopt stage; absent from runs without it). */
+    overopt: z.array(OveroptRowSchema).default([]),
   })
   .strict();
 export type Results = z.infer<typeof ResultsSchema>;

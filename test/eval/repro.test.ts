@@ -38,7 +38,7 @@ test('genrm repro (micro): interrupted after the zero-shot stage, the rerun resu
     const r = await runRepro({ ...opts, screenshot: true });
     assert.equal(r.resumed, true);
     assert.deepEqual(r.skipped, FIRST);
-    assert.deepEqual(r.ran, [...TRAINED.flatMap((m) => [`train-${m}`, `eval-${m}`]), 'bon']);
+    assert.deepEqual(r.ran, [...TRAINED.flatMap((m) => [`train-${m}`, `eval-${m}`]), 'bon', 'overopt']);
     assert.deepEqual(FIRST.map((s) => statSync(join(out, 'stages', `${s}.json`)).mtimeMs), mtimes, 'finished stages not redone');
     assert.equal(statSync(join(out, 'base', 'model.safetensors')).mtimeMs, baseWeights, 'base not pretrained again');
     assert.equal(readFileSync(join(out, 'records', 'zero-shot-cot.jsonl'), 'utf8'), zs, 'zero-shot records not rewritten');
@@ -58,7 +58,7 @@ test('genrm repro (micro): interrupted after the zero-shot stage, the rerun resu
     assert.ok(cot.every((x) => x.chosenFirst!.verdicts.length === 2 && x.chosenSecond!.verdicts.length === 2), 'CoT judges: 2 votes per order');
     if (r.png) assert.ok(statSync(r.png).size > 10_000, 'screenshot saved');
     else console.log(`# no screenshot: ${r.pngSkipped}`);
-    assert.ok(lines.some((l) => /\[5\/26\] train bt: done in \d+\.\d s/.test(l)), 'each stage prints its time');
+    assert.ok(lines.some((l) => /\[5\/27\] train bt: done in \d+\.\d s/.test(l)), 'each stage prints its time');
     // The +checked rows: STaR with filter 'checked', on the first iteration's samples drawn once for all STaR rows.
     const cfg = JSON.parse(readFileSync(join(out, 'models', 'star-dpo+checked', 'config.resolved.json'), 'utf8')) as { recipe: string; filter: string };
     assert.deepEqual([cfg.recipe, cfg.filter], ['star-dpo', 'checked']);
@@ -83,6 +83,12 @@ test('genrm repro (micro): interrupted after the zero-shot stage, the rerun resu
     assert.ok(res.bon.filter((b) => b.n === 1).every((b) => b.accuracy.value === b.oracle.value), 'N = 1: one answer, the oracle is that answer');
     assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /## Best-of-N[\s\S]*oracle/);
     assert.ok(existsSync(join(out, 'plots', 'best-of-n.svg')));
+    // Overoptimisation: the gold reference and each trained judge as the policy's reward, at steps 0..2.
+    assert.deepEqual([...new Set(res.overopt.map((x) => x.judge))], ['gold', 'bt', 'genrm', 'star-dpo']);
+    assert.deepEqual([...new Set(res.overopt.map((x) => x.step))], [0, 1, 2]);
+    assert.ok(res.overopt.every((x) => (x.judge === 'gold') === (x.proxy === null)), 'a proxy for every judge, none for the gold');
+    assert.ok(existsSync(join(out, 'plots', 'overoptimisation.svg')));
+    assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /## Overoptimisation/);
 
     // The same folder with another seed: refused, naming the field.
     await assert.rejects(runRepro({ ...opts, seed: 2 }), /different settings \(seed: 1 there, 2 now\)/);
@@ -109,7 +115,12 @@ test('repro plan and budgets: full judges at least 400 pairs per split whatever 
     const input = recipeInput({ recipe, base: 'b', data: { sft: 's', rationalize: 'r', star: 't' }, out: 'o', seed: 1, settings: SIZE_SETTINGS.quick, plan, command: 'x', progress: false, say: () => {} });
     return { recipe, config: resolveRecipeConfig(getRecipe(ROWS[recipe].recipe), input, recipe) as Record<string, unknown> };
   });
-  assert.deepEqual(new Set(configs.map((c) => c.config['steps'])), new Set([SIZE_SETTINGS.quick.budget.steps]));
+  assert.deepEqual(new Set(configs.filter((c) => !c.recipe.startsWith('grpo')).map((c) => c.config['steps'])), new Set([SIZE_SETTINGS.quick.budget.steps]));
+  // GRPO: its own lower cap (an update samples 2 × 2 × k rationales), the same stopping rule.
+  for (const c of configs.filter((x) => x.recipe.startsWith('grpo'))) {
+    assert.equal(c.config['steps'], Math.min(SIZE_SETTINGS.quick.budget.steps, SIZE_SETTINGS.quick.grpoSteps));
+    assert.equal(c.config['patience'], SIZE_SETTINGS.quick.budget.patience);
+  }
   assert.deepEqual(configs.filter((c) => c.config['filter'] !== undefined).map((c) => [c.recipe, c.config['filter']]), [
     ['star-sft', 'verdict'],
     ['star-dpo', 'verdict'],

@@ -76,8 +76,14 @@ export const DEFAULT_POLICY: Omit<PolicyOptions, 'n' | 'seed'> = { temperature: 
 /** The corpus's worked-line head: the base's working, not an answer. */
 const WORKED_HEAD = 'Q: ';
 
+/** A whole answer: ended by the policy (not the token cap), not empty, not a worked line. */
+export function isWholeAnswer(s: { text: string; finishReason: string }): boolean {
+  const text = s.text.trim();
+  return s.finishReason === 'stop' && text !== '' && !text.startsWith(WORKED_HEAD);
+}
+
 /** How the policy is asked: text models as the corpus lays out a question and answer; chat-only servers as a user turn. */
-function policyPrompt(policy: LanguageModel, prompt: string): { prompt: Prompt; stop: string[] } {
+export function policyPrompt(policy: LanguageModel, prompt: string): { prompt: Prompt; stop: string[] } {
   return policy.capabilities.prompts.text ? { prompt: `${prompt}\n`, stop: ['\n'] } : { prompt: [{ role: 'user', content: prompt }], stop: [] };
 }
 
@@ -110,9 +116,8 @@ export async function drawAnswers(policy: LanguageModel, prompts: readonly BonPr
       const mine = got[need[k] as number] as string[];
       for (const s of g.samples) {
         drawn++;
-        const text = s.text.trim();
-        if (s.finishReason !== 'stop' || text === '' || text.startsWith(WORKED_HEAD)) dropped++;
-        else if (mine.length < o.n) mine.push(text);
+        if (!isWholeAnswer(s)) dropped++;
+        else if (mine.length < o.n) mine.push(s.text.trim());
       }
     });
     o.onProgress?.(prompts.length - need.length + need.filter((i) => (got[i] as string[]).length >= o.n).length, prompts.length);

@@ -1,6 +1,7 @@
 // report.html: one self-contained file (inline CSS and SVG, no scripts, no external requests).
 import type { Results } from '../results.js';
 import { bonTable } from '../bon/table.js';
+import { overoptTable } from '../overopt/table.js';
 import type { Plot } from './plots.js';
 import { cutLines, methodNotes, omittedTable, readingText, timingTable } from './sections.js';
 import { reportSplits, userSplitsTable, type ReportOptions } from './userSplits.js';
@@ -47,6 +48,7 @@ export function renderHtml(r: Results, plots: Plot[], title = 'genrm evaluation 
     if (t) body.push(`<h2>${esc(h)}</h2><div class="scroll">${toHtml(t)}</div>`);
   };
   sec('Best-of-N (beyond the paper): accuracy of the chosen answer, % [95 % CI over prompts]', r.bon.length ? bonTable(r.bon) : null);
+  sec('Overoptimisation (beyond the paper): the base trained as a policy on each reward, held-out % per step', r.overopt.length ? overoptTable(r.overopt) : null);
   sec('Votes (maj@k)', majTable(r));
   sec('Order effects, calibration and reasons', diagnosticsTable(r));
   sec('Per category', breakdownTable(r, 'category'));

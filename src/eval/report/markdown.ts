@@ -1,6 +1,7 @@
 // report.md: the same content as report.html, with the plots linked as SVG files beside it.
 import type { Results } from '../results.js';
 import { bonTable } from '../bon/table.js';
+import { overoptTable } from '../overopt/table.js';
 import type { Plot } from './plots.js';
 import { cutLines, methodNotes, omittedTable, readingText, timingTable } from './sections.js';
 import { reportSplits, userSplitsTable, type ReportOptions } from './userSplits.js';
@@ -25,6 +26,7 @@ export function renderMarkdown(r: Results, plots: Plot[], title = 'genrm evaluat
     if (t) out.push(`## ${h}`, '', toMarkdown(t));
   };
   sec('Best-of-N (beyond the paper): accuracy of the chosen answer, % [95 % CI over prompts]', r.bon.length ? bonTable(r.bon) : null);
+  sec('Overoptimisation (beyond the paper): the base trained as a policy on each reward, held-out % per step', r.overopt.length ? overoptTable(r.overopt) : null);
   sec('Votes (maj@k)', majTable(r));
   sec('Order effects, calibration and reasons', diagnosticsTable(r));
   sec('Per category', breakdownTable(r, 'category'));

@@ -149,6 +149,26 @@ export function bonSpec(r: Results): TopLevelSpec | null {
   } as unknown as TopLevelSpec; // checked by vega-lite when rendered (report tests)
 }
 
+export function overoptSpec(r: Results): TopLevelSpec | null {
+  if (r.overopt.length === 0) return null;
+  const values = r.overopt.flatMap((o) => [
+    { reward: o.judge, split: o.split, step: o.step, measure: 'gold right', v: P(o.gold.value) },
+    ...(o.proxy ? [{ reward: o.judge, split: o.split, step: o.step, measure: 'judge: beats base', v: P(o.proxy.value) }] : []),
+  ]);
+  const x = { field: 'step', type: 'quantitative', title: 'policy updates' } as const;
+  return {
+    ...BASE,
+    data: { values },
+    facet: { column: { field: 'split', type: 'nominal', title: null } },
+    spec: {
+      width: 280,
+      height: 220,
+      mark: { type: 'line', point: true },
+      encoding: { x, y: { field: 'v', type: 'quantitative', title: '%', scale: { zero: true } }, color: { field: 'reward', type: 'nominal', sort: [...new Set(values.map((v) => v.reward))] }, strokeDash: { field: 'measure', type: 'nominal' } },
+    },
+  } as unknown as TopLevelSpec; // checked by vega-lite when rendered (report tests)
+}
+
 /** Every plot of the report, rendered; a plot with no data is skipped with the reason. */
 export async function makePlots(r: Results): Promise<Plot[]> {
   const defs: [string, string, string, TopLevelSpec | null, string][] = [
@@ -156,6 +176,7 @@ export async function makePlots(r: Results): Promise<Plot[]> {
     ['id-vs-ood', 'In-distribution vs OOD accuracy', 'Headline accuracy per method on the two test splits; bars are 95 % bootstrap CIs.', idOodSpec(r), 'no method has test-split results'],
     ['star-iterations', 'STaR accuracy per iteration', 'Accuracy of each STaR iteration’s judge, every iteration at the same number of votes (maj@k, k the fewest any iteration was judged with); rules are 95 % bootstrap CIs.', iterationSpec(r), 'no records carry a STaR iteration'],
     ['best-of-n', 'Best-of-N: accuracy of the chosen answer vs N', 'The base answers each prompt N times; each judge picks one (Bradley–Terry over its judged pairs); dashed: the oracle (some answer right); bands are 95 % bootstrap CIs over prompts.', bonSpec(r), 'the run had no best-of-N stage'],
+    ['overoptimisation', 'Overoptimisation: a policy trained on each judge', 'The base trained by GRPO with each judge as its reward (gold: PrefWorld’s checker as the reward, for reference); solid: held-out answers right by the gold; dashed: the judge’s P(the policy’s answer beats the base’s).', overoptSpec(r), 'the run had no overoptimisation stage'],
     ['calibration', 'Calibration (reliability curve)', 'Accuracy vs mean confidence in each confidence bin (binning as in the calibration table); the dashed diagonal is perfect calibration.', calibrationSpec(r), 'no method recorded probabilities (P(chosen))'],
   ];
   const out: Plot[] = [];

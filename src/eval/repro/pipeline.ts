@@ -7,6 +7,9 @@
 //     evaluate on test-id and test-ood (STaR: every iteration's model, for the per-iteration curve)
 //   → report (report.md, report.html, results.json, plots, report.png where chromium exists)
 //
+// Beyond the paper: the grpo rows (trained and judged like the others), then best-of-N and
+// overoptimisation (./bon.ts, ./overopt.ts).
+//
 // Every judge sees the same pairs in both orders. Records go to records/<method>.jsonl, so any
 // number in the report can be traced to its pairs.
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -27,11 +30,12 @@ import type { LmEvalOptions } from '../run/lm.js';
 import { measureGeneration, planSamples, type SamplePlan } from './plan.js';
 import { screenshot } from './screenshot.js';
 import { bonStage } from './bon.js';
+import { overoptStage } from './overopt.js';
 import { budgetRule, cutsOf, SIZE_SETTINGS, type ReproSize, type RunSettings } from './settings.js';
 import { chooseBase, claimRunFolder, committedBase, makeWorld, type BaseChoice } from './setup.js';
 import { Stages, StopAfterStage } from './stages.js';
 import { samplePairs, writeSubset } from './subsets.js';
-import { STAR_ROWS, TRAINED, trainMethod, type Trained } from './train.js';
+import { rowCap, STAR_ROWS, TRAINED, trainMethod, type Trained } from './train.js';
 
 export interface ReproOptions {
   size: ReproSize;
@@ -72,8 +76,8 @@ export interface ReproResult {
   seconds: number;
 }
 
-/** world, base, plan, zero-shot; train + evaluate per row; best-of-N; report. */
-const TOTAL_STAGES = 4 + 2 * TRAINED.length + 1 + 1;
+/** world, base, plan, zero-shot; train + evaluate per row; best-of-N; overoptimisation; report. */
+const TOTAL_STAGES = 4 + 2 * TRAINED.length + 2 + 1;
 
 const MODES: Record<Trained, 'direct' | 'cot' | 'head'> = { bt: 'head', pairrm: 'head', genrm: 'direct', rationalize: 'cot', 'star-sft': 'cot', 'star-dpo': 'cot', 'star-sft+checked': 'cot', 'star-dpo+checked': 'cot', grpo: 'cot', 'grpo-consistent': 'cot' };
 
@@ -200,7 +204,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
       o.say(`train ${recipe}: FAILED, left out of the report: ${reason}`);
       continue;
     }
-    costs.push({ method: recipe, cap: s.budget.steps, ...costOf(tr.cost), seconds: typeof tr.seconds === 'number' ? tr.seconds : null });
+    costs.push({ method: recipe, cap: rowCap(recipe, s), ...costOf(tr.cost), seconds: typeof tr.seconds === 'number' ? tr.seconds : null });
     await stages.run(`eval-${recipe}`, `evaluate ${recipe}`, async () => {
       const mode = MODES[recipe];
       const file = join(recordsDir, `${recipe}.jsonl`);
@@ -226,6 +230,10 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
   const trained = Object.fromEntries(costs.map((c) => [c.method, join(out, 'models', c.method)]));
   const bon = await stages.run('bon', 'best-of-N: the base answers, the judges choose', () =>
     bonStage({ out, evalDir: join(dataDir, 'eval'), base: base.dir, models: trained, settings: s, seed: o.seed, lmOpts: (m, mode, votes) => lmOpts(m, mode, undefined, votes), say: o.say }),
+  );
+
+  const overopt = await stages.run('overopt', 'overoptimisation: the base trained as a policy on each judge', () =>
+    overoptStage({ base: base.dir, evalDir: join(dataDir, 'eval'), trainDir: join(dataDir, 'star'), models: trained, settings: s, seed: o.seed, say: o.say }),
   );
 
   // Report: always (re)written from the records, so a finished run can be re-rendered.
@@ -256,11 +264,13 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
         `training budget, the same for every method: at most ${s.budget.steps} updates (STaR: per iteration), ${budgetRule(s.budget)}; the LM recipes mix in the world's pretraining corpus at their default replay share (each data subset links the world's corpus.jsonl)`,
         ...failed.map((f) => `${f.method}: not trained, so not in the tables: ${f.reason}`),
         ...bon.notes,
+        ...overopt.notes,
         ...(resumed ? ['this run was resumed: stage times are those recorded when each stage finished'] : []),
       ],
     },
   });
   results.bon = bon.rows;
+  results.overopt = overopt.rows;
   const title = `genrm repro${o.size === 'full' ? '' : ` --${o.size}`}: the GenRM paper's experiment on PrefWorld`;
   const files = await writeReport(out, results, title);
   let png: string | null = null;

@@ -48,6 +48,16 @@ export interface TrainInputs {
   say: (line: string) => void;
 }
 
+/** A row's cap on updates: the run's budget, GRPO's own lower cap for the grpo rows. */
+export function rowCap(row: Trained, s: SizeSettings): number {
+  return ROWS[row].recipe === 'grpo' ? Math.min(s.budget.steps, s.grpoSteps) : s.budget.steps;
+}
+
+/** The loop settings that follow from a cap: warmup a tenth of it, a checkpoint every third. */
+function capped(steps: number): { steps: number; warmupSteps: number; checkpointEvery: number; logEvery: number } {
+  return { steps, warmupSteps: Math.max(1, Math.ceil(steps / 10)), checkpointEvery: Math.max(1, Math.ceil(steps / 3)), logEvery: Math.max(1, Math.min(10, Math.ceil(steps / 10))) };
+}
+
 /** The recipe config (validated by the recipe's own schema: an unknown key is an error). */
 export function recipeInput(t: TrainInputs): Record<string, unknown> {
   const s = t.settings;
@@ -57,16 +67,13 @@ export function recipeInput(t: TrainInputs): Record<string, unknown> {
     base: t.base,
     out: t.out,
     seed: t.seed,
-    steps,
+    ...capped(steps),
     valPairs,
     valEvery,
     patience,
     minDelta,
-    warmupSteps: Math.max(1, Math.ceil(steps / 10)),
     evalPairs: 0,
     evalEvery: 0,
-    checkpointEvery: Math.max(1, Math.ceil(steps / 3)),
-    logEvery: Math.max(1, Math.min(10, Math.ceil(steps / 10))),
     overflow: 'skip',
   };
   switch (recipe) {
@@ -81,7 +88,7 @@ export function recipeInput(t: TrainInputs): Record<string, unknown> {
       return { ...common, data: t.data.star, k: s.starK, iterations: s.starIterations, maxTokens: s.maxTokens, evalCotPairs: 0, filter };
     case 'grpo':
       // On STaR's training pairs: the same pairs the offline judges learn from, sampled online.
-      return { ...common, data: t.data.star, k: s.grpoK, maxTokens: s.maxTokens, evalCotPairs: 0, reward };
+      return { ...common, ...capped(rowCap(t.recipe, s)), data: t.data.star, k: s.grpoK, maxTokens: s.maxTokens, evalCotPairs: 0, reward };
   }
 }
 
