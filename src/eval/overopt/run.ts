@@ -92,6 +92,14 @@ function judgeFns(judge: EvalJudge, mode: 'direct' | 'cot', s: OveroptSettings, 
   };
 }
 
+/** A group's rewards: the whole answers' scores in order, and the lowest of them minus 1 for the rest. */
+export function withFloor(whole: readonly boolean[], scores: readonly number[]): number[] {
+  if (scores.length !== whole.filter(Boolean).length) throw new RangeError(`withFloor: ${scores.length} scores for ${whole.filter(Boolean).length} whole answers`);
+  const floor = (scores.length ? Math.min(...scores) : 0) - 1;
+  let k = 0;
+  return whole.map((w) => (w ? scores[k++]! : floor));
+}
+
 /** The policy trained on one reward, with the held-out gold and proxy at each evaluation. */
 export async function overoptRun(x: OveroptInputs): Promise<OveroptRow[]> {
   const s = x.settings;
@@ -114,9 +122,7 @@ export async function overoptRun(x: OveroptInputs): Promise<OveroptRow[]> {
       let scores: number[];
       if (!fns) scores = g.samples.filter((_, i) => whole[i]).map((smp) => (x.grader.right(p, smp.text.trim()) ? 1 : 0));
       else scores = texts.length >= 2 ? await fns.group(p.prompt, texts) : texts.map(() => 0);
-      const floor = (scores.length ? Math.min(...scores) : 0) - 1;
-      let k = 0;
-      out.push(whole.map((w) => (w ? scores[k++]! : floor)));
+      out.push(withFloor(whole, scores));
     }
     return out;
   };
