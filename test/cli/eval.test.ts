@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { readRecordsAll } from '../../src/eval/records.js';
 import { ResultsSchema } from '../../src/eval/results.js';
 import { pairScore } from '../../src/eval/metrics/scores.js';
-import { makeFixture } from '../train/recipes-fixture.js';
+import { makeFixture } from '../train/recipes/fixture.js';
 
 function root(): string {
   let d = dirname(fileURLToPath(import.meta.url));
