@@ -19,7 +19,7 @@ export function recipeOptionDocs(r: Recipe): OptionDoc[] {
 }
 
 /** A recipe's own options and the common ones it redefines (another default or reason). */
-export function recipeOwnDocs(r: Recipe): OptionDoc[] {
+function recipeOwnDocs(r: Recipe): OptionDoc[] {
   const shape = shapeOf(r);
   const own = new Set(Object.keys(shape).filter((k) => shape[k] !== (RecipeCommonShape as z.ZodRawShape)[k]));
   return recipeOptionDocs(r).filter((d) => own.has(d.key));
