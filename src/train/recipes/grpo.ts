@@ -153,7 +153,7 @@ export const grpo = defineRecipe<GrpoConfig>({
     const usable = fit.pairs;
     const tooLong = fit.skipped;
     if (tooLong) {
-      if (c.overflow === 'error') throw new Error(`grpo: ${tooLong} training pairs leave fewer than ${MIN_ROOM} tokens of the ${T}-token context for a rationale; pass --overflow skip to leave them out`);
+      if (c.overflow === 'error') throw new Error(`grpo: ${tooLong} training pairs leave fewer than ${MIN_ROOM} tokens of the ${T}-token context for a rationale; set overflow: skip (a --config key) to leave them out`);
       ctx.say(`grpo: ${tooLong} training pairs too long for a rationale in the context were left out`);
     }
     if (usable.length === 0) throw new Error(`grpo: no training pair fits the context of ${T} tokens with room for a rationale`);
