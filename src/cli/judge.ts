@@ -12,7 +12,7 @@ import { writeJsonl } from '../data/jsonl.js';
 import { readPairsAll, type PreferencePair } from '../data/pair.js';
 import { JudgeConfigSchema, resolveJudgeConfig, type JudgeConfig } from '../judge/config.js';
 import { flagDefault } from '../util/schemaDoc.js';
-import { chosenShownFirst, judgePairs, slotVerdict, type PairInput, type PairJudgment } from '../judge/pairwise.js';
+import { chosenShownFirst, judgePairs, shownPair, slotVerdict, type PairInput, type PairJudgment } from '../judge/pairwise.js';
 import { judgePairsPointwise } from '../judge/pointwise.js';
 import { resolveTemplate } from '../judge/resolveTemplate.js';
 import { CliError, modelError } from './errors.js';
@@ -144,10 +144,7 @@ async function parseJudge(f: JudgeFlags): Promise<JudgeJob> {
     return { mode, batch, threads, cfg, pairs: [{ id: 'pair', prompt: f.prompt, answerA: f.a, answerB: f.b }], labels: [undefined] };
   }
   const data: PreferencePair[] = await readPairsAll(f.data);
-  const pairs = data.map((p) => {
-    const aFirst = chosenShownFirst(p.id, cfg.seed);
-    return { id: p.id, prompt: p.prompt as PairInput['prompt'], answerA: aFirst ? p.chosen : p.rejected, answerB: aFirst ? p.rejected : p.chosen };
-  });
+  const pairs = data.map((p) => shownPair(p, cfg.seed));
   const labels = data.map((p) => (p.tie ? undefined : chosenShownFirst(p.id, cfg.seed) ? ('A' as const) : ('B' as const)));
   return { mode, batch, threads, cfg, pairs, labels };
 }
