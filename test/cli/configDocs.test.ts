@@ -4,9 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { configDocsMarkdown, pretrainOptionDocs, recipeOptionDocs } from '../../src/cli/configDocs.js';
 import { SuiteEntrySchema, SuiteFileSchema } from '../../src/eval/suite.js';
@@ -14,21 +13,16 @@ import { JudgeConfigSchema } from '../../src/judge/config.js';
 import { RECIPES } from '../../src/train/recipes/index.js';
 import { StarBuildSchema, StarSamplingSchema } from '../../src/train/star/config.js';
 import { optionDocs } from '../../src/util/schemaDoc.js';
+import { genrmBin, repoRoot } from '../repoRoot.js';
 
-function root(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-}
-const bin = join(root(), 'bin', 'genrm.js');
 const help = (...args: string[]): string => {
-  const r = spawnSync(process.execPath, [bin, ...args, '--help'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [genrmBin, ...args, '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout;
 };
 
 test('docs/CONFIG.md is what the schemas print (run `npm run docs` after changing a config schema)', () => {
-  const page = readFileSync(join(root(), 'docs', 'CONFIG.md'), 'utf8');
+  const page = readFileSync(join(repoRoot(), 'docs', 'CONFIG.md'), 'utf8');
   assert.ok(page === configDocsMarkdown(), 'docs/CONFIG.md is out of date with the config schemas: run `npm run docs` and commit the page');
 });
 

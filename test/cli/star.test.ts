@@ -6,28 +6,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { OpenAiDpo, OpenAiSft, TrlDpo, TrlSftPromptCompletion } from '../../src/data/formats/export/schemas.js';
 import { parseVerdict } from '../../src/data/judgeFormat.js';
 import { rightVerdict, type PairSamples } from '../../src/train/star/records.js';
 import { makeFixture } from '../train/recipes/fixture.js';
+import { genrmBin, repoRoot } from '../repoRoot.js';
 
-/** The package root (holds bin/genrm.js), whether this runs from test/ or from dist/test/. */
-function root(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-}
-const bin = join(root(), 'bin', 'genrm.js');
-const genrm = (args: string[], cwd: string) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd });
+const genrm = (args: string[], cwd: string) => spawnSync(process.execPath, [genrmBin, ...args], { encoding: 'utf8', cwd });
 const lines = (file: string): unknown[] =>
   readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as unknown);
 
-test('genrm star sample: samples, datasets, report and TRL/OpenAI exports; --resume samples nothing twice', { skip: !existsSync(join(root(), 'dist', 'src', 'cli', 'main.js')) && 'dist/ not built (npm test builds it)' }, async () => {
+test('genrm star sample: samples, datasets, report and TRL/OpenAI exports; --resume samples nothing twice', { skip: !existsSync(join(repoRoot(), 'dist', 'src', 'cli', 'main.js')) && 'dist/ not built (npm test builds it)' }, async () => {
   const fx = await makeFixture({ train: 12, seqLen: 256 });
   try {
     const args = ['star', 'sample', '--model', fx.base, '--data', fx.world, '--k', '4', '--max-tokens', '48', '--out', 'star', '--json'];
@@ -93,7 +86,7 @@ test('genrm star sample: samples, datasets, report and TRL/OpenAI exports; --res
   }
 });
 
-test('genrm train: --val-pairs, --patience and --replay reach the recipe config; a bad value names its flag', { skip: !existsSync(join(root(), 'dist', 'src', 'cli', 'main.js')) && 'dist/ not built (npm test builds it)' }, async () => {
+test('genrm train: --val-pairs, --patience and --replay reach the recipe config; a bad value names its flag', { skip: !existsSync(join(repoRoot(), 'dist', 'src', 'cli', 'main.js')) && 'dist/ not built (npm test builds it)' }, async () => {
   const fx = await makeFixture({ train: 12, seqLen: 256 });
   try {
     const r = genrm(['train', 'genrm', '--data', fx.world, '--base', fx.base, '--out', 'g', '--steps', '2', '--val-pairs', '2', '--patience', '7', '--replay', '0.25', '--json'], fx.root);

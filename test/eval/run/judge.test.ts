@@ -6,8 +6,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../../../src/engine/checkpoint.js';
 import { Llama } from '../../../src/engine/model/index.js';
 import { evaluate } from '../../../src/eval/evaluate.js';
@@ -18,15 +17,10 @@ import { judgeSets, openCheckpointJudge } from '../../../src/eval/run/judge.js';
 import { rewardText } from '../../../src/train/recipes/bt.js';
 import { judgePrompt, order } from '../../../src/train/recipes/data.js';
 import { makeFixture } from '../../train/recipes/fixture.js';
+import { genrmBin, repoRoot } from '../../repoRoot.js';
 
-function root(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-}
-const bin = join(root(), 'bin', 'genrm.js');
-const built = existsSync(join(root(), 'dist', 'src', 'cli', 'eval.js'));
-const genrm = (args: string[], cwd: string) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd });
+const built = existsSync(join(repoRoot(), 'dist', 'src', 'cli', 'eval.js'));
+const genrm = (args: string[], cwd: string) => spawnSync(process.execPath, [genrmBin, ...args], { encoding: 'utf8', cwd });
 
 const fx = await makeFixture({ train: 16 });
 const files = [join(fx.world, 'test-id.jsonl'), join(fx.world, 'test-ood.jsonl')];
