@@ -11,7 +11,7 @@
 //   decoding         greedy tokens/s at batch 1 and --batch prompts, engine / llama.cpp.
 //
 // Every time is the best of several interleaved runs (one run moves ±30 % with the machine).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import type { LanguageModel } from '../src/backends/types.js';
 import { registry } from '../src/data/world/families.js';
 import { generateSplits } from '../src/data/world/pairs.js';
 import { resolveSpec } from '../src/data/world/spec.js';
+import { hasCheckpointMeta } from '../src/engine/checkpoint.js';
 import { writeLlamaGguf } from '../src/engine/gguf.js';
 import { kernels } from '../src/engine/kernels/index.js';
 import { resolveJudgeConfig } from '../src/judge/config.js';
@@ -66,7 +67,7 @@ export async function run(args: string[]): Promise<void> {
   const nPairs = flag(args, '--pairs', 32);
   const md = args.indexOf('--model');
   const modelDir = md >= 0 ? args[md + 1]! : fileURLToPath(new URL('../../models/base', import.meta.url)); // from dist/bench/
-  if (!existsSync(join(modelDir, 'genrm.json'))) throw new Error(`${modelDir}: not a genrm checkpoint; pass --model DIR`);
+  if (!hasCheckpointMeta(modelDir)) throw new Error(`${modelDir}: not a genrm checkpoint; pass --model DIR`);
   kernels().setThreads(threads);
   const engine = EmbeddedBackend.load(modelDir);
   const cfg = engine.model.config;

@@ -5,7 +5,7 @@
 //   npm test                      all tests
 //   npm test -- engine            only test files whose path contains "engine"
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -34,6 +34,9 @@ try {
 } catch {
   /* no compiled tests */
 }
+// tsc never deletes outputs: a test file renamed or removed leaves its old .js in dist/, which
+// would run twice (or run a test that no longer exists). Only files with a source run.
+files = files.filter((f) => existsSync(join(root, relative(join(root, 'dist'), f).replace(/\.js$/, '.ts'))));
 if (filters.length > 0) files = files.filter((f) => filters.some((s) => relative(root, f).includes(s)));
 if (files.length === 0) {
   console.error(`test: no test files found under ${relative(root, testDir)}${filters.length ? ` matching ${filters.join(', ')}` : ''}`);

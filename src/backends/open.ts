@@ -10,6 +10,7 @@
 // Anything else is an error naming the path and what was expected.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { hasCheckpointMeta } from '../engine/checkpoint.js';
 import type { EngineTokenizer } from '../engine/tokenizer/index.js';
 import { EmbeddedBackend, type EmbeddedOptions } from './embedded/backend.js';
 import { GgufBackend, type GgufOptions } from './gguf/backend.js';
@@ -29,7 +30,7 @@ export function modelKind(spec: string): ModelKind {
     if (spec.toLowerCase().endsWith('.gguf')) return 'gguf';
     throw new Error(`${spec}: a file, but not a .gguf model; expected ${EXPECTED}`);
   }
-  if (existsSync(join(spec, 'genrm.json'))) return 'genrm';
+  if (hasCheckpointMeta(spec)) return 'genrm';
   if (existsSync(join(spec, 'config.json')) && (existsSync(join(spec, 'model.safetensors')) || existsSync(join(spec, 'model.safetensors.index.json')))) return 'hf';
   throw new Error(`${spec}: a folder with neither genrm.json nor config.json + model.safetensors; expected ${EXPECTED}`);
 }

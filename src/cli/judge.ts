@@ -10,8 +10,9 @@ import { modelKind, openModel as resolveModel } from '../backends/open.js';
 import type { LanguageModel } from '../backends/types.js';
 import { writeJsonl } from '../data/jsonl.js';
 import { readPairsAll, type PreferencePair } from '../data/pair.js';
-import { resolveJudgeConfig, type JudgeConfig } from '../judge/config.js';
-import { chosenShownFirst, judgePairs, slotVerdict, type PairInput, type PairJudgment } from '../judge/pairwise.js';
+import { JudgeConfigSchema, resolveJudgeConfig, type JudgeConfig } from '../judge/config.js';
+import { flagDefault } from '../util/schemaDoc.js';
+import { chosenShownFirst, judgePairs, shownPair, slotVerdict, type PairInput, type PairJudgment } from '../judge/pairwise.js';
 import { judgePairsPointwise } from '../judge/pointwise.js';
 import { resolveTemplate } from '../judge/resolveTemplate.js';
 import { CliError, modelError } from './errors.js';
@@ -143,10 +144,7 @@ async function parseJudge(f: JudgeFlags): Promise<JudgeJob> {
     return { mode, batch, threads, cfg, pairs: [{ id: 'pair', prompt: f.prompt, answerA: f.a, answerB: f.b }], labels: [undefined] };
   }
   const data: PreferencePair[] = await readPairsAll(f.data);
-  const pairs = data.map((p) => {
-    const aFirst = chosenShownFirst(p.id, cfg.seed);
-    return { id: p.id, prompt: p.prompt as PairInput['prompt'], answerA: aFirst ? p.chosen : p.rejected, answerB: aFirst ? p.rejected : p.chosen };
-  });
+  const pairs = data.map((p) => shownPair(p, cfg.seed));
   const labels = data.map((p) => (p.tie ? undefined : chosenShownFirst(p.id, cfg.seed) ? ('A' as const) : ('B' as const)));
   return { mode, batch, threads, cfg, pairs, labels };
 }
@@ -223,14 +221,14 @@ export function registerJudge(program: Command): void {
     .option('--b <text>', 'answer B')
     .option('--data <file>', 'JSONL of PreferencePair records ({id, prompt, chosen, rejected, ...})')
     .option('--mode <mode>', 'direct | cot | pointwise | pointwise-cot', 'direct')
-    .option('--votes <k>', 'CoT rationales per order (default 8)')
+    .option('--votes <k>', `CoT rationales per order (default ${flagDefault(JudgeConfigSchema, 'votes')})`)
     .option('--swap', 'judge both orders and combine (default)', true)
     .option('--no-swap', 'judge the shown order only')
-    .option('--temperature <t>', 'CoT sampling temperature (default 1.0)')
-    .option('--top-p <p>', 'CoT nucleus (default 0.95)')
-    .option('--max-tokens <n>', 'most tokens per rationale (default 512)')
-    .option('--template <name|file>', 'built-in template name or a template file (default: auto)')
-    .option('--seed <n>', 'sampling seed; also decides which answer of a data pair is shown as A (default 0)')
+    .option('--temperature <t>', `CoT sampling temperature (default ${flagDefault(JudgeConfigSchema, 'temperature')})`)
+    .option('--top-p <p>', `CoT nucleus (default ${flagDefault(JudgeConfigSchema, 'topP')})`)
+    .option('--max-tokens <n>', `most tokens per rationale (default ${flagDefault(JudgeConfigSchema, 'maxTokens')})`)
+    .option('--template <name|file>', `built-in template name or a template file (default: ${flagDefault(JudgeConfigSchema, 'template')})`)
+    .option('--seed <n>', `sampling seed; also decides which answer of a data pair is shown as A (default ${flagDefault(JudgeConfigSchema, 'seed')})`)
     .option('--out <file>', 'write per-pair verdicts as JSONL')
     .option('--json', 'print JSON')
     .option('--api-key-env <name>', 'env var holding the server API key (default OPENAI_API_KEY)')

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { PRESETS, resolvePretrainConfig } from '../train/pretrain/config.js';
 import { pretrain, reportCheckpoint } from '../train/pretrain/run.js';
 import { formatWorkedReport } from '../train/pretrain/workedEval.js';
+import { pretrainHelpAfter } from './configDocs.js';
 import { CliError } from './errors.js';
 import { intFlag } from './flags.js';
 import { configFromFlags, runOptions } from './trainFlags.js';
@@ -40,6 +41,7 @@ export function registerPretrain(program: Command): void {
     .option('--report-only', 'only (re)write the worked-solution report of the checkpoint in --out on the --data world (its preset\'s task and sample counts)')
     .option('--json', 'print the result as JSON (no progress bar)')
     .option('--quiet', 'no progress bar or status lines')
+    .addHelpText('after', () => pretrainHelpAfter(process.stdout.columns))
     .action((flags: Flags) => {
       const cfg = configFromFlags(
         flags.config,

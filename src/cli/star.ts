@@ -20,8 +20,10 @@ import { checkerFor } from '../train/star/checker.js';
 import { StarBuildSchema, StarSamplingSchema } from '../train/star/config.js';
 import { SampleProgress } from '../train/star/progress.js';
 import { DEFAULT_EXPORTS, EXPORT_TARGETS, runStarSampling, type ExportTarget } from '../train/star/sampleRun.js';
+import { starSampleHelpAfter } from './configDocs.js';
 import { CliError, modelError } from './errors.js';
 import { intFlag, numFlag } from './flags.js';
+import { flagDefault } from '../util/schemaDoc.js';
 
 interface Flags {
   model?: string;
@@ -95,21 +97,22 @@ export function registerStar(program: Command): void {
     .option('--format <name>', 'the data format when detection is not wanted (genrm data inspect lists them)')
     .option('--skip-invalid', 'skip and count malformed records instead of stopping at the first')
     .option('--out <dir>', 'output folder')
-    .option('--config <file>', 'JSON/YAML with sampling and dataset options (k, temperature, topP, maxTokens, stop, seed, chunkPairs, rationalize, filter, pairing, maxPairsPerOrder, dedupe)')
-    .option('--k <n>', 'rationales per pair and order (default 8)')
-    .option('--temperature <t>', 'sampling temperature (default 1.0, paper)')
-    .option('--top-p <p>', 'nucleus mass (default 0.95, paper)')
-    .option('--max-tokens <n>', 'most tokens per rationale (default 256)')
-    .option('--seed <n>', 'sampling seed (default 1)')
-    .option('--chunk-pairs <n>', 'pairs per generate call (default 16)')
+    .option('--config <file>', `JSON/YAML with sampling and dataset options (${[...new Set([...Object.keys(StarSamplingSchema.shape), ...Object.keys(StarBuildSchema.shape)])].join(', ')}; listed below)`)
+    .option('--k <n>', `rationales per pair and order (default ${flagDefault(StarSamplingSchema, 'k')})`)
+    .option('--temperature <t>', `sampling temperature (default ${flagDefault(StarSamplingSchema, 'temperature')}, paper)`)
+    .option('--top-p <p>', `nucleus mass (default ${flagDefault(StarSamplingSchema, 'topP')}, paper)`)
+    .option('--max-tokens <n>', `most tokens per rationale (default ${flagDefault(StarSamplingSchema, 'maxTokens')})`)
+    .option('--seed <n>', `sampling seed (default ${flagDefault(StarSamplingSchema, 'seed')})`)
+    .option('--chunk-pairs <n>', `pairs per generate call (default ${flagDefault(StarSamplingSchema, 'chunkPairs')})`)
     .option('--rationalize', 'rationalization fallback: one hinted rationale where none of the k is right (trained without the hint)')
     .option('--filter <rule>', "which rationales count as right: verdict (the paper's rule, default) or checked (also right for the right reason by PrefWorld's grader; a labelled variant, PrefWorld data only)")
-    .option('--pairing <rule>', 'DPO pairing per pair and order: all (R x W, capped) or random-one (default all)')
-    .option('--max-pairs <m>', 'with --pairing all: most DPO pairs per pair and order (default 4)')
+    .option('--pairing <rule>', `DPO pairing per pair and order: all (R x W, capped) or random-one (default ${flagDefault(StarBuildSchema, 'pairing')})`)
+    .option('--max-pairs <m>', `with --pairing all: most DPO pairs per pair and order (default ${flagDefault(StarBuildSchema, 'maxPairsPerOrder')})`)
     .option('--export <targets>', `comma-separated export layouts (${EXPORT_TARGETS.join(', ')}), or none (default ${DEFAULT_EXPORTS.join(',')})`)
     .option('--resume', 'continue sampling into --out; pairs already sampled are skipped')
     .option('--json', 'print the result as JSON (no progress bar)')
     .option('--quiet', 'no progress bar or status lines')
+    .addHelpText('after', () => starSampleHelpAfter(process.stdout.columns))
     .action(async (f: Flags) => {
       for (const [k, what] of [['model', 'a checkpoint or server URL'], ['data', 'preference data'], ['out', 'the output folder']] as const)
         if (f[k] === undefined) throw new CliError(`--${k} is required (${what})`);

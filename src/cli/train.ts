@@ -14,6 +14,7 @@
 import type { Command } from 'commander';
 import { mapTrlKeys, mappingLine, readConfigFile, type MappedConfig } from '../train/configFile.js';
 import { getRecipe, RECIPE_ALIASES, RECIPES, recipeKeys, resolveRecipeConfig, resolveSchedule, runRecipe } from '../train/recipes/index.js';
+import { trainHelpAfter } from './configDocs.js';
 import { CliError } from './errors.js';
 import { intFlag, numFlag } from './flags.js';
 import { configFromFlags, runOptions } from './trainFlags.js';
@@ -54,6 +55,8 @@ export function registerTrain(program: Command): void {
     .option('--filter <rule>', "star-sft, star-dpo: which rationales count as right: verdict (the paper's rule, default) or checked (also right for the right reason by PrefWorld's grader)")
     .option('--json', 'print the result as JSON (no progress bar)')
     .option('--quiet', 'no progress bar or status lines')
+    // `genrm train RECIPE --help`: commander has the recipe in args by the time it prints help.
+    .addHelpText('after', ({ command }) => trainHelpAfter(command.args[0], process.stdout.columns))
     .action(async (name: string, flags: Flags) => {
       let recipe: ReturnType<typeof getRecipe>;
       recipe = getRecipe(name);

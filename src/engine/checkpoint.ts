@@ -75,6 +75,13 @@ export interface Checkpoint {
 const FILES = { config: 'config.json', weights: 'model.safetensors', tokenizer: 'tokenizer.json', genrm: 'genrm.json' } as const;
 /** The files of a checkpoint folder, genrm.json (the one that says "this is a genrm checkpoint") last. */
 export const CHECKPOINT_FILES: readonly string[] = [FILES.config, FILES.weights, FILES.tokenizer, FILES.genrm];
+/** genrm.json: its presence makes a folder a genrm checkpoint; readCheckpointMeta reads it. */
+export const CHECKPOINT_META_FILE = FILES.genrm;
+
+/** Whether a folder is a genrm checkpoint (has genrm.json), without reading or checking it. */
+export function hasCheckpointMeta(dir: string): boolean {
+  return existsSync(join(dir, FILES.genrm));
+}
 
 /** Every tensor a checkpoint of this shape and kind holds, in file order, with [out, in] Linear shapes. */
 export function expectedTensors(config: ModelConfig, opts: { kind: CheckpointKind; numLabels?: number }): Array<{ name: string; shape: number[] }> {

@@ -31,26 +31,23 @@ import { fmtEstimate, type Table } from './report/tables.js';
 import { type EvalSet, type ReadEvalOptions, readEvalSets, splitFromFile } from './run/data.js';
 import { GenrmError } from '../util/errors.js';
 
-const EntrySchema = z.union([
-  z.string().min(1),
-  z
-    .object({
-      /** The data file, relative to the suite file. */
-      path: z.string().min(1),
-      /** Its weight within its category. Default: its number of scored pairs (RewardBench's weighting). */
-      weight: z.number().positive().optional(),
-      /** Its row and split name. Default: the file's name without extensions. */
-      name: z.string().min(1).optional(),
-    })
-    .strict(),
-]);
+/** One file of a suite, written out (a bare path is the same with the defaults). */
+export const SuiteEntrySchema = z
+  .object({
+    path: z.string().min(1).describe('The data file, in any format the loaders read; relative to the suite file.'),
+    weight: z.number().positive().optional()
+      .describe("Its weight within its category. Unset: its number of scored pairs, RewardBench's weighting by example count."),
+    name: z.string().min(1).optional().describe("Its row and split name; unique within the suite. Unset: the file's name without extensions."),
+  })
+  .strict();
+
+const EntrySchema = z.union([z.string().min(1), SuiteEntrySchema]);
 
 export const SuiteFileSchema = z
   .object({
-    /** Printed above the table. */
-    name: z.string().optional(),
-    /** Category → its files, in the order printed. */
-    categories: z.record(z.string().min(1), z.array(EntrySchema).min(1)),
+    name: z.string().optional().describe('A title printed above the table. Unset: none.'),
+    categories: z.record(z.string().min(1), z.array(EntrySchema).min(1))
+      .describe("Each category (e.g. Chat, Chat Hard, Safety, Reasoning) with its files, a path or a {path, weight, name} entry each, in the order printed; the suite's score is the unweighted mean of the categories, as RewardBench scores its sections."),
   })
   .strict();
 

@@ -9,6 +9,7 @@
 // in-training evaluation (src/train/), so a change to the judge format reaches all of them.
 import { createHash } from 'node:crypto';
 import type { LanguageModel, Prompt } from '../backends/types.js';
+import type { PreferencePair } from '../data/pair.js';
 import type { JudgeConfig } from './config.js';
 import { fitAnswers } from './context.js';
 import { scoreCot, scoreDirect, type CotScore, type DirectScore, type VerdictSpec } from './scoring.js';
@@ -93,6 +94,12 @@ export function orderSeed(seed: number, votes: number, order: PairOrder): number
  */
 export function chosenShownFirst(id: string, seed: number): boolean {
   return (createHash('sha256').update(`${seed}:${id}`).digest()[0]! & 1) === 0;
+}
+
+/** A labelled pair as the judge is shown it for `seed`: the chosen answer as A when chosenShownFirst says so, else as B. */
+export function shownPair(p: Pick<PreferencePair, 'id' | 'prompt' | 'chosen' | 'rejected'>, seed: number): PairInput {
+  const first = chosenShownFirst(p.id, seed);
+  return { id: p.id, prompt: p.prompt as PairInput['prompt'], answerA: first ? p.chosen : p.rejected, answerB: first ? p.rejected : p.chosen };
 }
 
 /** One order's result as the combination needs it: P(first shown wins) and the slot verdict. */

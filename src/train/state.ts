@@ -28,6 +28,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { hiddenTemp, linkFileAtomic, recoverFolderSwap, removeLeftovers, sameFile, writeFileAtomic } from '../engine/atomic.js';
+import { CHECKPOINT_META_FILE } from '../engine/checkpoint.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../engine/safetensors.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { AdamW } from '../engine/optim.js';
@@ -38,7 +39,7 @@ export const METRICS_FILE = 'metrics.jsonl';
 export const LATEST_FILE = 'latest';
 const CHECKPOINT_RE = /^checkpoint-(\d+)(?:-(\d+))?$/;
 /** The file whose presence at the top says "the model here is complete": published last. */
-const COMMIT_FILE = 'genrm.json';
+const COMMIT_FILE = CHECKPOINT_META_FILE;
 const STATE_JSON = 'state.json';
 const PARAMS_FILE = 'params.safetensors';
 const OPTIM_FILE = 'optimizer.safetensors';

@@ -13,7 +13,7 @@ import { HfTokenizer, saveHfModel } from '../../src/engine/hf/index.js';
 import { makeTinyCheckpoint } from '../serve/helpers.js';
 import { startServer } from '../../src/serve/server.js';
 import { startFixture } from './fixtures/openaiServer.js';
-import { randomModel, tinyConfig, tokenizerJson, TOK } from '../hf/fixture.js';
+import { randomModel, tinyConfig, tokenizerJson, TOK } from '../engine/hf/fixture.js';
 
 const TEMPLATE = '{% for m in messages %}<{{ m.role }}>{{ m.content }}\n{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}';
 

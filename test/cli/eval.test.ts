@@ -5,26 +5,20 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { readRecordsAll } from '../../src/eval/records.js';
 import { ResultsSchema } from '../../src/eval/results.js';
 import { pairScore } from '../../src/eval/metrics/scores.js';
-import { makeFixture } from '../train/recipes-fixture.js';
+import { makeFixture } from '../train/recipes/fixture.js';
+import { genrmBin, repoRoot } from '../repoRoot.js';
 
-function root(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-}
-const bin = join(root(), 'bin', 'genrm.js');
-const built = existsSync(join(root(), 'dist', 'src', 'cli', 'eval.js'));
+const built = existsSync(join(repoRoot(), 'dist', 'src', 'cli', 'eval.js'));
 const skip = !built && 'dist/ not built (npm test builds it)';
 
 const fx = await makeFixture({ train: 4 });
 after(() => rmSync(fx.root, { recursive: true, force: true }));
-const genrm = (...args: string[]) => spawnSync(process.execPath, [bin, 'eval', '--model', fx.base, ...args], { encoding: 'utf8', cwd: fx.root });
+const genrm = (...args: string[]) => spawnSync(process.execPath, [genrmBin, 'eval', '--model', fx.base, ...args], { encoding: 'utf8', cwd: fx.root });
 const jsonl = (recs: unknown[]) => recs.map((r) => JSON.stringify(r)).join('\n') + '\n';
 
 const judgebench = join(fx.root, 'judgebench.jsonl');

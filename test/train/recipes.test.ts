@@ -18,7 +18,7 @@ import { getRecipe, resolveRecipeConfig, runRecipe, type RecipeResult } from '..
 import { loadBase } from '../../src/train/recipes/model.js';
 import { sftTask } from '../../src/train/recipes/sft.js';
 import type { MetricsRecord } from '../../src/train/trainer.js';
-import { makeFixture, type Fixture } from './recipes-fixture.js';
+import { makeFixture, type Fixture } from './recipes/fixture.js';
 import { encodePrompt } from '../../src/backends/embedded/render.js';
 
 let f: Fixture;

@@ -12,7 +12,7 @@ import { mapTrlKeys, nearestKey, TRL_KEYS } from '../../src/train/configFile.js'
 import { loadPairData } from '../../src/train/recipes/data.js';
 import { getRecipe, recipeKeys, resolveRecipeConfig, resolveSchedule, runRecipe, type RecipeResult } from '../../src/train/recipes/index.js';
 import type { MetricsRecord } from '../../src/train/trainer.js';
-import { makeFixture, type Fixture } from './recipes-fixture.js';
+import { makeFixture, type Fixture } from './recipes/fixture.js';
 
 const compiled = import.meta.url.endsWith('.js');
 const CLI = compiled ? [fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))] : ['--import', 'tsx', fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))];

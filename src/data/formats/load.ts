@@ -84,7 +84,7 @@ export function checkPair(pair: PreferencePair, maxPromptChars: number): AnswerF
   if (!pair.tie && pair.chosen.trim() === pair.rejected.trim())
     throw new FieldError('identical', 'rejected', 'chosen and rejected are the same text and the record is not a tie; expected two different answers');
   const n = promptLength(pair.prompt);
-  if (n > maxPromptChars) throw new FieldError('too-long', 'prompt', `${n} chars, over the limit of ${maxPromptChars} (raise it with --max-prompt-chars)`);
+  if (n > maxPromptChars) throw new FieldError('too-long', 'prompt', `${n} chars, over the limit of ${maxPromptChars} (the loaders' maxPromptChars; genrm data raises it with --max-prompt-chars)`);
   return pair.chosen.trim() === '' || pair.rejected.trim() === '' ? ['empty-answer'] : [];
 }
 

@@ -2,7 +2,7 @@
 //
 // Two implementations: `native` (N-API C++ addon; matmul through OpenBLAS cblas_sgemm, the rest
 // as fused C++ loops) and `js` (plain TypeScript, the reference and test oracle). They agree
-// within the tolerance stated in test/engine/kernels-native.test.ts.
+// within the tolerance stated in test/engine/kernels/native.test.ts.
 //
 // Conventions, shared by both implementations:
 // - All tensors are row-major Float32Array; integer inputs (token ids, positions) are Int32Array.

@@ -2,7 +2,7 @@
 // "assistant: " cue) as a Jinja chat template, the way Hugging Face and llama.cpp carry a model's
 // chat format: written into exported tokenizer_config.json and GGUF `tokenizer.chat_template`, so
 // a loader that renders the file's template writes exactly what the embedded backend writes
-// (src/backends/embedded/render.ts renderChat, after the BOS). test/engine/chatTemplate.test.ts
+// (src/backends/embedded/render.ts renderChat, after the BOS). test/engine/tokenizer/chatTemplate.test.ts
 // holds the two to the same text.
 export const COMPACT_CHAT_TEMPLATE =
   "{{ bos_token }}{% for message in messages %}{% if not loop.first %}{{ '\\n' }}{% endif %}" +

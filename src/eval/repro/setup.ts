@@ -10,7 +10,7 @@ import { resolveSpec } from '../../data/world/spec.js';
 import { resolvePretrainConfig } from '../../train/pretrain/config.js';
 import { pretrain } from '../../train/pretrain/run.js';
 import { hasTrainerState } from '../../train/state.js';
-import { readCheckpointMeta } from '../../engine/checkpoint.js';
+import { hasCheckpointMeta, readCheckpointMeta } from '../../engine/checkpoint.js';
 import { RunSettingsSchema, type RunSettings, type SizeSettings } from './settings.js';
 
 export const SETTINGS_FILE = 'repro.json';
@@ -95,11 +95,11 @@ export interface BaseOptions {
 export function chooseBase(o: BaseOptions): BaseChoice {
   const want = `sha256:${o.corpusSha256}`;
   if (o.given) {
-    if (!existsSync(join(o.given, 'genrm.json'))) throw new Error(`--base ${o.given}: not a genrm checkpoint folder (no genrm.json)`);
+    if (!hasCheckpointMeta(o.given)) throw new Error(`--base ${o.given}: not a genrm checkpoint folder (no genrm.json)`);
     const m = trainedOn(o.given) === want;
     return { dir: resolve(o.given), source: 'given', matchesWorld: m, why: `--base ${o.given}${m ? ', pretrained on this world\'s corpus' : ', NOT pretrained on this world\'s corpus (used as given)'}` };
   }
-  if (existsSync(join(o.committed, 'genrm.json'))) {
+  if (hasCheckpointMeta(o.committed)) {
     const had = trainedOn(o.committed);
     if (had === want) return { dir: o.committed, source: 'committed', matchesWorld: true, why: `the committed base ${o.committed}, pretrained on this world's corpus (${want.slice(0, 19)}…)` };
     o.say(`base: ${o.committed} was pretrained on ${had ?? 'unknown data'}, not on this world's corpus (${want.slice(0, 19)}…): pretraining a '${o.settings.basePreset}' base instead`);

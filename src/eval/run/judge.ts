@@ -1,10 +1,9 @@
 // What `genrm eval` judges with, and the one entry point that turns (judge, eval sets) into
 // per-pair records. A judge is either a language model (kind 'lm' checkpoint, the zero-shot base,
 // or a server) asked in direct or CoT mode, or a reward-head checkpoint (bt, pairrm).
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { EmbeddedBackend } from '../../backends/embedded/backend.js';
 import type { LanguageModel } from '../../backends/types.js';
+import { hasCheckpointMeta, readCheckpointMeta, type CheckpointKind } from '../../engine/checkpoint.js';
 import type { JudgeRecord } from '../records.js';
 import type { EvalSet } from './data.js';
 import { headRecords, loadHeadModel, type HeadModel } from './heads.js';
@@ -13,17 +12,9 @@ import { lmRecords, type LmEvalOptions } from './lm.js';
 export type EvalJudge = { kind: 'lm'; model: LanguageModel } | { kind: 'head'; head: HeadModel };
 
 /** The `kind` in a checkpoint folder's genrm.json ('lm', 'bt', 'pairrm'). */
-export function checkpointKind(dir: string): string {
-  const f = join(dir, 'genrm.json');
-  if (!existsSync(f)) throw new Error(`${dir}: no genrm.json; not a genrm checkpoint folder (expected the output of genrm pretrain or genrm train)`);
-  let kind: unknown;
-  try {
-    kind = (JSON.parse(readFileSync(f, 'utf8')) as { kind?: unknown }).kind;
-  } catch (e) {
-    throw new Error(`${f}: not readable JSON (${(e as Error).message})`);
-  }
-  if (kind !== 'lm' && kind !== 'bt' && kind !== 'pairrm') throw new Error(`${f}: field "kind": expected lm, bt or pairrm, got ${JSON.stringify(kind)}`);
-  return kind;
+export function checkpointKind(dir: string): CheckpointKind {
+  if (!hasCheckpointMeta(dir)) throw new Error(`${dir}: no genrm.json; not a genrm checkpoint folder (expected the output of genrm pretrain or genrm train)`);
+  return readCheckpointMeta(dir).kind;
 }
 
 /** A checkpoint folder as a judge: reward heads in-process, language models through the embedded backend. */

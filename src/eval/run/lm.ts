@@ -12,7 +12,7 @@
 import type { LanguageModel } from '../../backends/types.js';
 import type { PreferencePair } from '../../data/pair.js';
 import { resolveJudgeConfig, type JudgeConfig } from '../../judge/config.js';
-import { chosenShownFirst, judgePairs, type PairInput } from '../../judge/pairwise.js';
+import { chosenShownFirst, judgePairs, shownPair } from '../../judge/pairwise.js';
 import { resolveTemplate } from '../../judge/resolveTemplate.js';
 import { recordFromJudgment } from '../fromJudge.js';
 import type { JudgeRecord } from '../records.js';
@@ -54,12 +54,7 @@ export async function lmRecords(model: LanguageModel, set: EvalSet, o: LmEvalOpt
   for (let s = 0; s < set.pairs.length; s += chunk) {
     const part: PreferencePair[] = set.pairs.slice(s, s + chunk);
     const first = part.map((p) => chosenShownFirst(p.id, cfg.seed));
-    const inputs: PairInput[] = part.map((p, i) => ({
-      id: p.id,
-      prompt: p.prompt as PairInput['prompt'],
-      answerA: first[i] ? p.chosen : p.rejected,
-      answerB: first[i] ? p.rejected : p.chosen,
-    }));
+    const inputs = part.map((p) => shownPair(p, cfg.seed));
     let js;
     try {
       js = await judgePairs(model, inputs, template, cfg);

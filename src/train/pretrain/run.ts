@@ -2,10 +2,9 @@
 // optional BPE merges) and a Llama-style model trained from scratch on PrefWorld's corpus with the
 // shared loop: documents packed into full rows, a held-out slice for the eval loss, and at the end
 // the worked-solution report (./workedEval.ts).
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { JUDGE_SPECIAL_TOKENS } from '../../data/judgeFormat.js';
-import { readCheckpointMeta, saveCheckpoint } from '../../engine/checkpoint.js';
+import { CHECKPOINT_META_FILE, hasCheckpointMeta, readCheckpointMeta, saveCheckpoint } from '../../engine/checkpoint.js';
 import { Llama } from '../../engine/model/index.js';
 import { Prng } from '../../engine/prng.js';
 import { Tokenizer } from '../../engine/tokenizer/index.js';
@@ -58,10 +57,10 @@ export function buildTokenizer(texts: readonly string[], merges: number): Tokeni
 
 /** A resumed run must read the same corpus (the tokenizer and data order derive from it). */
 function checkSameData(out: string, hash: string): void {
-  const ck = latestCheckpoint(out) ?? (existsSync(join(out, 'genrm.json')) ? out : null); // out itself: a run of the earlier layout
+  const ck = latestCheckpoint(out) ?? (hasCheckpointMeta(out) ? out : null); // out itself: a run of the earlier layout
   if (ck === null) return; // no checkpoint yet: the trainer reports the missing state
   const saved = readCheckpointMeta(ck).provenance.dataHash;
-  if (saved !== null && saved !== `sha256:${hash}`) throw new Error(`${join(ck, 'genrm.json')}: the run was trained on data ${saved}, but --data now hashes to sha256:${hash}; resume with the same corpus or start a new run`);
+  if (saved !== null && saved !== `sha256:${hash}`) throw new Error(`${join(ck, CHECKPOINT_META_FILE)}: the run was trained on data ${saved}, but --data now hashes to sha256:${hash}; resume with the same corpus or start a new run`);
 }
 
 export function pretrain(c: PretrainConfig, opts: PretrainOptions): PretrainResult {

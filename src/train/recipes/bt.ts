@@ -18,10 +18,10 @@ import { defineRecipe } from './registry.js';
 import { encodeForHead, overflowError, padSequences, scoreAll, type SeqBatch } from './scoreHead.js';
 
 export const BtSchema = recipeSchema({
-  /** Pairs per micro-batch (each is two sequences): 8 pairs = 16 rows, like the other recipes. At most MAX_BATCH (config.ts; the memory check then sizes it). */
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8),
-  /** Seed of the head's init (normal, std 0.02 like the other Linears). Below 2^32, as every seed. */
-  headSeed: z.number().int().min(0).max(MAX_SEED).default(1),
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8)
+    .describe('Pairs per micro-batch, each two sequences (chosen, rejected). 8 pairs = 16 rows, as the other recipes; the memory check sizes it against the machine.'),
+  headSeed: z.number().int().min(0).max(MAX_SEED).default(1)
+    .describe("Seed of the reward head's initialisation (normal, std 0.02, as the other Linears). Below 2^32, as every seed."),
 });
 export type BtConfig = z.infer<typeof BtSchema>;
 

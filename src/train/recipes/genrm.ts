@@ -12,8 +12,8 @@ import { defineRecipe } from './registry.js';
 import { runSft } from './sft.js';
 
 export const GenrmSchema = recipeSchema({
-  /** Examples per micro-batch: 16 pair-orders; short direct prompts make this cheap. At most MAX_BATCH (config.ts; the memory check then sizes it). */
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(16),
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(16)
+    .describe('Judge examples (pair, order) per micro-batch. 16: short direct prompts make this cheap; the memory check sizes it against the machine.'),
 });
 export type GenrmConfig = z.infer<typeof GenrmSchema>;
 

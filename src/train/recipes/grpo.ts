@@ -32,30 +32,30 @@ import { defineRecipe } from './registry.js';
 import { withReplay } from './replay.js';
 
 export const GrpoSchema = recipeSchema({
-  /** Pairs per micro-batch: 2, each sampled k times in both orders (2 × 2 × 8 = 32 rationales per update). */
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(2),
-  /** Rationales per group (TRL's num_generations): 8, STaR's k here, so a group of a pair the judge gets right 80 % of the time still holds a wrong one about 5 times in 6. */
-  k: z.number().int().min(2).max(1024).default(8),
-  /** Peak lr: 3e-5, star-dpo's: like DPO, a policy-gradient step moves whole sampled sequences. */
-  lr: z.number().positive().max(1).default(3e-5),
-  /** KL coefficient to the frozen base (TRL's beta): 0, TRL's default (Dr. GRPO and DAPO drop it with verifiable rewards); replay anchors the model to pretraining instead, and no reference forward pass is needed. */
-  beta: z.number().min(0).max(100).default(0),
-  /** The reward: 'right' (1 for the right verdict) or 'consistent' (J1: the i-th samples of the two orders both right). */
-  reward: z.enum(['right', 'consistent']).default('right'),
-  /** Advantage scaling (TRL's scale_rewards): 'group' divides by the group's std (GRPO); 'none' only centres (Dr. GRPO, arXiv 2503.20783). */
-  scaleRewards: z.enum(['group', 'none']).default('group'),
-  /** Loss normalisation (TRL's loss_type): 'dapo' averages over all completion tokens of the batch (DAPO), 'grpo' per completion, then over completions. */
-  lossType: z.enum(['dapo', 'grpo']).default('dapo'),
-  /** Sampling temperature: 1.0, the policy as it is (on-policy samples). */
-  temperature: z.number().gt(0).max(5).default(1.0),
-  /** Nucleus mass: 1.0, no truncation, so the samples are the policy's own distribution. */
-  topP: z.number().gt(0).max(1).default(1.0),
-  /** Longest rationale in tokens (TRL's max_completion_length): 256, as the STaR sampler. */
-  maxTokens: z.number().int().min(1).max(65_536).default(256),
-  /** Held-out pairs judged greedily with CoT at each evaluation: 32 (× 2 orders). */
-  evalCotPairs: z.number().int().min(0).max(100_000).default(32),
-  /** Updates: 300 at most, with early stopping; each samples 2 × 2 × k rationales. */
-  steps: z.number().int().min(1).max(MAX_STEPS).default(300),
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(2)
+    .describe('Pairs per micro-batch, each sampled k times in both orders. 2: 2 × 2 × 8 = 32 rationales per update at the default k.'),
+  k: z.number().int().min(2).max(1024).default(8)
+    .describe("Rationales per group, one group per (pair, order) (TRL's num_generations). 8, STaR's k here: a group of a pair the judge gets right 80% of the time still holds a wrong one about 5 times in 6, so its advantages are not all zero."),
+  lr: z.number().positive().max(1).default(3e-5)
+    .describe("Peak learning rate. 3e-5, star-dpo's: like DPO, a policy-gradient step moves whole sampled sequences."),
+  beta: z.number().min(0).max(100).default(0)
+    .describe("Coefficient of the k3 KL penalty to the frozen base (TRL's beta). 0, TRL's default (Dr. GRPO and DAPO drop it with verifiable rewards): replay anchors the model to pretraining instead, and no reference forward pass is needed."),
+  reward: z.enum(['right', 'consistent']).default('right')
+    .describe("The reward of a rationale: 'right' is 1 for the right verdict; 'consistent' is 1 when the i-th samples of both orders are right (J1's consistency reward). 'right': the paper's correctness signal, one sample at a time."),
+  scaleRewards: z.enum(['group', 'none']).default('group')
+    .describe("Advantage scaling (TRL's scale_rewards): 'group' divides the centred rewards by the group's std (GRPO, Shao et al. 2024, arXiv 2402.03300); 'none' only centres them (Dr. GRPO, Liu et al. 2025, arXiv 2503.20783)."),
+  lossType: z.enum(['dapo', 'grpo']).default('dapo')
+    .describe("Loss normalisation (TRL's loss_type): 'dapo' averages over all completion tokens of the batch (DAPO, Yu et al. 2025, arXiv 2503.14476), so long rationales are not down-weighted; 'grpo' averages per completion, then over completions."),
+  temperature: z.number().gt(0).max(5).default(1.0)
+    .describe('Sampling temperature of the rollouts. 1.0: the policy as it is, so the samples are on-policy.'),
+  topP: z.number().gt(0).max(1).default(1.0)
+    .describe("Nucleus mass of the rollouts. 1.0, no truncation, so the samples follow the policy's own distribution."),
+  maxTokens: z.number().int().min(1).max(65_536).default(256)
+    .describe("Longest rationale in tokens (TRL's max_completion_length). 256, as the STaR sampler."),
+  evalCotPairs: z.number().int().min(0).max(100_000).default(32)
+    .describe('Held-out pairs judged greedily with CoT (both orders) at each evaluation. 32: generation is the slow part.'),
+  steps: z.number().int().min(1).max(MAX_STEPS).default(300)
+    .describe('Most updates, with early stopping. 300: each update samples 2 × 2 × k rationales, so an update costs many of the other recipes\' updates.'),
 });
 export type GrpoConfig = z.infer<typeof GrpoSchema>;
 
@@ -174,7 +174,7 @@ export const grpo = defineRecipe<GrpoConfig>({
     const usable = fit.pairs;
     const tooLong = fit.skipped;
     if (tooLong) {
-      if (c.overflow === 'error') throw new Error(`grpo: ${tooLong} training pairs leave fewer than ${MIN_ROOM} tokens of the ${T}-token context for a rationale; pass --overflow skip to leave them out`);
+      if (c.overflow === 'error') throw new Error(`grpo: ${tooLong} training pairs leave fewer than ${MIN_ROOM} tokens of the ${T}-token context for a rationale; set overflow: skip (a --config key) to leave them out`);
       ctx.say(`grpo: ${tooLong} training pairs too long for a rationale in the context were left out`);
     }
     if (usable.length === 0) throw new Error(`grpo: no training pair fits the context of ${T} tokens with room for a rationale`);

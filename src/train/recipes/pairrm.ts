@@ -23,10 +23,10 @@ import { sigmoid } from '../../util/math.js';
 export const PAIRRM_LABELS = 2;
 
 export const PairrmSchema = recipeSchema({
-  /** (pair, order) items per micro-batch: 16 rows, like genrm. At most MAX_BATCH (config.ts; the memory check then sizes it). */
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(16),
-  /** Seed of the head's init (normal, std 0.02 like the other Linears). Below 2^32, as every seed. */
-  headSeed: z.number().int().min(0).max(MAX_SEED).default(1),
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(16)
+    .describe('(pair, order) items per micro-batch, one row each. 16 rows, as genrm; the memory check sizes it against the machine.'),
+  headSeed: z.number().int().min(0).max(MAX_SEED).default(1)
+    .describe("Seed of the two-logit head's initialisation (normal, std 0.02, as the other Linears). Below 2^32, as every seed."),
 });
 export type PairrmConfig = z.infer<typeof PairrmSchema>;
 

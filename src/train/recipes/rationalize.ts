@@ -37,24 +37,24 @@ import { encodePrompt } from '../../backends/embedded/render.js';
 export const RATIONALES_FILE = 'rationales.jsonl';
 
 export const RationalizeSchema = recipeSchema({
-  /** Examples per micro-batch: 8 rationales (each a few hundred tokens). */
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8),
-  /** Peak lr: 1e-4, star-sft's, for the same reason: the rationales are the model's own samples (src/train/star/iterate.ts StarShape). */
-  lr: z.number().positive().max(1).default(1e-4),
-  /** Rationales sampled per (pair, order): 4 tries find one ending in the hinted verdict for most pairs at 4x the sampling cost of one. At most 1,024 (the judge's own cap on votes). */
-  samples: z.number().int().min(1).max(1024).default(4),
-  /** Sampling temperature: 1.0, the paper's for sampled rationales (arXiv 2410.12832). At most 5, as the judge's: hotter is noise. */
-  temperature: z.number().min(0).max(5).default(1.0),
-  /** Nucleus mass: 0.95, the paper's (arXiv 2410.12832). */
-  topP: z.number().gt(0).max(1).default(0.95),
-  /** Longest rationale in tokens: 256 holds PrefWorld's longest reference rationale with room to spare. At most 32,768, past any context (generation stops at the context's end). */
-  maxTokens: z.number().int().min(1).max(32_768).default(256),
-  /** Kept rationales per (pair, order): 'first' keeps one so easy pairs do not dominate; 'all' keeps every usable sample. */
-  keep: z.enum(['first', 'all']).default('first'),
-  /** Also require the rationale's own worked result to be right (PrefWorld data only): off, the paper filters on the verdict alone. */
-  requireResultRight: z.boolean().default(false),
-  /** Pairs in the greedy CoT evaluation (both orders): 16 keeps each evaluation to seconds. At most 100,000. */
-  evalCotPairs: z.number().int().min(0).max(100_000).default(16),
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8)
+    .describe('Rationale examples per micro-batch. 8, as each is a few hundred tokens; the memory check sizes it against the machine.'),
+  lr: z.number().positive().max(1).default(1e-4)
+    .describe("Peak learning rate. 1e-4, star-sft's, for the same reason: the rationales are the model's own samples, already likely, and 3e-4 lowered CoT accuracy on them."),
+  samples: z.number().int().min(1).max(1024).default(4)
+    .describe("Rationales sampled per (pair, order) with the right verdict as a hint (the paper's rationalization, Zelikman et al. 2022). 4 tries find one ending in the hinted verdict for most pairs, at 4x the sampling cost of one; at most 1,024, the judge's cap on votes."),
+  temperature: z.number().min(0).max(5).default(1.0)
+    .describe("Sampling temperature of the hinted rationales. 1.0, the paper's for sampled rationales (Mahan et al. 2024, arXiv 2410.12832); at most 5, as the judge's: hotter is noise."),
+  topP: z.number().gt(0).max(1).default(0.95)
+    .describe("Nucleus mass of the hinted rationales. 0.95, the paper's (arXiv 2410.12832)."),
+  maxTokens: z.number().int().min(1).max(32_768).default(256)
+    .describe("Longest rationale in tokens. 256 holds PrefWorld's longest reference rationale with room to spare; at most 32,768, past any context (generation stops at the context's end)."),
+  keep: z.enum(['first', 'all']).default('first')
+    .describe("Rationales kept per (pair, order): 'first' keeps one, so easy pairs do not dominate the data; 'all' keeps every usable sample."),
+  requireResultRight: z.boolean().default(false)
+    .describe("Also require a kept rationale's own worked result to be right (PrefWorld data only). Off: the paper filters on the verdict alone."),
+  evalCotPairs: z.number().int().min(0).max(100_000).default(16)
+    .describe('Held-out pairs judged greedily with CoT (both orders) at each evaluation. 16 keeps an evaluation to seconds; generation is the slow part.'),
 });
 export type RationalizeConfig = z.infer<typeof RationalizeSchema>;
 

@@ -1,5 +1,5 @@
-// What a training recipe is: a name, a strict config schema (defaults with a one-line reason
-// each; the paper's value and source where it gives one) and a run function. `genrm train
+// What a training recipe is: a name, a strict config schema (each field's .describe() says what
+// it controls, its default and why, with the paper where there is one) and a run function. `genrm train
 // RECIPE` looks recipes up in the list in ./index.ts and runs them through `runRecipe`, which
 // validates the config (file keys + flags, one schema), writes config.resolved.json into the run
 // folder and hands the recipe a context (command line, resume, progress, status lines).

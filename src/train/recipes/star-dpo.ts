@@ -30,47 +30,24 @@ import { encodePrompt } from '../../backends/embedded/render.js';
 
 export const StarDpoSchema = recipeSchema({
   ...StarShape,
-  /**
-   * DPO's β: 0.1, the DPO paper's and TRL's default. Measured on the committed base's own
-   * samples (PrefWorld quick, one iteration, lr 1e-4): at β 1 gradient norms were 9–41 against
-   * the clip of 1.0 and the held-out DPO loss jumped from log 2 to 1.26 in 10 updates; at β 0.1
-   * norms were 2–10 and it stayed within 0.04 of log 2.
-   */
-  beta: z.number().positive().max(100).default(0.1),
-  /** The frozen reference: the model DPO starts from in each iteration (default: after the warm start, if any) or the run's base. */
-  reference: z.enum(['iteration', 'initial']).default('iteration'),
-  /** Precompute the reference log-likelihoods once per iteration: one forward pass instead of one per batch and epoch, and no reference in memory while training. */
-  precomputeReference: z.boolean().default(true),
-  /**
-   * Peak lr: 3e-5, a tenth of SFT's. Measured at β 0.1 over 60 updates (same data as β): at
-   * 1e-4 the held-out chosen log-likelihood fell from −4.5 to −11 (likelihood collapse, chosen
-   * and rejected falling together); at 3e-5 to −5.6; at 1e-5 to −4.7, with the held-out loss
-   * barely moving. 3e-5 is the largest of these that does not collapse.
-   */
-  lr: z.number().positive().max(1).default(3e-5),
-  /**
-   * Before DPO in each iteration, SFT on that iteration's kept rationales (the star-sft dataset
-   * the same samples built, sft.jsonl) -> iter-i/sft/, early-stopped like star-sft; DPO then
-   * starts from it and, with reference 'iteration', uses it as the reference. Default 'sft':
-   * the DPO paper (Rafailov et al. 2023, §4) fits the reference to the preferred completions by
-   * SFT when the preference data was not sampled from an SFT model, as here in iteration 1.
-   * Early-stopped like star-sft, on the held-out pairs' CoT verdict error (a model's own
-   * rationales' NLL is lowest before the first update: ./sft.ts CotValidation).
-   */
-  warmStart: z.enum(['none', 'sft']).default('sft'),
-  /** Peak lr of the warm start's SFT: 1e-4, star-sft's own (measured there: 3e-4 lowers CoT accuracy on a model's own rationales). */
-  warmLr: z.number().positive().max(1).default(1e-4),
-  /**
-   * RPO's weight α on the chosen rationale's per-token NLL (Pang et al. 2024, arXiv
-   * 2404.19733): 1, the paper's. Measured at β 0.1, lr 3e-5 over 60 updates: the held-out
-   * chosen NLL rose 0.078 → 0.089 per token with it and → 0.097 without, and the held-out
-   * DPO loss ended at 0.700 against 0.705. 0 is plain DPO.
-   */
-  nllWeight: z.number().min(0).max(100).default(1),
-  /** Preference pairs per micro-batch: 8 (16 rows of rationale each). At most MAX_BATCH (config.ts; the memory check then sizes it). */
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8),
-  /** Held-out pairs judged greedily with CoT at each evaluation: 32 (× 2 orders); generation is the slow part. At most 100,000. */
-  evalCotPairs: z.number().int().min(0).max(100_000).default(32),
+  beta: z.number().positive().max(100).default(0.1)
+    .describe("DPO's β: how strongly the policy is held to the reference (higher stays closer; Rafailov et al. 2023, arXiv 2305.18290). 0.1, the DPO paper's and TRL's default: at β 1 on the committed base's own samples, gradient norms were 9–41 against the clip of 1.0 and the held-out DPO loss jumped from log 2 to 1.26 in 10 updates."),
+  reference: z.enum(['iteration', 'initial']).default('iteration')
+    .describe("The frozen DPO reference: 'iteration' is the model DPO starts from in each iteration (after the warm start, if any), as in iterative preference optimisation (Pang et al. 2024), where each round's reference is the model it starts from; 'initial' is the run's base throughout."),
+  precomputeReference: z.boolean().default(true)
+    .describe("Compute the reference log-likelihoods once per iteration (TRL's precompute_ref_log_probs). On: one forward pass instead of one per batch and epoch, and no reference model in memory while training."),
+  lr: z.number().positive().max(1).default(3e-5)
+    .describe("Peak learning rate of DPO. 3e-5, a tenth of SFT's: at 1e-4 the held-out chosen log-likelihood fell from −4.5 to −11 within 60 updates (likelihood collapse, chosen and rejected falling together), at 3e-5 to −5.6; 3e-5 is the largest tried that does not collapse."),
+  warmStart: z.enum(['none', 'sft']).default('sft')
+    .describe("Before DPO in each iteration, 'sft' fine-tunes on that iteration's kept rationales (sft.jsonl, into iter-i/sft/, early-stopped on CoT verdict error as star-sft); DPO then starts from it and, with reference 'iteration', uses it as the reference. 'sft': the DPO paper (Rafailov et al. 2023, §4) fits the reference to the preferred completions by SFT when the preference data was not sampled from an SFT model, as here in iteration 1."),
+  warmLr: z.number().positive().max(1).default(1e-4)
+    .describe("Peak learning rate of the warm start's SFT. 1e-4, star-sft's own: 3e-4 lowers CoT accuracy on a model's own rationales."),
+  nllWeight: z.number().min(0).max(100).default(1)
+    .describe("RPO's weight α on the chosen rationale's per-token NLL, added to the DPO loss (Pang et al. 2024, arXiv 2404.19733; TRL's rpo_alpha); 0 is plain DPO. 1, the paper's: it kept the held-out chosen NLL from rising as far (0.078 → 0.089 per token, against 0.097 without)."),
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8)
+    .describe('Preference pairs per micro-batch, each a chosen and a rejected rationale. 8 (16 rows); the memory check sizes it against the machine.'),
+  evalCotPairs: z.number().int().min(0).max(100_000).default(32)
+    .describe('Held-out pairs judged greedily with CoT (both orders) at each evaluation. 32: generation is the slow part.'),
 });
 export type StarDpoConfig = z.infer<typeof StarDpoSchema>;
 

@@ -17,10 +17,10 @@ import { runSft, type CotValidation } from './sft.js';
 
 export const StarSftSchema = recipeSchema({
   ...StarShape,
-  /** Examples per micro-batch: 8 rationales (each a few hundred tokens). At most MAX_BATCH (config.ts; the memory check then sizes it). */
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8),
-  /** Held-out pairs judged greedily with CoT at each evaluation: 32 (× 2 orders); generation is the slow part. At most 100,000. */
-  evalCotPairs: z.number().int().min(0).max(100_000).default(32),
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8)
+    .describe('Rationale examples per micro-batch. 8, as each is a few hundred tokens; the memory check sizes it against the machine.'),
+  evalCotPairs: z.number().int().min(0).max(100_000).default(32)
+    .describe('Held-out pairs judged greedily with CoT (both orders) at each evaluation. 32: generation is the slow part.'),
 });
 export type StarSftConfig = z.infer<typeof StarSftSchema>;
 

@@ -25,25 +25,22 @@ import { withReplay } from './replay.js';
 import { MAX_BATCH } from '../config.js';
 
 export const DpoPairsSchema = recipeSchema({
-  /** DPO's β: 0.1, TRL's DPOConfig default and the DPO paper's usual value. */
-  beta: z.number().positive().max(100).default(0.1),
-  /**
-   * Peak lr: 3e-5, star-dpo's: measured there at β 0.1, 1e-4 collapsed the chosen likelihood
-   * within 60 updates and 3e-5 did not. (TRL's 1e-6 is for billion-parameter models.)
-   */
-  lr: z.number().positive().max(1).default(3e-5),
-  /** RPO's weight on the chosen completion's per-token NLL (TRL's rpo_alpha): 0, plain DPO as TRL's default. */
-  nllWeight: z.number().min(0).max(100).default(0),
-  /** Precompute the reference log-likelihoods once (TRL's precompute_ref_log_probs): one forward pass, no reference in memory while training. */
-  precomputeReference: z.boolean().default(true),
-  /** Preference pairs per micro-batch: 8 (16 rows), as star-dpo. */
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8),
-  /** Most tokens of prompt + the longer completion (TRL's max_length); default the base's context. Longer pairs follow `overflow`. */
-  maxLength: z.number().int().min(2).max(1_048_576).optional(),
-  /** Pretraining replay share: 0, since TRL's DPOTrainer has none (set it and replayData to mix corpus rows in). */
-  replay: z.number().min(0).lt(1).default(0),
-  /** Held-out pairs scored with the DPO metrics at each evaluation: 0, as TRL without an eval_dataset (valPairs already holds out what early stopping watches). */
-  evalPairs: z.number().int().min(0).max(1_000_000).default(0),
+  beta: z.number().positive().max(100).default(0.1)
+    .describe("DPO's β: how strongly the policy is held to the reference (higher stays closer; Rafailov et al. 2023, arXiv 2305.18290). 0.1, TRL's DPOConfig default and the DPO paper's usual value."),
+  lr: z.number().positive().max(1).default(3e-5)
+    .describe("Peak learning rate. 3e-5, star-dpo's: measured there at β 0.1, 1e-4 collapsed the chosen likelihood within 60 updates and 3e-5 did not (TRL's 1e-6 is for billion-parameter models)."),
+  nllWeight: z.number().min(0).max(100).default(0)
+    .describe("RPO's weight on the chosen completion's per-token NLL (Pang et al. 2024, arXiv 2404.19733; TRL's rpo_alpha). 0: plain DPO, TRL's default."),
+  precomputeReference: z.boolean().default(true)
+    .describe("Compute the reference log-likelihoods once before training (TRL's precompute_ref_log_probs). On: one forward pass, and no reference model in memory while training."),
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8)
+    .describe('Preference pairs per micro-batch. 8 (16 rows), as star-dpo; the memory check sizes it against the machine.'),
+  maxLength: z.number().int().min(2).max(1_048_576).optional()
+    .describe("Most tokens of the prompt plus the longer completion (TRL's max_length); longer pairs follow overflow. Unset: the base's context."),
+  replay: z.number().min(0).lt(1).default(0)
+    .describe("Pretraining replay share (see the common option). 0, since TRL's DPOTrainer has none; set it and replayData to mix corpus rows in."),
+  evalPairs: z.number().int().min(0).max(1_000_000).default(0)
+    .describe('Held-out pairs scored with the DPO metrics at each evaluation. 0, as TRL without an eval_dataset: valPairs already holds out what early stopping watches.'),
 });
 export type DpoPairsConfig = z.infer<typeof DpoPairsSchema>;
 

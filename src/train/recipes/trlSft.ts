@@ -12,14 +12,14 @@ import { loadSftData } from './trlData.js';
 import { MAX_BATCH } from '../config.js';
 
 export const SftDataSchema = recipeSchema({
-  /** Examples per micro-batch: 16, as the genrm recipe. */
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(16),
-  /** Most tokens of prompt + completion (TRL's max_length); default the base's context. Longer examples follow `overflow`. */
-  maxLength: z.number().int().min(2).max(1_048_576).optional(),
-  /** Pretraining replay share: 0, since TRL's SFTTrainer has none (set it and replayData to mix corpus rows in). */
-  replay: z.number().min(0).lt(1).default(0),
-  /** No held-out judge evaluation (the examples are not judge prompts); valPairs holds out what early stopping watches. */
-  evalPairs: z.number().int().min(0).max(1_000_000).default(0),
+  batchSize: z.number().int().min(1).max(MAX_BATCH).default(16)
+    .describe('Examples per micro-batch. 16, as the genrm recipe; the memory check sizes it against the machine.'),
+  maxLength: z.number().int().min(2).max(1_048_576).optional()
+    .describe("Most tokens of prompt plus completion (TRL's max_length); longer examples follow overflow. Unset: the base's context."),
+  replay: z.number().min(0).lt(1).default(0)
+    .describe("Pretraining replay share (see the common option). 0, since TRL's SFTTrainer has none; set it and replayData to mix corpus rows in."),
+  evalPairs: z.number().int().min(0).max(1_000_000).default(0)
+    .describe('Held-out judge evaluation pairs. 0: the examples are not judge prompts; valPairs holds out what early stopping watches.'),
 });
 export type SftDataConfig = z.infer<typeof SftDataSchema>;
 

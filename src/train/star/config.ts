@@ -8,26 +8,22 @@ import { GenrmError } from '../../util/errors.js';
 /** How sampling runs: what the model is asked and how many times. Fixed for a resumable run. */
 export const StarSamplingSchema = z
   .object({
-    /** Rationales sampled per pair and order: 8, the paper's STaR sampling budget scale (and the CLI's default). At most 1,024 (the judge's cap on votes). */
-    k: z.number().int().min(1).max(1024).default(8),
-    /** 1.0: sample from the model as it is (the paper). At most 5, as the judge's. */
-    temperature: z.number().min(0).max(5).default(1.0),
-    /** 0.95: the paper's nucleus mass. */
-    topP: z.number().gt(0).max(1).default(0.95),
-    /** 256: a PrefWorld CoT rationale and verdict fit in well under that many tokens. At most 32,768, past any context. */
-    maxTokens: z.number().int().min(1).max(32_768).default(256),
-    /** Stop strings passed to the model: none, since genrm's models end with end-of-text after the verdict. */
-    stop: z.array(z.string()).default([]),
-    /** Seeds every sample (sample i of a prompt draws as if seeded with seed + i). Below 2^32, as every seed. */
-    seed: z.number().int().min(0).max(MAX_SEED).default(1),
-    /** Pairs per generate call: 16 pairs × 2 orders × k = 256 rows keeps the batched engine full. At most 4,096: a call's KV cache grows with it. */
-    chunkPairs: z.number().int().min(1).max(4096).default(16),
-    /**
-     * Rationalization fallback (Zelikman et al. 2022): for each order where none of the k
-     * rationales is right, sample one more with the right verdict as a hint; kept (and trained
-     * without the hint) only if it ends in that verdict. Off by default: the paper's STaR does not.
-     */
-    rationalize: z.boolean().default(false),
+    k: z.number().int().min(1).max(1024).default(8)
+      .describe("Rationales sampled per pair and order. 8, the paper's STaR sampling budget scale (and the CLI's default); at most 1,024, the judge's cap on votes."),
+    temperature: z.number().min(0).max(5).default(1.0)
+      .describe('Sampling temperature. 1.0: sample from the model as it is (the paper); at most 5, as the judge\'s.'),
+    topP: z.number().gt(0).max(1).default(0.95)
+      .describe("Nucleus mass. 0.95, the paper's (Mahan et al. 2024, arXiv 2410.12832)."),
+    maxTokens: z.number().int().min(1).max(32_768).default(256)
+      .describe('Most tokens per rationale. 256: a PrefWorld CoT rationale and its verdict fit in well under that; at most 32,768, past any context.'),
+    stop: z.array(z.string()).default([])
+      .describe("Stop strings passed to the model. None, since genrm's models end with end-of-text after the verdict; a served model may need its own."),
+    seed: z.number().int().min(0).max(MAX_SEED).default(1)
+      .describe('Seeds every sample: sample i of a prompt draws as if seeded with seed + i, so a resumed run samples what it would have. Below 2^32, as every seed.'),
+    chunkPairs: z.number().int().min(1).max(4096).default(16)
+      .describe("Pairs per generate call. 16 pairs × 2 orders × k = 256 rows keeps the batched engine full; at most 4,096, as a call's KV cache grows with it."),
+    rationalize: z.boolean().default(false)
+      .describe('Rationalization fallback (Zelikman et al. 2022): for each order where none of the k rationales is right, sample one more with the right verdict as a hint, kept (and trained without the hint) only if it ends in that verdict. Off: the paper\'s STaR does not.'),
   })
   .strict();
 
@@ -36,32 +32,19 @@ export type StarSamplingConfig = z.infer<typeof StarSamplingSchema>;
 /** How the datasets are built from the samples: can change without resampling. */
 export const StarBuildSchema = z
   .object({
-    /**
-     * Which rationales count as right (STaR-SFT keeps them; STaR-DPO takes its chosen from them):
-     *   verdict — its verdict is the order's right one: the paper's rule (Zelikman et al. 2022;
-     *             GenRM §3), the default.
-     *   checked — also right for the right reason by PrefWorld's grader (worked result right,
-     *             both checks consistent with it, verdict follows them): supervision the paper did
-     *             not have, so it is reported as its own rows (`star-sft+checked`,
-     *             `star-dpo+checked`). A right-verdict rationale the grader does not pass is then
-     *             neither kept nor rejected: it is no example of reasoning, yet its verdict is
-     *             right, and DPO against it would push the judge off the right answer.
-     * Either way a wrong-verdict or no-verdict sample is a DPO rejected. 'checked' needs a
-     * grader (PrefWorld data): without one it is an error, not a silent 'verdict'.
-     */
-    filter: z.enum(['verdict', 'checked']).default('verdict'),
-    /**
-     * DPO pairing within one (pair, order), R = right rationales, W = wrong ones:
-     *   all        — every (r, w) in R × W, at most `maxPairsPerOrder`, chosen by a seeded shuffle;
-     *   random-one — one (r, w) drawn at random.
-     */
-    pairing: z.enum(['all', 'random-one']).default('all'),
-    /** 4: more preference signal per sampled pair without letting pairs with many samples dominate. At most 1,024² (every chosen with every rejected of k 1,024). */
-    maxPairsPerOrder: z.number().int().min(1).max(1024 * 1024).default(4),
-    /** Drop repeated identical completions within an order: 8 copies of one rationale add weight, not information. */
-    dedupe: z.boolean().default(true),
-    /** Seeds the DPO pairing shuffle. Below 2^32, as every seed. */
-    seed: z.number().int().min(0).max(MAX_SEED).default(1),
+    // 'checked' leaves a right-verdict rationale the grader does not pass neither kept nor
+    // rejected: it is no example of reasoning, yet DPO against it would push the judge off the
+    // right answer.
+    filter: z.enum(['verdict', 'checked']).default('verdict')
+      .describe("Which rationales count as right (STaR-SFT keeps them; STaR-DPO takes its chosen from them); a wrong-verdict or no-verdict sample is a DPO rejected either way. 'verdict', the default: its verdict is the order's right one, the paper's rule (Zelikman et al. 2022; GenRM §3). 'checked': also right for the right reason by PrefWorld's grader (worked result right, both checks consistent with it, verdict follows them), supervision the paper did not have, so it is reported as rows of its own (star-sft+checked, star-dpo+checked); it needs PrefWorld data and is an error without a grader."),
+    pairing: z.enum(['all', 'random-one']).default('all')
+      .describe("DPO pairing within one (pair, order) of R right and W wrong rationales: 'all' takes every (r, w) in R × W, at most maxPairsPerOrder, chosen by a seeded shuffle; 'random-one' draws one (r, w). 'all': more preference signal per sampled pair."),
+    maxPairsPerOrder: z.number().int().min(1).max(1024 * 1024).default(4)
+      .describe("Most DPO pairs per (pair, order) with pairing 'all'. 4: more preference signal per sampled pair without letting pairs with many samples dominate; at most 1,024², every chosen with every rejected at k 1,024."),
+    dedupe: z.boolean().default(true)
+      .describe('Drop repeated identical completions within an order before building the datasets. On: 8 copies of one rationale add weight, not information.'),
+    seed: z.number().int().min(0).max(MAX_SEED).default(1)
+      .describe('Seeds the DPO pairing shuffle. Below 2^32, as every seed.'),
   })
   .strict();
 

@@ -43,23 +43,14 @@ const { seed: _s2, ...buildShape } = StarBuildSchema.shape;
 export const StarShape = {
   ...samplingShape,
   ...buildShape,
-  /** 3 iterations, each on a fresh third of train (the paper). At most 1,000: each iteration gets a slice of train of its own. */
-  iterations: z.number().int().min(1).max(1000).default(3),
-  /**
-   * Peak lr: 1e-4, a third of the SFT recipes' 3e-4. SFT on a model's own rationales starts
-   * where they are already likely: on the v5 base's 433 kept rationales (quick world, iteration
-   * 1), 150 updates at 3e-4 lowered greedy CoT accuracy from 79.5 / 72.5 to 76.0 / 68.5 % (ID /
-   * OOD, 100 pairs each in both orders); at 1e-4 it held 79.5 / 75.0. (star-dpo sets its own.)
-   */
-  lr: z.number().positive().max(1).default(1e-4),
-  /**
-   * Most passes over each iteration's dataset: 2. A cap, not a budget: early stopping on the
-   * held-out slice ends an iteration as soon as its samples stop teaching, and a second pass
-   * lets a small iteration (a few hundred pairs: under 100 updates a pass) reach that point.
-   */
-  epochs: z.number().positive().max(10_000).default(2),
-  /** Most updates per iteration (the epochs decide unless this is smaller): 1000, the other recipes' cap. At most MAX_STEPS, as the loop's. */
-  steps: z.number().int().min(1).max(MAX_STEPS).default(1000),
+  iterations: z.number().int().min(1).max(1000).default(3)
+    .describe('STaR iterations: sample from the current model, build the datasets, train, repeat; each iteration gets a fresh slice of train of its own. 3, the paper\'s (Mahan et al. 2024; STaR, Zelikman et al. 2022); at most 1,000.'),
+  lr: z.number().positive().max(1).default(1e-4)
+    .describe("Peak learning rate (star-dpo sets its own). 1e-4, a third of the SFT recipes' 3e-4: SFT on a model's own rationales starts where they are already likely, and on the committed base's kept rationales 3e-4 lowered greedy CoT accuracy (79.5 / 72.5% to 76.0 / 68.5%, ID / OOD) where 1e-4 held it."),
+  epochs: z.number().positive().max(10_000).default(2)
+    .describe("Most passes over each iteration's dataset: a cap, not a budget, since early stopping ends an iteration as soon as its samples stop teaching. 2 lets a small iteration (a few hundred pairs: under 100 updates a pass) reach that point."),
+  steps: z.number().int().min(1).max(MAX_STEPS).default(1000)
+    .describe("Most updates per iteration (the epochs decide unless this is smaller). 1000, the other recipes' cap."),
 };
 
 export type StarCommon = RecipeCommon & Omit<StarSamplingConfig, 'seed'> & Omit<StarBuildConfig, 'seed'> & { iterations: number; epochs: number };

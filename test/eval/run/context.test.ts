@@ -15,7 +15,7 @@ import { loadCheckpoint, saveCheckpoint } from '../../../src/engine/checkpoint.j
 import { Llama } from '../../../src/engine/model/index.js';
 import { headFits } from '../../../src/eval/run/context.js';
 import { headRecords, loadHeadModel } from '../../../src/eval/run/heads.js';
-import { makeFixture } from '../../train/recipes-fixture.js';
+import { makeFixture } from '../../train/recipes/fixture.js';
 
 const chars = (p: PreferencePair): number => (typeof p.prompt === 'string' ? p.prompt.length : p.prompt.reduce((n, m) => n + m.content.length, 0)) + p.chosen.length + p.rejected.length;
 /** A judge of `ctx` characters. */
