@@ -5,9 +5,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Generation, GenerateOptions, LanguageModel, Prompt } from '../../src/backends/types.js';
 import { readPairsAll } from '../../src/data/pair.js';
 import { loadSpec } from '../../src/data/world/generate.js';
@@ -16,7 +15,8 @@ import { bonComparisons, chooseBest } from '../../src/eval/bon/choose.js';
 import { bonRows, comparisonPairs, recordP, type BonInputs } from '../../src/eval/bon/run.js';
 import type { JudgeRecord } from '../../src/eval/records.js';
 import { rewardSchedule, schedulePairs } from '../../src/judge/ranking.js';
-import { makeFixture } from '../train/recipes-fixture.js';
+import { genrmBin } from '../repoRoot.js';
+import { makeFixture } from '../train/recipes/fixture.js';
 
 const fx = await makeFixture({ train: 16 });
 after(() => rmSync(fx.root, { recursive: true, force: true }));
@@ -132,20 +132,15 @@ test('gold: PrefWorld’s grader calls the world’s chosen answers right and it
   assert.throws(() => bonPrompts([{ id: 'u', prompt: 'hi', chosen: 'a', rejected: 'b' }], 5), /needs PrefWorld pairs/);
 });
 
-function root(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-}
 
 test('genrm bon: the base as policy and judge on a tiny world, rows for every split and N', () => {
-  const r = spawnSync(process.execPath, [join(root(), 'bin', 'genrm.js'), 'bon', '--policy', fx.base, '--judge', fx.base, '--world', fx.world, '--prompts', '3', '--n', '1,2', '--policy-max-tokens', '12', '--json'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [genrmBin, 'bon', '--policy', fx.base, '--judge', fx.base, '--world', fx.world, '--prompts', '3', '--n', '1,2', '--policy-max-tokens', '12', '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { rows: { judge: string; split: string; n: number; accuracy: { n: number }; oracle: { value: number } }[] };
   assert.deepEqual([...new Set(out.rows.map((x) => x.n))].sort(), [1, 2]);
   assert.ok(out.rows.every((x) => ['test-id', 'test-ood'].includes(x.split)));
   assert.ok(out.rows.length >= 2 && out.rows.every((x) => x.judge === 'zero-shot' && x.accuracy.n >= 1));
-  const bad = spawnSync(process.execPath, [join(root(), 'bin', 'genrm.js'), 'bon', '--policy', fx.base, '--judge', fx.base, '--world', fx.world, '--n', '1,0'], { encoding: 'utf8' });
+  const bad = spawnSync(process.execPath, [genrmBin, 'bon', '--policy', fx.base, '--judge', fx.base, '--world', fx.world, '--n', '1,0'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--n: expected a comma-separated list/);
 });

@@ -4,11 +4,11 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { encodePrompt } from '../../src/backends/embedded/render.js';
-import { withFloor } from '../../src/eval/overopt/run.js';
-import { trainPolicyGrpo, type PolicyGrpoOptions } from '../../src/train/policy/grpo.js';
-import { loadBase } from '../../src/train/recipes/model.js';
-import { makeFixture } from './recipes-fixture.js';
+import { encodePrompt } from '../../../src/backends/embedded/render.js';
+import { withFloor } from '../../../src/eval/overopt/run.js';
+import { trainPolicyGrpo, type PolicyGrpoOptions } from '../../../src/train/policy/grpo.js';
+import { loadBase } from '../../../src/train/recipes/model.js';
+import { makeFixture } from '../recipes/fixture.js';
 
 const fx = await makeFixture({ train: 16 });
 after(() => rmSync(fx.root, { recursive: true, force: true }));
