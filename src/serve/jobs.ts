@@ -5,7 +5,7 @@
 //
 // Cancellation. `cancelled(k)` says that job k's request is gone (the HTTP thread sets a flag in
 // shared memory on a timeout or a hang-up, read here while the batch runs): its rows stop at the
-// next decode step (engine GenerateOptions.cancelled), its scoring slices are skipped, and its
+// next decode step (engine DecodeOptions.cancelled), its scoring slices are skipped, and its
 // outcome is an AbortError nobody reads. The other jobs of the batch go on unchanged.
 //
 // Seeds. A seeded job's samples depend only on (prompt, options, seed) — the engine guarantees it

@@ -29,7 +29,7 @@ export interface ModelWorkerOptions {
    */
   batchWindowMs?: number;
   maxBatchRows?: number;
-  /** KV-cache precision of generation (engine GenerateOptions.kvCache). Default f32. */
+  /** KV-cache precision of generation (engine DecodeOptions.kvCache). Default f32. */
   kvCache?: 'f32' | 'f16';
   /** Called when a batch returns: its job count and how long it took (metrics). */
   onBatch?: (jobs: number, ms: number) => void;

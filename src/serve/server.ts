@@ -39,7 +39,7 @@ export interface ServeOptions {
   /** Largest request body in bytes. Default 1 MiB. */
   bodyLimit?: number;
   maxBatchRows?: number;
-  /** KV-cache precision of generation: 'f32' (default) or 'f16' (half the cache memory, batch-64 decoding ~20 % faster; see GenerateOptions.kvCache). */
+  /** KV-cache precision of generation: 'f32' (default) or 'f16' (half the cache memory, batch-64 decoding ~20 % faster; see the engine's DecodeOptions.kvCache). */
   kvCache?: 'f32' | 'f16';
   /** Most jobs (prompts) in one worker batch. 256: far above what a CPU batch gains from; 1 = one at a time. */
   maxBatch?: number;

@@ -31,7 +31,7 @@ export interface EmbeddedOptions {
    * afterwards needs a new backend. Default: on up to 50 M parameters (genrm's own), off above.
    */
   packWeights?: boolean;
-  /** KV-cache precision of generation (engine GenerateOptions.kvCache): 'f32' (default) or 'f16'. */
+  /** KV-cache precision of generation (engine DecodeOptions.kvCache): 'f32' (default) or 'f16'. */
   kvCache?: KvDtype;
 }
 
@@ -82,7 +82,7 @@ export class EmbeddedBackend<T extends EngineTokenizer = Tokenizer> implements L
     return encodePrompt(this.tokenizer, prompt);
   }
 
-  /** The engine's samples for token-id prompts: [prompt][sample]. For the server's worker (`cancelled`: engine GenerateOptions.cancelled). */
+  /** The engine's samples for token-id prompts: [prompt][sample]. For the server's worker (`cancelled`: engine DecodeOptions.cancelled). */
   generateIds(prompts: number[][], options: GenerateOptions = {}, cancelled?: (prompt: number) => boolean): GeneratedSample[][] {
     const o = resolveGenerateOptions(options);
     return generate(this.model, this.tokenizer, prompts, {

@@ -34,8 +34,10 @@ import { leadingPad, shiftLeft, stackAligned } from './cache-ops.js';
 import { Sampler, streamSeed, type SamplingParams } from './sample.js';
 import { RowText, checkStops, tokenBytesTable } from './stop.js';
 import { checkPrompts } from './prompts.js';
+import { checkSampling, SAMPLING_DEFAULTS } from './options.js';
 
-export interface GenerateOptions {
+/** The engine's generate options (the LanguageModel seam has its own, backends/types.ts GenerateOptions). */
+export interface DecodeOptions {
   /** Samples per prompt. Default 1. */
   n?: number;
   /** 0 = greedy. Default 1 (the model's own distribution). */
@@ -80,7 +82,8 @@ export interface GenerateOptions {
   kvCache?: KvDtype;
 }
 
-export type FinishReason = 'stop' | 'length';
+/** Why a row stopped; the LanguageModel seam's FinishReason adds what HTTP servers report. */
+export type StopReason = 'stop' | 'length';
 
 export interface GeneratedSample {
   /** Generated ids (a final stop token included). */
@@ -90,7 +93,7 @@ export interface GeneratedSample {
   /** Decoded text, without the stop token and without a matched stop string and what follows. */
   text: string;
   /** 'stop': a stop token or stop string; 'length': maxTokens, or the context (maxSeqLen) is full. */
-  finishReason: FinishReason;
+  finishReason: StopReason;
   /** The stop string that matched, or the stop token's id, or null. */
   stop: string | number | null;
   /** With topLogprobs > 0: per position, the likeliest ids and their logprobs. */
@@ -109,30 +112,24 @@ interface Row {
 
 const DEFAULT_MAX_BATCH_ROWS = 64;
 
-function resolve(o: GenerateOptions): Required<Omit<GenerateOptions, 'seed' | 'signal' | 'stopTokens' | 'packed' | 'cancelled'>> & { seed: number } {
+function resolve(o: DecodeOptions): Required<Omit<DecodeOptions, 'seed' | 'signal' | 'stopTokens' | 'packed' | 'cancelled'>> & { seed: number } {
   const r = {
-    n: o.n ?? 1,
-    temperature: o.temperature ?? 1,
-    topP: o.topP ?? 1,
-    topK: o.topK ?? 0,
-    maxTokens: o.maxTokens ?? 256,
+    n: o.n ?? SAMPLING_DEFAULTS.n,
+    temperature: o.temperature ?? SAMPLING_DEFAULTS.temperature,
+    topP: o.topP ?? SAMPLING_DEFAULTS.topP,
+    topK: o.topK ?? SAMPLING_DEFAULTS.topK,
+    maxTokens: o.maxTokens ?? SAMPLING_DEFAULTS.maxTokens,
     stop: o.stop ?? [],
     seed: o.seed ?? Math.floor(Math.random() * 2 ** 32),
-    topLogprobs: o.topLogprobs ?? 0,
+    topLogprobs: o.topLogprobs ?? SAMPLING_DEFAULTS.topLogprobs,
     maxBatchRows: o.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS,
     prefill: o.prefill ?? 'padded',
     kvCache: o.kvCache ?? 'f32',
   };
+  checkSampling(r);
   const check = (ok: boolean, field: string, want: string, got: unknown): void => {
     if (!ok) throw new RangeError(`generate options: ${field} must be ${want}, got ${String(got)}`);
   };
-  check(Number.isInteger(r.n) && r.n >= 1, 'n', 'an integer >= 1', r.n);
-  check(Number.isFinite(r.temperature) && r.temperature >= 0, 'temperature', 'a number >= 0', r.temperature);
-  check(r.topP > 0 && r.topP <= 1, 'topP', 'in (0, 1]', r.topP);
-  check(Number.isInteger(r.topK) && r.topK >= 0, 'topK', 'an integer >= 0', r.topK);
-  check(Number.isInteger(r.maxTokens) && r.maxTokens >= 0, 'maxTokens', 'an integer >= 0', r.maxTokens);
-  check(Number.isInteger(r.seed), 'seed', 'an integer', r.seed);
-  check(Number.isInteger(r.topLogprobs) && r.topLogprobs >= 0, 'topLogprobs', 'an integer >= 0', r.topLogprobs);
   check(Number.isInteger(r.maxBatchRows) && r.maxBatchRows >= 1, 'maxBatchRows', 'an integer >= 1', r.maxBatchRows);
   check(r.prefill === 'padded' || r.prefill === 'each', 'prefill', "'padded' or 'each'", r.prefill);
   check(r.kvCache === 'f16' || r.kvCache === 'f32', 'kvCache', "'f16' or 'f32'", r.kvCache);
@@ -140,7 +137,7 @@ function resolve(o: GenerateOptions): Required<Omit<GenerateOptions, 'seed' | 's
 }
 
 /** Samples n continuations of every prompt (token ids). Result: [prompt][sample]. */
-export function generate(model: Llama, tokenizer: EngineTokenizer, prompts: readonly (readonly number[])[], options: GenerateOptions = {}): GeneratedSample[][] {
+export function generate(model: Llama, tokenizer: EngineTokenizer, prompts: readonly (readonly number[])[], options: DecodeOptions = {}): GeneratedSample[][] {
   const o = resolve(options);
   const c = model.config;
   if (tokenizer.vocabSize !== c.vocabSize) throw new RangeError(`generate: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabSize is ${c.vocabSize}; they do not belong together`);
@@ -277,7 +274,7 @@ function decodeChunk(
   }
 }
 
-function finish(row: Row, reason: FinishReason, stop: string | number | null): void {
+function finish(row: Row, reason: StopReason, stop: string | number | null): void {
   row.done = true;
   row.out.finishReason = reason;
   row.out.stop = stop;
