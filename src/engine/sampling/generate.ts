@@ -69,6 +69,14 @@ export interface DecodeOptions {
    * client's rows without failing the others (the server's worker on a timeout or a hang-up).
    */
   cancelled?: (prompt: number) => boolean;
+  /**
+   * Called after every decode step with the tokens it drew, one per row still decoding (a row's
+   * last token included; cancelled rows draw none): what a server streams as it decodes. One call
+   * per step, not per token, so a caller can send a step's tokens in one message. The row's text
+   * is the caller's to decode (stop.ts rules: stop tokens are not text; the text ends before the
+   * first stop string).
+   */
+  onTokens?: (tokens: readonly StepToken[]) => void;
   /** The model's current weights packed by packLlama, reused across calls; by default a call packs its own when its batches have 9 rows or more. */
   packed?: PackedLlama;
   /**
@@ -80,6 +88,20 @@ export interface DecodeOptions {
    * can round to different halves), so the guarantee above holds far less tightly.
    */
   kvCache?: KvDtype;
+}
+
+/** One row's token of a decode step (DecodeOptions.onTokens). */
+export interface StepToken {
+  prompt: number;
+  /** The sample's index within its prompt's n. */
+  sample: number;
+  id: number;
+  /** log p(id | prefix) under the unmodified model (as GeneratedSample.logprobs). */
+  logprob: number;
+  /** With topLogprobs > 0: the likeliest ids at this position (as GeneratedSample.topLogprobs). */
+  top?: { id: number; logprob: number }[];
+  /** A stop token: it ends the row and is no part of the text. */
+  stop: boolean;
 }
 
 /** Why a row stopped; the LanguageModel seam's FinishReason adds what HTTP servers report. */
@@ -112,7 +134,7 @@ interface Row {
 
 const DEFAULT_MAX_BATCH_ROWS = 64;
 
-function resolve(o: DecodeOptions): Required<Omit<DecodeOptions, 'seed' | 'signal' | 'stopTokens' | 'packed' | 'cancelled'>> & { seed: number } {
+function resolve(o: DecodeOptions): Required<Omit<DecodeOptions, 'seed' | 'signal' | 'stopTokens' | 'packed' | 'cancelled' | 'onTokens'>> & { seed: number } {
   const r = {
     n: o.n ?? SAMPLING_DEFAULTS.n,
     temperature: o.temperature ?? SAMPLING_DEFAULTS.temperature,
@@ -168,7 +190,7 @@ export function generate(model: Llama, tokenizer: EngineTokenizer, prompts: read
     const cancelled = options.cancelled;
     const chunk = rows.slice(i, i + o.maxBatchRows).filter((r) => !r.done && !cancelled?.(r.prompt));
     if (chunk.length >= PACKED_MIN_ROWS) packed ??= packLlama(model);
-    if (chunk.length > 0) decodeChunk(model, prompts, chunk, o, params, stopTokens, sampler, options.signal, packed, cancelled);
+    if (chunk.length > 0) decodeChunk(model, prompts, chunk, o, params, stopTokens, sampler, { signal: options.signal, packed, cancelled, onTokens: options.onTokens });
   }
   for (const r of rows) r.out.text = r.text.text();
   return results;
@@ -183,10 +205,9 @@ function decodeChunk(
   params: SamplingParams,
   stopTokens: ReadonlySet<number>,
   sampler: Sampler,
-  signal: AbortSignal | undefined,
-  packed: PackedLlama | undefined,
-  cancelled: ((prompt: number) => boolean) | undefined,
+  hooks: { signal: AbortSignal | undefined; packed: PackedLlama | undefined; cancelled: DecodeOptions['cancelled']; onTokens: DecodeOptions['onTokens'] },
 ): void {
+  const { signal, packed, cancelled, onTokens } = hooks;
   const K = kernels();
   const c = model.config;
   const V = c.vocabSize;
@@ -240,6 +261,7 @@ function decodeChunk(
     if (lsm.length !== B * V) lsm = new Float32Array(B * V);
     K.logSoftmax(logits, lsm, B, V);
     const next = new Int32Array(B);
+    const step: StepToken[] | null = onTokens ? [] : null;
     let alive = 0;
     for (let b = 0; b < B; b++) {
       const row = live[b]!;
@@ -251,14 +273,19 @@ function decodeChunk(
       const off = b * V;
       const id = sampler.pick(lsm, off, params, row.rng);
       next[b] = id;
+      const logprob = lsm[off + id]!;
       row.out.tokens.push(id);
-      row.out.logprobs.push(lsm[off + id]!);
-      if (row.out.topLogprobs) row.out.topLogprobs.push(sampler.top(lsm, off, o.topLogprobs));
-      if (stopTokens.has(id)) finish(row, 'stop', id);
+      row.out.logprobs.push(logprob);
+      const top = row.out.topLogprobs ? sampler.top(lsm, off, o.topLogprobs) : undefined;
+      if (top) row.out.topLogprobs!.push(top);
+      const isStop = stopTokens.has(id);
+      if (step) step.push({ prompt: row.prompt, sample: row.sample, id, logprob, ...(top ? { top } : {}), stop: isStop });
+      if (isStop) finish(row, 'stop', id);
       else if (row.text.push(id)) finish(row, 'stop', row.text.matched);
       else if (row.out.tokens.length >= row.limit) finish(row, 'length', null);
       if (!row.done) alive++;
     }
+    if (step && step.length > 0) onTokens!(step);
     if (alive === 0) return;
     const dead = B - alive;
     if (dead > 0 && (dead * 4 >= B || cache.remaining === 0)) {
