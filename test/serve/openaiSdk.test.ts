@@ -2,10 +2,18 @@
 // an unknown id), chat and completions, streaming with the SDK's iterator (the text a client
 // concatenates equals the non-streamed reply for the same seed; the first text arrives while the
 // model is still decoding; a client that leaves stops its rows), the request shapes the SDK sends
-// (content parts, the developer role) and the 400s for what the server cannot do.
+// (content parts, the developer role) and the 400s for what the server cannot do. And
+// `--no-extensions`: the server then looks like vLLM or llama.cpp's, and the OpenAI backend's
+// fallback (verdicts from top logprobs) gives the P(A) the embedded engine gives.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import OpenAI, { BadRequestError, NotFoundError } from 'openai';
+import { EmbeddedBackend } from '../../src/backends/embedded/backend.js';
+import { openModel } from '../../src/backends/open.js';
+import { resolveJudgeConfig } from '../../src/judge/config.js';
+import { judgePairs } from '../../src/judge/pairwise.js';
+import { compactPairTemplate } from '../../src/judge/templates.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { makeTinyCheckpoint } from './helpers.js';
 
@@ -183,4 +191,42 @@ test('what the SDK sends: content-part arrays and the developer role are read; i
   await refused(ask([{ role: 'user', content: 'x' }], { tool_choice: 'auto' }), 'tool_choice', /not supported/);
   await refused(ask([{ role: 'user', content: 'x' }], { functions: [{ name: 'f' }] }), 'functions', /not supported/);
   assert.equal((await ask([{ role: 'user', content: 'x' }], { tool_choice: 'none' })).choices.length, 1, 'tool_choice "none" asks for nothing');
+});
+
+test('--no-extensions: /v1/models has no genrm block, `candidates` is a 400; judged through the top-logprob fallback, P(A) equals the embedded engine’s (base model, 4 pairs, both orders)', async () => {
+  const base = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../models/base' : '../../../models/base', import.meta.url));
+  const plain = await startServer({ model: base, port: 0, name: 'genrm/base', extensions: false });
+  try {
+    const sdk = new OpenAI({ baseURL: plain.url, apiKey: 'unused', maxRetries: 0 });
+    const listed = (await sdk.models.list()).data;
+    assert.deepEqual(listed.map((m) => m.id), ['genrm/base']);
+    assert.equal('genrm' in listed[0]!, false);
+    assert.equal((await sdk.models.retrieve('genrm/base')).id, 'genrm/base', 'an id with a slash');
+    const bad = await fetch(`${plain.url}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x', max_tokens: 0, candidates: ['[[A]]', '[[B]]'] }) });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { param: string } }).error.param, 'candidates');
+
+    const pairs = [
+      { id: 'add', prompt: 'What is 17+25?', answerA: '42', answerB: '41' },
+      { id: 'mul', prompt: 'What is 9*7?', answerA: '56', answerB: '63' },
+      { id: 'sort', prompt: 'Sort 3 1 2.', answerA: '1 2 3', answerB: '3 2 1' },
+      { id: 'rev', prompt: 'Reverse a b c.', answerA: 'c b a', answerB: 'a b c' },
+    ];
+    const cfg = resolveJudgeConfig({ mode: 'direct', swap: true });
+    const local = await judgePairs(EmbeddedBackend.load(base), pairs, compactPairTemplate, cfg);
+    const http = await openModel(plain.url, { apiKeyEnv: 'GENRM_TEST_NO_KEY' });
+    assert.equal(http.capabilities.singleTokenVerdicts, false, 'nothing told the client about the tokenizer');
+    const viaHttp = await judgePairs(http, pairs, compactPairTemplate, cfg);
+    // The server's top-20 alternatives at the prompt's end hold both verdict tokens, so the client
+    // reads the very log-probs the engine computes; they differ only where the server's batch
+    // shape changes float32 logits in the last bits (~1e-6), far inside 1e-4.
+    viaHttp.forEach((j, i) => {
+      assert.equal(j.approximate, false, j.id);
+      assert.ok(Math.abs(j.pA - local[i]!.pA) < 1e-4, `${j.id}: P(A) ${j.pA} via the fallback vs ${local[i]!.pA} in-process`);
+      j.orders.forEach((o, k) => assert.ok(Math.abs(o.p - local[i]!.orders[k]!.p) < 1e-4, `${j.id} order ${k}`));
+    });
+    assert.ok(local.some((j) => Math.abs(j.orders[0].p - 0.5) > 0.02), 'the base model is not indifferent');
+  } finally {
+    await plain.close();
+  }
 });
