@@ -21,7 +21,7 @@ import { kernels, setKernels } from '../src/engine/kernels/index.js';
 import { Llama, type ModelConfig } from '../src/engine/model/index.js';
 import { Prng } from '../src/engine/prng.js';
 import { Tokenizer } from '../src/engine/tokenizer/index.js';
-import { continuationLogprobs, candidateLogprobs, generate, type GenerateOptions } from '../src/engine/sampling/index.js';
+import { continuationLogprobs, candidateLogprobs, generate, type DecodeOptions } from '../src/engine/sampling/index.js';
 import { profileKernels } from './profile.js';
 import { runTorchScript, torchPython } from './torch.js';
 import { trainingThroughput, type TrainThroughput } from './train-step.js';
@@ -127,7 +127,7 @@ export async function run(args: string[]): Promise<void> {
   log(`kernels: ${info.backend}${info.blas ? ` (${info.blas})` : ''}, ${info.threads} thread(s)${info.reason ? `; ${info.reason}` : ''}`);
   const model = new Llama(REF, { seed: 1 });
   const tok = benchTokenizer();
-  const base: GenerateOptions = { maxTokens: newTokens, stopTokens: [], temperature: 1, topP: 0.95, seed: 1 };
+  const base: DecodeOptions = { maxTokens: newTokens, stopTokens: [], temperature: 1, topP: 0.95, seed: 1 };
   log(`\ngeneration: reference model, ${PROMPT_LEN}-token prompts, ${newTokens} new tokens per row, temperature 1, top-p 0.95`);
   generate(model, tok, prompts(2, () => PROMPT_LEN, 9), { ...base, maxTokens: 4 }); // warm-up
 

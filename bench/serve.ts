@@ -23,20 +23,17 @@
 // --kv-cache f16: both servers generate with a half-precision KV cache (genrm serve --kv-cache).
 // --attack: hostile load instead (bench/serveAttack.ts): /health latency and good-request throughput
 // while oversized, abandoned and slow-header requests run.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { JUDGE_SPECIAL_TOKENS } from '../src/data/judgeFormat.js';
-import { saveCheckpoint } from '../src/engine/checkpoint.js';
-import { Llama } from '../src/engine/model/llama.js';
-import { Tokenizer } from '../src/engine/tokenizer/index.js';
+// --stream: streaming latency instead (bench/serveStream.ts): first text chunk / total time of a
+// 256-token `stream: true` request, against the same request buffered.
+import { flag, randomBaseCheckpoint } from './serveCommon.js';
 import { EmbeddedBackend } from '../src/backends/embedded/backend.js';
 import { compactPairTemplate } from '../src/judge/templates.js';
 import { startServer } from '../src/serve/server.js';
 import { runAttack } from './serveAttack.js';
+import { runStream } from './serveStream.js';
 import { decodeLine, decodeRoofline, directRoofline, type DecodeRoofline, type DirectRoofline } from './roofline.js';
 
-export const describe = 'reward server under load: throughput, p50/p99, errors, RSS at concurrency 1-256; dynamic batching vs one at a time (direct, CoT); --attack: under hostile load';
+export const describe = 'reward server under load: throughput, p50/p99, errors, RSS at concurrency 1-256; dynamic batching vs one at a time (direct, CoT); --attack: under hostile load; --stream: first-byte latency of streaming';
 
 interface LoadResult {
   concurrency: number;
@@ -48,11 +45,6 @@ interface LoadResult {
   p50ms: number;
   p99ms: number;
   peakRssMB: number;
-}
-
-function flag(args: string[], name: string, dflt: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : dflt;
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -97,6 +89,7 @@ async function load(url: string, body: (i: number) => unknown, concurrency: numb
 
 export async function run(args: string[]): Promise<void> {
   if (args.includes('--attack')) return runAttack(args);
+  if (args.includes('--stream')) return runStream(args);
   const json = args.includes('--json');
   const seconds = Number(flag(args, '--seconds', '6'));
   const levels = flag(args, '--levels', '1,16,64,256').split(',').map(Number);
@@ -108,12 +101,8 @@ export async function run(args: string[]): Promise<void> {
   if (kvCache !== 'f32' && kvCache !== 'f16') throw new RangeError(`bench serve: --kv-cache must be f32 or f16, got ${kvCache}`);
   if (!(seconds > 0 && seconds <= 600) || levels.some((c) => !(Number.isInteger(c) && c >= 1 && c <= 1024))) throw new RangeError('bench serve: --seconds in (0, 600], --levels integers in [1, 1024]');
 
-  const tok = Tokenizer.byteLevel({ specials: [...JUDGE_SPECIAL_TOKENS] });
-  const config = { vocabSize: tok.vocabSize, dModel: 256, nLayers: 4, nHeads: 4, nKvHeads: 4, ffnHidden: 688, maxSeqLen: 512, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false };
-  const root = mkdtempSync(join(tmpdir(), 'genrm-bench-serve-'));
-  const dir = join(root, 'base-random');
-  const llama = new Llama(config, { seed: 1 });
-  saveCheckpoint(dir, { config, kind: 'lm', weights: llama.params, tokenizer: tok, provenance: { command: 'bench serve', config: null, seed: 1, dataHash: null, parent: null } });
+  const ck = randomBaseCheckpoint('serve');
+  const { dir, config, llama } = ck;
 
   const modes = {
     direct: (i: number) => ({ prompt: `What is ${17 + (i % 50)}+${25 + (i % 7)}?`, a: `${42 + (i % 50)}`, b: `The answer is ${41 + (i % 50)}.`, mode: 'direct', swap: false }),
@@ -196,7 +185,7 @@ export async function run(args: string[]): Promise<void> {
       }
     }
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    ck.cleanup();
   }
   if (json) {
     console.log(JSON.stringify({ model: 'base shape, random weights', seconds, votes, maxTokens, report, directRoofline: roofline, decodeRoofline: decode, long }, null, 2));

@@ -20,16 +20,11 @@
 // Each attack's line says what the hostile requests got (status, seconds) besides the probes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JUDGE_SPECIAL_TOKENS } from '../src/data/judgeFormat.js';
-import { saveCheckpoint } from '../src/engine/checkpoint.js';
-import { Llama } from '../src/engine/model/llama.js';
-import { Tokenizer } from '../src/engine/tokenizer/index.js';
+import { flag, randomBaseCheckpoint } from './serveCommon.js';
 
 interface Probe {
   healthP50: number;
@@ -47,11 +42,6 @@ interface PhaseResult extends Probe {
   /** What the hostile side saw. */
   outcome: string;
   rssMB: number;
-}
-
-function flag(args: string[], name: string, dflt: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : dflt;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -236,11 +226,8 @@ export async function runAttack(args: string[]): Promise<void> {
   if (!(seconds > 0 && seconds <= 120) || !(Number.isInteger(timeoutMs) && timeoutMs >= 1000)) throw new RangeError('bench serve --attack: --seconds in (0, 120], --timeout-ms an integer >= 1000');
   const log = (s: string): void => void (json ? process.stderr.write(s + '\n') : console.log(s));
 
-  const tok = Tokenizer.byteLevel({ specials: [...JUDGE_SPECIAL_TOKENS] });
-  const config = { vocabSize: tok.vocabSize, dModel: 256, nLayers: 4, nHeads: 4, nKvHeads: 4, ffnHidden: 688, maxSeqLen: 512, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false };
-  const root = mkdtempSync(join(tmpdir(), 'genrm-bench-attack-'));
-  const dir = join(root, 'base-random');
-  saveCheckpoint(dir, { config, kind: 'lm', weights: new Llama(config, { seed: 1 }).params, tokenizer: tok, provenance: { command: 'bench serve --attack', config: null, seed: 1, dataHash: null, parent: null } });
+  const ck = randomBaseCheckpoint('serve --attack');
+  const dir = ck.dir;
   const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
   const child = spawn(process.execPath, [cli, 'serve', '--model', dir, '--port', '0', '--json', '--timeout-ms', String(timeoutMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const results: PhaseResult[] = [];
@@ -270,7 +257,7 @@ export async function runAttack(args: string[]): Promise<void> {
     }
   } finally {
     child.kill('SIGKILL');
-    rmSync(root, { recursive: true, force: true });
+    ck.cleanup();
   }
   if (json) console.log(JSON.stringify({ model: 'base shape, random weights', seconds, timeoutMs, results }, null, 2));
 }

@@ -13,6 +13,7 @@
 //     user message would silently change what "the continuation at the end of the prompt" means.
 // `capabilities.prompts` says which kinds a backend takes natively.
 
+import { checkSampling, SAMPLING_DEFAULTS } from '../engine/sampling/options.js';
 import { GenrmError } from '../util/errors.js';
 
 export type Role = 'system' | 'user' | 'assistant';
@@ -151,17 +152,10 @@ export class BackendResponseError extends GenrmError {
   }
 }
 
-/** The defaults of GenerateOptions, in one place so every backend agrees. */
-export const GENERATE_DEFAULTS = {
-  n: 1,
-  temperature: 1.0,
-  topP: 1.0,
-  topK: 0,
-  maxTokens: 256,
-  topLogprobs: 0,
-} as const;
+/** The defaults of GenerateOptions, in one place so every backend agrees (the engine's: engine/sampling/options.ts). */
+export const GENERATE_DEFAULTS = SAMPLING_DEFAULTS;
 
-/** Fill defaults and check ranges; a bad option is an error naming it. */
+/** Fill defaults and check ranges (the engine's one rule per field, checkSampling); a bad option is an error naming it. */
 export function resolveGenerateOptions(o: GenerateOptions = {}): Required<Omit<GenerateOptions, 'seed' | 'signal' | 'stop'>> &
   Pick<GenerateOptions, 'seed' | 'signal'> & { stop: string[] } {
   const r = {
@@ -173,16 +167,7 @@ export function resolveGenerateOptions(o: GenerateOptions = {}): Required<Omit<G
     topLogprobs: o.topLogprobs ?? GENERATE_DEFAULTS.topLogprobs,
     stop: o.stop ?? [],
   };
-  const check = (ok: boolean, field: string, want: string, got: unknown): void => {
-    if (!ok) throw new RangeError(`generate options: ${field} must be ${want}, got ${String(got)}`);
-  };
-  check(Number.isInteger(r.n) && r.n >= 1, 'n', 'an integer >= 1', r.n);
-  check(Number.isFinite(r.temperature) && r.temperature >= 0, 'temperature', 'a number >= 0', r.temperature);
-  check(r.topP > 0 && r.topP <= 1, 'topP', 'in (0, 1]', r.topP);
-  check(Number.isInteger(r.topK) && r.topK >= 0, 'topK', 'an integer >= 0', r.topK);
-  check(Number.isInteger(r.maxTokens) && r.maxTokens >= 0, 'maxTokens', 'an integer >= 0', r.maxTokens);
-  check(Number.isInteger(r.topLogprobs) && r.topLogprobs >= 0, 'topLogprobs', 'an integer >= 0', r.topLogprobs);
-  if (o.seed !== undefined) check(Number.isInteger(o.seed), 'seed', 'an integer', o.seed);
+  checkSampling({ ...r, seed: o.seed });
   const out: ReturnType<typeof resolveGenerateOptions> = { ...r };
   if (o.seed !== undefined) out.seed = o.seed;
   if (o.signal !== undefined) out.signal = o.signal;

@@ -23,6 +23,8 @@ interface Opts {
   judgeMode: string;
   votes: string;
   maxTokens: string;
+  /** commander's negation of --no-extensions: true unless it is given. */
+  extensions: boolean;
   json?: boolean;
 }
 
@@ -49,6 +51,7 @@ export function registerServe(program: Command): void {
     .option('--judge-mode <mode>', 'reward endpoints: direct (verdict probability) or cot (sampled rationales + votes)', 'direct')
     .option('--votes <n>', 'reward endpoints, CoT: rationales sampled per order', '8')
     .option('--max-tokens <n>', 'reward endpoints, CoT: most tokens per rationale', '512')
+    .option('--no-extensions', "serve the OpenAI endpoints without genrm's extensions (no `candidates` on /v1/completions, no `genrm` block in /v1/models), as vLLM or llama.cpp's server would: for testing clients against a plain server")
     .option('--json', 'print the bound address as one JSON line')
     .action(async (o: Opts) => {
       if (!/^\d+$/.test(o.port)) throw new CliError(`--port: expected an integer in [0, 65535], got "${o.port}"`);
@@ -82,9 +85,10 @@ export function registerServe(program: Command): void {
         ...(o.maxConnections !== undefined ? { maxConnections: int('--max-connections', o.maxConnections) } : {}),
         headersTimeoutMs: int('--headers-timeout-ms', o.headersTimeoutMs),
         judge: { mode: o.judgeMode, votes: int('--votes', o.votes), maxTokens: int('--max-tokens', o.maxTokens) },
+        extensions: o.extensions,
       });
       if (o.json) console.log(JSON.stringify({ url: s.url, host: s.host, port: s.port, model: s.worker.info.id }));
-      else console.log(`genrm serve: ${s.worker.info.id} on ${s.url}${s.faults ? ` (fault injection on: ${JSON.stringify(s.faults.spec.rules)})` : ''}`);
+      else console.log(`genrm serve: ${s.worker.info.id} on ${s.url}${o.extensions ? '' : " (without genrm's OpenAI extensions)"}${s.faults ? ` (fault injection on: ${JSON.stringify(s.faults.spec.rules)})` : ''}`);
       // SIGTERM/SIGINT: stop accepting, answer every request in flight, then exit (a second signal exits at once).
       let stopping = false;
       const stop = (sig: string): void => {

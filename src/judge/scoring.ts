@@ -40,12 +40,21 @@ export function directScore(logprobs: [number, number], approximate = false): Di
   return { p: verdictProb(logprobs[0], logprobs[1]), logprobs, approximate };
 }
 
+/** Per top-k backend: whether whole verdicts showed among the alternatives at a text prompt's end (verdictLogprobs). */
+const wholeVerdicts = new WeakMap<LanguageModel, boolean>();
+
 /**
  * Score the verdicts at the end of each prompt. With single-token verdicts (genrm's tokenizer)
  * the candidates are the verdicts themselves; otherwise a text prompt is extended by their common
  * prefix ("[[") and the candidates are the distinguishing continuations ("A]]", "B]]"). A chat
  * prompt cannot be extended (the assistant turn is the backend's), so the backend gets the full
  * verdicts and finds the choice point itself.
+ *
+ * A backend that reads candidates from a server's top-k alternatives (maxTopLogprobs set) may run
+ * a model whose verdicts are single tokens without saying so (genrm's own model behind vLLM or
+ * llama.cpp's server): after a "[[" written as text such a model is off its format, so the whole
+ * verdicts are looked for at the prompt's end first, and only the prompts where neither shows go
+ * through the common prefix (a backend where none showed goes there directly from then on).
  */
 export async function verdictLogprobs(model: LanguageModel, prompts: Prompt[], verdicts: [string, string]): Promise<CandidateLogprob[][]> {
   if (!model.capabilities.candidateLogprobs) {
@@ -57,8 +66,27 @@ export async function verdictLogprobs(model: LanguageModel, prompts: Prompt[], v
   const out: CandidateLogprob[][] = new Array<CandidateLogprob[]>(prompts.length);
   const textIdx = prompts.map((p, i) => (isChatPrompt(p) ? -1 : i)).filter((i) => i >= 0);
   const chatIdx = prompts.map((p, i) => (isChatPrompt(p) ? i : -1)).filter((i) => i >= 0);
+  const textPrompts = textIdx.map((i) => prompts[i] as string);
+  const textScores = async (): Promise<CandidateLogprob[][]> => {
+    const t: CandidateLogprob[][] = new Array<CandidateLogprob[]>(textPrompts.length);
+    let viaPrefix = textPrompts.map((_, k) => k);
+    if (model.capabilities.maxTopLogprobs !== undefined && wholeVerdicts.get(model) !== false && textPrompts.length > 0) {
+      const whole = await model.candidateLogprobs(textPrompts, verdicts).catch((e: unknown) => {
+        if (e instanceof CapabilityError || e instanceof BackendResponseError) return textPrompts.map(() => null); // e.g. no alternatives at the prompt's end: the prefix read may still have some
+        throw e;
+      });
+      viaPrefix = [];
+      whole.forEach((r, k) => (r?.some((c) => c.found) ? (t[k] = r) : viaPrefix.push(k)));
+      wholeVerdicts.set(model, viaPrefix.length < textPrompts.length);
+    }
+    if (viaPrefix.length > 0) {
+      const r = await model.candidateLogprobs(viaPrefix.map((k) => textPrompts[k]! + prefix), cands);
+      viaPrefix.forEach((k, j) => (t[k] = r[j]!));
+    }
+    return t;
+  };
   const [t, c] = await Promise.all([
-    model.candidateLogprobs(textIdx.map((i) => (prompts[i] as string) + prefix), cands),
+    textScores(),
     chatIdx.length ? model.candidateLogprobs(chatIdx.map((i) => prompts[i] as Prompt), verdicts) : Promise.resolve([]),
   ]);
   textIdx.forEach((i, k) => (out[i] = t[k] as CandidateLogprob[]));

@@ -5,19 +5,23 @@
 //
 // Cancellation. `cancelled(k)` says that job k's request is gone (the HTTP thread sets a flag in
 // shared memory on a timeout or a hang-up, read here while the batch runs): its rows stop at the
-// next decode step (engine GenerateOptions.cancelled), its scoring slices are skipped, and its
+// next decode step (engine DecodeOptions.cancelled), its scoring slices are skipped, and its
 // outcome is an AbortError nobody reads. The other jobs of the batch go on unchanged.
+//
+// Streaming. A job with `stream` has its tokens reported after every decode step (`report`, one
+// 'tokens' message per step for all such jobs of the engine call) and its echo as soon as it is
+// scored; its outcome still carries the whole result, which the HTTP thread's stream ends with.
 //
 // Seeds. A seeded job's samples depend only on (prompt, options, seed) — the engine guarantees it
 // whatever the batch. Unseeded jobs share one random seed per group, so two unseeded jobs with the
 // same prompt are put in different groups: sharing a seed would make their samples identical.
 import type { EmbeddedBackend } from '../backends/embedded/backend.js';
 import type { EngineTokenizer } from '../engine/tokenizer/index.js';
-import { tokenBytes, tokenPieces, tokenString } from '../backends/embedded/pieces.js';
+import { alternative, tokenPieces } from '../backends/embedded/pieces.js';
 import { encodeContinuation } from '../backends/embedded/render.js';
-import type { GeneratedSample } from '../engine/sampling/index.js';
+import type { GeneratedSample, StepToken } from '../engine/sampling/index.js';
 import { toWireError } from './errors.js';
-import type { Alternative, Job, JobResult, Outcome, SampleResult } from './protocol.js';
+import type { Alternative, Job, JobResult, Outcome, SampleResult, StreamReport, StreamToken } from './protocol.js';
 
 interface Encoded {
   k: number; // index into jobs
@@ -52,7 +56,7 @@ function slices(members: Encoded[]): Encoded[][] {
   return out;
 }
 
-export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[], cancelled: (k: number) => boolean = () => false): Outcome[] {
+export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[], cancelled: (k: number) => boolean = () => false, report?: (r: StreamReport) => void): Outcome[] {
   const out: (Outcome | undefined)[] = new Array(jobs.length);
   const ctx = backend.model.config.maxSeqLen;
   const enc: Encoded[] = [];
@@ -79,6 +83,10 @@ export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[], 
     });
   });
   for (const e of enc) if (jobs[e.k]!.echo && e.ids.length <= 1) results.get(e.k)!.echo = { text: '', pieces: [], logprobs: [] };
+  if (report) for (const e of enc) {
+    const echo = results.get(e.k)!.echo;
+    if (jobs[e.k]!.stream && echo) report({ type: 'echo', job: e.k, echo });
+  }
 
   // Candidate scoring (judges' verdicts), grouped by the candidate list: one forward per group.
   const byCands = new Map<string, Encoded[]>();
@@ -131,12 +139,28 @@ export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[], 
     if (live.length === 0) continue;
     runGuarded(live, out, () => {
       const o = jobs[live[0]!.k]!.options;
-      const gen = backend.generateIds(live.map((m) => m.ids), { ...o, seed: o.seed ?? Math.floor(Math.random() * 2 ** 31) }, (j) => cancelled(live[j]!.k));
+      const streaming = report && live.some((m) => jobs[m.k]!.stream);
+      const hooks = { cancelled: (j: number) => cancelled(live[j]!.k), ...(streaming ? { onTokens: (step: readonly StepToken[]) => reportStep(step, live, jobs, report) } : {}) };
+      const gen = backend.generateIds(live.map((m) => m.ids), { ...o, seed: o.seed ?? Math.floor(Math.random() * 2 ** 31) }, hooks);
       live.forEach((m, j) => (results.get(m.k)!.samples = gen[j]!.map((s) => toSample(backend, s))));
     });
   }
   for (const [k, result] of results) if (out[k] === undefined) out[k] = cancelled(k) ? CANCELLED : { ok: true, result };
   return out as Outcome[];
+}
+
+/** One decode step's tokens of the streaming jobs among `live` (the engine call's prompts), as one report. */
+function reportStep(step: readonly StepToken[], live: Encoded[], jobs: Job[], report: (r: StreamReport) => void): void {
+  const byJob = new Map<number, StreamToken[]>();
+  for (const t of step) {
+    const k = live[t.prompt]!.k;
+    if (!jobs[k]!.stream) continue;
+    const tok: StreamToken = { sample: t.sample, id: t.id, logprob: t.logprob, stop: t.stop, ...(t.top ? { top: t.top } : {}) };
+    const list = byJob.get(k);
+    if (list) list.push(tok);
+    else byJob.set(k, [tok]);
+  }
+  if (byJob.size > 0) report({ type: 'tokens', jobs: [...byJob].map(([job, tokens]) => ({ job, tokens })) });
 }
 
 /** Runs one engine call for several jobs; if it throws, each of those jobs fails with the error. */
@@ -158,7 +182,6 @@ function toSample(backend: EmbeddedBackend<EngineTokenizer>, s: GeneratedSample)
   const last = pieces[keep - 1];
   if (last && last.offset + last.text.length > s.text.length) pieces[keep - 1] = { ...last, text: s.text.slice(last.offset) };
   const r: SampleResult = { text: s.text, pieces, logprobs: s.logprobs.slice(0, keep), finishReason: s.finishReason, generatedTokens: s.tokens.length };
-  if (s.topLogprobs)
-    r.top = s.topLogprobs.slice(0, keep).map((alts): Alternative[] => alts.map((a) => ({ token: tokenString(tok, a.id), bytes: tokenBytes(tok, a.id), logprob: a.logprob })));
+  if (s.topLogprobs) r.top = s.topLogprobs.slice(0, keep).map((alts): Alternative[] => alts.map((a) => alternative(tok, a)));
   return r;
 }

@@ -12,9 +12,14 @@
 // its cancel flag (shared memory, protocol.ts) tells the worker to drop its rows at the next
 // decode step or scoring slice. `drained(signal)` resolves once none of a request's jobs is queued
 // or computing: the admission limit counts a request until then, not only until its reply.
+//
+// Streaming: `run(job, signal, listen)` with `job.stream` hears the job's tokens after every decode
+// step and its echo (the worker's 'tokens' and 'echo' messages, routed by the job's place in the
+// batch in flight) until the job is answered or cancelled; the promise still resolves with the
+// whole result.
 import { Worker } from 'node:worker_threads';
 import { HttpError, type WireError } from './errors.js';
-import type { FromWorker, Job, JobResult, ModelInfo, ToWorker } from './protocol.js';
+import type { FromWorker, Job, JobEvent, JobResult, ModelInfo, ToWorker } from './protocol.js';
 
 export interface ModelWorkerOptions {
   /** The model id clients use; default the folder's name. */
@@ -29,7 +34,7 @@ export interface ModelWorkerOptions {
    */
   batchWindowMs?: number;
   maxBatchRows?: number;
-  /** KV-cache precision of generation (engine GenerateOptions.kvCache). Default f32. */
+  /** KV-cache precision of generation (engine DecodeOptions.kvCache). Default f32. */
   kvCache?: 'f32' | 'f16';
   /** Called when a batch returns: its job count and how long it took (metrics). */
   onBatch?: (jobs: number, ms: number) => void;
@@ -45,6 +50,8 @@ interface Pending {
   reject: (e: unknown) => void;
   /** Answered already (aborted while in flight): its outcome is dropped. */
   settled: boolean;
+  /** Hears a streaming job's tokens and echo while it computes. */
+  listen: ((e: JobEvent) => void) | undefined;
 }
 
 /** Compiled, the worker is worker.js beside this file; under tsx (tests) it is .ts, loaded through tsx's API. */
@@ -76,6 +83,8 @@ export class ModelWorker {
   /** Per request: its jobs queued or computing, who waits for them to be gone, and its one abort listener. */
   private readonly live = new Map<AbortSignal, { jobs: Set<Pending>; waiters: (() => void)[]; onAbort: () => void }>();
   private inFlight: Pending[] | null = null;
+  /** The id of the batch in flight (stream messages name it). */
+  private inFlightId = 0;
   private nextId = 1;
   private dead: Error | null = null;
   private scheduled = false;
@@ -144,12 +153,13 @@ export class ModelWorker {
   /**
    * Queues a job of the request `signal` stands for; an abort takes it out of the queue, or
    * cancels its rows in the worker when it is computing, and rejects with the abort reason.
+   * `listen`: a streaming job's events (job.stream) until it is answered.
    */
-  run(job: Job, signal?: AbortSignal): Promise<JobResult> {
+  run(job: Job, signal?: AbortSignal, listen?: (e: JobEvent) => void): Promise<JobResult> {
     if (this.dead) return Promise.reject(this.dead);
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const p: Pending = { job, owner: signal, slot: -1, resolve, reject, settled: false };
+      const p: Pending = { job, owner: signal, slot: -1, resolve, reject, settled: false, listen };
       if (signal) {
         // One listener per request, not per job: a request of thousands of jobs aborts in one pass.
         let l = this.live.get(signal);
@@ -261,6 +271,7 @@ export class ModelWorker {
       Atomics.store(this.flags, i, 0);
     });
     this.inFlight = batch;
+    this.inFlightId = this.nextId;
     this.batchStarted = performance.now();
     this.stats.batches++;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
@@ -269,6 +280,7 @@ export class ModelWorker {
   }
 
   private onMessage(m: FromWorker): void {
+    if (m.type === 'tokens' || m.type === 'echo') return this.onStream(m);
     if (m.type !== 'done' || !this.inFlight) return;
     const batch = this.inFlight;
     this.inFlight = null;
@@ -290,6 +302,23 @@ export class ModelWorker {
       else p.reject(rebuild(o.error));
     });
     this.pump();
+  }
+
+  /** A streaming job's events go to its listener while it is unanswered (a cancelled job hears nothing more). */
+  private onStream(m: Extract<FromWorker, { type: 'tokens' | 'echo' }>): void {
+    const batch = this.inFlight;
+    if (!batch || m.id !== this.inFlightId) return;
+    const hear = (job: number, e: JobEvent): void => {
+      const p = batch[job];
+      if (!p || p.settled) return;
+      try {
+        p.listen?.(e);
+      } catch (err) {
+        this.cancel(p, err); // a listener that fails ends its job (and its rows), not the server
+      }
+    };
+    if (m.type === 'echo') hear(m.job, { type: 'echo', echo: m.echo });
+    else for (const j of m.jobs) hear(j.job, { type: 'tokens', tokens: j.tokens });
   }
 
   private fail(e: Error): void {

@@ -2,7 +2,7 @@
 // a `max_tokens` above the model's context, or a prompt longer than it, is a 400 at once, not
 // after the batches queued ahead of it. The HTTP thread holds the model's tokenizer for that (not
 // the model): the OpenAI endpoints' prompts are encoded here and their jobs carry the ids, so the
-// worker does not encode them again. A prompt whose UTF-8 bytes alone need more tokens than the
+// worker does not encode them again (and streamed replies decode their tokens with it). A prompt whose UTF-8 bytes alone need more tokens than the
 // context (at the tokenizer's longest token) is refused without being encoded; the others are
 // encoded one at a time, yielding to the event loop between them, so a 1 MiB body does not hold
 // /health for the ~100-200 ms its encoding takes.
@@ -25,10 +25,11 @@ export class PromptGate {
   private readonly maxTokenBytes: number;
 
   constructor(
-    private readonly tok: EngineTokenizer,
+    /** The model's tokenizer (the streaming replies decode their tokens with it too). */
+    readonly tokenizer: EngineTokenizer,
     readonly contextLength: number,
   ) {
-    this.maxTokenBytes = Math.max(1, ...tokenBytesTable(tok).map((b) => b.length));
+    this.maxTokenBytes = Math.max(1, ...tokenBytesTable(tokenizer).map((b) => b.length));
   }
 
   /** The tokenizer of a genrm checkpoint or Hugging Face folder (the one the worker loads beside the weights). */
@@ -55,7 +56,7 @@ export class PromptGate {
     let sinceYield = 0;
     for (const [i, p] of prompts.entries()) {
       const name = prompts.length > 1 ? `${field}[${i}]` : field;
-      const text = isChatPrompt(p) ? (this.tok.renderChat?.(p) ?? renderChat(p)) : p;
+      const text = isChatPrompt(p) ? (this.tokenizer.renderChat?.(p) ?? renderChat(p)) : p;
       const bytes = Buffer.byteLength(text, 'utf8');
       if (bytes > this.contextLength * this.maxTokenBytes)
         throw new HttpError(400, `"${name}" is ${bytes} bytes, at least ${Math.ceil(bytes / this.maxTokenBytes)} tokens (the tokenizer's longest token is ${this.maxTokenBytes} bytes), more than the model's context of ${this.contextLength}; shorten it`, 'invalid_request_error', name);
@@ -65,7 +66,7 @@ export class PromptGate {
         if (signal?.aborted) throw signal.reason;
       }
       sinceYield += bytes;
-      const ids = encodePrompt(this.tok, p);
+      const ids = encodePrompt(this.tokenizer, p);
       if (ids.length > this.contextLength)
         throw new HttpError(400, `"${name}": the prompt has ${ids.length} tokens (with the beginning-of-sequence token), more than the model's context of ${this.contextLength}; shorten it`, 'invalid_request_error', name);
       out.push(ids);

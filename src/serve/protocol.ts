@@ -6,6 +6,9 @@
 //   (shared memory)  cancel flags, one Int32 per job of the batch in flight: the HTTP thread sets
 //                    flag k when job k's request times out or its client hangs up; the worker reads
 //                    them while it computes (jobs.ts) and drops that job's rows
+//   worker -> main  { type: 'tokens', id, jobs }                         streaming jobs only: after each
+//                    decode step, each such job's new tokens (one per sample still decoding)
+//   worker -> main  { type: 'echo', id, job, echo }                      a streaming job's echo, before its tokens
 //   worker -> main  { type: 'done', id, outcomes }                       one outcome per job, in order
 // A job either generates (options) and/or echoes, or — with `candidates` — scores candidate
 // continuations at the prompt's end (the judges' verdict log-probs); the worker merges jobs of
@@ -47,7 +50,26 @@ export interface Job {
   echo: boolean;
   /** Score these continuations at the prompt's end instead of generating (options.maxTokens is then 0). */
   candidates?: string[];
+  /** Report this job's tokens as they are decoded ('tokens' messages) and its echo as soon as it is scored. */
+  stream?: boolean;
 }
+
+/** One token a streaming job's sample drew in a decode step (the engine's StepToken, by job). */
+export interface StreamToken {
+  sample: number;
+  id: number;
+  logprob: number;
+  /** With topLogprobs > 0: the likeliest ids at this position. */
+  top?: { id: number; logprob: number }[];
+  /** A stop token: it ends the sample and is no part of its text. */
+  stop: boolean;
+}
+
+/** What one streaming job hears while its batch runs (ModelWorker.run's listener). */
+export type JobEvent = { type: 'tokens'; tokens: StreamToken[] } | { type: 'echo'; echo: NonNullable<JobResult['echo']> };
+
+/** What the worker reports of streaming jobs while their batch runs (FromWorker less the batch's id). */
+export type StreamReport = { type: 'tokens'; jobs: { job: number; tokens: StreamToken[] }[] } | { type: 'echo'; job: number; echo: NonNullable<JobResult['echo']> };
 
 export interface Alternative {
   token: string;
@@ -80,4 +102,4 @@ export interface JobResult {
 export type Outcome = { ok: true; result: JobResult } | { ok: false; error: WireError };
 
 export type ToWorker = { type: 'batch'; id: number; jobs: Job[] };
-export type FromWorker = { type: 'ready'; info: ModelInfo } | { type: 'failed'; error: WireError } | { type: 'done'; id: number; outcomes: Outcome[] };
+export type FromWorker = { type: 'ready'; info: ModelInfo } | { type: 'failed'; error: WireError } | { type: 'done'; id: number; outcomes: Outcome[] } | (StreamReport & { id: number });

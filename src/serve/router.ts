@@ -1,5 +1,6 @@
-// A minimal router over node:http: exact (method, path) routes, 404 for unknown paths, 405 with
-// Allow for a known path and the wrong method, every thrown error answered through errorReply.
+// A minimal router over node:http: exact (method, path) routes and prefix routes ("/v1/models/*":
+// the rest of the path is ctx.rest), 404 for unknown paths, 405 with Allow for a known path and
+// the wrong method, every thrown error answered through errorReply.
 //
 // What applies to every endpoint lives here, in one place:
 //   - a gate before routing (bearer-token auth), so an unknown path without a token is a 401, not
@@ -22,6 +23,8 @@ export interface Ctx {
   route: RouteInfo;
   /** Aborts when the client goes away (reason: ClientClosedError) or the deadline passes (HttpError 504). */
   signal: AbortSignal;
+  /** A prefix route's rest of the path, URL-decoded ('' on exact routes). */
+  rest: string;
 }
 
 export interface RouteInfo {
@@ -92,6 +95,7 @@ export class Router {
 
   constructor(private readonly o: RouterOptions = {}) {}
 
+  /** `path` ending in "/*" is a prefix route: it takes every longer path under it (exact routes first). */
   add(method: string, path: string, handler: Handler, tags: Record<string, boolean> = {}): this {
     let byMethod = this.routes.get(path);
     if (!byMethod) this.routes.set(path, (byMethod = new Map()));
@@ -128,12 +132,24 @@ export class Router {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const path = url.pathname.replace(/\/+$/, '') || '/';
       for (const g of this.gates) g(req, path);
-      const byMethod = this.routes.get(path);
+      let byMethod = this.routes.get(path);
+      let rest = '';
+      if (!byMethod) {
+        const prefix = [...this.routes.keys()].find((k) => k.endsWith('/*') && path.startsWith(k.slice(0, -1)));
+        if (prefix) {
+          byMethod = this.routes.get(prefix);
+          try {
+            rest = decodeURIComponent(path.slice(prefix.length - 1));
+          } catch {
+            throw new HttpError(400, `the path ${path} is not valid percent-encoding`);
+          }
+        }
+      }
       if (!byMethod) throw new HttpError(404, `no route ${req.method} ${path}`, 'not_found_error');
       const r = byMethod.get(req.method ?? 'GET');
       if (!r) throw new HttpError(405, `${path} takes ${[...byMethod.keys()].join(', ')}, not ${req.method}`, 'invalid_request_error', null, null, { allow: [...byMethod.keys()].join(', ') });
-      route = path;
-      const ctx: Ctx = { req, res, url, route: r.info, signal: ac.signal };
+      route = r.info.path;
+      const ctx: Ctx = { req, res, url, route: r.info, signal: ac.signal, rest };
       const deadline = r.info.tags.model ? (this.o.timeoutMs ?? 0) : 0;
       if (deadline > 0) {
         timer = setTimeout(() => ac.abort(new HttpError(504, `the request took longer than the server's limit of ${deadline} ms (--timeout-ms); its queued work was dropped`, 'server_error', null, 'timeout')), deadline);

@@ -1,6 +1,6 @@
 // `genrm serve`: THE HTTP stack (docs/ARCHITECTURE.md, Contracts). node:http + a small router; the model runs in a
 // worker thread (modelWorker.ts), so the event loop answers /health and reads new requests while a
-// batch computes. Endpoints: GET /health, GET /metrics, GET /v1/models, POST /v1/completions,
+// batch computes. Endpoints: GET /health, GET /metrics, GET /v1/models(/{id}), POST /v1/completions,
 // POST /v1/chat/completions, and the reward API (reward/handlers.ts): POST /v1/judge, /v1/rank,
 // /v1/reward, /get_reward. What guards them is shared by all: the bearer-token gate, the body
 // limit (413), the bounded queue (429 + Retry-After), the deadline (504) and client-disconnect
@@ -22,7 +22,8 @@ import { ModelWorker } from './modelWorker.js';
 import { PromptGate } from './promptGate.js';
 import { chatHandler } from './openai/chat.js';
 import { completionsHandler } from './openai/completions.js';
-import { modelsHandler } from './openai/models.js';
+import { modelsHandlers } from './openai/models.js';
+import { systemFingerprint } from './openai/common.js';
 import { Router, sendJson } from './router.js';
 
 export interface ServeOptions {
@@ -39,7 +40,7 @@ export interface ServeOptions {
   /** Largest request body in bytes. Default 1 MiB. */
   bodyLimit?: number;
   maxBatchRows?: number;
-  /** KV-cache precision of generation: 'f32' (default) or 'f16' (half the cache memory, batch-64 decoding ~20 % faster; see GenerateOptions.kvCache). */
+  /** KV-cache precision of generation: 'f32' (default) or 'f16' (half the cache memory, batch-64 decoding ~20 % faster; see the engine's DecodeOptions.kvCache). */
   kvCache?: 'f32' | 'f16';
   /** Most jobs (prompts) in one worker batch. 256: far above what a CPU batch gains from; 1 = one at a time. */
   maxBatch?: number;
@@ -60,6 +61,13 @@ export interface ServeOptions {
    * request the queue admits, and room for probes and scrapes beside them.
    */
   maxConnections?: number;
+  /**
+   * genrm's extensions of the OpenAI endpoints: `candidates` on /v1/completions and the `genrm`
+   * block of /v1/models. Default on; off (`--no-extensions`), a request with `candidates` is a 400
+   * naming it and /v1/models shows OpenAI's and vLLM's fields only, so clients meet the server as
+   * they would vLLM or llama.cpp's (how the OpenAI backend's top-logprob fallback is tested).
+   */
+  extensions?: boolean;
   /**
    * Time a client has to send a request's headers, in ms (then its connection is closed): 10 s.
    * A client on the same machine or network sends them in milliseconds; a connection that dribbles
@@ -96,6 +104,10 @@ export interface RouterParts {
   timeoutMs: number;
   token: string | undefined;
   judge: JudgeConfigInput;
+  /** The OpenAI replies' `system_fingerprint`. */
+  fingerprint: string;
+  /** genrm's extensions of the OpenAI API (ServeOptions.extensions). */
+  extensions: boolean;
 }
 
 export function buildRouter(p: RouterParts): Router {
@@ -122,9 +134,12 @@ export function buildRouter(p: RouterParts): Router {
     ctx.res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
     ctx.res.end(text);
   });
-  router.add('GET', '/v1/models', modelsHandler(worker, created));
-  router.add('POST', '/v1/completions', completionsHandler(worker, p.gate, bodyLimit), { model: true });
-  router.add('POST', '/v1/chat/completions', chatHandler(worker, p.gate, bodyLimit), { model: true });
+  const openai = { worker, gate: p.gate, bodyLimit, fingerprint: p.fingerprint, extensions: p.extensions };
+  const models = modelsHandlers(openai, created);
+  router.add('GET', '/v1/models', models.list);
+  router.add('GET', '/v1/models/*', models.one);
+  router.add('POST', '/v1/completions', completionsHandler(openai), { model: true });
+  router.add('POST', '/v1/chat/completions', chatHandler(openai), { model: true });
   const caps = new WorkerModel(worker).capabilities;
   const judge = resolveJudgeConfig(p.judge, 'genrm serve judge options');
   const deps = { worker, gate: p.gate, bodyLimit, judge, pair: resolveTemplate(judge.template, 'pair', caps), point: resolveTemplate('auto', 'point', caps) };
@@ -175,7 +190,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   try {
     admission = new Admission(maxQueue, () => w.stats.ewmaBatchMs, (ctx) => w.drained(ctx.signal));
     const gate = PromptGate.load(o.model, w.info.contextLength);
-    router = buildRouter({ worker: w, gate, faults, bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT, admission, metrics, timeoutMs, token, judge: o.judge ?? {} });
+    const fingerprint = systemFingerprint(o.model, { kvCache: o.kvCache ?? 'f32', maxBatchRows: o.maxBatchRows ?? null });
+    router = buildRouter({ worker: w, gate, faults, bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT, admission, metrics, timeoutMs, token, judge: o.judge ?? {}, fingerprint, extensions: o.extensions ?? true });
   } catch (e) {
     await w.close();
     throw e;

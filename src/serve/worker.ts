@@ -29,5 +29,6 @@ try {
 
 port.on('message', (m: ToWorker) => {
   if (m.type !== 'batch' || !backend) return;
-  post({ type: 'done', id: m.id, outcomes: runJobs(backend, m.jobs, cancelled) });
+  const id = m.id;
+  post({ type: 'done', id, outcomes: runJobs(backend, m.jobs, cancelled, (r) => post({ ...r, id })) });
 });

@@ -93,3 +93,26 @@ test('genrm judge --mode cot keeps what the judge wrote: rationales per order in
     ck.cleanup();
   }
 });
+
+test('genrm serve --no-extensions looks like a plain server; genrm judge through it (top-logprob fallback) gives the P(A) of the folder', async () => {
+  const base = join(root, 'models/base');
+  const child = spawn(process.execPath, [...cli, 'serve', '--model', base, '--port', '0', '--json', '--no-extensions'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    while (!out.includes('\n')) out += (await once(child.stdout, 'data'))[0];
+    const { url } = JSON.parse(out.split('\n')[0]!) as { url: string };
+    const models = (await (await fetch(`${url}/models`)).json()) as { data: Record<string, unknown>[] };
+    assert.equal('genrm' in models.data[0]!, false);
+    const pair = ['--prompt', 'What is 17+25?', '--a', '42', '--b', '41', '--json', '--template', 'compact'];
+    const byUrl = judge(['--model', url, ...pair]);
+    assert.equal(byUrl.status, 0, byUrl.stderr);
+    const byDir = judge(['--model', base, ...pair]);
+    assert.equal(byDir.status, 0, byDir.stderr);
+    const [a, b] = [JSON.parse(byDir.stdout), JSON.parse(byUrl.stdout)];
+    assert.ok(Math.abs(a.pA - b.pA) < 1e-4, `${a.pA} by folder vs ${b.pA} by URL`);
+    assert.notEqual(b.approximate, true);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});

@@ -10,14 +10,14 @@ import { Llama } from '../../src/engine/model/llama.js';
 import type { ModelConfig } from '../../src/engine/model/config.js';
 import { Tokenizer } from '../../src/engine/tokenizer/index.js';
 
-export function tinyConfig(vocabSize: number): ModelConfig {
-  return { vocabSize, dModel: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, ffnHidden: 64, maxSeqLen: 160, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false };
+export function tinyConfig(vocabSize: number, overrides: Partial<ModelConfig> = {}): ModelConfig {
+  return { vocabSize, dModel: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, ffnHidden: 64, maxSeqLen: 160, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false, ...overrides };
 }
 
-/** Writes the checkpoint; returns its folder and a cleanup. */
-export function makeTinyCheckpoint(seed = 3): { dir: string; root: string; cleanup: () => void } {
+/** Writes the checkpoint (`overrides`: another shape, e.g. a longer context); returns its folder and a cleanup. */
+export function makeTinyCheckpoint(seed = 3, overrides: Partial<ModelConfig> = {}): { dir: string; root: string; cleanup: () => void } {
   const tok = Tokenizer.byteLevel({ specials: [...JUDGE_SPECIAL_TOKENS] });
-  const model = new Llama(tinyConfig(tok.vocabSize), { seed });
+  const model = new Llama(tinyConfig(tok.vocabSize, overrides), { seed });
   for (const name of ['model.embed_tokens.weight', 'lm_head.weight']) {
     const t = model.params.get(name)!;
     for (let i = 0; i < t.data.length; i++) t.data[i]! *= 15; // logit std ~1.7: peaked distributions

@@ -148,7 +148,7 @@ test('echo + max_tokens 0 scores a continuation: equals the embedded continuatio
   assert.deepEqual(raw.json.choices[0].logprobs.text_offset, [0, 1]);
 });
 
-test('direct judge P(A) through HTTP equals in-process (genrm server: single-token verdicts; generic client: first distinguishing token)', async () => {
+test('direct judge P(A) through HTTP equals in-process (genrm server: single-token verdicts; generic client: the whole verdicts among its top logprobs)', async () => {
   const pairs = [
     { id: 'p1', prompt: 'What is 2+3?', answerA: '5', answerB: '6' },
     { id: 'p2', prompt: 'Sort 3 1 2.', answerA: '1 2 3', answerB: '3 2 1' },
@@ -173,14 +173,15 @@ test('direct judge P(A) through HTTP equals in-process (genrm server: single-tok
     assert.ok(Math.abs(topK![k]!.logprob - r.logprob) < 1e-4 && Math.abs(ext![k]!.logprob - r.logprob) < 1e-4, `candidate ${k}`);
     assert.equal(ext![k]!.found, true);
   });
-  // A generic client does not know the verdicts are single tokens: it appends "[[" and reads the
-  // next byte, "A" vs "B" — the same numbers the embedded model gives for that prompt.
+  // A generic client does not know the verdicts are single tokens; it finds them whole among the
+  // alternatives at the prompt's end (judge/scoring.ts), so it reads the embedded model's P(A),
+  // not the next byte after a "[[" written as text.
   resetServerQuirks();
   const generic = await judgePairs(http, pairs.slice(0, 1), compactPairTemplate, { ...cfg, swap: false });
+  assert.ok(Math.abs(generic[0]!.pA - inProc[0]!.orders[0].p) < 1e-4, `${generic[0]!.pA} vs ${inProc[0]!.orders[0].p}`);
   const prompt = compactPairTemplate.render({ question: pairs[0]!.prompt, answerA: '5', answerB: '6' }, 'direct') as string;
   const [[a, b]] = (await local.candidateLogprobs([prompt + '[['], ['A', 'B'])) as unknown as [[{ logprob: number }, { logprob: number }]];
-  const want = 1 / (1 + Math.exp(b.logprob - a.logprob));
-  assert.ok(Math.abs(generic[0]!.pA - want) < 1e-4, `${generic[0]!.pA} vs ${want}`);
+  assert.ok(Math.abs(generic[0]!.pA - 1 / (1 + Math.exp(b.logprob - a.logprob))) > 0.01, 'the byte after "[[" would have said something else');
 });
 
 test('the `candidates` extension: exact log-probs per prompt, in order; sampling fields with it are a 400 naming the field', async () => {

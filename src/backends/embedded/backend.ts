@@ -9,7 +9,7 @@
 //
 // The engine is synchronous: a call holds the thread it runs on until it is done. The HTTP server
 // therefore runs this backend in a worker thread (src/serve/), never on its event loop.
-import { candidateLogprobs, continuationLogprobs, generate, type GeneratedSample } from '../../engine/sampling/index.js';
+import { candidateLogprobs, continuationLogprobs, generate, type DecodeOptions, type GeneratedSample } from '../../engine/sampling/index.js';
 import type { Llama } from '../../engine/model/llama.js';
 import { packLlama, type PackedLlama } from '../../engine/model/packed.js';
 import type { KvDtype } from '../../engine/model/kv-cache.js';
@@ -31,7 +31,7 @@ export interface EmbeddedOptions {
    * afterwards needs a new backend. Default: on up to 50 M parameters (genrm's own), off above.
    */
   packWeights?: boolean;
-  /** KV-cache precision of generation (engine GenerateOptions.kvCache): 'f32' (default) or 'f16'. */
+  /** KV-cache precision of generation (engine DecodeOptions.kvCache): 'f32' (default) or 'f16'. */
   kvCache?: KvDtype;
 }
 
@@ -82,8 +82,8 @@ export class EmbeddedBackend<T extends EngineTokenizer = Tokenizer> implements L
     return encodePrompt(this.tokenizer, prompt);
   }
 
-  /** The engine's samples for token-id prompts: [prompt][sample]. For the server's worker (`cancelled`: engine GenerateOptions.cancelled). */
-  generateIds(prompts: number[][], options: GenerateOptions = {}, cancelled?: (prompt: number) => boolean): GeneratedSample[][] {
+  /** The engine's samples for token-id prompts: [prompt][sample]. For the server's worker (`hooks`: the engine's DecodeOptions.cancelled and onTokens). */
+  generateIds(prompts: number[][], options: GenerateOptions = {}, hooks: Pick<DecodeOptions, 'cancelled' | 'onTokens'> = {}): GeneratedSample[][] {
     const o = resolveGenerateOptions(options);
     return generate(this.model, this.tokenizer, prompts, {
       n: o.n,
@@ -99,7 +99,8 @@ export class EmbeddedBackend<T extends EngineTokenizer = Tokenizer> implements L
       ...(this.opts.maxBatchRows !== undefined ? { maxBatchRows: this.opts.maxBatchRows } : {}),
       ...(this.packed ? { packed: this.packed } : {}),
       ...(this.opts.kvCache ? { kvCache: this.opts.kvCache } : {}),
-      ...(cancelled ? { cancelled } : {}),
+      ...(hooks.cancelled ? { cancelled: hooks.cancelled } : {}),
+      ...(hooks.onTokens ? { onTokens: hooks.onTokens } : {}),
     });
   }
 

@@ -34,8 +34,10 @@ import { leadingPad, shiftLeft, stackAligned } from './cache-ops.js';
 import { Sampler, streamSeed, type SamplingParams } from './sample.js';
 import { RowText, checkStops, tokenBytesTable } from './stop.js';
 import { checkPrompts } from './prompts.js';
+import { checkSampling, SAMPLING_DEFAULTS } from './options.js';
 
-export interface GenerateOptions {
+/** The engine's generate options (the LanguageModel seam has its own, backends/types.ts GenerateOptions). */
+export interface DecodeOptions {
   /** Samples per prompt. Default 1. */
   n?: number;
   /** 0 = greedy. Default 1 (the model's own distribution). */
@@ -67,6 +69,14 @@ export interface GenerateOptions {
    * client's rows without failing the others (the server's worker on a timeout or a hang-up).
    */
   cancelled?: (prompt: number) => boolean;
+  /**
+   * Called after every decode step with the tokens it drew, one per row still decoding (a row's
+   * last token included; cancelled rows draw none): what a server streams as it decodes. One call
+   * per step, not per token, so a caller can send a step's tokens in one message. The row's text
+   * is the caller's to decode (stop.ts rules: stop tokens are not text; the text ends before the
+   * first stop string).
+   */
+  onTokens?: (tokens: readonly StepToken[]) => void;
   /** The model's current weights packed by packLlama, reused across calls; by default a call packs its own when its batches have 9 rows or more. */
   packed?: PackedLlama;
   /**
@@ -80,7 +90,22 @@ export interface GenerateOptions {
   kvCache?: KvDtype;
 }
 
-export type FinishReason = 'stop' | 'length';
+/** One row's token of a decode step (DecodeOptions.onTokens). */
+export interface StepToken {
+  prompt: number;
+  /** The sample's index within its prompt's n. */
+  sample: number;
+  id: number;
+  /** log p(id | prefix) under the unmodified model (as GeneratedSample.logprobs). */
+  logprob: number;
+  /** With topLogprobs > 0: the likeliest ids at this position (as GeneratedSample.topLogprobs). */
+  top?: { id: number; logprob: number }[];
+  /** A stop token: it ends the row and is no part of the text. */
+  stop: boolean;
+}
+
+/** Why a row stopped; the LanguageModel seam's FinishReason adds what HTTP servers report. */
+export type StopReason = 'stop' | 'length';
 
 export interface GeneratedSample {
   /** Generated ids (a final stop token included). */
@@ -90,7 +115,7 @@ export interface GeneratedSample {
   /** Decoded text, without the stop token and without a matched stop string and what follows. */
   text: string;
   /** 'stop': a stop token or stop string; 'length': maxTokens, or the context (maxSeqLen) is full. */
-  finishReason: FinishReason;
+  finishReason: StopReason;
   /** The stop string that matched, or the stop token's id, or null. */
   stop: string | number | null;
   /** With topLogprobs > 0: per position, the likeliest ids and their logprobs. */
@@ -109,30 +134,24 @@ interface Row {
 
 const DEFAULT_MAX_BATCH_ROWS = 64;
 
-function resolve(o: GenerateOptions): Required<Omit<GenerateOptions, 'seed' | 'signal' | 'stopTokens' | 'packed' | 'cancelled'>> & { seed: number } {
+function resolve(o: DecodeOptions): Required<Omit<DecodeOptions, 'seed' | 'signal' | 'stopTokens' | 'packed' | 'cancelled' | 'onTokens'>> & { seed: number } {
   const r = {
-    n: o.n ?? 1,
-    temperature: o.temperature ?? 1,
-    topP: o.topP ?? 1,
-    topK: o.topK ?? 0,
-    maxTokens: o.maxTokens ?? 256,
+    n: o.n ?? SAMPLING_DEFAULTS.n,
+    temperature: o.temperature ?? SAMPLING_DEFAULTS.temperature,
+    topP: o.topP ?? SAMPLING_DEFAULTS.topP,
+    topK: o.topK ?? SAMPLING_DEFAULTS.topK,
+    maxTokens: o.maxTokens ?? SAMPLING_DEFAULTS.maxTokens,
     stop: o.stop ?? [],
     seed: o.seed ?? Math.floor(Math.random() * 2 ** 32),
-    topLogprobs: o.topLogprobs ?? 0,
+    topLogprobs: o.topLogprobs ?? SAMPLING_DEFAULTS.topLogprobs,
     maxBatchRows: o.maxBatchRows ?? DEFAULT_MAX_BATCH_ROWS,
     prefill: o.prefill ?? 'padded',
     kvCache: o.kvCache ?? 'f32',
   };
+  checkSampling(r);
   const check = (ok: boolean, field: string, want: string, got: unknown): void => {
     if (!ok) throw new RangeError(`generate options: ${field} must be ${want}, got ${String(got)}`);
   };
-  check(Number.isInteger(r.n) && r.n >= 1, 'n', 'an integer >= 1', r.n);
-  check(Number.isFinite(r.temperature) && r.temperature >= 0, 'temperature', 'a number >= 0', r.temperature);
-  check(r.topP > 0 && r.topP <= 1, 'topP', 'in (0, 1]', r.topP);
-  check(Number.isInteger(r.topK) && r.topK >= 0, 'topK', 'an integer >= 0', r.topK);
-  check(Number.isInteger(r.maxTokens) && r.maxTokens >= 0, 'maxTokens', 'an integer >= 0', r.maxTokens);
-  check(Number.isInteger(r.seed), 'seed', 'an integer', r.seed);
-  check(Number.isInteger(r.topLogprobs) && r.topLogprobs >= 0, 'topLogprobs', 'an integer >= 0', r.topLogprobs);
   check(Number.isInteger(r.maxBatchRows) && r.maxBatchRows >= 1, 'maxBatchRows', 'an integer >= 1', r.maxBatchRows);
   check(r.prefill === 'padded' || r.prefill === 'each', 'prefill', "'padded' or 'each'", r.prefill);
   check(r.kvCache === 'f16' || r.kvCache === 'f32', 'kvCache', "'f16' or 'f32'", r.kvCache);
@@ -140,7 +159,7 @@ function resolve(o: GenerateOptions): Required<Omit<GenerateOptions, 'seed' | 's
 }
 
 /** Samples n continuations of every prompt (token ids). Result: [prompt][sample]. */
-export function generate(model: Llama, tokenizer: EngineTokenizer, prompts: readonly (readonly number[])[], options: GenerateOptions = {}): GeneratedSample[][] {
+export function generate(model: Llama, tokenizer: EngineTokenizer, prompts: readonly (readonly number[])[], options: DecodeOptions = {}): GeneratedSample[][] {
   const o = resolve(options);
   const c = model.config;
   if (tokenizer.vocabSize !== c.vocabSize) throw new RangeError(`generate: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabSize is ${c.vocabSize}; they do not belong together`);
@@ -171,7 +190,7 @@ export function generate(model: Llama, tokenizer: EngineTokenizer, prompts: read
     const cancelled = options.cancelled;
     const chunk = rows.slice(i, i + o.maxBatchRows).filter((r) => !r.done && !cancelled?.(r.prompt));
     if (chunk.length >= PACKED_MIN_ROWS) packed ??= packLlama(model);
-    if (chunk.length > 0) decodeChunk(model, prompts, chunk, o, params, stopTokens, sampler, options.signal, packed, cancelled);
+    if (chunk.length > 0) decodeChunk(model, prompts, chunk, o, params, stopTokens, sampler, { signal: options.signal, packed, cancelled, onTokens: options.onTokens });
   }
   for (const r of rows) r.out.text = r.text.text();
   return results;
@@ -186,10 +205,9 @@ function decodeChunk(
   params: SamplingParams,
   stopTokens: ReadonlySet<number>,
   sampler: Sampler,
-  signal: AbortSignal | undefined,
-  packed: PackedLlama | undefined,
-  cancelled: ((prompt: number) => boolean) | undefined,
+  hooks: { signal: AbortSignal | undefined; packed: PackedLlama | undefined; cancelled: DecodeOptions['cancelled']; onTokens: DecodeOptions['onTokens'] },
 ): void {
+  const { signal, packed, cancelled, onTokens } = hooks;
   const K = kernels();
   const c = model.config;
   const V = c.vocabSize;
@@ -243,6 +261,7 @@ function decodeChunk(
     if (lsm.length !== B * V) lsm = new Float32Array(B * V);
     K.logSoftmax(logits, lsm, B, V);
     const next = new Int32Array(B);
+    const step: StepToken[] | null = onTokens ? [] : null;
     let alive = 0;
     for (let b = 0; b < B; b++) {
       const row = live[b]!;
@@ -254,14 +273,19 @@ function decodeChunk(
       const off = b * V;
       const id = sampler.pick(lsm, off, params, row.rng);
       next[b] = id;
+      const logprob = lsm[off + id]!;
       row.out.tokens.push(id);
-      row.out.logprobs.push(lsm[off + id]!);
-      if (row.out.topLogprobs) row.out.topLogprobs.push(sampler.top(lsm, off, o.topLogprobs));
-      if (stopTokens.has(id)) finish(row, 'stop', id);
+      row.out.logprobs.push(logprob);
+      const top = row.out.topLogprobs ? sampler.top(lsm, off, o.topLogprobs) : undefined;
+      if (top) row.out.topLogprobs!.push(top);
+      const isStop = stopTokens.has(id);
+      if (step) step.push({ prompt: row.prompt, sample: row.sample, id, logprob, ...(top ? { top } : {}), stop: isStop });
+      if (isStop) finish(row, 'stop', id);
       else if (row.text.push(id)) finish(row, 'stop', row.text.matched);
       else if (row.out.tokens.length >= row.limit) finish(row, 'length', null);
       if (!row.done) alive++;
     }
+    if (step && step.length > 0) onTokens!(step);
     if (alive === 0) return;
     const dead = B - alive;
     if (dead > 0 && (dead * 4 >= B || cache.remaining === 0)) {
@@ -277,7 +301,7 @@ function decodeChunk(
   }
 }
 
-function finish(row: Row, reason: FinishReason, stop: string | number | null): void {
+function finish(row: Row, reason: StopReason, stop: string | number | null): void {
   row.done = true;
   row.out.finishReason = reason;
   row.out.stop = stop;

@@ -1,11 +1,44 @@
-// What the completions and chat endpoints share: the model check, sampling options, SSE output.
+// What the OpenAI endpoints share: their dependencies, the model check, sampling options, the
+// system fingerprint, SSE output.
+import { createHash } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { genrmVersion } from '../../engine/checkpoint.js';
 import { HttpError } from '../errors.js';
+import type { ModelWorker } from '../modelWorker.js';
+import type { PromptGate } from '../promptGate.js';
 import type { JobOptions, JobResult, ModelInfo } from '../protocol.js';
 
+export interface OpenAIDeps {
+  worker: ModelWorker;
+  gate: PromptGate;
+  bodyLimit: number;
+  /** `system_fingerprint` of every reply and chunk (systemFingerprint). */
+  fingerprint: string;
+  /** genrm's extensions of the OpenAI API (`candidates`, the `genrm` block of /v1/models); off: `--no-extensions`. */
+  extensions: boolean;
+}
+
+/** 404 in OpenAI's shape (type invalid_request_error, code model_not_found) unless `model` is absent or the served one. */
 export function checkModel(model: string | undefined, info: ModelInfo): void {
   if (model !== undefined && model !== info.id)
-    throw new HttpError(404, `the model "${model}" does not exist here; this server serves "${info.id}"`, 'not_found_error', 'model', 'model_not_found');
+    throw new HttpError(404, `the model "${model}" does not exist here; this server serves "${info.id}"`, 'invalid_request_error', 'model', 'model_not_found');
+}
+
+/**
+ * What OpenAI's `system_fingerprint` stands for, the configuration that answers: genrm's version,
+ * the model folder's files (names, sizes, modification times: new weights, a new fingerprint,
+ * without hashing gigabytes) and the settings that change numbers (KV-cache precision, batch rows).
+ */
+export function systemFingerprint(dir: string, settings: Record<string, unknown>): string {
+  const files = readdirSync(dir)
+    .sort()
+    .map((name) => {
+      const st = statSync(join(dir, name));
+      return st.isFile() ? [name, st.size, Math.round(st.mtimeMs)] : [name];
+    });
+  return `fp_${createHash('sha256').update(JSON.stringify({ genrm: genrmVersion(), files, settings })).digest('hex').slice(0, 12)}`;
 }
 
 interface Sampling {
@@ -40,18 +73,39 @@ export function usage(results: JobResult[]): { prompt_tokens: number; completion
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
-/** Server-sent events: `data: {json}` records, closed by `data: [DONE]` (the OpenAI streaming format). */
+/**
+ * Server-sent events: `data: {json}` records, closed by `data: [DONE]` (the OpenAI streaming
+ * format). The 200 and its headers go with the first record (then `onOpen` sends what leads the
+ * stream), so a request refused before any token still gets its error status. Nothing is written
+ * once the response has ended (a deadline's error event) or its client has gone.
+ */
 export class Sse {
-  constructor(private readonly res: ServerResponse) {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  }
+  /** undefined: not yet opened; false: someone else answered first. */
+  private opened: boolean | undefined;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly onOpen?: () => void,
+  ) {}
 
   send(obj: unknown): void {
+    if (!this.open()) return;
     this.res.write(`data: ${JSON.stringify(obj)}\n\n`);
   }
 
   done(): void {
-    this.res.end('data: [DONE]\n\n');
+    if (this.open()) this.res.end('data: [DONE]\n\n');
+  }
+
+  private open(): boolean {
+    if (this.res.writableEnded || this.res.destroyed) return false;
+    if (this.opened === undefined) {
+      this.opened = !this.res.headersSent;
+      if (!this.opened) return false;
+      this.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      this.onOpen?.();
+    }
+    return this.opened;
   }
 }
 

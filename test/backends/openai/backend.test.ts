@@ -48,7 +48,7 @@ for (const nMode of ['reject', 'ignore'] as const) {
   });
 }
 
-test('direct judging through the HTTP backend: text (common prefix) and chat (verdict position)', async () => {
+test('direct judging through the HTTP backend: text (whole verdicts, then the common prefix) and chat (verdict position)', async () => {
   const top = { A: Math.log(0.6), B: Math.log(0.2), C: Math.log(0.1) };
   const fx = await startFixture({ verdictTop: top });
   try {
@@ -57,10 +57,14 @@ test('direct judging through the HTTP backend: text (common prefix) and chat (ve
     const pair = { prompt: 'q', answerA: 'a', answerB: 'b' };
     const [t] = await judgePairs(m, [pair], compactPairTemplate, cfg);
     assert.ok(Math.abs((t?.pA ?? 0) - 0.75) < 1e-12, String(t?.pA));
-    assert.ok(String(fx.requests[0]?.body.prompt).endsWith('[['), 'the text prompt ends at the verdicts\' common prefix');
+    // Whole verdicts first (none among "A", "B", "C" at the prompt's end), then the common prefix.
+    assert.deepEqual(fx.requests.map((r) => String(r.body.prompt).endsWith('[[')), [false, true], 'the second text prompt ends at the verdicts\' common prefix');
+    const [again] = await judgePairs(m, [pair], compactPairTemplate, cfg);
+    assert.equal(again?.pA, t?.pA);
+    assert.ok(String(fx.requests[2]?.body.prompt).endsWith('[['), 'once no whole verdict showed, the backend goes to the common prefix directly');
     const [c] = await judgePairs(m, [pair], chatPairTemplate, cfg);
     assert.ok(Math.abs((c?.pA ?? 0) - 0.75) < 1e-12, String(c?.pA));
-    assert.deepEqual([fx.requests[1]?.body.logprobs, fx.requests[1]?.body.top_logprobs], [true, 20]);
+    assert.deepEqual([fx.requests[3]?.body.logprobs, fx.requests[3]?.body.top_logprobs], [true, 20]);
   } finally {
     await fx.close();
   }

@@ -193,3 +193,31 @@ test('cancelled(prompt): that prompt’s rows stop at the next step with what th
   assert.ok(none[0]!.every((s) => s.tokens.length === 0));
   assert.deepEqual(none[2], full[2]);
 });
+
+test('onTokens: one call per decode step with each live row’s token; per row they are the sample’s tokens, logprobs and top alternatives, in order', () => {
+  const base = { n: 2, temperature: 1, seed: 9, maxTokens: 9, topLogprobs: 2, maxBatchRows: 4 };
+  // A stop token the free run draws, so some rows end on one.
+  const stopId = generate(model, tok, prompts, { ...base, stopTokens: [] })[0]![0]!.tokens[2]!;
+  const opts = { ...base, stopTokens: [stopId] };
+  const plain = generate(model, tok, prompts, opts);
+  const steps: { prompt: number; sample: number; id: number; logprob: number; top?: { id: number }[]; stop: boolean }[][] = [];
+  const out = generate(model, tok, prompts, { ...opts, onTokens: (t) => void steps.push([...t]) });
+  assert.deepEqual(out, plain, 'the callback changes nothing');
+  // 6 rows in chunks of at most 4: each step carries at most one token per row, never a row twice.
+  for (const st of steps) {
+    assert.ok(st.length >= 1 && st.length <= 4);
+    assert.equal(new Set(st.map((t) => `${t.prompt}/${t.sample}`)).size, st.length);
+  }
+  prompts.forEach((_, p) =>
+    out[p]!.forEach((s, i) => {
+      const mine = steps.flat().filter((t) => t.prompt === p && t.sample === i);
+      assert.deepEqual(mine.map((t) => t.id), s.tokens, `prompt ${p} sample ${i}`);
+      assert.deepEqual(mine.map((t) => t.logprob), s.logprobs);
+      assert.deepEqual(mine.map((t) => t.top!.map((a) => a.id)), s.topLogprobs!.map((alts) => alts.map((a) => a.id)));
+      assert.deepEqual(mine.map((t) => t.stop), s.tokens.map((id) => id === stopId));
+    }),
+  );
+  assert.ok(steps.flat().some((t) => t.stop), 'some row ended on the stop token');
+  const longest = Math.max(...out.flat().map((s) => s.tokens.length));
+  assert.ok(steps.length >= longest, `${steps.length} steps for a longest row of ${longest} tokens`);
+});
