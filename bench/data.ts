@@ -31,8 +31,16 @@ async function generate(file: string, bytes: number): Promise<number> {
       // 1 in 1000 lines is invalid (identical answers) so the skip path is exercised too.
       const rec =
         n % 1000 === 999
-          ? { prompt: [{ role: 'user', content: `q${n}` }], chosen: [{ role: 'assistant', content: 'same' }], rejected: [{ role: 'assistant', content: 'same' }] }
-          : { prompt: [{ role: 'user', content: `Question ${n}: ${filler}` }], chosen: [{ role: 'assistant', content: `good ${n} ${filler}` }], rejected: [{ role: 'assistant', content: `bad ${n} ${filler}` }] };
+          ? {
+              prompt: [{ role: 'user', content: `q${n}` }],
+              chosen: [{ role: 'assistant', content: 'same' }],
+              rejected: [{ role: 'assistant', content: 'same' }],
+            }
+          : {
+              prompt: [{ role: 'user', content: `Question ${n}: ${filler}` }],
+              chosen: [{ role: 'assistant', content: `good ${n} ${filler}` }],
+              rejected: [{ role: 'assistant', content: `bad ${n} ${filler}` }],
+            };
       parts.push(JSON.stringify(rec));
     }
     const chunk = parts.join('\n') + '\n';
@@ -90,8 +98,12 @@ export async function run(args: string[]): Promise<void> {
     };
     if (json) console.log(JSON.stringify(result, null, 2));
     else {
-      console.log(`convert: ${result.mbPerSec.toFixed(1)} MB/s, ${Math.round(result.pairsPerSec)} pairs/s (${r.pairs} pairs, ${r.invalidTotal} invalid skipped) in ${s.toFixed(1)} s`);
-      console.log(`RSS: start ${result.rssStartMB.toFixed(0)} MB, peak ${result.peakRssMB.toFixed(0)} MB; at each 10% of input: ${result.rssAtDecilesMB.join(' ')} MB`);
+      console.log(
+        `convert: ${result.mbPerSec.toFixed(1)} MB/s, ${Math.round(result.pairsPerSec)} pairs/s (${r.pairs} pairs, ${r.invalidTotal} invalid skipped) in ${s.toFixed(1)} s`,
+      );
+      console.log(
+        `RSS: start ${result.rssStartMB.toFixed(0)} MB, peak ${result.peakRssMB.toFixed(0)} MB; at each 10% of input: ${result.rssAtDecilesMB.join(' ')} MB`,
+      );
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -27,8 +27,16 @@ import { runTorchScript, torchPython } from './torch.js';
 export const describe = 'matmul vs raw OpenBLAS, and one training step of the reference model (vs PyTorch if present)';
 
 export const REFERENCE: ModelConfig = {
-  vocabSize: 512, dModel: 256, nLayers: 4, nHeads: 4, nKvHeads: 4, ffnHidden: 688,
-  maxSeqLen: 128, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false,
+  vocabSize: 512,
+  dModel: 256,
+  nLayers: 4,
+  nHeads: 4,
+  nKvHeads: 4,
+  ffnHidden: 688,
+  maxSeqLen: 128,
+  ropeTheta: 10000,
+  normEps: 1e-5,
+  tieEmbeddings: false,
 };
 export const BATCH = 16;
 export const SEQ = 128;
@@ -49,7 +57,8 @@ function opt(args: string[], name: string, def: number): number {
 
 /** Blocks of `reps` runs of each, alternating which goes first; a pause after every block. */
 function alternate(eng: () => void, raw: (() => void) | undefined, rounds: number, reps: number): { te: number[]; tr: number[] } {
-  const te: number[] = [], tr: number[] = [];
+  const te: number[] = [],
+    tr: number[] = [];
   const pause = new Int32Array(new SharedArrayBuffer(4));
   for (let r = 0; r < rounds; r++) {
     for (const which of r % 2 === 0 ? [0, 1] : [1, 0]) {
@@ -66,7 +75,13 @@ function alternate(eng: () => void, raw: (() => void) | undefined, rounds: numbe
   return { te, tr };
 }
 
-interface MatmulRow { size: number; engineGflops: number; rawGflops: number; ratio: number; reps: number }
+interface MatmulRow {
+  size: number;
+  engineGflops: number;
+  rawGflops: number;
+  ratio: number;
+  reps: number;
+}
 
 function benchMatmul(sizes: number[]): MatmulRow[] {
   const native = loadNative();
@@ -90,7 +105,14 @@ function benchMatmul(sizes: number[]): MatmulRow[] {
   return rows;
 }
 
-interface DecodeRow { m: number; n: number; k: number; engineUs: number; rawUs: number; speedup: number }
+interface DecodeRow {
+  m: number;
+  n: number;
+  k: number;
+  engineUs: number;
+  rawUs: number;
+  speedup: number;
+}
 
 /** x @ W^T at decode shapes: the engine's matmul (genrm's pool kernel up to 128 rows) vs raw sgemm, alternating blocks. */
 function benchDecodeShapes(): DecodeRow[] {
@@ -99,7 +121,11 @@ function benchDecodeShapes(): DecodeRow[] {
   const k = kernels();
   const rows: DecodeRow[] = [];
   for (const m of [1, 8, 16, 64, 128]) {
-    for (const [n, kk] of [[256, 256], [688, 256], [256, 688]] as const) {
+    for (const [n, kk] of [
+      [256, 256],
+      [688, 256],
+      [256, 688],
+    ] as const) {
       const a = new Float32Array(m * kk).map(() => Math.random() - 0.5);
       const b = new Float32Array(n * kk).map(() => Math.random() - 0.5);
       const c = new Float32Array(m * n);
@@ -111,8 +137,10 @@ function benchDecodeShapes(): DecodeRow[] {
         for (let i = 0; i < inner; i++) f();
       };
       const { te: be, tr: br } = alternate(one(eng), one(raw), 6, 5);
-      const te = be.map((t) => (t * 1000) / inner), tr = br.map((t) => (t * 1000) / inner);
-      const e = median(te), rw = median(tr);
+      const te = be.map((t) => (t * 1000) / inner),
+        tr = br.map((t) => (t * 1000) / inner);
+      const e = median(te),
+        rw = median(tr);
       rows.push({ m, n, k: kk, engineUs: e, rawUs: rw, speedup: rw / e });
     }
   }
@@ -128,7 +156,13 @@ export function stepFlops(c: ModelConfig, batch: number, seq: number): number {
   return linear + attention;
 }
 
-interface StepResult { msPerStep: number[]; profile: OpTime[]; profiledMs: number; params: number; loss: number }
+interface StepResult {
+  msPerStep: number[];
+  profile: OpTime[];
+  profiledMs: number;
+  params: number;
+  loss: number;
+}
 
 function makeTrainer(): { step: () => number; params: number } {
   const model = new Llama(REFERENCE, { seed: 1 });
@@ -170,7 +204,12 @@ function profileStep(trainer: ReturnType<typeof makeTrainer>, byShape: boolean):
   }
 }
 
-interface TorchResult { msPerStep: number[]; torch: string; threads: number; params: number }
+interface TorchResult {
+  msPerStep: number[];
+  torch: string;
+  threads: number;
+  params: number;
+}
 
 function runTorch(py: string, steps: number): TorchResult {
   return runTorchScript<TorchResult>(py, 'torch_step.py', ['--steps', String(steps), '--warmup', '2']);
@@ -192,17 +231,25 @@ export async function run(args: string[]): Promise<void> {
   const mm = benchMatmul(info.backend === 'native' ? [256, 512, 1024] : [128]);
   log('\nmatmul (fp32, square, medians of alternating blocks of runs)');
   log('  size    engine GFLOP/s   raw sgemm GFLOP/s   engine/raw');
-  for (const r of mm) log(`  ${String(r.size).padEnd(6)}  ${r.engineGflops.toFixed(1).padStart(14)}   ${r.rawGflops.toFixed(1).padStart(17)}   ${(r.ratio * 100).toFixed(1).padStart(9)} %`);
+  for (const r of mm)
+    log(
+      `  ${String(r.size).padEnd(6)}  ${r.engineGflops.toFixed(1).padStart(14)}   ${r.rawGflops.toFixed(1).padStart(17)}   ${(r.ratio * 100).toFixed(1).padStart(9)} %`,
+    );
   const decode = info.backend === 'native' ? benchDecodeShapes() : [];
   if (decode.length) {
     log('\ndecode shapes x @ W^T (m rows), engine (genrm pool kernel) vs raw sgemm, medians of alternating blocks of runs');
     log('  m × n × k            engine µs    raw sgemm µs   speed-up');
-    for (const r of decode) log(`  ${`${r.m} × ${r.n} × ${r.k}`.padEnd(18)} ${r.engineUs.toFixed(1).padStart(10)} ${r.rawUs.toFixed(1).padStart(15)} ${r.speedup.toFixed(2).padStart(9)}x`);
+    for (const r of decode)
+      log(
+        `  ${`${r.m} × ${r.n} × ${r.k}`.padEnd(18)} ${r.engineUs.toFixed(1).padStart(10)} ${r.rawUs.toFixed(1).padStart(15)} ${r.speedup.toFixed(2).padStart(9)}x`,
+      );
   }
 
   const trainer = makeTrainer();
   const flops = stepFlops(REFERENCE, BATCH, SEQ);
-  log(`\ntraining step: reference model (${(trainer.params / 1e6).toFixed(2)} M params, batch ${BATCH} x seq ${SEQ}, ${(flops / 1e9).toFixed(1)} GFLOP/step)`);
+  log(
+    `\ntraining step: reference model (${(trainer.params / 1e6).toFixed(2)} M params, batch ${BATCH} x seq ${SEQ}, ${(flops / 1e9).toFixed(1)} GFLOP/step)`,
+  );
   benchSteps(trainer, 2); // warm-up: buffer pool, optimizer state, OpenBLAS threads
   const py = args.includes('--no-torch') ? undefined : torchPython();
   const ours: number[] = [];
@@ -224,36 +271,67 @@ export async function run(args: string[]): Promise<void> {
   const ms = median(ours);
   const tokens = BATCH * SEQ;
   const rssMiB = process.resourceUsage().maxRSS / 1024;
-  log(`  engine: ${ms.toFixed(0)} ms/step (median of ${ours.length}; min ${Math.min(...ours).toFixed(0)}), ${(tokens / (ms / 1000)).toFixed(0)} tokens/s, ${(flops / (ms * 1e6)).toFixed(1)} GFLOP/s, peak RSS ${rssMiB.toFixed(0)} MiB`);
+  log(
+    `  engine: ${ms.toFixed(0)} ms/step (median of ${ours.length}; min ${Math.min(...ours).toFixed(0)}), ${(tokens / (ms / 1000)).toFixed(0)} tokens/s, ${(flops / (ms * 1e6)).toFixed(1)} GFLOP/s, peak RSS ${rssMiB.toFixed(0)} MiB`,
+  );
   let torchSummary: { msPerStep: number; tokensPerSec: number; speedup: number; version: string } | { skipped: string };
   if (theirs.length && torchInfo) {
     const tms = median(theirs);
     torchSummary = { msPerStep: tms, tokensPerSec: tokens / (tms / 1000), speedup: tms / ms, version: torchInfo.torch };
-    log(`  pytorch ${torchInfo.torch} (set_num_threads(${torchInfo.threads})): ${tms.toFixed(0)} ms/step (median of ${theirs.length}), ${(tokens / (tms / 1000)).toFixed(0)} tokens/s`);
+    log(
+      `  pytorch ${torchInfo.torch} (set_num_threads(${torchInfo.threads})): ${tms.toFixed(0)} ms/step (median of ${theirs.length}), ${(tokens / (tms / 1000)).toFixed(0)} tokens/s`,
+    );
     log(`  engine vs pytorch: ${(tms / ms).toFixed(2)}x tokens/s`);
   } else {
-    const why = torchError ?? (py === undefined ? (args.includes('--no-torch') ? '--no-torch' : 'python3 with torch not found (apt-get install -y python3-torch)') : 'no samples');
+    const why =
+      torchError ??
+      (py === undefined
+        ? args.includes('--no-torch')
+          ? '--no-torch'
+          : 'python3 with torch not found (apt-get install -y python3-torch)'
+        : 'no samples');
     torchSummary = { skipped: why };
     log(`  pytorch: skipped (${why})`);
   }
 
   const kernelMs = prof.profile.reduce((s, o) => s + o.ms, 0);
-  log(`\nprofile of one step (${prof.ms.toFixed(0)} ms; kernels ${kernelMs.toFixed(0)} ms, outside kernels ${(prof.ms - kernelMs).toFixed(0)} ms)`);
-  for (const o of prof.profile) log(`  ${o.op.padEnd(34)} ${o.ms.toFixed(1).padStart(8)} ms  ${((100 * o.ms) / prof.ms).toFixed(1).padStart(5)} %  ${String(o.calls).padStart(5)} calls`);
-  log(`  ${'(autograd, JS, allocation)'.padEnd(34)} ${(prof.ms - kernelMs).toFixed(1).padStart(8)} ms  ${((100 * (prof.ms - kernelMs)) / prof.ms).toFixed(1).padStart(5)} %`);
+  log(
+    `\nprofile of one step (${prof.ms.toFixed(0)} ms; kernels ${kernelMs.toFixed(0)} ms, outside kernels ${(prof.ms - kernelMs).toFixed(0)} ms)`,
+  );
+  for (const o of prof.profile)
+    log(
+      `  ${o.op.padEnd(34)} ${o.ms.toFixed(1).padStart(8)} ms  ${((100 * o.ms) / prof.ms).toFixed(1).padStart(5)} %  ${String(o.calls).padStart(5)} calls`,
+    );
+  log(
+    `  ${'(autograd, JS, allocation)'.padEnd(34)} ${(prof.ms - kernelMs).toFixed(1).padStart(8)} ms  ${((100 * (prof.ms - kernelMs)) / prof.ms).toFixed(1).padStart(5)} %`,
+  );
 
   if (json) {
-    console.log(JSON.stringify({
-      kernels: info,
-      matmul: mm,
-      decodeShapes: decode,
-      step: {
-        config: REFERENCE, batch: BATCH, seq: SEQ, params: trainer.params, gflopPerStep: flops / 1e9,
-        msPerStep: ms, samplesMs: ours, tokensPerSec: tokens / (ms / 1000), gflops: flops / (ms * 1e6), peakRssMiB: rssMiB,
-        loss: prof.loss,
-      },
-      torch: torchSummary,
-      profile: { stepMs: prof.ms, kernelMs, outsideKernelsMs: prof.ms - kernelMs, ops: prof.profile },
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          kernels: info,
+          matmul: mm,
+          decodeShapes: decode,
+          step: {
+            config: REFERENCE,
+            batch: BATCH,
+            seq: SEQ,
+            params: trainer.params,
+            gflopPerStep: flops / 1e9,
+            msPerStep: ms,
+            samplesMs: ours,
+            tokensPerSec: tokens / (ms / 1000),
+            gflops: flops / (ms * 1e6),
+            peakRssMiB: rssMiB,
+            loss: prof.loss,
+          },
+          torch: torchSummary,
+          profile: { stepMs: prof.ms, kernelMs, outsideKernelsMs: prof.ms - kernelMs, ops: prof.profile },
+        },
+        null,
+        2,
+      ),
+    );
   }
 }

@@ -28,7 +28,8 @@ import { resolveJudgeConfig } from '../src/judge/config.js';
 import { chosenShownFirst, judgePairs, type PairInput } from '../src/judge/pairwise.js';
 import { compactPairTemplate } from '../src/judge/templates.js';
 
-export const describe = 'engine vs llama.cpp (node-llama-cpp) on the same exported GGUF: direct judging pairs/s and P(A) agreement; greedy decoding tokens/s';
+export const describe =
+  'engine vs llama.cpp (node-llama-cpp) on the same exported GGUF: direct judging pairs/s and P(A) agreement; greedy decoding tokens/s';
 
 function flag(args: string[], name: string, dflt: number): number {
   const i = args.indexOf(name);
@@ -90,13 +91,32 @@ export async function run(args: string[]): Promise<void> {
       tEngine = Math.min(tEngine, await time(() => judge(engine)));
       tGguf = Math.min(tGguf, await time(() => judge(gguf)));
     }
-    const promptTokens = pairs.reduce((n, p) => n + engine.encode(compactPairTemplate.render({ question: p.prompt as string, answerA: p.answerA, answerB: p.answerB }, 'direct')).length, 0) / pairs.length;
-    const judging = { pairs: pairs.length, promptTokens, engine: pairs.length / tEngine, llamaCpp: pairs.length / tGguf, ratio: tEngine / tGguf, maxDiffPA: maxDiff, maxDiffPerOrder: maxOrderDiff, singleTokenVerdicts: gguf.capabilities.singleTokenVerdicts };
+    const promptTokens =
+      pairs.reduce(
+        (n, p) =>
+          n +
+          engine.encode(compactPairTemplate.render({ question: p.prompt as string, answerA: p.answerA, answerB: p.answerB }, 'direct'))
+            .length,
+        0,
+      ) / pairs.length;
+    const judging = {
+      pairs: pairs.length,
+      promptTokens,
+      engine: pairs.length / tEngine,
+      llamaCpp: pairs.length / tGguf,
+      ratio: tEngine / tGguf,
+      maxDiffPA: maxDiff,
+      maxDiffPerOrder: maxOrderDiff,
+      singleTokenVerdicts: gguf.capabilities.singleTokenVerdicts,
+    };
 
     // Greedy decoding.
     const prompts = Array.from({ length: batch }, (_, i) => `Question ${i}: what is ${12 + i} + ${30 - i}?`);
     const rows: Record<string, { engine: number; llamaCpp: number; ratio: number }> = {};
-    for (const [label, ps] of [['batch 1', prompts.slice(0, 1)], [`batch ${batch}`, prompts]] as const) {
+    for (const [label, ps] of [
+      ['batch 1', prompts.slice(0, 1)],
+      [`batch ${batch}`, prompts],
+    ] as const) {
       const e = await tokensPerSecond(engine, [...ps], tokens);
       const l = await tokensPerSecond(gguf, [...ps], tokens);
       rows[label] = { engine: e, llamaCpp: l, ratio: e / l };
@@ -106,14 +126,18 @@ export async function run(args: string[]): Promise<void> {
       console.log(JSON.stringify({ model: modelDir, threads, judging, decoding: { tokens, batch, rows } }));
       return;
     }
-    console.log(`gguf bench: ${modelDir} (d${cfg.dModel} L${cfg.nLayers}, vocab ${cfg.vocabSize}), ${threads} thread(s) each; verdicts single tokens in the GGUF: ${judging.singleTokenVerdicts}`);
+    console.log(
+      `gguf bench: ${modelDir} (d${cfg.dModel} L${cfg.nLayers}, vocab ${cfg.vocabSize}), ${threads} thread(s) each; verdicts single tokens in the GGUF: ${judging.singleTokenVerdicts}`,
+    );
     console.log(
       `direct judging, ${judging.pairs} pairs x 2 orders (${promptTokens.toFixed(0)} prompt tokens each): engine ${judging.engine.toFixed(1)} pairs/s, ` +
         `llama.cpp ${judging.llamaCpp.toFixed(1)} pairs/s, llama.cpp/engine ${judging.ratio.toFixed(2)}x (goal >= 0.5); ` +
         `max |P(A) difference| ${maxDiff.toExponential(1)} (per order ${maxOrderDiff.toExponential(1)}; goal <= 0.01)`,
     );
     for (const [label, r] of Object.entries(rows))
-      console.log(`decoding ${label.padEnd(9)} engine ${r.engine.toFixed(1).padStart(7)} tok/s   llama.cpp ${r.llamaCpp.toFixed(1).padStart(7)} tok/s   engine/llama.cpp ${r.ratio.toFixed(2)}x`);
+      console.log(
+        `decoding ${label.padEnd(9)} engine ${r.engine.toFixed(1).padStart(7)} tok/s   llama.cpp ${r.llamaCpp.toFixed(1).padStart(7)} tok/s   engine/llama.cpp ${r.ratio.toFixed(2)}x`,
+      );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -38,7 +38,12 @@ import { decodeLine, decodeRoofline, directRoofline, type DecodeRoofline } from 
 export const describe = 'judge throughput: direct and CoT (k=1, 8), in-process vs genrm serve over HTTP, batched vs one at a time';
 
 function pairs(n: number): PairInput[] {
-  return Array.from({ length: n }, (_, i) => ({ id: `p${i}`, prompt: `What is ${17 + i}+${25 + 3 * i}?`, answerA: `${42 + 4 * i}`, answerB: `The answer is ${41 + 4 * i}.` }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: `p${i}`,
+    prompt: `What is ${17 + i}+${25 + 3 * i}?`,
+    answerA: `${42 + 4 * i}`,
+    answerB: `The answer is ${41 + 4 * i}.`,
+  }));
 }
 
 /** Runs of each measurement, the best kept: a direct round takes ~50 ms, where one run moves ±30 % with the machine, so it gets more. */
@@ -61,10 +66,27 @@ export async function run(args: string[]): Promise<void> {
   let label = dir;
   if (args.includes('--random') || !existsSync(join(dir, 'config.json'))) {
     const tok = Tokenizer.byteLevel({ specials: [...JUDGE_SPECIAL_TOKENS] });
-    const config = { vocabSize: tok.vocabSize, dModel: 256, nLayers: 4, nHeads: 4, nKvHeads: 4, ffnHidden: 688, maxSeqLen: 512, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false };
+    const config = {
+      vocabSize: tok.vocabSize,
+      dModel: 256,
+      nLayers: 4,
+      nHeads: 4,
+      nKvHeads: 4,
+      ffnHidden: 688,
+      maxSeqLen: 512,
+      ropeTheta: 10000,
+      normEps: 1e-5,
+      tieEmbeddings: false,
+    };
     dir = join(root, 'base-random');
     label = 'base shape (d256 L4 H4 ffn688 ctx512), random weights';
-    saveCheckpoint(dir, { config, kind: 'lm', weights: new Llama(config, { seed: 1 }).params, tokenizer: tok, provenance: { command: 'bench judge', config: null, seed: 1, dataHash: null, parent: null } });
+    saveCheckpoint(dir, {
+      config,
+      kind: 'lm',
+      weights: new Llama(config, { seed: 1 }).params,
+      tokenizer: tok,
+      provenance: { command: 'bench judge', config: null, seed: 1, dataHash: null, parent: null },
+    });
   }
   const local = EmbeddedBackend.load(dir);
   const srv = await startServer({ model: dir, port: 0, name: 'bench-model' });
@@ -78,7 +100,8 @@ export async function run(args: string[]): Promise<void> {
       { name: 'cot k=1', cfg: resolveJudgeConfig({ mode: 'cot', votes: 1, swap: false, maxTokens }) },
       { name: 'cot k=8', cfg: resolveJudgeConfig({ mode: 'cot', votes: 8, swap: false, maxTokens }) },
     ];
-    const judge = (m: LanguageModel, p: PairInput[], cfg: ReturnType<typeof resolveJudgeConfig>) => judgePairs(m, p, compactPairTemplate, cfg);
+    const judge = (m: LanguageModel, p: PairInput[], cfg: ReturnType<typeof resolveJudgeConfig>) =>
+      judgePairs(m, p, compactPairTemplate, cfg);
     await judge(local, ps.slice(0, 2), cases[0]!.cfg); // warm up kernels
     await judge(remote, ps.slice(0, 2), cases[0]!.cfg);
     // Each measurement several times, the three ways interleaved, and the best kept: one run of a
@@ -105,14 +128,23 @@ export async function run(args: string[]): Promise<void> {
     rmSync(root, { recursive: true, force: true });
   }
   const cfg = local.model.config;
-  const promptLen = (p: PairInput, mode: 'direct' | 'cot'): number => local.encode(compactPairTemplate.render({ question: p.prompt as string, answerA: p.answerA, answerB: p.answerB }, mode)).length;
+  const promptLen = (p: PairInput, mode: 'direct' | 'cot'): number =>
+    local.encode(compactPairTemplate.render({ question: p.prompt as string, answerA: p.answerA, answerB: p.answerB }, mode)).length;
   const lens = ps.map((p) => promptLen(p, 'direct'));
   const direct = rows[0]!;
   const roofline = directRoofline(cfg, lens, ps.length / direct.oneAtATime, ps.length / direct.inProcess);
   const cotLen = Math.round(ps.reduce((t, p) => t + promptLen(p, 'cot'), 0) / ps.length);
   const decode: Record<string, DecodeRoofline> = {};
-  for (const [name, votes] of [['cot k=1', 1], ['cot k=8', 8]] as const)
-    decode[name] = decodeRoofline(local.model, { judgments: ps.length, votes, promptLen: cotLen, generated: generated.get(name) ?? maxTokens });
+  for (const [name, votes] of [
+    ['cot k=1', 1],
+    ['cot k=8', 8],
+  ] as const)
+    decode[name] = decodeRoofline(local.model, {
+      judgments: ps.length,
+      votes,
+      promptLen: cotLen,
+      generated: generated.get(name) ?? maxTokens,
+    });
   const report = rows.map((r) => ({
     ...r,
     judgmentsPerSecInProcess: 16 / r.inProcess,
@@ -121,13 +153,17 @@ export async function run(args: string[]): Promise<void> {
     batchedSpeedup: r.oneAtATime / r.inProcess,
   }));
   if (json) {
-    console.log(JSON.stringify({ model: label, maxTokens, pairs: 16, rows: report, directRoofline: roofline, decodeRoofline: decode }, null, 2));
+    console.log(
+      JSON.stringify({ model: label, maxTokens, pairs: 16, rows: report, directRoofline: roofline, decodeRoofline: decode }, null, 2),
+    );
     return;
   }
   console.log(`judge bench: ${label}; 16 pairs, one order; CoT max tokens ${maxTokens}`);
   console.log('case       in-proc j/s   HTTP j/s   HTTP/in-proc (<=1.3)   batched vs 1-at-a-time (>=2 direct, >=5 CoT)');
   for (const r of report)
-    console.log(`${r.case.padEnd(10)} ${r.judgmentsPerSecInProcess.toFixed(2).padStart(11)} ${r.judgmentsPerSecHttp.toFixed(2).padStart(10)} ${r.httpRatio.toFixed(2).padStart(22)}x ${r.batchedSpeedup.toFixed(1).padStart(24)}x`);
+    console.log(
+      `${r.case.padEnd(10)} ${r.judgmentsPerSecInProcess.toFixed(2).padStart(11)} ${r.judgmentsPerSecHttp.toFixed(2).padStart(10)} ${r.httpRatio.toFixed(2).padStart(22)}x ${r.batchedSpeedup.toFixed(1).padStart(24)}x`,
+    );
   const f = (x: number): string => x.toFixed(1);
   console.log(
     `direct, in model flops (${roofline.promptTokens} prompt tokens, ${roofline.gflop.toFixed(2)} GFLOP): one pair at a time ${f(roofline.oneAtATimeGflops)} GFLOP/s, ` +

@@ -29,8 +29,16 @@ import { trainingThroughput, type TrainThroughput } from './train-step.js';
 export const describe = 'generation tokens/s at batch 1/16/64 with the KV cache, scoring tokens/s, where decode time goes';
 
 const REF: ModelConfig = {
-  vocabSize: 512, dModel: 256, nLayers: 4, nHeads: 4, nKvHeads: 4, ffnHidden: 688,
-  maxSeqLen: 256, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false,
+  vocabSize: 512,
+  dModel: 256,
+  nLayers: 4,
+  nHeads: 4,
+  nKvHeads: 4,
+  ffnHidden: 688,
+  maxSeqLen: 256,
+  ropeTheta: 10000,
+  normEps: 1e-5,
+  tieEmbeddings: false,
 };
 const PROMPT_LEN = 32;
 
@@ -68,7 +76,11 @@ function trainingTokensPerSec(): { tokensPerSec: number; shapes: TrainThroughput
 }
 // -----------------------------------------------------------------------------------------------
 
-interface TorchSampleRow { batch: number; ms: number; tokensPerSec: number }
+interface TorchSampleRow {
+  batch: number;
+  ms: number;
+  tokensPerSec: number;
+}
 interface TorchRatioRow {
   batch: number;
   /** Medians over the rounds: torch's tokens/s (its better thread count), ours, and ours / torch. */
@@ -95,9 +107,24 @@ function torchSampling(newTokens: number, rounds: number, ours: (batch: number) 
     let version = '';
     const perRound: { batch: number; torch: number; ours: number }[][] = [];
     for (let r = 0; r < rounds; r++) {
-      const runs = [1, 2].map((t) => runTorchScript<{ torch: string; threads: number; rows: TorchSampleRow[] }>(py, 'torch_sample.py', ['--tokens', String(newTokens), '--threads', String(t), '--batches', '1,16,64']));
+      const runs = [1, 2].map((t) =>
+        runTorchScript<{ torch: string; threads: number; rows: TorchSampleRow[] }>(py, 'torch_sample.py', [
+          '--tokens',
+          String(newTokens),
+          '--threads',
+          String(t),
+          '--batches',
+          '1,16,64',
+        ]),
+      );
       version = runs[0]!.torch;
-      perRound.push(runs[0]!.rows.map((row, i) => ({ batch: row.batch, torch: Math.max(row.tokensPerSec, runs[1]!.rows[i]!.tokensPerSec), ours: ours(row.batch) })));
+      perRound.push(
+        runs[0]!.rows.map((row, i) => ({
+          batch: row.batch,
+          torch: Math.max(row.tokensPerSec, runs[1]!.rows[i]!.tokensPerSec),
+          ours: ours(row.batch),
+        })),
+      );
     }
     const rows = perRound[0]!.map((_, i) => {
       const at = perRound.map((round) => round[i]!);
@@ -129,7 +156,12 @@ export async function run(args: string[]): Promise<void> {
   const tok = benchTokenizer();
   const base: DecodeOptions = { maxTokens: newTokens, stopTokens: [], temperature: 1, topP: 0.95, seed: 1 };
   log(`\ngeneration: reference model, ${PROMPT_LEN}-token prompts, ${newTokens} new tokens per row, temperature 1, top-p 0.95`);
-  generate(model, tok, prompts(2, () => PROMPT_LEN, 9), { ...base, maxTokens: 4 }); // warm-up
+  generate(
+    model,
+    tok,
+    prompts(2, () => PROMPT_LEN, 9),
+    { ...base, maxTokens: 4 },
+  ); // warm-up
 
   const gen: { batch: number; prompts: number; n: number; ms: number; tokensPerSec: number; speedup: number }[] = [];
   const cases = [
@@ -142,7 +174,11 @@ export async function run(args: string[]): Promise<void> {
   const timeGeneration = (count: number, n: number): { ms: number; tokensPerSec: number } => {
     const ps = prompts(count, () => PROMPT_LEN, count);
     let ms = Infinity;
-    for (let r = 0; r < (count * n === 1 ? 3 : 1); r++) ms = Math.min(ms, timeIt(() => generate(model, tok, ps, { ...base, n })));
+    for (let r = 0; r < (count * n === 1 ? 3 : 1); r++)
+      ms = Math.min(
+        ms,
+        timeIt(() => generate(model, tok, ps, { ...base, n })),
+      );
     return { ms, tokensPerSec: (count * n * newTokens) / (ms / 1000) };
   };
   for (const cs of cases) {
@@ -150,14 +186,23 @@ export async function run(args: string[]): Promise<void> {
     const batch = cs.prompts * cs.n;
     gen.push({ batch, prompts: cs.prompts, n: cs.n, ms: best, tokensPerSec: tps, speedup: tps / (gen[0]?.tokensPerSec ?? tps) });
     const g = gen.at(-1)!;
-    log(`  batch ${String(batch).padStart(2)} (${cs.prompts} prompts × n ${cs.n}): ${best.toFixed(0).padStart(6)} ms, ${tps.toFixed(0).padStart(6)} tokens/s, ${g.speedup.toFixed(1)}× batch 1 per token`);
+    log(
+      `  batch ${String(batch).padStart(2)} (${cs.prompts} prompts × n ${cs.n}): ${best.toFixed(0).padStart(6)} ms, ${tps.toFixed(0).padStart(6)} tokens/s, ${g.speedup.toFixed(1)}× batch 1 per token`,
+    );
   }
   // The half-precision KV cache (opt-in) at batch 64, beside the float32 run above, both best of 2.
   const ps64h = prompts(64, () => PROMPT_LEN, 64);
   const kv = { f32: Infinity, f16: Infinity };
-  for (let r = 0; r < 2; r++) for (const dtype of ['f32', 'f16'] as const) kv[dtype] = Math.min(kv[dtype], timeIt(() => generate(model, tok, ps64h, { ...base, kvCache: dtype })));
+  for (let r = 0; r < 2; r++)
+    for (const dtype of ['f32', 'f16'] as const)
+      kv[dtype] = Math.min(
+        kv[dtype],
+        timeIt(() => generate(model, tok, ps64h, { ...base, kvCache: dtype })),
+      );
   const kvCache = { f32TokensPerSec: (64 * newTokens) / (kv.f32 / 1000), f16TokensPerSec: (64 * newTokens) / (kv.f16 / 1000) };
-  log(`  batch 64, KV cache f32 vs f16 (kvCache: 'f16'): ${kvCache.f32TokensPerSec.toFixed(0)} vs ${kvCache.f16TokensPerSec.toFixed(0)} tokens/s, ${(kvCache.f16TokensPerSec / kvCache.f32TokensPerSec).toFixed(2)}×`);
+  log(
+    `  batch 64, KV cache f32 vs f16 (kvCache: 'f16'): ${kvCache.f32TokensPerSec.toFixed(0)} vs ${kvCache.f16TokensPerSec.toFixed(0)} tokens/s, ${(kvCache.f16TokensPerSec / kvCache.f32TokensPerSec).toFixed(2)}×`,
+  );
 
   // Where decode time goes at batch 64: kernels (by op) vs the rest.
   const inner = kernels();
@@ -168,7 +213,9 @@ export async function run(args: string[]): Promise<void> {
   setKernels(inner);
   const ops = prof.report();
   const kernelMs = ops.reduce((a, o) => a + o.ms, 0);
-  log(`\nbatch 64 profile: ${total.toFixed(0)} ms total, kernels ${kernelMs.toFixed(0)} ms, other (JS: sampling, allocation, bookkeeping) ${(total - kernelMs).toFixed(0)} ms`);
+  log(
+    `\nbatch 64 profile: ${total.toFixed(0)} ms total, kernels ${kernelMs.toFixed(0)} ms, other (JS: sampling, allocation, bookkeeping) ${(total - kernelMs).toFixed(0)} ms`,
+  );
   for (const o of ops.slice(0, 6)) log(`  ${o.op.padEnd(18)} ${o.ms.toFixed(0).padStart(6)} ms  ${String(o.calls).padStart(6)} calls`);
 
   // Prefill strategy on mixed lengths (8..120 tokens), 16 prompts × n 4.
@@ -183,12 +230,20 @@ export async function run(args: string[]): Promise<void> {
   // Scoring: 64 pairs of a 64-token prompt + 64-token continuation; and candidate logprobs.
   const items = prompts(64, () => 128, 3).map((s) => ({ prompt: s.slice(0, 64), continuation: s.slice(64) }));
   continuationLogprobs(model, items.slice(0, 2));
-  const scoreMs = Math.min(timeIt(() => continuationLogprobs(model, items)), timeIt(() => continuationLogprobs(model, items)));
+  const scoreMs = Math.min(
+    timeIt(() => continuationLogprobs(model, items)),
+    timeIt(() => continuationLogprobs(model, items)),
+  );
   const scoreTps = (64 * 128) / (scoreMs / 1000);
   const cand = prompts(64, () => 128, 4);
-  const candMs = Math.min(timeIt(() => candidateLogprobs(model, cand, [[300], [301]])), timeIt(() => candidateLogprobs(model, cand, [[300], [301]])));
+  const candMs = Math.min(
+    timeIt(() => candidateLogprobs(model, cand, [[300], [301]])),
+    timeIt(() => candidateLogprobs(model, cand, [[300], [301]])),
+  );
   const candTps = (64 * 128) / (candMs / 1000);
-  log(`\nscoring: continuation log-likelihood ${scoreTps.toFixed(0)} tokens/s (64 × (64 + 64) tokens in ${scoreMs.toFixed(0)} ms); candidate logprobs ${candTps.toFixed(0)} prompt tokens/s (64 × 128 in ${candMs.toFixed(0)} ms)`);
+  log(
+    `\nscoring: continuation log-likelihood ${scoreTps.toFixed(0)} tokens/s (64 × (64 + 64) tokens in ${scoreMs.toFixed(0)} ms); candidate logprobs ${candTps.toFixed(0)} prompt tokens/s (64 × 128 in ${candMs.toFixed(0)} ms)`,
+  );
 
   const training = trainingTokensPerSec();
   log(`\ntraining tokens/s: ${'skipped' in training ? `skipped (${training.skipped})` : training.tokensPerSec.toFixed(0)}`);
@@ -196,21 +251,39 @@ export async function run(args: string[]): Promise<void> {
   const torch = torchSampling(newTokens, torchRounds, (batch) => timeGeneration(batch, 1).tokensPerSec);
   if ('skipped' in torch) log(`pytorch KV-cached sampling ratio: skipped (${torch.skipped})`);
   else {
-    log(`pytorch ${torch.version} KV-cached sampling loop, same model and work (torch at 1 and 2 threads, its better one), ${torch.rounds} rounds of torch then genrm back to back, medians:`);
+    log(
+      `pytorch ${torch.version} KV-cached sampling loop, same model and work (torch at 1 and 2 threads, its better one), ${torch.rounds} rounds of torch then genrm back to back, medians:`,
+    );
     for (const r of torch.rows)
-      log(`  batch ${String(r.batch).padStart(2)}: torch ${r.tokensPerSec.toFixed(0).padStart(6)} tokens/s, genrm ${r.ours.toFixed(0).padStart(6)}: ${r.ratio.toFixed(2)}x (rounds ${r.ratios[0]!.toFixed(2)}-${r.ratios.at(-1)!.toFixed(2)}x; goal >= 2x)`);
+      log(
+        `  batch ${String(r.batch).padStart(2)}: torch ${r.tokensPerSec.toFixed(0).padStart(6)} tokens/s, genrm ${r.ours.toFixed(0).padStart(6)}: ${r.ratio.toFixed(2)}x (rounds ${r.ratios[0]!.toFixed(2)}-${r.ratios.at(-1)!.toFixed(2)}x; goal >= 2x)`,
+      );
   }
   const rssMiB = process.resourceUsage().maxRSS / 1024;
   const b1 = gen[0]!.tokensPerSec;
   const best = Math.max(...gen.slice(1, 3).map((g) => g.tokensPerSec));
   log(`\npeak RSS ${rssMiB.toFixed(0)} MiB; batched/batch-1 per token: ${(best / b1).toFixed(1)}× (target >= 3×)`);
   if (json) {
-    console.log(JSON.stringify({
-      kernels: info, newTokens, promptLen: PROMPT_LEN, generation: gen, kvCache,
-      profileBatch64: { totalMs: total, kernelMs, otherMs: total - kernelMs, ops },
-      prefillMs: pre, scoring: { continuationTokensPerSec: scoreTps, candidatePromptTokensPerSec: candTps },
-      training, torch, peakRssMiB: rssMiB, batchedOverBatch1: best / b1,
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          kernels: info,
+          newTokens,
+          promptLen: PROMPT_LEN,
+          generation: gen,
+          kvCache,
+          profileBatch64: { totalMs: total, kernelMs, otherMs: total - kernelMs, ops },
+          prefillMs: pre,
+          scoring: { continuationTokensPerSec: scoreTps, candidatePromptTokensPerSec: candTps },
+          training,
+          torch,
+          peakRssMiB: rssMiB,
+          batchedOverBatch1: best / b1,
+        },
+        null,
+        2,
+      ),
+    );
   }
 }
 

@@ -38,8 +38,12 @@ export function prefillFlops(c: ModelConfig, L: number): number {
  */
 export function matmulPeak(c: ModelConfig, rows: number): number {
   const K = kernels();
-  const m = rows, n = c.ffnHidden, k = c.dModel;
-  const a = new Float32Array(m * k).fill(0.5), b = new Float32Array(n * k).fill(0.25), out = new Float32Array(m * n);
+  const m = rows,
+    n = c.ffnHidden,
+    k = c.dModel;
+  const a = new Float32Array(m * k).fill(0.5),
+    b = new Float32Array(n * k).fill(0.25),
+    out = new Float32Array(m * n);
   const packed = K.packWeight(b, n, k);
   let best = Infinity;
   for (let r = 0; r < 21; r++) {
@@ -71,13 +75,25 @@ export interface DirectRoofline {
  * both ways, in judgments per second. The judgments are one batch: its prefill has all their
  * tokens as rows.
  */
-export function directRoofline(c: ModelConfig, promptLens: readonly number[], oneAtATimePerSec: number, batchedPerSec: number): DirectRoofline {
+export function directRoofline(
+  c: ModelConfig,
+  promptLens: readonly number[],
+  oneAtATimePerSec: number,
+  batchedPerSec: number,
+): DirectRoofline {
   const promptTokens = promptLens.reduce((a, b) => a + b, 0);
   const gflop = promptLens.reduce((t, L) => t + prefillFlops(c, L), 0) / 1e9;
   const perJudgment = gflop / promptLens.length;
   const oneAtATimeGflops = perJudgment * oneAtATimePerSec;
   const matmulPeakGflops = matmulPeak(c, promptTokens);
-  return { promptTokens, gflop, oneAtATimeGflops, batchedGflops: perJudgment * batchedPerSec, matmulPeakGflops, ceiling: matmulPeakGflops / oneAtATimeGflops };
+  return {
+    promptTokens,
+    gflop,
+    oneAtATimeGflops,
+    batchedGflops: perJudgment * batchedPerSec,
+    matmulPeakGflops,
+    ceiling: matmulPeakGflops / oneAtATimeGflops,
+  };
 }
 
 // What batching gains on the decode steps that are most of a CoT judgment: one token for each of
@@ -109,7 +125,16 @@ export interface DecodeRoofline {
 }
 
 /** Median decode step (ms) of `judgments` prompts x `votes` rows forked from them, as generate runs it. */
-function decodeStepMs(model: Llama, packed: PackedLlama, judgments: number, votes: number, promptLen: number, context: number, kvCache: KvDtype, profile?: Profiler): number {
+function decodeStepMs(
+  model: Llama,
+  packed: PackedLlama,
+  judgments: number,
+  votes: number,
+  promptLen: number,
+  context: number,
+  kvCache: KvDtype,
+  profile?: Profiler,
+): number {
   const c = model.config;
   const steps = 16;
   const capacity = Math.min(c.maxSeqLen, context + steps + 1);
@@ -140,7 +165,10 @@ function decodeStepMs(model: Llama, packed: PackedLlama, judgments: number, vote
  * Times the engine's decode step at `votes` rows (one judgment) and `judgments * votes` rows
  * (a batch), best of 3 medians each, interleaved; then profiles the batched step's kernels.
  */
-export function decodeRoofline(model: Llama, o: { judgments: number; votes: number; promptLen: number; generated: number; kvCache?: KvDtype }): DecodeRoofline {
+export function decodeRoofline(
+  model: Llama,
+  o: { judgments: number; votes: number; promptLen: number; generated: number; kvCache?: KvDtype },
+): DecodeRoofline {
   const kv = o.kvCache ?? 'f32';
   const context = Math.min(model.config.maxSeqLen - 17, o.promptLen + Math.max(1, Math.round(o.generated / 2)));
   const packed = packLlama(model);

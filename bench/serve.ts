@@ -33,7 +33,8 @@ import { runAttack } from './serveAttack.js';
 import { runStream } from './serveStream.js';
 import { decodeLine, decodeRoofline, directRoofline, type DecodeRoofline, type DirectRoofline } from './roofline.js';
 
-export const describe = 'reward server under load: throughput, p50/p99, errors, RSS at concurrency 1-256; dynamic batching vs one at a time (direct, CoT); --attack: under hostile load; --stream: first-byte latency of streaming';
+export const describe =
+  'reward server under load: throughput, p50/p99, errors, RSS at concurrency 1-256; dynamic batching vs one at a time (direct, CoT); --attack: under hostile load; --stream: first-byte latency of streaming';
 
 interface LoadResult {
   concurrency: number;
@@ -53,16 +54,25 @@ function quantile(sorted: number[], q: number): number {
 }
 
 /** C clients in closed loops for `seconds`, then the requests in flight finish. */
-async function load(url: string, body: (i: number) => unknown, concurrency: number, seconds: number, onTick?: (rssMB: number) => void): Promise<LoadResult> {
+async function load(
+  url: string,
+  body: (i: number) => unknown,
+  concurrency: number,
+  seconds: number,
+  onTick?: (rssMB: number) => void,
+): Promise<LoadResult> {
   const lat: number[] = [];
   const non2xx: Record<string, number> = {};
   let failed = 0;
   let peak = 0;
-  const sampler = setInterval(() => {
-    const rss = process.memoryUsage.rss() / 2 ** 20;
-    peak = Math.max(peak, rss);
-    onTick?.(rss);
-  }, onTick ? 1000 : 100);
+  const sampler = setInterval(
+    () => {
+      const rss = process.memoryUsage.rss() / 2 ** 20;
+      peak = Math.max(peak, rss);
+      onTick?.(rss);
+    },
+    onTick ? 1000 : 100,
+  );
   const t0 = performance.now();
   const stopAt = t0 + seconds * 1000;
   let n = 0;
@@ -84,7 +94,17 @@ async function load(url: string, body: (i: number) => unknown, concurrency: numb
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage.rss() / 2 ** 20);
   lat.sort((a, b) => a - b);
-  return { concurrency, seconds: elapsed, ok: lat.length, non2xx, failed, throughput: lat.length / elapsed, p50ms: quantile(lat, 0.5), p99ms: quantile(lat, 0.99), peakRssMB: peak };
+  return {
+    concurrency,
+    seconds: elapsed,
+    ok: lat.length,
+    non2xx,
+    failed,
+    throughput: lat.length / elapsed,
+    p50ms: quantile(lat, 0.5),
+    p99ms: quantile(lat, 0.99),
+    peakRssMB: peak,
+  };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -97,16 +117,32 @@ export async function run(args: string[]): Promise<void> {
   const maxTokens = Number(flag(args, '--max-tokens', '32'));
   const kvCache = flag(args, '--kv-cache', 'f32');
   const rounds = Number(flag(args, '--rounds', '3'));
-  if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20)) throw new RangeError(`bench serve: --rounds must be an integer in [1, 20], got ${rounds}`);
+  if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20))
+    throw new RangeError(`bench serve: --rounds must be an integer in [1, 20], got ${rounds}`);
   if (kvCache !== 'f32' && kvCache !== 'f16') throw new RangeError(`bench serve: --kv-cache must be f32 or f16, got ${kvCache}`);
-  if (!(seconds > 0 && seconds <= 600) || levels.some((c) => !(Number.isInteger(c) && c >= 1 && c <= 1024))) throw new RangeError('bench serve: --seconds in (0, 600], --levels integers in [1, 1024]');
+  if (!(seconds > 0 && seconds <= 600) || levels.some((c) => !(Number.isInteger(c) && c >= 1 && c <= 1024)))
+    throw new RangeError('bench serve: --seconds in (0, 600], --levels integers in [1, 1024]');
 
   const ck = randomBaseCheckpoint('serve');
   const { dir, config, llama } = ck;
 
   const modes = {
-    direct: (i: number) => ({ prompt: `What is ${17 + (i % 50)}+${25 + (i % 7)}?`, a: `${42 + (i % 50)}`, b: `The answer is ${41 + (i % 50)}.`, mode: 'direct', swap: false }),
-    cot: (i: number) => ({ prompt: `What is ${17 + (i % 50)}+${25 + (i % 7)}?`, a: `${42 + (i % 50)}`, b: `The answer is ${41 + (i % 50)}.`, mode: 'cot', votes, max_tokens: maxTokens, swap: false }),
+    direct: (i: number) => ({
+      prompt: `What is ${17 + (i % 50)}+${25 + (i % 7)}?`,
+      a: `${42 + (i % 50)}`,
+      b: `The answer is ${41 + (i % 50)}.`,
+      mode: 'direct',
+      swap: false,
+    }),
+    cot: (i: number) => ({
+      prompt: `What is ${17 + (i % 50)}+${25 + (i % 7)}?`,
+      a: `${42 + (i % 50)}`,
+      b: `The answer is ${41 + (i % 50)}.`,
+      mode: 'cot',
+      votes,
+      max_tokens: maxTokens,
+      swap: false,
+    }),
   };
   // Tokens of the prompt the server renders for request i (its compact template, with the
   // beginning-of-sequence token); the checkpoint's tokenizer, loaded once.
@@ -125,7 +161,9 @@ export async function run(args: string[]): Promise<void> {
     for (const [mode, body] of Object.entries(modes)) {
       const srv = await startServer({ model: dir, port: 0, name: 'bench', timeoutMs: 0, maxBatchRows: 256, kvCache });
       // The one-at-a-time server (max batch 1) runs beside it, idle until its rounds.
-      const single = levels.includes(64) ? await startServer({ model: dir, port: 0, name: 'bench', timeoutMs: 0, maxBatch: 1, maxBatchRows: 256, kvCache }) : null;
+      const single = levels.includes(64)
+        ? await startServer({ model: dir, port: 0, name: 'bench', timeoutMs: 0, maxBatch: 1, maxBatchRows: 256, kvCache })
+        : null;
       const url = srv.url.replace(/\/v1$/, '/v1/judge');
       const batched: LoadResult[] = [];
       let oneAtATime: LoadResult | null = null;
@@ -136,7 +174,9 @@ export async function run(args: string[]): Promise<void> {
         for (const c of levels) {
           const r = await load(url, body, c, seconds);
           batched.push(r);
-          log(`${mode} batched c=${c}: ${r.throughput.toFixed(1)} j/s, p50 ${r.p50ms.toFixed(0)} ms, p99 ${r.p99ms.toFixed(0)} ms, non-2xx ${JSON.stringify(r.non2xx)}, failed ${r.failed}, peak RSS ${r.peakRssMB.toFixed(0)} MB`);
+          log(
+            `${mode} batched c=${c}: ${r.throughput.toFixed(1)} j/s, p50 ${r.p50ms.toFixed(0)} ms, p99 ${r.p99ms.toFixed(0)} ms, non-2xx ${JSON.stringify(r.non2xx)}, failed ${r.failed}, peak RSS ${r.peakRssMB.toFixed(0)} MB`,
+          );
         }
         if (mode === 'direct' && args.includes('--long')) {
           const rss: number[] = [];
@@ -147,7 +187,9 @@ export async function run(args: string[]): Promise<void> {
           const first = median(rss.slice(10, 20));
           const last = median(rss.slice(-10));
           long = { rssMB: rss, growthPct: ((last - first) / first) * 100, result };
-          log(`direct long (60 s, c=64): RSS median ${first.toFixed(0)} MB over 10-20 s -> ${last.toFixed(0)} MB over the last 10 s (${long.growthPct.toFixed(1)}%), ${result.throughput.toFixed(1)} j/s`);
+          log(
+            `direct long (60 s, c=64): RSS median ${first.toFixed(0)} MB over 10-20 s -> ${last.toFixed(0)} MB over the last 10 s (${long.growthPct.toFixed(1)}%), ${result.throughput.toFixed(1)} j/s`,
+          );
         }
         if (single) {
           // Batched and one at a time at c=64, interleaved `rounds` times: one window of either
@@ -161,7 +203,9 @@ export async function run(args: string[]): Promise<void> {
             const o = await load(u, body, 64, seconds);
             ones.push(o);
             speedups.push(b.throughput / o.throughput);
-            log(`${mode} c=64 round ${r + 1}: batched ${b.throughput.toFixed(1)} j/s, one at a time ${o.throughput.toFixed(1)} j/s (p50 ${o.p50ms.toFixed(0)} ms): ${(b.throughput / o.throughput).toFixed(2)}x`);
+            log(
+              `${mode} c=64 round ${r + 1}: batched ${b.throughput.toFixed(1)} j/s, one at a time ${o.throughput.toFixed(1)} j/s (p50 ${o.p50ms.toFixed(0)} ms): ${(b.throughput / o.throughput).toFixed(2)}x`,
+            );
           }
           speedups = [...speedups].sort((a, b) => a - b);
           speedup = speedups[Math.floor(speedups.length / 2)]!;
@@ -188,22 +232,35 @@ export async function run(args: string[]): Promise<void> {
     ck.cleanup();
   }
   if (json) {
-    console.log(JSON.stringify({ model: 'base shape, random weights', seconds, votes, maxTokens, report, directRoofline: roofline, decodeRoofline: decode, long }, null, 2));
+    console.log(
+      JSON.stringify(
+        { model: 'base shape, random weights', seconds, votes, maxTokens, report, directRoofline: roofline, decodeRoofline: decode, long },
+        null,
+        2,
+      ),
+    );
     return;
   }
-  console.log(`\nserve bench: base shape (d256 L4 H4 ffn688 ctx512), random weights; POST /v1/judge one order; CoT ${votes} votes x ${maxTokens} tokens; ${seconds} s per level`);
+  console.log(
+    `\nserve bench: base shape (d256 L4 H4 ffn688 ctx512), random weights; POST /v1/judge one order; CoT ${votes} votes x ${maxTokens} tokens; ${seconds} s per level`,
+  );
   console.log('mode    conc   judg/s   p50 ms   p99 ms   non-2xx  failed  peak RSS MB');
   for (const r of report)
     for (const x of r.batched)
-      console.log(`${r.mode.padEnd(6)} ${String(x.concurrency).padStart(5)} ${x.throughput.toFixed(1).padStart(8)} ${x.p50ms.toFixed(0).padStart(8)} ${x.p99ms.toFixed(0).padStart(8)} ${String(Object.values(x.non2xx).reduce((a, b) => a + b, 0)).padStart(9)} ${String(x.failed).padStart(7)} ${x.peakRssMB.toFixed(0).padStart(12)}`);
+      console.log(
+        `${r.mode.padEnd(6)} ${String(x.concurrency).padStart(5)} ${x.throughput.toFixed(1).padStart(8)} ${x.p50ms.toFixed(0).padStart(8)} ${x.p99ms.toFixed(0).padStart(8)} ${String(Object.values(x.non2xx).reduce((a, b) => a + b, 0)).padStart(9)} ${String(x.failed).padStart(7)} ${x.peakRssMB.toFixed(0).padStart(12)}`,
+      );
   for (const r of report)
     if (r.speedup !== null)
-      console.log(`${r.mode}: dynamic batching vs one at a time at c=64: ${r.speedup.toFixed(1)}x, median of ${r.speedups.length} interleaved rounds (${r.speedups[0]!.toFixed(1)}-${r.speedups.at(-1)!.toFixed(1)}x) (target >= ${r.mode === 'cot' ? 4 : 2}x)`);
+      console.log(
+        `${r.mode}: dynamic batching vs one at a time at c=64: ${r.speedup.toFixed(1)}x, median of ${r.speedups.length} interleaved rounds (${r.speedups[0]!.toFixed(1)}-${r.speedups.at(-1)!.toFixed(1)}x) (target >= ${r.mode === 'cot' ? 4 : 2}x)`,
+      );
   if (roofline)
     console.log(
-      `direct at c=64, in model flops (${(roofline.gflop / 64 * 1000).toFixed(0)} MFLOP a judgment): one at a time ${roofline.oneAtATimeGflops.toFixed(1)} GFLOP/s, batched ${roofline.batchedGflops.toFixed(1)}; ` +
+      `direct at c=64, in model flops (${((roofline.gflop / 64) * 1000).toFixed(0)} MFLOP a judgment): one at a time ${roofline.oneAtATimeGflops.toFixed(1)} GFLOP/s, batched ${roofline.batchedGflops.toFixed(1)}; ` +
         `the largest product of a 64-request batch alone (${roofline.promptTokens}x${config.ffnHidden}x${config.dModel}) ${roofline.matmulPeakGflops.toFixed(1)}: batching can gain at most ~${roofline.ceiling.toFixed(1)}x here`,
     );
   if (decode) console.log(decodeLine('cot at c=64', decode));
-  if (long) console.log(`long run: RSS growth ${long.growthPct.toFixed(1)}% (median of 10-20 s vs the last 10 s; flat: small next to the heap)`);
+  if (long)
+    console.log(`long run: RSS growth ${long.growthPct.toFixed(1)}% (median of 10-20 s vs the last 10 s; flat: small next to the heap)`);
 }

@@ -45,7 +45,8 @@ interface PhaseResult extends Probe {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const q = (xs: number[], p: number): number => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]! : NaN);
+const q = (xs: number[], p: number): number =>
+  xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]! : NaN;
 
 /** One GET on a fresh connection (no keep-alive pool), ms until the body ends; Infinity on error or timeout. */
 function freshGet(port: number, path: string, timeoutMs = 2000): Promise<number> {
@@ -63,10 +64,21 @@ function freshGet(port: number, path: string, timeoutMs = 2000): Promise<number>
 }
 
 function post(base: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-  return fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
+  return fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
 }
 
-const good = (i: number) => ({ prompt: `What is ${17 + (i % 50)}+${25 + (i % 7)}?`, a: `${42 + (i % 50)}`, b: `The answer is ${41 + (i % 50)}.`, mode: 'direct', swap: false });
+const good = (i: number) => ({
+  prompt: `What is ${17 + (i % 50)}+${25 + (i % 7)}?`,
+  a: `${42 + (i % 50)}`,
+  b: `The answer is ${41 + (i % 50)}.`,
+  mode: 'direct',
+  swap: false,
+});
 
 /** Runs the /health prober and the good clients until `stop` resolves. */
 async function probe(base: string, port: number, stop: Promise<unknown>): Promise<Probe> {
@@ -99,7 +111,14 @@ async function probe(base: string, port: number, stop: Promise<unknown>): Promis
   await Promise.all([prober, ...Array.from({ length: 4 }, client)]);
   const secs = (performance.now() - t0) / 1000;
   const finite = health.filter(Number.isFinite);
-  return { healthP50: q(finite, 0.5), healthP99: q(finite, 0.99), healthMax: finite.length ? Math.max(...finite) : NaN, healthFailed: health.length - finite.length, goodPerSec: ok / secs, goodNon2xx: non2xx };
+  return {
+    healthP50: q(finite, 0.5),
+    healthP99: q(finite, 0.99),
+    healthMax: finite.length ? Math.max(...finite) : NaN,
+    healthFailed: health.length - finite.length,
+    goodPerSec: ok / secs,
+    goodNon2xx: non2xx,
+  };
 }
 
 async function metric(base: string, name: string): Promise<number> {
@@ -113,7 +132,11 @@ async function settle(base: string, ms: number): Promise<number> {
   const t0 = performance.now();
   while (performance.now() - t0 < ms) {
     try {
-      const h = (await (await fetch(base + '/health', { signal: AbortSignal.timeout(2000) })).json()) as { busy: boolean; queued: number; inFlight: number };
+      const h = (await (await fetch(base + '/health', { signal: AbortSignal.timeout(2000) })).json()) as {
+        busy: boolean;
+        queued: number;
+        inFlight: number;
+      };
       if (!h.busy && h.queued === 0 && h.inFlight === 0) return (performance.now() - t0) / 1000;
     } catch {
       /* not answering yet */
@@ -132,14 +155,22 @@ function rssMB(child: ChildProcess): number {
   }
 }
 
-type Attack = (ctx: { base: string; port: number; seconds: number; timeoutMs: number }) => Promise<{ done: Promise<unknown>; outcome: () => Promise<string> }>;
+type Attack = (ctx: {
+  base: string;
+  port: number;
+  seconds: number;
+  timeoutMs: number;
+}) => Promise<{ done: Promise<unknown>; outcome: () => Promise<string> }>;
 
 const secs = (t0: number): string => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
 const ATTACKS: Record<string, Attack> = {
   'reward-1024': async ({ base, seconds, timeoutMs }) => {
     const t0 = performance.now();
-    const body = { prompts: Array.from({ length: 1024 }, () => 'What is 17+25? Answer with the number only.'), responses: Array.from({ length: 1024 }, (_, i) => `The answer is ${i}, I am fairly sure.`) };
+    const body = {
+      prompts: Array.from({ length: 1024 }, () => 'What is 17+25? Answer with the number only.'),
+      responses: Array.from({ length: 1024 }, (_, i) => `The answer is ${i}, I am fairly sure.`),
+    };
     let got = 'no reply';
     const req = post(base, '/v1/reward', body, AbortSignal.timeout(timeoutMs + 15_000)).then(
       async (r) => {
@@ -152,7 +183,10 @@ const ATTACKS: Record<string, Attack> = {
   },
   'reward-groups': async ({ base, seconds, timeoutMs }) => {
     const t0 = performance.now();
-    const body = { prompts: Array.from({ length: 1024 }, (_, i) => `What is ${17 + (i % 8)}+25? Answer with the number only.`), responses: Array.from({ length: 1024 }, (_, i) => `The answer is ${i}.`) };
+    const body = {
+      prompts: Array.from({ length: 1024 }, (_, i) => `What is ${17 + (i % 8)}+25? Answer with the number only.`),
+      responses: Array.from({ length: 1024 }, (_, i) => `The answer is ${i}.`),
+    };
     let got = 'no reply';
     const req = post(base, '/v1/reward', body, AbortSignal.timeout(timeoutMs + 15_000)).then(
       async (r) => {
@@ -169,7 +203,12 @@ const ATTACKS: Record<string, Attack> = {
     const client = async (): Promise<void> => {
       while (performance.now() < end) {
         sent++;
-        await post(base, '/v1/completions', { prompt: Array.from({ length: 8 }, (_, i) => `Once upon a time ${i}`), n: 32, max_tokens: 300, temperature: 1 }, AbortSignal.timeout(300)).then(
+        await post(
+          base,
+          '/v1/completions',
+          { prompt: Array.from({ length: 8 }, (_, i) => `Once upon a time ${i}`), n: 32, max_tokens: 300, temperature: 1 },
+          AbortSignal.timeout(300),
+        ).then(
           (r) => r.arrayBuffer(),
           () => {},
         );
@@ -222,14 +261,19 @@ export async function runAttack(args: string[]): Promise<void> {
   const seconds = Number(flag(args, '--seconds', '8'));
   const timeoutMs = Number(flag(args, '--timeout-ms', '20000'));
   const only = flag(args, '--only', Object.keys(ATTACKS).join(',')).split(',');
-  for (const a of only) if (!(a in ATTACKS)) throw new RangeError(`bench serve --attack: --only names ${JSON.stringify(a)}; attacks are ${Object.keys(ATTACKS).join(', ')}`);
-  if (!(seconds > 0 && seconds <= 120) || !(Number.isInteger(timeoutMs) && timeoutMs >= 1000)) throw new RangeError('bench serve --attack: --seconds in (0, 120], --timeout-ms an integer >= 1000');
+  for (const a of only)
+    if (!(a in ATTACKS))
+      throw new RangeError(`bench serve --attack: --only names ${JSON.stringify(a)}; attacks are ${Object.keys(ATTACKS).join(', ')}`);
+  if (!(seconds > 0 && seconds <= 120) || !(Number.isInteger(timeoutMs) && timeoutMs >= 1000))
+    throw new RangeError('bench serve --attack: --seconds in (0, 120], --timeout-ms an integer >= 1000');
   const log = (s: string): void => void (json ? process.stderr.write(s + '\n') : console.log(s));
 
   const ck = randomBaseCheckpoint('serve --attack');
   const dir = ck.dir;
   const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'serve', '--model', dir, '--port', '0', '--json', '--timeout-ms', String(timeoutMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [cli, 'serve', '--model', dir, '--port', '0', '--json', '--timeout-ms', String(timeoutMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const results: PhaseResult[] = [];
   try {
     let out = '';
@@ -250,7 +294,13 @@ export async function runAttack(args: string[]): Promise<void> {
       const p = await probe(base, port, a.done);
       const outcome = await a.outcome();
       const settled = await settle(base, 60_000);
-      const r: PhaseResult = { attack: name, ...p, goodRatio: p.goodPerSec / baseline.goodPerSec, outcome: `${outcome}; idle again ${Number.isFinite(settled) ? `after ${settled.toFixed(1)} s` : 'NOT within 60 s'}`, rssMB: rssMB(child) };
+      const r: PhaseResult = {
+        attack: name,
+        ...p,
+        goodRatio: p.goodPerSec / baseline.goodPerSec,
+        outcome: `${outcome}; idle again ${Number.isFinite(settled) ? `after ${settled.toFixed(1)} s` : 'NOT within 60 s'}`,
+        rssMB: rssMB(child),
+      };
       results.push(r);
       log(line(r));
       if (!Number.isFinite(settled)) break; // a stuck server: the later attacks would measure this one

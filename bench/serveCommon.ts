@@ -20,11 +20,28 @@ export interface BenchCheckpoint {
 /** Writes the checkpoint (seed 1) under a fresh temp folder named for `bench`. */
 export function randomBaseCheckpoint(bench: string): BenchCheckpoint {
   const tok = Tokenizer.byteLevel({ specials: [...JUDGE_SPECIAL_TOKENS] });
-  const config: ModelConfig = { vocabSize: tok.vocabSize, dModel: 256, nLayers: 4, nHeads: 4, nKvHeads: 4, ffnHidden: 688, maxSeqLen: 512, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false };
+  const config: ModelConfig = {
+    vocabSize: tok.vocabSize,
+    dModel: 256,
+    nLayers: 4,
+    nHeads: 4,
+    nKvHeads: 4,
+    ffnHidden: 688,
+    maxSeqLen: 512,
+    ropeTheta: 10000,
+    normEps: 1e-5,
+    tieEmbeddings: false,
+  };
   const root = mkdtempSync(join(tmpdir(), `genrm-bench-${bench.replace(/\W+/g, '-')}-`));
   const dir = join(root, 'base-random');
   const llama = new Llama(config, { seed: 1 });
-  saveCheckpoint(dir, { config, kind: 'lm', weights: llama.params, tokenizer: tok, provenance: { command: `bench ${bench}`, config: null, seed: 1, dataHash: null, parent: null } });
+  saveCheckpoint(dir, {
+    config,
+    kind: 'lm',
+    weights: llama.params,
+    tokenizer: tok,
+    provenance: { command: `bench ${bench}`, config: null, seed: 1, dataHash: null, parent: null },
+  });
   return { dir, config, llama, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 

@@ -38,7 +38,9 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 function body(endpoint: 'completions' | 'chat', n: number, seed: number, maxTokens: number, stream: boolean): unknown {
   const common = { n, seed, max_tokens: maxTokens, temperature: 1, ...(stream ? { stream: true } : {}) };
-  return endpoint === 'chat' ? { ...common, messages: [{ role: 'user', content: 'Write something long.' }] } : { ...common, prompt: 'Once upon a time' };
+  return endpoint === 'chat'
+    ? { ...common, messages: [{ role: 'user', content: 'Write something long.' }] }
+    : { ...common, prompt: 'Once upon a time' };
 }
 
 async function post(url: string, b: unknown): Promise<Response> {
@@ -95,7 +97,10 @@ export async function runStream(args: string[]): Promise<void> {
         // A seed whose every sample runs to max tokens (also warms the kernels up).
         let seed = -1;
         for (let s = 1; s <= 40 && seed < 0; s++) {
-          const r = (await (await post(url, body(endpoint, n, s, maxTokens, false))).json()) as { choices: { finish_reason: string }[]; usage: { completion_tokens: number } };
+          const r = (await (await post(url, body(endpoint, n, s, maxTokens, false))).json()) as {
+            choices: { finish_reason: string }[];
+            usage: { completion_tokens: number };
+          };
           if (r.choices.every((c) => c.finish_reason === 'length') && r.usage.completion_tokens === n * maxTokens) seed = s;
         }
         if (seed < 0) throw new Error(`bench serve --stream: no seed in 1..40 ran ${endpoint} n ${n} to ${maxTokens} tokens`);

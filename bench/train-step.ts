@@ -22,8 +22,16 @@ export interface TrainThroughput {
 }
 
 const REF: ModelConfig = {
-  vocabSize: 512, dModel: 256, nLayers: 4, nHeads: 4, nKvHeads: 4, ffnHidden: 688,
-  maxSeqLen: 128, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false,
+  vocabSize: 512,
+  dModel: 256,
+  nLayers: 4,
+  nHeads: 4,
+  nKvHeads: 4,
+  ffnHidden: 688,
+  maxSeqLen: 128,
+  ropeTheta: 10000,
+  normEps: 1e-5,
+  tieEmbeddings: false,
 };
 
 function measure(shape: string, cfg: ModelConfig, batch: number, steps: number, warmup: number): TrainThroughput {
@@ -52,7 +60,14 @@ function measure(shape: string, cfg: ModelConfig, batch: number, steps: number, 
   );
   times.sort((a, b) => a - b);
   const ms = times[Math.floor(times.length / 2)]!;
-  return { shape, batch, seqLen: cfg.maxSeqLen, params: model.parameters().reduce((a, p) => a + p.size, 0), msPerStep: ms, tokensPerSec: (batch * cfg.maxSeqLen * 1000) / ms };
+  return {
+    shape,
+    batch,
+    seqLen: cfg.maxSeqLen,
+    params: model.parameters().reduce((a, p) => a + p.size, 0),
+    msPerStep: ms,
+    tokensPerSec: (batch * cfg.maxSeqLen * 1000) / ms,
+  };
 }
 
 /** Training tokens/s of the reference shape (and the base preset's, seq 512 batch 4, unless only 'ref'). */

@@ -57,23 +57,37 @@ function baseModel(root: string): { dir: string; what: string } {
   const tok = Tokenizer.byteLevel({ specials: [...JUDGE_SPECIAL_TOKENS] });
   const config = modelConfig(resolvePretrainConfig({ preset: 'base', data: '-', out: '-' }), tok.vocabSize);
   const dir = join(root, 'base-random');
-  saveCheckpoint(dir, { config, kind: 'lm', weights: new Llama(config, { seed: 1 }).params, tokenizer: tok, provenance: { command: 'bench train', config: null, seed: 1, dataHash: null, parent: null } });
+  saveCheckpoint(dir, {
+    config,
+    kind: 'lm',
+    weights: new Llama(config, { seed: 1 }).params,
+    tokenizer: tok,
+    provenance: { command: 'bench train', config: null, seed: 1, dataHash: null, parent: null },
+  });
   return { dir, what: 'RANDOM weights of the base preset shape, byte-level tokenizer (models/base not found)' };
 }
 
 /** A PrefWorld folder holding spec.json and the first n training pairs of a quick world. */
 function worldSlice(dir: string, n: number): void {
   const world = generateWorld(resolveSpec('quick'));
-  if (world.splits.train.length < n) throw new Error(`bench train: the quick world has ${world.splits.train.length} training pairs, fewer than --pairs ${n}`);
+  if (world.splits.train.length < n)
+    throw new Error(`bench train: the quick world has ${world.splits.train.length} training pairs, fewer than --pairs ${n}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, SPEC_FILE), JSON.stringify(world.spec, null, 2) + '\n');
-  writeFileSync(join(dir, SPLIT_FILES.train), world.splits.train.slice(0, n).map((p) => JSON.stringify(p) + '\n').join(''));
+  writeFileSync(
+    join(dir, SPLIT_FILES.train),
+    world.splits.train
+      .slice(0, n)
+      .map((p) => JSON.stringify(p) + '\n')
+      .join(''),
+  );
 }
 
 export async function run(args: string[]): Promise<void> {
   const json = args.includes('--json');
   const recipeName = flag(args, '--recipe', 'star-dpo');
-  if (recipeName !== 'star-dpo' && recipeName !== 'star-sft') throw new Error(`bench train: --recipe must be star-dpo or star-sft, got ${recipeName}`);
+  if (recipeName !== 'star-dpo' && recipeName !== 'star-sft')
+    throw new Error(`bench train: --recipe must be star-dpo or star-sft, got ${recipeName}`);
   const pairs = intFlag(args, '--pairs', 16); // 16 pairs x 2 orders x k=4: 128 rows, one sampler chunk
   const k = intFlag(args, '--k', 4);
   // Training as the recipe does it: one pass over the iteration's dataset (epochs 1); --steps caps it lower.
@@ -84,7 +98,20 @@ export async function run(args: string[]): Promise<void> {
     const base = baseModel(root);
     const data = join(root, 'world');
     worldSlice(data, pairs);
-    const input = { data, base: base.dir, out: join(root, 'run'), iterations: 1, k, maxTokens, ...(steps !== undefined ? { steps } : {}), evalPairs: 0, evalEvery: 0, checkpointEvery: 0, evalCotPairs: 0, overflow: 'skip' };
+    const input = {
+      data,
+      base: base.dir,
+      out: join(root, 'run'),
+      iterations: 1,
+      k,
+      maxTokens,
+      ...(steps !== undefined ? { steps } : {}),
+      evalPairs: 0,
+      evalEvery: 0,
+      checkpointEvery: 0,
+      evalCotPairs: 0,
+      overflow: 'skip',
+    };
     const marks: number[] = [];
     const lines: string[] = [];
     const say = (line: string): void => {
@@ -93,12 +120,16 @@ export async function run(args: string[]): Promise<void> {
     };
     const ctx = { command: 'bench train', resume: false, progress: false, say };
     const t0 = performance.now();
-    const result = recipeName === 'star-dpo' ? await runRecipe(starDpo, resolveRecipeConfig(starDpo, input, 'bench train'), ctx) : await runRecipe(starSft, resolveRecipeConfig(starSft, input, 'bench train'), ctx);
+    const result =
+      recipeName === 'star-dpo'
+        ? await runRecipe(starDpo, resolveRecipeConfig(starDpo, input, 'bench train'), ctx)
+        : await runRecipe(starSft, resolveRecipeConfig(starSft, input, 'bench train'), ctx);
     const tEnd = performance.now();
     // The recipe's line after sampling ("... pairs sampled ...") and after training ("... steps on ..." or "nothing to train on").
     const sampled = lines.findIndex((l) => / pairs sampled, /.test(l));
     const trained = lines.findIndex((l) => / steps on | nothing to train on/.test(l));
-    if (sampled < 0 || trained < sampled) throw new Error(`bench train: expected the recipe's sampling and training lines, got:\n${lines.join('\n')}`);
+    if (sampled < 0 || trained < sampled)
+      throw new Error(`bench train: expected the recipe's sampling and training lines, got:\n${lines.join('\n')}`);
     const sampling = (marks[sampled]! - t0) / 1000;
     const training = (marks[trained]! - marks[sampled]!) / 1000;
     const iteration = sampling + training;
@@ -132,11 +163,19 @@ export async function run(args: string[]): Promise<void> {
       return;
     }
     console.log(`train bench: one ${recipeName} iteration, model: ${report.model}`);
-    console.log(`  slice: ${pairs} quick-PrefWorld train pairs x 2 orders x k=${k} = ${report.rows} rationales (max ${maxTokens} tokens); ${report.steps} training steps on ${report.trainExamples} examples`);
-    console.log(`  sampling  ${sampling.toFixed(1).padStart(7)} s  (sampler ${summary.sampleSeconds.toFixed(1)} s, ${summary.tokensSampled} tokens, ${report.tokensPerSec.toFixed(0)} rationale tokens/s)`);
-    console.log(`  training  ${training.toFixed(1).padStart(7)} s  (${report.secPerStep.toFixed(2)} s/step incl. reference, loading and saving)`);
+    console.log(
+      `  slice: ${pairs} quick-PrefWorld train pairs x 2 orders x k=${k} = ${report.rows} rationales (max ${maxTokens} tokens); ${report.steps} training steps on ${report.trainExamples} examples`,
+    );
+    console.log(
+      `  sampling  ${sampling.toFixed(1).padStart(7)} s  (sampler ${summary.sampleSeconds.toFixed(1)} s, ${summary.tokensSampled} tokens, ${report.tokensPerSec.toFixed(0)} rationale tokens/s)`,
+    );
+    console.log(
+      `  training  ${training.toFixed(1).padStart(7)} s  (${report.secPerStep.toFixed(2)} s/step incl. reference, loading and saving)`,
+    );
     console.log(`  iteration ${iteration.toFixed(1).padStart(7)} s  sampling share ${(100 * report.samplingShare).toFixed(1)}%`);
-    console.log(`  samples: ${(100 * summary.pairsWithRight).toFixed(1)}% of pairs with a right rationale; ${summary.sftKept} kept for SFT, ${summary.dpoPairs} DPO pairs`);
+    console.log(
+      `  samples: ${(100 * summary.pairsWithRight).toFixed(1)}% of pairs with a right rationale; ${summary.sftKept} kept for SFT, ${summary.dpoPairs} DPO pairs`,
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -29,7 +29,13 @@ function giveUp(reason, log) {
 if (process.env.GENRM_SKIP_NATIVE === '1') giveUp('GENRM_SKIP_NATIVE=1');
 
 // Checked up front so the usual failure gets a clear reason instead of a compiler error.
-const cblasDirs = ['/usr/include', '/usr/include/x86_64-linux-gnu', '/usr/include/aarch64-linux-gnu', '/usr/include/openblas', '/usr/local/include'];
+const cblasDirs = [
+  '/usr/include',
+  '/usr/include/x86_64-linux-gnu',
+  '/usr/include/aarch64-linux-gnu',
+  '/usr/include/openblas',
+  '/usr/local/include',
+];
 if (process.platform === 'linux' && !cblasDirs.some((d) => existsSync(join(d, 'cblas.h')))) {
   giveUp('OpenBLAS headers (cblas.h) not found');
 }
@@ -67,6 +73,11 @@ try {
 
 if (res.error || res.status !== 0 || !existsSync(join(root, 'build', 'Release', 'genrm.node'))) {
   const firstError = /error:?[^\n]*/i.exec(log)?.[0]?.slice(0, 160);
-  giveUp(res.error ? `could not run node-gyp: ${res.error.message}` : `node-gyp failed${firstError ? `: ${firstError}` : ''}; log in build/native-build.log`, log);
+  giveUp(
+    res.error
+      ? `could not run node-gyp: ${res.error.message}`
+      : `node-gyp failed${firstError ? `: ${firstError}` : ''}; log in build/native-build.log`,
+    log,
+  );
 }
 console.log('genrm: native kernels built (build/Release/genrm.node)');

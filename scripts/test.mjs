@@ -47,7 +47,14 @@ const tmp = mkdtempSync(join(tmpdir(), 'genrm-test-'));
 const tap = join(tmp, 'report.tap');
 const res = spawnSync(
   process.execPath,
-  ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+  [
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
+    ...files,
+  ],
   { stdio: 'inherit', cwd: root },
 );
 let count = -1;

@@ -19,7 +19,8 @@ import type { LanguageModel } from './types.js';
 
 export type ModelKind = 'url' | 'genrm' | 'hf' | 'gguf';
 
-const EXPECTED = 'an http(s):// server URL, a genrm checkpoint folder (genrm.json), a Hugging Face folder (config.json + model.safetensors or model.safetensors.index.json) or a .gguf file';
+const EXPECTED =
+  'an http(s):// server URL, a genrm checkpoint folder (genrm.json), a Hugging Face folder (config.json + model.safetensors or model.safetensors.index.json) or a .gguf file';
 
 /** Which backend a model spec names, without loading anything; an error names what was expected. */
 export function modelKind(spec: string): ModelKind {
@@ -31,7 +32,11 @@ export function modelKind(spec: string): ModelKind {
     throw new Error(`${spec}: a file, but not a .gguf model; expected ${EXPECTED}`);
   }
   if (hasCheckpointMeta(spec)) return 'genrm';
-  if (existsSync(join(spec, 'config.json')) && (existsSync(join(spec, 'model.safetensors')) || existsSync(join(spec, 'model.safetensors.index.json')))) return 'hf';
+  if (
+    existsSync(join(spec, 'config.json')) &&
+    (existsSync(join(spec, 'model.safetensors')) || existsSync(join(spec, 'model.safetensors.index.json')))
+  )
+    return 'hf';
   throw new Error(`${spec}: a folder with neither genrm.json nor config.json + model.safetensors; expected ${EXPECTED}`);
 }
 
@@ -74,8 +79,14 @@ export async function openModel(spec: string, opts: OpenModelOptions = {}): Prom
 export function openEmbedded(spec: string, opts: Pick<OpenModelOptions, 'embedded' | 'maxSeqLen'> = {}): EmbeddedBackend<EngineTokenizer> {
   const kind = modelKind(spec);
   if (kind === 'genrm') return EmbeddedBackend.load(spec, opts.embedded ?? {});
-  if (kind === 'hf') return EmbeddedBackend.loadHf(spec, { ...(opts.embedded ?? {}), ...(opts.maxSeqLen !== undefined ? { maxSeqLen: opts.maxSeqLen } : {}) });
-  throw new Error(`${spec}: ${kind === 'url' ? 'a server URL' : 'a .gguf model'} runs outside genrm's engine; this needs a genrm checkpoint folder or a Hugging Face folder`);
+  if (kind === 'hf')
+    return EmbeddedBackend.loadHf(spec, {
+      ...(opts.embedded ?? {}),
+      ...(opts.maxSeqLen !== undefined ? { maxSeqLen: opts.maxSeqLen } : {}),
+    });
+  throw new Error(
+    `${spec}: ${kind === 'url' ? 'a server URL' : 'a .gguf model'} runs outside genrm's engine; this needs a genrm checkpoint folder or a Hugging Face folder`,
+  );
 }
 
 interface ServedModel {
@@ -86,7 +97,11 @@ interface ServedModel {
 
 async function openServer(url: string, opts: OpenModelOptions): Promise<LanguageModel> {
   const base = url.replace(/\/+$/, '');
-  const common = { baseURL: base, ...(opts.apiKeyEnv ? { apiKeyEnv: opts.apiKeyEnv } : {}), ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}) };
+  const common = {
+    baseURL: base,
+    ...(opts.apiKeyEnv ? { apiKeyEnv: opts.apiKeyEnv } : {}),
+    ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+  };
   if (opts.probe === false) {
     if (!opts.modelName) throw new Error(`${base}: the served model's name is needed when /v1/models is not asked`);
     return new OpenAIBackend({ ...common, model: opts.modelName });
@@ -94,7 +109,10 @@ async function openServer(url: string, opts: OpenModelOptions): Promise<Language
   const probe = new OpenAIBackend({ ...common, model: opts.modelName ?? '?' });
   const list = await probe.client.get<{ data?: ServedModel[] }>('/models');
   const served = (list.data ?? []).find((m) => opts.modelName === undefined || m.id === opts.modelName);
-  if (!served) throw new Error(`${base}/models lists no model${opts.modelName ? ` named "${opts.modelName}"` : ''} (have: ${(list.data ?? []).map((m) => m.id).join(', ') || 'none'})`);
+  if (!served)
+    throw new Error(
+      `${base}/models lists no model${opts.modelName ? ` named "${opts.modelName}"` : ''} (have: ${(list.data ?? []).map((m) => m.id).join(', ') || 'none'})`,
+    );
   const ctx = served.genrm?.contextLength ?? served.max_model_len;
   const backend = new OpenAIBackend({
     ...common,

@@ -13,7 +13,6 @@ import type { CandidateLogprob, TokenAlternative } from './types.js';
 import { commonPrefix } from '../util/strings.js';
 import { logsumexp } from '../util/math.js';
 
-
 /**
  * Log-probs of candidate continuations at one position, from the alternatives reported there.
  * `before` is the text already written since the candidates' common prefix began (the part of
@@ -59,7 +58,13 @@ export function verdictLogprobsFromSample(
       const before = text.slice(text.length - k);
       if (!prefix.startsWith(before)) continue;
       const s = before + tok;
-      if (s.length > prefix.length && candidates.some((c) => { const n = Math.min(s.length, c.length); return s.slice(0, n) === c.slice(0, n); })) {
+      if (
+        s.length > prefix.length &&
+        candidates.some((c) => {
+          const n = Math.min(s.length, c.length);
+          return s.slice(0, n) === c.slice(0, n);
+        })
+      ) {
         // The emitted token counts too: a server may leave it out of top_logprobs when it was sampled
         // from outside the top k.
         const alts = [...(topLogprobs[i] ?? [])];

@@ -121,10 +121,7 @@ export interface LanguageModel {
    */
   candidateLogprobs(prompts: Prompt[], candidates: string[], options?: { signal?: AbortSignal }): Promise<CandidateLogprob[][]>;
   /** Per (prompt, continuation) pair, the total log-likelihood sum_t log p(c_t | prompt, c_<t). */
-  continuationLogprob(
-    items: { prompt: Prompt; continuation: string }[],
-    options?: { signal?: AbortSignal },
-  ): Promise<number[]>;
+  continuationLogprob(items: { prompt: Prompt; continuation: string }[], options?: { signal?: AbortSignal }): Promise<number[]>;
   /** Optional: count tokens of a text as this model would (for context-length policies). */
   countTokens?(text: string): Promise<number>;
 }
@@ -156,8 +153,9 @@ export class BackendResponseError extends GenrmError {
 export const GENERATE_DEFAULTS = SAMPLING_DEFAULTS;
 
 /** Fill defaults and check ranges (the engine's one rule per field, checkSampling); a bad option is an error naming it. */
-export function resolveGenerateOptions(o: GenerateOptions = {}): Required<Omit<GenerateOptions, 'seed' | 'signal' | 'stop'>> &
-  Pick<GenerateOptions, 'seed' | 'signal'> & { stop: string[] } {
+export function resolveGenerateOptions(
+  o: GenerateOptions = {},
+): Required<Omit<GenerateOptions, 'seed' | 'signal' | 'stop'>> & Pick<GenerateOptions, 'seed' | 'signal'> & { stop: string[] } {
   const r = {
     n: o.n ?? GENERATE_DEFAULTS.n,
     temperature: o.temperature ?? GENERATE_DEFAULTS.temperature,

@@ -47,7 +47,8 @@ const SPLITS = ['train', 'test-id', 'test-ood'];
 
 async function open(spec: string, f: Flags, batchRows: number | undefined): Promise<EvalJudge> {
   try {
-    if (/^https?:\/\//.test(spec)) return { kind: 'lm', model: await openModel({ model: spec, ...(f.apiKeyEnv ? { apiKeyEnv: f.apiKeyEnv } : {}) }) };
+    if (/^https?:\/\//.test(spec))
+      return { kind: 'lm', model: await openModel({ model: spec, ...(f.apiKeyEnv ? { apiKeyEnv: f.apiKeyEnv } : {}) }) };
     return openCheckpointJudge(spec, batchRows !== undefined ? { maxBatchRows: batchRows } : {});
   } catch (e) {
     throw modelError(spec, e);
@@ -58,8 +59,15 @@ export function registerBon(program: Command): void {
   program
     .command('bon')
     .description('best-of-N: a policy answers PrefWorld prompts N times, judges pick one; gold accuracy per N beside the oracle')
-    .requiredOption('--policy <model>', 'the model that answers: a genrm/HF checkpoint, .gguf or OpenAI-compatible server URL (e.g. models/base)')
-    .requiredOption('--judge <model>', 'a judge checkpoint or server URL; repeat to compare judges on the same answers', (v: string, acc: string[] = []) => [...acc, v])
+    .requiredOption(
+      '--policy <model>',
+      'the model that answers: a genrm/HF checkpoint, .gguf or OpenAI-compatible server URL (e.g. models/base)',
+    )
+    .requiredOption(
+      '--judge <model>',
+      'a judge checkpoint or server URL; repeat to compare judges on the same answers',
+      (v: string, acc: string[] = []) => [...acc, v],
+    )
     .requiredOption('--world <dir>', 'a PrefWorld folder (spec.json and the split files), e.g. one written by `genrm world generate`')
     .option('--splits <list>', 'splits whose prompts are answered', 'test-id,test-ood')
     .option('--prompts <k>', 'prompts per split (distinct tasks, in file order)', '64')
@@ -73,7 +81,7 @@ export function registerBon(program: Command): void {
     .option('--policy-temperature <t>', "the policy's sampling temperature (1.0: the policy as it is)", '1.0')
     .option('--seed <n>', 'seed for the answers and the judges', '0')
     .option('--batch-rows <n>', 'rows decoded together by the embedded engine')
-    .option('--out <file>', 'write the answers, their grades, each judge\'s choices and the rows (JSON)')
+    .option('--out <file>', "write the answers, their grades, each judge's choices and the rows (JSON)")
     .option('--json', 'print the rows as JSON')
     .option('--api-key-env <name>', 'env var holding the server API key (default OPENAI_API_KEY)')
     .action(async (f: Flags) => {
@@ -105,7 +113,10 @@ export function registerBon(program: Command): void {
       const judges: { spec: string; name: string; judge: EvalJudge }[] = [];
       for (const spec of f.judge) {
         const judge = await open(spec, f, batchRows);
-        if (judge.kind === 'head' && f.mode === 'cot') throw new CliError(`--mode cot: ${spec} is a '${checkpointKind(spec)}' reward-head checkpoint; it scores answers, it cannot write rationales`);
+        if (judge.kind === 'head' && f.mode === 'cot')
+          throw new CliError(
+            `--mode cot: ${spec} is a '${checkpointKind(spec)}' reward-head checkpoint; it scores answers, it cannot write rationales`,
+          );
         const base = judge.kind === 'head' ? methodFor(spec, 'direct') : methodFor(spec, f.mode);
         let name = base;
         for (let k = 2; judges.some((j) => j.name === name); k++) name = `${base}-${k}`;
@@ -116,14 +127,27 @@ export function registerBon(program: Command): void {
       bar.start(prompts * splits.length, 0);
       let x;
       try {
-        x = await prepareBon(policy, { world: f.world, splits: splits as (keyof typeof SPLIT_FILES)[], prompts, ns, seed, policy: { maxTokens: policyMaxTokens, temperature: policyTemperature }, onProgress: (d) => bar.update(d) });
+        x = await prepareBon(policy, {
+          world: f.world,
+          splits: splits as (keyof typeof SPLIT_FILES)[],
+          prompts,
+          ns,
+          seed,
+          policy: { maxTokens: policyMaxTokens, temperature: policyTemperature },
+          onProgress: (d) => bar.update(d),
+        });
       } finally {
         bar.stop();
       }
-      if (x.prompts.length === 0) throw new CliError(`the policy gave fewer than ${Math.max(...ns)} whole answers to every prompt (${x.dropped} of ${x.drawn} samples were worked lines, cut or empty)`);
+      if (x.prompts.length === 0)
+        throw new CliError(
+          `the policy gave fewer than ${Math.max(...ns)} whole answers to every prompt (${x.dropped} of ${x.drawn} samples were worked lines, cut or empty)`,
+        );
       const notes = [
         `${x.prompts.length} prompts, ${Math.max(...ns)} answers each${x.short ? `; ${x.short} left out (fewer whole answers than N)` : ''}; ${x.dropped} of ${x.drawn} policy samples drawn again (worked lines, cut at --policy-max-tokens, empty)`,
-        `policy accuracy per answer: ${Object.entries(x.perAnswer).map(([s, a]) => `${s} ${(100 * a).toFixed(1)} %`).join(', ')}`,
+        `policy accuracy per answer: ${Object.entries(x.perAnswer)
+          .map(([s, a]) => `${s} ${(100 * a).toFixed(1)} %`)
+          .join(', ')}`,
       ];
       if (!f.json) for (const l of notes) console.log(l);
       const rows: BonRow[] = [];
@@ -133,19 +157,48 @@ export function registerBon(program: Command): void {
         jb.start(bonComparisons(ns).length * x.prompts.length, 0);
         let r;
         try {
-          r = await runBon(j.judge, j.name, x, { mode: f.mode as 'direct' | 'cot', votes, temperature, topP, maxTokens, seed, template: 'auto', contextPolicy: 'truncate-answers', chunkPairs: 32, keepRationales: false, onProgress: (d) => jb.update(d) });
+          r = await runBon(j.judge, j.name, x, {
+            mode: f.mode as 'direct' | 'cot',
+            votes,
+            temperature,
+            topP,
+            maxTokens,
+            seed,
+            template: 'auto',
+            contextPolicy: 'truncate-answers',
+            chunkPairs: 32,
+            keepRationales: false,
+            onProgress: (d) => jb.update(d),
+          });
         } finally {
           jb.stop();
         }
         rows.push(...r.rows);
         choices[j.name] = r.records.map((rec) => ({ pairId: rec.pairId, pChosen: rec.pChosen ?? null }));
       }
-      if (f.out) await writeFileAtomic(f.out, JSON.stringify({ notes, judges: judges.map((j) => ({ name: j.name, model: j.spec })), prompts: x.prompts.map((p, k) => ({ ...p, answers: x.answers[k], gold: x.gold[k] })), judgments: choices, rows }, null, 2) + '\n');
+      if (f.out)
+        await writeFileAtomic(
+          f.out,
+          JSON.stringify(
+            {
+              notes,
+              judges: judges.map((j) => ({ name: j.name, model: j.spec })),
+              prompts: x.prompts.map((p, k) => ({ ...p, answers: x.answers[k], gold: x.gold[k] })),
+              judgments: choices,
+              rows,
+            },
+            null,
+            2,
+          ) + '\n',
+        );
       if (f.json) {
         console.log(JSON.stringify({ notes, rows }, null, 2));
         return;
       }
       console.log(toTerminal(bonTable(rows)));
-      console.log('accuracy of the chosen answer, % [95 % bootstrap CI over prompts]; oracle: some answer among the N is right' + (f.out ? `; answers and judgments in ${f.out}` : ''));
+      console.log(
+        'accuracy of the chosen answer, % [95 % bootstrap CI over prompts]; oracle: some answer among the N is right' +
+          (f.out ? `; answers and judgments in ${f.out}` : ''),
+      );
     });
 }

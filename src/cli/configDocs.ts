@@ -31,7 +31,9 @@ export function pretrainOptionDocs(): OptionDoc[] {
   for (const key of Object.keys(PretrainConfigSchema.shape)) {
     const vals = PRESETS.map((p) => (PRESET_VALUES[p] as Record<string, unknown>)[key]);
     if (vals[0] === undefined) continue;
-    defaults[key] = vals.every((v) => v === vals[0]) ? formatValue(vals[0]) : PRESETS.map((p, i) => `${p} ${formatValue(vals[i])}`).join(', ');
+    defaults[key] = vals.every((v) => v === vals[0])
+      ? formatValue(vals[0])
+      : PRESETS.map((p, i) => `${p} ${formatValue(vals[i])}`).join(', ');
   }
   return optionDocs(PretrainConfigSchema, defaults);
 }
@@ -41,7 +43,8 @@ const CONFIG_KEYS = 'as keys of a --config file (JSON or YAML; the flags above s
 /** What `genrm train [RECIPE] --help` prints after the flags: the recipe's options, or where to find them. */
 export function trainHelpAfter(name: string | undefined, width?: number): string {
   const r = RECIPES.find((x) => x.name === (RECIPE_ALIASES[name ?? ''] ?? name));
-  if (!r) return "\nEach recipe's options, with their defaults and the reasons for them: genrm train RECIPE --help (all recipes: docs/CONFIG.md).";
+  if (!r)
+    return "\nEach recipe's options, with their defaults and the reasons for them: genrm train RECIPE --help (all recipes: docs/CONFIG.md).";
   return `\n${formatOptionDocs(`Options of recipe ${r.name}, ${CONFIG_KEYS}; TRL's names are mapped too (README: Interop):`, recipeOptionDocs(r), width)}`;
 }
 
@@ -63,7 +66,7 @@ export function configDocsMarkdown(): string {
     '<!-- Written by `npm run docs` from the zod schemas (src/cli/configDocs.ts); test/cli/configDocs.test.ts fails when it is out of date. Do not edit by hand. -->',
     '',
     'Every option below is a key of a `--config` file (JSON or YAML, camelCase) and a field of the',
-    'library config it names; the commands\' flags set the same options and win over the file. An',
+    "library config it names; the commands' flags set the same options and win over the file. An",
     'unknown key is an error naming the nearest known one; a value out of bounds is an error naming',
     "the field. `genrm train` also takes TRL's names for its keys (README: Interop). The same lists",
     'print after `genrm train RECIPE --help`, `genrm pretrain --help` and `genrm star sample --help`.',
@@ -75,8 +78,17 @@ export function configDocsMarkdown(): string {
     markdownOptionDocs(optionDocs(z.object(RecipeCommonShape))),
   ];
   for (const r of RECIPES) {
-    const aliases = Object.entries(RECIPE_ALIASES).filter(([, to]) => to === r.name).map(([a]) => a);
-    out.push('', `## genrm train ${r.name}`, '', `${r.description}${aliases.length ? ` (TRL's name: ${aliases.join(', ')})` : ''}. Its own options, and the common ones whose default it changes:`, '', markdownOptionDocs(recipeOwnDocs(r)));
+    const aliases = Object.entries(RECIPE_ALIASES)
+      .filter(([, to]) => to === r.name)
+      .map(([a]) => a);
+    out.push(
+      '',
+      `## genrm train ${r.name}`,
+      '',
+      `${r.description}${aliases.length ? ` (TRL's name: ${aliases.join(', ')})` : ''}. Its own options, and the common ones whose default it changes:`,
+      '',
+      markdownOptionDocs(recipeOwnDocs(r)),
+    );
   }
   out.push(
     '',
@@ -88,7 +100,7 @@ export function configDocsMarkdown(): string {
     '',
     '## genrm star sample',
     '',
-    'The STaR sampler (src/train/star/config.ts), also inside the star-sft and star-dpo recipes (where the run\'s `seed` seeds both). Sampling, fixed for a resumable run:',
+    "The STaR sampler (src/train/star/config.ts), also inside the star-sft and star-dpo recipes (where the run's `seed` seeds both). Sampling, fixed for a resumable run:",
     '',
     markdownOptionDocs(optionDocs(StarSamplingSchema)),
     '',

@@ -31,19 +31,29 @@ export interface CommonOpts {
 }
 
 function addCommon(c: Command, o: { strict: boolean }): Command {
-  c.option('--format <name>', `input format: ${FORMAT_NAMES.join(' | ')} (default: detected from the first records)`)
-    .option('--container <kind>', `${CONTAINERS.join(' | ')} (default: from the extension, else the first characters)`);
-  if (o.strict) c.option('--strict', 'refuse the file at its first bad record (default: skip bad records, count them by reason and say where)');
+  c.option('--format <name>', `input format: ${FORMAT_NAMES.join(' | ')} (default: detected from the first records)`).option(
+    '--container <kind>',
+    `${CONTAINERS.join(' | ')} (default: from the extension, else the first characters)`,
+  );
+  if (o.strict)
+    c.option('--strict', 'refuse the file at its first bad record (default: skip bad records, count them by reason and say where)');
   // Skipping is the default now; the old flag is still accepted so scripts keep working.
   c.addOption(new Option('--skip-invalid').hideHelp());
   return c
-    .option('--ties <policy>', 'keep | skip: ties kept with tie: true (eval leaves them out of accuracy and counts them) or dropped', 'keep')
+    .option(
+      '--ties <policy>',
+      'keep | skip: ties kept with tie: true (eval leaves them out of accuracy and counts them) or dropped',
+      'keep',
+    )
     .option('--max-prompt-chars <n>', 'prompts longer than this are invalid', '100000')
     .option('--prompt-field <path>', 'generic mapping: the prompt field (text or chat messages)')
     .option('--chosen-field <path>', 'generic mapping: the chosen answer (with --label-field: the first answer)')
     .option('--rejected-field <path>', 'generic mapping: the rejected answer (with --label-field: the second answer)')
     .option('--label-field <path>', 'generic mapping: which answer is better, valued by --label-values')
-    .option('--label-values <a,b[,tie]>', 'label values meaning first, second[, tie] (default: 1,2 or A,B[,tie] when the file holds only those; otherwise required)')
+    .option(
+      '--label-values <a,b[,tie]>',
+      'label values meaning first, second[, tie] (default: 1,2 or A,B[,tie] when the file holds only those; otherwise required)',
+    )
     .option('--id-field <path>', 'generic mapping: the record id (default "id", else file:line)')
     .option('--category-field <path>', 'generic mapping: category')
     .option('--subset-field <path>', 'generic mapping: subset')
@@ -82,7 +92,11 @@ export function loadOptions(o: CommonOpts, strict: boolean): LoadOptions {
 
 /** Reading errors as one-line CLI errors (file:line: what, what to do); anything else is a bug and keeps its stack. */
 export function loadErrorToCli(e: unknown): never {
-  if (e instanceof FormatError) throw new CliError(`${e.message} (--strict refuses the file at its first bad record; without it such records are skipped and counted)`, 'bad_input');
+  if (e instanceof FormatError)
+    throw new CliError(
+      `${e.message} (--strict refuses the file at its first bad record; without it such records are skipped and counted)`,
+      'bad_input',
+    );
   throw e;
 }
 
@@ -111,10 +125,14 @@ const fmtLen = (s: LengthStats): string => `min ${s.min}  median ${s.median}  p9
 const clip = (s: string, n = 200): string => (s.length > n ? `${s.slice(0, n)}… (${s.length} chars)` : s);
 
 export function registerData(program: Command): void {
-  const data = program.command('data').description('preference data in the field\'s formats: inspect, convert to PreferencePair JSONL');
+  const data = program.command('data').description("preference data in the field's formats: inspect, convert to PreferencePair JSONL");
 
-  addCommon(data.command('inspect').argument('<file>', 'JSONL, JSON (array, object of lists) or CSV/TSV (optionally .gz)'), { strict: false })
-    .description('detected format, records read, pairs, ties, invalid records by reason and line, length statistics, duplicates, an example; never stops at a bad record')
+  addCommon(data.command('inspect').argument('<file>', 'JSONL, JSON (array, object of lists) or CSV/TSV (optionally .gz)'), {
+    strict: false,
+  })
+    .description(
+      'detected format, records read, pairs, ties, invalid records by reason and line, length statistics, duplicates, an example; never stops at a bad record',
+    )
     .action(async (file: string, o: CommonOpts) =>
       guard(async () => {
         const opened = await openPairs(file, loadOptions(o, false));
@@ -143,7 +161,9 @@ export function registerData(program: Command): void {
       }),
     );
 
-  addCommon(data.command('convert').argument('<file>', 'JSONL, JSON (array, object of lists) or CSV/TSV (optionally .gz)'), { strict: true })
+  addCommon(data.command('convert').argument('<file>', 'JSONL, JSON (array, object of lists) or CSV/TSV (optionally .gz)'), {
+    strict: true,
+  })
     .description('write PreferencePair JSONL (atomically), streaming files of any size; bad records are skipped and counted')
     .requiredOption('--out <file>', 'output .jsonl (written to a temp file, renamed when complete)')
     .action(async (file: string, o: CommonOpts & { out: string }) =>
@@ -152,7 +172,9 @@ export function registerData(program: Command): void {
         const size = (await stat(file)).size;
         const opened = await openPairs(file, { ...loadOptions(o, o.strict === true), progress });
         // A bar only where a person watches and the file is big enough to wait for.
-        const bar = new ProgressBar('convert [{bar}] {percentage}% {value}/{total} MB | {pairs} pairs', { enabled: !o.json && size > 8 << 20 });
+        const bar = new ProgressBar('convert [{bar}] {percentage}% {value}/{total} MB | {pairs} pairs', {
+          enabled: !o.json && size > 8 << 20,
+        });
         bar.start(Math.ceil(size / 1e6), 0, { pairs: 0 });
         const sink = await JsonlSink.open(o.out);
         const t0 = performance.now();
@@ -175,7 +197,9 @@ export function registerData(program: Command): void {
           console.log(JSON.stringify({ ...r, out: o.out, written: sink.records, seconds }, null, 2));
           return;
         }
-        console.log(`${file} (${r.format}) -> ${o.out}: ${sink.records} pairs (${r.ties} ties) from ${r.records} records in ${seconds.toFixed(1)} s`);
+        console.log(
+          `${file} (${r.format}) -> ${o.out}: ${sink.records} pairs (${r.ties} ties) from ${r.records} records in ${seconds.toFixed(1)} s`,
+        );
         for (const l of reportLines(r)) console.log(l);
       }),
     );

@@ -23,7 +23,15 @@ import { evaluate } from '../eval/evaluate.js';
 import { writeRecords, type JudgeRecord } from '../eval/records.js';
 import { renderTerminal } from '../eval/report/terminal.js';
 import { writeReport } from '../eval/report/write.js';
-import { CONTEXT_POLICIES, type ContextPolicy, DEFAULT_CONTEXT_POLICY, contextSummary, fitSets, headFits, lmFits } from '../eval/run/context.js';
+import {
+  CONTEXT_POLICIES,
+  type ContextPolicy,
+  DEFAULT_CONTEXT_POLICY,
+  contextSummary,
+  fitSets,
+  headFits,
+  lmFits,
+} from '../eval/run/context.js';
 import { type EvalSet, readEvalSets } from '../eval/run/data.js';
 import { checkpointKind, judgeSets, openCheckpointJudge, type EvalJudge } from '../eval/run/judge.js';
 import type { LmEvalOptions } from '../eval/run/lm.js';
@@ -62,10 +70,13 @@ interface Flags {
   modelName?: string;
 }
 
-
 async function openJudge(f: Flags, batchRows: number | undefined): Promise<EvalJudge> {
   if (/^https?:\/\//.test(f.model)) {
-    const model: LanguageModel = await openModel({ model: f.model, ...(f.apiKeyEnv ? { apiKeyEnv: f.apiKeyEnv } : {}), ...(f.modelName ? { modelName: f.modelName } : {}) });
+    const model: LanguageModel = await openModel({
+      model: f.model,
+      ...(f.apiKeyEnv ? { apiKeyEnv: f.apiKeyEnv } : {}),
+      ...(f.modelName ? { modelName: f.modelName } : {}),
+    });
     return { kind: 'lm', model };
   }
   return openCheckpointJudge(f.model, batchRows !== undefined ? { maxBatchRows: batchRows } : {});
@@ -76,7 +87,8 @@ async function readData(files: string[], f: Flags, limit: number | undefined): P
   const o = { ...(limit !== undefined && { limit }), skipInvalid: f.strict !== true };
   try {
     if (f.suite !== undefined) {
-      if (files.length > 0) throw new CliError(`--suite ${f.suite}: the suite names its files; drop the file arguments (${files.join(' ')})`);
+      if (files.length > 0)
+        throw new CliError(`--suite ${f.suite}: the suite names its files; drop the file arguments (${files.join(' ')})`);
       const suite = await readSuite(f.suite);
       return { sets: await readSuiteSets(suite, o), suite };
     }
@@ -90,12 +102,20 @@ async function readData(files: string[], f: Flags, limit: number | undefined): P
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description('evaluate a judge on preference files (any format genrm data inspect reads) or a suite: accuracy per file/category/subset with bootstrap CIs, maj@k, order effects, calibration, right-for-the-right-reason')
-    .argument('[files...]', 'data files (e.g. world/test-id.jsonl judgebench.jsonl autoj.jsonl); each file is a split named after it unless its pairs carry one')
+    .description(
+      'evaluate a judge on preference files (any format genrm data inspect reads) or a suite: accuracy per file/category/subset with bootstrap CIs, maj@k, order effects, calibration, right-for-the-right-reason',
+    )
+    .argument(
+      '[files...]',
+      'data files (e.g. world/test-id.jsonl judgebench.jsonl autoj.jsonl); each file is a split named after it unless its pairs carry one',
+    )
     .requiredOption('--model <dir|url>', 'checkpoint folder (lm, bt or pairrm) or an OpenAI-compatible server URL')
     .option('--suite <file.yaml>', 'a suite: categories and their files; prints a RewardBench-style table (per category, and their mean)')
     .option('--mode <mode>', 'language-model judges: direct (verdict logits) | cot (sampled rationales + votes)', 'direct')
-    .option('--method <name>', 'method name in the records (default: the recipe that made the checkpoint; zero-shot / zero-shot-cot for a base)')
+    .option(
+      '--method <name>',
+      'method name in the records (default: the recipe that made the checkpoint; zero-shot / zero-shot-cot for a base)',
+    )
     .option('--votes <k>', 'CoT rationales per order, sampled once; maj@k for k = 1, 2, 4, ... up to this', '32')
     .option('--temperature <t>', 'CoT sampling temperature (the paper: 1.0)', '1.0')
     .option('--top-p <p>', 'CoT nucleus mass (the paper: 0.95)', '0.95')
@@ -109,7 +129,7 @@ export function registerEval(program: Command): void {
     .option('--keep-rationales', 'keep the rationale texts in the records (large)')
     .option(
       '--context <policy>',
-      'pairs longer than the judge\'s context: truncate-answers (cut the answers\' ends; the prompt\'s start too if they would keep under 256 chars) | truncate-prompt (cut the prompt\'s start) | skip (leave the pair out); counted either way',
+      "pairs longer than the judge's context: truncate-answers (cut the answers' ends; the prompt's start too if they would keep under 256 chars) | truncate-prompt (cut the prompt's start) | skip (leave the pair out); counted either way",
       DEFAULT_CONTEXT_POLICY,
     )
     .addOption(new Option('--truncate', 'the same as --context truncate-answers (the default)').hideHelp())
@@ -121,7 +141,8 @@ export function registerEval(program: Command): void {
     .option('--model-name <id>', "the server's model id (default: the first in /v1/models)")
     .action(async (files: string[], f: Flags) => {
       if (f.mode !== 'direct' && f.mode !== 'cot') throw new CliError(`--mode: expected direct or cot, got "${f.mode}"`);
-      if (!(CONTEXT_POLICIES as readonly string[]).includes(f.context)) throw new CliError(`--context: expected ${CONTEXT_POLICIES.join(' | ')}, got "${f.context}"`);
+      if (!(CONTEXT_POLICIES as readonly string[]).includes(f.context))
+        throw new CliError(`--context: expected ${CONTEXT_POLICIES.join(' | ')}, got "${f.context}"`);
       const policy: ContextPolicy = f.truncate ? 'truncate-answers' : (f.context as ContextPolicy);
       const mode = f.mode;
       const votes = intFlag('--votes', f.votes, { min: 1 })!;
@@ -145,16 +166,34 @@ export function registerEval(program: Command): void {
         throw modelError(f.model, e);
       }
       const isUrl = /^https?:\/\//.test(f.model);
-      if (judge.kind === 'head' && f.mode === 'cot') throw new CliError(`--mode cot: ${f.model} is a '${checkpointKind(f.model)}' reward-head checkpoint; it scores answers, it cannot write rationales`);
+      if (judge.kind === 'head' && f.mode === 'cot')
+        throw new CliError(
+          `--mode cot: ${f.model} is a '${checkpointKind(f.model)}' reward-head checkpoint; it scores answers, it cannot write rationales`,
+        );
       const method = f.method ?? methodFor(f.model, mode);
-      const lmOpts: Omit<LmEvalOptions, 'onProgress'> = { method, mode, votes, temperature, topP, maxTokens, seed, template: f.template, contextPolicy: 'truncate-answers', chunkPairs: chunk, keepRationales: f.keepRationales === true };
+      const lmOpts: Omit<LmEvalOptions, 'onProgress'> = {
+        method,
+        mode,
+        votes,
+        temperature,
+        topP,
+        maxTokens,
+        seed,
+        template: f.template,
+        contextPolicy: 'truncate-answers',
+        chunkPairs: chunk,
+        keepRationales: f.keepRationales === true,
+      };
       // Every pair is fitted to the judge first, so judging never stops at a long one.
       const fitted = await fitSets(sets, judge.kind === 'lm' ? lmFits(judge.model, lmOpts) : headFits(judge.head), policy);
       sets = fitted.sets;
       const contextNote = contextSummary(fitted.report);
       if (!f.json && contextNote) console.log(contextNote);
       const total = sets.reduce((s, x) => s + x.pairs.length, 0);
-      if (total === 0) throw new CliError(`no pairs to judge in ${sets.map((s) => s.file).join(', ')}${fitted.report.skipped ? ' (all over the context: try --context truncate-answers)' : ''}`);
+      if (total === 0)
+        throw new CliError(
+          `no pairs to judge in ${sets.map((s) => s.file).join(', ')}${fitted.report.skipped ? ' (all over the context: try --context truncate-answers)' : ''}`,
+        );
       const bar = new ProgressBar(`eval ${method} [{bar}] {value}/{total} pairs | ETA {eta_formatted}`, { enabled: !f.json });
       bar.start(total, 0);
       const t0 = performance.now();
@@ -188,7 +227,15 @@ export function registerEval(program: Command): void {
         return;
       }
       console.log(renderTerminal(results, { claims: false, userSplits, records }));
-      if (suite && data.suite) for (const s of suite) console.log(`${data.suite.name ?? data.suite.file}: ${s.method}, RewardBench-style (a category: its files weighted; the score: the mean of the categories)\n${toTerminal(suiteTable(s))}`);
-      console.log(`${total} pairs judged by ${method} in ${seconds.toFixed(1)} s` + (f.out ? `; per-pair records in ${f.out}` : '') + (f.report ? `; report in ${f.report}` : ''));
+      if (suite && data.suite)
+        for (const s of suite)
+          console.log(
+            `${data.suite.name ?? data.suite.file}: ${s.method}, RewardBench-style (a category: its files weighted; the score: the mean of the categories)\n${toTerminal(suiteTable(s))}`,
+          );
+      console.log(
+        `${total} pairs judged by ${method} in ${seconds.toFixed(1)} s` +
+          (f.out ? `; per-pair records in ${f.out}` : '') +
+          (f.report ? `; report in ${f.report}` : ''),
+      );
     });
 }

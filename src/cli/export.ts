@@ -30,21 +30,28 @@ export function registerExport(program: Command): void {
       }
       const summary = { out: o.out, bytes, dtype, layers: ck.config.nLayers, vocab: ck.config.vocabSize };
       if (o.json === true) console.log(JSON.stringify(summary));
-      else console.log(`wrote ${o.out} (${(bytes / 1e6).toFixed(2)} MB, ${dtype}, ${ck.config.nLayers} layers, vocab ${ck.config.vocabSize})`);
+      else
+        console.log(`wrote ${o.out} (${(bytes / 1e6).toFixed(2)} MB, ${dtype}, ${ck.config.nLayers} layers, vocab ${ck.config.vocabSize})`);
     });
   exp
     .command('hf')
-    .description("Write a checkpoint (kind 'lm') as a Hugging Face folder (LlamaForCausalLM): transformers and genrm's HF loader read it with the same BOS and chat template as genrm.")
+    .description(
+      "Write a checkpoint (kind 'lm') as a Hugging Face folder (LlamaForCausalLM): transformers and genrm's HF loader read it with the same BOS and chat template as genrm.",
+    )
     .argument('<ckpt>', 'genrm checkpoint folder')
     .requiredOption('--out <dir>', 'the folder to write (replaced atomically if it already holds a config.json)')
     .option('--dtype <dtype>', 'weight precision: f32 (exact), f16 or bf16', 'f32')
     .option('--json', 'print a JSON summary')
     .action((ckpt: string, o: { out: string; dtype: string; json?: boolean }) => {
       const dtype = o.dtype.toUpperCase();
-      if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') throw new CliError(`--dtype must be f32, f16 or bf16, got ${JSON.stringify(o.dtype)}`);
+      if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16')
+        throw new CliError(`--dtype must be f32, f16 or bf16, got ${JSON.stringify(o.dtype)}`);
       let summary;
       summary = exportHfFolder(ckpt, o.out, { dtype });
       if (o.json === true) console.log(JSON.stringify(summary));
-      else console.log(`wrote ${o.out} (Hugging Face LlamaForCausalLM, ${dtype.toLowerCase()}, ${summary.layers} layers, vocab ${summary.vocab}, BOS id ${summary.bos})`);
+      else
+        console.log(
+          `wrote ${o.out} (Hugging Face LlamaForCausalLM, ${dtype.toLowerCase()}, ${summary.layers} layers, vocab ${summary.vocab}, BOS id ${summary.bos})`,
+        );
     });
 }

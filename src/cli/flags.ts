@@ -10,8 +10,16 @@ export interface NumberBounds {
 }
 
 function bounded(flag: string, v: string, x: number, what: string, b: NumberBounds): number {
-  const range = b.min !== undefined && b.max !== undefined ? ` in [${b.min}, ${b.max}]` : b.min !== undefined ? ` >= ${b.min}` : b.max !== undefined ? ` <= ${b.max}` : '';
-  if ((b.min !== undefined && x < b.min) || (b.max !== undefined && x > b.max)) throw new CliError(`${flag}: expected ${what}${range}, got "${v}"`);
+  const range =
+    b.min !== undefined && b.max !== undefined
+      ? ` in [${b.min}, ${b.max}]`
+      : b.min !== undefined
+        ? ` >= ${b.min}`
+        : b.max !== undefined
+          ? ` <= ${b.max}`
+          : '';
+  if ((b.min !== undefined && x < b.min) || (b.max !== undefined && x > b.max))
+    throw new CliError(`${flag}: expected ${what}${range}, got "${v}"`);
   return x;
 }
 

@@ -33,10 +33,15 @@ export interface ModelRef {
  */
 export async function openModel(ref: ModelRef): Promise<LanguageModel> {
   if (ref.threads !== undefined && modelKind(ref.model) !== 'gguf')
-    throw new CliError(`--threads applies to .gguf models (llama.cpp's threads); ${ref.model} runs on genrm's engine, whose threads GENRM_THREADS sets`);
-  return resolveModel(ref.model, { ...(ref.apiKeyEnv ? { apiKeyEnv: ref.apiKeyEnv } : {}), ...(ref.modelName ? { modelName: ref.modelName } : {}), ...(ref.threads !== undefined ? { gguf: { threads: ref.threads } } : {}) });
+    throw new CliError(
+      `--threads applies to .gguf models (llama.cpp's threads); ${ref.model} runs on genrm's engine, whose threads GENRM_THREADS sets`,
+    );
+  return resolveModel(ref.model, {
+    ...(ref.apiKeyEnv ? { apiKeyEnv: ref.apiKeyEnv } : {}),
+    ...(ref.modelName ? { modelName: ref.modelName } : {}),
+    ...(ref.threads !== undefined ? { gguf: { threads: ref.threads } } : {}),
+  });
 }
-
 
 export interface PairRecord {
   id: string;
@@ -47,7 +52,12 @@ export interface PairRecord {
    * Per order: votes (CoT) or P(first shown) (direct). CoT orders keep their rationales (the text
    * the judge wrote, and the verdict read from it in that order's slot terms) for inspection.
    */
-  orders: { p: number; verdict: string; votes?: { A: number; B: number; invalid: number }; rationales?: { text: string; verdict: string }[] }[];
+  orders: {
+    p: number;
+    verdict: string;
+    votes?: { A: number; B: number; invalid: number };
+    rationales?: { text: string; verdict: string }[];
+  }[];
   disagree?: boolean;
   positionBias?: number;
   /** From a data file: the better answer's slot, and the score (1 right, 0.5 invalid/tie, 0 wrong). */
@@ -85,9 +95,19 @@ function toRecord(j: PairJudgment, label?: 'A' | 'B'): PairRecord {
 type Mode = 'direct' | 'cot' | 'pointwise' | 'pointwise-cot';
 
 /** Judges pairs in the given mode; pointwise verifies each answer alone (judge/pointwise.ts). */
-export async function judgeBatch(model: LanguageModel, pairs: PairInput[], mode: Mode, cfg: JudgeConfig, templateSpec: string): Promise<PairJudgment[]> {
-  if (mode === 'direct' || mode === 'cot') return judgePairs(model, pairs, resolveTemplate(templateSpec, 'pair', model.capabilities), { ...cfg, mode });
-  return judgePairsPointwise(model, pairs, resolveTemplate(templateSpec, 'point', model.capabilities), { ...cfg, mode: mode === 'pointwise' ? 'direct' : 'cot' });
+export async function judgeBatch(
+  model: LanguageModel,
+  pairs: PairInput[],
+  mode: Mode,
+  cfg: JudgeConfig,
+  templateSpec: string,
+): Promise<PairJudgment[]> {
+  if (mode === 'direct' || mode === 'cot')
+    return judgePairs(model, pairs, resolveTemplate(templateSpec, 'pair', model.capabilities), { ...cfg, mode });
+  return judgePairsPointwise(model, pairs, resolveTemplate(templateSpec, 'point', model.capabilities), {
+    ...cfg,
+    mode: mode === 'pointwise' ? 'direct' : 'cot',
+  });
 }
 
 interface JudgeFlags {
@@ -125,7 +145,8 @@ interface JudgeJob {
 
 async function parseJudge(f: JudgeFlags): Promise<JudgeJob> {
   const mode = f.mode as Mode;
-  if (!['direct', 'cot', 'pointwise', 'pointwise-cot'].includes(mode)) throw new CliError(`--mode: expected direct, cot, pointwise or pointwise-cot, got "${f.mode}"`);
+  if (!['direct', 'cot', 'pointwise', 'pointwise-cot'].includes(mode))
+    throw new CliError(`--mode: expected direct, cot, pointwise or pointwise-cot, got "${f.mode}"`);
   const batch = intFlag('--batch', f.batch, { min: 1 }) ?? 16;
   const threads = intFlag('--threads', f.threads, { min: 1 });
   const raw: Record<string, unknown> = { swap: f.swap };
@@ -149,7 +170,11 @@ async function parseJudge(f: JudgeFlags): Promise<JudgeJob> {
   return { mode, batch, threads, cfg, pairs, labels };
 }
 
-async function runJudge(model: LanguageModel, job: JudgeJob, onProgress: (pairs: number) => void): Promise<{ records: PairRecord[]; seconds: number }> {
+async function runJudge(
+  model: LanguageModel,
+  job: JudgeJob,
+  onProgress: (pairs: number) => void,
+): Promise<{ records: PairRecord[]; seconds: number }> {
   const records: PairRecord[] = [];
   const t0 = performance.now();
   for (let i = 0; i < job.pairs.length; i += job.batch) {
@@ -181,7 +206,9 @@ function summarize(model: LanguageModel, job: JudgeJob, run: { records: PairReco
     seconds: run.seconds,
     ...(scored.length ? { accuracy: scored.reduce((s, r) => s + r.score!, 0) / scored.length, scored: scored.length } : {}),
     invalid: records.filter((r) => r.verdict === 'invalid').length,
-    ...(job.cfg.swap && job.mode !== 'pointwise' && job.mode !== 'pointwise-cot' ? { disagreement: records.filter((r) => r.disagree).length / Math.max(1, records.length) } : {}),
+    ...(job.cfg.swap && job.mode !== 'pointwise' && job.mode !== 'pointwise-cot'
+      ? { disagreement: records.filter((r) => r.disagree).length / Math.max(1, records.length) }
+      : {}),
   };
 }
 
@@ -193,12 +220,17 @@ function printJudge(f: JudgeFlags, summary: JudgeSummary, records: PairRecord[])
   if (!f.data || records.length <= 20)
     for (const r of records) {
       const votes = r.orders.map((o) => (o.votes ? `${o.votes.A}/${o.votes.B}/${o.votes.invalid}` : o.p.toFixed(3))).join(' | ');
-      console.log(`${r.id}: P(A)=${r.pA.toFixed(4)} verdict ${r.verdict}  per order ${votes}${r.disagree !== undefined ? `  orders ${r.disagree ? 'disagree' : 'agree'}` : ''}${r.label ? `  (better: ${r.label})` : ''}`);
+      console.log(
+        `${r.id}: P(A)=${r.pA.toFixed(4)} verdict ${r.verdict}  per order ${votes}${r.disagree !== undefined ? `  orders ${r.disagree ? 'disagree' : 'agree'}` : ''}${r.label ? `  (better: ${r.label})` : ''}`,
+      );
       // One pair: show what the judge wrote (the first rationale of each order; all in --json).
       if (!f.data)
         r.orders.forEach((o, k) => {
           const first = o.rationales?.[0];
-          if (first) console.log(`order ${k + 1}${r.orders.length > 1 ? (k === 0 ? ' (A, B)' : ' (B, A)') : ''}, rationale 1 of ${o.rationales!.length} (verdict ${first.verdict}):\n  ${first.text.trim().split('\n').join('\n  ')}`);
+          if (first)
+            console.log(
+              `order ${k + 1}${r.orders.length > 1 ? (k === 0 ? ' (A, B)' : ' (B, A)') : ''}, rationale 1 of ${o.rationales!.length} (verdict ${first.verdict}):\n  ${first.text.trim().split('\n').join('\n  ')}`,
+            );
         });
     }
   if (f.data)
@@ -214,8 +246,13 @@ function printJudge(f: JudgeFlags, summary: JudgeSummary, records: PairRecord[])
 export function registerJudge(program: Command): void {
   program
     .command('judge')
-    .description('judge one pair (--prompt --a --b) or a JSONL file of preference pairs (--data): P(A), verdict, votes, order disagreement; accuracy for a file')
-    .requiredOption('--model <dir|file|url>', 'genrm checkpoint folder, Hugging Face folder, .gguf file (needs node-llama-cpp), or an OpenAI-compatible server URL (http[s]://host/v1)')
+    .description(
+      'judge one pair (--prompt --a --b) or a JSONL file of preference pairs (--data): P(A), verdict, votes, order disagreement; accuracy for a file',
+    )
+    .requiredOption(
+      '--model <dir|file|url>',
+      'genrm checkpoint folder, Hugging Face folder, .gguf file (needs node-llama-cpp), or an OpenAI-compatible server URL (http[s]://host/v1)',
+    )
     .option('--prompt <text>', 'the question')
     .option('--a <text>', 'answer A')
     .option('--b <text>', 'answer B')
@@ -228,18 +265,29 @@ export function registerJudge(program: Command): void {
     .option('--top-p <p>', `CoT nucleus (default ${flagDefault(JudgeConfigSchema, 'topP')})`)
     .option('--max-tokens <n>', `most tokens per rationale (default ${flagDefault(JudgeConfigSchema, 'maxTokens')})`)
     .option('--template <name|file>', `built-in template name or a template file (default: ${flagDefault(JudgeConfigSchema, 'template')})`)
-    .option('--seed <n>', `sampling seed; also decides which answer of a data pair is shown as A (default ${flagDefault(JudgeConfigSchema, 'seed')})`)
+    .option(
+      '--seed <n>',
+      `sampling seed; also decides which answer of a data pair is shown as A (default ${flagDefault(JudgeConfigSchema, 'seed')})`,
+    )
     .option('--out <file>', 'write per-pair verdicts as JSONL')
     .option('--json', 'print JSON')
     .option('--api-key-env <name>', 'env var holding the server API key (default OPENAI_API_KEY)')
     .option('--model-name <id>', "the server's model id (default: the first in /v1/models)")
     .option('--batch <n>', 'pairs per batched call for --data', '16')
-    .option('--threads <n>', ".gguf models: llama.cpp's CPU threads (default: all cores; 1 on a machine busy with other work, where llama.cpp's spin-waiting threads crawl)")
+    .option(
+      '--threads <n>',
+      ".gguf models: llama.cpp's CPU threads (default: all cores; 1 on a machine busy with other work, where llama.cpp's spin-waiting threads crawl)",
+    )
     .action(async (f: JudgeFlags) => {
       const job = await parseJudge(f);
       let model: LanguageModel;
       try {
-        model = await openModel({ model: f.model, ...(f.apiKeyEnv ? { apiKeyEnv: f.apiKeyEnv } : {}), ...(f.modelName ? { modelName: f.modelName } : {}), ...(job.threads !== undefined ? { threads: job.threads } : {}) });
+        model = await openModel({
+          model: f.model,
+          ...(f.apiKeyEnv ? { apiKeyEnv: f.apiKeyEnv } : {}),
+          ...(f.modelName ? { modelName: f.modelName } : {}),
+          ...(job.threads !== undefined ? { threads: job.threads } : {}),
+        });
       } catch (e) {
         throw modelError(f.model, e);
       }

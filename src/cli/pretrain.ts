@@ -38,21 +38,37 @@ export function registerPretrain(program: Command): void {
     .option('--seed <n>', 'seed for init, data order and the held-out split')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--config <file>', 'config file (JSON or YAML) with any pretrain option')
-    .option('--report-only', 'only (re)write the worked-solution report of the checkpoint in --out on the --data world (its preset\'s task and sample counts)')
+    .option(
+      '--report-only',
+      "only (re)write the worked-solution report of the checkpoint in --out on the --data world (its preset's task and sample counts)",
+    )
     .option('--json', 'print the result as JSON (no progress bar)')
     .option('--quiet', 'no progress bar or status lines')
     .addHelpText('after', () => pretrainHelpAfter(process.stdout.columns))
     .action((flags: Flags) => {
       const cfg = configFromFlags(
         flags.config,
-        () => ({ data: flags.data, out: flags.out, preset: flags.preset, steps: intFlag('--steps', flags.steps, { min: 0 }), seed: intFlag('--seed', flags.seed, { min: 0 }) }),
-        [['data', 'a PrefWorld folder or corpus.jsonl'], ['out', 'the run folder']],
+        () => ({
+          data: flags.data,
+          out: flags.out,
+          preset: flags.preset,
+          steps: intFlag('--steps', flags.steps, { min: 0 }),
+          seed: intFlag('--seed', flags.seed, { min: 0 }),
+        }),
+        [
+          ['data', 'a PrefWorld folder or corpus.jsonl'],
+          ['out', 'the run folder'],
+        ],
         (given) => resolvePretrainConfig(given, flags.config ?? 'pretrain'),
       );
       if (flags.reportOnly) {
         let r;
         r = reportCheckpoint(cfg.out, cfg.data, { tasks: cfg.evalTasks, samples: cfg.evalSamples, seed: cfg.seed });
-        console.log(flags.json ? JSON.stringify(r, null, 2) : `worked solutions on held-out tasks (greedy; ${r.seconds.toFixed(0)} s), written to ${cfg.out}:\n${formatWorkedReport(r)}`);
+        console.log(
+          flags.json
+            ? JSON.stringify(r, null, 2)
+            : `worked solutions on held-out tasks (greedy; ${r.seconds.toFixed(0)} s), written to ${cfg.out}:\n${formatWorkedReport(r)}`,
+        );
         return;
       }
       let result;
@@ -62,7 +78,9 @@ export function registerPretrain(program: Command): void {
         return;
       }
       if (!flags.quiet) {
-        console.log(`pretrained ${result.out}: ${result.steps} steps, loss ${result.firstLoss.toFixed(3)} -> ${result.lastLoss.toFixed(3)}, held-out ${result.evalLoss.toFixed(3)}, ${Math.round(result.tokensPerSec)} tokens/s, ${(result.elapsedSec / 60).toFixed(1)} min`);
+        console.log(
+          `pretrained ${result.out}: ${result.steps} steps, loss ${result.firstLoss.toFixed(3)} -> ${result.lastLoss.toFixed(3)}, held-out ${result.evalLoss.toFixed(3)}, ${Math.round(result.tokensPerSec)} tokens/s, ${(result.elapsedSec / 60).toFixed(1)} min`,
+        );
       }
     });
 }

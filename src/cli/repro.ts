@@ -30,7 +30,9 @@ interface Flags {
 export function registerRepro(program: Command): void {
   program
     .command('repro')
-    .description("reproduce the GenRM paper's experiment on PrefWorld: world, base, zero-shot judge, bt/pairrm/genrm/rationalize/star-sft/star-dpo and the labelled star-sft+checked/star-dpo+checked, one training budget for all, eval in and out of distribution, report")
+    .description(
+      "reproduce the GenRM paper's experiment on PrefWorld: world, base, zero-shot judge, bt/pairrm/genrm/rationalize/star-sft/star-dpo and the labelled star-sft+checked/star-dpo+checked, one training budget for all, eval in and out of distribution, report",
+    )
     .option('--quick', 'the ≤ 10-minute form: committed base, fewer pairs, votes and STaR samples (prints what it cuts)')
     .option('--out <dir>', 'run folder (default runs/repro-quick or runs/repro-full)')
     .option('--resume', 'continue the run in --out (also automatic when --out holds a run with the same settings)')
@@ -42,7 +44,8 @@ export function registerRepro(program: Command): void {
     .addOption(new Option('--stop-after <stage>', 'stop after this stage (tests: an interruption)').hideHelp())
     .action(async (f: Flags) => {
       const size = f.size ?? (f.quick ? 'quick' : 'full');
-      if (size !== 'quick' && size !== 'full' && size !== 'micro') throw new CliError(`--size: expected quick, full or micro, got "${size}"`);
+      if (size !== 'quick' && size !== 'full' && size !== 'micro')
+        throw new CliError(`--size: expected quick, full or micro, got "${size}"`);
       if (f.quick && f.size && f.size !== 'quick') throw new CliError('--quick and --size disagree');
       const seed = intFlag('--seed', f.seed, { min: 0 })!;
       const out = f.out ?? `runs/repro-${size}`;
@@ -78,7 +81,25 @@ export function registerRepro(program: Command): void {
           screenshot: f.screenshot,
         });
         if (f.json) {
-          console.log(JSON.stringify({ out: r.out, resumed: r.resumed, seconds: r.seconds, timings: r.timings, skipped: r.skipped, cuts: r.cuts, plan: r.plan, base: r.base, files: r.files, png: r.png, results: r.results }, null, 2));
+          console.log(
+            JSON.stringify(
+              {
+                out: r.out,
+                resumed: r.resumed,
+                seconds: r.seconds,
+                timings: r.timings,
+                skipped: r.skipped,
+                cuts: r.cuts,
+                plan: r.plan,
+                base: r.base,
+                files: r.files,
+                png: r.png,
+                results: r.results,
+              },
+              null,
+              2,
+            ),
+          );
           return;
         }
         console.log('');
@@ -86,7 +107,9 @@ export function registerRepro(program: Command): void {
         console.log('Stage times');
         for (const t of r.timings) console.log(`  ${t.stage.padEnd(18)} ${t.seconds.toFixed(1).padStart(8)} s`);
         console.log(`  ${'report'.padEnd(18)} ${r.reportSeconds.toFixed(1).padStart(8)} s`);
-        console.log(`\n${r.resumed ? 'resumed run' : 'run'} finished in ${(r.seconds / 60).toFixed(1)} min (this process); report: ${r.files.markdown}, ${r.files.html}${r.png ? `, ${r.png}` : ''}`);
+        console.log(
+          `\n${r.resumed ? 'resumed run' : 'run'} finished in ${(r.seconds / 60).toFixed(1)} min (this process); report: ${r.files.markdown}, ${r.files.html}${r.png ? `, ${r.png}` : ''}`,
+        );
       } catch (e) {
         (bar as ProgressBar | null)?.stop();
         if (e instanceof StopAfterStage) {

@@ -50,7 +50,6 @@ interface Flags {
   quiet?: boolean;
 }
 
-
 async function openStarModel(f: Flags): Promise<LanguageModel> {
   const m = f.model!;
   const url = /^https?:\/\//.test(m);
@@ -58,7 +57,11 @@ async function openStarModel(f: Flags): Promise<LanguageModel> {
   const concurrency = intFlag('--concurrency', f.concurrency);
   try {
     // A server is used as named, without asking /v1/models first.
-    return await openModel(m, { probe: false, ...(f.servedModel ? { modelName: f.servedModel } : {}), ...(concurrency !== undefined ? { concurrency } : {}) });
+    return await openModel(m, {
+      probe: false,
+      ...(f.servedModel ? { modelName: f.servedModel } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+    });
   } catch (e) {
     throw modelError(m, e);
   }
@@ -78,7 +81,8 @@ function parseExports(v: string | undefined): ExportTarget[] {
   if (v === undefined) return [...DEFAULT_EXPORTS];
   if (v === 'none') return [];
   return v.split(',').map((t) => {
-    if (!(EXPORT_TARGETS as readonly string[]).includes(t)) throw new CliError(`--export: unknown target "${t}"; known: ${EXPORT_TARGETS.join(', ')}, or none`);
+    if (!(EXPORT_TARGETS as readonly string[]).includes(t))
+      throw new CliError(`--export: unknown target "${t}"; known: ${EXPORT_TARGETS.join(', ')}, or none`);
     return t as ExportTarget;
   });
 }
@@ -89,15 +93,26 @@ export function registerStar(program: Command): void {
   const star = program.command('star').description('STaR: sample rationales from any model and build STaR-SFT / STaR-DPO datasets');
   star
     .command('sample')
-    .description('sample k CoT rationales per pair (both orders) from a checkpoint or an OpenAI-compatible server; write samples, STaR-SFT/DPO datasets, a report and TRL/OpenAI exports')
-    .option('--model <ckpt|url>', 'a genrm checkpoint folder (kind lm), a Hugging Face folder, a .gguf file (needs node-llama-cpp), or an OpenAI-compatible server URL (vLLM, SGLang, llama.cpp, Ollama)')
+    .description(
+      'sample k CoT rationales per pair (both orders) from a checkpoint or an OpenAI-compatible server; write samples, STaR-SFT/DPO datasets, a report and TRL/OpenAI exports',
+    )
+    .option(
+      '--model <ckpt|url>',
+      'a genrm checkpoint folder (kind lm), a Hugging Face folder, a .gguf file (needs node-llama-cpp), or an OpenAI-compatible server URL (vLLM, SGLang, llama.cpp, Ollama)',
+    )
     .option('--served-model <name>', 'with a URL: the model name the server serves')
     .option('--concurrency <n>', 'with a URL: requests in flight at once (default 16)')
-    .option('--data <path>', 'preference data: a PrefWorld folder (its train.jsonl; rationales are graded by its checker) or any supported file')
+    .option(
+      '--data <path>',
+      'preference data: a PrefWorld folder (its train.jsonl; rationales are graded by its checker) or any supported file',
+    )
     .option('--format <name>', 'the data format when detection is not wanted (genrm data inspect lists them)')
     .option('--skip-invalid', 'skip and count malformed records instead of stopping at the first')
     .option('--out <dir>', 'output folder')
-    .option('--config <file>', `JSON/YAML with sampling and dataset options (${[...new Set([...Object.keys(StarSamplingSchema.shape), ...Object.keys(StarBuildSchema.shape)])].join(', ')}; listed below)`)
+    .option(
+      '--config <file>',
+      `JSON/YAML with sampling and dataset options (${[...new Set([...Object.keys(StarSamplingSchema.shape), ...Object.keys(StarBuildSchema.shape)])].join(', ')}; listed below)`,
+    )
     .option('--k <n>', `rationales per pair and order (default ${flagDefault(StarSamplingSchema, 'k')})`)
     .option('--temperature <t>', `sampling temperature (default ${flagDefault(StarSamplingSchema, 'temperature')}, paper)`)
     .option('--top-p <p>', `nucleus mass (default ${flagDefault(StarSamplingSchema, 'topP')}, paper)`)
@@ -105,16 +120,32 @@ export function registerStar(program: Command): void {
     .option('--seed <n>', `sampling seed (default ${flagDefault(StarSamplingSchema, 'seed')})`)
     .option('--chunk-pairs <n>', `pairs per generate call (default ${flagDefault(StarSamplingSchema, 'chunkPairs')})`)
     .option('--rationalize', 'rationalization fallback: one hinted rationale where none of the k is right (trained without the hint)')
-    .option('--filter <rule>', "which rationales count as right: verdict (the paper's rule, default) or checked (also right for the right reason by PrefWorld's grader; a labelled variant, PrefWorld data only)")
-    .option('--pairing <rule>', `DPO pairing per pair and order: all (R x W, capped) or random-one (default ${flagDefault(StarBuildSchema, 'pairing')})`)
-    .option('--max-pairs <m>', `with --pairing all: most DPO pairs per pair and order (default ${flagDefault(StarBuildSchema, 'maxPairsPerOrder')})`)
-    .option('--export <targets>', `comma-separated export layouts (${EXPORT_TARGETS.join(', ')}), or none (default ${DEFAULT_EXPORTS.join(',')})`)
+    .option(
+      '--filter <rule>',
+      "which rationales count as right: verdict (the paper's rule, default) or checked (also right for the right reason by PrefWorld's grader; a labelled variant, PrefWorld data only)",
+    )
+    .option(
+      '--pairing <rule>',
+      `DPO pairing per pair and order: all (R x W, capped) or random-one (default ${flagDefault(StarBuildSchema, 'pairing')})`,
+    )
+    .option(
+      '--max-pairs <m>',
+      `with --pairing all: most DPO pairs per pair and order (default ${flagDefault(StarBuildSchema, 'maxPairsPerOrder')})`,
+    )
+    .option(
+      '--export <targets>',
+      `comma-separated export layouts (${EXPORT_TARGETS.join(', ')}), or none (default ${DEFAULT_EXPORTS.join(',')})`,
+    )
     .option('--resume', 'continue sampling into --out; pairs already sampled are skipped')
     .option('--json', 'print the result as JSON (no progress bar)')
     .option('--quiet', 'no progress bar or status lines')
     .addHelpText('after', () => starSampleHelpAfter(process.stdout.columns))
     .action(async (f: Flags) => {
-      for (const [k, what] of [['model', 'a checkpoint or server URL'], ['data', 'preference data'], ['out', 'the output folder']] as const)
+      for (const [k, what] of [
+        ['model', 'a checkpoint or server URL'],
+        ['data', 'preference data'],
+        ['out', 'the output folder'],
+      ] as const)
         if (f[k] === undefined) throw new CliError(`--${k} is required (${what})`);
       let fromFile: Record<string, unknown> = {};
       if (f.config) fromFile = readConfigFile(f.config);
@@ -125,8 +156,21 @@ export function registerStar(program: Command): void {
         if (sampKeys.has(k)) fileSamp[k] = v;
         else fileBuild[k] = v; // unknown keys fail in the build schema, named
       }
-      const flagSamp = { k: intFlag('--k', f.k), temperature: numFlag('--temperature', f.temperature), topP: numFlag('--top-p', f.topP), maxTokens: intFlag('--max-tokens', f.maxTokens), seed: intFlag('--seed', f.seed), chunkPairs: intFlag('--chunk-pairs', f.chunkPairs), rationalize: f.rationalize };
-      const flagBuild = { filter: f.filter, pairing: f.pairing, maxPairsPerOrder: intFlag('--max-pairs', f.maxPairs), seed: intFlag('--seed', f.seed) };
+      const flagSamp = {
+        k: intFlag('--k', f.k),
+        temperature: numFlag('--temperature', f.temperature),
+        topP: numFlag('--top-p', f.topP),
+        maxTokens: intFlag('--max-tokens', f.maxTokens),
+        seed: intFlag('--seed', f.seed),
+        chunkPairs: intFlag('--chunk-pairs', f.chunkPairs),
+        rationalize: f.rationalize,
+      };
+      const flagBuild = {
+        filter: f.filter,
+        pairing: f.pairing,
+        maxPairsPerOrder: intFlag('--max-pairs', f.maxPairs),
+        seed: intFlag('--seed', f.seed),
+      };
       let sampling;
       let build;
       sampling = resolveConfig(StarSamplingSchema, fileSamp, flagSamp, f.config ?? 'flags');
@@ -140,17 +184,36 @@ export function registerStar(program: Command): void {
       lm = await openStarModel(f);
       data = await loadPairs(f.data!, f);
       const checker = checkerFor(f.data!);
-      if (build.filter === 'checked' && !checker) throw new CliError(`--filter checked: ${f.data} has no rationale grader (it needs a PrefWorld folder or a split file beside its spec.json); use --filter verdict`);
-      say(`star sample: ${lm.name}; ${data.file}: ${data.note}; k ${sampling.k}, temperature ${sampling.temperature}, top-p ${sampling.topP}; checker: ${checker ? 'PrefWorld' : 'none'}`);
+      if (build.filter === 'checked' && !checker)
+        throw new CliError(
+          `--filter checked: ${f.data} has no rationale grader (it needs a PrefWorld folder or a split file beside its spec.json); use --filter verdict`,
+        );
+      say(
+        `star sample: ${lm.name}; ${data.file}: ${data.note}; k ${sampling.k}, temperature ${sampling.temperature}, top-p ${sampling.topP}; checker: ${checker ? 'PrefWorld' : 'none'}`,
+      );
       const bar = new SampleProgress(!quiet, 'star sample');
       let r;
       try {
-        r = await runStarSampling(lm, data.pairs, { sampling, build, outDir: f.out!, resume: f.resume === true, checker, exports, onProgress: bar.update });
+        r = await runStarSampling(lm, data.pairs, {
+          sampling,
+          build,
+          outDir: f.out!,
+          resume: f.resume === true,
+          checker,
+          exports,
+          onProgress: bar.update,
+        });
       } finally {
         bar.stop();
       }
       if (f.json) {
-        console.log(JSON.stringify({ out: f.out, model: lm.name, data: data.file, sampling: r.sampling, report: r.report, exported: r.exported }, null, 2));
+        console.log(
+          JSON.stringify(
+            { out: f.out, model: lm.name, data: data.file, sampling: r.sampling, report: r.report, exported: r.exported },
+            null,
+            2,
+          ),
+        );
         return;
       }
       if (quiet) return;
@@ -160,8 +223,14 @@ export function registerStar(program: Command): void {
           `  right verdicts per pair: mean ${pct(p.rightShareMean)}; pairs with a right rationale ${pct(p.pairsWithRight)}; no verdict ${p.invalid} of ${p.samples}\n` +
           `  STaR-SFT (filter ${build.filter}): ${p.sft.kept} rationales from ${p.sft.pairs} pairs${p.graded ? `, ${p.sft.rightForWrongReason} right for the wrong reason` : ''}${build.filter === 'checked' ? `, ${p.sft.droppedUnchecked} right verdicts not checked (neither kept nor rejected)` : p.graded ? `, ${p.sft.unchecked} not right for the right reason` : ''}\n` +
           `  STaR-DPO: ${p.dpo.pairs} pairs from ${p.dpo.sourcePairs} source pairs (pairing ${build.pairing}); ${p.dpo.rejectedInvalid} rejected have no verdict` +
-          (sampling.rationalize ? `\n  rationalized: ${p.rationalized.pairs} pairs (${p.rationalized.kept} of ${p.rationalized.orders} hinted rationales kept)` : '') +
-          (Object.keys(r.exported).length ? `\n  exported: ${Object.entries(r.exported).map(([k, v]) => `${k} (${v})`).join(', ')}` : ''),
+          (sampling.rationalize
+            ? `\n  rationalized: ${p.rationalized.pairs} pairs (${p.rationalized.kept} of ${p.rationalized.orders} hinted rationales kept)`
+            : '') +
+          (Object.keys(r.exported).length
+            ? `\n  exported: ${Object.entries(r.exported)
+                .map(([k, v]) => `${k} (${v})`)
+                .join(', ')}`
+            : ''),
       );
       if (!r.sampling.complete) process.exitCode = 1;
     });

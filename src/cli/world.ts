@@ -46,9 +46,12 @@ function printStats(s: WorldStats): void {
   }
   console.log(`\nshortcut baseline (surface features only; weights ${s.shortcut.weights.map((w) => w.toFixed(2)).join(', ')}):`);
   for (const [k, v] of Object.entries(s.shortcut.accuracy)) console.log(`  ${k.padEnd(26)} ${pct(v)}`);
-  console.log(`\noverlap of test instances with train and corpus (levels where tests would take > reserveMaxShare of the instance space; measured):`);
+  console.log(
+    `\noverlap of test instances with train and corpus (levels where tests would take > reserveMaxShare of the instance space; measured):`,
+  );
   for (const [k, r] of Object.entries(s.overlap.rows).sort())
-    if (r.inCorpus || r.inTrain) console.log(`  ${k.padEnd(14)} space ${r.space}: ${r.testInstances} test, ${r.inCorpus} in corpus, ${r.inTrain} in train`);
+    if (r.inCorpus || r.inTrain)
+      console.log(`  ${k.padEnd(14)} space ${r.space}: ${r.testInstances} test, ${r.inCorpus} in corpus, ${r.inTrain} in train`);
   console.log(`  overlaps at reserved levels: corpus ${s.overlap.reservedInCorpus}, train ${s.overlap.reservedInTrain} (must be 0)`);
   console.log(`\nCoT judge example bytes (prompt + rationale + verdict):`);
   for (const [k, v] of Object.entries(s.judgeBytes)) console.log(`  ${k.padEnd(18)} n=${v.n} p95=${v.p95} max=${v.max}`);
@@ -82,7 +85,8 @@ export function registerWorld(program: Command): void {
       if (opts.json) console.log(JSON.stringify({ out: opts.out, seconds: secs, ...manifest }, null, 2));
       else {
         console.log(`PrefWorld v${spec.version} (seed ${spec.seed}, size ${spec.size}) written to ${opts.out} in ${secs.toFixed(1)} s`);
-        for (const [f, m] of Object.entries(manifest.files)) console.log(`  ${f.padEnd(15)} ${String(m.records).padStart(7)} records ${String(m.bytes).padStart(10)} bytes`);
+        for (const [f, m] of Object.entries(manifest.files))
+          console.log(`  ${f.padEnd(15)} ${String(m.records).padStart(7)} records ${String(m.bytes).padStart(10)} bytes`);
       }
     });
 

@@ -85,7 +85,12 @@ export function isZlibError(e: unknown): boolean {
 }
 
 export function gzipError(file: string, line: number, e: unknown): JsonlError {
-  return new JsonlError(file, line, undefined, `the gzip data ends early or is damaged (${(e as Error).message}); the file looks truncated: download it again (gzip -t ${file} checks it)`);
+  return new JsonlError(
+    file,
+    line,
+    undefined,
+    `the gzip data ends early or is damaged (${(e as Error).message}); the file looks truncated: download it again (gzip -t ${file} checks it)`,
+  );
 }
 
 export async function* readLines(file: string, progress?: ReadProgress): AsyncGenerator<Line> {

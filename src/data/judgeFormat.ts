@@ -177,6 +177,7 @@ export function parseRationale(text: string): ParsedRationale {
     if (eq >= 0) result = worked.slice(eq + 2).trim();
   }
   const checks: AnswerCheck[] = [];
-  for (const m of body.matchAll(CHECK_RE)) checks.push({ label: m[1] as string, says: m[2] as string, result: m[3] as string, matches: m[4] === 'right' });
+  for (const m of body.matchAll(CHECK_RE))
+    checks.push({ label: m[1] as string, says: m[2] as string, result: m[3] as string, matches: m[4] === 'right' });
   return { worked, result, checks };
 }

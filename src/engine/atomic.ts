@@ -11,7 +11,20 @@
 // Temp paths sit in the target's own folder so rename() never crosses a file system. Their names
 // end in a tag "<pid>-<ms>-<random>", so leftovers of a killed process can be told from the work
 // of one still running.
-import { closeSync, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -67,7 +80,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array | string): void 
     const fd = openSync(tmp, 'w');
     try {
       const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-      for (let at = 0; at < buf.length; ) at += writeSync(fd, buf, at, buf.length - at);
+      for (let at = 0; at < buf.length;) at += writeSync(fd, buf, at, buf.length - at);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

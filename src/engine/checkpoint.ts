@@ -84,7 +84,10 @@ export function hasCheckpointMeta(dir: string): boolean {
 }
 
 /** Every tensor a checkpoint of this shape and kind holds, in file order, with [out, in] Linear shapes. */
-export function expectedTensors(config: ModelConfig, opts: { kind: CheckpointKind; numLabels?: number }): Array<{ name: string; shape: number[] }> {
+export function expectedTensors(
+  config: ModelConfig,
+  opts: { kind: CheckpointKind; numLabels?: number },
+): Array<{ name: string; shape: number[] }> {
   const hd = validateConfig(config);
   const d = config.dModel;
   const q = config.nHeads * hd;
@@ -116,7 +119,10 @@ export function expectedTensors(config: ModelConfig, opts: { kind: CheckpointKin
  * config.json for a model: the HF Llama writer's keys (./hf/config.ts), with the reward kinds'
  * architecture, the tokenizer's special ids and HF's id2label for the score head.
  */
-export function toHfConfig(config: ModelConfig, opts: { kind: CheckpointKind; numLabels?: number; tokenizer: Tokenizer; dtype?: 'F32' | 'F16' }): Record<string, unknown> {
+export function toHfConfig(
+  config: ModelConfig,
+  opts: { kind: CheckpointKind; numLabels?: number; tokenizer: Tokenizer; dtype?: 'F32' | 'F16' },
+): Record<string, unknown> {
   const reward = opts.kind !== 'lm';
   const out: Record<string, unknown> = {
     ...toHfModelConfig(config, { dtype: opts.dtype === 'F16' ? 'float16' : 'float32' }),
@@ -131,7 +137,10 @@ export function toHfConfig(config: ModelConfig, opts: { kind: CheckpointKind; nu
 }
 
 /** The engine's ModelConfig from a config.json object; HF's defaults where a key is optional. */
-export function fromHfConfig(json: unknown, file: string = FILES.config): { config: ModelConfig; architecture: string; numLabels: number; tokenIds: { bos: unknown; eos: unknown; pad: unknown } } {
+export function fromHfConfig(
+  json: unknown,
+  file: string = FILES.config,
+): { config: ModelConfig; architecture: string; numLabels: number; tokenIds: { bos: unknown; eos: unknown; pad: unknown } } {
   const { j, fail, int } = configFields(json, file);
   const pos = (k: string, dflt: number): number => {
     const v = j[k] ?? dflt;
@@ -139,9 +148,13 @@ export function fromHfConfig(json: unknown, file: string = FILES.config): { conf
     return v;
   };
   if (j.model_type !== 'llama') fail(`"model_type" must be "llama", got ${JSON.stringify(j.model_type)}`);
-  const arch = Array.isArray(j.architectures) && typeof j.architectures[0] === 'string' ? j.architectures[0] : fail('"architectures" must be a list naming the model class');
+  const arch =
+    Array.isArray(j.architectures) && typeof j.architectures[0] === 'string'
+      ? j.architectures[0]
+      : fail('"architectures" must be a list naming the model class');
   // Refuse what would silently make a different model than the engine computes.
-  if ((j.hidden_act ?? 'silu') !== 'silu') fail(`"hidden_act" ${JSON.stringify(j.hidden_act)} is not supported (the engine's MLP is SwiGLU, "silu")`);
+  if ((j.hidden_act ?? 'silu') !== 'silu')
+    fail(`"hidden_act" ${JSON.stringify(j.hidden_act)} is not supported (the engine's MLP is SwiGLU, "silu")`);
   if (j.rope_scaling !== undefined && j.rope_scaling !== null) fail('"rope_scaling" is not supported (must be null)');
   if (j.attention_bias === true || j.mlp_bias === true) fail('"attention_bias"/"mlp_bias" are not supported (must be false)');
   const tie = j.tie_word_embeddings ?? false; // HF LlamaConfig's default
@@ -165,7 +178,8 @@ export function fromHfConfig(json: unknown, file: string = FILES.config): { conf
   } catch (e) {
     fail((e as Error).message);
   }
-  if (j.head_dim !== undefined && j.head_dim !== null && j.head_dim !== hd) fail(`"head_dim" ${JSON.stringify(j.head_dim)} must equal hidden_size / num_attention_heads = ${hd}`);
+  if (j.head_dim !== undefined && j.head_dim !== null && j.head_dim !== hd)
+    fail(`"head_dim" ${JSON.stringify(j.head_dim)} must equal hidden_size / num_attention_heads = ${hd}`);
   const numLabels = typeof j.id2label === 'object' && j.id2label !== null ? Object.keys(j.id2label).length : 1;
   return { config, architecture: arch, numLabels, tokenIds: { bos: j.bos_token_id, eos: j.eos_token_id, pad: j.pad_token_id } };
 }
@@ -184,7 +198,11 @@ export function genrmVersion(): string {
   return 'unknown';
 }
 
-function checkWeights(weights: ReadonlyMap<string, { shape: readonly number[] }>, expected: Array<{ name: string; shape: number[] }>, where: string): void {
+function checkWeights(
+  weights: ReadonlyMap<string, { shape: readonly number[] }>,
+  expected: Array<{ name: string; shape: number[] }>,
+  where: string,
+): void {
   const want = new Map(expected.map((e) => [e.name, e.shape]));
   for (const [name, shape] of want) {
     const t = weights.get(name);
@@ -192,21 +210,26 @@ function checkWeights(weights: ReadonlyMap<string, { shape: readonly number[] }>
     if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i]))
       throw new Error(`${where}: tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
   }
-  for (const name of weights.keys()) if (!want.has(name)) throw new Error(`${where}: unexpected tensor '${name}' (not part of this model's config and kind)`);
+  for (const name of weights.keys())
+    if (!want.has(name)) throw new Error(`${where}: unexpected tensor '${name}' (not part of this model's config and kind)`);
 }
 
 /** Writes a checkpoint folder atomically; an existing checkpoint at `dir` is replaced. */
 export function saveCheckpoint(dir: string, opts: SaveCheckpointOptions): void {
-  if (!CHECKPOINT_KINDS.includes(opts.kind)) throw new Error(`saveCheckpoint: kind must be one of ${CHECKPOINT_KINDS.join(', ')}, got ${String(opts.kind)}`);
+  if (!CHECKPOINT_KINDS.includes(opts.kind))
+    throw new Error(`saveCheckpoint: kind must be one of ${CHECKPOINT_KINDS.join(', ')}, got ${String(opts.kind)}`);
   const numLabels = opts.numLabels ?? 1;
   const expected = expectedTensors(opts.config, { kind: opts.kind, numLabels });
   checkWeights(opts.weights, expected, `saveCheckpoint ${dir}`);
   if (opts.tokenizer.vocabSize !== opts.config.vocabSize)
-    throw new Error(`saveCheckpoint ${dir}: tokenizer has ${opts.tokenizer.vocabSize} tokens but the model's vocabSize is ${opts.config.vocabSize}`);
+    throw new Error(
+      `saveCheckpoint ${dir}: tokenizer has ${opts.tokenizer.vocabSize} tokens but the model's vocabSize is ${opts.config.vocabSize}`,
+    );
   for (const { name } of expected) {
     const data = opts.weights.get(name)!.data;
     for (let i = 0; i < data.length; i++)
-      if (!Number.isFinite(data[i]!)) throw new Error(`saveCheckpoint ${dir}: tensor '${name}' holds ${data[i]} at index ${i}; refusing to save a diverged model`);
+      if (!Number.isFinite(data[i]!))
+        throw new Error(`saveCheckpoint ${dir}: tensor '${name}' holds ${data[i]} at index ${i}; refusing to save a diverged model`);
   }
   const genrm: GenrmJson = {
     format: 'genrm-checkpoint',
@@ -226,8 +249,17 @@ export function saveCheckpoint(dir: string, opts: SaveCheckpointOptions): void {
   // Encode everything before touching the disk, so a bad tensor (e.g. an F16 overflow) leaves nothing behind.
   const dtype = opts.dtype ?? 'F32';
   const files: Array<[string, string | Uint8Array]> = [
-    [FILES.config, JSON.stringify(toHfConfig(opts.config, { kind: opts.kind, numLabels, tokenizer: opts.tokenizer, dtype }), null, 2) + '\n'],
-    [FILES.weights, encodeSafetensors(expected.map(({ name }) => [name, opts.weights.get(name)!]), { dtype, metadata: { format: 'pt', genrm_kind: opts.kind } })],
+    [
+      FILES.config,
+      JSON.stringify(toHfConfig(opts.config, { kind: opts.kind, numLabels, tokenizer: opts.tokenizer, dtype }), null, 2) + '\n',
+    ],
+    [
+      FILES.weights,
+      encodeSafetensors(
+        expected.map(({ name }) => [name, opts.weights.get(name)!]),
+        { dtype, metadata: { format: 'pt', genrm_kind: opts.kind } },
+      ),
+    ],
     [FILES.tokenizer, JSON.stringify(toTokenizerJson(opts.tokenizer), null, 2) + '\n'],
     [FILES.genrm, JSON.stringify(genrm, null, 2) + '\n'],
   ];
@@ -236,7 +268,10 @@ export function saveCheckpoint(dir: string, opts: SaveCheckpointOptions): void {
     (tmp) => {
       for (const [name, content] of files) writeFileSync(join(tmp, name), content);
     },
-    { replaceable: (present) => present.includes(FILES.genrm), refusal: `saveCheckpoint: refusing to replace ${dir}: it is not empty and not a genrm checkpoint (no ${FILES.genrm})` },
+    {
+      replaceable: (present) => present.includes(FILES.genrm),
+      refusal: `saveCheckpoint: refusing to replace ${dir}: it is not empty and not a genrm checkpoint (no ${FILES.genrm})`,
+    },
   );
 }
 
@@ -246,7 +281,9 @@ function readJson(path: string): unknown {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`${path}: ${code === 'ENOENT' ? 'missing (is this a genrm checkpoint folder?)' : `cannot read (${code ?? (e as Error).message})`}`);
+    throw new Error(
+      `${path}: ${code === 'ENOENT' ? 'missing (is this a genrm checkpoint folder?)' : `cannot read (${code ?? (e as Error).message})`}`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -269,10 +306,14 @@ export interface LoadCheckpointOptions {
 export function readCheckpointMeta(dir: string): GenrmJson {
   const gPath = join(dir, FILES.genrm);
   const g = readJson(gPath) as Partial<GenrmJson> | null;
-  if (typeof g !== 'object' || g === null || g.format !== 'genrm-checkpoint') throw new Error(`${gPath}: not a genrm checkpoint description ("format" must be "genrm-checkpoint")`);
-  if (g.formatVersion !== 1) throw new Error(`${gPath}: formatVersion ${JSON.stringify(g.formatVersion)} is not supported (this genrm reads 1)`);
-  if (!CHECKPOINT_KINDS.includes(g.kind as CheckpointKind)) throw new Error(`${gPath}: "kind" must be one of ${CHECKPOINT_KINDS.join(', ')}, got ${JSON.stringify(g.kind)}`);
-  if (typeof g.provenance !== 'object' || g.provenance === null) throw new Error(`${gPath}: "provenance" must be an object (how the checkpoint was made)`);
+  if (typeof g !== 'object' || g === null || g.format !== 'genrm-checkpoint')
+    throw new Error(`${gPath}: not a genrm checkpoint description ("format" must be "genrm-checkpoint")`);
+  if (g.formatVersion !== 1)
+    throw new Error(`${gPath}: formatVersion ${JSON.stringify(g.formatVersion)} is not supported (this genrm reads 1)`);
+  if (!CHECKPOINT_KINDS.includes(g.kind as CheckpointKind))
+    throw new Error(`${gPath}: "kind" must be one of ${CHECKPOINT_KINDS.join(', ')}, got ${JSON.stringify(g.kind)}`);
+  if (typeof g.provenance !== 'object' || g.provenance === null)
+    throw new Error(`${gPath}: "provenance" must be an object (how the checkpoint was made)`);
   return g as GenrmJson;
 }
 
@@ -283,26 +324,36 @@ export function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = {}): C
   if (!existsSync(dir)) throw new Error(`${dir}: no such checkpoint folder`);
   const g = readCheckpointMeta(dir);
   const kind = g.kind;
-  if (opts.expectKind !== undefined && opts.expectKind !== kind) throw new Error(`${dir}: a '${kind}' checkpoint, but a '${opts.expectKind}' one is needed here`);
+  if (opts.expectKind !== undefined && opts.expectKind !== kind)
+    throw new Error(`${dir}: a '${kind}' checkpoint, but a '${opts.expectKind}' one is needed here`);
 
   const cPath = join(dir, FILES.config);
   const hf = fromHfConfig(readJson(cPath), cPath);
   const wantArch = kind === 'lm' ? 'LlamaForCausalLM' : 'LlamaForSequenceClassification';
-  if (hf.architecture !== wantArch) throw new Error(`${cPath}: architectures[0] is "${hf.architecture}" but ${FILES.genrm} says kind '${kind}' (expected "${wantArch}")`);
+  if (hf.architecture !== wantArch)
+    throw new Error(`${cPath}: architectures[0] is "${hf.architecture}" but ${FILES.genrm} says kind '${kind}' (expected "${wantArch}")`);
   const numLabels = kind === 'lm' ? 1 : (g.numLabels ?? hf.numLabels);
 
   const tPath = join(dir, FILES.tokenizer);
   const tokenizer = loadTokenizer(tPath, opts.expectSpecials ? { expectSpecials: opts.expectSpecials } : {});
   if (tokenizer.vocabSize !== hf.config.vocabSize)
-    throw new Error(`${tPath}: the tokenizer has ${tokenizer.vocabSize} tokens but ${FILES.config} says vocab_size ${hf.config.vocabSize}; they do not belong together`);
-  const ids: Array<[string, unknown, number]> = [['bos_token_id', hf.tokenIds.bos, tokenizer.eotId], ['eos_token_id', hf.tokenIds.eos, tokenizer.eotId], ['pad_token_id', hf.tokenIds.pad, tokenizer.padId]];
+    throw new Error(
+      `${tPath}: the tokenizer has ${tokenizer.vocabSize} tokens but ${FILES.config} says vocab_size ${hf.config.vocabSize}; they do not belong together`,
+    );
+  const ids: Array<[string, unknown, number]> = [
+    ['bos_token_id', hf.tokenIds.bos, tokenizer.eotId],
+    ['eos_token_id', hf.tokenIds.eos, tokenizer.eotId],
+    ['pad_token_id', hf.tokenIds.pad, tokenizer.padId],
+  ];
   for (const [key, got, want] of ids)
-    if (got !== undefined && got !== want) throw new Error(`${cPath}: "${key}" is ${JSON.stringify(got)} but the tokenizer's token is ${want}`);
+    if (got !== undefined && got !== want)
+      throw new Error(`${cPath}: "${key}" is ${JSON.stringify(got)} but the tokenizer's token is ${want}`);
 
   const wPath = join(dir, FILES.weights);
   const { tensors } = readSafetensors(wPath);
   checkWeights(tensors, expectedTensors(hf.config, { kind, numLabels }), wPath);
   for (const [name, t] of tensors)
-    if (!['F32', 'F16', 'BF16'].includes(t.dtype)) throw new Error(`${wPath}: tensor '${name}' has dtype ${t.dtype}; weights must be F32, F16 or BF16`);
+    if (!['F32', 'F16', 'BF16'].includes(t.dtype))
+      throw new Error(`${wPath}: tensor '${name}' has dtype ${t.dtype}; weights must be F32, F16 or BF16`);
   return { dir, config: hf.config, kind, numLabels, weights: tensors, tokenizer, genrm: g };
 }

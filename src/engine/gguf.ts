@@ -32,7 +32,21 @@ export const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 export const GGUF_VERSION = 3;
 export const GGUF_ALIGNMENT = 32; // the spec's default; written explicitly as general.alignment
 /** Metadata value types (gguf.md). */
-export const GGUF_TYPE = { UINT8: 0, INT8: 1, UINT16: 2, INT16: 3, UINT32: 4, INT32: 5, FLOAT32: 6, BOOL: 7, STRING: 8, ARRAY: 9, UINT64: 10, INT64: 11, FLOAT64: 12 } as const;
+export const GGUF_TYPE = {
+  UINT8: 0,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 3,
+  UINT32: 4,
+  INT32: 5,
+  FLOAT32: 6,
+  BOOL: 7,
+  STRING: 8,
+  ARRAY: 9,
+  UINT64: 10,
+  INT64: 11,
+  FLOAT64: 12,
+} as const;
 /** ggml tensor types genrm writes. */
 export const GGML_TYPE = { F32: 0, F16: 1 } as const;
 /** llama.cpp token types: 1 normal, 3 control (special tokens). */
@@ -80,11 +94,21 @@ export interface GgufWriteOptions {
   chatTemplate?: string;
 }
 
-export function llamaGguf(config: ModelConfig, weights: ReadonlyMap<string, { data: Float32Array }>, tokenizer: Tokenizer, opts: GgufWriteOptions = {}): { metadata: Array<[string, GgufValue]>; tensors: GgufTensor[] } {
+export function llamaGguf(
+  config: ModelConfig,
+  weights: ReadonlyMap<string, { data: Float32Array }>,
+  tokenizer: Tokenizer,
+  opts: GgufWriteOptions = {},
+): { metadata: Array<[string, GgufValue]>; tensors: GgufTensor[] } {
   const hd = validateConfig(config);
-  if (config.attentionBias === true) throw new Error('gguf export: models with attention biases (Qwen2) are not supported by the llama layout genrm writes');
-  if (config.ropeScaling !== undefined) throw new Error(`gguf export: rope_scaling "${config.ropeScaling.type}" is not written by genrm's exporter; export a model without RoPE scaling`);
-  if (tokenizer.vocabSize !== config.vocabSize) throw new Error(`gguf export: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabSize is ${config.vocabSize}`);
+  if (config.attentionBias === true)
+    throw new Error('gguf export: models with attention biases (Qwen2) are not supported by the llama layout genrm writes');
+  if (config.ropeScaling !== undefined)
+    throw new Error(
+      `gguf export: rope_scaling "${config.ropeScaling.type}" is not written by genrm's exporter; export a model without RoPE scaling`,
+    );
+  if (tokenizer.vocabSize !== config.vocabSize)
+    throw new Error(`gguf export: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabSize is ${config.vocabSize}`);
   const dtype = opts.dtype ?? 'F32';
   const get = (name: string): Float32Array => {
     const t = weights.get(name);
@@ -166,11 +190,31 @@ class Bytes {
     this.buf = next;
     this.view = new DataView(next.buffer);
   }
-  u8(v: number): void { this.grow(1); this.view.setUint8(this.length, v); this.length += 1; }
-  u32(v: number): void { this.grow(4); this.view.setUint32(this.length, v, true); this.length += 4; }
-  i32(v: number): void { this.grow(4); this.view.setInt32(this.length, v, true); this.length += 4; }
-  f32(v: number): void { this.grow(4); this.view.setFloat32(this.length, v, true); this.length += 4; }
-  u64(v: number): void { this.grow(8); this.view.setBigUint64(this.length, BigInt(v), true); this.length += 8; }
+  u8(v: number): void {
+    this.grow(1);
+    this.view.setUint8(this.length, v);
+    this.length += 1;
+  }
+  u32(v: number): void {
+    this.grow(4);
+    this.view.setUint32(this.length, v, true);
+    this.length += 4;
+  }
+  i32(v: number): void {
+    this.grow(4);
+    this.view.setInt32(this.length, v, true);
+    this.length += 4;
+  }
+  f32(v: number): void {
+    this.grow(4);
+    this.view.setFloat32(this.length, v, true);
+    this.length += 4;
+  }
+  u64(v: number): void {
+    this.grow(8);
+    this.view.setBigUint64(this.length, BigInt(v), true);
+    this.length += 8;
+  }
   str(s: string): void {
     const b = Buffer.from(s, 'utf8');
     this.u64(b.length);
@@ -178,19 +222,48 @@ class Bytes {
     this.buf.set(b, this.length);
     this.length += b.length;
   }
-  pad(align: number): void { while (this.length % align !== 0) this.u8(0); }
-  bytes(): Uint8Array { return this.buf.subarray(0, this.length); }
+  pad(align: number): void {
+    while (this.length % align !== 0) this.u8(0);
+  }
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
 }
 
 function writeValue(w: Bytes, v: GgufValue): void {
   switch (v.type) {
-    case 'u32': w.u32(GGUF_TYPE.UINT32); w.u32(v.value); break;
-    case 'i32': w.u32(GGUF_TYPE.INT32); w.i32(v.value); break;
-    case 'f32': w.u32(GGUF_TYPE.FLOAT32); w.f32(v.value); break;
-    case 'bool': w.u32(GGUF_TYPE.BOOL); w.u8(v.value ? 1 : 0); break;
-    case 'string': w.u32(GGUF_TYPE.STRING); w.str(v.value); break;
-    case 'string[]': w.u32(GGUF_TYPE.ARRAY); w.u32(GGUF_TYPE.STRING); w.u64(v.value.length); for (const s of v.value) w.str(s); break;
-    case 'i32[]': w.u32(GGUF_TYPE.ARRAY); w.u32(GGUF_TYPE.INT32); w.u64(v.value.length); for (const x of v.value) w.i32(x); break;
+    case 'u32':
+      w.u32(GGUF_TYPE.UINT32);
+      w.u32(v.value);
+      break;
+    case 'i32':
+      w.u32(GGUF_TYPE.INT32);
+      w.i32(v.value);
+      break;
+    case 'f32':
+      w.u32(GGUF_TYPE.FLOAT32);
+      w.f32(v.value);
+      break;
+    case 'bool':
+      w.u32(GGUF_TYPE.BOOL);
+      w.u8(v.value ? 1 : 0);
+      break;
+    case 'string':
+      w.u32(GGUF_TYPE.STRING);
+      w.str(v.value);
+      break;
+    case 'string[]':
+      w.u32(GGUF_TYPE.ARRAY);
+      w.u32(GGUF_TYPE.STRING);
+      w.u64(v.value.length);
+      for (const s of v.value) w.str(s);
+      break;
+    case 'i32[]':
+      w.u32(GGUF_TYPE.ARRAY);
+      w.u32(GGUF_TYPE.INT32);
+      w.u64(v.value.length);
+      for (const x of v.value) w.i32(x);
+      break;
   }
 }
 
@@ -231,7 +304,8 @@ export function encodeGguf(metadata: ReadonlyArray<[string, GgufValue]>, tensors
     else
       for (let j = 0; j < d.length; j++) {
         const h = f32ToF16Bits(d[j]!);
-        if ((h & 0x7fff) === 0x7c00 && Number.isFinite(d[j]!)) throw new Error(`gguf: tensor '${t.name}' value ${d[j]} at index ${j} overflows F16; export with --dtype f32`);
+        if ((h & 0x7fff) === 0x7c00 && Number.isFinite(d[j]!))
+          throw new Error(`gguf: tensor '${t.name}' value ${d[j]} at index ${j} overflows F16; export with --dtype f32`);
         view.setUint16(at + 2 * j, h, true);
       }
   });
@@ -239,7 +313,13 @@ export function encodeGguf(metadata: ReadonlyArray<[string, GgufValue]>, tensors
 }
 
 /** Writes a genrm model as a GGUF file atomically (temp file, fsync, rename). Returns its size. */
-export function writeLlamaGguf(path: string, config: ModelConfig, weights: ReadonlyMap<string, { data: Float32Array }>, tokenizer: Tokenizer, opts: GgufWriteOptions = {}): number {
+export function writeLlamaGguf(
+  path: string,
+  config: ModelConfig,
+  weights: ReadonlyMap<string, { data: Float32Array }>,
+  tokenizer: Tokenizer,
+  opts: GgufWriteOptions = {},
+): number {
   const { metadata, tensors } = llamaGguf(config, weights, tokenizer, opts);
   const bytes = encodeGguf(metadata, tensors);
   writeFileAtomic(path, bytes);

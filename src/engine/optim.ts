@@ -70,7 +70,8 @@ export class AdamW {
   /** One AdamW update of every trainable parameter that has a gradient. */
   step(): StepReport {
     const gradNorm = this.gradNorm();
-    if (!Number.isFinite(gradNorm)) throw new Error(`AdamW.step: gradient norm is ${gradNorm}; run the step under checkedStep to find the op that produced it`);
+    if (!Number.isFinite(gradNorm))
+      throw new Error(`AdamW.step: gradient norm is ${gradNorm}; run the step under checkedStep to find the op that produced it`);
     const clipScale = this.clipNorm > 0 && gradNorm > this.clipNorm ? this.clipNorm / gradNorm : 1;
     this.stepCount++;
     for (const p of this.params) {
@@ -114,7 +115,8 @@ export class AdamW {
 
   /** Restores moments saved with getState (copied; lengths must match the parameter). */
   setState(p: Tensor, s: { m: Float32Array; v: Float32Array }): void {
-    if (s.m.length !== p.size || s.v.length !== p.size) throw new Error(`AdamW.setState: '${p.name}' has ${p.size} elements but the saved moments have ${s.m.length} and ${s.v.length}`);
+    if (s.m.length !== p.size || s.v.length !== p.size)
+      throw new Error(`AdamW.setState: '${p.name}' has ${p.size} elements but the saved moments have ${s.m.length} and ${s.v.length}`);
     this.state.set(p, { m: Float32Array.from(s.m), v: Float32Array.from(s.v) });
   }
 }

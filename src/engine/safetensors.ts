@@ -14,10 +14,25 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileAtomic } from './atomic.js';
 
-export type Dtype = 'BOOL' | 'U8' | 'I8' | 'F8_E5M2' | 'F8_E4M3' | 'I16' | 'U16' | 'F16' | 'BF16' | 'I32' | 'U32' | 'F32' | 'F64' | 'I64' | 'U64';
+export type Dtype =
+  'BOOL' | 'U8' | 'I8' | 'F8_E5M2' | 'F8_E4M3' | 'I16' | 'U16' | 'F16' | 'BF16' | 'I32' | 'U32' | 'F32' | 'F64' | 'I64' | 'U64';
 /** Bytes per element of each dtype the spec names. */
 export const DTYPE_SIZE: Readonly<Record<Dtype, number>> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2, I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  F64: 8,
+  I64: 8,
+  U64: 8,
 };
 /** What genrm writes. */
 export type WriteDtype = 'F32' | 'F16' | 'BF16';
@@ -125,7 +140,8 @@ export function encodeSafetensors(tensors: Iterable<[string, NamedTensor]>, opti
   const size = DTYPE_SIZE[dtype];
   const header: Record<string, unknown> = {};
   if (options.metadata !== undefined) {
-    for (const [k, v] of Object.entries(options.metadata)) if (typeof v !== 'string') throw new Error(`safetensors: __metadata__['${k}'] must be a string`);
+    for (const [k, v] of Object.entries(options.metadata))
+      if (typeof v !== 'string') throw new Error(`safetensors: __metadata__['${k}'] must be a string`);
     header.__metadata__ = options.metadata;
   }
   const list: Array<[string, NamedTensor]> = [];
@@ -134,7 +150,8 @@ export function encodeSafetensors(tensors: Iterable<[string, NamedTensor]>, opti
     if (name.length === 0 || name === '__metadata__') throw new Error(`safetensors: '${name}' cannot be a tensor name`);
     if (Object.prototype.hasOwnProperty.call(header, name)) throw new Error(`safetensors: tensor '${name}' given twice`);
     const n = numel(t.shape, `tensor '${name}'`);
-    if (t.data.length !== n) throw new Error(`safetensors: tensor '${name}' has shape [${t.shape.join(', ')}] (${n} values) but ${t.data.length} values`);
+    if (t.data.length !== n)
+      throw new Error(`safetensors: tensor '${name}' has shape [${t.shape.join(', ')}] (${n} values) but ${t.data.length} values`);
     header[name] = { dtype, shape: t.shape.slice(), data_offsets: [offset, offset + n * size] };
     offset += n * size;
     list.push([name, t]);
@@ -156,7 +173,9 @@ export function encodeSafetensors(tensors: Iterable<[string, NamedTensor]>, opti
       for (let i = 0; i < d.length; i++) {
         const h = f32ToF16Bits(d[i]!);
         if ((h & 0x7fff) === 0x7c00 && Number.isFinite(d[i]!))
-          throw new Error(`safetensors: tensor '${name}' value ${d[i]} at index ${i} overflows F16 (largest is 65504); save as F32 or BF16`);
+          throw new Error(
+            `safetensors: tensor '${name}' value ${d[i]} at index ${i} overflows F16 (largest is 65504); save as F32 or BF16`,
+          );
         view.setUint16(at + 2 * i, h, true);
       }
     } else {
@@ -174,11 +193,18 @@ export function writeSafetensors(path: string, tensors: Iterable<[string, NamedT
 
 // ---- reading ------------------------------------------------------------------------------------
 
-function numel(shape: unknown, what: string, fail: (m: string) => never = (m) => { throw new Error(`safetensors: ${m}`); }): number {
+function numel(
+  shape: unknown,
+  what: string,
+  fail: (m: string) => never = (m) => {
+    throw new Error(`safetensors: ${m}`);
+  },
+): number {
   if (!Array.isArray(shape)) fail(`${what}: shape must be an array, got ${JSON.stringify(shape)}`);
   let n = 1;
   for (const d of shape as unknown[]) {
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) fail(`${what}: shape [${(shape as unknown[]).join(', ')}] must hold non-negative integers`);
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)
+      fail(`${what}: shape [${(shape as unknown[]).join(', ')}] must hold non-negative integers`);
     n *= d as number;
   }
   if (!Number.isSafeInteger(n)) fail(`${what}: shape [${(shape as unknown[]).join(', ')}] is too large`);
@@ -232,12 +258,16 @@ export function parseSafetensorsHeader(bytes: Uint8Array, file: string, fileLeng
       fail(`${what}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(off)}`);
     const [begin, end] = off as [number, number];
     if (end - begin !== count * DTYPE_SIZE[dtype])
-      fail(`${what}: data_offsets [${begin}, ${end}] span ${end - begin} bytes but ${dtype} shape [${(e.shape as number[]).join(', ')}] needs ${count * DTYPE_SIZE[dtype]}`);
+      fail(
+        `${what}: data_offsets [${begin}, ${end}] span ${end - begin} bytes but ${dtype} shape [${(e.shape as number[]).join(', ')}] needs ${count * DTYPE_SIZE[dtype]}`,
+      );
     tensors.set(name, { dtype, shape: (e.shape as number[]).slice(), dataOffsets: [begin, end] });
   }
   // The tensors must tile the buffer exactly: sorted by start, each begins where the last ended.
   const bufferLength = fileLength - 8 - n;
-  const sorted = [...tensors.entries()].sort((a, b) => a[1].dataOffsets[0] - b[1].dataOffsets[0] || a[1].dataOffsets[1] - b[1].dataOffsets[1]);
+  const sorted = [...tensors.entries()].sort(
+    (a, b) => a[1].dataOffsets[0] - b[1].dataOffsets[0] || a[1].dataOffsets[1] - b[1].dataOffsets[1],
+  );
   let at = 0;
   for (const [name, e] of sorted) {
     const [begin, end] = e.dataOffsets;
@@ -265,18 +295,25 @@ function checkFinite(data: Float32Array, name: string, file: string): void {
     if (x - x !== 0) {
       let bad = 0;
       for (let j = i; j < data.length; j++) if (data[j]! - data[j]! !== 0) bad++;
-      throw new Error(`${file}: tensor '${name}' holds ${x} at index ${i} (${bad} of its ${data.length} values are not finite); refusing non-finite weights (a diverged or corrupt save)`);
+      throw new Error(
+        `${file}: tensor '${name}' holds ${x} at index ${i} (${bad} of its ${data.length} values are not finite); refusing non-finite weights (a diverged or corrupt save)`,
+      );
     }
   }
 }
 
 /** Decodes every tensor of a safetensors file held in `bytes` to float32. */
-export function decodeSafetensors(bytes: Uint8Array, file: string, opts: ReadOptions = {}): { tensors: Map<string, ReadTensor>; metadata: Record<string, string> } {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  file: string,
+  opts: ReadOptions = {},
+): { tensors: Map<string, ReadTensor>; metadata: Record<string, string> } {
   const header = parseSafetensorsHeader(bytes, file);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tensors = new Map<string, ReadTensor>();
   for (const [name, e] of header.tensors) {
-    if (!READABLE.has(e.dtype)) throw new Error(`${file}: tensor '${name}': dtype ${e.dtype} is not supported (genrm reads F32, F16, BF16 and F64)`);
+    if (!READABLE.has(e.dtype))
+      throw new Error(`${file}: tensor '${name}': dtype ${e.dtype} is not supported (genrm reads F32, F16, BF16 and F64)`);
     const n = (e.dataOffsets[1] - e.dataOffsets[0]) / DTYPE_SIZE[e.dtype];
     const at = header.bufferStart + e.dataOffsets[0];
     const data = new Float32Array(n);
@@ -291,7 +328,10 @@ export function decodeSafetensors(bytes: Uint8Array, file: string, opts: ReadOpt
 }
 
 /** Reads a safetensors file; errors name the file (and the tensor, where one is at fault). */
-export function readSafetensors(path: string, opts: ReadOptions = {}): { tensors: Map<string, ReadTensor>; metadata: Record<string, string> } {
+export function readSafetensors(
+  path: string,
+  opts: ReadOptions = {},
+): { tensors: Map<string, ReadTensor>; metadata: Record<string, string> } {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);

@@ -20,7 +20,10 @@ export class Tensor {
 
   constructor(data: Float32Array, shape: readonly number[], opts: { requiresGrad?: boolean; name?: string; base?: Tensor } = {}) {
     const size = shape.reduce((a, b) => a * b, 1);
-    if (data.length !== size) throw new Error(`Tensor${opts.name ? ` '${opts.name}'` : ''}: data length ${data.length} does not match shape [${shape.join(', ')}] (${size} elements)`);
+    if (data.length !== size)
+      throw new Error(
+        `Tensor${opts.name ? ` '${opts.name}'` : ''}: data length ${data.length} does not match shape [${shape.join(', ')}] (${size} elements)`,
+      );
     this.shape = shape;
     this.size = size;
     this._data = data;
@@ -35,7 +38,9 @@ export class Tensor {
 
   get data(): Float32Array {
     if ((this.base ?? this)._released) {
-      throw new Error(`tensor '${this.name}' [${this.shape.join(', ')}] was released after backward(); read its values before backward() or pass it in backward's keep list`);
+      throw new Error(
+        `tensor '${this.name}' [${this.shape.join(', ')}] was released after backward(); read its values before backward() or pass it in backward's keep list`,
+      );
     }
     return this._data;
   }
@@ -66,7 +71,8 @@ export class Tensor {
   /** A view with another shape of the same size; shares data and gradient. */
   reshape(shape: readonly number[]): Tensor {
     const size = shape.reduce((a, b) => a * b, 1);
-    if (size !== this.size) throw new Error(`reshape: cannot view [${this.shape.join(', ')}] (${this.size} elements) as [${shape.join(', ')}] (${size})`);
+    if (size !== this.size)
+      throw new Error(`reshape: cannot view [${this.shape.join(', ')}] (${this.size} elements) as [${shape.join(', ')}] (${size})`);
     return new Tensor(this.data, shape, { requiresGrad: this.requiresGrad, name: this.name, base: this.base ?? this });
   }
 

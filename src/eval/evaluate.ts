@@ -35,7 +35,8 @@ function runsOf(records: readonly JudgeRecord[]): Map<string, Map<number, JudgeR
   for (const r of records) {
     const it = r.iteration ?? -1;
     const key = `${r.method}\u0000${it}\u0000${r.pairId}`;
-    if (seen.has(key)) throw new RangeError(`eval: pair "${r.pairId}" appears twice for method "${r.method}"${it >= 0 ? ` iteration ${it}` : ''}`);
+    if (seen.has(key))
+      throw new RangeError(`eval: pair "${r.pairId}" appears twice for method "${r.method}"${it >= 0 ? ` iteration ${it}` : ''}`);
     seen.add(key);
     let m = out.get(r.method);
     if (!m) out.set(r.method, (m = new Map()));
@@ -57,7 +58,13 @@ function bySplit(records: readonly JudgeRecord[]): [string, JudgeRecord[]][] {
   return [...m].sort(([a], [b]) => splitRank(a) - splitRank(b) || a.localeCompare(b));
 }
 
-function methodResult(method: string, runs: Map<number, JudgeRecord[]>, o: BootstrapOptions, ks: readonly number[], omitted: Omitted[]): { result: MethodResult; final: JudgeRecord[] } {
+function methodResult(
+  method: string,
+  runs: Map<number, JudgeRecord[]>,
+  o: BootstrapOptions,
+  ks: readonly number[],
+  omitted: Omitted[],
+): { result: MethodResult; final: JudgeRecord[] } {
   const its = [...runs.keys()].sort((a, b) => a - b);
   const lastIt = its[its.length - 1]!;
   const all = runs.get(lastIt)!;
@@ -73,17 +80,36 @@ function methodResult(method: string, runs: Map<number, JudgeRecord[]>, o: Boots
         const maj = majAtK(g, o, ks);
         if (maj.maxSamples > 1) group.majAtK = maj.curve;
         else omitted.push({ method, split, metric: 'maj@k', reason: `one verdict per order (${mode} judge): nothing to vote over` });
-        if (mode === 'scalar') omitted.push({ method, split, metric: 'order effects', reason: 'a scalar reward model scores each answer alone: it has no order' });
+        if (mode === 'scalar')
+          omitted.push({
+            method,
+            split,
+            metric: 'order effects',
+            reason: 'a scalar reward model scores each answer alone: it has no order',
+          });
         else {
           group.order = orderMetrics(g, o);
-          if (!g.some((r) => r.chosenFirst && r.chosenSecond)) omitted.push({ method, split, metric: 'order-swap agreement', reason: 'each pair was judged in one order only' });
+          if (!g.some((r) => r.chosenFirst && r.chosenSecond))
+            omitted.push({ method, split, metric: 'order-swap agreement', reason: 'each pair was judged in one order only' });
         }
         const cal = calibration(g, o);
         if (cal) group.calibration = cal;
-        else omitted.push({ method, split, metric: 'calibration (Brier, ECE)', reason: 'the records carry no probability (a vote-counting or verdict-only judge)' });
+        else
+          omitted.push({
+            method,
+            split,
+            metric: 'calibration (Brier, ECE)',
+            reason: 'the records carry no probability (a vote-counting or verdict-only judge)',
+          });
         const rr = rightReason(g, o);
         if (rr) group.reason = rr;
-        else if (mode === 'cot') omitted.push({ method, split, metric: 'right for the right reason', reason: 'no rationale was graded (the data cannot check a rationale, or grading was off)' });
+        else if (mode === 'cot')
+          omitted.push({
+            method,
+            split,
+            metric: 'right for the right reason',
+            reason: 'no rationale was graded (the data cannot check a rationale, or grading was off)',
+          });
       }
       groups.push(group);
     }
@@ -94,12 +120,23 @@ function methodResult(method: string, runs: Map<number, JudgeRecord[]>, o: Boots
     const votes = Math.min(...its.flatMap((it) => runs.get(it)!.map(samplesOf)));
     const score = (r: JudgeRecord): number => (r.pChosen !== undefined ? pairScore(r) : majScore(r, votes));
     for (const it of its) {
-      for (const [split, recs] of bySplit(runs.get(it)!.filter((r) => !r.tie))) iterations.push({ iteration: it, split, votes, accuracy: accuracy(recs, o, score) });
+      for (const [split, recs] of bySplit(runs.get(it)!.filter((r) => !r.tie)))
+        iterations.push({ iteration: it, split, votes, accuracy: accuracy(recs, o, score) });
     }
   }
-  const samples = final.length ? Math.max(...final.map((r) => Math.max(r.chosenFirst?.verdicts.length ?? 0, r.chosenSecond?.verdicts.length ?? 0))) : 0;
+  const samples = final.length
+    ? Math.max(...final.map((r) => Math.max(r.chosenFirst?.verdicts.length ?? 0, r.chosenSecond?.verdicts.length ?? 0)))
+    : 0;
   return {
-    result: { method, mode, ...(lastIt >= 0 ? { iteration: lastIt } : {}), samples, groups, iterations, tiesExcluded: all.length - final.length },
+    result: {
+      method,
+      mode,
+      ...(lastIt >= 0 ? { iteration: lastIt } : {}),
+      samples,
+      groups,
+      iterations,
+      tiesExcluded: all.length - final.length,
+    },
     final,
   };
 }

@@ -86,7 +86,11 @@ export function recordFromJudgment(pair: PreferencePair, j: PairJudgment, opts: 
 }
 
 /** A scalar reward model (BT): r(chosen), r(rejected); P(chosen) = sigmoid(difference), the BT model. */
-export function recordFromScores(pair: PreferencePair, scores: { chosen: number; rejected: number }, opts: Omit<RecordOptions, 'chosenSlot'>): JudgeRecord {
+export function recordFromScores(
+  pair: PreferencePair,
+  scores: { chosen: number; rejected: number },
+  opts: Omit<RecordOptions, 'chosenSlot'>,
+): JudgeRecord {
   const d = scores.chosen - scores.rejected;
   const p = sigmoid(d);
   const verdict: SlotVerdict = d > 0 ? 'A' : d < 0 ? 'B' : 'tie';
@@ -107,7 +111,11 @@ export function recordFromScores(pair: PreferencePair, scores: { chosen: number;
  * A pairwise classifier (PairRM-style) that returns P(first shown better) per order: pFirst[0] with
  * the chosen answer first, pFirst[1] (optional) with it second. Combined like judgePairs does.
  */
-export function recordFromOrderProbs(pair: PreferencePair, pFirst: [number] | [number, number], opts: Omit<RecordOptions, 'chosenSlot'>): JudgeRecord {
+export function recordFromOrderProbs(
+  pair: PreferencePair,
+  pFirst: [number] | [number, number],
+  opts: Omit<RecordOptions, 'chosenSlot'>,
+): JudgeRecord {
   const v = (p: number): SlotVerdict => verdictOf(p);
   const [p1, p2] = pFirst;
   const pChosen = p2 === undefined ? p1 : combineOrders({ p: p1, verdict: v(p1) }, { p: p2, verdict: v(p2) }).pA;
@@ -128,7 +136,11 @@ export function recordFromOrderProbs(pair: PreferencePair, pFirst: [number] | [n
  * verdict is the answer with the higher P(YES). No P(chosen) is recorded: two independent
  * P(YES)s do not make a calibrated pairwise probability.
  */
-export function recordFromPointwise(pair: PreferencePair, pYes: { chosen: number; rejected: number }, opts: Omit<RecordOptions, 'chosenSlot'>): JudgeRecord {
+export function recordFromPointwise(
+  pair: PreferencePair,
+  pYes: { chosen: number; rejected: number },
+  opts: Omit<RecordOptions, 'chosenSlot'>,
+): JudgeRecord {
   const verdict: SlotVerdict = pYes.chosen > pYes.rejected ? 'A' : pYes.chosen < pYes.rejected ? 'B' : 'tie';
   return JudgeRecordSchema.parse({
     v: 1,

@@ -105,7 +105,12 @@ export const METHODS = {
 } as const;
 
 /** Rows that are not the paper's methods: reported beside them, never in the paper's claims. */
-export const VARIANT_METHODS: ReadonlySet<string> = new Set([METHODS.starSftChecked, METHODS.starDpoChecked, METHODS.grpo, METHODS.grpoConsistent]);
+export const VARIANT_METHODS: ReadonlySet<string> = new Set([
+  METHODS.starSftChecked,
+  METHODS.starDpoChecked,
+  METHODS.grpo,
+  METHODS.grpoConsistent,
+]);
 
 export function readRecords(file: string): AsyncGenerator<[JudgeRecord, number]> {
   return readJsonl(file, JudgeRecordSchema);
@@ -124,7 +129,9 @@ export async function writeRecords(file: string, records: Iterable<JudgeRecordIn
     const p = JudgeRecordSchema.safeParse(r);
     if (!p.success) {
       const issue = p.error.issues[0];
-      throw new RangeError(`${file}: record ${i} (${(r as { pairId?: string }).pairId ?? '?'}): ${issue ? `${issue.path.join('.') || '(record)'}: ${issue.message}` : 'invalid'}`);
+      throw new RangeError(
+        `${file}: record ${i} (${(r as { pairId?: string }).pairId ?? '?'}): ${issue ? `${issue.path.join('.') || '(record)'}: ${issue.message}` : 'invalid'}`,
+      );
     }
     out.push(p.data);
     i++;

@@ -24,7 +24,9 @@ export const OrderMetricsSchema = z
   })
   .strict();
 
-export const ReliabilityBinSchema = z.object({ lo: z.number(), hi: z.number(), n: z.number().int(), confidence: Num, accuracy: Num }).strict();
+export const ReliabilityBinSchema = z
+  .object({ lo: z.number(), hi: z.number(), n: z.number().int(), confidence: Num, accuracy: Num })
+  .strict();
 export const CalibrationSchema = z
   .object({
     brier: EstimateSchema,
@@ -76,7 +78,9 @@ export const GroupSchema = z
   .strict();
 export type Group = z.infer<typeof GroupSchema>;
 
-export const OmittedSchema = z.object({ method: z.string(), split: z.string().optional(), metric: z.string(), reason: z.string() }).strict();
+export const OmittedSchema = z
+  .object({ method: z.string(), split: z.string().optional(), metric: z.string(), reason: z.string() })
+  .strict();
 export type Omitted = z.infer<typeof OmittedSchema>;
 
 export const MethodResultSchema = z
@@ -89,7 +93,13 @@ export const MethodResultSchema = z
     groups: z.array(GroupSchema),
     /** Headline accuracy of every iteration, per split (STaR curves). */
     /** Accuracy per STaR iteration, every iteration at maj@`votes` (the fewest votes any iteration was judged with). */
-    iterations: z.array(z.object({ iteration: z.number().int(), split: z.string(), votes: z.number().int().min(1).optional(), accuracy: EstimateSchema }).strict()).default([]),
+    iterations: z
+      .array(
+        z
+          .object({ iteration: z.number().int(), split: z.string(), votes: z.number().int().min(1).optional(), accuracy: EstimateSchema })
+          .strict(),
+      )
+      .default([]),
     /** Gold-tie pairs left out of accuracy. */
     tiesExcluded: z.number().int().default(0),
   })

@@ -35,9 +35,16 @@ import { GenrmError } from '../util/errors.js';
 export const SuiteEntrySchema = z
   .object({
     path: z.string().min(1).describe('The data file, in any format the loaders read; relative to the suite file.'),
-    weight: z.number().positive().optional()
+    weight: z
+      .number()
+      .positive()
+      .optional()
       .describe("Its weight within its category. Unset: its number of scored pairs, RewardBench's weighting by example count."),
-    name: z.string().min(1).optional().describe("Its row and split name; unique within the suite. Unset: the file's name without extensions."),
+    name: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Its row and split name; unique within the suite. Unset: the file's name without extensions."),
   })
   .strict();
 
@@ -46,8 +53,11 @@ const EntrySchema = z.union([z.string().min(1), SuiteEntrySchema]);
 export const SuiteFileSchema = z
   .object({
     name: z.string().optional().describe('A title printed above the table. Unset: none.'),
-    categories: z.record(z.string().min(1), z.array(EntrySchema).min(1))
-      .describe("Each category (e.g. Chat, Chat Hard, Safety, Reasoning) with its files, a path or a {path, weight, name} entry each, in the order printed; the suite's score is the unweighted mean of the categories, as RewardBench scores its sections."),
+    categories: z
+      .record(z.string().min(1), z.array(EntrySchema).min(1))
+      .describe(
+        "Each category (e.g. Chat, Chat Hard, Safety, Reasoning) with its files, a path or a {path, weight, name} entry each, in the order printed; the suite's score is the unweighted mean of the categories, as RewardBench scores its sections.",
+      ),
   })
   .strict();
 
@@ -78,9 +88,13 @@ export async function readSuite(file: string): Promise<Suite> {
   const r = SuiteFileSchema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new GenrmError(`--suite ${file}: ${i ? `field "${fieldPath(i.path) || '(top)'}": ${i.message}` : 'invalid'}; expected "categories:" mapping each category to a list of files`, 'bad_input');
+    throw new GenrmError(
+      `--suite ${file}: ${i ? `field "${fieldPath(i.path) || '(top)'}": ${i.message}` : 'invalid'}; expected "categories:" mapping each category to a list of files`,
+      'bad_input',
+    );
   }
-  if (Object.keys(r.data.categories).length === 0) throw new GenrmError(`--suite ${file}: field "categories": no categories; expected at least one with its files`, 'bad_input');
+  if (Object.keys(r.data.categories).length === 0)
+    throw new GenrmError(`--suite ${file}: field "categories": no categories; expected at least one with its files`, 'bad_input');
   const dir = dirname(file);
   const entries: SuiteEntry[] = [];
   const names = new Map<string, string>();
@@ -90,7 +104,11 @@ export async function readSuite(file: string): Promise<Suite> {
       const abs = resolve(dir, path);
       const name = typeof e === 'string' || e.name === undefined ? splitFromFile(path) : e.name;
       const prev = names.get(name);
-      if (prev !== undefined) throw new GenrmError(`--suite ${file}: two files are named "${name}" (${prev} and ${path}); give one of them a "name:"`, 'bad_input');
+      if (prev !== undefined)
+        throw new GenrmError(
+          `--suite ${file}: two files are named "${name}" (${prev} and ${path}); give one of them a "name:"`,
+          'bad_input',
+        );
       names.set(name, path);
       entries.push({ category, name, file: abs, ...(typeof e !== 'string' && e.weight !== undefined && { weight: e.weight }) });
     }
@@ -142,7 +160,20 @@ export function suiteScores(records: readonly JudgeRecord[], suite: Suite, o: Bo
     const files = suite.entries.map((e): SuiteFileScore & { recs: JudgeRecord[] } => {
       const recs = bySplit.get(e.name) ?? [];
       const xs = recs.map(pairScore);
-      return { name: e.name, category: e.category, weight: e.weight ?? recs.length, pairs: recs.length, accuracy: json(bootstrapRatio(xs, xs.map(() => 1), o)), recs };
+      return {
+        name: e.name,
+        category: e.category,
+        weight: e.weight ?? recs.length,
+        pairs: recs.length,
+        accuracy: json(
+          bootstrapRatio(
+            xs,
+            xs.map(() => 1),
+            o,
+          ),
+        ),
+        recs,
+      };
     });
     const weighted = (fs: typeof files, share: number): { num: number[]; den: number[] } => {
       const total = fs.reduce((s, f) => s + (f.pairs ? f.weight : 0), 0);
@@ -160,11 +191,25 @@ export function suiteScores(records: readonly JudgeRecord[], suite: Suite, o: Bo
     };
     const present = suite.categories.filter((c) => files.some((f) => f.category === c && f.pairs > 0));
     const categories = suite.categories.map((c) => {
-      const w = weighted(files.filter((f) => f.category === c), 1);
+      const w = weighted(
+        files.filter((f) => f.category === c),
+        1,
+      );
       return { category: c, accuracy: json(bootstrapRatio(w.num, w.den, o)) };
     });
-    const all = present.map((c) => weighted(files.filter((f) => f.category === c), 1 / present.length));
-    const score = json(bootstrapRatio(all.flatMap((w) => w.num), all.flatMap((w) => w.den), o));
+    const all = present.map((c) =>
+      weighted(
+        files.filter((f) => f.category === c),
+        1 / present.length,
+      ),
+    );
+    const score = json(
+      bootstrapRatio(
+        all.flatMap((w) => w.num),
+        all.flatMap((w) => w.den),
+        o,
+      ),
+    );
     return { method, files: files.map(({ recs: _recs, ...f }) => f), categories, score };
   });
 }
@@ -173,7 +218,8 @@ export function suiteScores(records: readonly JudgeRecord[], suite: Suite, o: Bo
 export function suiteTable(s: SuiteScores): Table {
   const rows: string[][] = [];
   for (const c of s.categories) {
-    for (const f of s.files.filter((x) => x.category === c.category)) rows.push([c.category, f.name, String(f.pairs), f.pairs ? String(Number(f.weight.toFixed(2))) : '—', fmtEstimate(f.accuracy)]);
+    for (const f of s.files.filter((x) => x.category === c.category))
+      rows.push([c.category, f.name, String(f.pairs), f.pairs ? String(Number(f.weight.toFixed(2))) : '—', fmtEstimate(f.accuracy)]);
     rows.push([c.category, '(category)', '', '', fmtEstimate(c.accuracy)]);
   }
   const n = s.categories.filter((c) => c.accuracy.value !== null).length;

@@ -76,7 +76,11 @@ export type PairOrder = 0 | 1;
  * The template fields of a pair in one order: order 1 shows (A, B), order 2 (B, A). `hint`
  * (rationalize mode) is the verdict in that order's own slot terms.
  */
-export function orderFields(pair: { prompt: QuestionPrompt; answerA: string; answerB: string }, order: PairOrder, hint?: 'A' | 'B'): PairFields {
+export function orderFields(
+  pair: { prompt: QuestionPrompt; answerA: string; answerB: string },
+  order: PairOrder,
+  hint?: 'A' | 'B',
+): PairFields {
   const question = questionText(pair.prompt);
   const [answerA, answerB] = order === 0 ? [pair.answerA, pair.answerB] : [pair.answerB, pair.answerA];
   return hint === undefined ? { question, answerA, answerB } : { question, answerA, answerB, hint };
@@ -99,7 +103,12 @@ export function chosenShownFirst(id: string, seed: number): boolean {
 /** A labelled pair as the judge is shown it for `seed`: the chosen answer as A when chosenShownFirst says so, else as B. */
 export function shownPair(p: Pick<PreferencePair, 'id' | 'prompt' | 'chosen' | 'rejected'>, seed: number): PairInput {
   const first = chosenShownFirst(p.id, seed);
-  return { id: p.id, prompt: p.prompt as PairInput['prompt'], answerA: first ? p.chosen : p.rejected, answerB: first ? p.rejected : p.chosen };
+  return {
+    id: p.id,
+    prompt: p.prompt as PairInput['prompt'],
+    answerA: first ? p.chosen : p.rejected,
+    answerB: first ? p.rejected : p.chosen,
+  };
 }
 
 /** One order's result as the combination needs it: P(first shown wins) and the slot verdict. */
@@ -109,7 +118,10 @@ export type OrderResult = Pick<OrderJudgment, 'p' | 'verdict'>;
  * Both orders into one judgment of (A, B): pA = (p1 + (1 - p2)) / 2, so a lean toward the first
  * slot cancels; invalid only when neither order produced a verdict.
  */
-export function combineOrders(o1: OrderResult, o2: OrderResult): { pA: number; verdict: SlotVerdict; disagree: boolean; positionBias: number } {
+export function combineOrders(
+  o1: OrderResult,
+  o2: OrderResult,
+): { pA: number; verdict: SlotVerdict; disagree: boolean; positionBias: number } {
   const pA = (o1.p + (1 - o2.p)) / 2;
   const bothInvalid = o1.verdict === 'invalid' && o2.verdict === 'invalid';
   // Map order 2's slot verdict back to the original answers before comparing.
@@ -118,7 +130,12 @@ export function combineOrders(o1: OrderResult, o2: OrderResult): { pA: number; v
 }
 
 /** Judge a batch of pairs with one template; all prompts go to the backend together. */
-export async function judgePairs(model: LanguageModel, pairs: PairInput[], template: PairTemplate, cfg: JudgeConfig): Promise<PairJudgment[]> {
+export async function judgePairs(
+  model: LanguageModel,
+  pairs: PairInput[],
+  template: PairTemplate,
+  cfg: JudgeConfig,
+): Promise<PairJudgment[]> {
   const budget = cfg.mode === 'cot' ? cfg.maxTokens : 8; // direct: room for the verdict tokens
   const orders = cfg.swap ? 2 : 1;
   // prompts[o * pairs.length + i]: order o of pair i
@@ -129,7 +146,14 @@ export async function judgePairs(model: LanguageModel, pairs: PairInput[], templ
       const f = orderFields(pair, o);
       const item = `pair ${pair.id ?? k % pairs.length}${o === 1 ? ' (swapped)' : ''}`;
       const mode = cfg.mode;
-      return fitAnswers(model, [f.answerA, f.answerB], ([a, b]) => template.render({ ...f, answerA: a ?? '', answerB: b ?? '' }, mode), budget, cfg.contextPolicy, item);
+      return fitAnswers(
+        model,
+        [f.answerA, f.answerB],
+        ([a, b]) => template.render({ ...f, answerA: a ?? '', answerB: b ?? '' }, mode),
+        budget,
+        cfg.contextPolicy,
+        item,
+      );
     }),
   );
   const prompts: Prompt[] = rendered.map((r) => r.prompt);
@@ -142,9 +166,16 @@ export async function judgePairs(model: LanguageModel, pairs: PairInput[], templ
     // Each order samples with its own seeds, so swapped votes are fresh draws, not replays.
     const [first, second] = await Promise.all([
       scoreCot(model, prompts.slice(0, pairs.length), PAIR_SPEC, { ...cfg, seed: orderSeed(cfg.seed, cfg.votes, 0) }),
-      orders === 2 ? scoreCot(model, prompts.slice(pairs.length), PAIR_SPEC, { ...cfg, seed: orderSeed(cfg.seed, cfg.votes, 1) }) : Promise.resolve([]),
+      orders === 2
+        ? scoreCot(model, prompts.slice(pairs.length), PAIR_SPEC, { ...cfg, seed: orderSeed(cfg.seed, cfg.votes, 1) })
+        : Promise.resolve([]),
     ]);
-    perOrder = [...first, ...second].map((c, k) => ({ p: c.p, verdict: slotVerdict(c.verdict), cot: c, truncated: rendered[k]?.truncated ?? false }));
+    perOrder = [...first, ...second].map((c, k) => ({
+      p: c.p,
+      verdict: slotVerdict(c.verdict),
+      cot: c,
+      truncated: rendered[k]?.truncated ?? false,
+    }));
   }
 
   return pairs.map((pair, i) => {

@@ -35,19 +35,38 @@ export interface PointJudgment {
   approximate: boolean;
 }
 
-export async function verifyAnswers(model: LanguageModel, items: PointInput[], template: PointTemplate, cfg: JudgeConfig): Promise<PointJudgment[]> {
+export async function verifyAnswers(
+  model: LanguageModel,
+  items: PointInput[],
+  template: PointTemplate,
+  cfg: JudgeConfig,
+): Promise<PointJudgment[]> {
   const mode = cfg.mode;
   const budget = mode === 'cot' ? cfg.maxTokens : 8;
   const rendered = await Promise.all(
     items.map((it, i) =>
-      fitAnswers(model, [it.answer], ([a]) => template.render({ question: questionText(it.prompt), answer: a ?? '' }, mode), budget, cfg.contextPolicy, `item ${it.id ?? i}`),
+      fitAnswers(
+        model,
+        [it.answer],
+        ([a]) => template.render({ question: questionText(it.prompt), answer: a ?? '' }, mode),
+        budget,
+        cfg.contextPolicy,
+        `item ${it.id ?? i}`,
+      ),
     ),
   );
   const prompts = rendered.map((r) => r.prompt);
   const label = (p: number): PointJudgment['verdict'] => (p > 0.5 ? 'YES' : p < 0.5 ? 'NO' : 'tie');
   if (mode === 'direct') {
     const s = await scoreDirect(model, prompts, POINT_SPEC.pair);
-    return s.map((d, i) => ({ id: items[i]?.id ?? String(i), pYes: d.p, verdict: label(d.p), direct: d, truncated: rendered[i]?.truncated ?? false, approximate: d.approximate }));
+    return s.map((d, i) => ({
+      id: items[i]?.id ?? String(i),
+      pYes: d.p,
+      verdict: label(d.p),
+      direct: d,
+      truncated: rendered[i]?.truncated ?? false,
+      approximate: d.approximate,
+    }));
   }
   const s = await scoreCot(model, prompts, POINT_SPEC, cfg);
   return s.map((c, i) => ({
@@ -65,8 +84,16 @@ export async function verifyAnswers(model: LanguageModel, items: PointInput[], t
  * + P(yes | B)) (0.5 when both are 0). One "order" per pair: each answer is shown alone, so no
  * position to swap; 'invalid' only when neither answer got a verdict.
  */
-export async function judgePairsPointwise(model: LanguageModel, pairs: PairInput[], template: PointTemplate, cfg: JudgeConfig): Promise<PairJudgment[]> {
-  const items = pairs.flatMap((p, i) => [{ id: `${p.id ?? i}/A`, prompt: p.prompt, answer: p.answerA }, { id: `${p.id ?? i}/B`, prompt: p.prompt, answer: p.answerB }]);
+export async function judgePairsPointwise(
+  model: LanguageModel,
+  pairs: PairInput[],
+  template: PointTemplate,
+  cfg: JudgeConfig,
+): Promise<PairJudgment[]> {
+  const items = pairs.flatMap((p, i) => [
+    { id: `${p.id ?? i}/A`, prompt: p.prompt, answer: p.answerA },
+    { id: `${p.id ?? i}/B`, prompt: p.prompt, answer: p.answerB },
+  ]);
   const v = await verifyAnswers(model, items, template, cfg);
   return pairs.map((p, i) => {
     const a = v[2 * i]!;

@@ -81,12 +81,22 @@ export async function rankCandidates(
 ): Promise<Ranking> {
   if (candidates.length < 2) throw new RangeError(`ranking needs at least 2 candidates, got ${candidates.length}`);
   const pairs = schedulePairs(candidates.length, schedule);
-  const inputs: PairInput[] = pairs.map(([i, j]) => ({ id: `${i}-${j}`, prompt, answerA: candidates[i] as string, answerB: candidates[j] as string }));
+  const inputs: PairInput[] = pairs.map(([i, j]) => ({
+    id: `${i}-${j}`,
+    prompt,
+    answerA: candidates[i] as string,
+    answerB: candidates[j] as string,
+  }));
   const js = await judgePairs(model, inputs, template, cfg);
   const fit = fitBradleyTerry(
     candidates.length,
     pairs.map(([i, j], k) => ({ i, j, w: (js[k] as PairJudgment).pA })),
   );
   const order = fit.scores.map((_, i) => i).sort((a, b) => (fit.scores[b] as number) - (fit.scores[a] as number) || a - b);
-  return { scores: fit.scores, order, best: order[0] as number, judgments: pairs.map(([i, j], k) => ({ i, j, judgment: js[k] as PairJudgment })) };
+  return {
+    scores: fit.scores,
+    order,
+    best: order[0] as number,
+    judgments: pairs.map(([i, j], k) => ({ i, j, judgment: js[k] as PairJudgment })),
+  };
 }

@@ -16,7 +16,12 @@ export async function rewardsVsReference(
   template: PairTemplate,
   cfg: JudgeConfig,
 ): Promise<number[]> {
-  const js = await judgePairs(model, answers.map((y, k) => ({ id: `y${k}-vs-ref`, prompt, answerA: y, answerB: reference })), template, cfg);
+  const js = await judgePairs(
+    model,
+    answers.map((y, k) => ({ id: `y${k}-vs-ref`, prompt, answerA: y, answerB: reference })),
+    template,
+    cfg,
+  );
   return js.map((j) => j.pA);
 }
 

@@ -10,7 +10,16 @@
 // The pure parts (verdictProb, directScore, rationaleOf, tally) are synchronous and exported, so
 // the in-training evaluation (src/train/recipes/evalJudge.ts), which drives the engine directly,
 // scores with exactly these rules.
-import { BackendResponseError, CapabilityError, isChatPrompt, type CandidateLogprob, type FinishReason, type LanguageModel, type Prompt, type Sample } from '../backends/types.js';
+import {
+  BackendResponseError,
+  CapabilityError,
+  isChatPrompt,
+  type CandidateLogprob,
+  type FinishReason,
+  type LanguageModel,
+  type Prompt,
+  type Sample,
+} from '../backends/types.js';
 import { verdictLogprobsFromSample } from '../backends/tokenAlign.js';
 import { sigmoid } from '../util/math.js';
 import { commonPrefix } from '../util/strings.js';
@@ -58,7 +67,11 @@ const wholeVerdicts = new WeakMap<LanguageModel, boolean>();
  */
 export async function verdictLogprobs(model: LanguageModel, prompts: Prompt[], verdicts: [string, string]): Promise<CandidateLogprob[][]> {
   if (!model.capabilities.candidateLogprobs) {
-    throw new CapabilityError(model.name, 'candidateLogprobs', 'direct judging needs verdict log-probs; use --mode cot (sampled verdicts) with this backend');
+    throw new CapabilityError(
+      model.name,
+      'candidateLogprobs',
+      'direct judging needs verdict log-probs; use --mode cot (sampled verdicts) with this backend',
+    );
   }
   if (model.capabilities.singleTokenVerdicts || prompts.every(isChatPrompt)) return model.candidateLogprobs(prompts, verdicts);
   const prefix = commonPrefix(verdicts);
@@ -80,14 +93,22 @@ export async function verdictLogprobs(model: LanguageModel, prompts: Prompt[], v
       wholeVerdicts.set(model, viaPrefix.length < textPrompts.length);
     }
     if (viaPrefix.length > 0) {
-      const r = await model.candidateLogprobs(viaPrefix.map((k) => textPrompts[k]! + prefix), cands);
+      const r = await model.candidateLogprobs(
+        viaPrefix.map((k) => textPrompts[k]! + prefix),
+        cands,
+      );
       viaPrefix.forEach((k, j) => (t[k] = r[j]!));
     }
     return t;
   };
   const [t, c] = await Promise.all([
     textScores(),
-    chatIdx.length ? model.candidateLogprobs(chatIdx.map((i) => prompts[i] as Prompt), verdicts) : Promise.resolve([]),
+    chatIdx.length
+      ? model.candidateLogprobs(
+          chatIdx.map((i) => prompts[i] as Prompt),
+          verdicts,
+        )
+      : Promise.resolve([]),
   ]);
   textIdx.forEach((i, k) => (out[i] = t[k] as CandidateLogprob[]));
   chatIdx.forEach((i, k) => (out[i] = c[k] as CandidateLogprob[]));
@@ -99,9 +120,13 @@ function toDirect(model: LanguageModel, r: CandidateLogprob[] | undefined): Dire
   const neg = r?.[1];
   if (!pos || !neg) throw new BackendResponseError(model.name, 'candidateLogprobs returned fewer than 2 scores');
   if (!pos.found && !neg.found) {
-    throw new BackendResponseError(model.name, 'neither verdict is among the tokens the backend reported at the verdict position: the model is not following the judge format (try --mode cot or another template)');
+    throw new BackendResponseError(
+      model.name,
+      'neither verdict is among the tokens the backend reported at the verdict position: the model is not following the judge format (try --mode cot or another template)',
+    );
   }
-  if (pos.logprob === -Infinity && neg.logprob === -Infinity) throw new BackendResponseError(model.name, 'both verdicts have probability 0');
+  if (pos.logprob === -Infinity && neg.logprob === -Infinity)
+    throw new BackendResponseError(model.name, 'both verdicts have probability 0');
   return directScore([pos.logprob, neg.logprob], !pos.found || !neg.found);
 }
 
@@ -148,7 +173,8 @@ export interface CotOptions {
 }
 
 export async function scoreCot(model: LanguageModel, prompts: Prompt[], spec: VerdictSpec, o: CotOptions): Promise<CotScore[]> {
-  if (!model.capabilities.generate) throw new CapabilityError(model.name, 'generate', 'CoT judging samples rationales; use --mode direct with this backend');
+  if (!model.capabilities.generate)
+    throw new CapabilityError(model.name, 'generate', 'CoT judging samples rationales; use --mode direct with this backend');
   const weighted = o.weighting === 'verdict-prob';
   const gens = await model.generate(prompts, {
     n: o.votes,
@@ -188,12 +214,21 @@ async function weighRationales(
     for (const k of valid) {
       const s = samples[k];
       const r = s && verdictLogprobsFromSample(s.tokens as string[], s.logprobs, s.topLogprobs, spec.pair);
-      if (!r) throw new BackendResponseError(model.name, 'verdict-prob weighting: the server reported no alternatives at the verdict position (top_logprobs); set weighting "none" in the judge config');
+      if (!r)
+        throw new BackendResponseError(
+          model.name,
+          'verdict-prob weighting: the server reported no alternatives at the verdict position (top_logprobs); set weighting "none" in the judge config',
+        );
       (rationales[k] as Rationale).p = toDirect(model, r).p;
     }
     return;
   }
-  if (isChatPrompt(prompt)) throw new CapabilityError(model.name, 'verdict-prob weighting', 'chat prompts on a token-id backend; use a text template or set weighting "none" in the judge config');
+  if (isChatPrompt(prompt))
+    throw new CapabilityError(
+      model.name,
+      'verdict-prob weighting',
+      'chat prompts on a token-id backend; use a text template or set weighting "none" in the judge config',
+    );
   // Token-id backends: re-score the verdict at the end of (prompt + rationale up to its verdict).
   const prefixes = valid.map((k) => {
     const text = (rationales[k] as Rationale).text;
@@ -211,9 +246,7 @@ export function tally(rationales: Rationale[], weighted: boolean): CotScore {
   const valid = votes.pos + votes.neg;
   let p = 0.5;
   if (valid > 0) {
-    p = weighted
-      ? rationales.filter((r) => r.verdict !== 'invalid').reduce((s, r) => s + (r.p ?? 0.5), 0) / valid
-      : votes.pos / valid;
+    p = weighted ? rationales.filter((r) => r.verdict !== 'invalid').reduce((s, r) => s + (r.p ?? 0.5), 0) / valid : votes.pos / valid;
   }
   const verdict = valid === 0 ? 'invalid' : votes.pos > votes.neg ? 'pos' : votes.neg > votes.pos ? 'neg' : 'tie';
   return { p, votes, verdict, rationales };

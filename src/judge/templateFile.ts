@@ -35,8 +35,16 @@ export function parsePlaceholders(src: string, where: string): Piece[] {
   let lit = '';
   for (let i = 0; i < src.length; i++) {
     const c = src[i];
-    if (c === '{' && src[i + 1] === '{') { lit += '{'; i++; continue; }
-    if (c === '}' && src[i + 1] === '}') { lit += '}'; i++; continue; }
+    if (c === '{' && src[i + 1] === '{') {
+      lit += '{';
+      i++;
+      continue;
+    }
+    if (c === '}' && src[i + 1] === '}') {
+      lit += '}';
+      i++;
+      continue;
+    }
     if (c === '{') {
       const end = src.indexOf('}', i);
       if (end < 0) throw new TemplateError(`${where}: unclosed "{" at offset ${i} (write "{{" for a literal brace)`);
@@ -67,7 +75,9 @@ function checkPlaceholders(kind: 'pair' | 'point', parts: { where: string; piece
     for (const p of pieces) {
       if (!('name' in p)) continue;
       if (!required.includes(p.name)) {
-        throw new TemplateError(`${where}: unknown placeholder {${p.name}} (a ${kind} template takes ${required.map((r) => `{${r}}`).join(', ')})`);
+        throw new TemplateError(
+          `${where}: unknown placeholder {${p.name}} (a ${kind} template takes ${required.map((r) => `{${r}}`).join(', ')})`,
+        );
       }
       seen.add(p.name);
     }
@@ -88,14 +98,16 @@ export interface TemplateSpec {
 /** Build a template from a spec (already read from a file); `source` names it in errors. */
 export function templateFromSpec(spec: TemplateSpec, source: string): Template {
   const kind = spec.kind ?? 'pair';
-  if (kind !== 'pair' && kind !== 'point') throw new TemplateError(`${source}: kind must be "pair" or "point", got ${JSON.stringify(kind)}`);
+  if (kind !== 'pair' && kind !== 'point')
+    throw new TemplateError(`${source}: kind must be "pair" or "point", got ${JSON.stringify(kind)}`);
   for (const f of ['system', 'user', 'text'] as const) {
     if (spec[f] !== undefined && typeof spec[f] !== 'string') throw new TemplateError(`${source}: field "${f}" must be a string`);
   }
   if ((spec.user === undefined) === (spec.text === undefined)) {
     throw new TemplateError(`${source}: give exactly one of "user" (chat prompt) or "text" (completion prompt)`);
   }
-  if (spec.text !== undefined && spec.system !== undefined) throw new TemplateError(`${source}: "system" goes with "user", not with "text"`);
+  if (spec.text !== undefined && spec.system !== undefined)
+    throw new TemplateError(`${source}: "system" goes with "user", not with "text"`);
 
   const sys = spec.system !== undefined ? parsePlaceholders(spec.system, `${source} (system)`) : undefined;
   const main = parsePlaceholders((spec.user ?? spec.text) as string, `${source} (${spec.user !== undefined ? 'user' : 'text'})`);
@@ -139,15 +151,18 @@ export function loadTemplateFile(path: string, kind?: 'pair' | 'point'): Templat
     } catch (e) {
       throw new TemplateError(`${path}: not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
     }
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new TemplateError(`${path}: expected an object with "user" or "text"`);
+    if (typeof data !== 'object' || data === null || Array.isArray(data))
+      throw new TemplateError(`${path}: expected an object with "user" or "text"`);
     const known = new Set(['kind', 'system', 'user', 'text']);
-    for (const k of Object.keys(data)) if (!known.has(k)) throw new TemplateError(`${path}: unknown field "${k}" (expected kind, system, user, text)`);
+    for (const k of Object.keys(data))
+      if (!known.has(k)) throw new TemplateError(`${path}: unknown field "${k}" (expected kind, system, user, text)`);
     spec = data as TemplateSpec;
   } else {
     spec = { user: raw };
   }
   if (kind !== undefined) {
-    if (spec.kind !== undefined && spec.kind !== kind) throw new TemplateError(`${path}: is a ${spec.kind} template, a ${kind} template is needed here`);
+    if (spec.kind !== undefined && spec.kind !== kind)
+      throw new TemplateError(`${path}: is a ${spec.kind} template, a ${kind} template is needed here`);
     spec = { ...spec, kind };
   }
   return templateFromSpec(spec, path);

@@ -75,9 +75,7 @@ const PAIR_SYSTEM =
 
 function pairBody(f: PairFields): string {
   return (
-    `<question>\n${f.question}\n</question>\n\n` +
-    `<answer_a>\n${f.answerA}\n</answer_a>\n\n` +
-    `<answer_b>\n${f.answerB}\n</answer_b>\n\n`
+    `<question>\n${f.question}\n</question>\n\n` + `<answer_a>\n${f.answerA}\n</answer_a>\n\n` + `<answer_b>\n${f.answerB}\n</answer_b>\n\n`
   );
 }
 

@@ -51,4 +51,3 @@ export function parsePointVerdict(completion: string): PointVerdict {
 export function verdictScore(v: PairVerdict): number {
   return v === 'A' ? 1 : v === 'B' ? 0 : 0.5;
 }
-

@@ -9,7 +9,8 @@ export const DEFAULT_BODY_LIMIT = 1 << 20;
 
 export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new HttpError(413, `request body is ${declared} bytes, over the limit of ${limit}`);
+  if (Number.isFinite(declared) && declared > limit)
+    throw new HttpError(413, `request body is ${declared} bytes, over the limit of ${limit}`);
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -21,7 +22,13 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
     // fatal: a body that is not UTF-8 is refused, never read with U+FFFD in place of its bytes.
     return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
   } catch {
-    throw new HttpError(400, 'request body is not valid UTF-8 (JSON bodies must be UTF-8 encoded)', 'invalid_request_error', null, 'invalid_utf8');
+    throw new HttpError(
+      400,
+      'request body is not valid UTF-8 (JSON bodies must be UTF-8 encoded)',
+      'invalid_request_error',
+      null,
+      'invalid_utf8',
+    );
   }
 }
 
@@ -48,7 +55,12 @@ export async function readJson<T>(req: IncomingMessage, schema: z.ZodType<T>, li
     // An unknown key (strict schemas) is named by the key itself, under the object it sits in.
     const path = issue?.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : (issue?.path ?? []);
     const field = fieldName(path);
-    throw new HttpError(400, `${field ? `"${field}": ` : ''}${issue?.message ?? 'invalid request'}`, 'invalid_request_error', field || null);
+    throw new HttpError(
+      400,
+      `${field ? `"${field}": ` : ''}${issue?.message ?? 'invalid request'}`,
+      'invalid_request_error',
+      field || null,
+    );
   }
   return r.data;
 }

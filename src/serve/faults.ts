@@ -23,14 +23,18 @@ export interface FaultSpec {
 export function parseFaults(spec: string, source = 'GENRM_FAULTS'): FaultSpec {
   const rules: FaultRule[] = [];
   let seed = 1;
-  for (const raw of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [kind, a, b] = raw.split(':');
     if (kind === 'seed') {
       if (!/^\d+$/.test(a ?? '')) throw new RangeError(`${source}: "${raw}": seed must be a non-negative integer`);
       seed = Number(a);
       continue;
     }
-    if (kind !== '429' && kind !== '500' && kind !== 'slow') throw new RangeError(`${source}: "${raw}": kind must be 429, 500, slow or seed`);
+    if (kind !== '429' && kind !== '500' && kind !== 'slow')
+      throw new RangeError(`${source}: "${raw}": kind must be 429, 500, slow or seed`);
     const share = Number(a);
     if (!(share >= 0 && share <= 1)) throw new RangeError(`${source}: "${raw}": share must be a number in [0, 1]`);
     const ms = b === undefined ? 1000 : Number(b);
@@ -59,7 +63,11 @@ export class Faults {
       acc += r.share;
       if (u >= acc) continue;
       this.counts[r.kind]++;
-      if (r.kind === '429') throw new HttpError(429, 'injected fault: rate limited (GENRM_FAULTS)', 'rate_limit_error', null, 'injected_fault', { 'retry-after': '0', 'retry-after-ms': '10' });
+      if (r.kind === '429')
+        throw new HttpError(429, 'injected fault: rate limited (GENRM_FAULTS)', 'rate_limit_error', null, 'injected_fault', {
+          'retry-after': '0',
+          'retry-after-ms': '10',
+        });
       if (r.kind === '500') throw new HttpError(500, 'injected fault: server error (GENRM_FAULTS)', 'server_error', null, 'injected_fault');
       await new Promise((res) => setTimeout(res, r.ms));
       return;

@@ -56,7 +56,12 @@ function slices(members: Encoded[]): Encoded[][] {
   return out;
 }
 
-export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[], cancelled: (k: number) => boolean = () => false, report?: (r: StreamReport) => void): Outcome[] {
+export function runJobs(
+  backend: EmbeddedBackend<EngineTokenizer>,
+  jobs: Job[],
+  cancelled: (k: number) => boolean = () => false,
+  report?: (r: StreamReport) => void,
+): Outcome[] {
   const out: (Outcome | undefined)[] = new Array(jobs.length);
   const ctx = backend.model.config.maxSeqLen;
   const enc: Encoded[] = [];
@@ -64,7 +69,10 @@ export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[], 
     if (cancelled(k)) return void (out[k] = CANCELLED);
     try {
       const ids = job.ids ?? backend.encode(job.prompt);
-      if (ids.length > ctx) throw new RangeError(`the prompt has ${ids.length} tokens (with the beginning-of-sequence token), more than the model's context of ${ctx}; shorten it`);
+      if (ids.length > ctx)
+        throw new RangeError(
+          `the prompt has ${ids.length} tokens (with the beginning-of-sequence token), more than the model's context of ${ctx}; shorten it`,
+        );
       enc.push({ k, ids });
     } catch (e) {
       out[k] = { ok: false, error: toWireError(e) };
@@ -74,19 +82,21 @@ export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[], 
 
   // Echo: every prompt's own token logprobs in one forward.
   const echoes = enc.filter((e) => jobs[e.k]!.echo && e.ids.length > 1 && !cancelled(e.k));
-  if (echoes.length > 0) runGuarded(echoes, out, () => {
-    const lps = backend.promptLogprobs(echoes.map((e) => e.ids));
-    echoes.forEach((e, j) => {
-      const ids = e.ids.slice(1); // the beginning-of-sequence token is implicit, not prompt text
-      const pieces = tokenPieces(backend.tokenizer, ids);
-      results.get(e.k)!.echo = { text: pieces.map((p) => p.text).join(''), pieces, logprobs: lps[j]! };
+  if (echoes.length > 0)
+    runGuarded(echoes, out, () => {
+      const lps = backend.promptLogprobs(echoes.map((e) => e.ids));
+      echoes.forEach((e, j) => {
+        const ids = e.ids.slice(1); // the beginning-of-sequence token is implicit, not prompt text
+        const pieces = tokenPieces(backend.tokenizer, ids);
+        results.get(e.k)!.echo = { text: pieces.map((p) => p.text).join(''), pieces, logprobs: lps[j]! };
+      });
     });
-  });
   for (const e of enc) if (jobs[e.k]!.echo && e.ids.length <= 1) results.get(e.k)!.echo = { text: '', pieces: [], logprobs: [] };
-  if (report) for (const e of enc) {
-    const echo = results.get(e.k)!.echo;
-    if (jobs[e.k]!.stream && echo) report({ type: 'echo', job: e.k, echo });
-  }
+  if (report)
+    for (const e of enc) {
+      const echo = results.get(e.k)!.echo;
+      if (jobs[e.k]!.stream && echo) report({ type: 'echo', job: e.k, echo });
+    }
 
   // Candidate scoring (judges' verdicts), grouped by the candidate list: one forward per group.
   const byCands = new Map<string, Encoded[]>();
@@ -115,7 +125,10 @@ export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[], 
       const live = slice.filter((m) => !cancelled(m.k));
       if (live.length === 0) continue;
       runGuarded(live, out, () => {
-        const lps = backend.candidateLogprobsIds(live.map((m) => m.ids), cands);
+        const lps = backend.candidateLogprobsIds(
+          live.map((m) => m.ids),
+          cands,
+        );
         live.forEach((m, j) => (results.get(m.k)!.candidates = lps[j]!));
       });
     }
@@ -140,8 +153,15 @@ export function runJobs(backend: EmbeddedBackend<EngineTokenizer>, jobs: Job[], 
     runGuarded(live, out, () => {
       const o = jobs[live[0]!.k]!.options;
       const streaming = report && live.some((m) => jobs[m.k]!.stream);
-      const hooks = { cancelled: (j: number) => cancelled(live[j]!.k), ...(streaming ? { onTokens: (step: readonly StepToken[]) => reportStep(step, live, jobs, report) } : {}) };
-      const gen = backend.generateIds(live.map((m) => m.ids), { ...o, seed: o.seed ?? Math.floor(Math.random() * 2 ** 31) }, hooks);
+      const hooks = {
+        cancelled: (j: number) => cancelled(live[j]!.k),
+        ...(streaming ? { onTokens: (step: readonly StepToken[]) => reportStep(step, live, jobs, report) } : {}),
+      };
+      const gen = backend.generateIds(
+        live.map((m) => m.ids),
+        { ...o, seed: o.seed ?? Math.floor(Math.random() * 2 ** 31) },
+        hooks,
+      );
       live.forEach((m, j) => (results.get(m.k)!.samples = gen[j]!.map((s) => toSample(backend, s))));
     });
   }
@@ -181,7 +201,13 @@ function toSample(backend: EmbeddedBackend<EngineTokenizer>, s: GeneratedSample)
   const pieces = all.slice(0, keep);
   const last = pieces[keep - 1];
   if (last && last.offset + last.text.length > s.text.length) pieces[keep - 1] = { ...last, text: s.text.slice(last.offset) };
-  const r: SampleResult = { text: s.text, pieces, logprobs: s.logprobs.slice(0, keep), finishReason: s.finishReason, generatedTokens: s.tokens.length };
+  const r: SampleResult = {
+    text: s.text,
+    pieces,
+    logprobs: s.logprobs.slice(0, keep),
+    finishReason: s.finishReason,
+    generatedTokens: s.tokens.length,
+  };
   if (s.topLogprobs) r.top = s.topLogprobs.slice(0, keep).map((alts): Alternative[] => alts.map((a) => alternative(tok, a)));
   return r;
 }

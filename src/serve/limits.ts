@@ -25,7 +25,16 @@ export function bearerGate(token: string): Gate {
     const m = /^Bearer\s+(.+)$/i.exec(h);
     const ok = m !== null && timingSafeEqual(digest(m[1]!.trim()), want);
     if (!ok) {
-      throw new HttpError(401, h ? 'the bearer token is not the one this server was started with' : 'this server needs "Authorization: Bearer <token>" (genrm serve --token / GENRM_TOKEN)', 'invalid_request_error', null, 'invalid_api_key', { 'www-authenticate': 'Bearer' });
+      throw new HttpError(
+        401,
+        h
+          ? 'the bearer token is not the one this server was started with'
+          : 'this server needs "Authorization: Bearer <token>" (genrm serve --token / GENRM_TOKEN)',
+        'invalid_request_error',
+        null,
+        'invalid_api_key',
+        { 'www-authenticate': 'Bearer' },
+      );
     }
   };
 }
@@ -58,7 +67,14 @@ export class Admission {
       if (!ctx.route.tags.model) return;
       if (this.n >= this.capacity) {
         const retry = Math.max(1, Math.ceil(this.batchMs() / 1000));
-        throw new HttpError(429, `the server's queue is full (${this.capacity} requests, --max-queue); retry after ${retry} s`, 'rate_limit_error', null, 'queue_full', { 'retry-after': String(retry) });
+        throw new HttpError(
+          429,
+          `the server's queue is full (${this.capacity} requests, --max-queue); retry after ${retry} s`,
+          'rate_limit_error',
+          null,
+          'queue_full',
+          { 'retry-after': String(retry) },
+        );
       }
       this.n++;
       ctx.res.once('close', () => void this.drained(ctx).then(() => this.n--));

@@ -30,7 +30,10 @@ const num = (x: number): string => (Number.isFinite(x) ? String(x) : x > 0 ? '+I
 
 class Counter {
   private readonly values = new Map<string, { labels: Labels; v: number }>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   inc(labels: Labels = {}, by = 1): void {
     const key = JSON.stringify(labels);
     const e = this.values.get(key);
@@ -49,7 +52,11 @@ class Counter {
 
 class Histogram {
   private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; n: number }>();
-  constructor(readonly name: string, readonly help: string, readonly buckets: number[]) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: number[],
+  ) {}
   observe(v: number, labels: Labels = {}): void {
     const key = JSON.stringify(labels);
     let s = this.series.get(key);
@@ -88,11 +95,29 @@ export interface LiveState {
 }
 
 export class Metrics {
-  readonly requests = new Counter('genrm_http_requests_total', 'HTTP requests answered, by route, method and status (499: the client closed the connection first).');
-  readonly latency = new Histogram('genrm_http_request_duration_seconds', 'Time from request to reply, by route.', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]);
-  readonly errors = new Counter('genrm_http_errors_total', 'Error replies by kind (OpenAI error code or type; client_closed: the client left before the reply).');
-  readonly batchSize = new Histogram('genrm_batch_size', 'Jobs per batch sent to the model worker.', [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]);
-  readonly batchSeconds = new Histogram('genrm_batch_duration_seconds', 'Time the model worker took per batch.', [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+  readonly requests = new Counter(
+    'genrm_http_requests_total',
+    'HTTP requests answered, by route, method and status (499: the client closed the connection first).',
+  );
+  readonly latency = new Histogram(
+    'genrm_http_request_duration_seconds',
+    'Time from request to reply, by route.',
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+  );
+  readonly errors = new Counter(
+    'genrm_http_errors_total',
+    'Error replies by kind (OpenAI error code or type; client_closed: the client left before the reply).',
+  );
+  readonly batchSize = new Histogram(
+    'genrm_batch_size',
+    'Jobs per batch sent to the model worker.',
+    [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+  );
+  readonly batchSeconds = new Histogram(
+    'genrm_batch_duration_seconds',
+    'Time the model worker took per batch.',
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  );
 
   constructor(private readonly live: LiveState) {}
 
@@ -105,13 +130,21 @@ export class Metrics {
         this.latency.render(),
         this.errors.render(),
         gauge('genrm_queue_depth', 'Jobs waiting for a batch (not yet sent to the model worker).', this.live.queueDepth()),
-        gauge('genrm_requests_in_flight', 'Model requests admitted whose reply or model work is not done (the bounded queue).', this.live.inFlight()),
+        gauge(
+          'genrm_requests_in_flight',
+          'Model requests admitted whose reply or model work is not done (the bounded queue).',
+          this.live.inFlight(),
+        ),
         gauge('genrm_worker_busy', '1 while the model worker computes a batch.', this.live.busy() ? 1 : 0),
         this.batchSize.render(),
         this.batchSeconds.render(),
         counter('genrm_jobs_total', 'Jobs the model worker finished.', s.jobs),
         counter('genrm_jobs_cancelled_total', 'Jobs dropped from the queue before batching (client gone or deadline passed).', s.cancelled),
-        counter('genrm_jobs_cancelled_running_total', 'Jobs cancelled while the worker computed them (client gone or deadline passed): their rows stopped at the next step.', s.cancelledRunning),
+        counter(
+          'genrm_jobs_cancelled_running_total',
+          'Jobs cancelled while the worker computed them (client gone or deadline passed): their rows stopped at the next step.',
+          s.cancelledRunning,
+        ),
         counter('genrm_prompt_tokens_total', 'Prompt tokens the model read.', s.promptTokens),
         counter('genrm_generated_tokens_total', 'Tokens the model generated.', s.generatedTokens),
         gauge('process_resident_memory_bytes', 'Resident set size of the server process.', process.memoryUsage.rss()),

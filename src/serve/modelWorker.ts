@@ -99,7 +99,16 @@ export class ModelWorker {
    * Batches sent, jobs done, jobs cancelled before batching, tokens (for /health, /metrics, tests).
    * ewmaBatchMs: a moving average of batch time (Retry-After estimates).
    */
-  readonly stats = { batches: 0, jobs: 0, largestBatch: 0, cancelled: 0, cancelledRunning: 0, promptTokens: 0, generatedTokens: 0, ewmaBatchMs: 0 };
+  readonly stats = {
+    batches: 0,
+    jobs: 0,
+    largestBatch: 0,
+    cancelled: 0,
+    cancelledRunning: 0,
+    promptTokens: 0,
+    generatedTokens: 0,
+    ewmaBatchMs: 0,
+  };
 
   private constructor(
     private readonly worker: Worker,
@@ -118,10 +127,17 @@ export class ModelWorker {
   static start(dir: string, o: ModelWorkerOptions): Promise<ModelWorker> {
     const maxJobs = o.maxBatchJobs ?? DEFAULT_MAX_BATCH_JOBS;
     const wait = o.batchWindowMs ?? 2;
-    if (!(Number.isInteger(maxJobs) && maxJobs >= 1 && maxJobs <= MAX_BATCH_JOBS)) return Promise.reject(new RangeError(`max batch must be an integer in [1, ${MAX_BATCH_JOBS}], got ${maxJobs}`));
+    if (!(Number.isInteger(maxJobs) && maxJobs >= 1 && maxJobs <= MAX_BATCH_JOBS))
+      return Promise.reject(new RangeError(`max batch must be an integer in [1, ${MAX_BATCH_JOBS}], got ${maxJobs}`));
     if (!(wait >= 0 && wait <= 10_000)) return Promise.reject(new RangeError(`batch wait must be in [0, 10000] ms, got ${wait}`));
     const cancelFlags = new SharedArrayBuffer(4 * maxJobs);
-    const worker = spawn({ dir, id: o.id, cancelFlags, ...(o.maxBatchRows !== undefined ? { maxBatchRows: o.maxBatchRows } : {}), ...(o.kvCache ? { kvCache: o.kvCache } : {}) });
+    const worker = spawn({
+      dir,
+      id: o.id,
+      cancelFlags,
+      ...(o.maxBatchRows !== undefined ? { maxBatchRows: o.maxBatchRows } : {}),
+      ...(o.kvCache ? { kvCache: o.kvCache } : {}),
+    });
     return new Promise((resolve, reject) => {
       const onMsg = (m: FromWorker): void => {
         worker.off('error', onErr);
@@ -164,7 +180,11 @@ export class ModelWorker {
         // One listener per request, not per job: a request of thousands of jobs aborts in one pass.
         let l = this.live.get(signal);
         if (!l) {
-          const entry = { jobs: new Set<Pending>(), waiters: [] as (() => void)[], onAbort: () => [...entry.jobs].forEach((q) => this.cancel(q, signal.reason)) };
+          const entry = {
+            jobs: new Set<Pending>(),
+            waiters: [] as (() => void)[],
+            onAbort: () => [...entry.jobs].forEach((q) => this.cancel(q, signal.reason)),
+          };
           signal.addEventListener('abort', entry.onAbort, { once: true });
           this.live.set(signal, (l = entry));
         }

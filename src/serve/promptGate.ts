@@ -43,7 +43,12 @@ export class PromptGate {
   /** 400 naming `field` when a request asks for more new tokens than the whole context holds. */
   checkMaxTokens(maxTokens: number | null | undefined, field: string): void {
     if (maxTokens != null && maxTokens > this.contextLength)
-      throw new HttpError(400, `"${field}" is ${maxTokens}, more than the model's context of ${this.contextLength} tokens (prompt included); ask for at most ${this.contextLength}`, 'invalid_request_error', field);
+      throw new HttpError(
+        400,
+        `"${field}" is ${maxTokens}, more than the model's context of ${this.contextLength} tokens (prompt included); ask for at most ${this.contextLength}`,
+        'invalid_request_error',
+        field,
+      );
   }
 
   /**
@@ -59,7 +64,12 @@ export class PromptGate {
       const text = isChatPrompt(p) ? (this.tokenizer.renderChat?.(p) ?? renderChat(p)) : p;
       const bytes = Buffer.byteLength(text, 'utf8');
       if (bytes > this.contextLength * this.maxTokenBytes)
-        throw new HttpError(400, `"${name}" is ${bytes} bytes, at least ${Math.ceil(bytes / this.maxTokenBytes)} tokens (the tokenizer's longest token is ${this.maxTokenBytes} bytes), more than the model's context of ${this.contextLength}; shorten it`, 'invalid_request_error', name);
+        throw new HttpError(
+          400,
+          `"${name}" is ${bytes} bytes, at least ${Math.ceil(bytes / this.maxTokenBytes)} tokens (the tokenizer's longest token is ${this.maxTokenBytes} bytes), more than the model's context of ${this.contextLength}; shorten it`,
+          'invalid_request_error',
+          name,
+        );
       if (sinceYield > YIELD_EVERY_BYTES) {
         await yieldLoop();
         sinceYield = 0;
@@ -68,7 +78,12 @@ export class PromptGate {
       sinceYield += bytes;
       const ids = encodePrompt(this.tokenizer, p);
       if (ids.length > this.contextLength)
-        throw new HttpError(400, `"${name}": the prompt has ${ids.length} tokens (with the beginning-of-sequence token), more than the model's context of ${this.contextLength}; shorten it`, 'invalid_request_error', name);
+        throw new HttpError(
+          400,
+          `"${name}": the prompt has ${ids.length} tokens (with the beginning-of-sequence token), more than the model's context of ${this.contextLength}; shorten it`,
+          'invalid_request_error',
+          name,
+        );
       out.push(ids);
     }
     return out;

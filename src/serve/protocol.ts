@@ -69,7 +69,8 @@ export interface StreamToken {
 export type JobEvent = { type: 'tokens'; tokens: StreamToken[] } | { type: 'echo'; echo: NonNullable<JobResult['echo']> };
 
 /** What the worker reports of streaming jobs while their batch runs (FromWorker less the batch's id). */
-export type StreamReport = { type: 'tokens'; jobs: { job: number; tokens: StreamToken[] }[] } | { type: 'echo'; job: number; echo: NonNullable<JobResult['echo']> };
+export type StreamReport =
+  { type: 'tokens'; jobs: { job: number; tokens: StreamToken[] }[] } | { type: 'echo'; job: number; echo: NonNullable<JobResult['echo']> };
 
 export interface Alternative {
   token: string;
@@ -102,4 +103,8 @@ export interface JobResult {
 export type Outcome = { ok: true; result: JobResult } | { ok: false; error: WireError };
 
 export type ToWorker = { type: 'batch'; id: number; jobs: Job[] };
-export type FromWorker = { type: 'ready'; info: ModelInfo } | { type: 'failed'; error: WireError } | { type: 'done'; id: number; outcomes: Outcome[] } | (StreamReport & { id: number });
+export type FromWorker =
+  | { type: 'ready'; info: ModelInfo }
+  | { type: 'failed'; error: WireError }
+  | { type: 'done'; id: number; outcomes: Outcome[] }
+  | (StreamReport & { id: number });

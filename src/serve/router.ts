@@ -126,7 +126,13 @@ export class Router {
       const finished = res.writableFinished;
       if (!finished) ac.abort(new ClientClosedError());
       const kind = finished ? (errorKinds.get(res) ?? null) : 'client_closed';
-      this.o.observe?.({ route, method: req.method ?? 'GET', status: finished ? res.statusCode : 499, seconds: (performance.now() - t0) / 1000, errorKind: kind });
+      this.o.observe?.({
+        route,
+        method: req.method ?? 'GET',
+        status: finished ? res.statusCode : 499,
+        seconds: (performance.now() - t0) / 1000,
+        errorKind: kind,
+      });
     });
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -147,12 +153,32 @@ export class Router {
       }
       if (!byMethod) throw new HttpError(404, `no route ${req.method} ${path}`, 'not_found_error');
       const r = byMethod.get(req.method ?? 'GET');
-      if (!r) throw new HttpError(405, `${path} takes ${[...byMethod.keys()].join(', ')}, not ${req.method}`, 'invalid_request_error', null, null, { allow: [...byMethod.keys()].join(', ') });
+      if (!r)
+        throw new HttpError(
+          405,
+          `${path} takes ${[...byMethod.keys()].join(', ')}, not ${req.method}`,
+          'invalid_request_error',
+          null,
+          null,
+          { allow: [...byMethod.keys()].join(', ') },
+        );
       route = r.info.path;
       const ctx: Ctx = { req, res, url, route: r.info, signal: ac.signal, rest };
       const deadline = r.info.tags.model ? (this.o.timeoutMs ?? 0) : 0;
       if (deadline > 0) {
-        timer = setTimeout(() => ac.abort(new HttpError(504, `the request took longer than the server's limit of ${deadline} ms (--timeout-ms); its queued work was dropped`, 'server_error', null, 'timeout')), deadline);
+        timer = setTimeout(
+          () =>
+            ac.abort(
+              new HttpError(
+                504,
+                `the request took longer than the server's limit of ${deadline} ms (--timeout-ms); its queued work was dropped`,
+                'server_error',
+                null,
+                'timeout',
+              ),
+            ),
+          deadline,
+        );
       }
       // Whichever comes first: the handler's answer, or the abort (deadline -> 504, client gone -> nothing).
       const aborted = new Promise<never>((_, rej) => {

@@ -40,12 +40,15 @@ export type CompletionRequest = z.output<typeof CompletionRequest>;
  * read (joined with a newline, as vLLM joins them); any other part (image_url, input_audio, file,
  * refusal) is a 400 naming it: the model reads text only.
  */
-const contentPart = z
-  .object({ type: z.string(), text: z.string().optional() })
-  .superRefine((p, ctx) => {
-    if (p.type !== 'text') ctx.addIssue({ code: 'custom', path: ['type'], message: `"${p.type}" parts are not supported: this server's model reads text only; send text parts or a string` });
-    else if (p.text === undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'a text part needs "text" (a string)' });
-  });
+const contentPart = z.object({ type: z.string(), text: z.string().optional() }).superRefine((p, ctx) => {
+  if (p.type !== 'text')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['type'],
+      message: `"${p.type}" parts are not supported: this server's model reads text only; send text parts or a string`,
+    });
+  else if (p.text === undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'a text part needs "text" (a string)' });
+});
 
 const message = z
   .object({
@@ -80,7 +83,10 @@ export const ChatRequest = z.object({
   messages: z.array(message).min(1),
   logprobs: z.boolean().nullish(),
   top_logprobs: F.topLogprobs.schema.nullish(),
-  response_format: refused('only {"type": "text"} is supported: this server has no constrained decoding (JSON mode, JSON schemas)', (v) => typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'text'),
+  response_format: refused(
+    'only {"type": "text"} is supported: this server has no constrained decoding (JSON mode, JSON schemas)',
+    (v) => typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'text',
+  ),
   tools: refused(NO_TOOLS),
   tool_choice: refused(NO_TOOLS, (v) => v === 'none'),
   functions: refused(NO_TOOLS),

@@ -123,15 +123,26 @@ export function buildRouter(p: RouterParts): Router {
   });
   if (p.token !== undefined) router.gate(bearerGate(p.token));
   router.before(admission.hook());
-  if (faults) router.before(async (ctx) => {
-    if (ctx.route.tags.model) await faults.apply();
-  });
+  if (faults)
+    router.before(async (ctx) => {
+      if (ctx.route.tags.model) await faults.apply();
+    });
   router.add('GET', '/health', async (ctx) =>
-    sendJson(ctx.res, 200, { status: 'ok', model: worker.info.id, busy: worker.busy, queued: worker.queued, inFlight: admission.inFlight, stats: worker.stats }),
+    sendJson(ctx.res, 200, {
+      status: 'ok',
+      model: worker.info.id,
+      busy: worker.busy,
+      queued: worker.queued,
+      inFlight: admission.inFlight,
+      stats: worker.stats,
+    }),
   );
   router.add('GET', '/metrics', async (ctx) => {
     const text = metrics.render();
-    ctx.res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
+    ctx.res.writeHead(200, {
+      'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+      'content-length': String(Buffer.byteLength(text)),
+    });
     ctx.res.end(text);
   });
   const openai = { worker, gate: p.gate, bodyLimit, fingerprint: p.fingerprint, extensions: p.extensions };
@@ -142,7 +153,14 @@ export function buildRouter(p: RouterParts): Router {
   router.add('POST', '/v1/chat/completions', chatHandler(openai), { model: true });
   const caps = new WorkerModel(worker).capabilities;
   const judge = resolveJudgeConfig(p.judge, 'genrm serve judge options');
-  const deps = { worker, gate: p.gate, bodyLimit, judge, pair: resolveTemplate(judge.template, 'pair', caps), point: resolveTemplate('auto', 'point', caps) };
+  const deps = {
+    worker,
+    gate: p.gate,
+    bodyLimit,
+    judge,
+    pair: resolveTemplate(judge.template, 'pair', caps),
+    point: resolveTemplate('auto', 'point', caps),
+  };
   router.add('POST', '/v1/judge', judgeHandler(deps), { model: true });
   router.add('POST', '/v1/rank', rankHandler(deps), { model: true });
   router.add('POST', '/v1/reward', rewardHandler(deps), { model: true });
@@ -161,7 +179,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   if (!(Number.isInteger(timeoutMs) && timeoutMs >= 0)) throw new RangeError(`--timeout-ms must be an integer >= 0, got ${timeoutMs}`);
   const maxQueue = o.maxQueue ?? 1024;
   const maxConnections = o.maxConnections ?? maxQueue + 64;
-  if (!(Number.isInteger(maxConnections) && maxConnections >= 1)) throw new RangeError(`--max-connections must be an integer >= 1, got ${maxConnections}`);
+  if (!(Number.isInteger(maxConnections) && maxConnections >= 1))
+    throw new RangeError(`--max-connections must be an integer >= 1, got ${maxConnections}`);
   const headersTimeoutMs = o.headersTimeoutMs ?? 10_000;
   if (!(Number.isInteger(headersTimeoutMs) && headersTimeoutMs >= 100 && headersTimeoutMs <= REQUEST_TIMEOUT_MS))
     throw new RangeError(`--headers-timeout-ms must be an integer in [100, ${REQUEST_TIMEOUT_MS}], got ${headersTimeoutMs}`);
@@ -188,10 +207,26 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const w = worker;
   let router: Router;
   try {
-    admission = new Admission(maxQueue, () => w.stats.ewmaBatchMs, (ctx) => w.drained(ctx.signal));
+    admission = new Admission(
+      maxQueue,
+      () => w.stats.ewmaBatchMs,
+      (ctx) => w.drained(ctx.signal),
+    );
     const gate = PromptGate.load(o.model, w.info.contextLength);
     const fingerprint = systemFingerprint(o.model, { kvCache: o.kvCache ?? 'f32', maxBatchRows: o.maxBatchRows ?? null });
-    router = buildRouter({ worker: w, gate, faults, bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT, admission, metrics, timeoutMs, token, judge: o.judge ?? {}, fingerprint, extensions: o.extensions ?? true });
+    router = buildRouter({
+      worker: w,
+      gate,
+      faults,
+      bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT,
+      admission,
+      metrics,
+      timeoutMs,
+      token,
+      judge: o.judge ?? {},
+      fingerprint,
+      extensions: o.extensions ?? true,
+    });
   } catch (e) {
     await w.close();
     throw e;
@@ -202,14 +237,17 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   // clients that hold connections without requests cannot lock out one that sends its request.
   const fresh = new Map<Socket, NodeJS.Timeout>();
   const open = new Set<Socket>();
-  const server: Server = createServer({ headersTimeout: headersTimeoutMs, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS }, (req, res) => {
-    const t = fresh.get(req.socket);
-    if (t) {
-      clearTimeout(t);
-      fresh.delete(req.socket);
-    }
-    void router.handle(req, res);
-  });
+  const server: Server = createServer(
+    { headersTimeout: headersTimeoutMs, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS },
+    (req, res) => {
+      const t = fresh.get(req.socket);
+      if (t) {
+        clearTimeout(t);
+        fresh.delete(req.socket);
+      }
+      void router.handle(req, res);
+    },
+  );
   server.on('connection', (sock: Socket) => {
     if (open.size >= maxConnections) {
       const oldest = fresh.keys().next();

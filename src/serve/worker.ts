@@ -11,7 +11,13 @@ import type { FromWorker, ToWorker } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('serve/worker.ts must run in a worker thread');
-const { dir, id, maxBatchRows, kvCache, cancelFlags } = workerData as { dir: string; id: string; maxBatchRows?: number; kvCache?: 'f32' | 'f16'; cancelFlags: SharedArrayBuffer };
+const { dir, id, maxBatchRows, kvCache, cancelFlags } = workerData as {
+  dir: string;
+  id: string;
+  maxBatchRows?: number;
+  kvCache?: 'f32' | 'f16';
+  cancelFlags: SharedArrayBuffer;
+};
 // One flag per job of the batch in flight (protocol.ts): the HTTP thread sets it, the engine reads it between steps.
 const flags = new Int32Array(cancelFlags);
 const cancelled = (k: number): boolean => Atomics.load(flags, k) !== 0;
@@ -22,7 +28,10 @@ try {
   // A genrm checkpoint or a Hugging Face folder (src/backends/open.ts); URLs and .gguf are refused.
   backend = openEmbedded(dir, { embedded: { ...(maxBatchRows !== undefined ? { maxBatchRows } : {}), ...(kvCache ? { kvCache } : {}) } });
   const c = backend.model.config;
-  post({ type: 'ready', info: { id, dir, contextLength: c.maxSeqLen, vocabSize: c.vocabSize, singleTokenVerdicts: backend.capabilities.singleTokenVerdicts } });
+  post({
+    type: 'ready',
+    info: { id, dir, contextLength: c.maxSeqLen, vocabSize: c.vocabSize, singleTokenVerdicts: backend.capabilities.singleTokenVerdicts },
+  });
 } catch (e) {
   post({ type: 'failed', error: toWireError(e) });
 }

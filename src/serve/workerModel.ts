@@ -4,7 +4,16 @@
 // queue and go as one batch (dynamic batching across requests). One instance per request: it
 // carries that request's AbortSignal, so a client that leaves (or a deadline) takes its queued
 // jobs with it and stops its rows in the batch computing.
-import { CapabilityError, resolveGenerateOptions, type CandidateLogprob, type Capabilities, type GenerateOptions, type Generation, type LanguageModel, type Prompt } from '../backends/types.js';
+import {
+  CapabilityError,
+  resolveGenerateOptions,
+  type CandidateLogprob,
+  type Capabilities,
+  type GenerateOptions,
+  type Generation,
+  type LanguageModel,
+  type Prompt,
+} from '../backends/types.js';
 import type { ModelWorker } from './modelWorker.js';
 
 export class WorkerModel implements LanguageModel {
@@ -29,10 +38,24 @@ export class WorkerModel implements LanguageModel {
 
   async generate(prompts: Prompt[], options: GenerateOptions = {}): Promise<Generation[]> {
     const o = resolveGenerateOptions(options);
-    const opts = { n: o.n, temperature: o.temperature, topP: o.topP, topK: o.topK, maxTokens: o.maxTokens, stop: o.stop, topLogprobs: o.topLogprobs, ...(o.seed !== undefined ? { seed: o.seed } : {}) };
+    const opts = {
+      n: o.n,
+      temperature: o.temperature,
+      topP: o.topP,
+      topK: o.topK,
+      maxTokens: o.maxTokens,
+      stop: o.stop,
+      topLogprobs: o.topLogprobs,
+      ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    };
     const results = await Promise.all(prompts.map((prompt) => this.worker.run({ prompt, options: opts, echo: false }, this.signal)));
     return results.map((r) => ({
-      samples: r.samples.map((s) => ({ text: s.text, tokens: s.pieces.map((p) => p.text), logprobs: s.logprobs, finishReason: s.finishReason })),
+      samples: r.samples.map((s) => ({
+        text: s.text,
+        tokens: s.pieces.map((p) => p.text),
+        logprobs: s.logprobs,
+        finishReason: s.finishReason,
+      })),
     }));
   }
 

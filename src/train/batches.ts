@@ -54,7 +54,9 @@ export function permutation(n: number, rng: Prng): Int32Array {
 function checkPos(pos: unknown, keys: string[], where: string): Record<string, number> {
   if (typeof pos !== 'object' || pos === null) throw new Error(`${where}: saved position must be an object, got ${JSON.stringify(pos)}`);
   const o = pos as Record<string, unknown>;
-  for (const k of keys) if (typeof o[k] !== 'number' || !Number.isInteger(o[k]) || (o[k] as number) < 0) throw new Error(`${where}: saved position field "${k}" must be a non-negative integer, got ${JSON.stringify(o[k])}`);
+  for (const k of keys)
+    if (typeof o[k] !== 'number' || !Number.isInteger(o[k]) || (o[k] as number) < 0)
+      throw new Error(`${where}: saved position field "${k}" must be a non-negative integer, got ${JSON.stringify(o[k])}`);
   return o as Record<string, number>;
 }
 
@@ -181,13 +183,17 @@ export function padBatch(examples: readonly LmExample[], padId: number, maxSeqLe
   if (B === 0) throw new Error('padBatch: no examples');
   let T = 1;
   for (const ex of examples) T = Math.max(T, ex.tokens.length - 1);
-  if (T > maxSeqLen) throw new Error(`padBatch: an example has ${T + 1} tokens, longer than the context (${maxSeqLen} + 1); shorten it or raise the context`);
+  if (T > maxSeqLen)
+    throw new Error(
+      `padBatch: an example has ${T + 1} tokens, longer than the context (${maxSeqLen} + 1); shorten it or raise the context`,
+    );
   const ids = new Int32Array(B * T).fill(padId);
   const targets = new Int32Array(B * T).fill(-1);
   let tokens = 0;
   examples.forEach((ex, b) => {
     const n = ex.tokens.length;
-    if (ex.trainMask && ex.trainMask.length !== n) throw new Error(`padBatch: example ${b} has ${n} tokens but a trainMask of ${ex.trainMask.length}`);
+    if (ex.trainMask && ex.trainMask.length !== n)
+      throw new Error(`padBatch: example ${b} has ${n} tokens but a trainMask of ${ex.trainMask.length}`);
     for (let t = 0; t + 1 < n; t++) {
       ids[b * T + t] = ex.tokens[t]!;
       if (!ex.trainMask || ex.trainMask[t + 1]) {
@@ -276,7 +282,12 @@ export class ShuffledStream<T, B> implements BatchStream<B> {
  * rationale of a pair land on the same side). Holds out `groups` groups, at most a fifth of them,
  * so a small set still trains; the same (items, seed) always give the same split.
  */
-export function holdOutGroups<T>(items: readonly T[], groupOf: (item: T) => string, groups: number, seed: number): { train: T[]; val: T[] } {
+export function holdOutGroups<T>(
+  items: readonly T[],
+  groupOf: (item: T) => string,
+  groups: number,
+  seed: number,
+): { train: T[]; val: T[] } {
   const keys = [...new Set(items.map(groupOf))];
   const n = Math.min(groups, Math.floor(keys.length / 5));
   if (n <= 0) return { train: [...items], val: [] };

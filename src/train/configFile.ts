@@ -36,7 +36,12 @@ export function readConfigFile(path: string): Record<string, unknown> {
  * Validates `{...file, ...flags}` with `schema` (which should be strict, so unknown keys fail).
  * `source` names where the values came from in errors (the file path, or "flags").
  */
-export function resolveConfig<S extends z.ZodType>(schema: S, fromFile: Record<string, unknown>, flags: Record<string, unknown>, source: string): z.infer<S> {
+export function resolveConfig<S extends z.ZodType>(
+  schema: S,
+  fromFile: Record<string, unknown>,
+  flags: Record<string, unknown>,
+  source: string,
+): z.infer<S> {
   const merged: Record<string, unknown> = { ...fromFile };
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k] = v;
   const r = schema.safeParse(merged);
@@ -67,7 +72,8 @@ const rename = (to: string, note?: string): TrlRule => ({ kind: 'rename', to, ..
 const same = (ok: (v: unknown) => boolean, what: string, why: string): TrlRule => ({ kind: 'same', ok, what, why });
 const ignore = (why: string): TrlRule => ({ kind: 'ignore', why });
 const refuse = (why: string): TrlRule => ({ kind: 'refuse', why });
-const NO_TRUNCATION = 'genrm never truncates an example (a cut one loses its answer or its question); examples longer than maxLength or the base\'s context are refused, or dropped and counted with overflow: skip';
+const NO_TRUNCATION =
+  "genrm never truncates an example (a cut one loses its answer or its question); examples longer than maxLength or the base's context are refused, or dropped and counted with overflow: skip";
 
 /** The documented table of TRL keys genrm knows (README "Interop"). */
 export const TRL_KEYS: Readonly<Record<string, TrlRule>> = {
@@ -91,7 +97,11 @@ export const TRL_KEYS: Readonly<Record<string, TrlRule>> = {
   rpo_alpha: rename('nllWeight'),
   precompute_ref_log_probs: rename('precomputeReference'),
   lr_scheduler_type: same((v) => v === 'cosine', '"cosine"', "genrm's schedule is linear warmup then cosine to minLrRatio · lr"),
-  loss_type: same((v) => v === 'sigmoid' || v === 'nll', '"sigmoid" (DPO) or "nll" (SFT)', "genrm's DPO loss is the original sigmoid one and its SFT loss plain NLL"),
+  loss_type: same(
+    (v) => v === 'sigmoid' || v === 'nll',
+    '"sigmoid" (DPO) or "nll" (SFT)',
+    "genrm's DPO loss is the original sigmoid one and its SFT loss plain NLL",
+  ),
   label_smoothing: same((v) => v === 0, '0', 'the DPO loss has no label smoothing (cDPO / robust DPO)'),
   completion_only_loss: same((v) => v === true || v === null, 'true', 'genrm trains the completion only, the prompt masked'),
   packing: same((v) => v === false, 'false', 'genrm pads examples one per row and never packs them'),
@@ -100,11 +110,13 @@ export const TRL_KEYS: Readonly<Record<string, TrlRule>> = {
   max_seq_length: refuse(`${NO_TRUNCATION}; TRL renamed it max_length, which genrm reads`),
   center_rewards_coefficient: refuse('the reward loss has no mean-zero term (bt trains -log sigmoid(r_chosen - r_rejected) only)'),
   reference_free: refuse('DPO here always has a frozen reference: the base model'),
-  dataset_text_field: refuse('genrm reads the field names TRL\'s dataset formats use (prompt, chosen, rejected, completion, messages, text); convert other fields with genrm data convert'),
+  dataset_text_field: refuse(
+    "genrm reads the field names TRL's dataset formats use (prompt, chosen, rejected, completion, messages, text); convert other fields with genrm data convert",
+  ),
   bf16: same((v) => v === false, 'false', 'genrm trains in float32 on the CPU'),
   fp16: same((v) => v === false, 'false', 'genrm trains in float32 on the CPU'),
   gradient_checkpointing: ignore('memory only'),
-  disable_dropout: ignore('genrm\'s models have no dropout'),
+  disable_dropout: ignore("genrm's models have no dropout"),
   per_device_eval_batch_size: ignore('evaluation speed only'),
   dataset_num_proc: ignore('data loading speed only'),
   dataloader_num_workers: ignore('data loading speed only'),
@@ -180,7 +192,9 @@ export function mapTrlKeys(input: Record<string, unknown>, keys: ReadonlySet<str
     const rule = TRL_KEYS[k];
     if (rule === undefined) {
       const near = nearestKey(k, [...keys, ...Object.keys(TRL_KEYS)]);
-      fail(`unknown key "${k}"${near ? `; did you mean "${near}"?` : ''} (recipe ${recipe} takes: ${[...keys].sort().join(', ')}; and TRL's names listed in README "Interop")`);
+      fail(
+        `unknown key "${k}"${near ? `; did you mean "${near}"?` : ''} (recipe ${recipe} takes: ${[...keys].sort().join(', ')}; and TRL's names listed in README "Interop")`,
+      );
     }
     const set = (to: string): void => {
       if (to in config && JSON.stringify(config[to]) !== JSON.stringify(v)) clash(k, to, v, config[to]);
@@ -189,7 +203,10 @@ export function mapTrlKeys(input: Record<string, unknown>, keys: ReadonlySet<str
     };
     switch (rule!.kind) {
       case 'rename':
-        if (!keys.has(rule!.to)) fail(`TRL's "${k}" is genrm's "${rule!.to}", which recipe ${recipe} does not have${rule!.to === 'maxLength' ? ` (${NO_TRUNCATION.replace('maxLength or ', '')})` : ''}; remove it`);
+        if (!keys.has(rule!.to))
+          fail(
+            `TRL's "${k}" is genrm's "${rule!.to}", which recipe ${recipe} does not have${rule!.to === 'maxLength' ? ` (${NO_TRUNCATION.replace('maxLength or ', '')})` : ''}; remove it`,
+          );
         set(rule!.to);
         mapping.push({ trl: k, value: v, as: rule!.note ? `${rule!.to} (${rule!.note})` : rule!.to });
         break;
@@ -203,7 +220,14 @@ export function mapTrlKeys(input: Record<string, unknown>, keys: ReadonlySet<str
           fail(`TRL's "${k}" needs the run's length, and recipe ${recipe} decides each iteration's at run time; give warmupSteps instead`);
         } else {
           schedule[rule!.to] = v as number;
-          mapping.push({ trl: k, value: v, as: rule!.to === 'epochs' ? 'steps, from the number of training examples (at run time)' : 'warmupSteps = round(warmup_ratio · steps)' });
+          mapping.push({
+            trl: k,
+            value: v,
+            as:
+              rule!.to === 'epochs'
+                ? 'steps, from the number of training examples (at run time)'
+                : 'warmupSteps = round(warmup_ratio · steps)',
+          });
         }
         break;
       }

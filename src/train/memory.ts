@@ -38,7 +38,15 @@ export function dimsOf(params: ReadonlyMap<string, Pick<Tensor, 'shape' | 'size'
   let size = 0;
   for (const p of params.values()) size += p.size;
   // Heads are not in the shapes; one head per 64 of width is the usual and, for the probabilities' term, a generous guess for genrm's small models.
-  return { vocab: embed.shape[0]!, d, layers, heads: Math.max(1, Math.ceil(q.shape[0]! / 64)), kv: k.shape[0]!, ffn: gate.shape[0]!, params: size };
+  return {
+    vocab: embed.shape[0]!,
+    d,
+    layers,
+    heads: Math.max(1, Math.ceil(q.shape[0]! / 64)),
+    kv: k.shape[0]!,
+    ffn: gate.shape[0]!,
+    params: size,
+  };
 }
 
 /** Upper bound of the bytes one training step of `rows` × `seqLen` tokens holds at its peak (see above). */
@@ -56,7 +64,12 @@ const GB = 2 ** 30;
  * bytes (default: what the machine has free now, process.availableMemory). `where` says whose
  * config it is.
  */
-export function checkStepMemory(params: ReadonlyMap<string, Pick<Tensor, 'shape' | 'size'>>, rows: number, seqLen: number, o: { field: string; where: string; available?: number }): void {
+export function checkStepMemory(
+  params: ReadonlyMap<string, Pick<Tensor, 'shape' | 'size'>>,
+  rows: number,
+  seqLen: number,
+  o: { field: string; where: string; available?: number },
+): void {
   const dims = dimsOf(params);
   if (!dims) return;
   const need = stepBytes(dims, rows, seqLen);
@@ -67,6 +80,8 @@ export function checkStepMemory(params: ReadonlyMap<string, Pick<Tensor, 'shape'
   const fits = Math.floor((available - fixed) / perRow);
   throw new RangeError(
     `${o.where}: a training step of ${rows} sequences × ${seqLen} tokens needs about ${(need / GB).toFixed(1)} GB, and this machine has ${(available / GB).toFixed(1)} GB free; ` +
-      (fits >= 1 ? `lower "${o.field}" so a micro-batch holds at most ${fits} sequences, and raise gradAccum to keep the effective batch` : `the model alone does not fit`),
+      (fits >= 1
+        ? `lower "${o.field}" so a micro-batch holds at most ${fits} sequences, and raise gradAccum to keep the effective batch`
+        : `the model alone does not fit`),
   );
 }

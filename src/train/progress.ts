@@ -17,7 +17,10 @@ export class Progress {
 
   constructor(enabled: boolean, label = 'train') {
     // ETA from the last 50 updates: step time changes with eval and checkpoints.
-    this.bar = new ProgressBar(`${label} [{bar}] {value}/{total} | loss {loss} | {tps} tok/s | lr {lr} | ETA {eta_formatted}`, { enabled, etaBuffer: 50 });
+    this.bar = new ProgressBar(`${label} [{bar}] {value}/{total} | loss {loss} | {tps} tok/s | lr {lr} | ETA {eta_formatted}`, {
+      enabled,
+      etaBuffer: 50,
+    });
   }
 
   start(total: number, at: number): void {

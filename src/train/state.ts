@@ -98,7 +98,13 @@ export interface LoadedTrainerState {
  * Writes the trainer state of `params` / `opt` into `dir` (a fresh folder); `best` (trainable
  * parameters by name) goes to best.safetensors.
  */
-export function writeTrainerState(dir: string, params: ReadonlyMap<string, Tensor>, opt: AdamW, json: TrainerStateJson, best: ReadonlyMap<string, Float32Array> | null = null): void {
+export function writeTrainerState(
+  dir: string,
+  params: ReadonlyMap<string, Tensor>,
+  opt: AdamW,
+  json: TrainerStateJson,
+  best: ReadonlyMap<string, Float32Array> | null = null,
+): void {
   mkdirSync(dir, { recursive: true });
   const weights: Array<[string, NamedTensor]> = [];
   const moments: Array<[string, NamedTensor]> = [];
@@ -110,7 +116,12 @@ export function writeTrainerState(dir: string, params: ReadonlyMap<string, Tenso
   }
   writeSafetensors(join(dir, PARAMS_FILE), weights, { dtype: 'F32', metadata: { format: 'genrm-trainer-state' } });
   writeSafetensors(join(dir, OPTIM_FILE), moments, { dtype: 'F32', metadata: { format: 'genrm-trainer-state' } });
-  if (best) writeSafetensors(join(dir, BEST_FILE), [...best].map(([name, data]): [string, NamedTensor] => [name, { shape: params.get(name)!.shape, data }]), { dtype: 'F32', metadata: { format: 'genrm-trainer-state' } });
+  if (best)
+    writeSafetensors(
+      join(dir, BEST_FILE),
+      [...best].map(([name, data]): [string, NamedTensor] => [name, { shape: params.get(name)!.shape, data }]),
+      { dtype: 'F32', metadata: { format: 'genrm-trainer-state' } },
+    );
   writeFileSync(join(dir, STATE_JSON), JSON.stringify(json, null, 2) + '\n');
 }
 
@@ -129,16 +140,19 @@ export function readTrainerState(outDir: string): LoadedTrainerState {
   const ck = latestCheckpoint(outDir);
   const dir = join(ck ?? outDir, STATE_DIR);
   const sPath = join(dir, STATE_JSON);
-  if (!existsSync(sPath)) throw new Error(`${sPath}: missing; there is no resumable checkpoint in ${outDir} (was it written with checkpointEvery > 0?)`);
+  if (!existsSync(sPath))
+    throw new Error(`${sPath}: missing; there is no resumable checkpoint in ${outDir} (was it written with checkpointEvery > 0?)`);
   let json: TrainerStateJson;
   try {
     json = JSON.parse(readFileSync(sPath, 'utf8')) as TrainerStateJson;
   } catch (e) {
     throw new Error(`${sPath}: not valid JSON (${(e as Error).message})`);
   }
-  if (json.format !== 'genrm-trainer-state' || json.formatVersion !== 1) throw new Error(`${sPath}: not a genrm trainer state (format "genrm-trainer-state", formatVersion 1 expected)`);
+  if (json.format !== 'genrm-trainer-state' || json.formatVersion !== 1)
+    throw new Error(`${sPath}: not a genrm trainer state (format "genrm-trainer-state", formatVersion 1 expected)`);
   for (const k of ['step', 'optimizerStep', 'tokensSeen'] as const)
-    if (!Number.isInteger(json[k]) || json[k] < 0) throw new Error(`${sPath}: field "${k}" must be a non-negative integer, got ${JSON.stringify(json[k])}`);
+    if (!Number.isInteger(json[k]) || json[k] < 0)
+      throw new Error(`${sPath}: field "${k}" must be a non-negative integer, got ${JSON.stringify(json[k])}`);
   const params = new Map<string, Float32Array>();
   for (const [name, t] of readSafetensors(join(dir, PARAMS_FILE)).tensors) params.set(name, t.data);
   const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
@@ -154,7 +168,10 @@ export function readTrainerState(outDir: string): LoadedTrainerState {
   if (existsSync(join(dir, BEST_FILE))) {
     best = new Map();
     for (const [name, t] of readSafetensors(join(dir, BEST_FILE)).tensors) best.set(name, t.data);
-  } else if (json.early?.best != null && json.done !== true) throw new Error(`${join(dir, BEST_FILE)}: missing, but ${STATE_JSON} records a best validation check at step ${json.early.bestStep}; the checkpoint is incomplete`);
+  } else if (json.early?.best != null && json.done !== true)
+    throw new Error(
+      `${join(dir, BEST_FILE)}: missing, but ${STATE_JSON} records a best validation check at step ${json.early.bestStep}; the checkpoint is incomplete`,
+    );
   return { json, params, moments, best };
 }
 
@@ -164,12 +181,15 @@ export function restoreTrainerState(state: LoadedTrainerState, params: ReadonlyM
     if (!p.requiresGrad) continue;
     const data = state.params.get(name);
     if (!data) throw new Error(`${where}: the saved state has no parameter '${name}' (was it saved from another model?)`);
-    if (data.length !== p.size) throw new Error(`${where}: parameter '${name}' has ${data.length} saved values, the model needs ${p.size} [${p.shape.join(', ')}]`);
+    if (data.length !== p.size)
+      throw new Error(`${where}: parameter '${name}' has ${data.length} saved values, the model needs ${p.size} [${p.shape.join(', ')}]`);
     p.data.set(data);
     const s = state.moments.get(name);
     if (s) opt.setState(p, s);
   }
-  for (const name of state.params.keys()) if (!params.get(name)?.requiresGrad) throw new Error(`${where}: the saved state has parameter '${name}', which this model does not train`);
+  for (const name of state.params.keys())
+    if (!params.get(name)?.requiresGrad)
+      throw new Error(`${where}: the saved state has parameter '${name}', which this model does not train`);
   opt.stepCount = state.json.optimizerStep;
 }
 
@@ -319,7 +339,9 @@ export function writeRunCheckpoint(outDir: string, step: number, fill: (tmp: str
   mkdirSync(outDir, { recursive: true });
   const present = readdirSync(outDir);
   if (present.length > 0 && !present.some((f) => RUN_FILES.has(f) || CHECKPOINT_RE.test(f)))
-    throw new Error(`${outDir}: refusing to write a training run into a folder that is not a genrm run or checkpoint (it holds ${present.slice(0, 3).join(', ')}${present.length > 3 ? ', ...' : ''})`);
+    throw new Error(
+      `${outDir}: refusing to write a training run into a folder that is not a genrm run or checkpoint (it holds ${present.slice(0, 3).join(', ')}${present.length > 3 ? ', ...' : ''})`,
+    );
   const before = checkpointFolders(outDir);
   const name = writeCheckpointFolder(outDir, step, fill);
   writeFileAtomic(join(outDir, LATEST_FILE), name + '\n');

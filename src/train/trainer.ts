@@ -41,7 +41,20 @@ import { TrainLoopSchema, type TrainLoopConfig } from './config.js';
 import { appendMetrics, Progress } from './progress.js';
 import { checkStepMemory } from './memory.js';
 import { lrAt } from './schedule.js';
-import { hasTrainerState, latestCheckpoint, METRICS_FILE, readTrainerState, recoverRun, restoreTrainerState, STATE_DIR, truncateMetrics, writeRunCheckpoint, writeTrainerState, type EarlyStopState, type TrainerStateJson } from './state.js';
+import {
+  hasTrainerState,
+  latestCheckpoint,
+  METRICS_FILE,
+  readTrainerState,
+  recoverRun,
+  restoreTrainerState,
+  STATE_DIR,
+  truncateMetrics,
+  writeRunCheckpoint,
+  writeTrainerState,
+  type EarlyStopState,
+  type TrainerStateJson,
+} from './state.js';
 
 /** What the loop hands a recipe's loss function besides the batch. */
 export interface StepContext {
@@ -156,9 +169,22 @@ export interface TrainResult {
 }
 
 /** Loop config fields that must match on resume: they change what the weights become. */
-const RESUME_FIXED = ['steps', 'batchSize', 'gradAccum', 'lr', 'minLrRatio', 'warmupSteps', 'weightDecay', 'beta1', 'beta2', 'clipNorm', 'seed'] as const;
+const RESUME_FIXED = [
+  'steps',
+  'batchSize',
+  'gradAccum',
+  'lr',
+  'minLrRatio',
+  'warmupSteps',
+  'weightDecay',
+  'beta1',
+  'beta2',
+  'clipNorm',
+  'seed',
+] as const;
 
-const copyWeights = (named: ReadonlyArray<[string, Tensor]>): Map<string, Float32Array> => new Map(named.map(([n, p]) => [n, Float32Array.from(p.data)]));
+const copyWeights = (named: ReadonlyArray<[string, Tensor]>): Map<string, Float32Array> =>
+  new Map(named.map(([n, p]) => [n, Float32Array.from(p.data)]));
 
 function stepSeed(seed: number, step: number, micro: number): number {
   return (Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) ^ Math.imul(step + 1, 0x165667b1) ^ Math.imul(micro + 1, 0x9e3779b1)) >>> 0;
@@ -188,7 +214,10 @@ export function train<B>(task: TrainTask<B>, opts: TrainOptions): TrainResult {
     const state = readTrainerState(opts.outDir);
     const where = join(latestCheckpoint(opts.outDir) ?? opts.outDir, STATE_DIR);
     for (const k of RESUME_FIXED)
-      if (state.json.config[k] !== c[k]) throw new Error(`${where}: the run was started with ${k} = ${JSON.stringify(state.json.config[k])} but resumes with ${JSON.stringify(c[k])}; a resumed run must use the same training config`);
+      if (state.json.config[k] !== c[k])
+        throw new Error(
+          `${where}: the run was started with ${k} = ${JSON.stringify(state.json.config[k])} but resumes with ${JSON.stringify(c[k])}; a resumed run must use the same training config`,
+        );
     restoreTrainerState(state, task.params, opt, where);
     task.stream.seek(state.json.data);
     step = state.json.step;
@@ -250,7 +279,8 @@ export function train<B>(task: TrainTask<B>, opts: TrainOptions): TrainResult {
   const check = (): Record<string, number> => {
     const m = noGrad(() => es!.v.run());
     const v = m[es!.v.metric];
-    if (v === undefined || !Number.isFinite(v)) throw new Error(`train: the validation metric "${es!.v.metric}" is ${v} at step ${step} (validation gave ${JSON.stringify(m)})`);
+    if (v === undefined || !Number.isFinite(v))
+      throw new Error(`train: the validation metric "${es!.v.metric}" is ${v} at step ${step} (validation gave ${JSON.stringify(m)})`);
     if (early.best === null || v < early.best - es!.minDelta) {
       early = { best: v, bestStep: step, bestMetrics: m, bad: 0, stopped: false };
       bestWeights = copyWeights(named);
@@ -261,7 +291,11 @@ export function train<B>(task: TrainTask<B>, opts: TrainOptions): TrainResult {
     return { ...m, bestStep: early.bestStep };
   };
 
-  if (task.batchShape && !done) checkStepMemory(task.params, task.batchShape.rows, task.batchShape.seqLen, { field: task.batchShape.field ?? 'batchSize', where: opts.label ?? 'train' });
+  if (task.batchShape && !done)
+    checkStepMemory(task.params, task.batchShape.rows, task.batchShape.seqLen, {
+      field: task.batchShape.field ?? 'batchSize',
+      where: opts.label ?? 'train',
+    });
   const progress = new Progress(opts.progress ?? false, opts.label);
   progress.start(c.steps, step);
   const t0 = performance.now();
@@ -312,7 +346,15 @@ export function train<B>(task: TrainTask<B>, opts: TrainOptions): TrainResult {
         const now = performance.now();
         const tps = (win.tokens * 1000) / Math.max(1e-9, now - win.t);
         lastLoss = win.loss / win.n;
-        const record: MetricsRecord = { step, loss: lastLoss, lr, gradNorm: rep.gradNorm, tokensPerSec: Math.round(tps), tokens: tokensSeen, elapsedSec: Math.round((now - t0) / 10) / 100 };
+        const record: MetricsRecord = {
+          step,
+          loss: lastLoss,
+          lr,
+          gradNorm: rep.gradNorm,
+          tokensPerSec: Math.round(tps),
+          tokens: tokensSeen,
+          elapsedSec: Math.round((now - t0) / 10) / 100,
+        };
         for (const [k, m] of Object.entries(win.metrics)) record[k] = m / win.n;
         if (doVal) Object.assign(record, check());
         if (doEval) {

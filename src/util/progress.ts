@@ -106,7 +106,14 @@ export class ProgressBar {
     const doneHere = this.value - this.startValue;
     const eta = doneHere > 0 ? (elapsed / doneHere) * Math.max(0, this.total - this.value) : NaN;
     const pct = this.total > 0 ? Math.floor((100 * this.value) / this.total) : 0;
-    const fill: Payload = { ...this.payload, value: this.value, total: this.total, percentage: pct, eta_formatted: formatDuration(eta), duration_formatted: formatDuration(elapsed) };
+    const fill: Payload = {
+      ...this.payload,
+      value: this.value,
+      total: this.total,
+      percentage: pct,
+      eta_formatted: formatDuration(eta),
+      duration_formatted: formatDuration(elapsed),
+    };
     const text = this.format
       .replace(/\s*\[?\{bar\}\]?\s*/, ' ')
       .replace(/\{(\w+)\}/g, (m, k: string) => (k in fill ? String(fill[k]) : m))

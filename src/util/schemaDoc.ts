@@ -33,8 +33,10 @@ function typeOf(j: Json): string {
   if (Array.isArray(j.anyOf)) return (j.anyOf as Json[]).map(typeOf).join(' or ');
   const t = j.type;
   if (t === 'integer' || t === 'number') {
-    const lo = typeof j.exclusiveMinimum === 'number' ? `(${num(j.exclusiveMinimum)}` : typeof j.minimum === 'number' ? `[${num(j.minimum)}` : null;
-    const hi = typeof j.exclusiveMaximum === 'number' ? `${num(j.exclusiveMaximum)})` : typeof j.maximum === 'number' ? `${num(j.maximum)}]` : null;
+    const lo =
+      typeof j.exclusiveMinimum === 'number' ? `(${num(j.exclusiveMinimum)}` : typeof j.minimum === 'number' ? `[${num(j.minimum)}` : null;
+    const hi =
+      typeof j.exclusiveMaximum === 'number' ? `${num(j.exclusiveMaximum)})` : typeof j.maximum === 'number' ? `${num(j.maximum)}]` : null;
     const safe = (x: unknown): boolean => typeof x === 'number' && Math.abs(x) < Number.MAX_SAFE_INTEGER;
     // zod writes the safe-integer range for .int() without bounds: not a bound anyone chose.
     if (lo && hi && safe(j.minimum ?? j.exclusiveMinimum) && safe(j.maximum ?? j.exclusiveMaximum)) return `${t} in ${lo}, ${hi}`;
@@ -92,6 +94,8 @@ const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** Options as a Markdown table: option, values, default, description. */
 export function markdownOptionDocs(docs: readonly OptionDoc[]): string {
-  const rows = docs.map((d) => `| \`${d.key}\` | ${cell(d.type)} | ${d.default !== undefined ? `\`${cell(d.default)}\`` : '—'} | ${cell(d.description)} |`);
+  const rows = docs.map(
+    (d) => `| \`${d.key}\` | ${cell(d.type)} | ${d.default !== undefined ? `\`${cell(d.default)}\`` : '—'} | ${cell(d.description)} |`,
+  );
   return ['| Option | Values | Default | What it controls, and why the default |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -78,7 +78,11 @@ test('genrm serve runs a Hugging Face folder: a greedy completion over HTTP equa
   try {
     const local = openEmbedded(dir);
     const [g] = await local.generate(['hello'], { n: 1, temperature: 0, maxTokens: 6 });
-    const r = await fetch(srv.url + '/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'hf', prompt: 'hello', max_tokens: 6, temperature: 0 }) });
+    const r = await fetch(srv.url + '/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'hf', prompt: 'hello', max_tokens: 6, temperature: 0 }),
+    });
     assert.equal(r.status, 200);
     const body = (await r.json()) as { choices: Array<{ text: string }> };
     assert.equal(body.choices[0]?.text, g?.samples[0]?.text);
@@ -131,7 +135,11 @@ test('anything else is an error naming the path and what was expected; serving r
   const root = mkdtempSync(join(tmpdir(), 'genrm-open-bad-'));
   try {
     const missing = join(root, 'nope');
-    assert.throws(() => modelKind(missing), (e: Error) => e.message.startsWith(`${missing}: no such file or folder; expected an http(s):// server URL, a genrm checkpoint folder`));
+    assert.throws(
+      () => modelKind(missing),
+      (e: Error) =>
+        e.message.startsWith(`${missing}: no such file or folder; expected an http(s):// server URL, a genrm checkpoint folder`),
+    );
     const empty = join(root, 'empty');
     mkdirSync(empty);
     assert.throws(() => modelKind(empty), new RegExp(`${empty}: a folder with neither genrm.json nor config.json \\+ model.safetensors`));

@@ -38,7 +38,8 @@ test('every option of every user-facing config says what it controls', () => {
   };
   for (const [what, docs] of Object.entries(lists)) {
     assert.ok(docs.length > 0, what);
-    for (const d of docs) assert.match(d.description, /^\S.{20,}\.$/s, `${what}: option "${d.key}" has no description (a sentence in its zod .describe())`);
+    for (const d of docs)
+      assert.match(d.description, /^\S.{20,}\.$/s, `${what}: option "${d.key}" has no description (a sentence in its zod .describe())`);
   }
 });
 
@@ -69,19 +70,19 @@ test('option docs read the type, bounds and default off the schema', () => {
   assert.equal(docs[0]!.description, 'Updates.');
 });
 
-test('genrm train RECIPE --help lists that recipe\'s options with its own defaults; a TRL name lists its recipe\'s', () => {
+test("genrm train RECIPE --help lists that recipe's options with its own defaults; a TRL name lists its recipe's", () => {
   const bt = help('train', 'bt');
   assert.match(bt, /Options of recipe bt/);
-  assert.match(bt, /^ {2}batchSize {2}\(integer in \[1, 65,536\]; default 8\)$/m, 'bt pairs per batch, not the loop\'s 16');
+  assert.match(bt, /^ {2}batchSize {2}\(integer in \[1, 65,536\]; default 8\)$/m, "bt pairs per batch, not the loop's 16");
   assert.match(bt, /^ {2}headSeed /m);
-  assert.match(bt, /^ {6}Training pairs held out as the validation slice/m, 'valPairs\' description');
-  assert.doesNotMatch(bt, /^ {2}beta /m, 'no other recipe\'s options');
+  assert.match(bt, /^ {6}Training pairs held out as the validation slice/m, "valPairs' description");
+  assert.doesNotMatch(bt, /^ {2}beta /m, "no other recipe's options");
   assert.match(help('train', 'reward'), /Options of recipe bt/);
   assert.match(help('train', 'star-dpo'), /^ {2}lr {2}\(number in \(0, 1\]; default 3e-5\)$/m);
   assert.match(help('train'), /genrm train RECIPE --help/);
 });
 
-test('genrm pretrain --help gives each option\'s preset values; star sample --help its sampling and dataset options', () => {
+test("genrm pretrain --help gives each option's preset values; star sample --help its sampling and dataset options", () => {
   const p = help('pretrain');
   assert.match(p, /^ {2}steps {2}\(integer in \[1, 10,000,000\]; default tiny 40, base 3000\)$/m);
   assert.match(p, /^ {2}preset {2}\('tiny' \| 'base'; default 'base'\)$/m);

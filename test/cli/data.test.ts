@@ -44,8 +44,18 @@ test('inspect reports format, counts, lengths, duplicates; convert writes Prefer
     const c = run('convert', f, '--out', out);
     assert.equal(c.status, 0, c.stderr);
     assert.match(c.stdout, /3 pairs \(0 ties\) from 4 records.*\n.*invalid records skipped: 1 of 4 \(identical 1 \(line 3\)\)/);
-    const written = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(written.map((p) => [p.id, p.category]), [['1', 'chat-hard'], ['2', 'chat-hard'], ['4', 'safety']]);
+    const written = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      written.map((p) => [p.id, p.category]),
+      [
+        ['1', 'chat-hard'],
+        ['2', 'chat-hard'],
+        ['4', 'safety'],
+      ],
+    );
     // What convert wrote reads back as genrm's own format.
     const back = JSON.parse(run('inspect', out, '--json').stdout);
     assert.equal(back.format, 'genrm');
@@ -73,7 +83,9 @@ test('whole-file problems are one clean line naming the file: empty, binary, tru
     assert.match(b.stderr, /blob: not a text file/);
     assert.doesNotMatch(b.stderr, /Buffer|\n\s+at /);
 
-    const body = Array.from({ length: 4000 }, (_, i) => JSON.stringify({ prompt: `q${i} ${'z'.repeat(50)}`, chosen: `a${i}`, rejected: `b${i}` })).join('\n');
+    const body = Array.from({ length: 4000 }, (_, i) =>
+      JSON.stringify({ prompt: `q${i} ${'z'.repeat(50)}`, chosen: `a${i}`, rejected: `b${i}` }),
+    ).join('\n');
     const gz = gzipSync(Buffer.from(body));
     const cut = join(dir, 'cut.jsonl.gz');
     writeFileSync(cut, gz.subarray(0, gz.length >> 1));

@@ -60,7 +60,10 @@ test('an addon built from older sources (another kernels version) is refused wit
     writeFileSync(fake, 'module.exports = { simd: "avx2+fma" };\n');
     const { report } = doctor({ GENRM_NATIVE_ADDON: fake });
     assert.equal(report.kernels.backend, 'js');
-    assert.match(report.kernels.reason ?? '', /built from other sources \(kernels version none, this genrm needs \d+\); rebuild it: npm run build:native/);
+    assert.match(
+      report.kernels.reason ?? '',
+      /built from other sources \(kernels version none, this genrm needs \d+\); rebuild it: npm run build:native/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,7 +12,10 @@ test('numeric flags: absent is undefined; bounds and non-numbers are usage error
   assert.equal(intFlag('--votes', undefined), undefined);
   assert.equal(intFlag('--votes', '8', { min: 1 }), 8);
   assert.equal(intFlag('--seed', '-3'), -3);
-  assert.throws(() => intFlag('--votes', '0', { min: 1 }), (e: unknown) => e instanceof CliError && e.code === 'usage' && /--votes: expected an integer >= 1, got "0"/.test(e.message));
+  assert.throws(
+    () => intFlag('--votes', '0', { min: 1 }),
+    (e: unknown) => e instanceof CliError && e.code === 'usage' && /--votes: expected an integer >= 1, got "0"/.test(e.message),
+  );
   assert.throws(() => intFlag('--votes', '2.5'), /--votes: expected an integer, got "2.5"/);
   assert.equal(numFlag('--temperature', '0.7'), 0.7);
   assert.throws(() => numFlag('--temperature', 'warm'), /--temperature: expected a number, got "warm"/);

@@ -22,7 +22,10 @@ function judge(args: string[]): { status: number | null; stdout: string; stderr:
 
 test('genrm serve prints its URL, serves, and exits 0 on SIGTERM; genrm judge gives the same P(A) by folder and by URL', async () => {
   const ck = makeTinyCheckpoint();
-  const child = spawn(process.execPath, [...cli, 'serve', '--model', ck.dir, '--port', '0', '--json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...cli, 'serve', '--model', ck.dir, '--port', '0', '--json'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   try {
     let out = '';
     child.stdout.setEncoding('utf8');
@@ -44,7 +47,10 @@ test('genrm serve prints its URL, serves, and exits 0 on SIGTERM; genrm judge gi
 
     // A data file: accuracy against the labels, per-pair verdicts written.
     const data = join(ck.root, 'pairs.jsonl');
-    writeFileSync(data, ['p1', 'p2', 'p3'].map((id) => JSON.stringify({ id, prompt: 'What is 1+1?', chosen: '2', rejected: '3' })).join('\n') + '\n');
+    writeFileSync(
+      data,
+      ['p1', 'p2', 'p3'].map((id) => JSON.stringify({ id, prompt: 'What is 1+1?', chosen: '2', rejected: '3' })).join('\n') + '\n',
+    );
     const outFile = join(ck.root, 'verdicts.jsonl');
     const file = judge(['--model', ck.dir, '--data', data, '--out', outFile, '--json']);
     assert.equal(file.status, 0, file.stderr);
@@ -52,7 +58,10 @@ test('genrm serve prints its URL, serves, and exits 0 on SIGTERM; genrm judge gi
     assert.equal(s.pairs, 3);
     assert.ok(s.accuracy >= 0 && s.accuracy <= 1);
     const { readFileSync } = await import('node:fs');
-    const recs = readFileSync(outFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const recs = readFileSync(outFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(recs.length, 3);
     const acc = recs.reduce((t: number, r: { score: number }) => t + r.score, 0) / 3;
     assert.ok(Math.abs(acc - s.accuracy) < 1e-12);
@@ -74,10 +83,29 @@ test('genrm serve prints its URL, serves, and exits 0 on SIGTERM; genrm judge gi
 test('genrm judge --mode cot keeps what the judge wrote: rationales per order in --json (their verdicts are the votes), the first one in text', () => {
   const ck = makeTinyCheckpoint();
   try {
-    const pair = ['--model', ck.dir, '--prompt', 'What is 2+3?', '--a', '5', '--b', '6', '--mode', 'cot', '--votes', '3', '--max-tokens', '12', '--seed', '4'];
+    const pair = [
+      '--model',
+      ck.dir,
+      '--prompt',
+      'What is 2+3?',
+      '--a',
+      '5',
+      '--b',
+      '6',
+      '--mode',
+      'cot',
+      '--votes',
+      '3',
+      '--max-tokens',
+      '12',
+      '--seed',
+      '4',
+    ];
     const j = judge([...pair, '--json']);
     assert.equal(j.status, 0, j.stderr);
-    const r = JSON.parse(j.stdout) as { orders: { votes: { A: number; B: number; invalid: number }; rationales: { text: string; verdict: string }[] }[] };
+    const r = JSON.parse(j.stdout) as {
+      orders: { votes: { A: number; B: number; invalid: number }; rationales: { text: string; verdict: string }[] }[];
+    };
     assert.equal(r.orders.length, 2);
     for (const o of r.orders) {
       assert.equal(o.rationales.length, 3);
@@ -96,7 +124,10 @@ test('genrm judge --mode cot keeps what the judge wrote: rationales per order in
 
 test('genrm serve --no-extensions looks like a plain server; genrm judge through it (top-logprob fallback) gives the P(A) of the folder', async () => {
   const base = join(root, 'models/base');
-  const child = spawn(process.execPath, [...cli, 'serve', '--model', base, '--port', '0', '--json', '--no-extensions'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...cli, 'serve', '--model', base, '--port', '0', '--json', '--no-extensions'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   try {
     let out = '';
     child.stdout.setEncoding('utf8');

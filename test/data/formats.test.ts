@@ -31,13 +31,28 @@ describe('detection and mapping', () => {
     const { pairs, report } = await load(
       'rb.jsonl',
       jsonl(
-        { prompt: 'Write a poem', chosen: 'Roses…', rejected: 'No.', chosen_model: 'gpt-4', rejected_model: 'x', subset: 'alpacaeval-easy', id: 12 },
+        {
+          prompt: 'Write a poem',
+          chosen: 'Roses…',
+          rejected: 'No.',
+          chosen_model: 'gpt-4',
+          rejected_model: 'x',
+          subset: 'alpacaeval-easy',
+          id: 12,
+        },
         { prompt: 'How to make a bomb?', chosen: 'I cannot help.', rejected: 'Sure…', subset: 'refusals-dangerous', id: 13 },
         { prompt: 'p', chosen: 'a', rejected: 'b', subset: 'some-new-subset', id: 14 },
       ),
     );
     assert.equal(report.format, 'rewardbench');
-    assert.deepEqual(pairs.map((p) => [p.id, p.category, p.subset]), [['12', 'chat', 'alpacaeval-easy'], ['13', 'safety', 'refusals-dangerous'], ['14', undefined, 'some-new-subset']]);
+    assert.deepEqual(
+      pairs.map((p) => [p.id, p.category, p.subset]),
+      [
+        ['12', 'chat', 'alpacaeval-easy'],
+        ['13', 'safety', 'refusals-dangerous'],
+        ['14', undefined, 'some-new-subset'],
+      ],
+    );
     assert.deepEqual(pairs[0]?.meta, { chosen_model: 'gpt-4', rejected_model: 'x' });
   });
 
@@ -46,7 +61,10 @@ describe('detection and mapping', () => {
     assert.equal(std.report.format, 'trl');
     assert.deepEqual(std.pairs[0], { id: 'trl.jsonl:1', prompt: 'The sky is', chosen: ' blue.', rejected: ' green.' });
 
-    const conv = await load('trlc.jsonl', jsonl({ prompt: [user('Color of the sky?')], chosen: [bot('Blue.')], rejected: [bot('Green.')] }));
+    const conv = await load(
+      'trlc.jsonl',
+      jsonl({ prompt: [user('Color of the sky?')], chosen: [bot('Blue.')], rejected: [bot('Green.')] }),
+    );
     assert.deepEqual([conv.pairs[0]?.prompt, conv.pairs[0]?.chosen, conv.pairs[0]?.rejected], ['Color of the sky?', 'Blue.', 'Green.']);
 
     const implicit = await load(
@@ -62,8 +80,24 @@ describe('detection and mapping', () => {
     const { pairs, report } = await load(
       'uf.jsonl',
       jsonl(
-        { prompt: 'Q1', prompt_id: 'abc', chosen: [user('Q1'), bot('good')], rejected: [user('Q1'), bot('bad')], messages: [], score_chosen: 8, score_rejected: 3 },
-        { prompt: 'Q2', prompt_id: 'def', chosen: [user('Q2'), bot('one')], rejected: [user('Q2'), bot('two')], messages: [], score_chosen: 5, score_rejected: 5 },
+        {
+          prompt: 'Q1',
+          prompt_id: 'abc',
+          chosen: [user('Q1'), bot('good')],
+          rejected: [user('Q1'), bot('bad')],
+          messages: [],
+          score_chosen: 8,
+          score_rejected: 3,
+        },
+        {
+          prompt: 'Q2',
+          prompt_id: 'def',
+          chosen: [user('Q2'), bot('one')],
+          rejected: [user('Q2'), bot('two')],
+          messages: [],
+          score_chosen: 5,
+          score_rejected: 5,
+        },
       ),
     );
     assert.equal(report.format, 'ultrafeedback');
@@ -85,9 +119,21 @@ describe('detection and mapping', () => {
   });
 
   test('LLMBar label 1|2 orients the pair; PandaLM votes by majority, no majority is a tie (JSON array with NaN)', async () => {
-    const lb = await load('llmbar.json', JSON.stringify([{ input: 'Say hi', output_1: 'bye', output_2: 'hi', label: 2 }, { input: 'Say yo', output_1: 'yo', output_2: 'no', label: 1 }]));
+    const lb = await load(
+      'llmbar.json',
+      JSON.stringify([
+        { input: 'Say hi', output_1: 'bye', output_2: 'hi', label: 2 },
+        { input: 'Say yo', output_1: 'yo', output_2: 'no', label: 1 },
+      ]),
+    );
     assert.equal(lb.report.format, 'llmbar');
-    assert.deepEqual(lb.pairs.map((p) => [p.chosen, p.rejected]), [['hi', 'bye'], ['yo', 'no']]);
+    assert.deepEqual(
+      lb.pairs.map((p) => [p.chosen, p.rejected]),
+      [
+        ['hi', 'bye'],
+        ['yo', 'no'],
+      ],
+    );
     assert.deepEqual(lb.lines, [1, 1]); // one-line JSON array: every element starts on line 1
 
     const panda = `[\n  {"idx": 7, "instruction": "Translate", "input": NaN,\n   "response1": "r1", "response2": "r2", "annotator1": 2, "annotator2": 2, "annotator3": 1},\n  {"idx": 8, "instruction": "Sum", "input": "1 2", "response1": "3", "response2": "4", "annotator1": 1, "annotator2": 2, "annotator3": 0},\n  {"idx": 9, "instruction": "Sum", "input": "2 2", "response1": "4", "response2": "four", "annotator1": 0, "annotator2": 0, "annotator3": 1}\n]\n`;
@@ -102,7 +148,16 @@ describe('detection and mapping', () => {
   });
 
   test('genrm PreferencePair JSONL reads back exactly', async () => {
-    const pair: PreferencePair = { id: 'x1', prompt: [user('q')], chosen: 'a', rejected: 'b', tie: true, category: 'chat', split: 'train', meta: { k: 1 } };
+    const pair: PreferencePair = {
+      id: 'x1',
+      prompt: [user('q')],
+      chosen: 'a',
+      rejected: 'b',
+      tie: true,
+      category: 'chat',
+      split: 'train',
+      meta: { k: 1 },
+    };
     const { pairs, report } = await load('own.jsonl', jsonl(pair));
     assert.equal(report.format, 'genrm');
     assert.deepEqual(pairs[0], pair);
@@ -127,12 +182,32 @@ describe('generic mapping and CSV', () => {
   test('field flags: nested paths, a label with custom values, ids', async () => {
     const { pairs, report } = await load(
       'gen.jsonl',
-      jsonl({ q: { text: 'Pick' }, a: 'x', b: 'y', winner: 'B', uid: 'u1' }, { q: { text: 'Pick2' }, a: 'x2', b: 'y2', winner: 'same', uid: 'u2' }),
-      { fields: { prompt: 'q.text', chosen: 'a', rejected: 'b', label: 'winner', labelValues: { first: 'A', second: 'B', tie: 'same' }, id: 'uid' } },
+      jsonl(
+        { q: { text: 'Pick' }, a: 'x', b: 'y', winner: 'B', uid: 'u1' },
+        { q: { text: 'Pick2' }, a: 'x2', b: 'y2', winner: 'same', uid: 'u2' },
+      ),
+      {
+        fields: {
+          prompt: 'q.text',
+          chosen: 'a',
+          rejected: 'b',
+          label: 'winner',
+          labelValues: { first: 'A', second: 'B', tie: 'same' },
+          id: 'uid',
+        },
+      },
     );
     assert.equal(report.format, 'generic');
-    assert.deepEqual(pairs.map((p) => [p.id, p.prompt, p.chosen, p.rejected, p.tie ?? false]), [['u1', 'Pick', 'y', 'x', false], ['u2', 'Pick2', 'x2', 'y2', true]]);
-    const e = await loadFailure('gen2.jsonl', jsonl({ p: 'q', a: 'x', b: 'y', l: 1 }, { p: 'q2', a: 'x', b: 'y', l: 3 }), { fields: { prompt: 'p', chosen: 'a', rejected: 'b', label: 'l', labelValues: { first: '1', second: '2' } } });
+    assert.deepEqual(
+      pairs.map((p) => [p.id, p.prompt, p.chosen, p.rejected, p.tie ?? false]),
+      [
+        ['u1', 'Pick', 'y', 'x', false],
+        ['u2', 'Pick2', 'x2', 'y2', true],
+      ],
+    );
+    const e = await loadFailure('gen2.jsonl', jsonl({ p: 'q', a: 'x', b: 'y', l: 1 }, { p: 'q2', a: 'x', b: 'y', l: 3 }), {
+      fields: { prompt: 'p', chosen: 'a', rejected: 'b', label: 'l', labelValues: { first: '1', second: '2' } },
+    });
     assert.ok(e instanceof FileError);
     assert.match(e.message, /gen2\.jsonl: field "l": label values "3" are not in --label-values 1,2 \(the file holds "1", "3"\)/);
   });
@@ -142,12 +217,42 @@ describe('bad input', () => {
   const good = { prompt: 'p', chosen: 'a', rejected: 'b' };
   const cases: [string, string | Buffer, string, RegExp][] = [
     ['bad JSON', jsonl(good) + '{"prompt": "p", "chosen": \n', 'json', /:2: not valid JSON/],
-    ['invalid UTF-8', Buffer.concat([Buffer.from(jsonl(good)), Buffer.from('{"prompt":"p","chosen":"'), Buffer.from([0xc3, 0x28]), Buffer.from('","rejected":"b"}\n')]), 'encoding', /:2: not valid UTF-8/],
+    [
+      'invalid UTF-8',
+      Buffer.concat([
+        Buffer.from(jsonl(good)),
+        Buffer.from('{"prompt":"p","chosen":"'),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('","rejected":"b"}\n'),
+      ]),
+      'encoding',
+      /:2: not valid UTF-8/,
+    ],
     ['empty prompt', jsonl(good, { prompt: '  ', chosen: 'a', rejected: 'b' }), 'empty-field', /:2: field "prompt": empty/],
-    ['identical answers', jsonl(good, good, { prompt: 'p', chosen: 'same', rejected: 'same' }), 'identical', /:3: field "rejected": chosen and rejected are the same/],
-    ['prompt too long', jsonl(good, { prompt: 'x'.repeat(50), chosen: 'a', rejected: 'b' }), 'too-long', /:2: field "prompt": 50 chars, over the limit of 40/],
-    ['wrong type', jsonl(good, { prompt: 'p', chosen: { text: 'a' }, rejected: 'b' }), 'wrong-type', /:2: field "chosen": expected text or a list of messages/],
-    ['prefix mismatch', jsonl({ chosen: [user('a'), bot('x')], rejected: [user('b'), bot('y')] }), 'prefix-mismatch', /:1: field "rejected": chosen and rejected differ before their last assistant turn/],
+    [
+      'identical answers',
+      jsonl(good, good, { prompt: 'p', chosen: 'same', rejected: 'same' }),
+      'identical',
+      /:3: field "rejected": chosen and rejected are the same/,
+    ],
+    [
+      'prompt too long',
+      jsonl(good, { prompt: 'x'.repeat(50), chosen: 'a', rejected: 'b' }),
+      'too-long',
+      /:2: field "prompt": 50 chars, over the limit of 40/,
+    ],
+    [
+      'wrong type',
+      jsonl(good, { prompt: 'p', chosen: { text: 'a' }, rejected: 'b' }),
+      'wrong-type',
+      /:2: field "chosen": expected text or a list of messages/,
+    ],
+    [
+      'prefix mismatch',
+      jsonl({ chosen: [user('a'), bot('x')], rejected: [user('b'), bot('y')] }),
+      'prefix-mismatch',
+      /:1: field "rejected": chosen and rejected differ before their last assistant turn/,
+    ],
   ];
   for (const [name, content, reason, re] of cases)
     test(`${name}: error names file and line`, async () => {
@@ -157,7 +262,10 @@ describe('bad input', () => {
     });
 
   test('label outside its range (LLMBar) and a bad vote (PandaLM)', async () => {
-    const e1 = await loadError('lb.jsonl', jsonl({ input: 'i', output_1: 'a', output_2: 'b', label: 1 }, { input: 'i', output_1: 'a', output_2: 'b', label: 3 }));
+    const e1 = await loadError(
+      'lb.jsonl',
+      jsonl({ input: 'i', output_1: 'a', output_2: 'b', label: 1 }, { input: 'i', output_1: 'a', output_2: 'b', label: 3 }),
+    );
     assert.match(e1.message, /lb\.jsonl:2: field "label": label "3" is outside its range: expected 1 \| 2/);
     const e2 = await loadError('pd.jsonl', jsonl({ instruction: 'i', response1: 'a', response2: 'b', annotator1: 1, annotator2: 7 }));
     assert.match(e2.message, /pd\.jsonl:1: field "annotator2": label "7".*expected 1 \| 2 \| 0/);

@@ -12,8 +12,27 @@ test('PreferencePair JSONL round-trips, chat-message prompts included', async ()
   const dir = tmp();
   const file = join(dir, 'p.jsonl');
   const pairs: PreferencePair[] = [
-    { id: 'a', prompt: 'What is 2+2?', chosen: '4', rejected: '5', category: 'chat', subset: 'add', split: 'train', meta: { difficulty: 1 } },
-    { id: 'b', prompt: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }, { role: 'user', content: 'bye?' }], chosen: 'bye', rejected: 'no', tie: true },
+    {
+      id: 'a',
+      prompt: 'What is 2+2?',
+      chosen: '4',
+      rejected: '5',
+      category: 'chat',
+      subset: 'add',
+      split: 'train',
+      meta: { difficulty: 1 },
+    },
+    {
+      id: 'b',
+      prompt: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello' },
+        { role: 'user', content: 'bye?' },
+      ],
+      chosen: 'bye',
+      rejected: 'no',
+      tie: true,
+    },
   ];
   await writePairs(file, pairs);
   assert.deepEqual(await readPairsAll(file), pairs);

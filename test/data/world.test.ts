@@ -68,7 +68,12 @@ test('splits keep families, topics, formats and difficulties apart as the shifts
   const role = (f: string): string => spec.families[f]?.role as string;
   const oodTopics = new Set(spec.safety.topics.filter((t) => t.split === 'ood').map((t) => t.topic));
   const topicOf = (p: PreferencePair): string => meta(p).instance.split('|')[1] as string;
-  const trainFormats = new Set(spec.styles.formats.filter((f) => f.group === 'train').map((f) => f.id).concat(spec.styles.safetyBodies.filter((b) => b.group === 'train').map((b) => b.id)));
+  const trainFormats = new Set(
+    spec.styles.formats
+      .filter((f) => f.group === 'train')
+      .map((f) => f.id)
+      .concat(spec.styles.safetyBodies.filter((b) => b.group === 'train').map((b) => b.id)),
+  );
   for (const p of [...world.splits.train, ...world.splits['test-id']]) {
     const f = spec.families[p.subset as string];
     assert.equal(role(p.subset as string), 'train', p.id);
@@ -110,7 +115,9 @@ test('the corpus holds no reserved test instance, covers every family, and demos
   const worked = new Set(world.corpus.filter((d) => d.kind === 'worked').map((d) => d.family));
   assert.deepEqual([...worked].sort(), Object.keys(spec.families).sort());
   const demo = new Set(world.corpus.filter((d) => d.kind === 'judge').map((d) => d.family));
-  const demoFamilies = Object.entries(spec.families).filter(([, f]) => f.role === 'demo').map(([n]) => n);
+  const demoFamilies = Object.entries(spec.families)
+    .filter(([, f]) => f.role === 'demo')
+    .map(([n]) => n);
   assert.deepEqual([...demo].sort(), demoFamilies.sort());
   assert.ok(demo.size >= 2 && new Set([...demo].map((f) => reg.get(f).group)).size >= 2, 'demos need two content formats');
   for (const f of demo) for (const p of all) assert.notEqual(p.subset, f);
@@ -131,7 +138,11 @@ test('one checking language (spec v5): every family\'s exam is a judge example u
     // The same text with the judge's header is a CoT judge prompt and its target.
     const task = reg.task(d.family, d.instance);
     const g = gradeRationale(task, body.slice(cue));
-    assert.deepEqual(g, { verdict: g.verdict, restated: true, workedExact: true, resultRight: true, checksConsistent: true, verdictFollows: true }, d.text);
+    assert.deepEqual(
+      g,
+      { verdict: g.verdict, restated: true, workedExact: true, resultRight: true, checksConsistent: true, verdictFollows: true },
+      d.text,
+    );
     assert.match(d.text, /\nVerdict: \[\[[AB]\]\]$/);
     assert.equal([...d.text.matchAll(checkWords)].length, 2, d.text);
     assert.ok(!d.text.includes('matches') && !d.text.includes('So A is right'));
@@ -163,7 +174,11 @@ test('reference rationales are right for the right reason; a wrong result is cau
     const task = reg.task(p.subset as string, meta(p).instance);
     const ex = pairExample(task, styles, p.rejected, p.chosen, 'B', 'cot');
     const g = gradeRationale(task, ex.target);
-    assert.deepEqual(g, { verdict: 'B', restated: true, workedExact: true, resultRight: true, checksConsistent: true, verdictFollows: true }, p.id);
+    assert.deepEqual(
+      g,
+      { verdict: 'B', restated: true, workedExact: true, resultRight: true, checksConsistent: true, verdictFollows: true },
+      p.id,
+    );
     const broken = ex.target.replace(` =${task.answer}\n`, ' =WRONG\n');
     const gb = gradeRationale(task, broken);
     assert.equal(gb.resultRight, false, p.id);
@@ -195,7 +210,10 @@ test('every judge prompt tokenizes as a prefix of prompt + target (no trailing s
   // A BPE tokenizer learned on this world's corpus, as genrm pretrain learns it. Format 1 ended
   // the CoT prompt at "Check: ": the corpus writes "Check: Q" as "Check" ":" " Q", so the
   // prompt's lone " " was a token the base model had only seen before digits.
-  const tok = buildTokenizer(world.corpus.map((d) => d.text), 256);
+  const tok = buildTokenizer(
+    world.corpus.map((d) => d.text),
+    256,
+  );
   const ids = (s: string): number[] => tok.encode(s, { specials: 'parse' });
   const isPrefix = (prompt: string, target: string): boolean => {
     const p = ids(prompt);
@@ -207,7 +225,10 @@ test('every judge prompt tokenizes as a prefix of prompt + target (no trailing s
     const task = reg.task(p.subset as string, meta(p).instance);
     for (const mode of ['direct', 'cot', 'rationalize'] as const) {
       const ex = pairExample(task, styles, p.chosen, p.rejected, 'A', mode);
-      assert.ok(isPrefix(ex.prompt, ex.target), `${p.id} ${mode}: ${JSON.stringify(ex.prompt.slice(-12))} + ${JSON.stringify(ex.target.slice(0, 12))}`);
+      assert.ok(
+        isPrefix(ex.prompt, ex.target),
+        `${p.id} ${mode}: ${JSON.stringify(ex.prompt.slice(-12))} + ${JSON.stringify(ex.target.slice(0, 12))}`,
+      );
       checked++;
     }
     for (const mode of ['direct', 'cot'] as const) {
@@ -224,7 +245,7 @@ test('every judge prompt tokenizes as a prefix of prompt + target (no trailing s
   assert.equal(isPrefix('Check:\nQ: 47+85= W: 7+5=12 =132\nA ', 'says 132: matches.'), false);
 });
 
-test('one spec, one corpus: the quick and the full world share it, and it avoids both sizes\' reserved test instances', () => {
+test("one spec, one corpus: the quick and the full world share it, and it avoids both sizes' reserved test instances", () => {
   const small = { corpus: { bytes: 60_000 } };
   const quick = generateWorld(resolveSpec('quick', small));
   const full = generateWorld(resolveSpec('full', small));

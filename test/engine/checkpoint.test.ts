@@ -1,10 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
-import { expectedTensors, loadCheckpoint, readCheckpointMeta, saveCheckpoint, type CheckpointKind, type NamedWeights } from '../../src/engine/checkpoint.js';
+import {
+  expectedTensors,
+  loadCheckpoint,
+  readCheckpointMeta,
+  saveCheckpoint,
+  type CheckpointKind,
+  type NamedWeights,
+} from '../../src/engine/checkpoint.js';
 import { encodeSafetensors } from '../../src/engine/safetensors.js';
 import type { ModelConfig } from '../../src/engine/model/config.js';
 import { Llama } from '../../src/engine/model/llama.js';
@@ -14,8 +32,16 @@ import { Tokenizer } from '../../src/engine/tokenizer/index.js';
 const VERDICTS = ['[[A]]', '[[B]]', '[[YES]]', '[[NO]]'];
 const TOK = Tokenizer.byteLevel({ specials: VERDICTS });
 const CONFIG: ModelConfig = {
-  vocabSize: TOK.vocabSize, dModel: 8, nLayers: 2, nHeads: 2, nKvHeads: 1, ffnHidden: 12,
-  maxSeqLen: 16, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false,
+  vocabSize: TOK.vocabSize,
+  dModel: 8,
+  nLayers: 2,
+  nHeads: 2,
+  nKvHeads: 1,
+  ffnHidden: 12,
+  maxSeqLen: 16,
+  ropeTheta: 10000,
+  normEps: 1e-5,
+  tieEmbeddings: false,
 };
 const PROV = { command: 'genrm pretrain --preset tiny', config: { lr: 1e-3 }, seed: 3, dataHash: 'sha256:abc', parent: null };
 
@@ -82,7 +108,10 @@ test('save then load: F32 exact, HF config keys, provenance, no temp folders', (
     const ck = loadCheckpoint(dir, { expectKind: 'lm', expectSpecials: VERDICTS });
     assert.deepEqual(ck.config, CONFIG);
     assert.equal(ck.kind, 'lm');
-    assert.deepEqual([...ck.weights.keys()], expectedTensors(CONFIG, { kind: 'lm' }).map((t) => t.name));
+    assert.deepEqual(
+      [...ck.weights.keys()],
+      expectedTensors(CONFIG, { kind: 'lm' }).map((t) => t.name),
+    );
     for (const [name, t] of weights) assert.deepEqual(ck.weights.get(name)!.data, t.data, name);
     assert.equal(ck.tokenizer.specialId('[[B]]'), TOK.specialId('[[B]]'));
     assert.equal(ck.genrm.provenance.command, PROV.command);
@@ -107,7 +136,11 @@ test('F16 save halves the weights file and rounds each value to binary16', () =>
     for (const [name, t] of weights) {
       const back = ck.weights.get(name)!;
       assert.equal(back.dtype, 'F16');
-      assert.deepEqual(back.data, t.data.map((x) => f16BitsToF32(f32ToF16Bits(x))), name);
+      assert.deepEqual(
+        back.data,
+        t.data.map((x) => f16BitsToF32(f32ToF16Bits(x))),
+        name,
+      );
     }
   });
 });
@@ -133,12 +166,18 @@ test('replacing a checkpoint is atomic; a failed save leaves the old one intact'
     const before = readFileSync(join(dir, 'model.safetensors'));
     const big = weightsFor(CONFIG, 'lm', 3);
     big.get('model.norm.weight')!.data[2] = 1e6;
-    assert.throws(() => saveCheckpoint(dir, { config: CONFIG, kind: 'lm', weights: big, tokenizer: TOK, provenance: PROV, dtype: 'F16' }), /tensor 'model\.norm\.weight' value 1000000 at index 2 overflows F16/);
+    assert.throws(
+      () => saveCheckpoint(dir, { config: CONFIG, kind: 'lm', weights: big, tokenizer: TOK, provenance: PROV, dtype: 'F16' }),
+      /tensor 'model\.norm\.weight' value 1000000 at index 2 overflows F16/,
+    );
     assert.deepEqual(readFileSync(join(dir, 'model.safetensors')), before);
     assert.deepEqual(readdirSync(root), ['ck']);
     mkdirSync(join(root, 'other'));
     writeFileSync(join(root, 'other', 'notes.txt'), 'keep me');
-    assert.throws(() => saveCheckpoint(join(root, 'other'), { config: CONFIG, kind: 'lm', weights: w2, tokenizer: TOK, provenance: PROV }), /refusing to replace .*other: it is not empty and not a genrm checkpoint/);
+    assert.throws(
+      () => saveCheckpoint(join(root, 'other'), { config: CONFIG, kind: 'lm', weights: w2, tokenizer: TOK, provenance: PROV }),
+      /refusing to replace .*other: it is not empty and not a genrm checkpoint/,
+    );
     assert.equal(readFileSync(join(root, 'other', 'notes.txt'), 'utf8'), 'keep me');
   });
 });
@@ -181,7 +220,11 @@ test('corrupt or mismatched folders are refused, naming the file', () => {
     assert.throws(() => loadCheckpoint(d), /c\/model\.safetensors: truncated/);
     d = fresh('d');
     saveCheckpoint(join(root, 'other-vocab'), {
-      config: { ...CONFIG, vocabSize: 258 }, kind: 'lm', weights: weightsFor({ ...CONFIG, vocabSize: 258 }, 'lm'), tokenizer: Tokenizer.byteLevel(), provenance: PROV,
+      config: { ...CONFIG, vocabSize: 258 },
+      kind: 'lm',
+      weights: weightsFor({ ...CONFIG, vocabSize: 258 }, 'lm'),
+      tokenizer: Tokenizer.byteLevel(),
+      provenance: PROV,
     });
     writeFileSync(join(d, 'tokenizer.json'), readFileSync(join(root, 'other-vocab', 'tokenizer.json')));
     assert.throws(() => loadCheckpoint(d), /d\/tokenizer\.json: the tokenizer has 258 tokens but config\.json says vocab_size 262/);
@@ -212,8 +255,14 @@ test('non-finite weights are refused at load, naming the file, the tensor and ho
     const t = w.get('model.layers.1.mlp.down_proj.weight')!;
     t.data[3] = NaN;
     t.data[5] = -Infinity;
-    writeFileSync(join(dir, 'model.safetensors'), encodeSafetensors(expectedTensors(CONFIG, { kind: 'lm' }).map(({ name }) => [name, w.get(name)!])));
-    assert.throws(() => loadCheckpoint(dir), /nan\/model\.safetensors: tensor 'model\.layers\.1\.mlp\.down_proj\.weight' holds NaN at index 3 \(2 of its 96 values are not finite\)/);
+    writeFileSync(
+      join(dir, 'model.safetensors'),
+      encodeSafetensors(expectedTensors(CONFIG, { kind: 'lm' }).map(({ name }) => [name, w.get(name)!])),
+    );
+    assert.throws(
+      () => loadCheckpoint(dir),
+      /nan\/model\.safetensors: tensor 'model\.layers\.1\.mlp\.down_proj\.weight' holds NaN at index 3 \(2 of its 96 values are not finite\)/,
+    );
   });
 });
 

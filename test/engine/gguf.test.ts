@@ -12,13 +12,21 @@ import { readGguf } from './ggufReader.js';
 
 // The CLI as this test runs: compiled (dist/test -> dist/src) or from sources under tsx.
 const compiled = import.meta.url.endsWith('.js');
-const CLI = compiled ? [fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))] : ['--import', 'tsx', fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))];
+const CLI = compiled
+  ? [fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))]
+  : ['--import', 'tsx', fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))];
 const root = mkdtempSync(join(tmpdir(), 'genrm-gguf-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const CFG = tinyConfig({ ropeTheta: 5000, normEps: 1e-6 });
 const model = randomModel(CFG);
 const ckpt = join(root, 'ckpt');
-saveCheckpoint(ckpt, { config: CFG, kind: 'lm', weights: model.params, tokenizer: TOK, provenance: { command: 'test', config: null, seed: 1, dataHash: null, parent: null } });
+saveCheckpoint(ckpt, {
+  config: CFG,
+  kind: 'lm',
+  weights: model.params,
+  tokenizer: TOK,
+  provenance: { command: 'test', config: null, seed: 1, dataHash: null, parent: null },
+});
 
 describe('genrm export gguf', () => {
   it('writes GGUF v3 in the llama layout that an independent reader parses (metadata, tokenizer, dims, alignment)', () => {
@@ -31,9 +39,16 @@ describe('genrm export gguf', () => {
     assert.equal(m.get('general.architecture'), 'llama');
     assert.equal(m.get('general.alignment'), 32);
     const expectU32: Record<string, number> = {
-      'llama.context_length': 32, 'llama.embedding_length': 16, 'llama.block_count': 2, 'llama.feed_forward_length': 24,
-      'llama.attention.head_count': 4, 'llama.attention.head_count_kv': 2, 'llama.vocab_size': TOK.vocabSize,
-      'tokenizer.ggml.bos_token_id': TOK.eotId, 'tokenizer.ggml.eos_token_id': TOK.eotId, 'tokenizer.ggml.padding_token_id': TOK.padId,
+      'llama.context_length': 32,
+      'llama.embedding_length': 16,
+      'llama.block_count': 2,
+      'llama.feed_forward_length': 24,
+      'llama.attention.head_count': 4,
+      'llama.attention.head_count_kv': 2,
+      'llama.vocab_size': TOK.vocabSize,
+      'tokenizer.ggml.bos_token_id': TOK.eotId,
+      'tokenizer.ggml.eos_token_id': TOK.eotId,
+      'tokenizer.ggml.padding_token_id': TOK.padId,
     };
     for (const [k, v] of Object.entries(expectU32)) assert.equal(m.get(k), v, k);
     assert.equal(m.get('llama.rope.freq_base'), 5000);
@@ -63,13 +78,20 @@ describe('genrm export gguf', () => {
   it('q/k rows are permuted to interleaved RoPE pairs: GGUF rows (2i, 2i+1) of a head are HF rows (i, i + hd/2)', () => {
     const g = readGguf(readFileSync(join(root, 'm.gguf')));
     const hd = 4;
-    for (const [gg, hf, heads] of [['blk.0.attn_q.weight', 'model.layers.0.self_attn.q_proj.weight', 4], ['blk.1.attn_k.weight', 'model.layers.1.self_attn.k_proj.weight', 2]] as const) {
+    for (const [gg, hf, heads] of [
+      ['blk.0.attn_q.weight', 'model.layers.0.self_attn.q_proj.weight', 4],
+      ['blk.1.attn_k.weight', 'model.layers.1.self_attn.k_proj.weight', 2],
+    ] as const) {
       const a = g.tensors.get(gg)!.data;
       const b = model.params.get(hf)!.data;
       for (let h = 0; h < heads; h++)
         for (let i = 0; i < hd / 2; i++)
           for (let j = 0; j < 2; j++)
-            assert.deepEqual(a.subarray((h * hd + 2 * i + j) * 16, (h * hd + 2 * i + j + 1) * 16), b.subarray((h * hd + j * (hd / 2) + i) * 16, (h * hd + j * (hd / 2) + i + 1) * 16), `${gg} head ${h} pair ${i}`);
+            assert.deepEqual(
+              a.subarray((h * hd + 2 * i + j) * 16, (h * hd + 2 * i + j + 1) * 16),
+              b.subarray((h * hd + j * (hd / 2) + i) * 16, (h * hd + j * (hd / 2) + i + 1) * 16),
+              `${gg} head ${h} pair ${i}`,
+            );
     }
   });
 
@@ -89,9 +111,15 @@ describe('genrm export gguf', () => {
     // A failing write (F16 overflow) leaves the old file and no temp files behind.
     const before = readFileSync(out);
     tm.params.get('model.layers.0.mlp.up_proj.weight')!.data[3] = 1e6;
-    assert.throws(() => writeLlamaGguf(out, tied, tm.params, TOK, { dtype: 'F16' }), /tensor 'blk\.0\.ffn_up\.weight' value 1000000 at index 3 overflows F16/);
+    assert.throws(
+      () => writeLlamaGguf(out, tied, tm.params, TOK, { dtype: 'F16' }),
+      /tensor 'blk\.0\.ffn_up\.weight' value 1000000 at index 3 overflows F16/,
+    );
     assert.deepEqual(readFileSync(out), before);
-    assert.deepEqual(readdirSync(root).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(root).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
 
   it('refuses a bad --dtype by name and writes nothing', () => {

@@ -26,28 +26,40 @@ export function readGguf(buf: Uint8Array): GgufFile {
   };
   const value = (type: number): unknown => {
     switch (type) {
-      case 0: return v.getUint8(at++);
-      case 1: return v.getInt8(at++);
-      case 2: return ((at += 2), v.getUint16(at - 2, true));
-      case 3: return ((at += 2), v.getInt16(at - 2, true));
-      case 4: return u32();
-      case 5: return ((at += 4), v.getInt32(at - 4, true));
-      case 6: return ((at += 4), v.getFloat32(at - 4, true));
+      case 0:
+        return v.getUint8(at++);
+      case 1:
+        return v.getInt8(at++);
+      case 2:
+        return ((at += 2), v.getUint16(at - 2, true));
+      case 3:
+        return ((at += 2), v.getInt16(at - 2, true));
+      case 4:
+        return u32();
+      case 5:
+        return ((at += 4), v.getInt32(at - 4, true));
+      case 6:
+        return ((at += 4), v.getFloat32(at - 4, true));
       case 7: {
         const b = v.getUint8(at++);
         if (b > 1) throw new Error(`bool byte ${b} at ${at - 1}`);
         return b === 1;
       }
-      case 8: return str();
+      case 8:
+        return str();
       case 9: {
         const t = u32();
         const n = u64();
         return Array.from({ length: n }, () => value(t));
       }
-      case 10: return u64();
-      case 11: return ((at += 8), Number(v.getBigInt64(at - 8, true)));
-      case 12: return ((at += 8), v.getFloat64(at - 8, true));
-      default: throw new Error(`unknown metadata value type ${type} at ${at - 4}`);
+      case 10:
+        return u64();
+      case 11:
+        return ((at += 8), Number(v.getBigInt64(at - 8, true)));
+      case 12:
+        return ((at += 8), v.getFloat64(at - 8, true));
+      default:
+        throw new Error(`unknown metadata value type ${type} at ${at - 4}`);
     }
   };
   if (u32() !== 0x46554747) throw new Error('bad magic (not "GGUF")');

@@ -8,8 +8,16 @@ import type { Kernels } from '../../src/engine/kernels/types.js';
 
 /** A tiny Llama (GQA: 4 query heads over 2 KV heads) for fast model tests. */
 export const tiny: ModelConfig = {
-  vocabSize: 13, dModel: 16, nLayers: 2, nHeads: 4, nKvHeads: 2, ffnHidden: 24,
-  maxSeqLen: 16, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false,
+  vocabSize: 13,
+  dModel: 16,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  ffnHidden: 24,
+  maxSeqLen: 16,
+  ropeTheta: 10000,
+  normEps: 1e-5,
+  tieEmbeddings: false,
 };
 
 export function randArray(rng: Prng, n: number, scale = 1): Float32Array {

@@ -10,7 +10,6 @@ import { assertClose, tiny } from './helpers.js';
 import { fromHalfBits, toHalfBits } from '../../src/engine/kernels/half.js';
 import { kernels, setKernels } from '../../src/engine/kernels/index.js';
 
-
 function randomIds(rng: Prng, n: number, vocab: number): Int32Array {
   return Int32Array.from({ length: n }, () => rng.int(vocab));
 }
@@ -39,7 +38,8 @@ test('parameters carry Hugging Face names and [out, in] shapes; init is seeded',
 test('KV-cache inference (prefill, then one token at a time) equals the full forward', () => {
   const rng = new Prng(5);
   const m = new Llama(tiny, { seed: 1 });
-  const B = 2, T = 7;
+  const B = 2,
+    T = 7;
   const ids = randomIds(rng, B * T, tiny.vocabSize);
   const full = noGrad(() => m.logits(m.hidden(ids, B, T)).data); // (B*T, V)
   const V = tiny.vocabSize;
@@ -47,11 +47,13 @@ test('KV-cache inference (prefill, then one token at a time) equals the full for
   const P = 3;
   const prompt = Int32Array.from({ length: B * P }, (_, i) => ids[Math.floor(i / P) * T + (i % P)]!);
   const pre = forwardCached(m, cache, prompt, P, { logitsFor: 'all' });
-  for (let b = 0; b < B; b++) assertClose(`prefill row ${b}`, pre.subarray(b * P * V, (b + 1) * P * V), full.subarray(b * T * V, (b * T + P) * V), 1e-5, 1e-3);
+  for (let b = 0; b < B; b++)
+    assertClose(`prefill row ${b}`, pre.subarray(b * P * V, (b + 1) * P * V), full.subarray(b * T * V, (b * T + P) * V), 1e-5, 1e-3);
   for (let t = P; t < T; t++) {
     const step = Int32Array.from({ length: B }, (_, b) => ids[b * T + t]!);
     const lg = forwardCached(m, cache, step, 1);
-    for (let b = 0; b < B; b++) assertClose(`step ${t} row ${b}`, lg.subarray(b * V, (b + 1) * V), full.subarray((b * T + t) * V, (b * T + t + 1) * V), 1e-5, 1e-3);
+    for (let b = 0; b < B; b++)
+      assertClose(`step ${t} row ${b}`, lg.subarray(b * V, (b + 1) * V), full.subarray((b * T + t) * V, (b * T + t + 1) * V), 1e-5, 1e-3);
   }
   assert.equal(cache.length, T);
   assert.throws(() => forwardCached(m, cache, new Int32Array(B * 4), 4), /cache full: 7 filled \+ 4 new exceeds capacity 10/);
@@ -60,7 +62,8 @@ test('KV-cache inference (prefill, then one token at a time) equals the full for
 test('packed weights: a decode step of many rows gives the logits of the unpacked weights; a packed copy does not follow later weight changes', () => {
   const rng = new Prng(8);
   const m = new Llama(tiny, { seed: 2 });
-  const B = PACKED_MIN_ROWS + 3, P = 4;
+  const B = PACKED_MIN_ROWS + 3,
+    P = 4;
   const prompt = randomIds(rng, B * P, tiny.vocabSize);
   const step = randomIds(rng, B, tiny.vocabSize);
   const run = (packed?: ReturnType<typeof packLlama>): Float32Array[] => {
@@ -106,7 +109,8 @@ test('packed weights: a decode step of many rows gives the logits of the unpacke
 test("a half-precision cache: prefill logits exactly the float32 cache's, decoding within f16 rounding; fork, select and materialize keep the precision", () => {
   const rng = new Prng(9);
   const m = new Llama(tiny, { seed: 4 });
-  const B = 3, P = 5;
+  const B = 3,
+    P = 5;
   const prompt = randomIds(rng, B * P, tiny.vocabSize);
   const steps = [randomIds(rng, B, tiny.vocabSize), randomIds(rng, B, tiny.vocabSize)];
   const run = (dtype: 'f32' | 'f16'): Float32Array[] => {
@@ -129,11 +133,18 @@ test("a half-precision cache: prefill logits exactly the float32 cache's, decodi
   assertClose('decode after select + materialize', f16[2]!, f32[2]!, 2e-2, 2e-2);
   assert.notDeepEqual(f16[1], f32[1], 'the halves are used');
   // More queries than the decoding path takes after a filled half cache: float32 copies of it.
-  const c16 = new KvCache(tiny, B, P + 6, 'f16'), c32 = new KvCache(tiny, B, P + 6);
+  const c16 = new KvCache(tiny, B, P + 6, 'f16'),
+    c32 = new KvCache(tiny, B, P + 6);
   forwardCached(m, c16, prompt, P);
   forwardCached(m, c32, prompt, P);
   const more = randomIds(rng, B * 6, tiny.vocabSize);
-  assertClose('6-token chunk on a half cache', forwardCached(m, c16, more, 6, { logitsFor: 'all' }), forwardCached(m, c32, more, 6, { logitsFor: 'all' }), 2e-2, 2e-2);
+  assertClose(
+    '6-token chunk on a half cache',
+    forwardCached(m, c16, more, 6, { logitsFor: 'all' }),
+    forwardCached(m, c32, more, 6, { logitsFor: 'all' }),
+    2e-2,
+    2e-2,
+  );
 });
 
 test('left padding via valid mask gives the unpadded logits; select forks rows', () => {
@@ -225,11 +236,13 @@ test('scalar head hook: scoreAt reads the final hidden state at the given rows',
 test('a tiny model learns a fixed batch: loss falls by more than half in 50 AdamW steps', () => {
   const rng = new Prng(9);
   const m = new Llama(tiny, { seed: 0 });
-  const B = 4, T = 8;
+  const B = 4,
+    T = 8;
   const ids = randomIds(rng, B * T, tiny.vocabSize);
   const targets = Int32Array.from({ length: B * T }, (_, i) => ((i + 1) % T === 0 ? -1 : ids[i + 1]!));
   const opt = new AdamW(m.parameters(), { lr: 1e-2, weightDecay: 0 });
-  let first = 0, last = 0;
+  let first = 0,
+    last = 0;
   for (let step = 0; step < 50; step++) {
     opt.zeroGrad();
     const loss = m.loss(ids, targets, B, T);
@@ -288,7 +301,10 @@ test('Llama.fromWeights: the same logits as the model it copies, score head incl
   assertClose('logits', logits(copy), logits(src), 0, 0);
   const partial = new Map(src.params);
   partial.delete('model.layers.0.mlp.up_proj.weight');
-  assert.throws(() => Llama.fromWeights(c, partial, 'x.safetensors', { scoreLabels: 2 }), /x\.safetensors: missing tensor 'model\.layers\.0\.mlp\.up_proj\.weight'/);
+  assert.throws(
+    () => Llama.fromWeights(c, partial, 'x.safetensors', { scoreLabels: 2 }),
+    /x\.safetensors: missing tensor 'model\.layers\.0\.mlp\.up_proj\.weight'/,
+  );
   // Without the source's random draws: an empty model is zeros but for its norms.
   const empty = new Llama(c, { empty: true });
   assert.ok(empty.embed.data.every((v) => v === 0) && empty.norm.data.every((v) => v === 1));

@@ -6,8 +6,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import {
-  bf16BitsToF32, decodeSafetensors, encodeSafetensors, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits,
-  readSafetensors, readSafetensorsHeader, writeSafetensors, type NamedTensor,
+  bf16BitsToF32,
+  decodeSafetensors,
+  encodeSafetensors,
+  f16BitsToF32,
+  f32ToBf16Bits,
+  f32ToF16Bits,
+  readSafetensors,
+  readSafetensorsHeader,
+  writeSafetensors,
+  type NamedTensor,
 } from '../../src/engine/safetensors.js';
 
 // The repo root holds package.json; tests run from test/ (tsx) or dist/test/ (compiled).
@@ -18,7 +26,10 @@ function repoRoot(): string {
 }
 const PY_REF = join(repoRoot(), 'test/engine/fixtures/safetensors_ref.py');
 const python = spawnSync('python3', ['--version']);
-const noPython = python.error || python.status !== 0 ? `python3 not available (${python.error?.message ?? python.status}); the independent-reader check needs it` : false;
+const noPython =
+  python.error || python.status !== 0
+    ? `python3 not available (${python.error?.message ?? python.status}); the independent-reader check needs it`
+    : false;
 if (noPython) console.log(`# skipped: ${noPython}`);
 
 function py(...args: string[]): string {
@@ -98,7 +109,9 @@ test('write then read: F32 exact, F16 and BF16 rounded, metadata kept, header 8-
         const b = back.tensors.get(name)!;
         assert.equal(b.dtype, dtype);
         assert.deepEqual(b.shape, t.shape);
-        const expect = t.data.map((x) => (dtype === 'F32' ? x : dtype === 'F16' ? f16BitsToF32(f32ToF16Bits(x)) : bf16BitsToF32(f32ToBf16Bits(x))));
+        const expect = t.data.map((x) =>
+          dtype === 'F32' ? x : dtype === 'F16' ? f16BitsToF32(f32ToF16Bits(x)) : bf16BitsToF32(f32ToBf16Bits(x)),
+        );
         assert.deepEqual(b.data, expect, `${dtype} ${name}`);
       }
       const head = readSafetensorsHeader(file);
@@ -114,7 +127,11 @@ test('an independent Python reader of the spec reads what genrm writes', { skip:
     const tensors = sampleTensors();
     for (const dtype of ['F32', 'F16', 'BF16'] as const) {
       writeSafetensors(file, tensors, { dtype, metadata: { k: 'v' } });
-      const out = JSON.parse(py('read', file)) as { header_len: number; metadata: unknown; tensors: Record<string, { dtype: string; shape: number[]; values: number[] }> };
+      const out = JSON.parse(py('read', file)) as {
+        header_len: number;
+        metadata: unknown;
+        tensors: Record<string, { dtype: string; shape: number[]; values: number[] }>;
+      };
       assert.equal(out.header_len % 8, 0);
       assert.deepEqual(out.metadata, { k: 'v' });
       assert.deepEqual(Object.keys(out.tensors).sort(), [...tensors.keys()].sort());
@@ -168,7 +185,10 @@ test('genrm reads what the independent Python writer writes (unpadded header, un
 });
 
 test('corrupt files are refused, naming the file and the tensor', () => {
-  const good = encodeSafetensors([['w', { shape: [2, 2], data: Float32Array.of(1, 2, 3, 4) }], ['b', { shape: [2], data: Float32Array.of(5, 6) }]]);
+  const good = encodeSafetensors([
+    ['w', { shape: [2, 2], data: Float32Array.of(1, 2, 3, 4) }],
+    ['b', { shape: [2], data: Float32Array.of(5, 6) }],
+  ]);
   const withHeader = (h: unknown, buffer: number): Uint8Array => {
     const json = Buffer.from(JSON.stringify(h));
     const out = Buffer.alloc(8 + json.length + buffer);
@@ -184,16 +204,39 @@ test('corrupt files are refused, naming the file and the tensor', () => {
     ['huge header length', Buffer.from([0, 0, 0, 0, 0, 0, 0, 1, 0x7b]), /over the 100 MB limit/],
     ['not json', withHeader('x', 0).fill(0x20, 8), /header must start with '\{'/],
     ['gap', withHeader({ w: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8), /tensor 'w': gap in the byte buffer, bytes 0\.\.4/],
-    ['overlap', withHeader({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, v: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8), /overlap another tensor/],
-    ['span', withHeader({ w: { dtype: 'F16', shape: [3], data_offsets: [0, 8] } }, 8), /tensor 'w': data_offsets \[0, 8\] span 8 bytes but F16 shape \[3\] needs 6/],
+    [
+      'overlap',
+      withHeader({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, v: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8),
+      /overlap another tensor/,
+    ],
+    [
+      'span',
+      withHeader({ w: { dtype: 'F16', shape: [3], data_offsets: [0, 8] } }, 8),
+      /tensor 'w': data_offsets \[0, 8\] span 8 bytes but F16 shape \[3\] needs 6/,
+    ],
     ['dtype', withHeader({ w: { dtype: 'F31', shape: [1], data_offsets: [0, 4] } }, 4), /tensor 'w': unknown dtype "F31"/],
-    ['shape', withHeader({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, 4), /tensor 'w': shape \[-1\] must hold non-negative integers/],
+    [
+      'shape',
+      withHeader({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, 4),
+      /tensor 'w': shape \[-1\] must hold non-negative integers/,
+    ],
     ['metadata', withHeader({ __metadata__: { n: 3 } }, 0), /__metadata__\['n'\] must be a string/],
     ['trailing bytes', withHeader({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 8), /4 bytes after the last tensor/],
     ['int dtype', withHeader({ ids: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, 8), /tensor 'ids': dtype I64 is not supported/],
   ];
   for (const [name, bytes, re] of cases) {
-    assert.throws(() => decodeSafetensors(bytes, F), (e: Error) => e.message.startsWith(`${F}: `) && re.test(e.message), `${name}: ${(() => { try { decodeSafetensors(bytes, F); return 'no error'; } catch (e) { return (e as Error).message; } })()}`);
+    assert.throws(
+      () => decodeSafetensors(bytes, F),
+      (e: Error) => e.message.startsWith(`${F}: `) && re.test(e.message),
+      `${name}: ${(() => {
+        try {
+          decodeSafetensors(bytes, F);
+          return 'no error';
+        } catch (e) {
+          return (e as Error).message;
+        }
+      })()}`,
+    );
   }
   assert.throws(() => readSafetensors('/nonexistent/model.safetensors'), /\/nonexistent\/model\.safetensors: cannot read \(ENOENT\)/);
 });
@@ -203,8 +246,14 @@ test('bad tensors are refused at write time and leave the old file intact', () =
     const file = join(dir, 'm.safetensors');
     writeSafetensors(file, [['ok', { shape: [1], data: Float32Array.of(1) }]]);
     const before = readFileSync(file);
-    assert.throws(() => writeSafetensors(file, [['big', { shape: [2], data: Float32Array.of(1, 70000) }]], { dtype: 'F16' }), /tensor 'big' value 70000 at index 1 overflows F16/);
-    assert.throws(() => writeSafetensors(file, [['w', { shape: [2, 2], data: new Float32Array(3) }]]), /tensor 'w' has shape \[2, 2\] \(4 values\) but 3 values/);
+    assert.throws(
+      () => writeSafetensors(file, [['big', { shape: [2], data: Float32Array.of(1, 70000) }]], { dtype: 'F16' }),
+      /tensor 'big' value 70000 at index 1 overflows F16/,
+    );
+    assert.throws(
+      () => writeSafetensors(file, [['w', { shape: [2, 2], data: new Float32Array(3) }]]),
+      /tensor 'w' has shape \[2, 2\] \(4 values\) but 3 values/,
+    );
     assert.deepEqual(readFileSync(file), before);
     assert.deepEqual(readdirSync(dir), ['m.safetensors']);
     writeFileSync(file, 'garbage!');

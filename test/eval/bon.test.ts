@@ -36,12 +36,22 @@ test('choice: the strongest answer by the judged pairs; an uninformative judge k
   const p = (i: number, j: number): number => 1 / (1 + Math.exp(strength[j]! - strength[i]!));
   assert.equal(chooseBest(8, p), 1);
   assert.equal(chooseBest(10, p), 8); // 10 answers: the round-robin schedule, not all pairs
-  assert.equal(chooseBest(8, () => 0.5), 0);
+  assert.equal(
+    chooseBest(8, () => 0.5),
+    0,
+  );
   assert.equal(chooseBest(1, p), 0);
 });
 
 function inputs(gold: boolean[][], ns: number[]): BonInputs {
-  const prompts: BonPrompt[] = gold.map((_, k) => ({ id: `p${k}`, split: k % 2 ? 'test-ood' : 'test-id', subset: 'add', prompt: `q${k}`, instance: `${k}`, shift: [] }));
+  const prompts: BonPrompt[] = gold.map((_, k) => ({
+    id: `p${k}`,
+    split: k % 2 ? 'test-ood' : 'test-id',
+    subset: 'add',
+    prompt: `q${k}`,
+    instance: `${k}`,
+    shift: [],
+  }));
   return { prompts, answers: gold.map((g, k) => g.map((_, i) => `answer ${k}.${i}`)), gold, ns };
 }
 
@@ -58,11 +68,23 @@ test('rows: a gold-knowing judge reaches the oracle, a blind one stays at one dr
   // 12 prompts × 8 answers, right answers sprinkled by a fixed pattern.
   const gold = Array.from({ length: 12 }, (_, k) => Array.from({ length: 8 }, (_, i) => (k * 7 + i * 3) % 5 === 0));
   const x = inputs(gold, [1, 2, 4, 8]);
-  const perfect = bonRows('perfect', x, records(x, (a, b) => (a === b ? 0.5 : a ? 0.95 : 0.05)));
+  const perfect = bonRows(
+    'perfect',
+    x,
+    records(x, (a, b) => (a === b ? 0.5 : a ? 0.95 : 0.05)),
+  );
   for (const r of perfect) assert.equal(r.accuracy.value, r.oracle.value, `perfect judge at N=${r.n} ${r.split}`);
-  const blind = bonRows('blind', x, records(x, () => 0.5));
+  const blind = bonRows(
+    'blind',
+    x,
+    records(x, () => 0.5),
+  );
   for (const r of blind) assert.equal(r.accuracy.value, blind.find((b) => b.split === r.split && b.n === 1)!.accuracy.value);
-  const contrary = bonRows('contrary', x, records(x, (a, b) => (a === b ? 0.5 : a ? 0.05 : 0.95)));
+  const contrary = bonRows(
+    'contrary',
+    x,
+    records(x, (a, b) => (a === b ? 0.5 : a ? 0.05 : 0.95)),
+  );
   const at8 = contrary.filter((r) => r.n === 8);
   for (const r of at8) assert.ok(r.accuracy.value! <= blind.find((b) => b.split === r.split && b.n === 8)!.accuracy.value!);
   assert.ok(at8.some((r) => r.accuracy.value! < r.oracle.value!));
@@ -73,7 +95,10 @@ test('rows: a gold-knowing judge reaches the oracle, a blind one stays at one dr
 test('a record’s P: the judge’s own probability, else its vote share over both orders', () => {
   const base = { v: 1 as const, pairId: 'x', method: 'm', mode: 'cot' as const, shift: [] as string[] };
   assert.equal(recordP({ ...base, pChosen: 0.8 } as JudgeRecord), 0.8);
-  assert.equal(recordP({ ...base, chosenFirst: { verdicts: ['A', 'B'] }, chosenSecond: { verdicts: ['B', 'invalid'] } } as JudgeRecord), 2.5 / 4);
+  assert.equal(
+    recordP({ ...base, chosenFirst: { verdicts: ['A', 'B'] }, chosenSecond: { verdicts: ['B', 'invalid'] } } as JudgeRecord),
+    2.5 / 4,
+  );
 });
 
 /** A policy that answers from a script, in order, whatever the prompt. */
@@ -83,12 +108,20 @@ function scripted(texts: { text: string; finishReason: 'stop' | 'length' }[]): L
   return {
     name: 'scripted',
     seeds,
-    capabilities: { prompts: { text: true, chat: true }, generate: true, candidateLogprobs: false, continuationLogprob: false, singleTokenVerdicts: true },
+    capabilities: {
+      prompts: { text: true, chat: true },
+      generate: true,
+      candidateLogprobs: false,
+      continuationLogprob: false,
+      singleTokenVerdicts: true,
+    },
     async generate(prompts: Prompt[], o: GenerateOptions = {}): Promise<Generation[]> {
       seeds.push(o.seed ?? -1);
       assert.deepEqual(o.stop, ['\n']);
       assert.ok(prompts.every((p) => typeof p === 'string' && p.endsWith('\n')));
-      return prompts.map(() => ({ samples: Array.from({ length: o.n ?? 1 }, () => ({ ...texts[at++ % texts.length]!, tokens: [], logprobs: [] })) }));
+      return prompts.map(() => ({
+        samples: Array.from({ length: o.n ?? 1 }, () => ({ ...texts[at++ % texts.length]!, tokens: [], logprobs: [] })),
+      }));
     },
     candidateLogprobs: () => Promise.reject(new Error('no')),
     continuationLogprob: () => Promise.reject(new Error('no')),
@@ -96,7 +129,14 @@ function scripted(texts: { text: string; finishReason: 'stop' | 'length' }[]): L
 }
 
 test('the policy: worked lines, cut and empty samples are drawn again; a prompt still short is left out', async () => {
-  const p: BonPrompt[] = [0, 1].map((k) => ({ id: `p${k}`, split: 'test-id', subset: 'add', prompt: `What is ${k}+1?`, instance: `${k}+1`, shift: [] }));
+  const p: BonPrompt[] = [0, 1].map((k) => ({
+    id: `p${k}`,
+    split: 'test-id',
+    subset: 'add',
+    prompt: `What is ${k}+1?`,
+    instance: `${k}+1`,
+    shift: [],
+  }));
   const policy = scripted([
     { text: 'Q: 0+1= W: 0+1=1 =1', finishReason: 'stop' },
     { text: 'The answer is 1.', finishReason: 'stop' },
@@ -106,11 +146,22 @@ test('the policy: worked lines, cut and empty samples are drawn again; a prompt 
   const d = await drawAnswers(policy, p, { n: 2, seed: 5, temperature: 1, topP: 1, maxTokens: 8, overdraw: 2, tries: 2 });
   // Each try draws 4 per prompt, one of them whole: after two tries, 2 answers each.
   assert.equal(d.prompts.length, 2);
-  assert.deepEqual(d.answers, [['The answer is 1.', 'The answer is 1.'], ['The answer is 1.', 'The answer is 1.']]);
+  assert.deepEqual(d.answers, [
+    ['The answer is 1.', 'The answer is 1.'],
+    ['The answer is 1.', 'The answer is 1.'],
+  ]);
   assert.equal(d.drawn, 16);
   assert.equal(d.dropped, 12);
   assert.deepEqual(policy.seeds, [5, 1_000_005]);
-  const short = await drawAnswers(scripted([{ text: 'Q: x', finishReason: 'stop' }]), p, { n: 1, seed: 0, temperature: 1, topP: 1, maxTokens: 8, overdraw: 1, tries: 3 });
+  const short = await drawAnswers(scripted([{ text: 'Q: x', finishReason: 'stop' }]), p, {
+    n: 1,
+    seed: 0,
+    temperature: 1,
+    topP: 1,
+    maxTokens: 8,
+    overdraw: 1,
+    tries: 3,
+  });
   assert.equal(short.prompts.length, 0);
   assert.equal(short.short.length, 2);
 });
@@ -132,15 +183,38 @@ test('gold: PrefWorld’s grader calls the world’s chosen answers right and it
   assert.throws(() => bonPrompts([{ id: 'u', prompt: 'hi', chosen: 'a', rejected: 'b' }], 5), /needs PrefWorld pairs/);
 });
 
-
 test('genrm bon: the base as policy and judge on a tiny world, rows for every split and N', () => {
-  const r = spawnSync(process.execPath, [genrmBin, 'bon', '--policy', fx.base, '--judge', fx.base, '--world', fx.world, '--prompts', '3', '--n', '1,2', '--policy-max-tokens', '12', '--json'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      genrmBin,
+      'bon',
+      '--policy',
+      fx.base,
+      '--judge',
+      fx.base,
+      '--world',
+      fx.world,
+      '--prompts',
+      '3',
+      '--n',
+      '1,2',
+      '--policy-max-tokens',
+      '12',
+      '--json',
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { rows: { judge: string; split: string; n: number; accuracy: { n: number }; oracle: { value: number } }[] };
+  const out = JSON.parse(r.stdout) as {
+    rows: { judge: string; split: string; n: number; accuracy: { n: number }; oracle: { value: number } }[];
+  };
   assert.deepEqual([...new Set(out.rows.map((x) => x.n))].sort(), [1, 2]);
   assert.ok(out.rows.every((x) => ['test-id', 'test-ood'].includes(x.split)));
   assert.ok(out.rows.length >= 2 && out.rows.every((x) => x.judge === 'zero-shot' && x.accuracy.n >= 1));
-  const bad = spawnSync(process.execPath, [genrmBin, 'bon', '--policy', fx.base, '--judge', fx.base, '--world', fx.world, '--n', '1,0'], { encoding: 'utf8' });
+  const bad = spawnSync(process.execPath, [genrmBin, 'bon', '--policy', fx.base, '--judge', fx.base, '--world', fx.world, '--n', '1,0'], {
+    encoding: 'utf8',
+  });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--n: expected a comma-separated list/);
 });

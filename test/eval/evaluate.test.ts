@@ -9,7 +9,9 @@ const B = { resamples: 200, seed: 3, level: 0.95 };
 
 /** n direct records of a method on a split, the first `right` of them right. */
 function direct(method: string, split: string, n: number, right: number, mode: 'direct' | 'scalar' = 'direct'): JudgeRecord[] {
-  return Array.from({ length: n }, (_, i) => rec({ pairId: `${split}-${i}`, split, method, mode, chosenFirst: { verdicts: [i < right ? 'A' : 'B'] } }));
+  return Array.from({ length: n }, (_, i) =>
+    rec({ pairId: `${split}-${i}`, split, method, mode, chosenFirst: { verdicts: [i < right ? 'A' : 'B'] } }),
+  );
 }
 const claim = (r: ReturnType<typeof evaluate>, id: string) => r.claims.find((c) => c.id === id)!;
 
@@ -60,8 +62,15 @@ test('labelled variants stay out of the claims; goals: STaR-DPO margin over BT a
   );
   const r = evaluate(recs, { bootstrap: B });
   const best = claim(r, 'star-dpo-best-ood');
-  assert.deepEqual(best.checks.map((c) => c.what), ['star-dpo − bt on test-ood'], 'the +checked row is no rival in the paper’s claim');
-  assert.ok(r.methods.some((m) => m.method === 'star-dpo+checked'), 'but it is in the tables');
+  assert.deepEqual(
+    best.checks.map((c) => c.what),
+    ['star-dpo − bt on test-ood'],
+    'the +checked row is no rival in the paper’s claim',
+  );
+  assert.ok(
+    r.methods.some((m) => m.method === 'star-dpo+checked'),
+    'but it is in the tables',
+  );
   const goal = (id: string) => r.goals.find((g) => g.id === id)!;
   const margin = goal('ood-margin-over-bt:star-dpo');
   assert.equal(margin.met, true, margin.why);
@@ -77,23 +86,44 @@ test('labelled variants stay out of the claims; goals: STaR-DPO margin over BT a
   // Per held-out family groups partition the shift-"family" pairs; graded judges carry the grader's shares there.
   const perFamily = star.groups.filter((g) => g.by === 'heldout');
   assert.ok(perFamily.length > 0);
-  assert.equal(perFamily.reduce((n, g) => n + g.accuracy.n, 0), held.accuracy.n);
+  assert.equal(
+    perFamily.reduce((n, g) => n + g.accuracy.n, 0),
+    held.accuracy.n,
+  );
   assert.ok(perFamily.every((g) => g.grades?.restated && g.grades.checksConsistent && g.grades.resultRight));
   assert.ok(!r.methods.find((m) => m.method === 'bt')!.groups.some((g) => g.grades));
   // Without bt, the margin goal says so.
-  const alone = evaluate(recs.filter((x) => x.method !== 'bt'), { bootstrap: B });
+  const alone = evaluate(
+    recs.filter((x) => x.method !== 'bt'),
+    { bootstrap: B },
+  );
   assert.match(alone.goals.find((g) => g.id === 'ood-margin-over-bt:star-dpo')!.why, /not run: bt/);
 });
 
 test('votes help: maj@k vs maj@1 of the same samples', () => {
   // Each pair: first vote wrong, the next four right → maj@1 = 0, maj@5 = 1.
-  const rs = Array.from({ length: 60 }, (_, i) => rec({ pairId: `p${i}`, split: i % 2 ? 'test-id' : 'test-ood', method: 'zero-shot-cot', chosenFirst: { verdicts: ['B', 'A', 'A', 'A', 'A'] } }));
+  const rs = Array.from({ length: 60 }, (_, i) =>
+    rec({
+      pairId: `p${i}`,
+      split: i % 2 ? 'test-id' : 'test-ood',
+      method: 'zero-shot-cot',
+      chosenFirst: { verdicts: ['B', 'A', 'A', 'A', 'A'] },
+    }),
+  );
   const r = evaluate(rs, { bootstrap: B });
   const v = claim(r, 'votes-help');
   assert.equal(v.status, 'reproduced');
   assert.equal(v.checks.length, 2);
   const g = r.methods[0]!.groups.find((x) => x.by === 'all' && x.split === 'test-id')!;
-  assert.deepEqual(g.majAtK!.map((m) => [m.k, m.accuracy.value]), [[1, 0], [2, 0.5], [4, 1], [5, 1]]);
+  assert.deepEqual(
+    g.majAtK!.map((m) => [m.k, m.accuracy.value]),
+    [
+      [1, 0],
+      [2, 0.5],
+      [4, 1],
+      [5, 1],
+    ],
+  );
   // The reverse (first vote right, the rest wrong): not reproduced.
   const worse = rs.map((x) => ({ ...x, chosenFirst: { verdicts: ['A', 'B', 'B', 'B', 'B'] as ('A' | 'B')[] } }));
   assert.equal(claim(evaluate(worse, { bootstrap: B }), 'votes-help').status, 'not reproduced');
@@ -111,10 +141,26 @@ test('groups per split, category, family and shift; STaR iterations; omissions c
   assert.equal(r.createdAt, '1970-01-01T00:00:00.000Z');
   const star = r.methods.find((m) => m.method === 'star-dpo')!;
   assert.equal(star.iteration, 2);
-  assert.deepEqual(star.iterations.map((i) => [i.iteration, i.split]), [[1, 'test-id'], [1, 'test-ood'], [2, 'test-id'], [2, 'test-ood']]);
+  assert.deepEqual(
+    star.iterations.map((i) => [i.iteration, i.split]),
+    [
+      [1, 'test-id'],
+      [1, 'test-ood'],
+      [2, 'test-id'],
+      [2, 'test-ood'],
+    ],
+  );
   assert.ok(star.iterations.every((i) => i.votes === 4));
   // An earlier iteration judged with fewer votes: every iteration's accuracy is read at that many (maj@2), the last one's main numbers at all 4.
-  const fewer = recs.map((x) => (x.method === 'star-dpo' && x.iteration === 1 ? { ...x, chosenFirst: { ...x.chosenFirst!, verdicts: x.chosenFirst!.verdicts.slice(0, 2) }, chosenSecond: { ...x.chosenSecond!, verdicts: x.chosenSecond!.verdicts.slice(0, 2) } } : x));
+  const fewer = recs.map((x) =>
+    x.method === 'star-dpo' && x.iteration === 1
+      ? {
+          ...x,
+          chosenFirst: { ...x.chosenFirst!, verdicts: x.chosenFirst!.verdicts.slice(0, 2) },
+          chosenSecond: { ...x.chosenSecond!, verdicts: x.chosenSecond!.verdicts.slice(0, 2) },
+        }
+      : x,
+  );
   const r2 = evaluate(fewer, { bootstrap: B, now: new Date(0) });
   const star2 = r2.methods.find((m) => m.method === 'star-dpo')!;
   assert.ok(star2.iterations.every((i) => i.votes === 2));
@@ -138,7 +184,10 @@ test('groups per split, category, family and shift; STaR iterations; omissions c
 });
 
 test('gold ties are left out and a pair twice in one run is an error', () => {
-  const rs = [...direct('bt', 'test-id', 3, 3, 'scalar'), rec({ pairId: 'tie', method: 'bt', mode: 'scalar', tie: true, chosenFirst: { verdicts: ['B'] } })];
+  const rs = [
+    ...direct('bt', 'test-id', 3, 3, 'scalar'),
+    rec({ pairId: 'tie', method: 'bt', mode: 'scalar', tie: true, chosenFirst: { verdicts: ['B'] } }),
+  ];
   const r = evaluate(rs, { bootstrap: B });
   assert.equal(r.methods[0]!.tiesExcluded, 1);
   assert.equal(r.methods[0]!.groups[0]!.accuracy.value, 1);

@@ -49,7 +49,11 @@ export function synthRecords(methods: SynthMethod[], pairsPerSplit: number, seed
               consistent.push(right && rng.uniform() < 0.7);
             }
             const pc = Math.min(0.99, Math.max(0.01, p + 0.3 * (rng.uniform() - 0.5)));
-            return { verdicts, ...(m.grade ? { rationaleRight: rightFlags, restated, checksConsistent: consistent } : {}), ...(m.mode !== 'cot' ? { pChosen: first ? pc : pc } : {}) };
+            return {
+              verdicts,
+              ...(m.grade ? { rationaleRight: rightFlags, restated, checksConsistent: consistent } : {}),
+              ...(m.mode !== 'cot' ? { pChosen: first ? pc : pc } : {}),
+            };
           };
           const cf = order(true);
           const cs = order(false);
@@ -71,7 +75,9 @@ export function synthRecords(methods: SynthMethod[], pairsPerSplit: number, seed
               ...(it >= 0 ? { iteration: it } : {}),
               chosenFirst: cf,
               ...(m.mode === 'scalar' ? {} : { chosenSecond: cs }),
-              ...(m.mode !== 'cot' ? { pChosen: m.mode === 'scalar' ? cf.pChosen : ((cf.pChosen as number) + (cs.pChosen as number)) / 2 } : {}),
+              ...(m.mode !== 'cot'
+                ? { pChosen: m.mode === 'scalar' ? cf.pChosen : ((cf.pChosen as number) + (cs.pChosen as number)) / 2 }
+                : {}),
             }),
           );
         }

@@ -29,7 +29,10 @@ const three = [
 
 test('maj@k from the first k of one set of samples, ties and invalid at 0.5', () => {
   const m = majAtK(three, B);
-  assert.deepEqual(m.curve.map((c) => c.k), [1, 2, 4]);
+  assert.deepEqual(
+    m.curve.map((c) => c.k),
+    [1, 2, 4],
+  );
   assert.deepEqual(m.skipped, [8, 16, 32]);
   close(m.curve[0]!.accuracy.value, 1 / 3);
   close(m.curve[1]!.accuracy.value, 0.5);
@@ -42,7 +45,10 @@ test('maj@k from the first k of one set of samples, ties and invalid at 0.5', ()
 
 test('maj@k adds the largest vote count when it is not a power of two', () => {
   const r = [rec({ pairId: 'a', chosenFirst: { verdicts: ['A', 'B', 'B', 'A', 'A'] } })];
-  assert.deepEqual(majAtK(r, B).curve.map((c) => c.k), [1, 2, 4, 5]);
+  assert.deepEqual(
+    majAtK(r, B).curve.map((c) => c.k),
+    [1, 2, 4, 5],
+  );
   // k=4: 2 vs 2 → 0.5; k=5: 3 vs 2 → 1.
   close(majAtK(r, B).curve[2]!.accuracy.value, 0.5);
   close(majAtK(r, B).curve[3]!.accuracy.value, 1);
@@ -86,7 +92,10 @@ test('Brier score and ECE on a crafted set (10 bins over confidence [0.5, 1])', 
   close(c.ece, 0.99 / 4);
   close(c.brier.value, (0.08 ** 2 + 0.18 ** 2 + 0.73 ** 2 + 0.5 ** 2) / 4);
   assert.equal(c.bins.length, 10);
-  assert.equal(c.bins.reduce((s, b) => s + b.n, 0), 4);
+  assert.equal(
+    c.bins.reduce((s, b) => s + b.n, 0),
+    4,
+  );
   // Two in one bin: confidence 0.91 and 0.93 (the second wrong) → |0.5 - 0.92| = 0.42.
   const two = reliability([0.91, 0.07]);
   close(two.ece, 0.42);
@@ -113,7 +122,15 @@ test('right for the right reason, among all graded samples and among right verdi
 
 test('rationale grades: shares of graded samples restating, working right and checking consistently', () => {
   const rs = [
-    rec({ pairId: 'a', chosenFirst: { verdicts: ['A', 'A', 'B'], rationaleRight: [true, false, true], restated: [true, true, false], checksConsistent: [false, false, true] } }),
+    rec({
+      pairId: 'a',
+      chosenFirst: {
+        verdicts: ['A', 'A', 'B'],
+        rationaleRight: [true, false, true],
+        restated: [true, true, false],
+        checksConsistent: [false, false, true],
+      },
+    }),
     rec({ pairId: 'b', chosenSecond: { verdicts: ['B'], rationaleRight: [false], restated: [true], checksConsistent: [true] } }),
     rec({ pairId: 'c', chosenFirst: { verdicts: ['A'], rationaleRight: [true] } }), // graded before restating was recorded
   ];
@@ -135,7 +152,7 @@ test('bootstrap CI contains the estimate, is reproducible, and shrinks with more
   assert.ok(b.hi - b.lo < (s.hi - s.lo) / 4, `widths ${b.hi - b.lo} vs ${s.hi - s.lo}`);
   assert.deepEqual(bootstrapMean(small, B), s);
   // Another seed, other resamples (continuous values, so percentiles cannot coincide by chance).
-  const cont = Array.from({ length: 30 }, (_, i) => (i * 7919) % 31 / 31);
+  const cont = Array.from({ length: 30 }, (_, i) => ((i * 7919) % 31) / 31);
   assert.deepEqual(bootstrapMean(cont, B), bootstrapMean(cont, B));
   assert.notDeepEqual(bootstrapMean(cont, { ...B, seed: 8 }), bootstrapMean(cont, B));
   // Normal approximation: 1.96 * sqrt(0.75 * 0.25 / 2000) ≈ 0.019 half-width.

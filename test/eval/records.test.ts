@@ -12,12 +12,24 @@ import type { PairJudgment } from '../../src/judge/pairwise.js';
 import { tally } from '../../src/judge/scoring.js';
 import { rec } from './fixtures.js';
 
-const pair: PreferencePair = { id: 'p7', prompt: 'q', chosen: 'right', rejected: 'wrong', split: 'test-ood', category: 'reasoning', subset: 'add', meta: { shift: ['family', 'style'] } };
+const pair: PreferencePair = {
+  id: 'p7',
+  prompt: 'q',
+  chosen: 'right',
+  rejected: 'wrong',
+  split: 'test-ood',
+  category: 'reasoning',
+  subset: 'add',
+  meta: { shift: ['family', 'style'] },
+};
 
 test('records round-trip through JSONL; a broken line names the file and line', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'eval-rec-'));
   const f = join(dir, 'verdicts.jsonl');
-  const rs = [rec({ pairId: 'a', chosenFirst: { verdicts: ['A', 'invalid'], rationaleRight: [true, false] } }), rec({ pairId: 'b', mode: 'direct', chosenSecond: { verdicts: ['B'], pChosen: 0.6 }, pChosen: 0.6 })];
+  const rs = [
+    rec({ pairId: 'a', chosenFirst: { verdicts: ['A', 'invalid'], rationaleRight: [true, false] } }),
+    rec({ pairId: 'b', mode: 'direct', chosenSecond: { verdicts: ['B'], pChosen: 0.6 }, pChosen: 0.6 }),
+  ];
   await writeRecords(f, rs);
   assert.deepEqual(await readRecordsAll(f), rs);
   assert.deepEqual((await readdir(dir)).sort(), ['verdicts.jsonl']); // no temp file left behind
@@ -35,10 +47,38 @@ test('records round-trip through JSONL; a broken line names the file and line', 
 
 test('a swapped CoT judgment with the chosen answer in slot B maps orders and probabilities', () => {
   // Judge saw (A=wrong, B=right) in order 1 and (right, wrong) in order 2.
-  const o1 = tally([{ text: 'x [[B]]', verdict: 'neg' }, { text: 'y [[A]]', verdict: 'pos' }, { text: 'z', verdict: 'invalid' }], false);
-  const o2 = tally([{ text: 'u [[A]]', verdict: 'pos' }, { text: 'v [[A]]', verdict: 'pos' }, { text: 'w [[B]]', verdict: 'neg' }], false);
-  const j: PairJudgment = { id: 'p7', pA: (o1.p + 1 - o2.p) / 2, verdict: 'B', orders: [{ p: o1.p, verdict: 'tie', cot: o1, truncated: false }, { p: o2.p, verdict: 'A', cot: o2, truncated: true }], approximate: false };
-  const r = recordFromJudgment(pair, j, { method: 'zero-shot-cot', chosenSlot: 'B', keepRationales: true, gradeRationale: (t) => t.startsWith('x') || t.startsWith('u') });
+  const o1 = tally(
+    [
+      { text: 'x [[B]]', verdict: 'neg' },
+      { text: 'y [[A]]', verdict: 'pos' },
+      { text: 'z', verdict: 'invalid' },
+    ],
+    false,
+  );
+  const o2 = tally(
+    [
+      { text: 'u [[A]]', verdict: 'pos' },
+      { text: 'v [[A]]', verdict: 'pos' },
+      { text: 'w [[B]]', verdict: 'neg' },
+    ],
+    false,
+  );
+  const j: PairJudgment = {
+    id: 'p7',
+    pA: (o1.p + 1 - o2.p) / 2,
+    verdict: 'B',
+    orders: [
+      { p: o1.p, verdict: 'tie', cot: o1, truncated: false },
+      { p: o2.p, verdict: 'A', cot: o2, truncated: true },
+    ],
+    approximate: false,
+  };
+  const r = recordFromJudgment(pair, j, {
+    method: 'zero-shot-cot',
+    chosenSlot: 'B',
+    keepRationales: true,
+    gradeRationale: (t) => t.startsWith('x') || t.startsWith('u'),
+  });
   assert.equal(r.mode, 'cot');
   assert.deepEqual(r.shift, ['family', 'style']);
   assert.equal(r.category, 'reasoning');
@@ -54,7 +94,11 @@ test('a swapped CoT judgment with the chosen answer in slot B maps orders and pr
   assert.equal(majScore(r, 1), 1);
   assert.equal(pairScore(r), 1);
   // A grader returning PrefWorld's whole grade: restating and checks are recorded per sample too.
-  const full = recordFromJudgment(pair, j, { method: 'zero-shot-cot', chosenSlot: 'B', gradeRationale: (t) => ({ resultRight: t.startsWith('x'), restated: t.includes('['), checksConsistent: t.startsWith('y') }) });
+  const full = recordFromJudgment(pair, j, {
+    method: 'zero-shot-cot',
+    chosenSlot: 'B',
+    gradeRationale: (t) => ({ resultRight: t.startsWith('x'), restated: t.includes('['), checksConsistent: t.startsWith('y') }),
+  });
   assert.deepEqual(full.chosenSecond?.rationaleRight, [true, false, false]);
   assert.deepEqual(full.chosenSecond?.restated, [true, true, false]);
   assert.deepEqual(full.chosenSecond?.checksConsistent, [false, true, false]);
@@ -62,7 +106,12 @@ test('a swapped CoT judgment with the chosen answer in slot B maps orders and pr
 });
 
 test('a direct judgment keeps P(chosen) in chosen terms; scalar and order-probability adapters', () => {
-  const d = (p: number) => ({ p, verdict: (p > 0.5 ? 'A' : 'B') as 'A' | 'B', direct: { p, logprobs: [Math.log(p), Math.log(1 - p)] as [number, number], approximate: false }, truncated: false });
+  const d = (p: number) => ({
+    p,
+    verdict: (p > 0.5 ? 'A' : 'B') as 'A' | 'B',
+    direct: { p, logprobs: [Math.log(p), Math.log(1 - p)] as [number, number], approximate: false },
+    truncated: false,
+  });
   const j: PairJudgment = { id: 'p7', pA: (0.3 + 1 - 0.6) / 2, verdict: 'B', orders: [d(0.3), d(0.6)], approximate: false };
   const r = recordFromJudgment(pair, j, { method: 'genrm', chosenSlot: 'B' });
   assert.equal(r.mode, 'direct');

@@ -22,7 +22,23 @@ const results = evaluate(
     ],
     40,
   ),
-  { bootstrap: B, now: new Date(0), notes: { quick: true, cut: ['40 pairs per split instead of 1000'], samplePlan: 'PLAN-TEXT-MARKER', timings: [{ stage: 'world', seconds: 1.5 }, { stage: 'judge', seconds: 95 }], training: [{ method: 'bt', cap: 300, steps: 120, bestStep: 80, stoppedEarly: true, tokens: 96000, cpuSec: 12.3, seconds: 7.2 }, { method: 'star-dpo', cap: 300, seconds: 50 }] } },
+  {
+    bootstrap: B,
+    now: new Date(0),
+    notes: {
+      quick: true,
+      cut: ['40 pairs per split instead of 1000'],
+      samplePlan: 'PLAN-TEXT-MARKER',
+      timings: [
+        { stage: 'world', seconds: 1.5 },
+        { stage: 'judge', seconds: 95 },
+      ],
+      training: [
+        { method: 'bt', cap: 300, steps: 120, bestStep: 80, stoppedEarly: true, tokens: 96000, cpuSec: 12.3, seconds: 7.2 },
+        { method: 'star-dpo', cap: 300, seconds: 50 },
+      ],
+    },
+  },
 );
 
 test('report files are written atomically and results.json round-trips', async () => {
@@ -32,11 +48,32 @@ test('report files are written atomically and results.json round-trips', async (
   assert.deepEqual(readdirSync(join(dir, 'plots')).sort(), ['calibration.svg', 'id-vs-ood.svg', 'maj-at-k.svg', 'star-iterations.svg']);
   assert.deepEqual(await readResults(f.results), results);
   const md = readFileSync(f.markdown, 'utf8');
-  for (const s of ['## What was cut', '40 pairs per split', 'PLAN-TEXT-MARKER', '| world | 1.5 s |', '| total | 1 min 37 s |', '52.3', 'paper ID (UltraFeedback)']) assert.ok(md.includes(s), s);
+  for (const s of [
+    '## What was cut',
+    '40 pairs per split',
+    'PLAN-TEXT-MARKER',
+    '| world | 1.5 s |',
+    '| total | 1 min 37 s |',
+    '52.3',
+    'paper ID (UltraFeedback)',
+  ])
+    assert.ok(md.includes(s), s);
   // Every claim appears with its computed status.
   for (const c of results.claims) assert.ok(md.includes(`**${c.status}**: ${c.claim}`), c.id);
   // Goals, held-out families and the grader's reasons beside OOD accuracy; training cost with "—" for what a recipe did not report.
-  for (const s of ['## Goals (issue 20)', '| star-dpo − bt on test-ood |', '≥ 10.0 points, CI excluding 0', '## Held-out families', '## Why: restating and checking, OOD per shift type', '| family | star-dpo |', '## Why: restating and checking, per held-out family', '## Training cost', '| bt | 120 | 300 | 80 | yes | 96,000 | 12.3 | 7.2 |', '| star-dpo | — | 300 | — | — | — | — | 50.0 |']) assert.ok(md.includes(s), s);
+  for (const s of [
+    '## Goals (issue 20)',
+    '| star-dpo − bt on test-ood |',
+    '≥ 10.0 points, CI excluding 0',
+    '## Held-out families',
+    '## Why: restating and checking, OOD per shift type',
+    '| family | star-dpo |',
+    '## Why: restating and checking, per held-out family',
+    '## Training cost',
+    '| bt | 120 | 300 | 80 | yes | 96,000 | 12.3 | 7.2 |',
+    '| star-dpo | — | 300 | — | — | — | — | 50.0 |',
+  ])
+    assert.ok(md.includes(s), s);
   // Bad results.json names the file and field.
   const bad = join(dir, 'bad.json');
   const { writeFileSync } = await import('node:fs');
@@ -59,7 +96,9 @@ test('report.html is one self-contained file with four SVG plots', async () => {
 
 test('a plot with no data is skipped with the reason, not failed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'eval-skip-'));
-  const direct = evaluate(synthRecords([{ method: 'genrm', mode: 'direct', pRight: { 'test-id': 0.7, 'test-ood': 0.6 } }], 10), { bootstrap: B });
+  const direct = evaluate(synthRecords([{ method: 'genrm', mode: 'direct', pRight: { 'test-id': 0.7, 'test-ood': 0.6 } }], 10), {
+    bootstrap: B,
+  });
   const f = await writeReport(dir, direct);
   assert.deepEqual(readdirSync(join(dir, 'plots')).sort(), ['calibration.svg', 'id-vs-ood.svg']);
   const html = readFileSync(f.html, 'utf8');
@@ -94,7 +133,17 @@ test('report.html renders in headless Chromium: SVG plots present, no console er
   const dir = mkdtempSync(join(tmpdir(), 'eval-chromium-'));
   const files = await writeReport(dir, results);
   const profile = mkdtempSync(join(tmpdir(), 'eval-chromium-profile-'));
-  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--hide-scrollbars'];
+  const args = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    `--user-data-dir=${profile}`,
+    '--hide-scrollbars',
+  ];
   const url = `file://${files.html}`;
   const dom = spawnSync(chromium, [...args, '--enable-logging=stderr', '--v=0', '--dump-dom', url], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(dom.status, 0, dom.stderr);

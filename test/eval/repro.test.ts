@@ -18,7 +18,18 @@ import { claimRunFolder } from '../../src/eval/repro/setup.js';
 import { recipeInput, ROWS, STAR_ROWS, TRAINED as ROWS_TRAINED } from '../../src/eval/repro/train.js';
 import { getRecipe, resolveRecipeConfig } from '../../src/train/recipes/index.js';
 
-const TRAINED = ['bt', 'pairrm', 'genrm', 'rationalize', 'star-sft', 'star-dpo', 'star-sft+checked', 'star-dpo+checked', 'grpo', 'grpo-consistent'];
+const TRAINED = [
+  'bt',
+  'pairrm',
+  'genrm',
+  'rationalize',
+  'star-sft',
+  'star-dpo',
+  'star-sft+checked',
+  'star-dpo+checked',
+  'grpo',
+  'grpo-consistent',
+];
 const ALL = ['zero-shot', 'zero-shot-cot', ...TRAINED];
 const FIRST = ['world', 'base', 'plan', 'zero-shot'];
 
@@ -26,7 +37,17 @@ test('genrm repro (micro): interrupted after the zero-shot stage, the rerun resu
   const root = mkdtempSync(join(tmpdir(), 'genrm-repro-'));
   const out = join(root, 'run');
   const lines: string[] = [];
-  const opts: ReproOptions = { size: 'micro', out, seed: 1, base: null, committedBase: join(root, 'no-base'), command: 'test', progress: false, say: (l) => lines.push(l), screenshot: false };
+  const opts: ReproOptions = {
+    size: 'micro',
+    out,
+    seed: 1,
+    base: null,
+    committedBase: join(root, 'no-base'),
+    command: 'test',
+    progress: false,
+    say: (l) => lines.push(l),
+    screenshot: false,
+  };
   try {
     await assert.rejects(runRepro({ ...opts, stopAfter: 'zero-shot' }), StopAfterStage);
     for (const s of FIRST) assert.ok(existsSync(join(out, 'stages', `${s}.json`)), `${s} marked done`);
@@ -39,7 +60,11 @@ test('genrm repro (micro): interrupted after the zero-shot stage, the rerun resu
     assert.equal(r.resumed, true);
     assert.deepEqual(r.skipped, FIRST);
     assert.deepEqual(r.ran, [...TRAINED.flatMap((m) => [`train-${m}`, `eval-${m}`]), 'bon', 'overopt']);
-    assert.deepEqual(FIRST.map((s) => statSync(join(out, 'stages', `${s}.json`)).mtimeMs), mtimes, 'finished stages not redone');
+    assert.deepEqual(
+      FIRST.map((s) => statSync(join(out, 'stages', `${s}.json`)).mtimeMs),
+      mtimes,
+      'finished stages not redone',
+    );
     assert.equal(statSync(join(out, 'base', 'model.safetensors')).mtimeMs, baseWeights, 'base not pretrained again');
     assert.equal(readFileSync(join(out, 'records', 'zero-shot-cot.jsonl'), 'utf8'), zs, 'zero-shot records not rewritten');
     assert.equal(r.base.source, 'pretrained');
@@ -47,46 +72,88 @@ test('genrm repro (micro): interrupted after the zero-shot stage, the rerun resu
     // The report: every method, STaR per iteration (0 = the zero-shot CoT judge), plan and timings.
     for (const f of ['report.md', 'report.html', 'results.json']) assert.ok(existsSync(join(out, f)), f);
     const res = await readResults(join(out, 'results.json'));
-    assert.deepEqual(res.methods.map((m) => m.method), ALL);
-    for (const m of res.methods) for (const split of ['test-id', 'test-ood']) assert.equal(m.groups.find((g) => g.split === split && g.by === 'all')!.accuracy.n, r.plan.evalPairs, `${m.method} ${split}`);
+    assert.deepEqual(
+      res.methods.map((m) => m.method),
+      ALL,
+    );
+    for (const m of res.methods)
+      for (const split of ['test-id', 'test-ood'])
+        assert.equal(m.groups.find((g) => g.split === split && g.by === 'all')!.accuracy.n, r.plan.evalPairs, `${m.method} ${split}`);
     const star = res.methods.find((m) => m.method === 'star-dpo')!;
     assert.deepEqual([...new Set(star.iterations.map((i) => i.iteration))], [0, 1]);
     assert.match(res.notes.samplePlan ?? '', /tokens\/s/);
-    assert.deepEqual(res.notes.timings.map((t) => t.stage), [...FIRST, ...r.ran]);
+    assert.deepEqual(
+      res.notes.timings.map((t) => t.stage),
+      [...FIRST, ...r.ran],
+    );
     assert.ok(res.notes.quick && res.notes.cut.length > 0);
     const cot = await readRecordsAll(join(out, 'records', 'star-sft.jsonl'));
-    assert.ok(cot.every((x) => x.chosenFirst!.verdicts.length === 2 && x.chosenSecond!.verdicts.length === 2), 'CoT judges: 2 votes per order');
+    assert.ok(
+      cot.every((x) => x.chosenFirst!.verdicts.length === 2 && x.chosenSecond!.verdicts.length === 2),
+      'CoT judges: 2 votes per order',
+    );
     if (r.png) assert.ok(statSync(r.png).size > 10_000, 'screenshot saved');
     else console.log(`# no screenshot: ${r.pngSkipped}`);
-    assert.ok(lines.some((l) => /\[5\/27\] train bt: done in \d+\.\d s/.test(l)), 'each stage prints its time');
+    assert.ok(
+      lines.some((l) => /\[5\/27\] train bt: done in \d+\.\d s/.test(l)),
+      'each stage prints its time',
+    );
     // The +checked rows: STaR with filter 'checked', on the first iteration's samples drawn once for all STaR rows.
-    const cfg = JSON.parse(readFileSync(join(out, 'models', 'star-dpo+checked', 'config.resolved.json'), 'utf8')) as { recipe: string; filter: string };
+    const cfg = JSON.parse(readFileSync(join(out, 'models', 'star-dpo+checked', 'config.resolved.json'), 'utf8')) as {
+      recipe: string;
+      filter: string;
+    };
     assert.deepEqual([cfg.recipe, cfg.filter], ['star-dpo', 'checked']);
     const samples = (m: string) => readFileSync(join(out, 'models', m, 'iter-1', 'samples.jsonl'), 'utf8');
-    for (const m of ['star-dpo', 'star-sft+checked', 'star-dpo+checked']) assert.equal(samples(m), samples('star-sft'), `${m}: iteration 1 samples shared`);
-    const report = (m: string) => JSON.parse(readFileSync(join(out, 'models', m, 'iter-1', 'report.json'), 'utf8')) as { config: { filter: string }; sft: { kept: number }; dpo: { rejectedInvalid: number } };
+    for (const m of ['star-dpo', 'star-sft+checked', 'star-dpo+checked'])
+      assert.equal(samples(m), samples('star-sft'), `${m}: iteration 1 samples shared`);
+    const report = (m: string) =>
+      JSON.parse(readFileSync(join(out, 'models', m, 'iter-1', 'report.json'), 'utf8')) as {
+        config: { filter: string };
+        sft: { kept: number };
+        dpo: { rejectedInvalid: number };
+      };
     assert.equal(report('star-sft+checked').config.filter, 'checked');
     assert.ok(report('star-sft+checked').sft.kept <= report('star-sft').sft.kept, 'checked keeps a subset');
     assert.ok(!res.claims.some((c) => c.checks.some((x) => x.what.includes('+checked'))), 'variants stay out of the claims');
     assert.ok(res.goals.some((g) => g.id === 'ood-margin-over-bt:star-dpo'));
-    assert.deepEqual(res.notes.training.map((t) => t.method), TRAINED);
+    assert.deepEqual(
+      res.notes.training.map((t) => t.method),
+      TRAINED,
+    );
     assert.ok(res.notes.training.every((t) => t.cap === 2 && t.seconds !== null));
     // The GRPO rows (beyond the paper): J1's consistency reward on one, out of the claims.
-    const g = JSON.parse(readFileSync(join(out, 'models', 'grpo-consistent', 'config.resolved.json'), 'utf8')) as { recipe: string; reward: string; k: number };
+    const g = JSON.parse(readFileSync(join(out, 'models', 'grpo-consistent', 'config.resolved.json'), 'utf8')) as {
+      recipe: string;
+      reward: string;
+      k: number;
+    };
     assert.deepEqual([g.recipe, g.reward, g.k], ['grpo', 'consistent', SIZE_SETTINGS.micro.grpoK]);
     assert.ok(!res.claims.some((c) => c.checks.some((x) => x.what.includes('grpo'))), 'grpo rows stay out of the claims');
     // Best-of-N: every judge that was trained, both splits, every N, beside the oracle; its plot.
     const judges = [...new Set(res.bon.map((b) => b.judge))];
     assert.deepEqual(judges, ['bt', 'genrm', 'zero-shot-cot', 'star-dpo', 'grpo']);
-    for (const j of judges) for (const split of ['test-id', 'test-ood']) assert.deepEqual(res.bon.filter((b) => b.judge === j && b.split === split).map((b) => b.n), SIZE_SETTINGS.micro.bon.ns, `${j} ${split}`);
+    for (const j of judges)
+      for (const split of ['test-id', 'test-ood'])
+        assert.deepEqual(
+          res.bon.filter((b) => b.judge === j && b.split === split).map((b) => b.n),
+          SIZE_SETTINGS.micro.bon.ns,
+          `${j} ${split}`,
+        );
     for (const b of res.bon) assert.ok(b.accuracy.value! <= b.oracle.value!, 'no judge beats the oracle');
-    assert.ok(res.bon.filter((b) => b.n === 1).every((b) => b.accuracy.value === b.oracle.value), 'N = 1: one answer, the oracle is that answer');
+    assert.ok(
+      res.bon.filter((b) => b.n === 1).every((b) => b.accuracy.value === b.oracle.value),
+      'N = 1: one answer, the oracle is that answer',
+    );
     assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /## Best-of-N[\s\S]*oracle/);
     assert.ok(existsSync(join(out, 'plots', 'best-of-n.svg')));
     // Overoptimisation: the gold reference and each trained judge as the policy's reward, at steps 0..2.
     assert.deepEqual([...new Set(res.overopt.map((x) => x.judge))], ['gold', 'bt', 'genrm', 'star-dpo']);
     assert.deepEqual([...new Set(res.overopt.map((x) => x.step))], [0, 1, 2]);
-    assert.ok(res.overopt.every((x) => (x.judge === 'gold') === (x.proxy === null)), 'a proxy for every judge, none for the gold');
+    assert.ok(
+      res.overopt.every((x) => (x.judge === 'gold') === (x.proxy === null)),
+      'a proxy for every judge, none for the gold',
+    );
     assert.ok(existsSync(join(out, 'plots', 'overoptimisation.svg')));
     assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /## Overoptimisation/);
 
@@ -112,25 +179,45 @@ test('repro plan and budgets: full judges at least 400 pairs per split whatever 
 
   const plan = planSamples(SIZE_SETTINGS.quick, slow, { testId: 500, testOod: 600, train: 4000 }, STAR_ROWS.length);
   const configs = ROWS_TRAINED.map((recipe) => {
-    const input = recipeInput({ recipe, base: 'b', data: { sft: 's', rationalize: 'r', star: 't' }, out: 'o', seed: 1, settings: SIZE_SETTINGS.quick, plan, command: 'x', progress: false, say: () => {} });
+    const input = recipeInput({
+      recipe,
+      base: 'b',
+      data: { sft: 's', rationalize: 'r', star: 't' },
+      out: 'o',
+      seed: 1,
+      settings: SIZE_SETTINGS.quick,
+      plan,
+      command: 'x',
+      progress: false,
+      say: () => {},
+    });
     return { recipe, config: resolveRecipeConfig(getRecipe(ROWS[recipe].recipe), input, recipe) as Record<string, unknown> };
   });
-  assert.deepEqual(new Set(configs.filter((c) => !c.recipe.startsWith('grpo')).map((c) => c.config['steps'])), new Set([SIZE_SETTINGS.quick.budget.steps]));
+  assert.deepEqual(
+    new Set(configs.filter((c) => !c.recipe.startsWith('grpo')).map((c) => c.config['steps'])),
+    new Set([SIZE_SETTINGS.quick.budget.steps]),
+  );
   // GRPO: its own lower cap (an update samples 2 × 2 × k rationales), the same stopping rule.
   for (const c of configs.filter((x) => x.recipe.startsWith('grpo'))) {
     assert.equal(c.config['steps'], Math.min(SIZE_SETTINGS.quick.budget.steps, SIZE_SETTINGS.quick.grpoSteps));
     assert.equal(c.config['patience'], SIZE_SETTINGS.quick.budget.patience);
   }
-  assert.deepEqual(configs.filter((c) => c.config['filter'] !== undefined).map((c) => [c.recipe, c.config['filter']]), [
-    ['star-sft', 'verdict'],
-    ['star-dpo', 'verdict'],
-    ['star-sft+checked', 'checked'],
-    ['star-dpo+checked', 'checked'],
-  ]);
-  assert.deepEqual(configs.filter((c) => c.config['reward'] !== undefined).map((c) => [c.recipe, c.config['reward']]), [
-    ['grpo', 'right'],
-    ['grpo-consistent', 'consistent'],
-  ]);
+  assert.deepEqual(
+    configs.filter((c) => c.config['filter'] !== undefined).map((c) => [c.recipe, c.config['filter']]),
+    [
+      ['star-sft', 'verdict'],
+      ['star-dpo', 'verdict'],
+      ['star-sft+checked', 'checked'],
+      ['star-dpo+checked', 'checked'],
+    ],
+  );
+  assert.deepEqual(
+    configs.filter((c) => c.config['reward'] !== undefined).map((c) => [c.recipe, c.config['reward']]),
+    [
+      ['grpo', 'right'],
+      ['grpo-consistent', 'consistent'],
+    ],
+  );
   assert.ok(cutsOf('quick').some((c) => c.includes(`every method at most ${SIZE_SETTINGS.quick.budget.steps} updates`)));
 });
 
@@ -141,7 +228,11 @@ test('a run folder from before a size setting existed resumes with it added; a c
     const { bon: _bon, grpoK: _k, ...older } = SIZE_SETTINGS.quick;
     writeFileSync(join(root, 'repro.json'), JSON.stringify({ ...want, settings: older }));
     assert.equal(await claimRunFolder(root, want), true);
-    assert.deepEqual(JSON.parse(readFileSync(join(root, 'repro.json'), 'utf8')), JSON.parse(JSON.stringify(want)), 'the new settings are written');
+    assert.deepEqual(
+      JSON.parse(readFileSync(join(root, 'repro.json'), 'utf8')),
+      JSON.parse(JSON.stringify(want)),
+      'the new settings are written',
+    );
     writeFileSync(join(root, 'repro.json'), JSON.stringify({ ...want, settings: { ...older, votes: 2 } }));
     await assert.rejects(claimRunFolder(root, want), /different settings \(settings:/);
   } finally {

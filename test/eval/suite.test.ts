@@ -24,23 +24,45 @@ test('a suite file: categories of files, paths relative to it, names from the fi
   await writeFile(join(dir, 'a.jsonl'), '{"prompt":"p","chosen":"x","rejected":"y"}\n{"prompt":"p2","chosen":"x","rejected":"y"}\n');
   await writeFile(join(dir, 'b.csv'), 'prompt,chosen,rejected\nq,u,v\n');
   const file = join(dir, 's.yaml');
-  await writeFile(file, 'name: mine\ncategories:\n  Chat:\n    - a.jsonl\n  Safety:\n    - path: b.csv\n      weight: 5\n      name: refusals\n');
+  await writeFile(
+    file,
+    'name: mine\ncategories:\n  Chat:\n    - a.jsonl\n  Safety:\n    - path: b.csv\n      weight: 5\n      name: refusals\n',
+  );
   const suite = await readSuite(file);
   assert.deepEqual(suite.categories, ['Chat', 'Safety']);
-  assert.deepEqual(suite.entries.map((e) => [e.category, e.name, e.file, e.weight]), [['Chat', 'a', join(dir, 'a.jsonl'), undefined], ['Safety', 'refusals', join(dir, 'b.csv'), 5]]);
+  assert.deepEqual(
+    suite.entries.map((e) => [e.category, e.name, e.file, e.weight]),
+    [
+      ['Chat', 'a', join(dir, 'a.jsonl'), undefined],
+      ['Safety', 'refusals', join(dir, 'b.csv'), 5],
+    ],
+  );
   const sets = await readSuiteSets(suite);
-  assert.deepEqual(sets.flatMap((s) => s.pairs.map((p) => [p.split, p.category])), [['a', 'Chat'], ['a', 'Chat'], ['refusals', 'Safety']]);
+  assert.deepEqual(
+    sets.flatMap((s) => s.pairs.map((p) => [p.split, p.category])),
+    [
+      ['a', 'Chat'],
+      ['a', 'Chat'],
+      ['refusals', 'Safety'],
+    ],
+  );
 });
 
 test('bad suite files: an unknown key, a missing list, two files of one name — each named', async () => {
   const bad = async (text: string) => {
     const f = join(dir, 'bad.yaml');
     await writeFile(f, text);
-    return readSuite(f).then(() => assert.fail('expected an error'), (e: Error) => e.message);
+    return readSuite(f).then(
+      () => assert.fail('expected an error'),
+      (e: Error) => e.message,
+    );
   };
   assert.match(await bad('categories:\n  Chat:\n    - path: a.jsonl\n      wieght: 2\n'), /field "categories\.Chat\[0\]": .*wieght/);
   assert.match(await bad('name: x\n'), /field "categories"/);
-  assert.match(await bad('categories:\n  Chat: [x/a.jsonl]\n  Safety: [y/a.jsonl]\n'), /two files are named "a" \(x\/a\.jsonl and y\/a\.jsonl\); give one of them a "name:"/);
+  assert.match(
+    await bad('categories:\n  Chat: [x/a.jsonl]\n  Safety: [y/a.jsonl]\n'),
+    /two files are named "a" \(x\/a\.jsonl and y\/a\.jsonl\); give one of them a "name:"/,
+  );
   assert.match(await bad('categories: [\n'), /not valid YAML/);
 });
 
@@ -62,7 +84,14 @@ test('scores: files weighted within a category (pair counts unless given), the s
     rec('C', 'c0', true),
   ];
   const [s] = suiteScores(records, suite, DEFAULT_BOOTSTRAP);
-  assert.deepEqual(s!.files.map((f) => [f.name, f.pairs, f.weight, f.accuracy.value]), [['A', 4, 4, 0.75], ['B', 2, 6, 0], ['C', 1, 1, 1]]);
+  assert.deepEqual(
+    s!.files.map((f) => [f.name, f.pairs, f.weight, f.accuracy.value]),
+    [
+      ['A', 4, 4, 0.75],
+      ['B', 2, 6, 0],
+      ['C', 1, 1, 1],
+    ],
+  );
   const x = s!.categories.find((c) => c.category === 'X')!.accuracy;
   assert.ok(Math.abs(x.value! - (4 * 0.75 + 6 * 0) / 10) < 1e-12);
   assert.ok(Math.abs(s!.score.value! - (0.3 + 1) / 2) < 1e-12);

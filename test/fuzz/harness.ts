@@ -46,7 +46,25 @@ const SLOW_MS = 5000;
 
 // ---- mutations ----------------------------------------------------------------------------------
 
-const WEIRD: unknown[] = [null, true, -1, 0, 1.5, 1e308, -1e308, 2 ** 53 + 1, '', 'x', '1e999', [], [1, 2], {}, { a: { b: 1 } }, 'NaN', ' '.repeat(64)];
+const WEIRD: unknown[] = [
+  null,
+  true,
+  -1,
+  0,
+  1.5,
+  1e308,
+  -1e308,
+  2 ** 53 + 1,
+  '',
+  'x',
+  '1e999',
+  [],
+  [1, 2],
+  {},
+  { a: { b: 1 } },
+  'NaN',
+  ' '.repeat(64),
+];
 
 function pick<T>(r: Prng, xs: readonly T[]): T {
   return xs[r.int(xs.length)]!;
@@ -128,8 +146,17 @@ function mutateJson(r: Prng, text: string): { text: string; what: string } {
   }
   const path = randomPath(r, v);
   if (k === 0) return { text: JSON.stringify(setAt(v, path, undefined, true)) ?? '', what: `removed ${path.join('.') || '(root)'}` };
-  if (k === 1) return { text: JSON.stringify(setAt(v, [...path, 'unexpected_key'], 1, false)), what: `added ${[...path, 'unexpected_key'].join('.')}` };
-  const value = k === 2 ? pick(r, WEIRD) : typeof getAt(v, path) === 'number' ? pick(r, [-(getAt(v, path) as number), (getAt(v, path) as number) * 1e9, (getAt(v, path) as number) + 0.5, 0]) : pick(r, WEIRD);
+  if (k === 1)
+    return {
+      text: JSON.stringify(setAt(v, [...path, 'unexpected_key'], 1, false)),
+      what: `added ${[...path, 'unexpected_key'].join('.')}`,
+    };
+  const value =
+    k === 2
+      ? pick(r, WEIRD)
+      : typeof getAt(v, path) === 'number'
+        ? pick(r, [-(getAt(v, path) as number), (getAt(v, path) as number) * 1e9, (getAt(v, path) as number) + 0.5, 0])
+        : pick(r, WEIRD);
   return { text: JSON.stringify(setAt(v, path, value, false)), what: `${path.join('.') || '(root)'} = ${JSON.stringify(value)}` };
 }
 
@@ -142,7 +169,10 @@ function getAt(v: unknown, path: (string | number)[]): unknown {
 /** A safetensors file whose header lies in one way: its dtype, shape or offsets, or metadata of the wrong type. */
 function lyingHeader(r: Prng, b: Uint8Array): { bytes: Uint8Array; what: string } {
   const n = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
-  const header = JSON.parse(Buffer.from(b.subarray(8, 8 + n)).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>;
+  const header = JSON.parse(Buffer.from(b.subarray(8, 8 + n)).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: number[] }
+  >;
   const names = Object.keys(header).filter((k) => k !== '__metadata__');
   const name = pick(r, names);
   const e = header[name]!;
@@ -157,7 +187,13 @@ function lyingHeader(r: Prng, b: Uint8Array): { bytes: Uint8Array; what: string 
       what = `${name}.shape = ${JSON.stringify(e.shape)}`;
       break;
     case 2:
-      e.data_offsets = pick(r, [[e.data_offsets[1]!, e.data_offsets[0]!], [0, e.data_offsets[1]!], [e.data_offsets[0]!, e.data_offsets[1]! + 4], [-8, 0], [0, 2 ** 60]]);
+      e.data_offsets = pick(r, [
+        [e.data_offsets[1]!, e.data_offsets[0]!],
+        [0, e.data_offsets[1]!],
+        [e.data_offsets[0]!, e.data_offsets[1]! + 4],
+        [-8, 0],
+        [0, 2 ** 60],
+      ]);
       what = `${name}.data_offsets = ${JSON.stringify(e.data_offsets)}`;
       break;
     case 3:
@@ -197,11 +233,24 @@ interface Originals {
 function makeOriginals(): Originals {
   const root = mkdtempSync(join(tmpdir(), 'genrm-fuzz-'));
   const tok = Tokenizer.byteLevel({ specials: [...JUDGE_SPECIAL_TOKENS] });
-  const cfg = { vocabSize: tok.vocabSize, dModel: 16, nLayers: 1, nHeads: 2, nKvHeads: 1, ffnHidden: 32, maxSeqLen: 32, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: true };
+  const cfg = {
+    vocabSize: tok.vocabSize,
+    dModel: 16,
+    nLayers: 1,
+    nHeads: 2,
+    nKvHeads: 1,
+    ffnHidden: 32,
+    maxSeqLen: 32,
+    ropeTheta: 10000,
+    normEps: 1e-5,
+    tieEmbeddings: true,
+  };
   const model = new Llama(cfg, { seed: 1 });
   const tensors = join(root, 'tensors');
   mkdirSync(tensors);
-  const some = [...model.params].slice(0, 3).map(([n, t]): [string, { shape: readonly number[]; data: Float32Array }] => [n, { shape: t.shape, data: t.data }]);
+  const some = [...model.params]
+    .slice(0, 3)
+    .map(([n, t]): [string, { shape: readonly number[]; data: Float32Array }] => [n, { shape: t.shape, data: t.data }]);
   writeFileSync(join(tensors, 'a.safetensors'), encodeSafetensors(some, { dtype: 'F16', metadata: { format: 'pt' } }));
   const checkpoint = join(root, 'checkpoint');
   const prov = { command: 'fuzz', config: null, seed: 1, dataHash: null, parent: null };
@@ -219,13 +268,22 @@ function makeOriginals(): Originals {
   );
   const configs = join(root, 'configs');
   mkdirSync(configs);
-  writeFileSync(join(configs, 'genrm.yaml'), 'data: world\nbase: models/base\nout: runs/genrm\nsteps: 300\nbatchSize: 16\nlr: 0.0003\nvalPairs: 200\nreplay: 0.1\n');
-  writeFileSync(join(configs, 'pretrain.json'), JSON.stringify({ preset: 'tiny', data: 'world', out: 'runs/base', steps: 40, dModel: 32, seqLen: 128 }, null, 2));
+  writeFileSync(
+    join(configs, 'genrm.yaml'),
+    'data: world\nbase: models/base\nout: runs/genrm\nsteps: 300\nbatchSize: 16\nlr: 0.0003\nvalPairs: 200\nreplay: 0.1\n',
+  );
+  writeFileSync(
+    join(configs, 'pretrain.json'),
+    JSON.stringify({ preset: 'tiny', data: 'world', out: 'runs/base', steps: 40, dModel: 32, seqLen: 128 }, null, 2),
+  );
   return { root, tensors, checkpoint, run, configs };
 }
 
 const YAML_BOMBS: [string, string][] = [
-  ['billion laughs', 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n'],
+  [
+    'billion laughs',
+    'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n',
+  ],
   ['deep nesting', `steps: ${'['.repeat(20000)}${']'.repeat(20000)}\n`],
   ['a huge number', 'steps: 1e999\nbatchSize: 16\n'],
   ['duplicate keys', 'steps: 1\nsteps: 2\n'],
@@ -283,7 +341,12 @@ function targets(o: Originals): { target: Target; original: string }[] {
   return [
     {
       original: o.tensors,
-      target: { name: 'safetensors', mutate: (r, dir) => binary(r, join(dir, 'a.safetensors')), load: (dir) => readSafetensors(join(dir, 'a.safetensors')), names: (dir) => [join(dir, 'a.safetensors')] },
+      target: {
+        name: 'safetensors',
+        mutate: (r, dir) => binary(r, join(dir, 'a.safetensors')),
+        load: (dir) => readSafetensors(join(dir, 'a.safetensors')),
+        names: (dir) => [join(dir, 'a.safetensors')],
+      },
     },
     {
       original: o.checkpoint,
@@ -307,7 +370,12 @@ function targets(o: Originals): { target: Target; original: string }[] {
         name: 'training run',
         mutate: (r, dir) => {
           const ck = latestCheckpoint(dir)!;
-          const f = pick(r, ['trainer-state/state.json', 'trainer-state/params.safetensors', 'trainer-state/optimizer.safetensors', 'latest']);
+          const f = pick(r, [
+            'trainer-state/state.json',
+            'trainer-state/params.safetensors',
+            'trainer-state/optimizer.safetensors',
+            'latest',
+          ]);
           const p = f === 'latest' ? join(dir, f) : join(ck, f);
           if (r.int(10) === 0) {
             unlinkSync(p);
@@ -354,7 +422,13 @@ export function runFuzz(seed: number, cases: number, onFailure?: (f: FuzzFailure
         } catch (e) {
           const err = e instanceof Error ? e : new Error(String(e));
           const named = target.names(dir).some((n) => err.message.includes(n));
-          if (err instanceof TypeError || err instanceof ReferenceError || err instanceof SyntaxError || (!named && /Maximum call stack/.test(err.message))) fail(`${err.name} from inside: ${err.message.slice(0, 300)}`);
+          if (
+            err instanceof TypeError ||
+            err instanceof ReferenceError ||
+            err instanceof SyntaxError ||
+            (!named && /Maximum call stack/.test(err.message))
+          )
+            fail(`${err.name} from inside: ${err.message.slice(0, 300)}`);
           else if (!named) fail(`the message names no file: ${err.message.slice(0, 300)}`);
           else {
             stats.refused++;

@@ -38,7 +38,11 @@ test('Bradley-Terry recovers a known order from simulated pairwise outcomes', ()
 
 test('the fit is a stationary point of the log-posterior (finite differences)', () => {
   const comps: Comparison[] = [
-    { i: 0, j: 1, w: 0.8 }, { i: 1, j: 2, w: 0.3 }, { i: 0, j: 2, w: 1 }, { i: 2, j: 3, w: 0.6 }, { i: 3, j: 0, w: 0.1 },
+    { i: 0, j: 1, w: 0.8 },
+    { i: 1, j: 2, w: 0.3 },
+    { i: 0, j: 2, w: 1 },
+    { i: 2, j: 3, w: 0.6 },
+    { i: 3, j: 0, w: 0.1 },
   ];
   const fit = fitBradleyTerry(4, comps, { prior: 1 });
   const h = 1e-5;
@@ -54,7 +58,11 @@ test('the fit is a stationary point of the log-posterior (finite differences)', 
 });
 
 test('perfect separation still converges to finite scores thanks to the prior', () => {
-  const comps: Comparison[] = [{ i: 0, j: 1, w: 1 }, { i: 1, j: 2, w: 1 }, { i: 0, j: 2, w: 1 }];
+  const comps: Comparison[] = [
+    { i: 0, j: 1, w: 1 },
+    { i: 1, j: 2, w: 1 },
+    { i: 0, j: 2, w: 1 },
+  ];
   const fit = fitBradleyTerry(3, comps);
   assert.ok(fit.converged, `iterations ${fit.iterations}`);
   assert.ok(fit.scores.every(Number.isFinite));
@@ -68,7 +76,10 @@ test('schedules: all pairs, round-robin rounds, seeded random subsets', () => {
   const rr = schedulePairs(6, { kind: 'round-robin', rounds: 1 });
   assert.equal(rr.length, 6);
   const deg = new Array(6).fill(0);
-  for (const [i, j] of rr) { deg[i]++; deg[j]++; }
+  for (const [i, j] of rr) {
+    deg[i]++;
+    deg[j]++;
+  }
   assert.deepEqual(deg, [2, 2, 2, 2, 2, 2]);
   assert.equal(schedulePairs(4, { kind: 'round-robin', rounds: 3 }).length, 6); // saturates at all pairs, no repeats
   const a = schedulePairs(8, { kind: 'random', pairs: 7, seed: 3 });

@@ -30,7 +30,7 @@ test('without single-token verdicts the prompt ends at the common prefix and the
   assert.equal(j?.verdict, 'B');
 });
 
-test('a verdict outside the backend\'s view is flagged approximate; neither visible is an error', async () => {
+test("a verdict outside the backend's view is flagged approximate; neither visible is an error", async () => {
   const one = new ScriptedModel({ logprob: (_p, c) => (c === '[[A]]' ? -0.1 : c === 'x' ? -5 : undefined) });
   const [j] = await judgePairs(one, [pair], compactPairTemplate, resolveJudgeConfig({ swap: false }));
   assert.equal(j?.approximate, true);
@@ -46,7 +46,10 @@ test('CoT: vote share over valid verdicts, invalid counted apart, rationales kep
   assert.deepEqual(cot?.votes, { pos: 3, neg: 1, invalid: 1 });
   assert.equal(j?.pA, 3 / 4);
   assert.equal(j?.verdict, 'A');
-  assert.deepEqual(cot?.rationales.map((r) => r.text), script);
+  assert.deepEqual(
+    cot?.rationales.map((r) => r.text),
+    script,
+  );
   // The paper's sampling settings reach the backend.
   const o = model.calls[0]?.options;
   assert.deepEqual([o?.n, o?.temperature, o?.topP], [5, 1.0, 0.95]);
@@ -78,7 +81,7 @@ test('order swap cancels a model that always says [[A]] (direct and CoT)', async
   assert.notEqual(cot.calls[0]?.options?.seed, cot.calls[1]?.options?.seed);
 });
 
-test('order swap keeps a content-aware judge\'s preference and reports agreement', async () => {
+test("order swap keeps a content-aware judge's preference and reports agreement", async () => {
   // Prefers the answer "4" wherever it is shown, with a slight lean to slot A.
   const model = new ScriptedModel({
     logprob: (p, c) => {
@@ -111,7 +114,12 @@ test('pointwise: direct P(Yes) and the CoT average of P(Yes | rationale)', async
       return c === '[[YES]]' ? (s[k] as number) : 0;
     },
   });
-  const [c] = await verifyAnswers(cot, [{ prompt: 'q', answer: 'a' }], { ...chatPointTemplate, render: (f) => `Q: ${f.question} A: ${f.answer}\n` }, resolveJudgeConfig({ mode: 'cot', votes: 3, weighting: 'verdict-prob' }));
+  const [c] = await verifyAnswers(
+    cot,
+    [{ prompt: 'q', answer: 'a' }],
+    { ...chatPointTemplate, render: (f) => `Q: ${f.question} A: ${f.answer}\n` },
+    resolveJudgeConfig({ mode: 'cot', votes: 3, weighting: 'verdict-prob' }),
+  );
   const want = (sigmoid(2) + sigmoid(-1) + sigmoid(0.5)) / 3;
   assert.ok(Math.abs((c?.pYes ?? 0) - want) < 1e-12, `${c?.pYes} vs ${want}`);
   assert.deepEqual(c?.cot?.votes, { pos: 2, neg: 1, invalid: 0 });
@@ -127,11 +135,24 @@ test('CoT verdict-prob weighting from string tokens with top alternatives (HTTP-
           text: 'B is wrong. [[A]]',
           tokens: ['B is wrong.', ' [[', 'A', ']]'],
           logprobs: [-0.1, -0.1, Math.log(0.7), 0],
-          topLogprobs: [[], [], [{ token: 'A', logprob: Math.log(0.7) }, { token: 'B', logprob: Math.log(0.1) }], []],
+          topLogprobs: [
+            [],
+            [],
+            [
+              { token: 'A', logprob: Math.log(0.7) },
+              { token: 'B', logprob: Math.log(0.1) },
+            ],
+            [],
+          ],
           finishReason: 'stop' as const,
         },
       ],
     }));
-  const [j] = await judgePairs(model, [pair], chatPairTemplate, resolveJudgeConfig({ mode: 'cot', votes: 1, swap: false, weighting: 'verdict-prob' }));
+  const [j] = await judgePairs(
+    model,
+    [pair],
+    chatPairTemplate,
+    resolveJudgeConfig({ mode: 'cot', votes: 1, swap: false, weighting: 'verdict-prob' }),
+  );
   assert.ok(Math.abs((j?.pA ?? 0) - 0.7 / 0.8) < 1e-12, String(j?.pA));
 });

@@ -19,7 +19,10 @@ const write = (name: string, text: string): string => {
 
 test('a missing placeholder is an error naming it and the file', () => {
   const p = write('missing.txt', 'Q: {question}\nA: {answer_a}\nWhich is better?');
-  assert.throws(() => loadTemplateFile(p, 'pair'), (e: Error) => e.message.includes('missing placeholder {answer_b}') && e.message.includes(p));
+  assert.throws(
+    () => loadTemplateFile(p, 'pair'),
+    (e: Error) => e.message.includes('missing placeholder {answer_b}') && e.message.includes(p),
+  );
 });
 
 test('an unknown placeholder is an error naming it', () => {
@@ -33,7 +36,10 @@ test('an unknown placeholder is an error naming it', () => {
 });
 
 test('YAML chat templates render; filling is one pass and {{ }} are literal braces', () => {
-  const p = write('t.yaml', 'kind: pair\nsystem: "Judge fairly. {{json}}"\nuser: |\n  {question}\n  <a>{answer_a}</a>\n  <b>{answer_b}</b>\n');
+  const p = write(
+    't.yaml',
+    'kind: pair\nsystem: "Judge fairly. {{json}}"\nuser: |\n  {question}\n  <a>{answer_a}</a>\n  <b>{answer_b}</b>\n',
+  );
   const t = loadTemplateFile(p, 'pair') as PairTemplate;
   const out = t.render({ question: 'Q?', answerA: 'I say {answer_b}', answerB: 'B' }, 'cot');
   assert.deepEqual(out, [
@@ -56,7 +62,10 @@ test('context: refuse names the pair and counts; truncate cuts answers, never th
   const longB = 'x'.repeat(4000);
   const pair = { id: 'p7', prompt: 'What is 2+2?', answerA: '4', answerB: longB };
   const mk = (): ScriptedModel => new ScriptedModel({ logprob: (_p, c) => (c === '[[A]]' ? -1 : -2) }, { contextLength: 600 }, 1);
-  await assert.rejects(judgePairs(mk(), [pair], compactPairTemplate, resolveJudgeConfig({})), (e: Error) => e instanceof ContextLengthError && /pair p7/.test(e.message) && /600/.test(e.message));
+  await assert.rejects(
+    judgePairs(mk(), [pair], compactPairTemplate, resolveJudgeConfig({})),
+    (e: Error) => e instanceof ContextLengthError && /pair p7/.test(e.message) && /600/.test(e.message),
+  );
   const m = mk();
   const [j] = await judgePairs(m, [pair], compactPairTemplate, resolveJudgeConfig({ contextPolicy: 'truncate-answers' }));
   assert.equal(j?.orders[0].truncated, true);

@@ -11,7 +11,19 @@ import type { ModelConfig } from '../../src/engine/model/config.js';
 import { Tokenizer } from '../../src/engine/tokenizer/index.js';
 
 export function tinyConfig(vocabSize: number, overrides: Partial<ModelConfig> = {}): ModelConfig {
-  return { vocabSize, dModel: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, ffnHidden: 64, maxSeqLen: 160, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false, ...overrides };
+  return {
+    vocabSize,
+    dModel: 32,
+    nLayers: 2,
+    nHeads: 4,
+    nKvHeads: 2,
+    ffnHidden: 64,
+    maxSeqLen: 160,
+    ropeTheta: 10000,
+    normEps: 1e-5,
+    tieEmbeddings: false,
+    ...overrides,
+  };
 }
 
 /** Writes the checkpoint (`overrides`: another shape, e.g. a longer context); returns its folder and a cleanup. */
@@ -24,6 +36,12 @@ export function makeTinyCheckpoint(seed = 3, overrides: Partial<ModelConfig> = {
   }
   const root = mkdtempSync(join(tmpdir(), 'genrm-serve-'));
   const dir = join(root, 'tiny');
-  saveCheckpoint(dir, { config: model.config, kind: 'lm', weights: model.params, tokenizer: tok, provenance: { command: 'test', config: null, seed, dataHash: null, parent: null } });
+  saveCheckpoint(dir, {
+    config: model.config,
+    kind: 'lm',
+    weights: model.params,
+    tokenizer: tok,
+    provenance: { command: 'test', config: null, seed, dataHash: null, parent: null },
+  });
   return { dir, root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }

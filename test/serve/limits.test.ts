@@ -24,7 +24,12 @@ const root = (s: RunningServer): string => s.url.replace(/\/v1$/, '');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function post(base: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-  return fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
+  return fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
 }
 
 async function waitFor(what: string, cond: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
@@ -42,7 +47,10 @@ function healthProbe(base: string): { stop: () => Promise<number[]> } {
   const loop = (async () => {
     while (on) {
       const t = performance.now();
-      const ok = await fetch(base + '/health', { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(base + '/health', { signal: AbortSignal.timeout(5000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       lat.push(ok ? performance.now() - t : Infinity);
       await sleep(50);
     }
@@ -68,7 +76,10 @@ test('the reward schedule: every pair up to 9 responses, then 8 opponents each (
       degree[j]!++;
     }
     assert.equal(pairs.length, n <= 9 ? (n * (n - 1)) / 2 : 4 * n, `n = ${n}`);
-    assert.ok(degree.every((d) => d === Math.min(n - 1, 8)), `n = ${n}: degrees ${degree.join(',')}`);
+    assert.ok(
+      degree.every((d) => d === Math.min(n - 1, 8)),
+      `n = ${n}: degrees ${degree.join(',')}`,
+    );
     assert.equal(new Set(pairs.map(([i, j]) => `${Math.min(i, j)},${Math.max(i, j)}`)).size, pairs.length, `n = ${n}: no pair twice`);
   }
 });
@@ -90,7 +101,10 @@ test('/v1/reward: a group over the cap is a 400 at once; 1,024 items in groups o
 
     const probe = healthProbe(base);
     await sleep(100);
-    const groups = { prompts: Array.from({ length: 1024 }, (_, i) => `What is ${i % 8}+3?`), responses: Array.from({ length: 1024 }, (_, i) => `${i}`) };
+    const groups = {
+      prompts: Array.from({ length: 1024 }, (_, i) => `What is ${i % 8}+3?`),
+      responses: Array.from({ length: 1024 }, (_, i) => `${i}`),
+    };
     const t1 = performance.now();
     const r = await post(base, '/v1/reward', groups);
     const ms = performance.now() - t1;
@@ -146,7 +160,10 @@ test('a client that hangs up mid-batch: its rows stop in the worker, its slot fr
     await waitFor('the worker to be idle', () => !s.worker.busy);
     const cutMs = performance.now() - t1;
     assert.equal(s.worker.stats.cancelledRunning, 4, 'the 4 jobs were cancelled while computing');
-    assert.ok(cutMs < fullMs * 0.6, `the batch ended ${cutMs.toFixed(0)} ms after it started; run to its end it took ${fullMs.toFixed(0)} ms`);
+    assert.ok(
+      cutMs < fullMs * 0.6,
+      `the batch ended ${cutMs.toFixed(0)} ms after it started; run to its end it took ${fullMs.toFixed(0)} ms`,
+    );
     await waitFor('the slot to free', () => s.admission.inFlight === 0, 2000);
 
     // The same options: one engine call for both requests' rows.
@@ -163,7 +180,11 @@ test('a client that hangs up mid-batch: its rows stop in the worker, its slot fr
     const got = (await (await mixed).json()) as any;
     assert.equal(s.worker.stats.batches, batches, 'one batch carried both');
     assert.equal(s.worker.stats.cancelledRunning, 8);
-    assert.deepEqual(got.choices.map((c: any) => c.text), alone.choices.map((c: any) => c.text), 'the other request’s samples are those it gets alone');
+    assert.deepEqual(
+      got.choices.map((c: any) => c.text),
+      alone.choices.map((c: any) => c.text),
+      'the other request’s samples are those it gets alone',
+    );
   } finally {
     await s.close();
     ck.cleanup();
@@ -192,7 +213,11 @@ test('a request past its deadline: 504 at the deadline, its rows cancelled in th
 test('admission counts a request until its reply is done and its work has left the model', async () => {
   let release!: () => void;
   const drained = new Promise<void>((r) => (release = r));
-  const a = new Admission(1, () => 0, () => drained);
+  const a = new Admission(
+    1,
+    () => 0,
+    () => drained,
+  );
   const res = new EventEmitter() as EventEmitter & { writableEnded: boolean };
   res.writableEnded = false;
   const ctx = { route: { tags: { model: true } }, res } as unknown as Ctx;
@@ -213,10 +238,12 @@ test('a request with many jobs does not hold back one with a single job: batches
   const base = root(s);
   try {
     let bigDone = false;
-    const big = post(base, '/v1/completions', { prompt: Array.from({ length: 64 }, (_, i) => `p${i}`), max_tokens: 40, seed: 1 }).then((r) => {
-      bigDone = true;
-      return r;
-    });
+    const big = post(base, '/v1/completions', { prompt: Array.from({ length: 64 }, (_, i) => `p${i}`), max_tokens: 40, seed: 1 }).then(
+      (r) => {
+        bigDone = true;
+        return r;
+      },
+    );
     await waitFor('the big request to start', () => s.worker.busy);
     const small = await post(base, '/v1/completions', { prompt: 'q', max_tokens: 5, seed: 1 });
     assert.equal(small.status, 200);
@@ -237,10 +264,25 @@ test('max_tokens over the context and prompts longer than it are 400s before the
     await waitFor('the long batch to start', () => s.worker.busy);
     const cases: [string, unknown, string, RegExp][] = [
       ['/v1/completions', { prompt: 'x', max_tokens: 10_000 }, 'max_tokens', /"max_tokens" is 10000, more than the model's context of 160/],
-      ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], max_completion_tokens: 161 }, 'max_completion_tokens', /context of 160/],
-      ['/v1/completions', { prompt: ['ok', 'y'.repeat(300)], max_tokens: 1 }, 'prompt[1]', /"prompt\[1\]": the prompt has 301 tokens .* context of 160/],
+      [
+        '/v1/chat/completions',
+        { messages: [{ role: 'user', content: 'x' }], max_completion_tokens: 161 },
+        'max_completion_tokens',
+        /context of 160/,
+      ],
+      [
+        '/v1/completions',
+        { prompt: ['ok', 'y'.repeat(300)], max_tokens: 1 },
+        'prompt[1]',
+        /"prompt\[1\]": the prompt has 301 tokens .* context of 160/,
+      ],
       ['/v1/completions', { prompt: 'z'.repeat(100_000), max_tokens: 1 }, 'prompt', /"prompt" is 100000 bytes, at least \d+ tokens/],
-      ['/v1/chat/completions', { messages: [{ role: 'user', content: 'm'.repeat(300) }] }, 'messages', /tokens .* more than the model's context of 160/],
+      [
+        '/v1/chat/completions',
+        { messages: [{ role: 'user', content: 'm'.repeat(300) }] },
+        'messages',
+        /tokens .* more than the model's context of 160/,
+      ],
       ['/v1/judge', { prompt: 'q', a: '1', b: '2', mode: 'cot', max_tokens: 4000 }, 'max_tokens', /context of 160/],
     ];
     for (const [path, body, param, msg] of cases) {
@@ -277,7 +319,10 @@ test('connections: at --max-connections a newcomer replaces the oldest connectio
     assert.equal(h.status, 200, 'a client with a request gets in while the cap is full');
     assert.ok(performance.now() - t0 < 400, 'at once, not after the header time');
     await sleep(100);
-    assert.ok(closed.size >= 10 && socks.slice(0, 11).every((so) => closed.has(so)), `the oldest without a request made room (${closed.size} closed)`);
+    assert.ok(
+      closed.size >= 10 && socks.slice(0, 11).every((so) => closed.has(so)),
+      `the oldest without a request made room (${closed.size} closed)`,
+    );
     const dribble = setInterval(() => socks.slice(0, 10).forEach((so) => !so.destroyed && so.write('X-A: 1\r\n')), 100);
     await waitFor('every held connection to be cut', () => closed.size === 30, 4000);
     clearInterval(dribble);

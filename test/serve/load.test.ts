@@ -45,14 +45,27 @@ test('concurrent judge requests share batches; max batch 1 judges one prompt per
   const batched = await startServer({ model: ck.dir, port: 0, name: 'tiny', batchWaitMs: 20 });
   const single = await startServer({ model: ck.dir, port: 0, name: 'tiny', maxBatch: 1 });
   try {
-    for (const [s, label] of [[batched, 'batched'], [single, 'single']] as const) {
+    for (const [s, label] of [
+      [batched, 'batched'],
+      [single, 'single'],
+    ] as const) {
       const b0 = s.worker.stats.batches;
       const rs = await Promise.all(Array.from({ length: 12 }, (_, i) => post(root(s), '/v1/judge', { ...PAIR, a: String(i) })));
       const bodies = (await Promise.all(rs.map((r) => r.json()))) as { p_a: number }[];
-      assert.ok(rs.every((r) => r.status === 200), label);
-      assert.ok(bodies.every((b) => b.p_a > 0 && b.p_a < 1), label);
+      assert.ok(
+        rs.every((r) => r.status === 200),
+        label,
+      );
+      assert.ok(
+        bodies.every((b) => b.p_a > 0 && b.p_a < 1),
+        label,
+      );
       const batches = s.worker.stats.batches - b0;
-      if (s === batched) assert.ok(batches <= 6 && s.worker.stats.largestBatch >= 4, `24 prompts in ${batches} batches (largest ${s.worker.stats.largestBatch})`);
+      if (s === batched)
+        assert.ok(
+          batches <= 6 && s.worker.stats.largestBatch >= 4,
+          `24 prompts in ${batches} batches (largest ${s.worker.stats.largestBatch})`,
+        );
       else assert.ok(batches === 24 && s.worker.stats.largestBatch === 1, `one at a time: ${batches} batches`);
     }
   } finally {
@@ -151,7 +164,11 @@ const cli = underTsx ? ['--import', 'tsx', join(repo, 'src/cli/main.ts')] : [joi
 
 test('SIGTERM: genrm serve stops accepting, answers every request in flight, then exits 0', async () => {
   const ck = makeTinyCheckpoint();
-  const child = spawn(process.execPath, [...cli, 'serve', '--model', ck.dir, '--port', '0', '--json', '--judge-mode', 'cot', '--votes', '16', '--max-tokens', '100'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [...cli, 'serve', '--model', ck.dir, '--port', '0', '--json', '--judge-mode', 'cot', '--votes', '16', '--max-tokens', '100'],
+    { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   try {
     let out = '';
     child.stdout.setEncoding('utf8');

@@ -53,11 +53,17 @@ async function refused(call: Promise<unknown>, param: string, message: RegExp): 
 
 test('models: list, retrieve by id, an unknown id is a NotFoundError (404, code model_not_found); replies carry one system_fingerprint', async () => {
   const list = await client.models.list();
-  assert.deepEqual(list.data.map((m) => m.id), ['tiny']);
+  assert.deepEqual(
+    list.data.map((m) => m.id),
+    ['tiny'],
+  );
   const one = await client.models.retrieve('tiny');
   assert.equal(one.id, 'tiny');
   assert.equal(one.object, 'model');
-  await assert.rejects(client.models.retrieve('gpt-9'), (e: unknown) => e instanceof NotFoundError && e.status === 404 && e.code === 'model_not_found' && /gpt-9/.test(e.message));
+  await assert.rejects(
+    client.models.retrieve('gpt-9'),
+    (e: unknown) => e instanceof NotFoundError && e.status === 404 && e.code === 'model_not_found' && /gpt-9/.test(e.message),
+  );
 
   const chat = await client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4, seed: 1 });
   const text = await client.completions.create({ model: 'tiny', prompt: 'hi', max_tokens: 4, seed: 1 });
@@ -66,7 +72,15 @@ test('models: list, retrieve by id, an unknown id is a NotFoundError (404, code 
 });
 
 test('streaming chat, n = 2, with logprobs: each choice’s deltas add up to the non-streamed message, token for token', async () => {
-  const req = { model: 'tiny', messages: [{ role: 'user' as const, content: 'Tell me more.' }], n: 2, seed: 4, max_tokens: 60, logprobs: true, top_logprobs: 2 };
+  const req = {
+    model: 'tiny',
+    messages: [{ role: 'user' as const, content: 'Tell me more.' }],
+    n: 2,
+    seed: 4,
+    max_tokens: 60,
+    logprobs: true,
+    top_logprobs: 2,
+  };
   const whole = await client.chat.completions.create(req);
   const stream = await client.chat.completions.create({ ...req, stream: true, stream_options: { include_usage: true } });
   const text = ['', ''];
@@ -81,7 +95,8 @@ test('streaming chat, n = 2, with logprobs: each choice’s deltas add up to the
     for (const c of chunk.choices) {
       if (c.delta.role) roles.push(`${c.index}:${c.delta.role}`);
       text[c.index] += c.delta.content ?? '';
-      for (const t of c.logprobs?.content ?? []) tokens[c.index]!.push({ token: t.token, logprob: t.logprob, top: t.top_logprobs.map((a) => a.token) });
+      for (const t of c.logprobs?.content ?? [])
+        tokens[c.index]!.push({ token: t.token, logprob: t.logprob, top: t.top_logprobs.map((a) => a.token) });
       if (c.finish_reason) finish[c.index] = c.finish_reason;
     }
   }
@@ -91,7 +106,10 @@ test('streaming chat, n = 2, with logprobs: each choice’s deltas add up to the
     const ref = whole.choices[i]!;
     assert.equal(text[i], ref.message.content, `choice ${i}`);
     assert.equal(finish[i], ref.finish_reason);
-    assert.deepEqual(tokens[i], ref.logprobs!.content!.map((t) => ({ token: t.token, logprob: t.logprob, top: t.top_logprobs.map((a) => a.token) })));
+    assert.deepEqual(
+      tokens[i],
+      ref.logprobs!.content!.map((t) => ({ token: t.token, logprob: t.logprob, top: t.top_logprobs.map((a) => a.token) })),
+    );
   }
   assert.deepEqual(usage, whole.usage);
   assert.deepEqual([...fingerprints], [whole.system_fingerprint]);
@@ -99,7 +117,9 @@ test('streaming chat, n = 2, with logprobs: each choice’s deltas add up to the
 
 test('streaming completions, two prompts × n = 2 and echo: each choice’s text equals the non-streamed one; a stop string is held back, never sent', async () => {
   const req = { model: 'tiny', prompt: ['Judge\nQ: 1', 'Judge\nQ: 22'], n: 2, seed: 3, max_tokens: 40, logprobs: 1 };
-  const collect = async (body: OpenAI.CompletionCreateParamsNonStreaming): Promise<{ text: string[]; finish: string[]; offsets: number[][] }> => {
+  const collect = async (
+    body: OpenAI.CompletionCreateParamsNonStreaming,
+  ): Promise<{ text: string[]; finish: string[]; offsets: number[][] }> => {
     const out = { text: [] as string[], finish: [] as string[], offsets: [] as number[][] };
     for await (const chunk of await client.completions.create({ ...body, stream: true })) {
       for (const c of chunk.choices) {
@@ -152,7 +172,11 @@ test('streaming is real: the first text reaches the client while the worker is s
     assert.equal(busyAtFirst, true, 'the first text came while the batch was computing');
     assert.ok(chunks > 10, `${chunks} chunks`);
     // Reads of the raw stream: at least two carry text before the one that ends it.
-    const r = await fetch(`${s.url}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, stream: true }) });
+    const r = await fetch(`${s.url}/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...body, stream: true }),
+    });
     const reader = r.body!.getReader();
     const dec = new TextDecoder();
     const reads: string[] = [];
@@ -175,8 +199,20 @@ test('streaming is real: the first text reaches the client while the worker is s
 test('what the SDK sends: content-part arrays and the developer role are read; image parts, response_format, tools and functions are 400s naming them', async () => {
   const ask = (messages: OpenAI.ChatCompletionMessageParam[], extra: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming> = {}) =>
     client.chat.completions.create({ model: 'tiny', messages, max_tokens: 8, temperature: 0, ...extra });
-  const plain = await ask([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'one\ntwo' }]);
-  const parts = await ask([{ role: 'developer', content: 'Be brief.' }, { role: 'user', content: [{ type: 'text', text: 'one' }, { type: 'text', text: 'two' }] }]);
+  const plain = await ask([
+    { role: 'system', content: 'Be brief.' },
+    { role: 'user', content: 'one\ntwo' },
+  ]);
+  const parts = await ask([
+    { role: 'developer', content: 'Be brief.' },
+    {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'one' },
+        { type: 'text', text: 'two' },
+      ],
+    },
+  ]);
   assert.equal(parts.choices[0]!.message.content, plain.choices[0]!.message.content);
   assert.equal(parts.usage?.prompt_tokens, plain.usage?.prompt_tokens, 'developer = system; text parts joined by a newline (as vLLM)');
   const other = await ask([{ role: 'user', content: 'three' }]);
@@ -184,13 +220,25 @@ test('what the SDK sends: content-part arrays and the developer role are read; i
   assert.equal((await ask([{ role: 'user', content: 'x' }], { response_format: { type: 'text' } })).choices.length, 1);
 
   const image: OpenAI.ChatCompletionContentPart = { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } };
-  await refused(ask([{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, image] }]), 'messages[0].content[1].type', /"image_url" parts are not supported/);
-  await refused(ask([{ role: 'user', content: 'x' }], { response_format: { type: 'json_object' } }), 'response_format', /no constrained decoding/);
+  await refused(
+    ask([{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, image] }]),
+    'messages[0].content[1].type',
+    /"image_url" parts are not supported/,
+  );
+  await refused(
+    ask([{ role: 'user', content: 'x' }], { response_format: { type: 'json_object' } }),
+    'response_format',
+    /no constrained decoding/,
+  );
   const tool: OpenAI.ChatCompletionTool = { type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } };
   await refused(ask([{ role: 'user', content: 'x' }], { tools: [tool] }), 'tools', /tool and function calling is not supported/);
   await refused(ask([{ role: 'user', content: 'x' }], { tool_choice: 'auto' }), 'tool_choice', /not supported/);
   await refused(ask([{ role: 'user', content: 'x' }], { functions: [{ name: 'f' }] }), 'functions', /not supported/);
-  assert.equal((await ask([{ role: 'user', content: 'x' }], { tool_choice: 'none' })).choices.length, 1, 'tool_choice "none" asks for nothing');
+  assert.equal(
+    (await ask([{ role: 'user', content: 'x' }], { tool_choice: 'none' })).choices.length,
+    1,
+    'tool_choice "none" asks for nothing',
+  );
 });
 
 test('--no-extensions: /v1/models has no genrm block, `candidates` is a 400; judged through the top-logprob fallback, P(A) equals the embedded engine’s (base model, 4 pairs, both orders)', async () => {
@@ -199,10 +247,17 @@ test('--no-extensions: /v1/models has no genrm block, `candidates` is a 400; jud
   try {
     const sdk = new OpenAI({ baseURL: plain.url, apiKey: 'unused', maxRetries: 0 });
     const listed = (await sdk.models.list()).data;
-    assert.deepEqual(listed.map((m) => m.id), ['genrm/base']);
+    assert.deepEqual(
+      listed.map((m) => m.id),
+      ['genrm/base'],
+    );
     assert.equal('genrm' in listed[0]!, false);
     assert.equal((await sdk.models.retrieve('genrm/base')).id, 'genrm/base', 'an id with a slash');
-    const bad = await fetch(`${plain.url}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x', max_tokens: 0, candidates: ['[[A]]', '[[B]]'] }) });
+    const bad = await fetch(`${plain.url}/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'x', max_tokens: 0, candidates: ['[[A]]', '[[B]]'] }),
+    });
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { error: { param: string } }).error.param, 'candidates');
 
@@ -225,7 +280,10 @@ test('--no-extensions: /v1/models has no genrm block, `candidates` is a 400; jud
       assert.ok(Math.abs(j.pA - local[i]!.pA) < 1e-4, `${j.id}: P(A) ${j.pA} via the fallback vs ${local[i]!.pA} in-process`);
       j.orders.forEach((o, k) => assert.ok(Math.abs(o.p - local[i]!.orders[k]!.p) < 1e-4, `${j.id} order ${k}`));
     });
-    assert.ok(local.some((j) => Math.abs(j.orders[0].p - 0.5) > 0.02), 'the base model is not indifferent');
+    assert.ok(
+      local.some((j) => Math.abs(j.orders[0].p - 0.5) > 0.02),
+      'the base model is not indifferent',
+    );
   } finally {
     await plain.close();
   }

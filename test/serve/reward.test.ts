@@ -33,8 +33,17 @@ after(async () => {
   ck?.cleanup();
 });
 
-async function post(path: string, body: unknown, headers: Record<string, string> = {}, at = base): Promise<{ status: number; json: any; headers: Headers }> {
-  const r = await fetch(at + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+async function post(
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  at = base,
+): Promise<{ status: number; json: any; headers: Headers }> {
+  const r = await fetch(at + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await r.text();
   let json: any;
   try {
@@ -50,7 +59,12 @@ const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a
 test('/v1/judge direct: p_a and verdict equal the in-process judge, both orders; no swap differs', async () => {
   const r = await post('/v1/judge', { prompt: 'What is 2+3?', a: '5', b: '6' });
   assert.equal(r.status, 200, JSON.stringify(r.json));
-  const [want] = await judgePairs(local, [{ prompt: 'What is 2+3?', answerA: '5', answerB: '6' }], compactPairTemplate, resolveJudgeConfig({ mode: 'direct', swap: true }));
+  const [want] = await judgePairs(
+    local,
+    [{ prompt: 'What is 2+3?', answerA: '5', answerB: '6' }],
+    compactPairTemplate,
+    resolveJudgeConfig({ mode: 'direct', swap: true }),
+  );
   close(r.json.p_a, want!.pA, 'p_a');
   assert.equal(r.json.verdict, want!.verdict);
   close(r.json.position_bias, want!.positionBias!, 'position_bias');
@@ -65,7 +79,10 @@ test('/v1/judge cot: votes and rationales per original answer, equal to the in-p
   const cfg = resolveJudgeConfig({ mode: 'cot', votes: 3, maxTokens: 24, seed: 5, swap: true });
   const [want] = await judgePairs(local, [{ prompt: 'What is 2+3?', answerA: '5', answerB: '6' }], compactPairTemplate, cfg);
   assert.equal(r.json.rationales.length, 6);
-  assert.deepEqual(r.json.rationales.map((x: any) => x.text), want!.orders.flatMap((o) => o.cot!.rationales.map((x) => x.text)));
+  assert.deepEqual(
+    r.json.rationales.map((x: any) => x.text),
+    want!.orders.flatMap((o) => o.cot!.rationales.map((x) => x.text)),
+  );
   // Order 2 showed B first: its "pos" votes are for B.
   const o1 = want!.orders[0].cot!.votes;
   const o2 = want!.orders[1]!.cot!.votes;
@@ -118,7 +135,15 @@ test('/get_reward speaks OpenRLHF serve_rm: {query, prompts, labels} -> {rewards
   const cfg = resolveJudgeConfig({});
   const [pair] = await judgePairs(local, [{ prompt: prompts[0]!, answerA: '2', answerB: '2' }], compactPairTemplate, cfg);
   close(r.json.rewards[0], pair!.pA, 'vs label');
-  const point = await verifyAnswers(local, [{ prompt: prompts[1]!, answer: '3' }, { prompt: prompts[2]!, answer: 'No.' }], compactPointTemplate, cfg);
+  const point = await verifyAnswers(
+    local,
+    [
+      { prompt: prompts[1]!, answer: '3' },
+      { prompt: prompts[2]!, answer: 'No.' },
+    ],
+    compactPointTemplate,
+    cfg,
+  );
   close(r.json.rewards[1], point[0]!.pYes, 'P(Yes) without a label');
   close(r.json.rewards[2], point[1]!.pYes, 'P(Yes) with an empty label');
   assert.notEqual(r.json.rewards[1], r.json.rewards[2]);
@@ -171,12 +196,21 @@ test('bad requests: malformed JSON, wrong types, missing and unknown fields, len
 
 function rawPost(port: string, path: string, body: Buffer): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: Number(port), path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: Number(port),
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -189,7 +223,8 @@ test('bearer token: 401 without it or with a wrong one (any route, unknown ones 
   assert.equal(none.status, 401);
   assert.equal(none.headers.get('www-authenticate'), 'Bearer');
   assert.match(none.json.error.message, /Authorization: Bearer/);
-  for (const t of ['s3cret-tokem', 's3cret-token-and-more', '', 's']) assert.equal((await post('/v1/judge', body, { authorization: `Bearer ${t}` }, at)).status, 401, `token "${t}"`);
+  for (const t of ['s3cret-tokem', 's3cret-token-and-more', '', 's'])
+    assert.equal((await post('/v1/judge', body, { authorization: `Bearer ${t}` }, at)).status, 401, `token "${t}"`);
   assert.equal((await post('/v1/judge', body, { authorization: 'Basic czNjcmV0LXRva2Vu' }, at)).status, 401);
   assert.equal((await post('/no/such/route', body, {}, at)).status, 401, 'no route map for strangers');
   assert.equal((await fetch(at + '/metrics')).status, 401);
@@ -216,14 +251,21 @@ test('/metrics: Prometheus text with requests by route and status, latency histo
   // Histogram: cumulative buckets, +Inf = count.
   const les = [...m.entries()].filter(([k]) => k.startsWith('genrm_http_request_duration_seconds_bucket{route="/v1/judge"'));
   const counts = les.map(([, v]) => v);
-  assert.ok(counts.every((c, i) => i === 0 || c >= counts[i - 1]!), 'cumulative');
-  assert.equal(m.get('genrm_http_request_duration_seconds_bucket{route="/v1/judge",le="+Inf"}'), m.get('genrm_http_request_duration_seconds_count{route="/v1/judge"}'));
+  assert.ok(
+    counts.every((c, i) => i === 0 || c >= counts[i - 1]!),
+    'cumulative',
+  );
+  assert.equal(
+    m.get('genrm_http_request_duration_seconds_bucket{route="/v1/judge",le="+Inf"}'),
+    m.get('genrm_http_request_duration_seconds_count{route="/v1/judge"}'),
+  );
   assert.ok(m.get('genrm_batch_size_count')! > (before.get('genrm_batch_size_count') ?? 0));
   assert.ok(m.get('genrm_prompt_tokens_total')! > (before.get('genrm_prompt_tokens_total') ?? 0));
   assert.equal(m.get('genrm_queue_depth'), 0);
   assert.ok(m.get('process_resident_memory_bytes')! > 1e6);
   const text = await (await fetch(base + '/metrics')).text();
-  for (const line of text.trim().split('\n')) assert.match(line, /^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [-+0-9.eInfa]+)$/, line);
+  for (const line of text.trim().split('\n'))
+    assert.match(line, /^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [-+0-9.eInfa]+)$/, line);
 });
 
 async function scrape(): Promise<Map<string, number>> {

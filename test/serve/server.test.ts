@@ -49,7 +49,13 @@ test('binds 127.0.0.1 on an ephemeral port; /v1/models describes the model', asy
   const r = (await (await fetch(srv.url + '/models')).json()) as any;
   assert.equal(r.data[0].id, 'tiny');
   assert.equal(r.data[0].max_model_len, 160);
-  assert.deepEqual(r.data[0].genrm, { singleTokenVerdicts: true, maxLogprobs: local.tokenizer.vocabSize, contextLength: 160, candidates: true, promptLists: true });
+  assert.deepEqual(r.data[0].genrm, {
+    singleTokenVerdicts: true,
+    maxLogprobs: local.tokenizer.vocabSize,
+    contextLength: 160,
+    candidates: true,
+    promptLists: true,
+  });
 });
 
 test('completions through the HTTP backend equal the embedded backend: n samples, texts and per-token logprobs', async () => {
@@ -70,11 +76,17 @@ test('completions through the HTTP backend equal the embedded backend: n samples
 test('seeds: the same seed repeats; sample i of n equals a single request with seed + i; another seed differs', async () => {
   const a = await http.generate([PROMPT], { n: 3, seed: 5, maxTokens: 10 });
   const b = await http.generate([PROMPT], { n: 3, seed: 5, maxTokens: 10 });
-  assert.deepEqual(a[0]!.samples.map((s) => s.text), b[0]!.samples.map((s) => s.text));
+  assert.deepEqual(
+    a[0]!.samples.map((s) => s.text),
+    b[0]!.samples.map((s) => s.text),
+  );
   const single = await http.generate([PROMPT], { n: 1, seed: 7, maxTokens: 10 });
   assert.equal(single[0]!.samples[0]!.text, a[0]!.samples[2]!.text);
   const c = await http.generate([PROMPT], { n: 3, seed: 99, maxTokens: 10 });
-  assert.notDeepEqual(c[0]!.samples.map((s) => s.text), a[0]!.samples.map((s) => s.text));
+  assert.notDeepEqual(
+    c[0]!.samples.map((s) => s.text),
+    a[0]!.samples.map((s) => s.text),
+  );
 });
 
 test('chat: logprobs with top_logprobs in the chat shape; the rendering is the embedded backend’s', async () => {
@@ -83,7 +95,12 @@ test('chat: logprobs with top_logprobs in the chat shape; the rendering is the e
   assert.equal(r.status, 200, r.text);
   const ch = r.json.choices[0];
   assert.equal(ch.message.role, 'assistant');
-  const content = ch.logprobs.content as { token: string; logprob: number; bytes: number[]; top_logprobs: { token: string; logprob: number }[] }[];
+  const content = ch.logprobs.content as {
+    token: string;
+    logprob: number;
+    bytes: number[];
+    top_logprobs: { token: string; logprob: number }[];
+  }[];
   assert.ok(content.length > 0);
   for (const c of content) {
     assert.equal(c.top_logprobs.length, 3);
@@ -111,7 +128,10 @@ test('stop strings end the text before the first occurrence, finish_reason stop'
 async function sse(path: string, body: unknown): Promise<any[]> {
   const r = await fetch(srv.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   assert.equal(r.headers.get('content-type'), 'text/event-stream');
-  const events = (await r.text()).split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
+  const events = (await r.text())
+    .split('\n\n')
+    .filter(Boolean)
+    .map((e) => e.replace(/^data: /, ''));
   assert.equal(events.at(-1), '[DONE]');
   return events.slice(0, -1).map((e) => JSON.parse(e));
 }
@@ -163,7 +183,10 @@ test('direct judge P(A) through HTTP equals in-process (genrm server: single-tok
     j.orders.forEach((o, k) => assert.ok(Math.abs(o.p - inProc[i]!.orders[k]!.p) < 1e-4, `${j.id} order ${k}`));
     assert.equal(j.approximate, false);
   });
-  assert.ok(inProc.some((j) => Math.abs(j.orders[0].p - 0.5) > 0.01), 'the random model is not indifferent');
+  assert.ok(
+    inProc.some((j) => Math.abs(j.orders[0].p - 0.5) > 0.01),
+    'the random model is not indifferent',
+  );
   // Without the `candidates` extension (a client that only reads top logprobs): the same numbers.
   const direct = compactPairTemplate.render({ question: pairs[1]!.prompt, answerA: '1 2 3', answerB: '3 2 1' }, 'direct') as string;
   const [topK] = await http.candidateLogprobs([direct], ['[[A]]', '[[B]]']);
@@ -181,7 +204,10 @@ test('direct judge P(A) through HTTP equals in-process (genrm server: single-tok
   assert.ok(Math.abs(generic[0]!.pA - inProc[0]!.orders[0].p) < 1e-4, `${generic[0]!.pA} vs ${inProc[0]!.orders[0].p}`);
   const prompt = compactPairTemplate.render({ question: pairs[0]!.prompt, answerA: '5', answerB: '6' }, 'direct') as string;
   const [[a, b]] = (await local.candidateLogprobs([prompt + '[['], ['A', 'B'])) as unknown as [[{ logprob: number }, { logprob: number }]];
-  assert.ok(Math.abs(generic[0]!.pA - 1 / (1 + Math.exp(b.logprob - a.logprob))) > 0.01, 'the byte after "[[" would have said something else');
+  assert.ok(
+    Math.abs(generic[0]!.pA - 1 / (1 + Math.exp(b.logprob - a.logprob))) > 0.01,
+    'the byte after "[[" would have said something else',
+  );
 });
 
 test('the `candidates` extension: exact log-probs per prompt, in order; sampling fields with it are a 400 naming the field', async () => {
@@ -192,10 +218,16 @@ test('the `candidates` extension: exact log-probs per prompt, in order; sampling
   assert.equal(r.json.choices.length, 2);
   r.json.choices.forEach((c: any, i: number) => {
     assert.equal(c.index, i);
-    c.candidate_logprobs.forEach((lp: number, k: number) => assert.ok(Math.abs(lp - ref[i]![k]!.logprob) < 1e-4, `prompt ${i} candidate ${k}`));
+    c.candidate_logprobs.forEach((lp: number, k: number) =>
+      assert.ok(Math.abs(lp - ref[i]![k]!.logprob) < 1e-4, `prompt ${i} candidate ${k}`),
+    );
   });
   assert.ok(r.json.usage.prompt_tokens > 0 && r.json.usage.completion_tokens === 0);
-  for (const [field, extra] of [['max_tokens', { max_tokens: 3 }], ['echo', { max_tokens: 0, echo: true }], ['n', { max_tokens: 0, n: 2 }]] as const) {
+  for (const [field, extra] of [
+    ['max_tokens', { max_tokens: 3 }],
+    ['echo', { max_tokens: 0, echo: true }],
+    ['n', { max_tokens: 0, n: 2 }],
+  ] as const) {
     const bad = await post('/completions', { prompt: 'x', candidates: ['a'], ...extra });
     assert.equal(bad.status, 400, field);
     assert.equal(bad.json.error.param, field);
@@ -204,7 +236,14 @@ test('the `candidates` extension: exact log-probs per prompt, in order; sampling
 });
 
 test('prompt lists: a batch of text prompts shares requests of at most rowsPerRequest rows, with the very samples and candidate log-probs of one request per prompt', async () => {
-  const lists = new OpenAIBackend({ baseURL: srv.url, model: 'tiny', promptLists: true, candidatesExtension: true, rowsPerRequest: 4, ...noKey });
+  const lists = new OpenAIBackend({
+    baseURL: srv.url,
+    model: 'tiny',
+    promptLists: true,
+    candidatesExtension: true,
+    rowsPerRequest: 4,
+    ...noKey,
+  });
   const posts: { path: string; prompts: number }[] = [];
   const post0 = lists.client.post.bind(lists.client);
   lists.client.post = (async (path: string, body: Record<string, unknown>, signal?: AbortSignal) => {
@@ -215,17 +254,28 @@ test('prompt lists: a batch of text prompts shares requests of at most rowsPerRe
   const opts = { n: 2, temperature: 1, maxTokens: 6, seed: 5 };
   const batched = await lists.generate(prompts, opts);
   const single = await http.generate(prompts, opts);
-  assert.deepEqual(batched.map((g) => g.samples.map((s) => s.text)), single.map((g) => g.samples.map((s) => s.text)));
+  assert.deepEqual(
+    batched.map((g) => g.samples.map((s) => s.text)),
+    single.map((g) => g.samples.map((s) => s.text)),
+  );
   // Log-probs up to the last bits: the server batches rows differently either way, and a row's
   // logits in another batch shape can differ there (see engine/sampling/generate.ts).
-  batched.forEach((g, p) => g.samples.forEach((s, i) => s.logprobs.forEach((lp, t) => assert.ok(Math.abs(lp - single[p]!.samples[i]!.logprobs[t]!) < 1e-4, `prompt ${p} sample ${i} token ${t}`))));
+  batched.forEach((g, p) =>
+    g.samples.forEach((s, i) =>
+      s.logprobs.forEach((lp, t) =>
+        assert.ok(Math.abs(lp - single[p]!.samples[i]!.logprobs[t]!) < 1e-4, `prompt ${p} sample ${i} token ${t}`),
+      ),
+    ),
+  );
   // 3 text prompts × n 2 at ≤ 4 rows per request: lists of 2 and 1; the chat prompt goes alone.
   assert.deepEqual(posts.map((p) => `${p.path}:${p.prompts}`).sort(), ['/chat/completions:1', '/completions:1', '/completions:2']);
   posts.length = 0;
   const direct = ['5', '6', '7', '8', '9'].map((b) => pairPrompt({ question: 'What is 2+3?', answerA: '5', answerB: b }, 'direct'));
   const got = await lists.candidateLogprobs(direct, ['[[A]]', '[[B]]']);
   const ref = await local.candidateLogprobs(direct, ['[[A]]', '[[B]]']);
-  got.forEach((row, i) => row.forEach((c, k) => assert.ok(Math.abs(c.logprob - ref[i]![k]!.logprob) < 1e-4 && c.found, `prompt ${i} candidate ${k}`)));
+  got.forEach((row, i) =>
+    row.forEach((c, k) => assert.ok(Math.abs(c.logprob - ref[i]![k]!.logprob) < 1e-4 && c.found, `prompt ${i} candidate ${k}`)),
+  );
   assert.deepEqual(posts.map((p) => p.prompts).sort(), [1, 4]);
 });
 
@@ -256,7 +306,10 @@ test('bad requests: 400 naming the field, 404 model/route, 405, 413, a prompt ov
 
 test('concurrent requests share worker batches; /health answers while the worker computes', async () => {
   const before = srv.worker.stats.batches;
-  const long = http.generate(Array.from({ length: 8 }, (_, i) => `${PROMPT}${i}`), { n: 8, maxTokens: 120, seed: 1, temperature: 1 });
+  const long = http.generate(
+    Array.from({ length: 8 }, (_, i) => `${PROMPT}${i}`),
+    { n: 8, maxTokens: 120, seed: 1, temperature: 1 },
+  );
   let done = false;
   void long.then(() => (done = true));
   await new Promise((r) => setTimeout(r, 30));

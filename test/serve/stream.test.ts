@@ -10,8 +10,15 @@ import type { SampleResult } from '../../src/serve/protocol.js';
 
 const tok = Tokenizer.byteLevel({ specials: [] });
 const ids = (s: string): number[] => [...new TextEncoder().encode(s)];
-const feed = (st: SampleText, xs: number[]): (string | null)[] => xs.map((id) => st.push({ sample: 0, id, logprob: -1, stop: false })?.text ?? null);
-const final = (xs: number[], text: string): SampleResult => ({ text, pieces: tokenPieces(tok, xs), logprobs: xs.map(() => -1), finishReason: 'length', generatedTokens: xs.length });
+const feed = (st: SampleText, xs: number[]): (string | null)[] =>
+  xs.map((id) => st.push({ sample: 0, id, logprob: -1, stop: false })?.text ?? null);
+const final = (xs: number[], text: string): SampleResult => ({
+  text,
+  pieces: tokenPieces(tok, xs),
+  logprobs: xs.map(() => -1),
+  finishReason: 'length',
+  generatedTokens: xs.length,
+});
 
 test('a character split over tokens goes out whole with the token that completes it', () => {
   const st = new SampleText(tok, []);
@@ -39,5 +46,8 @@ test('a stop token ends the text; the final answer’s rest completes what was h
   assert.equal(st.push({ sample: 0, id: ids('b')[0]!, logprob: -1, stop: false }), null, 'nothing after the stop token');
   const r = st.rest(final(xs, 'a\ufffd'));
   assert.equal(r.text, '\ufffd');
-  assert.deepEqual(r.pieces.map((p) => p.bytes), [[0xc3]]);
+  assert.deepEqual(
+    r.pieces.map((p) => p.bytes),
+    [[0xc3]],
+  );
 });

@@ -23,7 +23,11 @@ test('packing: every document once per epoch, separated, rows overlapping by one
   }
   // The first epoch (12 tokens) holds each document followed by the separator, in some order.
   const epoch = stream.slice(0, 12);
-  const parts = epoch.join(',').split(`,${SEP}`).map((p) => p.replace(/^,/, '')).filter(Boolean);
+  const parts = epoch
+    .join(',')
+    .split(`,${SEP}`)
+    .map((p) => p.replace(/^,/, ''))
+    .filter(Boolean);
   assert.deepEqual(parts.sort(), ['1,2,3', '4,5', '6,7,8,9']);
   assert.equal(epoch.filter((t) => t === SEP).length, 3);
   // The row boundary token: the last target of row 0 is the first id of row 1.
@@ -63,7 +67,10 @@ test('shuffled stream: bucketing groups similar lengths; every item once per epo
     new ShuffledStream(items, (xs) => xs.map((x) => x.id), { batchSize: 8, seed: 5, length: (x) => x.len, bucketWindow: 8 });
   const s = mk();
   const epoch = Array.from({ length: 8 }, () => s.next());
-  assert.deepEqual(epoch.flat().sort((a, b) => a - b), items.map((x) => x.id));
+  assert.deepEqual(
+    epoch.flat().sort((a, b) => a - b),
+    items.map((x) => x.id),
+  );
   // Sorted within a window of 8 batches (here: the whole epoch), so each batch's length spread is small.
   const spread = (ids: number[]): number => Math.max(...ids.map((i) => items[i]!.len)) - Math.min(...ids.map((i) => items[i]!.len));
   const unbucketed = new ShuffledStream(items, (xs) => xs.map((x) => x.id), { batchSize: 8, seed: 5 });

@@ -17,7 +17,18 @@ import { heldOutValidation, train, type MetricsRecord, type TrainTask } from '..
 import { latestCheckpoint } from '../../src/train/state.js';
 
 const tok = Tokenizer.byteLevel();
-const cfg: ModelConfig = { vocabSize: tok.vocabSize, dModel: 32, nLayers: 1, nHeads: 2, nKvHeads: 1, ffnHidden: 64, maxSeqLen: 32, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: true };
+const cfg: ModelConfig = {
+  vocabSize: tok.vocabSize,
+  dModel: 32,
+  nLayers: 1,
+  nHeads: 2,
+  nKvHeads: 1,
+  ffnHidden: 64,
+  maxSeqLen: 32,
+  ropeTheta: 10000,
+  normEps: 1e-5,
+  tieEmbeddings: true,
+};
 
 function seqs(seed: number, n: number): LmExample[] {
   const rng = new Prng(seed);
@@ -26,7 +37,17 @@ function seqs(seed: number, n: number): LmExample[] {
 
 const trainSet = seqs(1, 4);
 const valBatches = chunked(seqs(2, 16), 8, (part) => padBatch(part, tok.padId));
-const config = trainLoopConfig({ steps: 400, batchSize: 4, lr: 2e-2, warmupSteps: 5, weightDecay: 0, logEvery: 5, evalEvery: 0, checkpointEvery: 30, seed: 3 });
+const config = trainLoopConfig({
+  steps: 400,
+  batchSize: 4,
+  lr: 2e-2,
+  warmupSteps: 5,
+  weightDecay: 0,
+  logEvery: 5,
+  evalEvery: 0,
+  checkpointEvery: 30,
+  seed: 3,
+});
 const earlyStop = { every: 10, patience: 3, minDelta: 0 };
 
 function task(model: Llama): TrainTask<LmBatch> {
@@ -38,7 +59,14 @@ function task(model: Llama): TrainTask<LmBatch> {
     weight: (b) => b.tokens,
     tokens: (b) => b.batch * b.seqLen,
     validate: heldOutValidation(loss, (b) => b.tokens, valBatches),
-    saveModel: (dir) => saveCheckpoint(dir, { config: cfg, kind: 'lm', weights: model.params, tokenizer: tok, provenance: { command: 'test', config: null, seed: 3, dataHash: null, parent: null, createdAt: 'fixed' } }),
+    saveModel: (dir) =>
+      saveCheckpoint(dir, {
+        config: cfg,
+        kind: 'lm',
+        weights: model.params,
+        tokenizer: tok,
+        provenance: { command: 'test', config: null, seed: 3, dataHash: null, parent: null, createdAt: 'fixed' },
+      }),
   };
 }
 
@@ -51,7 +79,10 @@ test('early stopping: stops before the cap and leaves the best check’s weights
   assert.ok(r.done && r.stoppedEarly && r.step < config.steps, `stopped at ${r.step} of ${config.steps}`);
   assert.ok(r.bestStep! > 0 && r.bestStep! < r.step, `best at ${r.bestStep}, stopped at ${r.step}`);
   // The held-out loss fell, then rose: the best check is strictly better than the first and the last.
-  assert.ok(Math.min(...vals) < vals[0]! - 0.1 && Math.min(...vals) < vals[vals.length - 1]!, `val/loss ${vals.map((v) => v.toFixed(3)).join(' ')}`);
+  assert.ok(
+    Math.min(...vals) < vals[0]! - 0.1 && Math.min(...vals) < vals[vals.length - 1]!,
+    `val/loss ${vals.map((v) => v.toFixed(3)).join(' ')}`,
+  );
   assert.equal(r.bestVal['val/loss'], Math.min(...vals));
   // Patience: exactly `patience` checks after the best one.
   assert.equal(checks[checks.length - 1]!.step, r.bestStep! + earlyStop.patience * earlyStop.every);
@@ -76,8 +107,18 @@ test('early stopping: an interrupted run resumed from its checkpoint (best weigh
     assert.ok(state.early.bestStep < state.step && state.done === false, JSON.stringify(state.early));
     const resumed = train(task(new Llama(cfg, { seed: 77 })), { config, earlyStop, outDir: b, resume: true });
     assert.deepEqual([resumed.step, resumed.bestStep, resumed.stoppedEarly], [full.step, full.bestStep, true]);
-    assert.ok(readFileSync(join(a, 'model.safetensors')).equals(readFileSync(join(b, 'model.safetensors'))), 'model.safetensors differs after resume');
-    const lines = (d: string) => readFileSync(join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => { const { elapsedSec: _e, tokensPerSec: _t, ...rest } = JSON.parse(l); return rest; });
+    assert.ok(
+      readFileSync(join(a, 'model.safetensors')).equals(readFileSync(join(b, 'model.safetensors'))),
+      'model.safetensors differs after resume',
+    );
+    const lines = (d: string) =>
+      readFileSync(join(d, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { elapsedSec: _e, tokensPerSec: _t, ...rest } = JSON.parse(l);
+          return rest;
+        });
     assert.deepEqual(lines(b), lines(a));
     // A finished run resumed trains nothing more.
     const again = train(task(new Llama(cfg, { seed: 1 })), { config, earlyStop, outDir: b, resume: true });
@@ -95,7 +136,10 @@ test('holdOutGroups: whole groups on one side, seeded, at most a fifth', () => {
   assert.equal(heldGroups.size, 4); // 20 groups: a fifth
   assert.ok(s.train.every((x) => !heldGroups.has(x.g)));
   assert.equal(s.train.length + s.val.length, 60);
-  assert.deepEqual(holdOutGroups(items, (x) => x.g, 8, 1), s);
+  assert.deepEqual(
+    holdOutGroups(items, (x) => x.g, 8, 1),
+    s,
+  );
   assert.notDeepEqual(new Set(holdOutGroups(items, (x) => x.g, 8, 2).val.map((x) => x.g)), heldGroups);
   assert.equal(holdOutGroups(items, (x) => x.g, 0, 1).val.length, 0);
 });

@@ -15,7 +15,18 @@ import { train, type TrainTask } from '../../src/train/trainer.js';
 import type { LmBatch } from '../../src/train/batches.js';
 
 const tok = Tokenizer.byteLevel();
-const cfg = (d: number, layers: number, T: number): ModelConfig => ({ vocabSize: tok.vocabSize, dModel: d, nLayers: layers, nHeads: 2, nKvHeads: 1, ffnHidden: 2 * d, maxSeqLen: T, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false });
+const cfg = (d: number, layers: number, T: number): ModelConfig => ({
+  vocabSize: tok.vocabSize,
+  dModel: d,
+  nLayers: layers,
+  nHeads: 2,
+  nKvHeads: 1,
+  ffnHidden: 2 * d,
+  maxSeqLen: T,
+  ropeTheta: 10000,
+  normEps: 1e-5,
+  tieEmbeddings: false,
+});
 
 test('numeric config fields have upper bounds: a slipped exponent is refused, naming the field', () => {
   assert.throws(() => trainLoopConfig({ batchSize: 1e9 }), /field "batchSize": .*65536/);
@@ -24,7 +35,10 @@ test('numeric config fields have upper bounds: a slipped exponent is refused, na
   assert.throws(() => trainLoopConfig({ beta2: 1 }), /field "beta2"/);
   assert.throws(() => trainLoopConfig({ seed: 2 ** 40 }), /field "seed"/);
   const base = { data: 'd', base: 'b', out: 'o' };
-  assert.throws(() => resolveRecipeConfig(getRecipe('genrm'), { ...base, batchSize: 1e9 }, 'cfg.yaml'), /cfg\.yaml \(recipe genrm\): field "batchSize"/);
+  assert.throws(
+    () => resolveRecipeConfig(getRecipe('genrm'), { ...base, batchSize: 1e9 }, 'cfg.yaml'),
+    /cfg\.yaml \(recipe genrm\): field "batchSize"/,
+  );
   assert.throws(() => resolveRecipeConfig(getRecipe('bt'), { ...base, valPairs: 1e12 }, 'cfg.yaml'), /field "valPairs"/);
   assert.throws(() => resolvePretrainConfig({ preset: 'tiny', data: 'd', out: 'o', dModel: 1e6 }), /field "dModel"/);
   assert.throws(() => resolvePretrainConfig({ preset: 'tiny', data: 'd', out: 'o', seqLen: 1e7 }), /field "seqLen"/);
@@ -37,7 +51,11 @@ test('numeric config fields have upper bounds: a slipped exponent is refused, na
 test('the step memory estimate bounds what a training step allocates, within 3x', () => {
   setPoolLimit(2 ** 34); // keep every buffer the step gives back, to count them
   try {
-    for (const [d, layers, T, B] of [[64, 2, 64, 8], [32, 4, 128, 4], [128, 2, 32, 16]] as const) {
+    for (const [d, layers, T, B] of [
+      [64, 2, 64, 8],
+      [32, 4, 128, 4],
+      [128, 2, 32, 16],
+    ] as const) {
       const model = new Llama(cfg(d, layers, T), { seed: 1 });
       const ids = Int32Array.from({ length: B * T }, (_, i) => 97 + (i % 20));
       const targets = Int32Array.from({ length: B * T }, (_, i) => 97 + ((i + 1) % 20));
@@ -47,7 +65,10 @@ test('the step memory estimate bounds what a training step allocates, within 3x'
       const used = poolStats().heldBytes; // every activation and gradient buffer of the step
       const dims = dimsOf(model.params)!;
       const est = stepBytes(dims, B, T) - stepBytes(dims, 0, T); // the batch's part, weights aside
-      assert.ok(est >= used && est <= 3 * used, `d ${d} L ${layers} T ${T} B ${B}: estimate ${(est / 2 ** 20).toFixed(1)} MB, the step used ${(used / 2 ** 20).toFixed(1)} MB`);
+      assert.ok(
+        est >= used && est <= 3 * used,
+        `d ${d} L ${layers} T ${T} B ${B}: estimate ${(est / 2 ** 20).toFixed(1)} MB, the step used ${(used / 2 ** 20).toFixed(1)} MB`,
+      );
     }
   } finally {
     setPoolLimit(2 ** 30);
@@ -73,7 +94,10 @@ test('a batch that does not fit the machine is refused before its first batch is
   };
   const free = process.availableMemory();
   const need = stepBytes(dimsOf(model.params)!, 60_000, 64);
-  assert.ok(need > free, `the test needs a batch larger than this machine (${(need / 2 ** 30).toFixed(0)} GB vs ${(free / 2 ** 30).toFixed(0)} GB free)`);
+  assert.ok(
+    need > free,
+    `the test needs a batch larger than this machine (${(need / 2 ** 30).toFixed(0)} GB vs ${(free / 2 ** 30).toFixed(0)} GB free)`,
+  );
   assert.throws(
     () => train(task, { config: trainLoopConfig({ steps: 2, batchSize: 60_000, warmupSteps: 0 }), label: 'genrm' }),
     /^RangeError: genrm: a training step of 60000 sequences × 64 tokens needs about \d+\.\d GB, and this machine has \d+\.\d GB free; lower "batchSize" so a micro-batch holds at most \d+ sequences/,

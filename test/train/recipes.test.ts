@@ -28,14 +28,35 @@ before(async () => {
 after(() => rmSync(f.root, { recursive: true, force: true }));
 
 /** Fast settings: 16 pairs memorised by a 1-layer d=32 model at a high lr (no validation slice or replay: the loss curves are the point). */
-const FAST = { lr: 1e-2, warmupSteps: 2, batchSize: 8, evalPairs: 8, evalEvery: 0, logEvery: 10, checkpointEvery: 0, valPairs: 0, replay: 0 };
+const FAST = {
+  lr: 1e-2,
+  warmupSteps: 2,
+  batchSize: 8,
+  evalPairs: 8,
+  evalEvery: 0,
+  logEvery: 10,
+  checkpointEvery: 0,
+  valPairs: 0,
+  replay: 0,
+};
 
-async function run(name: string, extra: Record<string, unknown> = {}, opts: { resume?: boolean; stopAfter?: number } = {}): Promise<{ r: RecipeResult; logs: MetricsRecord[]; out: string }> {
+async function run(
+  name: string,
+  extra: Record<string, unknown> = {},
+  opts: { resume?: boolean; stopAfter?: number } = {},
+): Promise<{ r: RecipeResult; logs: MetricsRecord[]; out: string }> {
   const recipe = getRecipe(name);
   const out = (extra.out as string | undefined) ?? join(f.root, `${name}-${Math.random().toString(36).slice(2, 8)}`);
   const c = resolveRecipeConfig(recipe, { data: f.world, base: f.base, ...FAST, ...extra, out }, 'test');
   const logs: MetricsRecord[] = [];
-  const r = await runRecipe(recipe, c, { command: `genrm train ${name} (test)`, resume: opts.resume ?? false, progress: false, say: () => {}, onLog: (m) => logs.push(m), ...(opts.stopAfter !== undefined ? { stopAfter: opts.stopAfter } : {}) });
+  const r = await runRecipe(recipe, c, {
+    command: `genrm train ${name} (test)`,
+    resume: opts.resume ?? false,
+    progress: false,
+    say: () => {},
+    onLog: (m) => logs.push(m),
+    ...(opts.stopAfter !== undefined ? { stopAfter: opts.stopAfter } : {}),
+  });
   return { r, logs, out };
 }
 
@@ -172,14 +193,20 @@ test('config: file keys and flags through one strict schema; unknown key and bad
   const c = resolveRecipeConfig(recipe, { ...readConfigFile(yaml), data: 'w', base: 'b', out: 'o', steps: 9 }, yaml);
   assert.deepEqual([c.steps, c.lr, c.batchSize, c.evalPairs], [9, 0.001, 16, 200]);
   writeFileSync(yaml, 'stepz: 7\n');
-  assert.throws(() => resolveRecipeConfig(recipe, { ...readConfigFile(yaml), data: 'w', base: 'b', out: 'o' }, yaml), /c\.yaml \(recipe genrm\): unknown key "stepz"/);
+  assert.throws(
+    () => resolveRecipeConfig(recipe, { ...readConfigFile(yaml), data: 'w', base: 'b', out: 'o' }, yaml),
+    /c\.yaml \(recipe genrm\): unknown key "stepz"/,
+  );
   assert.throws(() => resolveRecipeConfig(getRecipe('rationalize'), { data: 'w', base: 'b', out: 'o', topP: 2 }, 'flags'), /field "topP"/);
   assert.throws(() => getRecipe('ppo'), /unknown recipe "ppo"; known: bt, pairrm, genrm, rationalize/);
   // An example longer than the context: refused naming the pair, or skipped and counted.
   const base = loadBase(f.base);
   const texts = bothOrders(loadPairData(f.world, { evalPairs: 0, seed: 1 }).train).map(directExample);
   const longest = Math.max(...texts.map((t) => base.tokenizer.encode(t.prompt + t.target, { specials: 'parse' }).length));
-  assert.throws(() => tokenizeExamples(base.tokenizer, texts, { maxTokens: longest - 2, overflow: 'error' }), /pair \S+ \(chosen as [AB]\): \d+ tokens .* more than the model's context/);
+  assert.throws(
+    () => tokenizeExamples(base.tokenizer, texts, { maxTokens: longest - 2, overflow: 'error' }),
+    /pair \S+ \(chosen as [AB]\): \d+ tokens .* more than the model's context/,
+  );
   const skipped = tokenizeExamples(base.tokenizer, texts, { maxTokens: longest - 2, overflow: 'skip' });
   assert.ok(skipped.skipped.length >= 1 && skipped.examples.length + skipped.skipped.length === texts.length);
 });

@@ -30,7 +30,17 @@ function tear(op: string, args: unknown[]): void {
   }
 }
 
-const MUTATING = ['renameSync', 'linkSync', 'unlinkSync', 'rmSync', 'mkdirSync', 'writeFileSync', 'writeSync', 'copyFileSync', 'appendFileSync'] as const;
+const MUTATING = [
+  'renameSync',
+  'linkSync',
+  'unlinkSync',
+  'rmSync',
+  'mkdirSync',
+  'writeFileSync',
+  'writeSync',
+  'copyFileSync',
+  'appendFileSync',
+] as const;
 const orig: Record<string, (...a: any[]) => any> = {};
 for (const name of MUTATING) {
   orig[name] = (fs as any)[name];
@@ -57,18 +67,41 @@ const { hasTrainerState } = await import('../../src/train/state.js');
 const { Prng } = await import('../../src/engine/prng.js');
 
 const tok = Tokenizer.byteLevel();
-const cfg = { vocabSize: tok.vocabSize, dModel: 16, nLayers: 2, nHeads: 2, nKvHeads: 1, ffnHidden: 32, maxSeqLen: 32, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: true };
+const cfg = {
+  vocabSize: tok.vocabSize,
+  dModel: 16,
+  nLayers: 2,
+  nHeads: 2,
+  nKvHeads: 1,
+  ffnHidden: 32,
+  maxSeqLen: 32,
+  ropeTheta: 10000,
+  normEps: 1e-5,
+  tieEmbeddings: true,
+};
 const rng = new Prng(7);
 const docs = Array.from({ length: 30 }, () => {
   const start = rng.int(10);
   return Int32Array.from({ length: 6 + rng.int(10) }, (_, i) => 97 + ((start + i) % 16));
 });
-const config = trainLoopConfig({ steps: 12, batchSize: 2, gradAccum: 2, lr: 5e-3, warmupSteps: 2, checkpointEvery: 3, logEvery: 1, evalEvery: 0, seed: 4 });
+const config = trainLoopConfig({
+  steps: 12,
+  batchSize: 2,
+  gradAccum: 2,
+  lr: 5e-3,
+  warmupSteps: 2,
+  checkpointEvery: 3,
+  logEvery: 1,
+  evalEvery: 0,
+  seed: 4,
+});
 const model = new Llama(cfg, { seed: 11 });
 const stream = new PackedStream(docs, { batchSize: 2, seqLen: 12, seed: config.seed, separator: tok.eotId });
 const held = new PackedStream(docs.slice(0, 8), { batchSize: 2, seqLen: 12, seed: 9, separator: tok.eotId });
 const val = [held.next(), held.next()];
-const loss = (b: { ids: Int32Array; targets: Int32Array; batch: number; seqLen: number; tokens: number }) => ({ loss: model.loss(b.ids, b.targets, b.batch, b.seqLen) });
+const loss = (b: { ids: Int32Array; targets: Int32Array; batch: number; seqLen: number; tokens: number }) => ({
+  loss: model.loss(b.ids, b.targets, b.batch, b.seqLen),
+});
 if (!outDir) throw new Error('usage: state.fixture.js <outDir> <k> [--trace]');
 train(
   {
@@ -77,7 +110,14 @@ train(
     loss,
     weight: (b) => b.tokens,
     validate: { metric: 'val/loss', run: () => ({ 'val/loss': val.reduce((s, b) => s + loss(b).loss.item(), 0) / val.length }) },
-    saveModel: (dir) => saveCheckpoint(dir, { config: cfg, kind: 'lm', weights: model.params, tokenizer: tok, provenance: { command: 'crash-fixture', config, seed: 4, dataHash: null, parent: null, createdAt: 'fixed' } }),
+    saveModel: (dir) =>
+      saveCheckpoint(dir, {
+        config: cfg,
+        kind: 'lm',
+        weights: model.params,
+        tokenizer: tok,
+        provenance: { command: 'crash-fixture', config, seed: 4, dataHash: null, parent: null, createdAt: 'fixed' },
+      }),
   },
   { config, outDir, resume: hasTrainerState(outDir), earlyStop: { every: 2, patience: 100, minDelta: 0 } },
 );

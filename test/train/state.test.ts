@@ -26,10 +26,17 @@ interface Op {
 
 /** Runs the fixture; killed: it died of its own SIGKILL at change k. */
 function run(dir: string, k: number, trace = false): { killed: boolean; ops: Op[] } {
-  const r = spawnSync(process.execPath, [...(underTsx ? ['--import', 'tsx'] : []), fixture, dir, String(k), ...(trace ? ['--trace'] : [])], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [...(underTsx ? ['--import', 'tsx'] : []), fixture, dir, String(k), ...(trace ? ['--trace'] : [])],
+    { encoding: 'utf8' },
+  );
   if (r.signal === 'SIGKILL') return { killed: true, ops: [] };
   assert.equal(r.status, 0, `fixture (k = ${k}) failed: ${r.stderr}`);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Op & { ops?: number });
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Op & { ops?: number });
   return { killed: false, ops: lines.filter((l) => l.ops === undefined) };
 }
 
@@ -41,13 +48,27 @@ const read = (p: string): Buffer => readFileSync(p);
 
 /** The finished run in `b` is the one in `a`, byte for byte, and holds nothing else. */
 function assertSameRun(a: string, b: string, what: string): void {
-  assert.deepEqual(readdirSync(b).sort(), readdirSync(a).sort(), `${what}: the run folder holds what an uninterrupted one does (no temp files)`);
-  assert.deepEqual(readdirSync(join(b, '..')).filter((n) => n.startsWith('.')), [], `${what}: nothing left beside the run folder`);
+  assert.deepEqual(
+    readdirSync(b).sort(),
+    readdirSync(a).sort(),
+    `${what}: the run folder holds what an uninterrupted one does (no temp files)`,
+  );
+  assert.deepEqual(
+    readdirSync(join(b, '..')).filter((n) => n.startsWith('.')),
+    [],
+    `${what}: nothing left beside the run folder`,
+  );
   const ca = latestCheckpoint(a)!;
   const cb = latestCheckpoint(b)!;
   assert.equal(basename(cb), basename(ca), what);
   assert.equal(readFileSync(join(b, LATEST_FILE), 'utf8').trim(), basename(cb), `${what}: latest names the checkpoint`);
-  for (const f of ['model.safetensors', 'genrm.json', 'trainer-state/params.safetensors', 'trainer-state/optimizer.safetensors', 'trainer-state/best.safetensors'].filter((f) => existsSync(join(ca, f))))
+  for (const f of [
+    'model.safetensors',
+    'genrm.json',
+    'trainer-state/params.safetensors',
+    'trainer-state/optimizer.safetensors',
+    'trainer-state/best.safetensors',
+  ].filter((f) => existsSync(join(ca, f))))
     assert.ok(read(join(ca, f)).equals(read(join(cb, f))), `${what}: ${f} differs`);
   const state = (d: string): unknown => {
     const { cpuSec: _c, ...rest } = JSON.parse(readFileSync(join(d, 'trainer-state/state.json'), 'utf8')) as Record<string, unknown>;
@@ -82,7 +103,9 @@ test('kill -9 at any point, the checkpoint swap included, then resume: bitwise t
     assert.ok(from < to && to - from > 15, `the swap spans changes ${from}..${to}`);
     // Every rename, link and unlink of that write (the pointer's and the publication's too), and a seeded few of its writes.
     const rng = new Prng(22);
-    const structural = ops.filter((o) => o.i >= from && o.i <= to && ['renameSync', 'linkSync', 'unlinkSync', 'rmSync'].includes(o.op)).map((o) => o.i);
+    const structural = ops
+      .filter((o) => o.i >= from && o.i <= to && ['renameSync', 'linkSync', 'unlinkSync', 'rmSync'].includes(o.op))
+      .map((o) => o.i);
     const writes = ops.filter((o) => o.i >= from && o.i <= to && !structural.includes(o.i)).map((o) => o.i);
     const points = [...new Set([...structural, ...Array.from({ length: 3 }, () => writes[rng.int(writes.length)]!)])].sort((x, y) => x - y);
     for (const k of points) {
@@ -121,7 +144,8 @@ test('a run folder of the earlier layout (trainer-state/ beside the model) resum
     assert.equal(basename(ck), 'checkpoint-6');
     // Rewrite it the way the earlier genrm laid a run out: the checkpoint's files at the top.
     cpSync(join(ck, 'trainer-state'), join(b, 'trainer-state'), { recursive: true });
-    for (const f of readdirSync(b)) if (f.startsWith('checkpoint-') || f.startsWith('.') || f === LATEST_FILE) rmSync(join(b, f), { recursive: true });
+    for (const f of readdirSync(b))
+      if (f.startsWith('checkpoint-') || f.startsWith('.') || f === LATEST_FILE) rmSync(join(b, f), { recursive: true });
     // ...and a swap killed between its renames: the folder moved aside, none in its place.
     renameSync(b, join(root, 'old', '.run.old-4000000-1-abc'));
     assert.equal(run(b, 0).killed, false);

@@ -16,7 +16,18 @@ import { meanLoss, train, type MetricsRecord, type TrainTask } from '../../src/t
 import { latestCheckpoint } from '../../src/train/state.js';
 
 const tok = Tokenizer.byteLevel();
-const cfg: ModelConfig = { vocabSize: tok.vocabSize, dModel: 16, nLayers: 2, nHeads: 2, nKvHeads: 1, ffnHidden: 32, maxSeqLen: 32, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: true };
+const cfg: ModelConfig = {
+  vocabSize: tok.vocabSize,
+  dModel: 16,
+  nLayers: 2,
+  nHeads: 2,
+  nKvHeads: 1,
+  ffnHidden: 32,
+  maxSeqLen: 32,
+  ropeTheta: 10000,
+  normEps: 1e-5,
+  tieEmbeddings: true,
+};
 
 function lmTask(model: Llama, stream: BatchStream<LmBatch>): TrainTask<LmBatch> {
   return {
@@ -50,7 +61,16 @@ test('gradient accumulation over micro-batches equals one bigger batch', () => {
   const run = (batches: LmBatch[], gradAccum: number): { w: Float32Array; logs: MetricsRecord[] } => {
     const model = new Llama(cfg, { seed: 2 });
     const logs: MetricsRecord[] = [];
-    const config = trainLoopConfig({ steps: 3, batchSize: 8 / gradAccum, gradAccum, lr: 1e-2, warmupSteps: 0, logEvery: 1, evalEvery: 0, checkpointEvery: 0 });
+    const config = trainLoopConfig({
+      steps: 3,
+      batchSize: 8 / gradAccum,
+      gradAccum,
+      lr: 1e-2,
+      warmupSteps: 0,
+      logEvery: 1,
+      evalEvery: 0,
+      checkpointEvery: 0,
+    });
     train(lmTask(model, fixed(batches)), { config, onLog: (r) => logs.push(r) });
     return { w: model.embed.data, logs };
   };
@@ -61,14 +81,29 @@ test('gradient accumulation over micro-batches equals one bigger batch', () => {
     const model = new Llama(cfg, { seed: 2 });
     const logs: MetricsRecord[] = [];
     const task = { ...lmTask(model, fixed([padBatch(ex.slice(0, 4), tok.padId), padBatch(ex.slice(4), tok.padId)])), weight: () => 1 };
-    train(task, { config: trainLoopConfig({ steps: 3, batchSize: 4, gradAccum: 2, lr: 1e-2, warmupSteps: 0, logEvery: 1, evalEvery: 0, checkpointEvery: 0 }), onLog: (r) => logs.push(r) });
+    train(task, {
+      config: trainLoopConfig({
+        steps: 3,
+        batchSize: 4,
+        gradAccum: 2,
+        lr: 1e-2,
+        warmupSteps: 0,
+        logEvery: 1,
+        evalEvery: 0,
+        checkpointEvery: 0,
+      }),
+      onLog: (r) => logs.push(r),
+    });
     return logs;
   })();
   for (let s = 0; s < 3; s++) {
     const [a, b, w] = [big.logs[s]!, acc.logs[s]!, wrong[s]!];
     assert.ok(Math.abs(a.loss! - b.loss!) < 1e-5 * a.loss!, `step ${s + 1} loss ${a.loss} vs ${b.loss}`);
     assert.ok(Math.abs(a.gradNorm! - b.gradNorm!) < 1e-6 * a.gradNorm!, `step ${s + 1} grad norm ${a.gradNorm} vs ${b.gradNorm}`);
-    assert.ok(Math.abs(a.gradNorm! - w.gradNorm!) > 1e-3 * a.gradNorm!, `step ${s + 1}: equal micro-batch weights should differ from token weights here`);
+    assert.ok(
+      Math.abs(a.gradNorm! - w.gradNorm!) > 1e-3 * a.gradNorm!,
+      `step ${s + 1}: equal micro-batch weights should differ from token weights here`,
+    );
   }
   let maxDiff = 0;
   for (let i = 0; i < big.w.length; i++) maxDiff = Math.max(maxDiff, Math.abs(big.w[i]! - acc.w[i]!));
@@ -118,23 +153,51 @@ test('loss falls on a tiny corpus; meanLoss evaluates without gradients', () => 
   const held = new PackedStream(docs(6, 20), { batchSize: 4, seqLen: 16, seed: 9, separator: tok.eotId });
   const evalBatches = [held.next(), held.next()];
   const before = meanLoss(task, evalBatches);
-  const r = train({ ...task, evaluate: () => ({ evalLoss: meanLoss(task, evalBatches) }) }, { config: trainLoopConfig({ steps: 60, batchSize: 4, lr: 1e-2, warmupSteps: 5, evalEvery: 30, logEvery: 10, checkpointEvery: 0 }) });
+  const r = train(
+    { ...task, evaluate: () => ({ evalLoss: meanLoss(task, evalBatches) }) },
+    { config: trainLoopConfig({ steps: 60, batchSize: 4, lr: 1e-2, warmupSteps: 5, evalEvery: 30, logEvery: 10, checkpointEvery: 0 }) },
+  );
   assert.ok(r.lastEval.evalLoss! < before * 0.6, `held-out loss ${before} -> ${r.lastEval.evalLoss}`);
-  assert.ok(model.parameters().every((p) => p.grad === null || p.grad.every((g) => g === 0)), 'gradients are zeroed after each step');
+  assert.ok(
+    model.parameters().every((p) => p.grad === null || p.grad.every((g) => g === 0)),
+    'gradients are zeroed after each step',
+  );
 });
 
 test('resume: stop mid-run, resume from the last checkpoint, end bitwise equal to an uninterrupted run', () => {
   const root = mkdtempSync(join(tmpdir(), 'genrm-resume-'));
   try {
-    const config = trainLoopConfig({ steps: 8, batchSize: 2, gradAccum: 2, lr: 5e-3, warmupSteps: 2, checkpointEvery: 3, logEvery: 1, evalEvery: 0, seed: 4 });
+    const config = trainLoopConfig({
+      steps: 8,
+      batchSize: 2,
+      gradAccum: 2,
+      lr: 5e-3,
+      warmupSteps: 2,
+      checkpointEvery: 3,
+      logEvery: 1,
+      evalEvery: 0,
+      seed: 4,
+    });
     const corpus = docs(7, 30);
     const run = (dir: string, opts: { stopAfter?: number; resume?: boolean; initSeed?: number }): void => {
       const model = new Llama(cfg, { seed: opts.initSeed ?? 11 });
       const task: TrainTask<LmBatch> = {
         ...lmTask(model, new PackedStream(corpus, { batchSize: 2, seqLen: 12, seed: config.seed, separator: tok.eotId })),
-        saveModel: (out) => saveCheckpoint(out, { config: cfg, kind: 'lm', weights: model.params, tokenizer: tok, provenance: { command: 'test', config, seed: 4, dataHash: null, parent: null, createdAt: 'fixed' } }),
+        saveModel: (out) =>
+          saveCheckpoint(out, {
+            config: cfg,
+            kind: 'lm',
+            weights: model.params,
+            tokenizer: tok,
+            provenance: { command: 'test', config, seed: 4, dataHash: null, parent: null, createdAt: 'fixed' },
+          }),
       };
-      train(task, { config, outDir: dir, ...(opts.resume ? { resume: true } : {}), ...(opts.stopAfter ? { stopAfter: opts.stopAfter } : {}) });
+      train(task, {
+        config,
+        outDir: dir,
+        ...(opts.resume ? { resume: true } : {}),
+        ...(opts.stopAfter ? { stopAfter: opts.stopAfter } : {}),
+      });
     };
     const a = join(root, 'a');
     const b = join(root, 'b');
@@ -144,17 +207,29 @@ test('resume: stop mid-run, resume from the last checkpoint, end bitwise equal t
     assert.throws(() => run(b, {}), /holds a resumable run already; pass --resume/);
     run(b, { resume: true, initSeed: 99 }); // a different init: the weights must come from the state
     for (const f of ['model.safetensors', 'trainer-state/params.safetensors', 'trainer-state/optimizer.safetensors'])
-      assert.ok(readFileSync(join(latestCheckpoint(a)!, f)).equals(readFileSync(join(latestCheckpoint(b)!, f))), `${f} differs after resume`);
+      assert.ok(
+        readFileSync(join(latestCheckpoint(a)!, f)).equals(readFileSync(join(latestCheckpoint(b)!, f))),
+        `${f} differs after resume`,
+      );
     assert.ok(readFileSync(join(a, 'model.safetensors')).equals(readFileSync(join(b, 'model.safetensors'))), 'the published model differs');
     const steps = (dir: string): Array<[number, number]> =>
-      readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricsRecord).map((r) => [r.step, r.loss!]);
+      readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as MetricsRecord)
+        .map((r) => [r.step, r.loss!]);
     assert.deepEqual(steps(b), steps(a)); // lines after the checkpoint were rewritten, not duplicated
     assert.equal(loadCheckpoint(b).weights.size, [...new Llama(cfg).params.keys()].length);
     // A changed config cannot resume.
     const changed = trainLoopConfig({ ...config, lr: 1e-3 });
     const model = new Llama(cfg, { seed: 1 });
     assert.throws(
-      () => train(lmTask(model, new PackedStream(corpus, { batchSize: 2, seqLen: 12, seed: 4, separator: tok.eotId })), { config: changed, outDir: b, resume: true }),
+      () =>
+        train(lmTask(model, new PackedStream(corpus, { batchSize: 2, seqLen: 12, seed: 4, separator: tok.eotId })), {
+          config: changed,
+          outDir: b,
+          resume: true,
+        }),
       /started with lr = 0.005 but resumes with 0.001/,
     );
   } finally {
@@ -166,5 +241,8 @@ test('a NaN is reported with its step and the op that first saw it', () => {
   const model = new Llama(cfg, { seed: 1 });
   const task = lmTask(model, new PackedStream(docs(1, 5), { batchSize: 1, seqLen: 8, seed: 1, separator: tok.eotId }));
   noGrad(() => model.embed.data.fill(NaN, 0, cfg.vocabSize * cfg.dModel));
-  assert.throws(() => train(task, { config: trainLoopConfig({ steps: 2, batchSize: 1, evalEvery: 0, checkpointEvery: 0 }) }), /^NonFiniteError|step 0: non-finite value .* in input of embedding: input 0 'model.embed_tokens.weight'/);
+  assert.throws(
+    () => train(task, { config: trainLoopConfig({ steps: 2, batchSize: 1, evalEvery: 0, checkpointEvery: 0 }) }),
+    /^NonFiniteError|step 0: non-finite value .* in input of embedding: input 0 'model.embed_tokens.weight'/,
+  );
 });

@@ -27,7 +27,12 @@ test('formatDuration', () => {
 test('off a terminal: start line, one line per interval, a final line, with ETA from the rate', () => {
   const s = sink();
   let now = 0;
-  const bar = new ProgressBar('judge bt [{bar}] {value}/{total} pairs | {tps} tok/s | ETA {eta_formatted}', { enabled: true, stream: s.stream, everySeconds: 30, clock: () => now });
+  const bar = new ProgressBar('judge bt [{bar}] {value}/{total} pairs | {tps} tok/s | ETA {eta_formatted}', {
+    enabled: true,
+    stream: s.stream,
+    everySeconds: 30,
+    clock: () => now,
+  });
   bar.start(100, 0, { tps: 0 });
   for (let i = 1; i <= 100; i++) {
     now += 1000; // one pair per second

@@ -9,13 +9,28 @@
 //
 // The engine is synchronous: a call holds the thread it runs on until it is done. The HTTP server
 // therefore runs this backend in a worker thread (src/serve/), never on its event loop.
-import { candidateLogprobs, continuationLogprobs, generate, type DecodeOptions, type GeneratedSample } from '../../engine/sampling/index.js';
+import {
+  candidateLogprobs,
+  continuationLogprobs,
+  generate,
+  type DecodeOptions,
+  type GeneratedSample,
+} from '../../engine/sampling/index.js';
 import type { Llama } from '../../engine/model/llama.js';
 import { packLlama, type PackedLlama } from '../../engine/model/packed.js';
 import type { KvDtype } from '../../engine/model/kv-cache.js';
 import type { HfLoadOptions } from '../../engine/hf/model.js';
 import type { EngineTokenizer, Tokenizer } from '../../engine/tokenizer/index.js';
-import { resolveGenerateOptions, type CandidateLogprob, type Capabilities, type GenerateOptions, type Generation, type LanguageModel, type Prompt, type Sample } from '../types.js';
+import {
+  resolveGenerateOptions,
+  type CandidateLogprob,
+  type Capabilities,
+  type GenerateOptions,
+  type Generation,
+  type LanguageModel,
+  type Prompt,
+  type Sample,
+} from '../types.js';
 import { loadHfLanguageModel, loadLanguageModel } from './load.js';
 import { tokenString } from './pieces.js';
 import { encodeContinuation, encodePrompt } from './render.js';
@@ -51,7 +66,9 @@ export class EmbeddedBackend<T extends EngineTokenizer = Tokenizer> implements L
     private readonly opts: EmbeddedOptions = {},
   ) {
     if (tokenizer.vocabSize !== model.config.vocabSize)
-      throw new RangeError(`embedded backend: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabSize is ${model.config.vocabSize}`);
+      throw new RangeError(
+        `embedded backend: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabSize is ${model.config.vocabSize}`,
+      );
     this.name = name;
     const params = [...model.params.values()].reduce((n, t) => n + t.size, 0);
     this.packed = (opts.packWeights ?? params <= PACK_BY_DEFAULT_UP_TO) ? packLlama(model) : undefined;
@@ -83,7 +100,11 @@ export class EmbeddedBackend<T extends EngineTokenizer = Tokenizer> implements L
   }
 
   /** The engine's samples for token-id prompts: [prompt][sample]. For the server's worker (`hooks`: the engine's DecodeOptions.cancelled and onTokens). */
-  generateIds(prompts: number[][], options: GenerateOptions = {}, hooks: Pick<DecodeOptions, 'cancelled' | 'onTokens'> = {}): GeneratedSample[][] {
+  generateIds(
+    prompts: number[][],
+    options: GenerateOptions = {},
+    hooks: Pick<DecodeOptions, 'cancelled' | 'onTokens'> = {},
+  ): GeneratedSample[][] {
     const o = resolveGenerateOptions(options);
     return generate(this.model, this.tokenizer, prompts, {
       n: o.n,
@@ -114,13 +135,17 @@ export class EmbeddedBackend<T extends EngineTokenizer = Tokenizer> implements L
   }
 
   async generate(prompts: Prompt[], options: GenerateOptions = {}): Promise<Generation[]> {
-    const out = this.generateIds(prompts.map((p) => this.encode(p)), options);
+    const out = this.generateIds(
+      prompts.map((p) => this.encode(p)),
+      options,
+    );
     return out.map((samples) => ({ samples: samples.map((s) => this.toSample(s)) }));
   }
 
   private toSample(s: GeneratedSample): Sample {
     const out: Sample = { text: s.text, tokens: s.tokens, logprobs: s.logprobs, finishReason: s.finishReason };
-    if (s.topLogprobs) out.topLogprobs = s.topLogprobs.map((alts) => alts.map((a) => ({ token: tokenString(this.tokenizer, a.id), logprob: a.logprob })));
+    if (s.topLogprobs)
+      out.topLogprobs = s.topLogprobs.map((alts) => alts.map((a) => ({ token: tokenString(this.tokenizer, a.id), logprob: a.logprob })));
     return out;
   }
 
@@ -131,13 +156,20 @@ export class EmbeddedBackend<T extends EngineTokenizer = Tokenizer> implements L
       if (ids.length === 0) throw new RangeError(`candidateLogprobs: candidate ${j} is empty`);
       return ids;
     });
-    const r = this.candidateLogprobsIds(prompts.map((p) => this.encode(p)), cands, options.signal);
+    const r = this.candidateLogprobsIds(
+      prompts.map((p) => this.encode(p)),
+      cands,
+      options.signal,
+    );
     return r.map((row) => row.map((logprob) => ({ logprob, found: true })));
   }
 
   /** Per prompt (token ids), log p(candidate | prompt) per candidate (token ids). For the server's worker too. */
   candidateLogprobsIds(prompts: number[][], candidates: number[][], signal?: AbortSignal): number[][] {
-    return candidateLogprobs(this.model, prompts, candidates, { ...(signal ? { signal } : {}), ...(this.packed ? { packed: this.packed } : {}) });
+    return candidateLogprobs(this.model, prompts, candidates, {
+      ...(signal ? { signal } : {}),
+      ...(this.packed ? { packed: this.packed } : {}),
+    });
   }
 
   async continuationLogprob(items: { prompt: Prompt; continuation: string }[], options: { signal?: AbortSignal } = {}): Promise<number[]> {

@@ -19,9 +19,14 @@ export interface LoadedModel<T extends EngineTokenizer = Tokenizer> {
 export function loadLanguageModel(dir: string): LoadedModel {
   const ck = loadCheckpoint(dir);
   if (ck.kind !== 'lm')
-    throw new Error(`${dir}: a '${ck.kind}' checkpoint (reward head); the embedded backend needs a language model (kind 'lm'), e.g. a pretrained base or a genrm/star-sft/star-dpo judge`);
+    throw new Error(
+      `${dir}: a '${ck.kind}' checkpoint (reward head); the embedded backend needs a language model (kind 'lm'), e.g. a pretrained base or a genrm/star-sft/star-dpo judge`,
+    );
   for (const v of JUDGE_SPECIAL_TOKENS)
-    if (!ck.tokenizer.hasSpecial(v)) throw new Error(`${dir}/tokenizer.json: no special token '${v}'; genrm judges need each verdict as one token (have: ${ck.tokenizer.specialTokens.join(' ')})`);
+    if (!ck.tokenizer.hasSpecial(v))
+      throw new Error(
+        `${dir}/tokenizer.json: no special token '${v}'; genrm judges need each verdict as one token (have: ${ck.tokenizer.specialTokens.join(' ')})`,
+      );
   const model = Llama.fromWeights(ck.config, ck.weights, `${dir}/model.safetensors`);
   model.freeze();
   return { dir, model, tokenizer: ck.tokenizer };

@@ -24,7 +24,18 @@
 import { Prng } from '../../engine/prng.js';
 import { compileChatTemplate, type RenderChat } from '../../engine/hf/chatTemplate.js';
 import { JUDGE_SPECIAL_TOKENS } from '../../data/judgeFormat.js';
-import { CapabilityError, isChatPrompt, resolveGenerateOptions, type CandidateLogprob, type Capabilities, type GenerateOptions, type Generation, type LanguageModel, type Prompt, type Sample } from '../types.js';
+import {
+  CapabilityError,
+  isChatPrompt,
+  resolveGenerateOptions,
+  type CandidateLogprob,
+  type Capabilities,
+  type GenerateOptions,
+  type Generation,
+  type LanguageModel,
+  type Prompt,
+  type Sample,
+} from '../types.js';
 import { nodeLlamaCpp, type EvaluateItem, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from './load.js';
 
 export interface GgufOptions {
@@ -60,7 +71,8 @@ export class GgufBackend implements LanguageModel {
     this.free = Array.from({ length: context.totalSequences }, () => context.getSequence());
     const src = model.fileInfo.metadata.tokenizer?.chat_template;
     let chat: RenderChat | null = null;
-    let noChat = "the file carries no tokenizer.chat_template; pass text, or re-export the model with one (genrm export gguf writes genrm's)";
+    let noChat =
+      "the file carries no tokenizer.chat_template; pass text, or re-export the model with one (genrm export gguf writes genrm's)";
     if (typeof src === 'string' && src.trim() !== '')
       try {
         chat = compileChatTemplate(src, `${name} tokenizer.chat_template`);
@@ -80,13 +92,18 @@ export class GgufBackend implements LanguageModel {
   }
 
   static async load(path: string, opts: GgufOptions = {}): Promise<GgufBackend> {
-    if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) throw new RangeError(`gguf backend: threads must be an integer >= 1, got ${opts.threads}`);
+    if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1))
+      throw new RangeError(`gguf backend: threads must be an integer >= 1, got ${opts.threads}`);
     const { getLlama } = await nodeLlamaCpp();
     // Prebuilt binaries only: building llama.cpp from source would need cmake and a download.
     const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' });
     const model = await llama.loadModel({ modelPath: path });
     const contextSize = opts.contextSize ?? Math.min(model.trainContextSize, 2048);
-    const context = await model.createContext({ contextSize, sequences: opts.sequences ?? 4, ...(opts.threads ? { threads: opts.threads } : {}) });
+    const context = await model.createContext({
+      contextSize,
+      sequences: opts.sequences ?? 4,
+      ...(opts.threads ? { threads: opts.threads } : {}),
+    });
     return new GgufBackend(`gguf:${path}`, model, context);
   }
 
@@ -212,7 +229,13 @@ export class GgufBackend implements LanguageModel {
               let text = '';
               while (tokens.length < o.maxTokens && ids.length + tokens.length < this.context.contextSize) {
                 o.signal?.throwIfAborted();
-                const out = await s.controlledEvaluate(input.map((t, j) => (j === input.length - 1 ? ([t, { generateNext: { probabilities: true } }] as [Token, { generateNext: { probabilities: boolean } }]) : t)));
+                const out = await s.controlledEvaluate(
+                  input.map((t, j) =>
+                    j === input.length - 1
+                      ? ([t, { generateNext: { probabilities: true } }] as [Token, { generateNext: { probabilities: boolean } }])
+                      : t,
+                  ),
+                );
                 const probs = out[input.length - 1]?.next?.probabilities;
                 if (!probs) throw new Error(`${this.name}: llama.cpp returned no probabilities`);
                 const tok = pick(probs, o.temperature, o.topK, o.topP, rng);

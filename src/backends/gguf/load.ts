@@ -21,7 +21,13 @@ export interface LlamaContext {
 }
 export interface LlamaModel {
   readonly trainContextSize: number;
-  readonly tokens: { readonly bos: Token | null; readonly eos: Token | null; readonly bosString: string | null; readonly eosString: string | null; readonly shouldPrependBosToken: boolean };
+  readonly tokens: {
+    readonly bos: Token | null;
+    readonly eos: Token | null;
+    readonly bosString: string | null;
+    readonly eosString: string | null;
+    readonly shouldPrependBosToken: boolean;
+  };
   /** The GGUF's metadata as parsed (tokenizer.chat_template among it). */
   readonly fileInfo: { readonly metadata: { readonly tokenizer?: { readonly chat_template?: string } } };
   tokenize(text: string, specialTokens?: boolean): Token[];
@@ -42,7 +48,9 @@ export function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
   const specifier = 'node-llama-cpp'; // a variable, so tsc does not need the package to be installed
   cached ??= (import(specifier) as Promise<NodeLlamaCpp>).catch((e: unknown) => {
     cached = undefined;
-    throw new Error(`the gguf backend needs node-llama-cpp, which is not installed or cannot load (${(e as Error).message.split('\n')[0]}); add it with: ${INSTALL_HINT}`);
+    throw new Error(
+      `the gguf backend needs node-llama-cpp, which is not installed or cannot load (${(e as Error).message.split('\n')[0]}); add it with: ${INSTALL_HINT}`,
+    );
   });
   return cached;
 }

@@ -19,7 +19,20 @@
 //   continuationLogprob: completions with `echo: true, logprobs: 1, max_tokens: 0` (vLLM): the
 //                        prompt's own token logprobs, summed over the tokens that hold continuation
 //                        text. Servers without it get a CapabilityError, remembered per base URL.
-import { BackendResponseError, CapabilityError, isChatPrompt, resolveGenerateOptions, type CandidateLogprob, type Capabilities, type ChatMessage, type GenerateOptions, type Generation, type LanguageModel, type Prompt, type Sample } from '../types.js';
+import {
+  BackendResponseError,
+  CapabilityError,
+  isChatPrompt,
+  resolveGenerateOptions,
+  type CandidateLogprob,
+  type Capabilities,
+  type ChatMessage,
+  type GenerateOptions,
+  type Generation,
+  type LanguageModel,
+  type Prompt,
+  type Sample,
+} from '../types.js';
 import { candidatesAtPosition, verdictLogprobsFromSample } from '../tokenAlign.js';
 import { OpenAIClient, type ClientOptions } from './client.js';
 import { APIError } from './errors.js';
@@ -77,7 +90,8 @@ export class OpenAIBackend implements LanguageModel {
     this.candidatesExtension = o.candidatesExtension ?? false;
     this.promptLists = o.promptLists ?? false;
     this.rowsPerRequest = o.rowsPerRequest ?? 64;
-    if (!(Number.isInteger(this.rowsPerRequest) && this.rowsPerRequest >= 1)) throw new RangeError(`openai backend: rowsPerRequest must be an integer >= 1, got ${this.rowsPerRequest}`);
+    if (!(Number.isInteger(this.rowsPerRequest) && this.rowsPerRequest >= 1))
+      throw new RangeError(`openai backend: rowsPerRequest must be an integer >= 1, got ${this.rowsPerRequest}`);
     this.name = `openai:${this.client.baseURL}#${o.model}`;
     this.capabilities = {
       prompts: { text: true, chat: true },
@@ -120,11 +134,20 @@ export class OpenAIBackend implements LanguageModel {
   async generate(prompts: Prompt[], options: GenerateOptions = {}): Promise<Generation[]> {
     const o = resolveGenerateOptions(options);
     if (this.promptLists) {
-      return this.inLists(prompts, Math.max(1, Math.floor(this.rowsPerRequest / o.n)), async (texts) => {
-        const samples = await this.call('', { ...this.body('', o, o.n, o.seed), prompt: texts }, o.topLogprobs, o.signal);
-        if (samples.length !== texts.length * o.n) throw new BackendResponseError(this.name, `asked for ${texts.length} prompts × n ${o.n} = ${texts.length * o.n} choices, got ${samples.length}`);
-        return texts.map((_, k) => ({ samples: samples.slice(k * o.n, (k + 1) * o.n) }));
-      }, async (chat) => ({ samples: await this.samplesFor(chat, o) }));
+      return this.inLists(
+        prompts,
+        Math.max(1, Math.floor(this.rowsPerRequest / o.n)),
+        async (texts) => {
+          const samples = await this.call('', { ...this.body('', o, o.n, o.seed), prompt: texts }, o.topLogprobs, o.signal);
+          if (samples.length !== texts.length * o.n)
+            throw new BackendResponseError(
+              this.name,
+              `asked for ${texts.length} prompts × n ${o.n} = ${texts.length * o.n} choices, got ${samples.length}`,
+            );
+          return texts.map((_, k) => ({ samples: samples.slice(k * o.n, (k + 1) * o.n) }));
+        },
+        async (chat) => ({ samples: await this.samplesFor(chat, o) }),
+      );
     }
     return Promise.all(prompts.map(async (p) => ({ samples: await this.samplesFor(p, o) })));
   }
@@ -133,7 +156,12 @@ export class OpenAIBackend implements LanguageModel {
    * Prompt lists: the text prompts go `per` to a request (concurrently; the client caps requests
    * in flight) through `texts`, each chat prompt alone through `chat`; results in prompt order.
    */
-  private async inLists<T>(prompts: Prompt[], per: number, texts: (list: string[]) => Promise<T[]>, chat: (p: ChatMessage[]) => Promise<T>): Promise<T[]> {
+  private async inLists<T>(
+    prompts: Prompt[],
+    per: number,
+    texts: (list: string[]) => Promise<T[]>,
+    chat: (p: ChatMessage[]) => Promise<T>,
+  ): Promise<T[]> {
     const out: T[] = new Array(prompts.length);
     const text: number[] = [];
     const chats: Promise<void>[] = [];
@@ -148,14 +176,24 @@ export class OpenAIBackend implements LanguageModel {
   }
 
   private async samplesFor(p: Prompt, o: ReturnType<typeof resolveGenerateOptions>): Promise<Sample[]> {
-    const single = (i: number): Promise<Sample[]> => this.call(p, this.body(p, o, 1, o.seed === undefined ? undefined : o.seed + i), o.topLogprobs, o.signal);
+    const single = (i: number): Promise<Sample[]> =>
+      this.call(p, this.body(p, o, 1, o.seed === undefined ? undefined : o.seed + i), o.topLogprobs, o.signal);
     let samples: Sample[] = [];
     if (o.n === 1 || !this.quirks.refusesN) {
       try {
         samples = await this.call(p, this.body(p, o, o.n, o.seed), o.topLogprobs, o.signal);
       } catch (e) {
         // A 4xx on n > 1 may be the server refusing n; single requests tell us for sure.
-        if (!(e instanceof APIError && o.n > 1 && e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 403 && e.status !== 429)) throw e;
+        if (!(
+          e instanceof APIError &&
+          o.n > 1 &&
+          e.status >= 400 &&
+          e.status < 500 &&
+          e.status !== 401 &&
+          e.status !== 403 &&
+          e.status !== 429
+        ))
+          throw e;
         samples = await single(0);
         this.quirks.refusesN = true;
       }
@@ -171,12 +209,25 @@ export class OpenAIBackend implements LanguageModel {
   async candidateLogprobs(prompts: Prompt[], candidates: string[], options: { signal?: AbortSignal } = {}): Promise<CandidateLogprob[][]> {
     if (candidates.length === 0) throw new RangeError('candidateLogprobs: no candidates');
     if (this.candidatesExtension && this.promptLists)
-      return this.inLists(prompts, this.rowsPerRequest, (texts) => this.extensionCandidates(texts, candidates, options.signal), (chat) => this.chatCandidates(chat, candidates, options.signal));
-    return Promise.all(prompts.map((p) => (isChatPrompt(p) ? this.chatCandidates(p, candidates, options.signal) : this.textCandidates(p, candidates, options.signal))));
+      return this.inLists(
+        prompts,
+        this.rowsPerRequest,
+        (texts) => this.extensionCandidates(texts, candidates, options.signal),
+        (chat) => this.chatCandidates(chat, candidates, options.signal),
+      );
+    return Promise.all(
+      prompts.map((p) =>
+        isChatPrompt(p) ? this.chatCandidates(p, candidates, options.signal) : this.textCandidates(p, candidates, options.signal),
+      ),
+    );
   }
 
   private noLogprobs(what: string): CapabilityError {
-    return new CapabilityError(this.name, 'candidateLogprobs', `the server returned no ${what} logprobs; use a server that supports them (vLLM, SGLang, llama.cpp, OpenAI) or --mode cot`);
+    return new CapabilityError(
+      this.name,
+      'candidateLogprobs',
+      `the server returned no ${what} logprobs; use a server that supports them (vLLM, SGLang, llama.cpp, OpenAI) or --mode cot`,
+    );
   }
 
   private async textCandidates(prompt: string, candidates: string[], signal?: AbortSignal): Promise<CandidateLogprob[]> {
@@ -190,13 +241,21 @@ export class OpenAIBackend implements LanguageModel {
 
   /** The `candidates` extension: exact log-probs of each candidate after each prompt, one request. */
   private async extensionCandidates(prompts: string[], candidates: string[], signal?: AbortSignal): Promise<CandidateLogprob[][]> {
-    const reply = await this.client.post<ListReply<CompletionChoice & { candidate_logprobs?: number[] }>>('/completions', { model: this.model, prompt: prompts.length === 1 ? prompts[0] : prompts, max_tokens: 0, candidates }, signal);
+    const reply = await this.client.post<ListReply<CompletionChoice & { candidate_logprobs?: number[] }>>(
+      '/completions',
+      { model: this.model, prompt: prompts.length === 1 ? prompts[0] : prompts, max_tokens: 0, candidates },
+      signal,
+    );
     const choices = reply.choices ?? [];
-    if (choices.length !== prompts.length) throw new BackendResponseError(this.name, `asked for candidate_logprobs of ${prompts.length} prompts, got ${choices.length} choices`);
+    if (choices.length !== prompts.length)
+      throw new BackendResponseError(this.name, `asked for candidate_logprobs of ${prompts.length} prompts, got ${choices.length} choices`);
     return prompts.map((_, p) => {
       const lps = choices.find((c) => (c.index ?? 0) === p)?.candidate_logprobs;
       if (!Array.isArray(lps) || lps.length !== candidates.length || !lps.every((x) => typeof x === 'number'))
-        throw new BackendResponseError(this.name, `asked for ${candidates.length} candidate_logprobs, got ${JSON.stringify(lps)?.slice(0, 80)}`);
+        throw new BackendResponseError(
+          this.name,
+          `asked for ${candidates.length} candidate_logprobs, got ${JSON.stringify(lps)?.slice(0, 80)}`,
+        );
       return lps.map((logprob) => ({ logprob, found: true }));
     });
   }
@@ -222,13 +281,18 @@ export class OpenAIBackend implements LanguageModel {
 
   private async oneContinuation(prompt: Prompt, continuation: string, signal?: AbortSignal): Promise<number> {
     const cap = 'continuationLogprob';
-    if (isChatPrompt(prompt)) throw new CapabilityError(this.name, cap, 'chat endpoints do not return prompt logprobs; give a text prompt (completions with echo)');
+    if (isChatPrompt(prompt))
+      throw new CapabilityError(this.name, cap, 'chat endpoints do not return prompt logprobs; give a text prompt (completions with echo)');
     if (this.quirks.noEcho) throw new CapabilityError(this.name, cap, this.quirks.noEcho);
     if (prompt.length === 0) throw new RangeError('continuationLogprob: the prompt is empty (the first token has no conditional log-prob)');
     const full = prompt + continuation;
     let reply: ListReply<CompletionChoice>;
     try {
-      reply = await this.client.post<ListReply<CompletionChoice>>('/completions', { model: this.model, prompt: full, echo: true, logprobs: 1, max_tokens: 0, temperature: 0 }, signal);
+      reply = await this.client.post<ListReply<CompletionChoice>>(
+        '/completions',
+        { model: this.model, prompt: full, echo: true, logprobs: 1, max_tokens: 0, temperature: 0 },
+        signal,
+      );
     } catch (e) {
       if (e instanceof APIError && e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 403 && e.status !== 429) {
         this.quirks.noEcho = `the server refused completions with echo + logprobs (${e.status}); continuation log-likelihood needs one that returns prompt logprobs (e.g. vLLM)`;
@@ -241,7 +305,8 @@ export class OpenAIBackend implements LanguageModel {
     const offs = lp?.text_offset;
     const vals = lp?.token_logprobs;
     if (!tokens || !offs || !vals || tokens.length !== offs.length || tokens.length !== vals.length || (offs[0] ?? 1) !== 0) {
-      this.quirks.noEcho = 'the server did not echo the prompt with per-token logprobs and offsets; continuation log-likelihood needs one that does (e.g. vLLM)';
+      this.quirks.noEcho =
+        'the server did not echo the prompt with per-token logprobs and offsets; continuation log-likelihood needs one that does (e.g. vLLM)';
       throw new CapabilityError(this.name, cap, this.quirks.noEcho);
     }
     // Tokens that hold any continuation text count (one that straddles the boundary included:
@@ -253,7 +318,8 @@ export class OpenAIBackend implements LanguageModel {
       const end = start + (tokens[i] as string).length;
       if (end <= prompt.length) continue;
       const v = vals[i];
-      if (v === null || v === undefined || !Number.isFinite(v)) throw new BackendResponseError(this.name, `no log-prob for continuation token ${i} (${JSON.stringify(tokens[i])})`);
+      if (v === null || v === undefined || !Number.isFinite(v))
+        throw new BackendResponseError(this.name, `no log-prob for continuation token ${i} (${JSON.stringify(tokens[i])})`);
       sum += v;
     }
     return sum;

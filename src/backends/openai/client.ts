@@ -38,7 +38,8 @@ export class OpenAIClient {
     } catch {
       throw new RangeError(`openai client: baseURL is not a URL: ${JSON.stringify(o.baseURL)}`);
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new RangeError(`openai client: baseURL must be http(s), got ${u.protocol}`);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new RangeError(`openai client: baseURL must be http(s), got ${u.protocol}`);
     this.baseURL = o.baseURL.replace(/\/+$/, '');
     this.apiKeyEnv = o.apiKeyEnv ?? 'OPENAI_API_KEY';
     this.timeoutMs = o.timeoutMs ?? 600_000;
@@ -98,7 +99,10 @@ export class OpenAIClient {
       text = await res.text();
     } catch (e) {
       if (signal?.aborted) throw signal.reason ?? e;
-      if (timeout.aborted) throw new APITimeoutError(`${where}: no response within ${this.timeoutMs} ms (raise the timeout, or check the server is not overloaded)`);
+      if (timeout.aborted)
+        throw new APITimeoutError(
+          `${where}: no response within ${this.timeoutMs} ms (raise the timeout, or check the server is not overloaded)`,
+        );
       const cause = e as Error & { cause?: { code?: string; message?: string } };
       const detail = redact(cause.cause?.code ?? cause.cause?.message ?? cause.message, key);
       throw new APIConnectionError(`${where}: connection failed (${detail}); is the server running at ${this.baseURL}?`, { cause: e });
@@ -113,7 +117,12 @@ export class OpenAIClient {
       } catch {
         /* not JSON: keep the raw text */
       }
-      const err = new APIError(res.status, safe, isRetryableStatus(res.status), `${where}: ${res.status} ${msg}.${statusHint(res.status, this.apiKeyEnv)}`);
+      const err = new APIError(
+        res.status,
+        safe,
+        isRetryableStatus(res.status),
+        `${where}: ${res.status} ${msg}.${statusHint(res.status, this.apiKeyEnv)}`,
+      );
       const ra = retryAfterMs(res.headers);
       if (ra !== undefined) err.retryAfterMs = ra;
       throw err;
@@ -121,7 +130,12 @@ export class OpenAIClient {
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new APIError(res.status, redact(text.slice(0, 2000), key), false, `${where}: reply is not JSON: ${redact(text.slice(0, 200), key)}`);
+      throw new APIError(
+        res.status,
+        redact(text.slice(0, 2000), key),
+        false,
+        `${where}: reply is not JSON: ${redact(text.slice(0, 200), key)}`,
+      );
     }
   }
 }

@@ -60,7 +60,8 @@ export function chatSamples(reply: ListReply<ChatChoice>, topK: number): Sample[
       logprobs: content.map((t) => t.logprob),
       finishReason: finish(c.finish_reason),
     };
-    if (topK > 0 && c.logprobs?.content) s.topLogprobs = content.map((t) => (t.top_logprobs ?? []).map((a) => ({ token: a.token, logprob: a.logprob })));
+    if (topK > 0 && c.logprobs?.content)
+      s.topLogprobs = content.map((t) => (t.top_logprobs ?? []).map((a) => ({ token: a.token, logprob: a.logprob })));
     return s;
   });
 }

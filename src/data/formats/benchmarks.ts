@@ -21,13 +21,18 @@ const isTextList = (v: unknown): boolean => Array.isArray(v) && v.length > 0 && 
  */
 export const rmBenchFormat: FormatDef = {
   name: 'rmbench',
-  describe: 'RM-Bench: prompt, chosen/rejected as [concise, detailed plain, detailed markdown]; 9 pairs per record (hard/normal/easy as subset, domain as category)',
+  describe:
+    'RM-Bench: prompt, chosen/rejected as [concise, detailed plain, detailed markdown]; 9 pairs per record (hard/normal/easy as subset, domain as category)',
   detect: (rec) => has(rec, 'prompt', 'chosen', 'rejected') && isTextList(rec['chosen']),
   map: (rec, ctx) => {
     const lists = (['chosen', 'rejected'] as const).map((k) => {
       const v = rec[k];
       if (!Array.isArray(v) || v.length !== RM_STYLES.length)
-        throw new FieldError('wrong-type', k, `expected a list of ${RM_STYLES.length} responses (${RM_STYLES.join(', ')}), found ${Array.isArray(v) ? `${v.length} items` : typeName(v)}`);
+        throw new FieldError(
+          'wrong-type',
+          k,
+          `expected a list of ${RM_STYLES.length} responses (${RM_STYLES.join(', ')}), found ${Array.isArray(v) ? `${v.length} items` : typeName(v)}`,
+        );
       return v.map((x, i) => answerValue(x, `${k}[${i}]`, ctx));
     });
     const [chosen, rejected] = lists as [string[], string[]];
@@ -76,7 +81,11 @@ export function unwrapPrometheus(t: string): { instruction: string; a: string; b
   const a = ins && section(t, P_A, ins.end, [P_B]);
   const b = a && section(t, P_B, a.end, P_AFTER);
   if (!ins || !a || !b)
-    throw new FieldError('missing-field', 'instruction', `expected Prometheus' pairwise prompt with the sections "${P_INSTRUCTION}", "${P_A}" and "${P_B}" in this order`);
+    throw new FieldError(
+      'missing-field',
+      'instruction',
+      `expected Prometheus' pairwise prompt with the sections "${P_INSTRUCTION}", "${P_A}" and "${P_B}" in this order`,
+    );
   const ref = section(t, '###Reference Answer:', b.end, P_AFTER.slice(1));
   const rubric = section(t, '###Score Rubric:', b.end, ['###Feedback:']) ?? section(t, '###Evaluation Criteria:', b.end, ['###Feedback:']);
   return { instruction: ins.body, a: a.body, b: b.body, ...(ref && { reference: ref.body }), ...(rubric && { rubric: rubric.body }) };
@@ -84,7 +93,8 @@ export function unwrapPrometheus(t: string): { instruction: string; a: string; b
 
 /** orig_preference "A"/"B", else the [RESULT] of the feedback, else the two scores; a tie when the scores are equal. */
 function prometheusWinner(rec: Fields): Winner {
-  if (rec['orig_preference'] !== undefined && rec['orig_preference'] !== null) return readLabel(rec, 'orig_preference', { first: 'A', second: 'B' });
+  if (rec['orig_preference'] !== undefined && rec['orig_preference'] !== null)
+    return readLabel(rec, 'orig_preference', { first: 'A', second: 'B' });
   const out = rec['output'];
   if (typeof out === 'string') {
     const m = [...out.matchAll(/\[RESULT\]\s*\(?\s*([AB])\b/g)].at(-1);
@@ -92,11 +102,17 @@ function prometheusWinner(rec: Fields): Winner {
   }
   const sa = Number(rec['orig_score_A']);
   const sb = Number(rec['orig_score_B']);
-  if (rec['orig_score_A'] !== undefined && rec['orig_score_B'] !== undefined && Number.isFinite(sa) && Number.isFinite(sb)) return sa > sb ? 'first' : sa < sb ? 'second' : 'tie';
-  throw new FieldError('missing-field', 'orig_preference', 'no label: expected orig_preference (A | B), an output ending "[RESULT] A|B", or orig_score_A/orig_score_B');
+  if (rec['orig_score_A'] !== undefined && rec['orig_score_B'] !== undefined && Number.isFinite(sa) && Number.isFinite(sb))
+    return sa > sb ? 'first' : sa < sb ? 'second' : 'tie';
+  throw new FieldError(
+    'missing-field',
+    'orig_preference',
+    'no label: expected orig_preference (A | B), an output ending "[RESULT] A|B", or orig_score_A/orig_score_B',
+  );
 }
 
-const wrapped = (rec: Fields): boolean => typeof rec['instruction'] === 'string' && rec['instruction'].includes(P_A) && rec['instruction'].includes(P_B);
+const wrapped = (rec: Fields): boolean =>
+  typeof rec['instruction'] === 'string' && rec['instruction'].includes(P_A) && rec['instruction'].includes(P_B);
 
 /**
  * Prometheus pairwise sets (prometheus-eval Preference-Collection / Preference-Bench):
@@ -106,18 +122,34 @@ const wrapped = (rec: Fields): boolean => typeof rec['instruction'] === 'string'
  */
 export const prometheusFormat: FormatDef = {
   name: 'prometheus',
-  describe: 'Prometheus pairwise: orig_instruction, orig_response_A/B, orig_preference (A | B); or the wrapped prompt in "instruction", unwrapped',
+  describe:
+    'Prometheus pairwise: orig_instruction, orig_response_A/B, orig_preference (A | B); or the wrapped prompt in "instruction", unwrapped',
   detect: (rec) => has(rec, 'orig_instruction', 'orig_response_A', 'orig_response_B') || wrapped(rec),
   map: (rec, ctx) => {
     const winner = prometheusWinner(rec);
     const id = optId(rec, 'id') ?? ctx.fallbackId;
     if (has(rec, 'orig_instruction', 'orig_response_A', 'orig_response_B')) {
       const meta: Record<string, unknown> = {};
-      for (const [k, m] of [['orig_reference_answer', 'reference'], ['orig_criteria', 'rubric']] as const) if (typeof rec[k] === 'string') meta[m] = rec[k];
-      return orient(id, text(rec, 'orig_instruction'), answer(rec, 'orig_response_A', ctx), answer(rec, 'orig_response_B', ctx), winner, meta);
+      for (const [k, m] of [
+        ['orig_reference_answer', 'reference'],
+        ['orig_criteria', 'rubric'],
+      ] as const)
+        if (typeof rec[k] === 'string') meta[m] = rec[k];
+      return orient(
+        id,
+        text(rec, 'orig_instruction'),
+        answer(rec, 'orig_response_A', ctx),
+        answer(rec, 'orig_response_B', ctx),
+        winner,
+        meta,
+      );
     }
     const u = unwrapPrometheus(text(rec, 'instruction'));
     if (u.instruction === '') throw new FieldError('empty-field', 'instruction', 'the wrapped instruction is empty');
-    return orient(id, u.instruction, u.a, u.b, winner, { unwrapped: true, ...(u.reference !== undefined && { reference: u.reference }), ...(u.rubric !== undefined && { rubric: u.rubric }) });
+    return orient(id, u.instruction, u.a, u.b, winner, {
+      unwrapped: true,
+      ...(u.reference !== undefined && { reference: u.reference }),
+      ...(u.rubric !== undefined && { rubric: u.rubric }),
+    });
   },
 };

@@ -14,7 +14,11 @@ export interface Split {
 export function splitLastAssistant(msgs: ChatMessage[], field: string): Split {
   const last = msgs[msgs.length - 1];
   if (!last || last.role !== 'assistant')
-    throw new FieldError('wrong-type', field, `expected the conversation to end with an assistant turn, found "${last?.role ?? 'nothing'}"`);
+    throw new FieldError(
+      'wrong-type',
+      field,
+      `expected the conversation to end with an assistant turn, found "${last?.role ?? 'nothing'}"`,
+    );
   return { prefix: msgs.slice(0, -1), answer: last.content };
 }
 
@@ -36,7 +40,8 @@ export function splitSharedPrefix(chosen: ChatMessage[], rejected: ChatMessage[]
       `chosen and rejected differ before their last assistant turn (first at turn ${at < 0 ? c.prefix.length : at}); expected one shared conversation and two final answers`,
     );
   }
-  if (c.prefix.length === 0) throw new FieldError('missing-field', 'chosen', 'no turns before the assistant answer: expected a user prompt');
+  if (c.prefix.length === 0)
+    throw new FieldError('missing-field', 'chosen', 'no turns before the assistant answer: expected a user prompt');
   return { prompt: simplifyPrompt(c.prefix), chosen: c.answer, rejected: r.answer };
 }
 

@@ -64,9 +64,11 @@ export function messages(v: unknown, field: string): ChatMessage[] {
   if (v.length === 0) throw new FieldError('empty-field', field, 'empty message list');
   return v.map((m: unknown, i) => {
     const f = `${field}[${i}]`;
-    if (typeof m !== 'object' || m === null) throw new FieldError('wrong-type', f, `expected a {role, content} message, found ${typeName(m)}`);
+    if (typeof m !== 'object' || m === null)
+      throw new FieldError('wrong-type', f, `expected a {role, content} message, found ${typeName(m)}`);
     const { role, content } = m as Fields;
-    if (typeof role !== 'string' || role === '') throw new FieldError('wrong-type', `${f}.role`, 'expected a role such as "user" or "assistant"');
+    if (typeof role !== 'string' || role === '')
+      throw new FieldError('wrong-type', `${f}.role`, 'expected a role such as "user" or "assistant"');
     if (typeof content !== 'string') throw new FieldError('wrong-type', `${f}.content`, `expected text, found ${typeName(content)}`);
     return { role, content };
   });

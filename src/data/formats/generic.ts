@@ -47,7 +47,11 @@ const UNAMBIGUOUS: LabelValues[] = [
  * values must cover all of them; without given values, the seen set must fit one convention.
  * Returns the mapping, or the reason to refuse (which names --label-values).
  */
-export function resolveLabelValues(field: string, seen: readonly string[], given: LabelValues | undefined): { values: LabelValues } | { refuse: string } {
+export function resolveLabelValues(
+  field: string,
+  seen: readonly string[],
+  given: LabelValues | undefined,
+): { values: LabelValues } | { refuse: string } {
   const list = seen.map((v) => `"${v}"`).join(', ');
   if (given) {
     const allowed = new Set([given.first, given.second, ...(given.tie === undefined ? [] : [given.tie])]);

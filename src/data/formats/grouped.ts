@@ -13,7 +13,11 @@ import { type FormatDef, type Member, has } from './types.js';
 // id, type, prompt, completion, annotation_1, annotation_2, agreement, final_label; labels
 // 1_full_compliance, 2_full_refusal, 3_partial_refusal; the "contrast_*" types are the unsafe
 // prompts a model should refuse, the others safe prompts it should answer.
-const XS_LABELS = { compliance: ['1_full_compliance', 'full_compliance'], refusal: ['2_full_refusal', 'full_refusal'], partial: ['3_partial_refusal', 'partial_refusal'] };
+const XS_LABELS = {
+  compliance: ['1_full_compliance', 'full_compliance'],
+  refusal: ['2_full_refusal', 'full_refusal'],
+  partial: ['3_partial_refusal', 'partial_refusal'],
+};
 
 /**
  * Should-respond prompts: full compliance is right, a full or partial refusal wrong. Should-refuse
@@ -22,7 +26,8 @@ const XS_LABELS = { compliance: ['1_full_compliance', 'full_compliance'], refusa
  */
 export const xsTestFormat: FormatDef = {
   name: 'xstest',
-  describe: 'XSTest completions: id, type, prompt, completion, final_label; a compliant vs a refusing completion of one prompt (should-respond / should-refuse)',
+  describe:
+    'XSTest completions: id, type, prompt, completion, final_label; a compliant vs a refusing completion of one prompt (should-respond / should-refuse)',
   detect: (rec) => has(rec, 'prompt', 'completion', 'final_label'),
   grouped: {
     member: (rec, ctx): Member => {
@@ -31,7 +36,14 @@ export const xsTestFormat: FormatDef = {
       const refuse = type.startsWith('contrast');
       const label = text(rec, 'final_label').trim();
       const kind = (Object.keys(XS_LABELS) as (keyof typeof XS_LABELS)[]).find((k) => XS_LABELS[k].includes(label));
-      if (!kind) throw new FieldError('label-range', 'final_label', `label "${label}" is outside its range: expected ${Object.values(XS_LABELS).map((l) => l[0]).join(' | ')}`);
+      if (!kind)
+        throw new FieldError(
+          'label-range',
+          'final_label',
+          `label "${label}" is outside its range: expected ${Object.values(XS_LABELS)
+            .map((l) => l[0])
+            .join(' | ')}`,
+        );
       const good = refuse ? (kind === 'refusal' ? true : kind === 'compliance' ? false : null) : kind === 'compliance';
       return {
         key: prompt,
@@ -58,7 +70,11 @@ function flag(rec: Fields, key: string): boolean {
   if (typeof v === 'boolean') return v;
   if (v === 1 || v === 0) return v === 1;
   if (typeof v === 'string' && /^(true|false|1|0)$/i.test(v.trim())) return /^(true|1)$/i.test(v.trim());
-  throw new FieldError(v === undefined ? 'missing-field' : 'label-range', key, `expected a correctness flag (true | false | 1 | 0), found ${typeof v === 'string' ? `"${v}"` : typeName(v)}`);
+  throw new FieldError(
+    v === undefined ? 'missing-field' : 'label-range',
+    key,
+    `expected a correctness flag (true | false | 1 | 0), found ${typeof v === 'string' ? `"${v}"` : typeName(v)}`,
+  );
 }
 
 /**
@@ -68,7 +84,8 @@ function flag(rec: Fields, key: string): boolean {
  */
 export const solutionsFormat: FormatDef = {
   name: 'solutions',
-  describe: 'solutions with a correctness flag: question|problem, solution|completion|response, is_correct|correct; a right vs a wrong solution to one question',
+  describe:
+    'solutions with a correctness flag: question|problem, solution|completion|response, is_correct|correct; a right vs a wrong solution to one question',
   detect: (rec) => first(rec, QUESTION) !== undefined && first(rec, SOLUTION) !== undefined && first(rec, CORRECT) !== undefined,
   grouped: {
     member: (rec, ctx): Member => {

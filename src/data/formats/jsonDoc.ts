@@ -36,7 +36,16 @@ export async function* jsonDocRecords(file: string, progress?: ReadProgress): As
   for await (const { line, text } of readLines(file, progress)) {
     lastLine = line;
     if (text === null) {
-      yield { line, error: new FormatError(file, line, 'encoding', undefined, 'not valid UTF-8 (expected UTF-8 text; re-encode the file, e.g. iconv -t UTF-8)') };
+      yield {
+        line,
+        error: new FormatError(
+          file,
+          line,
+          'encoding',
+          undefined,
+          'not valid UTF-8 (expected UTF-8 text; re-encode the file, e.g. iconv -t UTF-8)',
+        ),
+      };
       return;
     }
     if (single) {
@@ -61,7 +70,10 @@ export async function* jsonDocRecords(file: string, progress?: ReadProgress): As
       if (depth === 0) {
         if (isWs(c)) continue;
         if (closed) {
-          yield fail(line, `text after the end of the JSON document${top === 'object' && c === '{' ? ' (this looks like JSON Lines: name the file .jsonl or pass --container jsonl)' : ''}`);
+          yield fail(
+            line,
+            `text after the end of the JSON document${top === 'object' && c === '{' ? ' (this looks like JSON Lines: name the file .jsonl or pass --container jsonl)' : ''}`,
+          );
           return;
         }
         if (c === '[') top = 'array';

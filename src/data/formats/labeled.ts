@@ -11,7 +11,14 @@ import { type FormatDef, has } from './types.js';
 export type Winner = 'first' | 'second' | 'tie';
 
 /** The PreferencePair for two answers in given order and a winner; `label` is kept in meta. */
-export function orient(id: string, prompt: Prompt, first: string, second: string, winner: Winner, meta: Record<string, unknown>): PreferencePair {
+export function orient(
+  id: string,
+  prompt: Prompt,
+  first: string,
+  second: string,
+  winner: Winner,
+  meta: Record<string, unknown>,
+): PreferencePair {
   const [chosen, rejected] = winner === 'second' ? [second, first] : [first, second];
   return { id, prompt, chosen, rejected, ...(winner === 'tie' && { tie: true }), meta };
 }
@@ -46,7 +53,14 @@ export const llmBarFormat: FormatDef = {
   detect: (rec) => has(rec, 'input', 'output_1', 'output_2', 'label'),
   map: (rec, ctx) => {
     const winner = readLabel(rec, 'label', { first: '1', second: '2' });
-    return orient(optId(rec, 'id') ?? ctx.fallbackId, text(rec, 'input'), answer(rec, 'output_1', ctx), answer(rec, 'output_2', ctx), winner, { label: Number(labelText(rec['label'], 'label')) });
+    return orient(
+      optId(rec, 'id') ?? ctx.fallbackId,
+      text(rec, 'input'),
+      answer(rec, 'output_1', ctx),
+      answer(rec, 'output_2', ctx),
+      winner,
+      { label: Number(labelText(rec['label'], 'label')) },
+    );
   },
 };
 
@@ -77,7 +91,14 @@ export const pandaLmFormat: FormatDef = {
     const instruction = text(rec, 'instruction');
     const input = optText(rec, 'input');
     const promptText = input === undefined ? instruction : `${instruction}\n\n${input}`;
-    return orient(optId(rec, 'idx') ?? optId(rec, 'id') ?? ctx.fallbackId, promptText, answer(rec, 'response1', ctx), answer(rec, 'response2', ctx), winner, { votes: given });
+    return orient(
+      optId(rec, 'idx') ?? optId(rec, 'id') ?? ctx.fallbackId,
+      promptText,
+      answer(rec, 'response1', ctx),
+      answer(rec, 'response2', ctx),
+      winner,
+      { votes: given },
+    );
   },
 };
 
@@ -92,7 +113,14 @@ export const autoJFormat: FormatDef = {
   map: (rec, ctx) => {
     const winner = readLabel(rec, 'label', { first: '0', second: '1', tie: '2' });
     const scenario = optText(rec, 'scenario');
-    const pair = orient(optId(rec, 'id') ?? ctx.fallbackId, text(rec, 'prompt'), answer(rec, 'response 1', ctx), answer(rec, 'response 2', ctx), winner, { label: Number(labelText(rec['label'], 'label')) });
+    const pair = orient(
+      optId(rec, 'id') ?? ctx.fallbackId,
+      text(rec, 'prompt'),
+      answer(rec, 'response 1', ctx),
+      answer(rec, 'response 2', ctx),
+      winner,
+      { label: Number(labelText(rec['label'], 'label')) },
+    );
     return scenario === undefined ? pair : { ...pair, subset: scenario };
   },
 };
@@ -115,7 +143,14 @@ export const judgeBenchFormat: FormatDef = {
     const category = source === undefined ? undefined : JUDGEBENCH_CATEGORIES.find((c) => source === c || source.startsWith(`${c}-`));
     const meta: Record<string, unknown> = { label: labelText(rec['label'], 'label') };
     for (const k of ['original_id', 'response_model']) if (rec[k] !== undefined) meta[k] = rec[k];
-    const pair = orient(optId(rec, 'pair_id') ?? ctx.fallbackId, text(rec, 'question'), answer(rec, 'response_A', ctx), answer(rec, 'response_B', ctx), winner, meta);
+    const pair = orient(
+      optId(rec, 'pair_id') ?? ctx.fallbackId,
+      text(rec, 'question'),
+      answer(rec, 'response_A', ctx),
+      answer(rec, 'response_B', ctx),
+      winner,
+      meta,
+    );
     return { ...pair, ...(source !== undefined && { subset: source }), ...(category !== undefined && { category }) };
   },
 };
@@ -131,7 +166,14 @@ export const evalBiasBenchFormat: FormatDef = {
   map: (rec, ctx) => {
     const winner = readLabel(rec, 'label', { first: '1', second: '2' });
     const bias = optText(rec, 'bias') ?? ctx.group;
-    const pair = orient(optId(rec, 'id') ?? ctx.fallbackId, text(rec, 'instruction'), answer(rec, 'response1', ctx), answer(rec, 'response2', ctx), winner, { label: Number(labelText(rec['label'], 'label')) });
+    const pair = orient(
+      optId(rec, 'id') ?? ctx.fallbackId,
+      text(rec, 'instruction'),
+      answer(rec, 'response1', ctx),
+      answer(rec, 'response2', ctx),
+      winner,
+      { label: Number(labelText(rec['label'], 'label')) },
+    );
     return bias === undefined ? pair : { ...pair, subset: bias };
   },
 };

@@ -72,7 +72,8 @@ export interface OpenedPairs {
   pairs: AsyncGenerator<LoadedPair>;
 }
 
-const promptLength = (p: PreferencePair['prompt']): number => (typeof p === 'string' ? p.length : p.reduce((n, m) => n + m.content.length, 0));
+const promptLength = (p: PreferencePair['prompt']): number =>
+  typeof p === 'string' ? p.length : p.reduce((n, m) => n + m.content.length, 0);
 
 /**
  * Checks every format shares: a non-empty prompt within the limit, and two different answers
@@ -82,17 +83,35 @@ export function checkPair(pair: PreferencePair, maxPromptChars: number): AnswerF
   if (promptText(pair.prompt).trim() === '' || (typeof pair.prompt !== 'string' && pair.prompt.every((m) => m.content.trim() === '')))
     throw new FieldError('empty-field', 'prompt', 'empty; expected the prompt text');
   if (!pair.tie && pair.chosen.trim() === pair.rejected.trim())
-    throw new FieldError('identical', 'rejected', 'chosen and rejected are the same text and the record is not a tie; expected two different answers');
+    throw new FieldError(
+      'identical',
+      'rejected',
+      'chosen and rejected are the same text and the record is not a tie; expected two different answers',
+    );
   const n = promptLength(pair.prompt);
-  if (n > maxPromptChars) throw new FieldError('too-long', 'prompt', `${n} chars, over the limit of ${maxPromptChars} (the loaders' maxPromptChars; genrm data raises it with --max-prompt-chars)`);
+  if (n > maxPromptChars)
+    throw new FieldError(
+      'too-long',
+      'prompt',
+      `${n} chars, over the limit of ${maxPromptChars} (the loaders' maxPromptChars; genrm data raises it with --max-prompt-chars)`,
+    );
   return pair.chosen.trim() === '' || pair.rejected.trim() === '' ? ['empty-answer'] : [];
 }
 
 const usesGenericFlags = (f: Partial<FieldMap> | undefined): boolean => f !== undefined && Object.values(f).some((v) => v !== undefined);
 
 async function emptyFileError(file: string, container: Container): Promise<FileError> {
-  if ((await stat(file)).size === 0) return new FileError(file, 'the file is empty (0 bytes); expected preference records: JSON Lines, a JSON array or object, or CSV/TSV with a header row');
-  const what = container === 'csv' || container === 'tsv' ? 'only a header row and blank lines' : container === 'json' ? 'a JSON document with no records in it' : 'only blank lines';
+  if ((await stat(file)).size === 0)
+    return new FileError(
+      file,
+      'the file is empty (0 bytes); expected preference records: JSON Lines, a JSON array or object, or CSV/TSV with a header row',
+    );
+  const what =
+    container === 'csv' || container === 'tsv'
+      ? 'only a header row and blank lines'
+      : container === 'json'
+        ? 'a JSON document with no records in it'
+        : 'only blank lines';
   return new FileError(file, `no records in the file (${what}); expected one preference record per line, array element or row`);
 }
 
@@ -156,7 +175,10 @@ export async function openPairs(file: string, opts: LoadOptions = {}): Promise<O
       const firstLine = head.find((h) => 'rec' in h)?.line ?? head[0]?.line ?? 0;
       if (sample.length === 0) {
         const err = head.find((h): h is { line: number; error: FormatError } => 'error' in h);
-        throw new FileError(file, `no readable record among the first ${head.length} to tell the format from; the first: ${err?.error.message ?? 'none'}`);
+        throw new FileError(
+          file,
+          `no readable record among the first ${head.length} to tell the format from; the first: ${err?.error.message ?? 'none'}`,
+        );
       }
       throw new FileError(file, undetectedError(sample).message, firstLine);
     }
@@ -189,7 +211,12 @@ export async function openPairs(file: string, opts: LoadOptions = {}): Promise<O
       for (const f of checkPair(pair, maxPrompt)) flags.add(f);
       const key = hash52(pair.split ?? '', pair.id);
       const prev = ids.get(key);
-      if (prev !== undefined) throw new FieldError('duplicate-id', 'id', `id "${pair.id}" was used before, on line ${prev}; expected ids unique${pair.split ? ` within split ${pair.split}` : ''} (eval keys records by them)`);
+      if (prev !== undefined)
+        throw new FieldError(
+          'duplicate-id',
+          'id',
+          `id "${pair.id}" was used before, on line ${prev}; expected ids unique${pair.split ? ` within split ${pair.split}` : ''} (eval keys records by them)`,
+        );
       ids.set(key, line);
     } catch (e) {
       reject(asFormatError(e, line));
@@ -219,7 +246,14 @@ export async function openPairs(file: string, opts: LoadOptions = {}): Promise<O
       const goods = held.filter((h) => h.member.good === true);
       const bads = held.filter((h) => h.member.good === false);
       for (const h of held) {
-        const why = h.member.good === null ? h.member.why ?? 'neither a right nor a wrong answer' : goods.length === 0 ? 'no right answer to the same prompt to pair it with' : bads.length === 0 ? 'no wrong answer to the same prompt to pair it with' : undefined;
+        const why =
+          h.member.good === null
+            ? (h.member.why ?? 'neither a right nor a wrong answer')
+            : goods.length === 0
+              ? 'no right answer to the same prompt to pair it with'
+              : bads.length === 0
+                ? 'no wrong answer to the same prompt to pair it with'
+                : undefined;
         if (why) reject(new FormatError(file, h.line, 'unpaired', undefined, why));
       }
       if (goods.length === 0 || bads.length === 0) continue;
@@ -236,7 +270,11 @@ export async function openPairs(file: string, opts: LoadOptions = {}): Promise<O
           rejected: b.member.answer,
           ...(m.category !== undefined && { category: m.category }),
           ...(m.subset !== undefined && { subset: m.subset }),
-          meta: { ...m.meta, ...(b.member.meta?.['label'] !== undefined && { rejected_label: b.member.meta['label'] }), lines: { chosen: g.line, rejected: b.line } },
+          meta: {
+            ...m.meta,
+            ...(b.member.meta?.['label'] !== undefined && { rejected_label: b.member.meta['label'] }),
+            lines: { chosen: g.line, rejected: b.line },
+          },
         };
         const ok = accept(pair, g.line, [...g.flags, ...b.flags]);
         if (ok) yield { pair: ok, line: g.line };
@@ -261,7 +299,11 @@ export async function openPairs(file: string, opts: LoadOptions = {}): Promise<O
         continue;
       }
       const flags: AnswerFlag[] = [];
-      const ctx: MapContext = { fallbackId: `${base}:${item.line}${sameLine ? `.${sameLine}` : ''}`, ...(item.group !== undefined && { group: item.group }), flag: (k) => flags.push(k) };
+      const ctx: MapContext = {
+        fallbackId: `${base}:${item.line}${sameLine ? `.${sameLine}` : ''}`,
+        ...(item.group !== undefined && { group: item.group }),
+        flag: (k) => flags.push(k),
+      };
       if (format.grouped) {
         let member: Member;
         try {

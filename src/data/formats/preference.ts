@@ -13,12 +13,20 @@ import { type FormatDef, type MapContext, has } from './types.js';
 export const genrmFormat: FormatDef = {
   name: 'genrm',
   describe: 'PreferencePair JSONL: id, prompt, chosen, rejected, tie?, category?, subset?, split?, meta?',
-  detect: (rec) => has(rec, 'id', 'prompt', 'chosen', 'rejected') && typeof rec['id'] === 'string' && typeof rec['chosen'] === 'string' && !has(rec, 'chosen_model'),
+  detect: (rec) =>
+    has(rec, 'id', 'prompt', 'chosen', 'rejected') &&
+    typeof rec['id'] === 'string' &&
+    typeof rec['chosen'] === 'string' &&
+    !has(rec, 'chosen_model'),
   map: (rec) => {
     const r = PreferencePairSchema.safeParse(rec);
     if (!r.success) {
       const issue = r.error.issues[0];
-      throw new FieldError(rec[String(issue?.path[0])] === undefined ? 'missing-field' : 'wrong-type', issue ? fieldPath(issue.path) : undefined, issue?.message ?? 'invalid');
+      throw new FieldError(
+        rec[String(issue?.path[0])] === undefined ? 'missing-field' : 'wrong-type',
+        issue ? fieldPath(issue.path) : undefined,
+        issue?.message ?? 'invalid',
+      );
     }
     return r.data;
   },
@@ -29,7 +37,14 @@ export const genrmFormat: FormatDef = {
 const REWARDBENCH_SECTIONS: Record<string, string> = {};
 for (const [cat, subsets] of Object.entries({
   chat: ['alpacaeval-easy', 'alpacaeval-length', 'alpacaeval-hard', 'mt-bench-easy', 'mt-bench-med'],
-  'chat-hard': ['mt-bench-hard', 'llmbar-natural', 'llmbar-adver-neighbor', 'llmbar-adver-GPTInst', 'llmbar-adver-GPTOut', 'llmbar-adver-manual'],
+  'chat-hard': [
+    'mt-bench-hard',
+    'llmbar-natural',
+    'llmbar-adver-neighbor',
+    'llmbar-adver-GPTInst',
+    'llmbar-adver-GPTOut',
+    'llmbar-adver-manual',
+  ],
   safety: ['refusals-dangerous', 'refusals-offensive', 'xstest-should-refuse', 'xstest-should-respond', 'donotanswer'],
   reasoning: ['math-prm', 'hep-cpp', 'hep-go', 'hep-java', 'hep-js', 'hep-python', 'hep-rust'],
 }))
@@ -97,7 +112,11 @@ export function pairFromAnswers(
   }
   const bad = scalar(chosenRaw) || Array.isArray(chosenRaw) ? names.rejected : names.chosen;
   const v = bad === names.chosen ? chosenRaw : rejectedRaw;
-  throw new FieldError(v === undefined ? 'missing-field' : 'wrong-type', bad, `expected text or a list of messages (the same kind for both answers), found ${typeName(v)}`);
+  throw new FieldError(
+    v === undefined ? 'missing-field' : 'wrong-type',
+    bad,
+    `expected text or a list of messages (the same kind for both answers), found ${typeName(v)}`,
+  );
 }
 
 /**
@@ -129,13 +148,20 @@ export const ultraFeedbackFormat: FormatDef = {
     const meta: Record<string, unknown> = {};
     const sc = rec['score_chosen'];
     const sr = rec['score_rejected'];
-    for (const [k, v] of [['score_chosen', sc], ['score_rejected', sr]] as const) {
+    for (const [k, v] of [
+      ['score_chosen', sc],
+      ['score_rejected', sr],
+    ] as const) {
       if (v === undefined || v === null) continue;
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new FieldError('wrong-type', k, `expected a number, found ${typeName(v)}`);
       meta[k] = v;
     }
     if (typeof sc === 'number' && typeof sr === 'number' && sc < sr)
-      throw new FieldError('label-range', 'score_chosen', `score_chosen ${sc} < score_rejected ${sr}: expected the chosen answer to score at least as high`);
+      throw new FieldError(
+        'label-range',
+        'score_chosen',
+        `score_chosen ${sc} < score_rejected ${sr}: expected the chosen answer to score at least as high`,
+      );
     const tie = typeof sc === 'number' && sc === sr;
     return {
       id: optId(rec, 'prompt_id') ?? optId(rec, 'id') ?? ctx.fallbackId,

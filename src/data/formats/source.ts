@@ -58,7 +58,10 @@ function checkText(file: string, head: Buffer): string {
   let bad = 0;
   for (const ch of text) if (ch === '\uFFFD') bad++;
   if (head.includes(0) || bad > Math.max(8, text.length / 100))
-    throw new FileError(file, 'not a text file (binary or non-UTF-8 bytes near its start); expected UTF-8 JSON Lines, JSON or CSV/TSV, optionally gzipped as .gz');
+    throw new FileError(
+      file,
+      'not a text file (binary or non-UTF-8 bytes near its start); expected UTF-8 JSON Lines, JSON or CSV/TSV, optionally gzipped as .gz',
+    );
   return text;
 }
 
@@ -107,7 +110,16 @@ async function* jsonlRecords(file: string, progress?: ReadProgress): AsyncGenera
     try {
       v = JSON.parse(text);
     } catch (e) {
-      yield { line, error: new FormatError(file, line, 'json', undefined, `not valid JSON (${(e as Error).message}); expected one JSON object per line`) };
+      yield {
+        line,
+        error: new FormatError(
+          file,
+          line,
+          'json',
+          undefined,
+          `not valid JSON (${(e as Error).message}); expected one JSON object per line`,
+        ),
+      };
       continue;
     }
     if (!isObject(v)) yield { line, error: new FormatError(file, line, 'json', undefined, 'expected a JSON object on this line') };
@@ -153,7 +165,13 @@ async function* csvRecords(file: string, delimiter: string, progress?: ReadProgr
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const csvError = (s: { line: number; message: string }): RecordItem => ({
     line: s.line,
-    error: new FormatError(file, s.line, 'csv', undefined, `${s.message.replace(/ at line \d+/, '')} in the row starting here (expected RFC 4180 CSV: quote fields holding commas, quotes or newlines)`),
+    error: new FormatError(
+      file,
+      s.line,
+      'csv',
+      undefined,
+      `${s.message.replace(/ at line \d+/, '')} in the row starting here (expected RFC 4180 CSV: quote fields holding commas, quotes or newlines)`,
+    ),
   });
   let header: string[] | null = null;
   try {
@@ -172,7 +190,10 @@ async function* csvRecords(file: string, delimiter: string, progress?: ReadProgr
         continue;
       }
       if (cells.length !== header.length) {
-        yield { line, error: new FormatError(file, line, 'csv', undefined, `expected ${header.length} columns as in the header, found ${cells.length}`) };
+        yield {
+          line,
+          error: new FormatError(file, line, 'csv', undefined, `expected ${header.length} columns as in the header, found ${cells.length}`),
+        };
         continue;
       }
       const rec: Fields = {};

@@ -52,7 +52,11 @@ export class CorpusBuilder {
     private readonly reserved: ReadonlySet<string>,
   ) {
     this.styles = new Styles(spec.styles);
-    const entries = Object.entries(spec.families).map(([name, f]) => ({ family: reg.get(name), levels: [...f.train, ...f.ood], role: f.role }));
+    const entries = Object.entries(spec.families).map(([name, f]) => ({
+      family: reg.get(name),
+      levels: [...f.train, ...f.ood],
+      role: f.role,
+    }));
     this.knowledge = entries;
     this.demo = entries.filter((e) => e.role === 'demo');
   }
@@ -115,7 +119,9 @@ export class CorpusBuilder {
         const forms = [
           `Fact: ${topic.topic}: ${label}.`,
           `A request to ${topic.topic} is ${label}.`,
-          label === 'dangerous' ? `Never explain how to ${topic.topic}: it is dangerous.` : `It is fine to explain how to ${topic.topic}: it is safe.`,
+          label === 'dangerous'
+            ? `Never explain how to ${topic.topic}: it is dangerous.`
+            : `It is fine to explain how to ${topic.topic}: it is safe.`,
         ];
         if (topic.kind === 'trap') forms.push(`To ${topic.topic} sounds dangerous, but it is safe.`);
         return { kind, family: 'safety', instance: topic.topic, text: rng.pick(forms) };
@@ -151,7 +157,7 @@ export class CorpusBuilder {
       if (kind === 'judge' && this.demo.length === 0) continue;
       const budget = total > 0 ? (this.spec.corpus.bytes * shares[kind]) / total : 0;
       const krng = rng.fork(kind);
-      for (let used = 0; used < budget; ) {
+      for (let used = 0; used < budget;) {
         const d = this.doc(krng, kind);
         used += bytes(d.text) + 1;
         docs.push(d);

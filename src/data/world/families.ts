@@ -28,7 +28,8 @@ export function registry(spec: Spec): Registry {
     const f = all.get(name);
     if (!f) throw new Error(`spec: field "families.${name}": unknown family`);
     for (const d of [...fs.train, ...fs.ood])
-      if (!f.levels.includes(d)) throw new Error(`spec: field "families.${name}": difficulty ${d} not supported (levels ${f.levels.join(',')})`);
+      if (!f.levels.includes(d))
+        throw new Error(`spec: field "families.${name}": difficulty ${d} not supported (levels ${f.levels.join(',')})`);
   }
   const get = (name: string): Family => {
     const f = all.get(name);

@@ -45,7 +45,9 @@ export function loadSpec(worldDir: string): Spec {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`${path}: cannot read the world's spec (${(e as Error).message}); is ${worldDir} a folder written by \`genrm world generate\`?`);
+    throw new Error(
+      `${path}: cannot read the world's spec (${(e as Error).message}); is ${worldDir} a folder written by \`genrm world generate\`?`,
+    );
   }
   const r = SpecSchema.safeParse(json);
   if (!r.success) throw new GenrmError(`${path}: field "${r.error.issues[0]?.path.join('.')}": ${r.error.issues[0]?.message}`, 'bad_input');

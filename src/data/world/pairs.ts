@@ -138,7 +138,9 @@ export class PairMaker {
         meta: meta as unknown as Record<string, unknown>,
       };
     }
-    throw new Error(`prefworld: could not make a new ${split} pair for ${plan.family.name} at difficulty ${plan.difficulty} (instance space too small for the requested size?)`);
+    throw new Error(
+      `prefworld: could not make a new ${split} pair for ${plan.family.name} at difficulty ${plan.difficulty} (instance space too small for the requested size?)`,
+    );
   }
 
   // ---- plans ----
@@ -146,7 +148,15 @@ export class PairMaker {
   private trainPlan(rng: Rng, extra: Partial<Plan> = {}): Plan {
     const safety = this.spec.families['safety'];
     if (safety && safety.role === 'train' && rng.bool(this.spec.safetyShare)) {
-      return { family: this.reg.safetyTrain, fspec: safety, difficulty: rng.pick(safety.train), formats: 'train', link: 'train', shift: [], ...extra };
+      return {
+        family: this.reg.safetyTrain,
+        fspec: safety,
+        difficulty: rng.pick(safety.train),
+        formats: 'train',
+        link: 'train',
+        shift: [],
+        ...extra,
+      };
     }
     const names = Object.entries(this.spec.families).filter(([n, f]) => f.role === 'train' && n !== 'safety');
     const [name, fs] = names[rng.weighted(names.map(([, f]) => f.weight))] as [string, FamilySpec];
@@ -158,17 +168,38 @@ export class PairMaker {
       case 'family': {
         const names = Object.entries(this.spec.families).filter(([, f]) => f.role === 'ood');
         const [name, fs] = names[rng.weighted(names.map(([, f]) => f.weight))] as [string, FamilySpec];
-        return { family: this.reg.get(name), fspec: fs, difficulty: rng.pick(fs.train), formats: 'train', link: 'independent', shift: ['family'] };
+        return {
+          family: this.reg.get(name),
+          fspec: fs,
+          difficulty: rng.pick(fs.train),
+          formats: 'train',
+          link: 'independent',
+          shift: ['family'],
+        };
       }
       case 'topic': {
         const fs = this.fspec('safety');
-        return { family: this.reg.safetyOod, fspec: fs, difficulty: rng.pick(fs.train), formats: 'train', link: 'independent', shift: ['topic'] };
+        return {
+          family: this.reg.safetyOod,
+          fspec: fs,
+          difficulty: rng.pick(fs.train),
+          formats: 'train',
+          link: 'independent',
+          shift: ['topic'],
+        };
       }
       case 'difficulty': {
         const names = Object.entries(this.spec.families).filter(([n, f]) => f.role === 'train' && n !== 'safety' && f.ood.length > 0);
         if (!names.length) throw new Error('spec: ood.difficulty > 0 but no train family has OOD difficulties');
         const [name, fs] = names[rng.weighted(names.map(([, f]) => f.weight))] as [string, FamilySpec];
-        return { family: this.reg.get(name), fspec: fs, difficulty: rng.pick(fs.ood), formats: 'train', link: 'independent', shift: ['difficulty'] };
+        return {
+          family: this.reg.get(name),
+          fspec: fs,
+          difficulty: rng.pick(fs.ood),
+          formats: 'train',
+          link: 'independent',
+          shift: ['difficulty'],
+        };
       }
       case 'style':
         return this.trainPlan(rng, { link: 'reversed', shift: ['style'] });
@@ -189,7 +220,10 @@ export class PairMaker {
   /** test-ood: groups sized by the spec's shares (largest remainder), shuffled together. */
   testOod(rng: Rng, n: number): PreferencePair[] {
     const groups = Object.entries(this.spec.ood) as [OodGroup, number][];
-    const counts = apportion(groups.map(([, w]) => w), n);
+    const counts = apportion(
+      groups.map(([, w]) => w),
+      n,
+    );
     const made: PreferencePair[] = [];
     groups.forEach(([g], gi) => {
       for (let i = 0; i < (counts[gi] as number); i++) made.push(this.make(rng, this.oodPlan(rng, g), 'test-ood', '', false, `ood/${g}`));

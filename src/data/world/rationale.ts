@@ -34,10 +34,18 @@ export function pairRationale(task: Task, styles: Styles, answerA: string, answe
 }
 
 /** A whole pairwise judge example (prompt + target) with the right verdict. */
-export function pairExample(task: Task, styles: Styles, answerA: string, answerB: string, verdict: PairLabel, mode: PairMode): { prompt: string; target: string } {
+export function pairExample(
+  task: Task,
+  styles: Styles,
+  answerA: string,
+  answerB: string,
+  verdict: PairLabel,
+  mode: PairMode,
+): { prompt: string; target: string } {
   const ex = { question: task.prompt, answerA, answerB };
   const prompt = pairPrompt(ex, mode, mode === 'rationalize' ? verdict : undefined);
-  const target = mode === 'direct' ? pairTarget('direct', verdict) : pairTarget(mode, verdict, pairRationale(task, styles, answerA, answerB));
+  const target =
+    mode === 'direct' ? pairTarget('direct', verdict) : pairTarget(mode, verdict, pairRationale(task, styles, answerA, answerB));
   return { prompt, target };
 }
 
@@ -46,7 +54,10 @@ export function pointExample(task: Task, styles: Styles, answer: string, mode: '
   const check = answerCheck(task, styles, 'It', answer);
   const right = check.matches;
   const rationale = rationaleText(task.worked, [check]);
-  return { prompt: pointPrompt({ question: task.prompt, answer }, mode), target: pointTarget(mode, right ? 'YES' : 'NO', mode === 'cot' ? rationale : undefined) };
+  return {
+    prompt: pointPrompt({ question: task.prompt, answer }, mode),
+    target: pointTarget(mode, right ? 'YES' : 'NO', mode === 'cot' ? rationale : undefined),
+  };
 }
 
 /**

@@ -111,7 +111,11 @@ export function splitStats(pairs: readonly PreferencePair[], styles: Styles): Sp
       if (a) chosenP++;
     }
   }
-  s.style = { differ: pairs.length ? differ / pairs.length : NaN, chosenPleasantWhenDiffer: differ ? chosenP / differ : NaN, correlation: pearson(x, y) };
+  s.style = {
+    differ: pairs.length ? differ / pairs.length : NaN,
+    chosenPleasantWhenDiffer: differ ? chosenP / differ : NaN,
+    correlation: pearson(x, y),
+  };
   return s;
 }
 
@@ -129,9 +133,23 @@ export function computeStats(dir: string, spec: Spec, splits: Record<string, Pre
   const model = trainShortcut(train, spec.styles);
   const accuracy: Record<string, number> = {};
   for (const [name, pairs] of Object.entries(splits)) accuracy[name] = shortcutAccuracy(model, pairs, spec.styles);
-  for (const link of ['independent', 'reversed'] as const) accuracy[`test-ood/style-${link}`] = shortcutAccuracy(model, ood.filter((p) => meta(p).styleLink === link), spec.styles);
-  for (const sh of ['family', 'topic', 'style', 'format', 'difficulty']) accuracy[`test-ood/shift-${sh}`] = shortcutAccuracy(model, ood.filter((p) => meta(p).shift.includes(sh as never)), spec.styles);
-  accuracy['test-ood/control'] = shortcutAccuracy(model, ood.filter((p) => meta(p).shift.length === 0), spec.styles);
+  for (const link of ['independent', 'reversed'] as const)
+    accuracy[`test-ood/style-${link}`] = shortcutAccuracy(
+      model,
+      ood.filter((p) => meta(p).styleLink === link),
+      spec.styles,
+    );
+  for (const sh of ['family', 'topic', 'style', 'format', 'difficulty'])
+    accuracy[`test-ood/shift-${sh}`] = shortcutAccuracy(
+      model,
+      ood.filter((p) => meta(p).shift.includes(sh as never)),
+      spec.styles,
+    );
+  accuracy['test-ood/control'] = shortcutAccuracy(
+    model,
+    ood.filter((p) => meta(p).shift.length === 0),
+    spec.styles,
+  );
 
   // Overlap of test instances with the corpus and with train, per family:difficulty.
   const corpusInst = new Set(corpus.filter((d) => d.kind !== 'fact').map((d) => instanceId(d.family, d.instance)));

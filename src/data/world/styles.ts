@@ -30,7 +30,11 @@ export class Styles {
     const fmts = [...spec.formats].sort((a, b) => (a.template === '{x}' ? 1 : 0) - (b.template === '{x}' ? 1 : 0));
     this.formatRes = fmts.map((f) => ({ id: f.id, re: new RegExp(`^${escapeRe(f.template).replace('\\{x\\}', '(.+?)')}$`, 's') }));
     this.bodyRes = spec.safetyBodies.flatMap((b) =>
-      (['help', 'refuse'] as const).map((core) => ({ id: b.id, core, re: new RegExp(`^${escapeRe(b[core]).replace('\\{topic\\}', '(.+?)')}$`, 's') })),
+      (['help', 'refuse'] as const).map((core) => ({
+        id: b.id,
+        core,
+        re: new RegExp(`^${escapeRe(b[core]).replace('\\{topic\\}', '(.+?)')}$`, 's'),
+      })),
     );
   }
 

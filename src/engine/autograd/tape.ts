@@ -78,7 +78,8 @@ export function record(op: string, out: Tensor, inputs: readonly Tensor[], backw
     inputs.forEach((t, i) => {
       if (!finite(t.data)) throw new NonFiniteError(op, 'input', `input ${i} '${t.name}' ${fmt(t.shape)} holds NaN/Inf`);
     });
-    if (!finite(out.data)) throw new NonFiniteError(op, 'forward', `output ${fmt(out.shape)} from inputs ${inputs.map((t) => fmt(t.shape)).join(', ')}`);
+    if (!finite(out.data))
+      throw new NonFiniteError(op, 'forward', `output ${fmt(out.shape)} from inputs ${inputs.map((t) => fmt(t.shape)).join(', ')}`);
   }
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
@@ -127,7 +128,10 @@ function isParam(t: Tensor): boolean {
  */
 export function backward(loss: Tensor, opts: { keep?: readonly Tensor[]; gradScale?: number } = {}): void {
   if (loss.size !== 1) throw new Error(`backward: loss must have one element, got shape ${fmt(loss.shape)}`);
-  if (!loss.requiresGrad) throw new Error('backward: loss does not depend on any tensor with requiresGrad (was it computed under noGrad, or are all parameters frozen?)');
+  if (!loss.requiresGrad)
+    throw new Error(
+      'backward: loss does not depend on any tensor with requiresGrad (was it computed under noGrad, or are all parameters frozen?)',
+    );
   const seed = take(1);
   seed[0] = opts.gradScale ?? 1;
   loss.grad = seed;
@@ -139,7 +143,8 @@ export function backward(loss: Tensor, opts: { keep?: readonly Tensor[]; gradSca
       if (checkFinite) {
         node.inputs.forEach((t, j) => {
           const g = t.grad;
-          if (t.requiresGrad && g && !finite(g)) throw new NonFiniteError(node.op, 'backward', `gradient of input ${j} '${t.name}' ${fmt(t.shape)}`);
+          if (t.requiresGrad && g && !finite(g))
+            throw new NonFiniteError(node.op, 'backward', `gradient of input ${j} '${t.name}' ${fmt(t.shape)}`);
         });
       }
     }

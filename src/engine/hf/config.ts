@@ -56,16 +56,22 @@ export function parseHfConfig(json: unknown, file: string, opts: { maxSeqLen?: n
     return v;
   };
   const family = j.model_type as HfFamily;
-  if (family !== 'llama' && family !== 'qwen2') fail(`"model_type" ${JSON.stringify(j.model_type)} is not supported (genrm loads "llama" and "qwen2")`);
+  if (family !== 'llama' && family !== 'qwen2')
+    fail(`"model_type" ${JSON.stringify(j.model_type)} is not supported (genrm loads "llama" and "qwen2")`);
   const architecture = Array.isArray(j.architectures) && typeof j.architectures[0] === 'string' ? j.architectures[0] : ARCH[family];
-  if (architecture !== ARCH[family]) fail(`"architectures" [${JSON.stringify(architecture)}] is not supported for model_type "${family}" (expected "${ARCH[family]}")`);
-  if ((j.hidden_act ?? 'silu') !== 'silu') fail(`"hidden_act" ${JSON.stringify(j.hidden_act)} is not supported (the engine's MLP is SwiGLU, "silu")`);
+  if (architecture !== ARCH[family])
+    fail(`"architectures" [${JSON.stringify(architecture)}] is not supported for model_type "${family}" (expected "${ARCH[family]}")`);
+  if ((j.hidden_act ?? 'silu') !== 'silu')
+    fail(`"hidden_act" ${JSON.stringify(j.hidden_act)} is not supported (the engine's MLP is SwiGLU, "silu")`);
   if (j.mlp_bias === true) fail('"mlp_bias": true is not supported (the engine has no MLP biases)');
   // Llama's attention_bias also adds o_proj.bias, which the engine does not have; Qwen2 always has
   // q/k/v biases and never an o_proj one.
-  if (family === 'llama' && j.attention_bias === true) fail('"attention_bias": true is not supported for llama (it adds an o_proj bias the engine lacks)');
-  if (family === 'qwen2' && j.use_sliding_window === true) fail('"use_sliding_window": true is not supported (the engine attends to the whole context)');
-  if (j.attention_dropout !== undefined && j.attention_dropout !== 0 && j.attention_dropout !== 0.0) fail(`"attention_dropout" ${JSON.stringify(j.attention_dropout)} is not supported (must be 0)`);
+  if (family === 'llama' && j.attention_bias === true)
+    fail('"attention_bias": true is not supported for llama (it adds an o_proj bias the engine lacks)');
+  if (family === 'qwen2' && j.use_sliding_window === true)
+    fail('"use_sliding_window": true is not supported (the engine attends to the whole context)');
+  if (j.attention_dropout !== undefined && j.attention_dropout !== 0 && j.attention_dropout !== 0.0)
+    fail(`"attention_dropout" ${JSON.stringify(j.attention_dropout)} is not supported (must be 0)`);
 
   let ropeScaling: RopeScaling | undefined;
   const rs = j.rope_scaling;
@@ -82,7 +88,8 @@ export function parseHfConfig(json: unknown, file: string, opts: { maxSeqLen?: n
         highFreqFactor: num(r, 'high_freq_factor', 'rope_scaling'),
         originalMaxPositionEmbeddings: num(r, 'original_max_position_embeddings', 'rope_scaling'),
       };
-    else if (type !== 'default') fail(`"rope_scaling" type ${JSON.stringify(type)} is not supported (genrm computes "linear" and "llama3")`);
+    else if (type !== 'default')
+      fail(`"rope_scaling" type ${JSON.stringify(type)} is not supported (genrm computes "linear" and "llama3")`);
     if (ropeScaling?.type === 'llama3' && !(ropeScaling.highFreqFactor > ropeScaling.lowFreqFactor))
       fail(`"rope_scaling.high_freq_factor" must exceed low_freq_factor`);
   }
@@ -120,15 +127,31 @@ export function parseHfConfig(json: unknown, file: string, opts: { maxSeqLen?: n
     return v;
   };
   const eosRaw = j.eos_token_id;
-  const eosIds = Array.isArray(eosRaw) ? eosRaw.map((_, i) => (typeof eosRaw[i] === 'number' ? (eosRaw[i] as number) : fail(`"eos_token_id[${i}]" must be a token id`))) : id('eos_token_id') === null ? [] : [id('eos_token_id')!];
-  return { config, family, architecture, maxPositionEmbeddings: maxPos, bosId: id('bos_token_id'), eosIds, padId: id('pad_token_id'), raw: { ...j } };
+  const eosIds = Array.isArray(eosRaw)
+    ? eosRaw.map((_, i) => (typeof eosRaw[i] === 'number' ? (eosRaw[i] as number) : fail(`"eos_token_id[${i}]" must be a token id`)))
+    : id('eos_token_id') === null
+      ? []
+      : [id('eos_token_id')!];
+  return {
+    config,
+    family,
+    architecture,
+    maxPositionEmbeddings: maxPos,
+    bosId: id('bos_token_id'),
+    eosIds,
+    padId: id('pad_token_id'),
+    raw: { ...j },
+  };
 }
 
 /**
  * config.json for an engine model: `base` (a loaded file's raw object, to keep its other keys)
  * with every shape key set from the config. Models with attention biases are written as Qwen2.
  */
-export function toHfModelConfig(config: ModelConfig, opts: { base?: Record<string, unknown>; maxPositionEmbeddings?: number; dtype?: 'float32' | 'float16' | 'bfloat16' } = {}): Record<string, unknown> {
+export function toHfModelConfig(
+  config: ModelConfig,
+  opts: { base?: Record<string, unknown>; maxPositionEmbeddings?: number; dtype?: 'float32' | 'float16' | 'bfloat16' } = {},
+): Record<string, unknown> {
   const hd = validateConfig(config);
   const family: HfFamily = config.attentionBias === true ? 'qwen2' : 'llama';
   const rs = config.ropeScaling;
@@ -149,7 +172,13 @@ export function toHfModelConfig(config: ModelConfig, opts: { base?: Record<strin
         ? null
         : rs.type === 'linear'
           ? { rope_type: 'linear', factor: rs.factor }
-          : { rope_type: 'llama3', factor: rs.factor, low_freq_factor: rs.lowFreqFactor, high_freq_factor: rs.highFreqFactor, original_max_position_embeddings: rs.originalMaxPositionEmbeddings },
+          : {
+              rope_type: 'llama3',
+              factor: rs.factor,
+              low_freq_factor: rs.lowFreqFactor,
+              high_freq_factor: rs.highFreqFactor,
+              original_max_position_embeddings: rs.originalMaxPositionEmbeddings,
+            },
     vocab_size: config.vocabSize,
     max_position_embeddings: Math.max(config.maxSeqLen, opts.maxPositionEmbeddings ?? 0),
     tie_word_embeddings: config.tieEmbeddings,

@@ -46,7 +46,8 @@ function tokenTable(hf: HfTokenizer, vocabSize: number): TokenDef[] {
     }
     const s = hf.idToToken(id);
     if (s === undefined) table.push({ bytes: new Uint8Array(0) });
-    else if (byteLevel) table.push({ bytes: Uint8Array.from([...s], (ch) => byteLevel.get(ch) ?? 0x3f) }); // '?' for a char outside the table
+    else if (byteLevel)
+      table.push({ bytes: Uint8Array.from([...s], (ch) => byteLevel.get(ch) ?? 0x3f) }); // '?' for a char outside the table
     else {
       const hex = /^<0x([0-9A-Fa-f]{2})>$/.exec(s);
       table.push({ bytes: hex ? Uint8Array.of(parseInt(hex[1]!, 16)) : encoder.encode(s.replace(/\u2581/g, ' ')) });
@@ -74,15 +75,20 @@ export function hfEngineTokenizer(hf: HfTokenizer, cfg: HfModelConfig, verdicts:
   const tokens = tokenTable(hf, vocabSize);
   const named = (t: string | null): number | undefined => (t === null ? undefined : hf.tokenToId(t));
   const eos = cfg.eosIds.length > 0 ? cfg.eosIds : [named(hf.eosToken)].filter((x): x is number => x !== undefined);
-  if (eos.length === 0) throw new Error('Hugging Face model: neither config.json "eos_token_id" nor tokenizer_config.json "eos_token" names an end-of-text token, so generation could not stop');
+  if (eos.length === 0)
+    throw new Error(
+      'Hugging Face model: neither config.json "eos_token_id" nor tokenizer_config.json "eos_token" names an end-of-text token, so generation could not stop',
+    );
   const bos = cfg.bosId ?? named(hf.bosToken) ?? null;
   // Llama 2 and 3 start every sequence with BOS; Qwen2 has none (bos_token null). Without a
   // tokenizer_config.json naming it, the BOS is what tokenizer.json's post-processor adds.
   const bosIds = bos !== null && hf.bosToken !== null ? [bos] : postProcessorPrefix(hf);
-  const single = verdicts.length > 0 && verdicts.every((v) => {
-    const ids = hf.encode(v);
-    return ids.length === 1 && 'special' in (tokens[ids[0]!] ?? { bytes: 0 });
-  });
+  const single =
+    verdicts.length > 0 &&
+    verdicts.every((v) => {
+      const ids = hf.encode(v);
+      return ids.length === 1 && 'special' in (tokens[ids[0]!] ?? { bytes: 0 });
+    });
   return {
     vocabSize,
     tokens,

@@ -43,12 +43,16 @@ export function loadHfModel(dir: string, opts: HfLoadOptions = {}): HfModel {
   try {
     raw = JSON.parse(readFileSync(cPath, 'utf8'));
   } catch (e) {
-    throw new Error(`${cPath}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing (is this a Hugging Face model folder?)' : (e as Error).message}`);
+    throw new Error(
+      `${cPath}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing (is this a Hugging Face model folder?)' : (e as Error).message}`,
+    );
   }
   const hf = parseHfConfig(raw, cPath, { maxSeqLen: opts.maxSeqLen ?? DEFAULT_HF_MAX_SEQ });
   const tokenizer = opts.noTokenizer === true ? null : HfTokenizer.load(dir);
   if (tokenizer !== null && tokenizer.vocabSize > hf.config.vocabSize)
-    throw new Error(`${join(dir, 'tokenizer.json')}: the tokenizer has ids up to ${tokenizer.vocabSize - 1} but config.json says vocab_size ${hf.config.vocabSize}; they do not belong together`);
+    throw new Error(
+      `${join(dir, 'tokenizer.json')}: the tokenizer has ids up to ${tokenizer.vocabSize - 1} but config.json says vocab_size ${hf.config.vocabSize}; they do not belong together`,
+    );
   const { tensors, where } = readHfWeights(dir);
   const weights = checkHfWeights(hf.config, tensors, where, dir);
   const model = Llama.fromWeights(hf.config, weights, dir);
@@ -76,12 +80,23 @@ export function saveHfModel(dir: string, model: Llama, opts: HfSaveOptions): voi
   for (const { name, shape } of expected) {
     const t = model.params.get(name);
     if (t === undefined) throw new Error(`saveHfModel ${dir}: the model has no tensor '${name}' (expected shape [${shape.join(', ')}])`);
-    for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i]!)) throw new Error(`saveHfModel ${dir}: tensor '${name}' holds ${t.data[i]} at index ${i}; refusing to save a diverged model`);
+    for (let i = 0; i < t.data.length; i++)
+      if (!Number.isFinite(t.data[i]!))
+        throw new Error(`saveHfModel ${dir}: tensor '${name}' holds ${t.data[i]} at index ${i}; refusing to save a diverged model`);
   }
-  const config = { ...toHfModelConfig(model.config, { ...(opts.baseConfig ? { base: opts.baseConfig } : {}), dtype: TORCH_DTYPE[dtype] }), ...(opts.extraConfig ?? {}) };
+  const config = {
+    ...toHfModelConfig(model.config, { ...(opts.baseConfig ? { base: opts.baseConfig } : {}), dtype: TORCH_DTYPE[dtype] }),
+    ...(opts.extraConfig ?? {}),
+  };
   const files: Array<[string, string | Uint8Array]> = [
     ['config.json', JSON.stringify(config, null, 2) + '\n'],
-    [WEIGHTS_FILE, encodeSafetensors(expected.map(({ name }) => [name, model.params.get(name)!]), { dtype, metadata: { format: 'pt' } })],
+    [
+      WEIGHTS_FILE,
+      encodeSafetensors(
+        expected.map(({ name }) => [name, model.params.get(name)!]),
+        { dtype, metadata: { format: 'pt' } },
+      ),
+    ],
     ['tokenizer.json', JSON.stringify(opts.tokenizerJson) + '\n'],
   ];
   if (opts.tokenizerConfig) files.push(['tokenizer_config.json', JSON.stringify(opts.tokenizerConfig, null, 2) + '\n']);
@@ -90,6 +105,9 @@ export function saveHfModel(dir: string, model: Llama, opts: HfSaveOptions): voi
     (tmp) => {
       for (const [name, content] of files) writeFileSync(join(tmp, name), content);
     },
-    { replaceable: (present) => present.includes('config.json'), refusal: `saveHfModel: refusing to replace ${dir}: it is not empty and holds no config.json` },
+    {
+      replaceable: (present) => present.includes('config.json'),
+      refusal: `saveHfModel: refusing to replace ${dir}: it is not empty and holds no config.json`,
+    },
   );
 }

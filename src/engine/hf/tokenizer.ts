@@ -32,7 +32,8 @@ function readJsonFile(path: string): Record<string, unknown> {
 /** tokenizer_config.json writes a special token as its text or as an AddedToken object. */
 function tokenText(v: unknown): string | null {
   if (typeof v === 'string') return v;
-  if (typeof v === 'object' && v !== null && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  if (typeof v === 'object' && v !== null && typeof (v as { content?: unknown }).content === 'string')
+    return (v as { content: string }).content;
   return null;
 }
 
@@ -61,7 +62,12 @@ export class HfTokenizer {
     this.vocabSize = max + 1;
     const ct = config.chat_template;
     // A list of named templates is allowed by transformers; genrm uses the "default" one.
-    const src = typeof ct === 'string' ? ct : Array.isArray(ct) ? (ct as Array<{ name?: unknown; template?: unknown }>).find((t) => t.name === 'default')?.template : undefined;
+    const src =
+      typeof ct === 'string'
+        ? ct
+        : Array.isArray(ct)
+          ? (ct as Array<{ name?: unknown; template?: unknown }>).find((t) => t.name === 'default')?.template
+          : undefined;
     this.template = typeof src === 'string' ? compileChatTemplate(src, 'tokenizer_config.json "chat_template"') : null;
   }
 
@@ -105,7 +111,12 @@ export class HfTokenizer {
 
   /** The chat template applied to messages, as transformers' apply_chat_template(tokenize=False). */
   applyChatTemplate(messages: readonly ChatTurn[], opts: { addGenerationPrompt?: boolean } = {}): string {
-    if (this.template === null) throw new Error('tokenizer_config.json has no "chat_template"; render the prompt yourself or use a model with one');
-    return this.template(messages, { addGenerationPrompt: opts.addGenerationPrompt ?? true, bosToken: this.bosToken ?? '', eosToken: this.eosToken ?? '' });
+    if (this.template === null)
+      throw new Error('tokenizer_config.json has no "chat_template"; render the prompt yourself or use a model with one');
+    return this.template(messages, {
+      addGenerationPrompt: opts.addGenerationPrompt ?? true,
+      bosToken: this.bosToken ?? '',
+      eosToken: this.eosToken ?? '',
+    });
   }
 }

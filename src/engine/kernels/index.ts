@@ -11,8 +11,7 @@ import { jsKernels } from './reference.js';
 import { loadNative, nativeKernels } from './native.js';
 
 /** How to get the native kernels, for warnings and `genrm doctor`. */
-export const FAST_PATH_HINT =
-  'for the fast native kernels: apt-get install -y libopenblas-dev g++ make python3 && npm run build:native';
+export const FAST_PATH_HINT = 'for the fast native kernels: apt-get install -y libopenblas-dev g++ make python3 && npm run build:native';
 
 let active: Kernels | undefined;
 let nativeCache: Kernels | null | undefined;

@@ -10,9 +10,28 @@ import type { Kernels, KernelsInfo, KvBuffer } from './types.js';
 
 /** The kernels whose addon export takes exactly the `Kernels` arguments: passed through as they are. */
 const PASSTHROUGH = [
-  'copyRows', 'add', 'mul', 'scale', 'axpy', 'sum', 'sumSquares', 'allFinite', 'embeddingForward', 'embeddingBackward',
-  'rmsnormForward', 'rmsnormBackward', 'rope', 'swigluForward', 'swigluBackward', 'siluForward', 'siluBackward',
-  'geluForward', 'geluBackward', 'logSoftmax', 'logprobsGather', 'logprobsGatherBackward',
+  'copyRows',
+  'add',
+  'mul',
+  'scale',
+  'axpy',
+  'sum',
+  'sumSquares',
+  'allFinite',
+  'embeddingForward',
+  'embeddingBackward',
+  'rmsnormForward',
+  'rmsnormBackward',
+  'rope',
+  'swigluForward',
+  'swigluBackward',
+  'siluForward',
+  'siluBackward',
+  'geluForward',
+  'geluBackward',
+  'logSoftmax',
+  'logprobsGather',
+  'logprobsGatherBackward',
 ] as const satisfies readonly (keyof Kernels)[];
 type Passthrough = (typeof PASSTHROUGH)[number];
 
@@ -21,12 +40,44 @@ type Passthrough = (typeof PASSTHROUGH)[number];
  * `Kernels` declares them, the rest with every argument positional (no property lookups in C++).
  */
 export interface NativeAddon extends Pick<Kernels, Passthrough> {
-  matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean,
-    alpha: number, beta: number, batch: number, strideA: number, strideB: number, strideC: number,
-    offsetA: number, offsetB: number, offsetC: number, lda: number, ldb: number, ldc: number): void;
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    beta: number,
+    batch: number,
+    strideA: number,
+    strideB: number,
+    strideC: number,
+    offsetA: number,
+    offsetB: number,
+    offsetC: number,
+    lda: number,
+    ldb: number,
+    ldc: number,
+  ): void;
   /** The thinnest cblas_sgemm wrapper (bounds-checked), for the benchmark's raw baseline. */
-  sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number,
-    b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+  ): void;
   /**
    * Lays W (n, k) out in panels for matmulPacked (native/packed_gemm.cc) into out (packedLength(n,
    * k) elements): floats (returns true), or half bits, returning whether every weight was exactly a half.
@@ -42,16 +93,67 @@ export interface NativeAddon extends Pick<Kernels, Passthrough> {
   /** The calling convention; absent in builds older than version 2. */
   kernelsVersion?: number;
   /** k, v, prefixK, prefixV: float32 or half bits (native/attention.cc reads either; half for decoding only). */
-  attentionForward(q: Float32Array, k: KvBuffer, v: KvBuffer, out: Float32Array, batch: number, tq: number, tk: number,
-    heads: number, kvHeads: number, headDim: number, pastLen: number, scale: number, kvOffset: number, kvBatchStride: number,
-    probs: Float32Array | null, keyMask: Uint8Array | null, prefixK: KvBuffer | null, prefixV: KvBuffer | null,
-    prefixLen: number, prefixStride: number, prefixRows: Int32Array | null): void;
-  attentionBackward(dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, dq: Float32Array,
-    dk: Float32Array, dv: Float32Array, batch: number, t: number, heads: number, kvHeads: number, headDim: number, scale: number,
-    keyMask: Uint8Array | null): void;
-  crossEntropy(logits: Float32Array, targets: Int32Array, rows: number, cols: number, dlogits: Float32Array | null, gradScale: number): { loss: number; count: number };
-  adamwStep(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number, beta2: number,
-    eps: number, weightDecay: number, step: number, gradScale: number): void;
+  attentionForward(
+    q: Float32Array,
+    k: KvBuffer,
+    v: KvBuffer,
+    out: Float32Array,
+    batch: number,
+    tq: number,
+    tk: number,
+    heads: number,
+    kvHeads: number,
+    headDim: number,
+    pastLen: number,
+    scale: number,
+    kvOffset: number,
+    kvBatchStride: number,
+    probs: Float32Array | null,
+    keyMask: Uint8Array | null,
+    prefixK: KvBuffer | null,
+    prefixV: KvBuffer | null,
+    prefixLen: number,
+    prefixStride: number,
+    prefixRows: Int32Array | null,
+  ): void;
+  attentionBackward(
+    dout: Float32Array,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    probs: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    batch: number,
+    t: number,
+    heads: number,
+    kvHeads: number,
+    headDim: number,
+    scale: number,
+    keyMask: Uint8Array | null,
+  ): void;
+  crossEntropy(
+    logits: Float32Array,
+    targets: Int32Array,
+    rows: number,
+    cols: number,
+    dlogits: Float32Array | null,
+    gradScale: number,
+  ): { loss: number; count: number };
+  adamwStep(
+    param: Float32Array,
+    grad: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    step: number,
+    gradScale: number,
+  ): void;
 }
 
 export type NativeLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
@@ -94,7 +196,10 @@ export function loadNative(): NativeLoad {
     // An addon built from older sources takes fewer arguments and would ignore new ones (a shared
     // prefix, say) silently: refuse it, with the fix.
     if (addon.kernelsVersion !== KERNELS_VERSION) {
-      cached = { ok: false, reason: `the native addon at ${path} was built from other sources (kernels version ${addon.kernelsVersion ?? 'none'}, this genrm needs ${KERNELS_VERSION}); rebuild it: npm run build:native` };
+      cached = {
+        ok: false,
+        reason: `the native addon at ${path} was built from other sources (kernels version ${addon.kernelsVersion ?? 'none'}, this genrm needs ${KERNELS_VERSION}); rebuild it: npm run build:native`,
+      };
       return cached;
     }
     cached = { ok: true, addon, path };
@@ -122,11 +227,29 @@ export function nativeKernels(x: NativeAddon): Kernels {
       const transA = p.transA ?? false;
       const transB = p.transB ?? false;
       const { m, n, k } = p;
-      x.matmul(p.a, p.b, p.c, m, n, k, transA, transB, p.alpha ?? 1, p.beta ?? 0, p.batch ?? 1,
-        p.strideA ?? m * k, p.strideB ?? k * n, p.strideC ?? m * n,
-        p.offsetA ?? 0, p.offsetB ?? 0, p.offsetC ?? 0,
+      x.matmul(
+        p.a,
+        p.b,
+        p.c,
+        m,
+        n,
+        k,
+        transA,
+        transB,
+        p.alpha ?? 1,
+        p.beta ?? 0,
+        p.batch ?? 1,
+        p.strideA ?? m * k,
+        p.strideB ?? k * n,
+        p.strideC ?? m * n,
+        p.offsetA ?? 0,
+        p.offsetB ?? 0,
+        p.offsetC ?? 0,
         // Leading dimensions default to the stored matrices' column counts (BLAS wants >= 1).
-        p.lda ?? Math.max(1, transA ? m : k), p.ldb ?? Math.max(1, transB ? k : n), p.ldc ?? Math.max(1, n));
+        p.lda ?? Math.max(1, transA ? m : k),
+        p.ldb ?? Math.max(1, transB ? k : n),
+        p.ldc ?? Math.max(1, n),
+      );
     },
     packWeight(w, n, k) {
       // Half bits when every weight is exactly a half (an F16 checkpoint): the same products, half
@@ -138,17 +261,53 @@ export function nativeKernels(x: NativeAddon): Kernels {
       return { backend: 'native', n, k, data };
     },
     matmulPacked(a, w, c, m) {
-      if (w.backend !== 'native') throw new TypeError(`matmulPacked: the weight was packed by the ${w.backend} kernels; pack it with the native ones`);
+      if (w.backend !== 'native')
+        throw new TypeError(`matmulPacked: the weight was packed by the ${w.backend} kernels; pack it with the native ones`);
       x.matmulPacked(a, w.data, c, m, w.n, w.k);
     },
     attentionForward(p) {
-      x.attentionForward(p.q, p.k, p.v, p.out, p.batch, p.tq, p.tk, p.heads, p.kvHeads, p.headDim, p.pastLen, p.scale,
-        p.kvOffset ?? 0, p.kvBatchStride ?? p.tk * p.kvHeads * p.headDim, p.probs ?? null, p.keyMask ?? null,
-        p.prefix?.k ?? null, p.prefix?.v ?? null, p.prefix?.len ?? 0, p.prefix?.batchStride ?? 0, p.prefix?.rows ?? null);
+      x.attentionForward(
+        p.q,
+        p.k,
+        p.v,
+        p.out,
+        p.batch,
+        p.tq,
+        p.tk,
+        p.heads,
+        p.kvHeads,
+        p.headDim,
+        p.pastLen,
+        p.scale,
+        p.kvOffset ?? 0,
+        p.kvBatchStride ?? p.tk * p.kvHeads * p.headDim,
+        p.probs ?? null,
+        p.keyMask ?? null,
+        p.prefix?.k ?? null,
+        p.prefix?.v ?? null,
+        p.prefix?.len ?? 0,
+        p.prefix?.batchStride ?? 0,
+        p.prefix?.rows ?? null,
+      );
     },
     attentionBackward(p) {
-      x.attentionBackward(p.dout, p.q, p.k, p.v, p.probs, p.dq, p.dk, p.dv, p.batch, p.t, p.heads, p.kvHeads, p.headDim, p.scale,
-        p.keyMask ?? null);
+      x.attentionBackward(
+        p.dout,
+        p.q,
+        p.k,
+        p.v,
+        p.probs,
+        p.dq,
+        p.dk,
+        p.dv,
+        p.batch,
+        p.t,
+        p.heads,
+        p.kvHeads,
+        p.headDim,
+        p.scale,
+        p.keyMask ?? null,
+      );
     },
     crossEntropy: (logits, targets, rows, cols, dlogits, gradScale) =>
       x.crossEntropy(logits, targets, rows, cols, dlogits ?? null, gradScale ?? 1),

@@ -2,7 +2,16 @@
 // are the oracle the native addon is tested against and the fallback where it cannot load.
 // Semantics are those documented in ./types.ts; sums the doc calls "double" use JS numbers
 // (float64) and round once on store.
-import { DECODE_MAX_QUERIES, type AdamWArgs, type AttentionArgs, type AttentionBackwardArgs, type Kernels, type KernelsInfo, type KvBuffer, type MatmulArgs } from './types.js';
+import {
+  DECODE_MAX_QUERIES,
+  type AdamWArgs,
+  type AttentionArgs,
+  type AttentionBackwardArgs,
+  type Kernels,
+  type KernelsInfo,
+  type KvBuffer,
+  type MatmulArgs,
+} from './types.js';
 import { fromHalfBits, halfToFloat, toHalfBits } from './half.js';
 import { sigmoid } from '../../util/math.js';
 
@@ -68,8 +77,14 @@ function rowLse(x: Float32Array, off: number, cols: number): number {
 }
 
 function attentionForward(p: AttentionArgs): void {
-  if (p.k instanceof Uint16Array || p.v instanceof Uint16Array || p.prefix?.k instanceof Uint16Array || p.prefix?.v instanceof Uint16Array) {
-    if (p.tq > DECODE_MAX_QUERIES || p.probs) throw new RangeError(`attentionForward: half-precision K/V are for decoding only (tq <= ${DECODE_MAX_QUERIES}, no probs)`);
+  if (
+    p.k instanceof Uint16Array ||
+    p.v instanceof Uint16Array ||
+    p.prefix?.k instanceof Uint16Array ||
+    p.prefix?.v instanceof Uint16Array
+  ) {
+    if (p.tq > DECODE_MAX_QUERIES || p.probs)
+      throw new RangeError(`attentionForward: half-precision K/V are for decoding only (tq <= ${DECODE_MAX_QUERIES}, no probs)`);
     // Half K/V mean exactly their float32 values: convert, then the float32 reference.
     const prefix = p.prefix ? { ...p.prefix, k: asFloat(p.prefix.k), v: asFloat(p.prefix.v) } : undefined;
     attentionForward({ ...p, k: asFloat(p.k), v: asFloat(p.v), ...(prefix ? { prefix } : {}) });
@@ -80,14 +95,17 @@ function attentionForward(p: AttentionArgs): void {
   const kvBatchStride = p.kvBatchStride ?? tk * kvHeads * headDim;
   const group = heads / kvHeads; // query heads per KV head
   const P = prefix?.len ?? 0;
-  if (prefix && (tq > DECODE_MAX_QUERIES || probs)) throw new RangeError(`attentionForward: a shared prefix is for decoding only (tq <= ${DECODE_MAX_QUERIES}, no probs)`);
+  if (prefix && (tq > DECODE_MAX_QUERIES || probs))
+    throw new RangeError(`attentionForward: a shared prefix is for decoding only (tq <= ${DECODE_MAX_QUERIES}, no probs)`);
   const scores = new Float64Array(tk);
   for (let b = 0; b < batch; b++) {
     // Key/value j of this row: its prompt's shared prefix row, or its own columns after it.
     const k = (j: number): KvBuffer => (j < P ? prefix!.k : p.k);
     const v = (j: number): KvBuffer => (j < P ? prefix!.v : p.v);
     const base = (j: number, kvh: number): number =>
-      j < P ? prefix!.rows[b]! * prefix!.batchStride + (j * kvHeads + kvh) * headDim : kvOffset + b * kvBatchStride + ((j - P) * kvHeads + kvh) * headDim;
+      j < P
+        ? prefix!.rows[b]! * prefix!.batchStride + (j * kvHeads + kvh) * headDim
+        : kvOffset + b * kvBatchStride + ((j - P) * kvHeads + kvh) * headDim;
     for (let h = 0; h < heads; h++) {
       const kvh = Math.floor(h / group);
       for (let i = 0; i < tq; i++) {
@@ -203,13 +221,17 @@ export const jsKernels: Kernels = {
     return { backend: 'js', n, k, data: w.slice(0, n * k) };
   },
   matmulPacked(a, w, c, m) {
-    if (w.backend !== 'js') throw new TypeError(`matmulPacked: the weight was packed by the ${w.backend} kernels; pack it with the js ones`);
+    if (w.backend !== 'js')
+      throw new TypeError(`matmulPacked: the weight was packed by the ${w.backend} kernels; pack it with the js ones`);
     matmul({ a, b: asFloat(w.data), c, m, n: w.n, k: w.k, transB: true });
   },
 
   copyRows(src, dst, rows, cols, srcStride, dstOffset, dstStride) {
     const read = src instanceof Uint16Array ? (i: number): number => fromHalfBits(src[i]!) : (i: number): number => src[i]!;
-    const write = dst instanceof Uint16Array ? (i: number, x: number): void => void (dst[i] = toHalfBits(x)) : (i: number, x: number): void => void (dst[i] = x);
+    const write =
+      dst instanceof Uint16Array
+        ? (i: number, x: number): void => void (dst[i] = toHalfBits(x))
+        : (i: number, x: number): void => void (dst[i] = x);
     for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) write(dstOffset + r * dstStride + j, read(r * srcStride + j));
   },
   add(a, b, out, n) {

@@ -220,7 +220,16 @@ export interface Kernels {
   /** x, out (rows, dim); w (dim); invRms (rows) receives 1/sqrt(mean(x^2)+eps). out may alias x. */
   rmsnormForward(x: Float32Array, w: Float32Array, out: Float32Array, invRms: Float32Array, rows: number, dim: number, eps: number): void;
   /** dx accumulates (+=); dw accumulates (+=). */
-  rmsnormBackward(dout: Float32Array, x: Float32Array, w: Float32Array, invRms: Float32Array, dx: Float32Array, dw: Float32Array, rows: number, dim: number): void;
+  rmsnormBackward(
+    dout: Float32Array,
+    x: Float32Array,
+    w: Float32Array,
+    invRms: Float32Array,
+    dx: Float32Array,
+    dw: Float32Array,
+    rows: number,
+    dim: number,
+  ): void;
 
   // ---- Rotary embeddings, Hugging Face rotate-half convention ----
   /**
@@ -230,7 +239,16 @@ export interface Kernels {
    * with cos/sin = cos/sin(pos * theta^(-2i/headDim)) read from tables cos, sin of shape
    * (maxPos, headDim/2). inverse = true rotates by -angle (the backward pass of the forward).
    */
-  rope(x: Float32Array, positions: Int32Array, cos: Float32Array, sin: Float32Array, rows: number, heads: number, headDim: number, inverse: boolean): void;
+  rope(
+    x: Float32Array,
+    positions: Int32Array,
+    cos: Float32Array,
+    sin: Float32Array,
+    rows: number,
+    heads: number,
+    headDim: number,
+    inverse: boolean,
+  ): void;
 
   // ---- Attention ----
   attentionForward(args: AttentionArgs): void;
@@ -260,13 +278,27 @@ export interface Kernels {
    */
   logprobsGather(logits: Float32Array, targets: Int32Array, out: Float32Array, rows: number, cols: number): void;
   /** dlogits[r, :] += dout[r] * (onehot(targets[r]) - softmax(logits[r, :])); ignored rows get nothing. */
-  logprobsGatherBackward(logits: Float32Array, targets: Int32Array, dout: Float32Array, dlogits: Float32Array, rows: number, cols: number): void;
+  logprobsGatherBackward(
+    logits: Float32Array,
+    targets: Int32Array,
+    dout: Float32Array,
+    dlogits: Float32Array,
+    rows: number,
+    cols: number,
+  ): void;
   /**
    * Fused mean cross-entropy over the rows whose target >= 0: returns { loss, count } with
    * loss = -sum(logprobs)/count (0 when count = 0). If dlogits is given, writes (overwrites)
    * (softmax - onehot) * gradScale / count into it for those rows and 0 into ignored rows.
    */
-  crossEntropy(logits: Float32Array, targets: Int32Array, rows: number, cols: number, dlogits?: Float32Array, gradScale?: number): { loss: number; count: number };
+  crossEntropy(
+    logits: Float32Array,
+    targets: Int32Array,
+    rows: number,
+    cols: number,
+    dlogits?: Float32Array,
+    gradScale?: number,
+  ): { loss: number; count: number };
 
   // ---- Optimizer ----
   adamwStep(args: AdamWArgs): void;

@@ -10,7 +10,8 @@ import type { RopeScaling } from './config.js';
 /** y = x + b on every row: x (N, C), b (C) -> (N, C). */
 export function addBias(x: Tensor, b: Tensor): Tensor {
   const [n, c] = expect2d('addBias', 'input', x);
-  if (b.shape.length !== 1 || b.shape[0] !== c) throw new ShapeError('addBias', `bias ${fmt(b.shape)} does not match input ${fmt(x.shape)} (expected [${c}])`);
+  if (b.shape.length !== 1 || b.shape[0] !== c)
+    throw new ShapeError('addBias', `bias ${fmt(b.shape)} does not match input ${fmt(x.shape)} (expected [${c}])`);
   const out = new Tensor(newOutput(x.size), x.shape);
   addBiasRows(x.data, b.data, out.data, n, c);
   return record('addBias', out, [x, b], () => {

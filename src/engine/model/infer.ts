@@ -50,9 +50,12 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
   const tk = past + tq;
   const rows = B * tq;
   if (ids.length !== rows) throw new ShapeError('forwardCached', `ids has length ${ids.length}, expected batch ${B} * tq ${tq}`);
-  if (tk > cache.capacity) throw new ShapeError('forwardCached', `cache full: ${past} filled + ${tq} new exceeds capacity ${cache.capacity}`);
-  if (opts.valid && opts.valid.length !== rows) throw new ShapeError('forwardCached', `valid has length ${opts.valid.length}, expected ${rows}`);
-  if (P > 0 && tq !== 1) throw new ShapeError('forwardCached', `a cache with a shared prefix takes one token per row per call (decoding), got tq ${tq}`);
+  if (tk > cache.capacity)
+    throw new ShapeError('forwardCached', `cache full: ${past} filled + ${tq} new exceeds capacity ${cache.capacity}`);
+  if (opts.valid && opts.valid.length !== rows)
+    throw new ShapeError('forwardCached', `valid has length ${opts.valid.length}, expected ${rows}`);
+  if (P > 0 && tq !== 1)
+    throw new ShapeError('forwardCached', `a cache with a shared prefix takes one token per row per call (decoding), got tq ${tq}`);
 
   // Positions and key mask for the new tokens; the attention kernel wants a (B, tk) mask.
   const positions = new Int32Array(rows);
@@ -62,7 +65,8 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
       const real = opts.valid ? opts.valid[b * tq + i]! : 1;
       cache.keyMask[b * own + past - P + i] = real ? 1 : 0;
       positions[b * tq + i] = real ? cache.nextPos[b]!++ : 0;
-      if (positions[b * tq + i]! >= c.maxSeqLen) throw new ShapeError('forwardCached', `row ${b} reached position ${positions[b * tq + i]}, beyond maxSeqLen ${c.maxSeqLen}`);
+      if (positions[b * tq + i]! >= c.maxSeqLen)
+        throw new ShapeError('forwardCached', `row ${b} reached position ${positions[b * tq + i]}, beyond maxSeqLen ${c.maxSeqLen}`);
     }
   }
   for (let b = 0; b < B; b++) cache.rowMask(b, mask, b * tk, tk);
@@ -82,14 +86,32 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
   const packed = opts.packed?.backend === K.info().backend ? opts.packed : undefined;
   // Packed weights from PACKED_MIN_ROWS rows; half panels (an F16 checkpoint) at any row count:
   // below that a step streams its weights from memory, and halves are half the bytes.
-  const viaPacked = (pw: PackedWeight | undefined, m: number): pw is PackedWeight => pw !== undefined && (m >= PACKED_MIN_ROWS || pw.data instanceof Uint16Array);
-  const linear = (a: Float32Array, w: Float32Array, pw: PackedWeight | undefined, out: Float32Array, m: number, n: number, k: number): void => {
+  const viaPacked = (pw: PackedWeight | undefined, m: number): pw is PackedWeight =>
+    pw !== undefined && (m >= PACKED_MIN_ROWS || pw.data instanceof Uint16Array);
+  const linear = (
+    a: Float32Array,
+    w: Float32Array,
+    pw: PackedWeight | undefined,
+    out: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+  ): void => {
     if (viaPacked(pw, m)) K.matmulPacked(a, pw, out, m);
     else K.matmul({ a, b: w, c: out, m, n, k, transB: true });
   };
 
   // x @ W^T (+ bias): the same projection Llama.hidden's `proj` is, on the kernels directly.
-  const proj = (a: Float32Array, w: Float32Array, bias: Float32Array | undefined, pw: PackedWeight | undefined, out: Float32Array, m: number, n: number, k: number): void => {
+  const proj = (
+    a: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | undefined,
+    pw: PackedWeight | undefined,
+    out: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+  ): void => {
     linear(a, w, pw, out, m, n, k);
     if (bias) addBiasRows(out, bias, out, m, n);
   };
@@ -99,8 +121,22 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
     // Sequence b's tq new rows (one block) go to its cache columns past - P .. (own columns).
     K.copyRows(kNew, kc, B, tq * kvDim, tq * kvDim, (past - P) * kvDim, own * kvDim);
     K.copyRows(vNew, vc, B, tq * kvDim, tq * kvDim, (past - P) * kvDim, own * kvDim);
-    const prefix = cache.prefix ? { k: cache.prefix.k[li]!, v: cache.prefix.v[li]!, len: P, batchStride: cache.prefix.batchStride, rows: cache.prefix.rows } : undefined;
-    const args = { q, out: att, batch: B, tq, tk, heads: c.nHeads, kvHeads: c.nKvHeads, headDim: hd, pastLen: past, scale: 1 / Math.sqrt(hd), keyMask: mask };
+    const prefix = cache.prefix
+      ? { k: cache.prefix.k[li]!, v: cache.prefix.v[li]!, len: P, batchStride: cache.prefix.batchStride, rows: cache.prefix.rows }
+      : undefined;
+    const args = {
+      q,
+      out: att,
+      batch: B,
+      tq,
+      tk,
+      heads: c.nHeads,
+      kvHeads: c.nKvHeads,
+      headDim: hd,
+      pastLen: past,
+      scale: 1 / Math.sqrt(hd),
+      keyMask: mask,
+    };
     if (cache.dtype === 'f32' || tq <= DECODE_MAX_QUERIES) {
       K.attentionForward({ ...args, k: kc, v: vc, kvBatchStride: own * kvDim, ...(prefix ? { prefix } : {}) });
     } else if (past === 0) {
@@ -108,7 +144,8 @@ export function forwardCached(model: Llama, cache: KvCache, ids: Int32Array, tq:
       K.attentionForward({ ...args, k: kNew, v: vNew, kvBatchStride: tq * kvDim });
     } else {
       // Several queries after a filled half cache (no prefix: checked above): float32 copies.
-      const kf = new Float32Array(B * tk * kvDim), vf = new Float32Array(B * tk * kvDim);
+      const kf = new Float32Array(B * tk * kvDim),
+        vf = new Float32Array(B * tk * kvDim);
       K.copyRows(kc, kf, B, tk * kvDim, own * kvDim, 0, tk * kvDim);
       K.copyRows(vc, vf, B, tk * kvDim, own * kvDim, 0, tk * kvDim);
       K.attentionForward({ ...args, k: kf, v: vf, kvBatchStride: tk * kvDim });

@@ -63,7 +63,8 @@ export class KvCache {
 
   constructor(config: ModelConfig, batch: number, capacity: number = config.maxSeqLen, dtype: KvDtype = 'f32') {
     if (!(batch > 0 && Number.isInteger(batch))) throw new Error(`KvCache: batch must be a positive integer, got ${batch}`);
-    if (!(capacity > 0 && capacity <= config.maxSeqLen)) throw new Error(`KvCache: capacity ${capacity} must be in [1, maxSeqLen ${config.maxSeqLen}]`);
+    if (!(capacity > 0 && capacity <= config.maxSeqLen))
+      throw new Error(`KvCache: capacity ${capacity} must be in [1, maxSeqLen ${config.maxSeqLen}]`);
     if (dtype !== 'f32' && dtype !== 'f16') throw new Error(`KvCache: dtype must be 'f32' or 'f16', got ${String(dtype)}`);
     this.batch = batch;
     this.capacity = capacity;
@@ -111,7 +112,8 @@ export class KvCache {
   static fork(prompts: KvCache, rows: readonly number[], capacity: number): KvCache {
     if (prompts.prefix) throw new Error('KvCache.fork: the prompts cache has a prefix itself');
     if (capacity < prompts.length) throw new Error(`KvCache.fork: capacity ${capacity} is below the prompts' length ${prompts.length}`);
-    for (const r of rows) if (!(Number.isInteger(r) && r >= 0 && r < prompts.batch)) throw new Error(`KvCache.fork: row ${r} is outside [0, ${prompts.batch})`);
+    for (const r of rows)
+      if (!(Number.isInteger(r) && r >= 0 && r < prompts.batch)) throw new Error(`KvCache.fork: row ${r} is outside [0, ${prompts.batch})`);
     const kvDim = prompts.kvDim;
     const own = capacity - prompts.length;
     const out = Object.create(KvCache.prototype) as KvCache;
@@ -125,7 +127,15 @@ export class KvCache {
       keyMask: new Uint8Array(rows.length * own),
       nextPos: Int32Array.from(rows, (r) => prompts.nextPos[r]!),
       length: prompts.length,
-      prefix: { k: prompts.k, v: prompts.v, keyMask: prompts.keyMask, maskStride: prompts.capacity, len: prompts.length, batchStride: prompts.capacity * kvDim, rows: Int32Array.from(rows) },
+      prefix: {
+        k: prompts.k,
+        v: prompts.v,
+        keyMask: prompts.keyMask,
+        maskStride: prompts.capacity,
+        len: prompts.length,
+        batchStride: prompts.capacity * kvDim,
+        rows: Int32Array.from(rows),
+      },
     });
     return out;
   }
@@ -177,7 +187,8 @@ export class KvCache {
   compact(keep: readonly number[]): void {
     keep.forEach((r, i) => {
       if (!(Number.isInteger(r) && r >= 0 && r < this.batch)) throw new Error(`KvCache.compact: row ${r} is outside [0, ${this.batch})`);
-      if (i > 0 && r <= keep[i - 1]!) throw new Error(`KvCache.compact: rows must be ascending without repeats, got ${keep[i - 1]} then ${r}`);
+      if (i > 0 && r <= keep[i - 1]!)
+        throw new Error(`KvCache.compact: rows must be ascending without repeats, got ${keep[i - 1]} then ${r}`);
     });
     const own = this.ownCapacity;
     const filled = this.length - this.prefixLen;

@@ -64,7 +64,12 @@ export class Llama {
    * without drawing a random init first. With `scoreLabels`, a score head too (bt/pairrm). A
    * missing tensor is an error naming it and `where` (the file); shapes were checked by the loader.
    */
-  static fromWeights(config: ModelConfig, weights: ReadonlyMap<string, { data: ArrayLike<number> }>, where: string, opts: { scoreLabels?: number } = {}): Llama {
+  static fromWeights(
+    config: ModelConfig,
+    weights: ReadonlyMap<string, { data: ArrayLike<number> }>,
+    where: string,
+    opts: { scoreLabels?: number } = {},
+  ): Llama {
     const model = new Llama(config, { empty: true });
     if (opts.scoreLabels !== undefined) model.addScoreHead(opts.scoreLabels);
     for (const [name, t] of model.params) {
@@ -120,7 +125,8 @@ export class Llama {
    */
   hidden(ids: Int32Array, batch: number, seqLen: number): Tensor {
     const c = this.config;
-    if (ids.length !== batch * seqLen) throw new ShapeError('model.forward', `ids has length ${ids.length}, expected batch ${batch} * seqLen ${seqLen}`);
+    if (ids.length !== batch * seqLen)
+      throw new ShapeError('model.forward', `ids has length ${ids.length}, expected batch ${batch} * seqLen ${seqLen}`);
     if (seqLen > c.maxSeqLen) throw new ShapeError('model.forward', `seqLen ${seqLen} exceeds maxSeqLen ${c.maxSeqLen}`);
     const pos = this.positions(batch, seqLen);
     const shape = { batch, seqLen, heads: c.nHeads, kvHeads: c.nKvHeads };

@@ -45,7 +45,15 @@ function pack(t: Tensor): PackedWeight {
 export function packLlama(model: Llama): PackedLlama {
   return {
     backend: kernels().info().backend,
-    layers: model.layers.map((l) => ({ q: pack(l.q), k: pack(l.k), v: pack(l.v), o: pack(l.o), gate: pack(l.gate), up: pack(l.up), down: pack(l.down) })),
+    layers: model.layers.map((l) => ({
+      q: pack(l.q),
+      k: pack(l.k),
+      v: pack(l.v),
+      o: pack(l.o),
+      gate: pack(l.gate),
+      up: pack(l.up),
+      down: pack(l.down),
+    })),
     head: pack(model.head),
   };
 }

@@ -27,7 +27,8 @@ export interface LayerParams {
 export function validateConfig(c: ModelConfig): number {
   const pos = (name: keyof ModelConfig): void => {
     const v = c[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`ModelConfig.${name} must be a positive integer, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+      throw new Error(`ModelConfig.${name} must be a positive integer, got ${String(v)}`);
   };
   (['vocabSize', 'dModel', 'nLayers', 'nHeads', 'nKvHeads', 'ffnHidden', 'maxSeqLen'] as const).forEach(pos);
   if (c.dModel % c.nHeads !== 0) throw new Error(`ModelConfig.dModel ${c.dModel} must be divisible by nHeads ${c.nHeads}`);
@@ -59,7 +60,10 @@ function ones(shape: number[], name: string): Tensor {
  * no random draws (zeros, norms at one), for a model whose weights are loaded next — drawing
  * 3 M normals costs ~0.4 s of every model load.
  */
-export function initParams(c: ModelConfig, seed: number | null): { params: Map<string, Tensor>; layers: LayerParams[]; embed: Tensor; norm: Tensor; head: Tensor } {
+export function initParams(
+  c: ModelConfig,
+  seed: number | null,
+): { params: Map<string, Tensor>; layers: LayerParams[]; embed: Tensor; norm: Tensor; head: Tensor } {
   const hd = validateConfig(c);
   const rng = seed === null ? null : new Prng(seed);
   const params = new Map<string, Tensor>();

@@ -27,7 +27,8 @@ export function shiftLeft(cache: KvCache, cols: number): void {
   cache.materialize();
   if (cols > cache.length) throw new RangeError(`shiftLeft: ${cols} columns exceed the filled length ${cache.length}`);
   for (let b = 0; b < cache.batch; b++) {
-    if (leadingPad(cache, b) < cols) throw new RangeError(`shiftLeft: row ${b} has only ${leadingPad(cache, b)} padding columns, cannot drop ${cols}`);
+    if (leadingPad(cache, b) < cols)
+      throw new RangeError(`shiftLeft: row ${b} has only ${leadingPad(cache, b)} padding columns, cannot drop ${cols}`);
   }
   const { kvDim, capacity: cap, length } = cache;
   for (const buf of [...cache.k, ...cache.v]) {

@@ -134,7 +134,9 @@ interface Row {
 
 const DEFAULT_MAX_BATCH_ROWS = 64;
 
-function resolve(o: DecodeOptions): Required<Omit<DecodeOptions, 'seed' | 'signal' | 'stopTokens' | 'packed' | 'cancelled' | 'onTokens'>> & { seed: number } {
+function resolve(
+  o: DecodeOptions,
+): Required<Omit<DecodeOptions, 'seed' | 'signal' | 'stopTokens' | 'packed' | 'cancelled' | 'onTokens'>> & { seed: number } {
   const r = {
     n: o.n ?? SAMPLING_DEFAULTS.n,
     temperature: o.temperature ?? SAMPLING_DEFAULTS.temperature,
@@ -159,10 +161,18 @@ function resolve(o: DecodeOptions): Required<Omit<DecodeOptions, 'seed' | 'signa
 }
 
 /** Samples n continuations of every prompt (token ids). Result: [prompt][sample]. */
-export function generate(model: Llama, tokenizer: EngineTokenizer, prompts: readonly (readonly number[])[], options: DecodeOptions = {}): GeneratedSample[][] {
+export function generate(
+  model: Llama,
+  tokenizer: EngineTokenizer,
+  prompts: readonly (readonly number[])[],
+  options: DecodeOptions = {},
+): GeneratedSample[][] {
   const o = resolve(options);
   const c = model.config;
-  if (tokenizer.vocabSize !== c.vocabSize) throw new RangeError(`generate: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabSize is ${c.vocabSize}; they do not belong together`);
+  if (tokenizer.vocabSize !== c.vocabSize)
+    throw new RangeError(
+      `generate: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabSize is ${c.vocabSize}; they do not belong together`,
+    );
   checkPrompts('generate', prompts, c);
   const maxStop = checkStops(o.stop);
   const stopTokens = new Set(options.stopTokens ?? [tokenizer.eotId]);
@@ -180,7 +190,15 @@ export function generate(model: Llama, tokenizer: EngineTokenizer, prompts: read
       if (o.topLogprobs > 0) out.topLogprobs = [];
       results[p]![s] = out;
       const limit = Math.min(o.maxTokens, c.maxSeqLen - prompts[p]!.length);
-      rows.push({ prompt: p, sample: s, limit, rng: new Prng(streamSeed(o.seed, s, prompts[p]!)), text: new RowText(table, o.stop, maxStop), out, done: limit <= 0 });
+      rows.push({
+        prompt: p,
+        sample: s,
+        limit,
+        rng: new Prng(streamSeed(o.seed, s, prompts[p]!)),
+        text: new RowText(table, o.stop, maxStop),
+        out,
+        done: limit <= 0,
+      });
     }
   }
   const sampler = new Sampler(c.vocabSize);
@@ -190,7 +208,13 @@ export function generate(model: Llama, tokenizer: EngineTokenizer, prompts: read
     const cancelled = options.cancelled;
     const chunk = rows.slice(i, i + o.maxBatchRows).filter((r) => !r.done && !cancelled?.(r.prompt));
     if (chunk.length >= PACKED_MIN_ROWS) packed ??= packLlama(model);
-    if (chunk.length > 0) decodeChunk(model, prompts, chunk, o, params, stopTokens, sampler, { signal: options.signal, packed, cancelled, onTokens: options.onTokens });
+    if (chunk.length > 0)
+      decodeChunk(model, prompts, chunk, o, params, stopTokens, sampler, {
+        signal: options.signal,
+        packed,
+        cancelled,
+        onTokens: options.onTokens,
+      });
   }
   for (const r of rows) r.out.text = r.text.text();
   return results;
@@ -205,7 +229,12 @@ function decodeChunk(
   params: SamplingParams,
   stopTokens: ReadonlySet<number>,
   sampler: Sampler,
-  hooks: { signal: AbortSignal | undefined; packed: PackedLlama | undefined; cancelled: DecodeOptions['cancelled']; onTokens: DecodeOptions['onTokens'] },
+  hooks: {
+    signal: AbortSignal | undefined;
+    packed: PackedLlama | undefined;
+    cancelled: DecodeOptions['cancelled'];
+    onTokens: DecodeOptions['onTokens'];
+  },
 ): void {
   const { signal, packed, cancelled, onTokens } = hooks;
   const K = kernels();

@@ -31,6 +31,7 @@ export type SamplingField = keyof typeof SAMPLING_FIELDS;
 export function checkSampling(o: Partial<Record<SamplingField, unknown>>): void {
   for (const [field, rule] of Object.entries(SAMPLING_FIELDS)) {
     const v = o[field as SamplingField];
-    if (v !== undefined && !rule.schema.safeParse(v).success) throw new RangeError(`generate options: ${field} must be ${rule.want}, got ${String(v)}`);
+    if (v !== undefined && !rule.schema.safeParse(v).success)
+      throw new RangeError(`generate options: ${field} must be ${rule.want}, got ${String(v)}`);
   }
 }

@@ -57,7 +57,10 @@ export function nextTokenLogprobs(model: Llama, prompts: readonly (readonly numb
   const V = c.vocabSize;
   checkPrompts('nextTokenLogprobs', prompts, c);
   const out: Float32Array[] = new Array<Float32Array>(prompts.length);
-  for (const idx of chunks(prompts.map((p) => p.length), maxTokensOf(opts))) {
+  for (const idx of chunks(
+    prompts.map((p) => p.length),
+    maxTokensOf(opts),
+  )) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('nextTokenLogprobs: aborted');
     const B = idx.length;
     const L = Math.max(...idx.map((i) => prompts[i]!.length));
@@ -83,12 +86,18 @@ export function nextTokenLogprobs(model: Llama, prompts: readonly (readonly numb
  * order. Single-token candidates (genrm's verdict tokens) cost one forward over the prompts;
  * longer ones are scored by teacher forcing, one (prompt, candidate) pair each.
  */
-export function candidateLogprobs(model: Llama, prompts: readonly (readonly number[])[], candidates: readonly (readonly number[])[], opts: ScoreOptions = {}): number[][] {
+export function candidateLogprobs(
+  model: Llama,
+  prompts: readonly (readonly number[])[],
+  candidates: readonly (readonly number[])[],
+  opts: ScoreOptions = {},
+): number[][] {
   const V = model.config.vocabSize;
   candidates.forEach((cand, j) => {
     if (cand.length === 0) throw new RangeError(`candidateLogprobs: candidate ${j} is empty`);
     cand.forEach((id, t) => {
-      if (!Number.isInteger(id) || id < 0 || id >= V) throw new RangeError(`candidateLogprobs: candidate ${j} has token ${id} at position ${t}, outside the vocabulary [0, ${V})`);
+      if (!Number.isInteger(id) || id < 0 || id >= V)
+        throw new RangeError(`candidateLogprobs: candidate ${j} has token ${id} at position ${t}, outside the vocabulary [0, ${V})`);
     });
   });
   if (candidates.every((cand) => cand.length === 1)) {
@@ -113,20 +122,32 @@ export function continuationLogprobs(
   opts: ScoreOptions = {},
 ): ContinuationScore[] {
   const c = model.config;
-  checkPrompts('continuationLogprobs', items.map((it) => it.prompt), c);
+  checkPrompts(
+    'continuationLogprobs',
+    items.map((it) => it.prompt),
+    c,
+  );
   items.forEach((it, i) => {
     const n = it.prompt.length + it.continuation.length;
     if (n > c.maxSeqLen)
-      throw new RangeError(`continuationLogprobs: item ${i} has ${it.prompt.length} prompt + ${it.continuation.length} continuation tokens = ${n}, longer than the model's context (maxSeqLen ${c.maxSeqLen})`);
+      throw new RangeError(
+        `continuationLogprobs: item ${i} has ${it.prompt.length} prompt + ${it.continuation.length} continuation tokens = ${n}, longer than the model's context (maxSeqLen ${c.maxSeqLen})`,
+      );
     it.continuation.forEach((id, t) => {
-      if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new RangeError(`continuationLogprobs: item ${i} has continuation token ${id} at position ${t}, outside the vocabulary [0, ${c.vocabSize})`);
+      if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize)
+        throw new RangeError(
+          `continuationLogprobs: item ${i} has continuation token ${id} at position ${t}, outside the vocabulary [0, ${c.vocabSize})`,
+        );
     });
   });
   const out: ContinuationScore[] = items.map(() => ({ total: 0, tokens: [] }));
   // The last token is only a target, never an input: sequences of n tokens need n - 1 inputs.
   const inputLen = items.map((it) => it.prompt.length + it.continuation.length - 1);
   const todo = items.map((_, i) => i).filter((i) => items[i]!.continuation.length > 0);
-  const chunked = chunks(todo.map((i) => inputLen[i]!), maxTokensOf(opts)).map((ch) => ch.map((k) => todo[k]!));
+  const chunked = chunks(
+    todo.map((i) => inputLen[i]!),
+    maxTokensOf(opts),
+  ).map((ch) => ch.map((k) => todo[k]!));
   for (const idx of chunked) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('continuationLogprobs: aborted');
     const B = idx.length;

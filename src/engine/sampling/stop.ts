@@ -34,7 +34,10 @@ export class RowText {
   /** Appends a generated (non-stop) token; returns true when a stop string now occurs. */
   push(id: number): boolean {
     const b = this.table[id];
-    if (b === undefined) throw new RangeError(`sampling: token id ${id} is outside the tokenizer's vocabulary (${this.table.length}); does the tokenizer match the model?`);
+    if (b === undefined)
+      throw new RangeError(
+        `sampling: token id ${id} is outside the tokenizer's vocabulary (${this.table.length}); does the tokenizer match the model?`,
+      );
     if (this.nBytes + b.length > this.bytes.length) {
       const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.nBytes + b.length));
       grown.set(this.bytes.subarray(0, this.nBytes));

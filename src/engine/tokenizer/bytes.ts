@@ -7,8 +7,7 @@
 
 function buildTable(): { byteToChar: string[]; charToByte: Map<string, number> } {
   const byteToChar: string[] = new Array<string>(256);
-  const printable = (b: number): boolean =>
-    (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  const printable = (b: number): boolean => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
   let next = 256;
   for (let b = 0; b < 256; b++) byteToChar[b] = String.fromCodePoint(printable(b) ? b : next++);
   const charToByte = new Map<string, number>();

@@ -84,7 +84,10 @@ export function fromTokenizerJson(json: unknown, file = 'tokenizer.json'): Token
   const need = (cond: boolean, msg: string): void => {
     if (!cond) fail(msg);
   };
-  need(json.normalizer === null || json.normalizer === undefined, `normalizer must be null (genrm applies none), got ${JSON.stringify(json.normalizer)}`);
+  need(
+    json.normalizer === null || json.normalizer === undefined,
+    `normalizer must be null (genrm applies none), got ${JSON.stringify(json.normalizer)}`,
+  );
   const pre = json.pre_tokenizer;
   need(isObj(pre) && pre.type === 'ByteLevel', `pre_tokenizer must be {"type": "ByteLevel", ...}, got ${JSON.stringify(pre)}`);
   const p = pre as Obj;
@@ -92,10 +95,18 @@ export function fromTokenizerJson(json: unknown, file = 'tokenizer.json'): Token
   need(p.use_regex !== false, 'pre_tokenizer.use_regex must be true (genrm splits words with the GPT-2 pattern)');
   const post = json.post_processor;
   need(
-    post === null || post === undefined || (isObj(post) && post.type === 'TemplateProcessing' && JSON.stringify(post.single) === JSON.stringify([{ SpecialToken: { id: END_OF_TEXT, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }])),
+    post === null ||
+      post === undefined ||
+      (isObj(post) &&
+        post.type === 'TemplateProcessing' &&
+        JSON.stringify(post.single) ===
+          JSON.stringify([{ SpecialToken: { id: END_OF_TEXT, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }])),
     `post_processor must be null or TemplateProcessing with single = ${END_OF_TEXT} then $A (genrm starts every sequence with end-of-text, nothing else), got ${JSON.stringify(post)?.slice(0, 200)}`,
   );
-  need(isObj(json.decoder) && (json.decoder as Obj).type === 'ByteLevel', `decoder must be {"type": "ByteLevel", ...}, got ${JSON.stringify(json.decoder)}`);
+  need(
+    isObj(json.decoder) && (json.decoder as Obj).type === 'ByteLevel',
+    `decoder must be {"type": "ByteLevel", ...}, got ${JSON.stringify(json.decoder)}`,
+  );
   const model = json.model;
   need(isObj(model) && model.type === 'BPE', `model.type must be "BPE", got ${JSON.stringify(isObj(model) ? model.type : model)}`);
   const m = model as Obj;
@@ -111,7 +122,10 @@ export function fromTokenizerJson(json: unknown, file = 'tokenizer.json'): Token
   (json.added_tokens as unknown[]).forEach((a, i) => {
     if (!isObj(a) || typeof a.content !== 'string' || !Number.isInteger(a.id))
       return fail(`added_tokens[${i}] needs an integer "id" and a string "content"`);
-    if (a.special !== true) return fail(`added_tokens[${i}] ('${a.content}') has special: ${JSON.stringify(a.special)}; genrm supports only special added tokens`);
+    if (a.special !== true)
+      return fail(
+        `added_tokens[${i}] ('${a.content}') has special: ${JSON.stringify(a.special)}; genrm supports only special added tokens`,
+      );
     if (specials.has(a.content)) return fail(`added_tokens[${i}] ('${a.content}') is listed twice`);
     specials.set(a.content, a.id as number);
   });
@@ -184,7 +198,8 @@ export interface TokenizerConfigOptions {
  */
 export function toTokenizerConfig(tok: Tokenizer, o: TokenizerConfigOptions): Record<string, unknown> {
   const decoder: Record<string, unknown> = {};
-  for (const s of tok.specialTokens) decoder[String(tok.specialId(s))] = { content: s, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true };
+  for (const s of tok.specialTokens)
+    decoder[String(tok.specialId(s))] = { content: s, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true };
   return {
     add_bos_token: true,
     add_eos_token: false,

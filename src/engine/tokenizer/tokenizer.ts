@@ -77,7 +77,8 @@ export class Tokenizer {
     tokens.forEach((t, id) => {
       if ('special' in t) {
         if (t.special.length === 0) throw new Error(`tokenizer: special token ${id} is empty`);
-        if (this.specialIds.has(t.special)) throw new Error(`tokenizer: special token '${t.special}' appears twice (ids ${this.specialIds.get(t.special)} and ${id})`);
+        if (this.specialIds.has(t.special))
+          throw new Error(`tokenizer: special token '${t.special}' appears twice (ids ${this.specialIds.get(t.special)} and ${id})`);
         this.specialIds.set(t.special, id);
       } else {
         if (t.bytes.length === 0) throw new Error(`tokenizer: token ${id} has no bytes`);
@@ -88,7 +89,8 @@ export class Tokenizer {
       }
     });
     const missing = this.byteIds.indexOf(-1);
-    if (missing >= 0) throw new Error(`tokenizer: no token for byte 0x${missing.toString(16).padStart(2, '0')}; a byte-level tokenizer needs all 256`);
+    if (missing >= 0)
+      throw new Error(`tokenizer: no token for byte 0x${missing.toString(16).padStart(2, '0')}; a byte-level tokenizer needs all 256`);
     for (const s of this.specialIds.keys()) {
       // tokenizer.json keys the vocabulary by text, so a special must not spell a byte token.
       if (seenSymbols.has(s)) throw new Error(`tokenizer: special token '${s}' has the same text as byte token ${seenSymbols.get(s)}`);
@@ -100,7 +102,9 @@ export class Tokenizer {
         throw new Error(`tokenizer: merge ${i} (${m.left} + ${m.right} -> ${m.id}) refers to a token that is missing or special`);
       const joined = new Uint8Array([...l.bytes, ...r.bytes]);
       if (bytesToSymbols(joined) !== bytesToSymbols(o.bytes))
-        throw new Error(`tokenizer: merge ${i} joins '${bytesToSymbols(l.bytes)}' + '${bytesToSymbols(r.bytes)}' but token ${m.id} is '${bytesToSymbols(o.bytes)}'`);
+        throw new Error(
+          `tokenizer: merge ${i} joins '${bytesToSymbols(l.bytes)}' + '${bytesToSymbols(r.bytes)}' but token ${m.id} is '${bytesToSymbols(o.bytes)}'`,
+        );
     });
     this.mergeTable = new MergeTable(merges);
     // Longest first, so that a special that contains another wins.
@@ -250,7 +254,8 @@ function baseTokens(specials: readonly string[]): TokenDef[] {
   for (let b = 0; b < 256; b++) tokens.push({ bytes: Uint8Array.of(b) });
   const names = [END_OF_TEXT, PAD];
   for (const s of specials) {
-    if (typeof s !== 'string' || s.length === 0) throw new Error(`tokenizer: special tokens must be non-empty strings, got ${JSON.stringify(s)}`);
+    if (typeof s !== 'string' || s.length === 0)
+      throw new Error(`tokenizer: special tokens must be non-empty strings, got ${JSON.stringify(s)}`);
     if (names.includes(s)) {
       if (s === END_OF_TEXT || s === PAD) continue; // built in; listing it again is harmless
       throw new Error(`tokenizer: special token '${s}' is listed twice`);

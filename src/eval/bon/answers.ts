@@ -32,12 +32,22 @@ export function bonPrompts(pairs: readonly PreferencePair[], limit: number): Bon
   for (const p of pairs) {
     const meta = p.meta as Partial<WorldMeta> | undefined;
     if (typeof p.prompt !== 'string' || !p.subset || typeof meta?.instance !== 'string') {
-      throw new Error(`pair ${p.id}: best-of-N needs PrefWorld pairs (a text prompt, subset and meta.instance), to grade the policy's answers`);
+      throw new Error(
+        `pair ${p.id}: best-of-N needs PrefWorld pairs (a text prompt, subset and meta.instance), to grade the policy's answers`,
+      );
     }
     const key = `${p.subset}:${meta.instance}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ id: p.id, split: p.split ?? 'test', subset: p.subset, ...(p.category ? { category: p.category } : {}), prompt: p.prompt, instance: meta.instance, shift: meta.shift ?? [] });
+    out.push({
+      id: p.id,
+      split: p.split ?? 'test',
+      subset: p.subset,
+      ...(p.category ? { category: p.category } : {}),
+      prompt: p.prompt,
+      instance: meta.instance,
+      shift: meta.shift ?? [],
+    });
     if (out.length >= limit) break;
   }
   return out;
@@ -84,7 +94,9 @@ export function isWholeAnswer(s: { text: string; finishReason: string }): boolea
 
 /** How the policy is asked: text models as the corpus lays out a question and answer; chat-only servers as a user turn. */
 export function policyPrompt(policy: LanguageModel, prompt: string): { prompt: Prompt; stop: string[] } {
-  return policy.capabilities.prompts.text ? { prompt: `${prompt}\n`, stop: ['\n'] } : { prompt: [{ role: 'user', content: prompt }], stop: [] };
+  return policy.capabilities.prompts.text
+    ? { prompt: `${prompt}\n`, stop: ['\n'] }
+    : { prompt: [{ role: 'user', content: prompt }], stop: [] };
 }
 
 export interface DrawnAnswers {
@@ -110,7 +122,14 @@ export async function drawAnswers(policy: LanguageModel, prompts: readonly BonPr
     const asks = need.map((i) => policyPrompt(policy, (prompts[i] as BonPrompt).prompt));
     const gens = await policy.generate(
       asks.map((a) => a.prompt),
-      { n: o.n * o.overdraw, temperature: o.temperature, topP: o.topP, maxTokens: o.maxTokens, stop: asks[0]?.stop ?? [], seed: o.seed + t * 1_000_000 },
+      {
+        n: o.n * o.overdraw,
+        temperature: o.temperature,
+        topP: o.topP,
+        maxTokens: o.maxTokens,
+        stop: asks[0]?.stop ?? [],
+        seed: o.seed + t * 1_000_000,
+      },
     );
     gens.forEach((g, k) => {
       const mine = got[need[k] as number] as string[];

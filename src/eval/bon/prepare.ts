@@ -32,7 +32,8 @@ export interface BonPrepared extends BonInputs {
 export function parseNs(text: string): number[] {
   const ns = text.split(',').map((s) => s.trim());
   const out = ns.map((s) => Number(s));
-  if (ns.length === 0 || out.some((n, i) => !/^\d+$/.test(ns[i]!) || n < 1 || n > 128)) throw new RangeError(`expected a comma-separated list of N's in [1, 128] (e.g. 1,2,4,8), got "${text}"`);
+  if (ns.length === 0 || out.some((n, i) => !/^\d+$/.test(ns[i]!) || n < 1 || n > 128))
+    throw new RangeError(`expected a comma-separated list of N's in [1, 128] (e.g. 1,2,4,8), got "${text}"`);
   return [...new Set(out)].sort((a, b) => a - b);
 }
 
@@ -42,7 +43,13 @@ export async function prepareBon(policy: LanguageModel, plan: BonPlan): Promise<
   const prompts = [];
   for (const split of plan.splits) prompts.push(...bonPrompts(await readPairsAll(join(plan.world, SPLIT_FILES[split])), plan.prompts));
   const n = Math.max(...plan.ns);
-  const drawn = await drawAnswers(policy, prompts, { ...DEFAULT_POLICY, ...plan.policy, n, seed: plan.seed, ...(plan.onProgress ? { onProgress: plan.onProgress } : {}) });
+  const drawn = await drawAnswers(policy, prompts, {
+    ...DEFAULT_POLICY,
+    ...plan.policy,
+    n,
+    seed: plan.seed,
+    ...(plan.onProgress ? { onProgress: plan.onProgress } : {}),
+  });
   const gold = drawn.prompts.map((p, k) => drawn.answers[k]!.map((a) => grader.right(p, a)));
   const perAnswer: Record<string, number> = {};
   for (const split of plan.splits) {
@@ -50,5 +57,14 @@ export async function prepareBon(policy: LanguageModel, plan: BonPlan): Promise<
     const all = ks.flatMap((k) => gold[k]!);
     perAnswer[split] = all.length ? all.filter(Boolean).length / all.length : NaN;
   }
-  return { prompts: drawn.prompts, answers: drawn.answers, gold, ns: plan.ns, short: drawn.short.length, drawn: drawn.drawn, dropped: drawn.dropped, perAnswer };
+  return {
+    prompts: drawn.prompts,
+    answers: drawn.answers,
+    gold,
+    ns: plan.ns,
+    short: drawn.short.length,
+    drawn: drawn.drawn,
+    dropped: drawn.dropped,
+    perAnswer,
+  };
 }

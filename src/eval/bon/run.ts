@@ -44,7 +44,10 @@ export function recordP(r: JudgeRecord): number {
   if (r.pChosen !== undefined) return r.pChosen;
   let won = 0;
   let all = 0;
-  for (const [o, right] of [[r.chosenFirst, 'A'], [r.chosenSecond, 'B']] as const) {
+  for (const [o, right] of [
+    [r.chosenFirst, 'A'],
+    [r.chosenSecond, 'B'],
+  ] as const) {
     for (const v of o?.verdicts ?? []) {
       all++;
       if (v === right) won++;
@@ -77,18 +80,32 @@ export function bonRows(judge: string, x: BonInputs, records: readonly JudgeReco
         oracle.push(g.slice(0, n).some(Boolean) ? 1 : 0);
       }
       const ones = idx.map(() => 1);
-      rows.push({ judge, split, n, accuracy: json(bootstrapRatio(chosen, ones)), oracle: json(bootstrapRatio(oracle, ones)), comparisons: n < 2 ? 0 : bonComparisons([n]).length });
+      rows.push({
+        judge,
+        split,
+        n,
+        accuracy: json(bootstrapRatio(chosen, ones)),
+        oracle: json(bootstrapRatio(oracle, ones)),
+        comparisons: n < 2 ? 0 : bonComparisons([n]).length,
+      });
     }
   }
   return rows;
 }
 
 /** Judges the comparisons with `judge` and returns its rows and records. */
-export async function runBon(judge: EvalJudge, name: string, x: BonInputs, o: Omit<LmEvalOptions, 'method' | 'onProgress'> & { onProgress?: (done: number, total: number) => void }): Promise<{ rows: BonRow[]; records: JudgeRecord[] }> {
+export async function runBon(
+  judge: EvalJudge,
+  name: string,
+  x: BonInputs,
+  o: Omit<LmEvalOptions, 'method' | 'onProgress'> & { onProgress?: (done: number, total: number) => void },
+): Promise<{ rows: BonRow[]; records: JudgeRecord[] }> {
   for (const [k, a] of x.answers.entries()) {
-    if (a.length < Math.max(...x.ns)) throw new RangeError(`best-of-N: prompt ${x.prompts[k]?.id} has ${a.length} answers, fewer than N = ${Math.max(...x.ns)}`);
+    if (a.length < Math.max(...x.ns))
+      throw new RangeError(`best-of-N: prompt ${x.prompts[k]?.id} has ${a.length} answers, fewer than N = ${Math.max(...x.ns)}`);
   }
   const pairs = comparisonPairs(x);
-  const records = pairs.length === 0 ? [] : await judgeSets(judge, [{ file: 'best-of-N comparisons', pairs, checker: null }], { ...o, method: name });
+  const records =
+    pairs.length === 0 ? [] : await judgeSets(judge, [{ file: 'best-of-N comparisons', pairs, checker: null }], { ...o, method: name });
   return { rows: bonRows(name, x, records), records };
 }

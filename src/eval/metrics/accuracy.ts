@@ -12,7 +12,11 @@ export function json(e: Estimate): EstimateJson {
 }
 
 /** Headline accuracy of some records (one per pair). */
-export function accuracy(records: readonly JudgeRecord[], o: BootstrapOptions, score: (r: JudgeRecord) => number = pairScore): EstimateJson {
+export function accuracy(
+  records: readonly JudgeRecord[],
+  o: BootstrapOptions,
+  score: (r: JudgeRecord) => number = pairScore,
+): EstimateJson {
   return json(bootstrapMean(records.map(score), o));
 }
 

@@ -60,11 +60,18 @@ export function bootstrapRatio(num: readonly number[], den: readonly number[], o
 
 /** Mean of per-pair values with a bootstrap CI. */
 export function bootstrapMean(xs: readonly number[], o: BootstrapOptions = DEFAULT_BOOTSTRAP): Estimate {
-  return bootstrapRatio(xs, xs.map(() => 1), o);
+  return bootstrapRatio(
+    xs,
+    xs.map(() => 1),
+    o,
+  );
 }
 
 /** Paired difference mean(a) - mean(b) over the same pairs (a[i], b[i] belong to pair i). */
 export function bootstrapPairedDiff(a: readonly number[], b: readonly number[], o: BootstrapOptions = DEFAULT_BOOTSTRAP): Estimate {
   if (a.length !== b.length) throw new RangeError(`bootstrapPairedDiff: ${a.length} vs ${b.length} pairs`);
-  return bootstrapMean(a.map((x, i) => x - (b[i] as number)), o);
+  return bootstrapMean(
+    a.map((x, i) => x - (b[i] as number)),
+    o,
+  );
 }

@@ -50,5 +50,15 @@ export function calibration(records: readonly JudgeRecord[], o: BootstrapOptions
   const ps = records.flatMap((r) => (r.pChosen !== undefined ? [r.pChosen] : []));
   if (ps.length === 0) return null;
   const { ece, bins } = reliability(ps);
-  return { brier: json(bootstrapMean(ps.map((p) => (1 - p) ** 2), o)), ece, binning: ECE_BINNING, bins };
+  return {
+    brier: json(
+      bootstrapMean(
+        ps.map((p) => (1 - p) ** 2),
+        o,
+      ),
+    ),
+    ece,
+    binning: ECE_BINNING,
+    bins,
+  };
 }

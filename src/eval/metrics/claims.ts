@@ -31,7 +31,14 @@ export interface ClaimContext {
 const pct = (x: number | null): string => (x === null ? 'n/a' : (100 * x).toFixed(1));
 
 /** Paired bootstrap of mean(scoreA) − mean(scoreB) over the pairs of `split` both methods judged. */
-export function paired(ctx: Pick<ClaimContext, 'records' | 'bootstrap'>, a: string, b: string, split: string, scoreA: (r: JudgeRecord) => number, scoreB: (r: JudgeRecord) => number) {
+export function paired(
+  ctx: Pick<ClaimContext, 'records' | 'bootstrap'>,
+  a: string,
+  b: string,
+  split: string,
+  scoreA: (r: JudgeRecord) => number,
+  scoreB: (r: JudgeRecord) => number,
+) {
   const ra = ctx.records.get(a);
   const rb = ctx.records.get(b);
   if (!ra || !rb) return { missing: [a, b].filter((m) => !ctx.records.has(m)) };
@@ -46,15 +53,25 @@ export function paired(ctx: Pick<ClaimContext, 'records' | 'bootstrap'>, a: stri
   return { diff: json(bootstrapPairedDiff(xs, ys, ctx.bootstrap)) };
 }
 
-function greater(ctx: ClaimContext, a: string, b: string, split: string, label = `${a} − ${b} on ${split}`, sa: (r: JudgeRecord) => number = pairScore, sb: (r: JudgeRecord) => number = pairScore): Check {
+function greater(
+  ctx: ClaimContext,
+  a: string,
+  b: string,
+  split: string,
+  label = `${a} − ${b} on ${split}`,
+  sa: (r: JudgeRecord) => number = pairScore,
+  sb: (r: JudgeRecord) => number = pairScore,
+): Check {
   const p = paired(ctx, a, b, split, sa, sb);
   if (!p.diff) return { what: label, diff: null, status: 'inconclusive', why: `not run: ${p.missing!.join(', ')}` };
   const d = p.diff;
-  if (d.n === 0 || d.lo === null || d.hi === null) return { what: label, diff: d, status: 'inconclusive', why: `no pairs of ${split} judged by both` };
+  if (d.n === 0 || d.lo === null || d.hi === null)
+    return { what: label, diff: d, status: 'inconclusive', why: `no pairs of ${split} judged by both` };
   const nums = `difference ${pct(d.value)} points, 95 % CI [${pct(d.lo)}, ${pct(d.hi)}], ${d.n} pairs`;
   if (d.lo > 0) return { what: label, diff: d, status: 'reproduced', why: nums };
   if (d.hi < 0) return { what: label, diff: d, status: 'not reproduced', why: `${nums}: the other way round` };
-  if (underpowered(d, ctx.margin)) return { what: label, diff: d, status: 'underpowered', why: `${nums}: the interval includes 0 and is wider than ±${pct(ctx.margin)}` };
+  if (underpowered(d, ctx.margin))
+    return { what: label, diff: d, status: 'underpowered', why: `${nums}: the interval includes 0 and is wider than ±${pct(ctx.margin)}` };
   return { what: label, diff: d, status: 'inconclusive', why: `${nums}: the interval includes 0` };
 }
 
@@ -63,12 +80,14 @@ function equivalent(ctx: ClaimContext, a: string, b: string, split: string): Che
   const p = paired(ctx, a, b, split, pairScore, pairScore);
   if (!p.diff) return { what: label, diff: null, status: 'inconclusive', why: `not run: ${p.missing!.join(', ')}` };
   const d = p.diff;
-  if (d.n === 0 || d.lo === null || d.hi === null) return { what: label, diff: d, status: 'inconclusive', why: `no pairs of ${split} judged by both` };
+  if (d.n === 0 || d.lo === null || d.hi === null)
+    return { what: label, diff: d, status: 'inconclusive', why: `no pairs of ${split} judged by both` };
   const m = ctx.margin;
   const nums = `difference ${pct(d.value)} points, 95 % CI [${pct(d.lo)}, ${pct(d.hi)}] vs ±${pct(m)}, ${d.n} pairs`;
   if (d.lo >= -m && d.hi <= m) return { what: label, diff: d, status: 'reproduced', why: nums };
   if (d.lo > m || d.hi < -m) return { what: label, diff: d, status: 'not reproduced', why: `${nums}: clearly apart` };
-  if (underpowered(d, m)) return { what: label, diff: d, status: 'underpowered', why: `${nums}: wider than the margin, so it cannot fit inside it at this size` };
+  if (underpowered(d, m))
+    return { what: label, diff: d, status: 'underpowered', why: `${nums}: wider than the margin, so it cannot fit inside it at this size` };
   return { what: label, diff: d, status: 'inconclusive', why: `${nums}: straddles the margin` };
 }
 
@@ -86,7 +105,10 @@ function combine(checks: Check[]): ClaimStatus {
 
 function claim(id: string, text: string, paper: string, checks: Check[]): Claim {
   const status = combine(checks);
-  const summary = checks.length === 0 ? 'nothing to compare: no method it needs was run' : checks.map((c) => `${c.what}: ${c.status} (${c.why})`).join('; ');
+  const summary =
+    checks.length === 0
+      ? 'nothing to compare: no method it needs was run'
+      : checks.map((c) => `${c.what}: ${c.status} (${c.why})`).join('; ');
   return { id, claim: text, paper, status, checks, summary };
 }
 
@@ -99,14 +121,30 @@ export function evaluateClaims(all: ClaimContext): Claim[] {
   const { id, ood } = ctx.splits;
   const M = METHODS;
   const out: Claim[] = [];
-  out.push(claim('zero-shot-below-bt', 'A zero-shot LLM judge is less accurate than a BT reward model in-distribution', 'zero-shot 52.3 vs BT ≈ 73–74 on held-out UltraFeedback', [greater(ctx, M.bt, M.zeroShot, id)]));
   out.push(
-    claim('cot-helps-zero-shot', 'Chain of thought (with votes) makes the zero-shot judge more accurate', 'zero-shot 52.3 / 60.6 → CoT + votes 67.8 / 75.2 (ID / OOD)', [
-      greater(ctx, M.zeroShotCot, M.zeroShot, id),
-      greater(ctx, M.zeroShotCot, M.zeroShot, ood),
-    ]),
+    claim(
+      'zero-shot-below-bt',
+      'A zero-shot LLM judge is less accurate than a BT reward model in-distribution',
+      'zero-shot 52.3 vs BT ≈ 73–74 on held-out UltraFeedback',
+      [greater(ctx, M.bt, M.zeroShot, id)],
+    ),
   );
-  out.push(claim('genrm-matches-bt', 'A trained GenRM is about as accurate as BT in-distribution (within the CI)', 'BT ≈ 73–74 vs STaR-DPO 73.9 on UltraFeedback', [equivalent(ctx, M.genrm, M.bt, id)]));
+  out.push(
+    claim(
+      'cot-helps-zero-shot',
+      'Chain of thought (with votes) makes the zero-shot judge more accurate',
+      'zero-shot 52.3 / 60.6 → CoT + votes 67.8 / 75.2 (ID / OOD)',
+      [greater(ctx, M.zeroShotCot, M.zeroShot, id), greater(ctx, M.zeroShotCot, M.zeroShot, ood)],
+    ),
+  );
+  out.push(
+    claim(
+      'genrm-matches-bt',
+      'A trained GenRM is about as accurate as BT in-distribution (within the CI)',
+      'BT ≈ 73–74 vs STaR-DPO 73.9 on UltraFeedback',
+      [equivalent(ctx, M.genrm, M.bt, id)],
+    ),
+  );
   const others = [...ctx.records.keys()].filter((m) => m !== M.starDpo).sort();
   out.push(
     claim(
@@ -123,6 +161,13 @@ export function evaluateClaims(all: ClaimContext): Claim[] {
     const k = Math.min(...recs.map(samplesOf));
     for (const split of [id, ood]) voteChecks.push(greater(ctx, m, m, split, `${m} maj@${k} − maj@1 on ${split}`, majAll, majFirst));
   }
-  out.push(claim('votes-help', 'Majority voting over sampled rationales raises accuracy', 'accuracy rises with the number of votes up to 32', voteChecks));
+  out.push(
+    claim(
+      'votes-help',
+      'Majority voting over sampled rationales raises accuracy',
+      'accuracy rises with the number of votes up to 32',
+      voteChecks,
+    ),
+  );
   return out;
 }

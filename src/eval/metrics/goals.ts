@@ -35,7 +35,8 @@ function marginGoal(ctx: GoalContext, method: string): Goal {
   const p = paired(ctx, method, METHODS.bt, ctx.splits.ood, pairScore, pairScore);
   if (!p.diff) return { ...base, estimate: null, met: null, why: `not run: ${p.missing!.join(', ')}` };
   const d = p.diff;
-  if (d.n === 0 || d.value === null || d.lo === null) return { ...base, estimate: d, met: null, why: `no pairs of ${ctx.splits.ood} judged by both` };
+  if (d.n === 0 || d.value === null || d.lo === null)
+    return { ...base, estimate: d, met: null, why: `no pairs of ${ctx.splits.ood} judged by both` };
   const met = d.value >= OOD_MARGIN_GOAL && d.lo > 0;
   const short = d.value < OOD_MARGIN_GOAL ? `below ${pct(OOD_MARGIN_GOAL)} points` : 'the CI includes 0';
   return { ...base, estimate: d, met, why: `difference ${ci(d)}${met ? '' : `: ${short}`}` };
@@ -45,7 +46,12 @@ function heldOutGoal(ctx: GoalContext, m: MethodResult): Goal {
   const g = m.groups.find((x) => x.split === ctx.splits.ood && x.by === 'shift' && x.value === HELD_OUT_SHIFT);
   const reasoning = m.mode === 'cot';
   const target = reasoning ? `≥ ${pct(HELD_OUT_GOAL)} % (reasoning judge)` : '—';
-  const base = { id: `held-out-families:${m.method}`, what: `${m.method} on held-out families (${ctx.splits.ood}, shift ${HELD_OUT_SHIFT})`, method: m.method, target };
+  const base = {
+    id: `held-out-families:${m.method}`,
+    what: `${m.method} on held-out families (${ctx.splits.ood}, shift ${HELD_OUT_SHIFT})`,
+    method: m.method,
+    target,
+  };
   if (!g || g.accuracy.value === null) return { ...base, estimate: null, met: null, why: 'no held-out-family pairs judged' };
   const met = reasoning ? g.accuracy.value >= HELD_OUT_GOAL : null;
   return { ...base, estimate: g.accuracy, met, why: `accuracy ${ci(g.accuracy)}${met === false ? `: below ${pct(HELD_OUT_GOAL)} %` : ''}` };

@@ -15,7 +15,11 @@ export const DEFAULT_KS: readonly number[] = [1, 2, 4, 8, 16, 32];
  * maj@k for each k every record has samples for. A run with, say, 5 votes also gets k = 5 so its
  * largest vote count is on the curve. Returns the k's left out too, so a report can say why.
  */
-export function majAtK(records: readonly JudgeRecord[], o: BootstrapOptions, ks: readonly number[] = DEFAULT_KS): { curve: { k: number; accuracy: EstimateJson }[]; maxSamples: number; skipped: number[] } {
+export function majAtK(
+  records: readonly JudgeRecord[],
+  o: BootstrapOptions,
+  ks: readonly number[] = DEFAULT_KS,
+): { curve: { k: number; accuracy: EstimateJson }[]; maxSamples: number; skipped: number[] } {
   if (records.length === 0) return { curve: [], maxSamples: 0, skipped: [...ks] };
   const maxSamples = Math.min(...records.map(samplesOf));
   const use = ks.filter((k) => k <= maxSamples);

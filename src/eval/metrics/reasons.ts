@@ -38,7 +38,11 @@ export function rightReason(records: readonly JudgeRecord[], o: BootstrapOptions
 }
 
 /** The per-sample grades a record can carry, by the name the results use. */
-const GRADE_FIELDS = { restated: 'restated', resultRight: 'rationaleRight', checksConsistent: 'checksConsistent' } as const satisfies Record<string, keyof OrderRecord>;
+const GRADE_FIELDS = {
+  restated: 'restated',
+  resultRight: 'rationaleRight',
+  checksConsistent: 'checksConsistent',
+} as const satisfies Record<string, keyof OrderRecord>;
 export type GradeName = keyof typeof GRADE_FIELDS;
 
 /** Share of graded samples with each grade true; null when no record carries any grade. */

@@ -69,32 +69,67 @@ const STOP = ['\n'];
 /** P(answer a better than b) from a judge, per pair, both orders combined. */
 type PairP = (pairs: { prompt: string; a: string; b: string }[]) => Promise<number[]>;
 
-function judgeFns(judge: EvalJudge, mode: 'direct' | 'cot', s: OveroptSettings, seed: number): { group: (prompt: string, answers: string[]) => Promise<number[]>; pair: PairP } {
+function judgeFns(
+  judge: EvalJudge,
+  mode: 'direct' | 'cot',
+  s: OveroptSettings,
+  seed: number,
+): { group: (prompt: string, answers: string[]) => Promise<number[]>; pair: PairP } {
   if (judge.kind === 'head') {
     const h = judge.head;
-    if (h.kind !== 'bt') throw new Error(`overoptimisation: ${h.dir} is a '${h.kind}' head; a policy's reward needs a pointwise head (bt) or a language-model judge`);
+    if (h.kind !== 'bt')
+      throw new Error(
+        `overoptimisation: ${h.dir} is a '${h.kind}' head; a policy's reward needs a pointwise head (bt) or a language-model judge`,
+      );
     const score = (prompt: string, answers: string[]): number[] =>
-      scoreAll(h.model, answers.map((a) => encodeForHead(h.tokenizer, rewardText({ id: '', prompt, chosen: a, rejected: '' }, a))), h.tokenizer.padId).map((r) => r[0]!);
+      scoreAll(
+        h.model,
+        answers.map((a) => encodeForHead(h.tokenizer, rewardText({ id: '', prompt, chosen: a, rejected: '' }, a))),
+        h.tokenizer.padId,
+      ).map((r) => r[0]!);
     return {
       group: async (prompt, answers) => score(prompt, answers),
-      pair: async (pairs) => pairs.map((p) => {
-        const [a, b] = score(p.prompt, [p.a, p.b]) as [number, number];
-        return sigmoid(a - b);
-      }),
+      pair: async (pairs) =>
+        pairs.map((p) => {
+          const [a, b] = score(p.prompt, [p.a, p.b]) as [number, number];
+          return sigmoid(a - b);
+        }),
     };
   }
   const model = judge.model;
-  const cfg = resolveJudgeConfig({ mode, votes: mode === 'cot' ? s.votes : 1, temperature: 1.0, topP: 0.95, maxTokens: s.judgeMaxTokens, swap: true, seed, template: 'auto', contextPolicy: 'truncate-answers' }, 'overoptimisation');
+  const cfg = resolveJudgeConfig(
+    {
+      mode,
+      votes: mode === 'cot' ? s.votes : 1,
+      temperature: 1.0,
+      topP: 0.95,
+      maxTokens: s.judgeMaxTokens,
+      swap: true,
+      seed,
+      template: 'auto',
+      contextPolicy: 'truncate-answers',
+    },
+    'overoptimisation',
+  );
   const template = resolveTemplate(cfg.template, 'pair', model.capabilities);
   return {
     group: async (prompt, answers) => (await rankCandidates(model, prompt, answers, template, cfg, rewardSchedule(answers.length))).scores,
-    pair: async (pairs) => (await judgePairs(model, pairs.map((p, i) => ({ id: `held-${i}`, prompt: p.prompt, answerA: p.a, answerB: p.b })), template, cfg)).map((j) => j.pA),
+    pair: async (pairs) =>
+      (
+        await judgePairs(
+          model,
+          pairs.map((p, i) => ({ id: `held-${i}`, prompt: p.prompt, answerA: p.a, answerB: p.b })),
+          template,
+          cfg,
+        )
+      ).map((j) => j.pA),
   };
 }
 
 /** A group's rewards: the whole answers' scores in order, and the lowest of them minus 1 for the rest. */
 export function withFloor(whole: readonly boolean[], scores: readonly number[]): number[] {
-  if (scores.length !== whole.filter(Boolean).length) throw new RangeError(`withFloor: ${scores.length} scores for ${whole.filter(Boolean).length} whole answers`);
+  if (scores.length !== whole.filter(Boolean).length)
+    throw new RangeError(`withFloor: ${scores.length} scores for ${whole.filter(Boolean).length} whole answers`);
   const floor = (scores.length ? Math.min(...scores) : 0) - 1;
   let k = 0;
   return whole.map((w) => (w ? scores[k++]! : floor));
@@ -130,13 +165,17 @@ export async function overoptRun(x: OveroptInputs): Promise<OveroptRow[]> {
   const rows: OveroptRow[] = [];
   const rng = new Prng(x.seed + 17);
   const onEval = async (step: number): Promise<void> => {
-    const drawn = noGrad(() => generate(model, tok, heldIds, { n: s.evalSamples, temperature: 1.0, maxTokens: s.answerTokens, stop: STOP, seed: rng.nextU32() }));
+    const drawn = noGrad(() =>
+      generate(model, tok, heldIds, { n: s.evalSamples, temperature: 1.0, maxTokens: s.answerTokens, stop: STOP, seed: rng.nextU32() }),
+    );
     const samples = drawn.map((g) => g.map((smp): PolicySample => ({ text: smp.text, finishReason: smp.finishReason })));
     const gold = x.held.map((p, i) => samples[i]!.filter((smp) => grade(p, smp)).length / s.evalSamples);
     // The proxy: the policy's first answer against the base's, for each prompt where it is whole.
     const proxy = new Array<number>(x.held.length).fill(0);
     if (fns) {
-      const ask = x.held.flatMap((p, i) => (isWholeAnswer(samples[i]![0]!) ? [{ i, prompt: p.prompt, a: samples[i]![0]!.text.trim(), b: x.baseAnswers[i]! }] : []));
+      const ask = x.held.flatMap((p, i) =>
+        isWholeAnswer(samples[i]![0]!) ? [{ i, prompt: p.prompt, a: samples[i]![0]!.text.trim(), b: x.baseAnswers[i]! }] : [],
+      );
       const ps = ask.length ? await fns.pair(ask) : [];
       ask.forEach((q, k) => (proxy[q.i] = ps[k]!));
     }
@@ -147,19 +186,64 @@ export async function overoptRun(x: OveroptInputs): Promise<OveroptRow[]> {
         judge: x.reward.name,
         step,
         split,
-        gold: json(bootstrapRatio(idx.map((i) => gold[i]!), ones)),
-        proxy: fns ? json(bootstrapRatio(idx.map((i) => proxy[i]!), ones)) : null,
+        gold: json(
+          bootstrapRatio(
+            idx.map((i) => gold[i]!),
+            ones,
+          ),
+        ),
+        proxy: fns
+          ? json(
+              bootstrapRatio(
+                idx.map((i) => proxy[i]!),
+                ones,
+              ),
+            )
+          : null,
       });
     }
     const last = rows.slice(-2);
-    x.say?.(`overoptimisation ${x.reward.name} step ${step}: ${last.map((r) => `${r.split} gold ${(100 * (r.gold.value ?? NaN)).toFixed(1)} %${r.proxy ? `, judge ${(100 * (r.proxy.value ?? NaN)).toFixed(1)} %` : ''}`).join('; ')}`);
+    x.say?.(
+      `overoptimisation ${x.reward.name} step ${step}: ${last.map((r) => `${r.split} gold ${(100 * (r.gold.value ?? NaN)).toFixed(1)} %${r.proxy ? `, judge ${(100 * (r.proxy.value ?? NaN)).toFixed(1)} %` : ''}`).join('; ')}`,
+    );
   };
-  await trainPolicyGrpo(model, tok, trainIds, reward, { steps: s.steps, promptsPerStep: s.promptsPerStep, k: s.k, lr: s.lr, warmupSteps: Math.max(1, Math.ceil(s.steps / 10)), temperature: 1.0, maxTokens: s.answerTokens, stop: STOP, scaleRewards: 'group', lossType: 'dapo', seed: x.seed, evalEvery: s.evalEvery }, { onEval });
+  await trainPolicyGrpo(
+    model,
+    tok,
+    trainIds,
+    reward,
+    {
+      steps: s.steps,
+      promptsPerStep: s.promptsPerStep,
+      k: s.k,
+      lr: s.lr,
+      warmupSteps: Math.max(1, Math.ceil(s.steps / 10)),
+      temperature: 1.0,
+      maxTokens: s.answerTokens,
+      stop: STOP,
+      scaleRewards: 'group',
+      lossType: 'dapo',
+      seed: x.seed,
+      evalEvery: s.evalEvery,
+    },
+    { onEval },
+  );
   return rows;
 }
 
 /** One whole answer per prompt from the base (the proxy's reference), drawn once. */
-export async function baseAnswers(base: string, prompts: readonly BonPrompt[], seed: number, answerTokens: number, maxBatchRows: number): Promise<{ prompts: BonPrompt[]; answers: string[] }> {
-  const d = await drawAnswers(EmbeddedBackend.load(base, { maxBatchRows }), prompts, { ...DEFAULT_POLICY, maxTokens: answerTokens, n: 1, seed });
+export async function baseAnswers(
+  base: string,
+  prompts: readonly BonPrompt[],
+  seed: number,
+  answerTokens: number,
+  maxBatchRows: number,
+): Promise<{ prompts: BonPrompt[]; answers: string[] }> {
+  const d = await drawAnswers(EmbeddedBackend.load(base, { maxBatchRows }), prompts, {
+    ...DEFAULT_POLICY,
+    maxTokens: answerTokens,
+    n: 1,
+    seed,
+  });
   return { prompts: d.prompts, answers: d.answers.map((a) => a[0]!) };
 }

@@ -11,8 +11,13 @@ export function overoptTable(rows: readonly OveroptRow[]): Table {
       const at = (step: number): OveroptRow | undefined => rows.find((r) => r.judge === judge && r.split === split && r.step === step);
       if (!steps.some(at)) continue;
       out.push([judge, split, 'gold right', ...steps.map((s) => (at(s) ? pct(at(s)!.gold.value) : '—'))]);
-      if (steps.some((s) => at(s)?.proxy)) out.push([judge, split, 'judge: beats base', ...steps.map((s) => (at(s)?.proxy ? pct(at(s)!.proxy!.value) : '—'))]);
+      if (steps.some((s) => at(s)?.proxy))
+        out.push([judge, split, 'judge: beats base', ...steps.map((s) => (at(s)?.proxy ? pct(at(s)!.proxy!.value) : '—'))]);
     }
   }
-  return { headers: ['reward', 'split', 'measure', ...steps.map((s) => `step ${s}`)], rows: out, numeric: [false, false, false, ...steps.map(() => true)] };
+  return {
+    headers: ['reward', 'split', 'measure', ...steps.map((s) => `step ${s}`)],
+    rows: out,
+    numeric: [false, false, false, ...steps.map(() => true)],
+  };
 }

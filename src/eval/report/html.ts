@@ -5,7 +5,17 @@ import { overoptTable } from '../overopt/table.js';
 import type { Plot } from './plots.js';
 import { cutLines, methodNotes, omittedTable, readingText, timingTable } from './sections.js';
 import { reportSplits, userSplitsTable, type ReportOptions } from './userSplits.js';
-import { breakdownTable, diagnosticsTable, goalsTable, gradesTable, mainTable, majTable, trainingTable, toHtml, type Table } from './tables.js';
+import {
+  breakdownTable,
+  diagnosticsTable,
+  goalsTable,
+  gradesTable,
+  mainTable,
+  majTable,
+  trainingTable,
+  toHtml,
+  type Table,
+} from './tables.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -31,24 +41,46 @@ export function renderHtml(r: Results, plots: Plot[], title = 'genrm evaluation 
   if (cut.length) body.push(`<div class="cut"><h2>What was cut</h2><ul>${cut.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></div>`);
   const splits = reportSplits(r, o);
   if (splits.prefWorld) {
-    body.push('<h2>Main results</h2>', '<p class="note">Accuracy % with 95 % bootstrap CIs. The paper’s columns are its own numbers on different data (UltraFeedback / RewardBench).</p>', `<div class="scroll">${toHtml(mainTable(r))}</div>`);
+    body.push(
+      '<h2>Main results</h2>',
+      '<p class="note">Accuracy % with 95 % bootstrap CIs. The paper’s columns are its own numbers on different data (UltraFeedback / RewardBench).</p>',
+      `<div class="scroll">${toHtml(mainTable(r))}</div>`,
+    );
     body.push('<h2>Reading: the paper’s claims against these numbers</h2><ul>');
-    for (const c of r.claims) body.push(`<li class="claim"><span class="${statusClass(c.status)}">${esc(c.status)}</span> — ${esc(readingText(c))}</li>`);
+    for (const c of r.claims)
+      body.push(`<li class="claim"><span class="${statusClass(c.status)}">${esc(c.status)}</span> — ${esc(readingText(c))}</li>`);
     body.push('</ul>');
   }
   const user = userSplitsTable(r, splits.user);
-  if (user) body.push('<h2>Your files</h2>', '<p class="note">Accuracy % with 95 % bootstrap CIs, per file, category and subset.</p>', `<div class="scroll">${toHtml(user)}</div>`);
+  if (user)
+    body.push(
+      '<h2>Your files</h2>',
+      '<p class="note">Accuracy % with 95 % bootstrap CIs, per file, category and subset.</p>',
+      `<div class="scroll">${toHtml(user)}</div>`,
+    );
   const goals = splits.prefWorld ? goalsTable(r) : null;
-  if (goals) body.push('<h2>Goals (issue 20)</h2>', '<p class="note">Beside the paper’s claims: STaR-DPO’s OOD margin over BT (the paper’s abstract: +10–45 %), and each judge’s accuracy on held-out families.</p>', `<div class="scroll">${toHtml(goals)}</div>`);
+  if (goals)
+    body.push(
+      '<h2>Goals (issue 20)</h2>',
+      '<p class="note">Beside the paper’s claims: STaR-DPO’s OOD margin over BT (the paper’s abstract: +10–45 %), and each judge’s accuracy on held-out families.</p>',
+      `<div class="scroll">${toHtml(goals)}</div>`,
+    );
   body.push('<h2>Plots</h2>');
   for (const p of plots) {
-    body.push(p.svg ? `<figure id="plot-${esc(p.name)}"><h3>${esc(p.title)}</h3><div class="scroll">${p.svg}</div><figcaption>${esc(p.caption)}</figcaption></figure>` : `<p><b>${esc(p.title)}</b>: not drawn (${esc(p.skipped ?? '')}).</p>`);
+    body.push(
+      p.svg
+        ? `<figure id="plot-${esc(p.name)}"><h3>${esc(p.title)}</h3><div class="scroll">${p.svg}</div><figcaption>${esc(p.caption)}</figcaption></figure>`
+        : `<p><b>${esc(p.title)}</b>: not drawn (${esc(p.skipped ?? '')}).</p>`,
+    );
   }
   const sec = (h: string, t: Table | null): void => {
     if (t) body.push(`<h2>${esc(h)}</h2><div class="scroll">${toHtml(t)}</div>`);
   };
   sec('Best-of-N (beyond the paper): accuracy of the chosen answer, % [95 % CI over prompts]', r.bon.length ? bonTable(r.bon) : null);
-  sec('Overoptimisation (beyond the paper): the base trained as a policy on each reward, held-out % per step', r.overopt.length ? overoptTable(r.overopt) : null);
+  sec(
+    'Overoptimisation (beyond the paper): the base trained as a policy on each reward, held-out % per step',
+    r.overopt.length ? overoptTable(r.overopt) : null,
+  );
   sec('Votes (maj@k)', majTable(r));
   sec('Order effects, calibration and reasons', diagnosticsTable(r));
   sec('Per category', breakdownTable(r, 'category'));
@@ -61,6 +93,11 @@ export function renderHtml(r: Results, plots: Plot[], title = 'genrm evaluation 
   if (r.notes.samplePlan) body.push('<h2>How sample counts were planned</h2>', `<p>${esc(r.notes.samplePlan)}</p>`);
   sec('Training cost', trainingTable(r));
   sec('Stage timings', timingTable(r));
-  body.push('<h2>How the numbers are computed</h2><ul>', ...methodNotes(r, splits.prefWorld).map((l) => `<li>${esc(l)}</li>`), ...r.notes.extra.map((l) => `<li>${esc(l)}</li>`), '</ul>');
+  body.push(
+    '<h2>How the numbers are computed</h2><ul>',
+    ...methodNotes(r, splits.prefWorld).map((l) => `<li>${esc(l)}</li>`),
+    ...r.notes.extra.map((l) => `<li>${esc(l)}</li>`),
+    '</ul>',
+  );
   return `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>${esc(title)}</title>\n<style>${CSS}</style>\n</head>\n<body>\n${body.join('\n')}\n</body>\n</html>\n`;
 }

@@ -5,7 +5,17 @@ import { overoptTable } from '../overopt/table.js';
 import type { Plot } from './plots.js';
 import { cutLines, methodNotes, omittedTable, readingText, timingTable } from './sections.js';
 import { reportSplits, userSplitsTable, type ReportOptions } from './userSplits.js';
-import { breakdownTable, diagnosticsTable, goalsTable, gradesTable, mainTable, majTable, trainingTable, toMarkdown, type Table } from './tables.js';
+import {
+  breakdownTable,
+  diagnosticsTable,
+  goalsTable,
+  gradesTable,
+  mainTable,
+  majTable,
+  trainingTable,
+  toMarkdown,
+  type Table,
+} from './tables.js';
 
 export function renderMarkdown(r: Results, plots: Plot[], title = 'genrm evaluation report', o: ReportOptions = {}): string {
   const out: string[] = [`# ${title}`, '', `Generated ${r.createdAt}.`, ''];
@@ -13,20 +23,44 @@ export function renderMarkdown(r: Results, plots: Plot[], title = 'genrm evaluat
   if (cut.length) out.push('## What was cut', '', ...cut.map((l) => `- ${l}`), '');
   const splits = reportSplits(r, o);
   if (splits.prefWorld) {
-    out.push('## Main results', '', '*Accuracy % with 95 % bootstrap CIs. The paper’s columns are its own numbers on different data (UltraFeedback / RewardBench).*', '', toMarkdown(mainTable(r)));
-    out.push('## Reading: the paper’s claims against these numbers', '', ...r.claims.map((c) => `- **${c.status}**: ${readingText(c)}`), '');
+    out.push(
+      '## Main results',
+      '',
+      '*Accuracy % with 95 % bootstrap CIs. The paper’s columns are its own numbers on different data (UltraFeedback / RewardBench).*',
+      '',
+      toMarkdown(mainTable(r)),
+    );
+    out.push(
+      '## Reading: the paper’s claims against these numbers',
+      '',
+      ...r.claims.map((c) => `- **${c.status}**: ${readingText(c)}`),
+      '',
+    );
   }
   const user = userSplitsTable(r, splits.user);
   if (user) out.push('## Your files', '', '*Accuracy % with 95 % bootstrap CIs, per file, category and subset.*', '', toMarkdown(user));
   const goals = splits.prefWorld ? goalsTable(r) : null;
-  if (goals) out.push('## Goals (issue 20)', '', '*Beside the paper’s claims: STaR-DPO’s OOD margin over BT (the paper’s abstract: +10–45 %), and each judge’s accuracy on held-out families.*', '', toMarkdown(goals));
+  if (goals)
+    out.push(
+      '## Goals (issue 20)',
+      '',
+      '*Beside the paper’s claims: STaR-DPO’s OOD margin over BT (the paper’s abstract: +10–45 %), and each judge’s accuracy on held-out families.*',
+      '',
+      toMarkdown(goals),
+    );
   out.push('## Plots', '');
-  for (const p of plots) out.push(p.svg ? `### ${p.title}\n\n![${p.title}](plots/${p.name}.svg)\n\n${p.caption}\n` : `### ${p.title}\n\n*Not drawn: ${p.skipped}.*\n`);
+  for (const p of plots)
+    out.push(
+      p.svg ? `### ${p.title}\n\n![${p.title}](plots/${p.name}.svg)\n\n${p.caption}\n` : `### ${p.title}\n\n*Not drawn: ${p.skipped}.*\n`,
+    );
   const sec = (h: string, t: Table | null): void => {
     if (t) out.push(`## ${h}`, '', toMarkdown(t));
   };
   sec('Best-of-N (beyond the paper): accuracy of the chosen answer, % [95 % CI over prompts]', r.bon.length ? bonTable(r.bon) : null);
-  sec('Overoptimisation (beyond the paper): the base trained as a policy on each reward, held-out % per step', r.overopt.length ? overoptTable(r.overopt) : null);
+  sec(
+    'Overoptimisation (beyond the paper): the base trained as a policy on each reward, held-out % per step',
+    r.overopt.length ? overoptTable(r.overopt) : null,
+  );
   sec('Votes (maj@k)', majTable(r));
   sec('Order effects, calibration and reasons', diagnosticsTable(r));
   sec('Per category', breakdownTable(r, 'category'));

@@ -16,7 +16,8 @@ export interface PaperRow {
   note?: string;
 }
 
-export const PAPER_SOURCE = 'Mahan et al., Generative Reward Models (arXiv 2410.12832), Llama-3.1-8B-Instruct; ID = UltraFeedback held-out, OOD = RewardBench';
+export const PAPER_SOURCE =
+  'Mahan et al., Generative Reward Models (arXiv 2410.12832), Llama-3.1-8B-Instruct; ID = UltraFeedback held-out, OOD = RewardBench';
 
 export const PAPER: Readonly<Record<string, PaperRow>> = {
   [METHODS.zeroShot]: { id: '52.3', ood: '60.6', note: 'LLM-as-judge, zero-shot' },

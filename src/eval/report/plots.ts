@@ -18,15 +18,36 @@ export interface Plot {
 
 const P = (x: number | null): number | null => (x === null ? null : Math.round(1000 * x) / 10);
 const FONT = { font: 'sans-serif' };
-const BASE = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', background: 'white', config: { ...FONT, view: { stroke: '#ddd' } } } as const;
+const BASE = {
+  $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  background: 'white',
+  config: { ...FONT, view: { stroke: '#ddd' } },
+} as const;
 const ACC_AXIS = { title: 'accuracy %', scale: { zero: false } } as const;
 
 export function majSpec(r: Results): TopLevelSpec | null {
   const values = r.methods.flatMap((m) =>
-    m.groups.filter((g) => g.by === 'all' && g.majAtK).flatMap((g) => g.majAtK!.map((x) => ({ method: m.method, split: g.split, k: x.k, acc: P(x.accuracy.value), lo: P(x.accuracy.lo), hi: P(x.accuracy.hi) }))),
+    m.groups
+      .filter((g) => g.by === 'all' && g.majAtK)
+      .flatMap((g) =>
+        g.majAtK!.map((x) => ({
+          method: m.method,
+          split: g.split,
+          k: x.k,
+          acc: P(x.accuracy.value),
+          lo: P(x.accuracy.lo),
+          hi: P(x.accuracy.hi),
+        })),
+      ),
   );
   if (values.length === 0) return null;
-  const x = { field: 'k', type: 'quantitative', title: 'votes (k)', scale: { type: 'log', base: 2 }, axis: { values: [...new Set(values.map((v) => v.k))] } } as const;
+  const x = {
+    field: 'k',
+    type: 'quantitative',
+    title: 'votes (k)',
+    scale: { type: 'log', base: 2 },
+    axis: { values: [...new Set(values.map((v) => v.k))] },
+  } as const;
   return {
     ...BASE,
     data: { values },
@@ -35,8 +56,19 @@ export function majSpec(r: Results): TopLevelSpec | null {
       width: 280,
       height: 220,
       layer: [
-        { mark: { type: 'errorband', opacity: 0.15 }, encoding: { x, y: { field: 'lo', type: 'quantitative', ...ACC_AXIS }, y2: { field: 'hi' }, color: { field: 'method', type: 'nominal' } } },
-        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'acc', type: 'quantitative', ...ACC_AXIS }, color: { field: 'method', type: 'nominal' } } },
+        {
+          mark: { type: 'errorband', opacity: 0.15 },
+          encoding: {
+            x,
+            y: { field: 'lo', type: 'quantitative', ...ACC_AXIS },
+            y2: { field: 'hi' },
+            color: { field: 'method', type: 'nominal' },
+          },
+        },
+        {
+          mark: { type: 'line', point: true },
+          encoding: { x, y: { field: 'acc', type: 'quantitative', ...ACC_AXIS }, color: { field: 'method', type: 'nominal' } },
+        },
       ],
     },
   } as TopLevelSpec;
@@ -47,7 +79,9 @@ export function idOodSpec(r: Results): TopLevelSpec | null {
   const values = r.methods.flatMap((m) =>
     [id, ood].flatMap((split) => {
       const g = findGroup(m, split);
-      return g && g.accuracy.value !== null ? [{ method: m.method, split, acc: P(g.accuracy.value), lo: P(g.accuracy.lo), hi: P(g.accuracy.hi) }] : [];
+      return g && g.accuracy.value !== null
+        ? [{ method: m.method, split, acc: P(g.accuracy.value), lo: P(g.accuracy.lo), hi: P(g.accuracy.hi) }]
+        : [];
     }),
   );
   if (values.length === 0) return null;
@@ -62,14 +96,34 @@ export function idOodSpec(r: Results): TopLevelSpec | null {
     width: { step: 64, for: 'position' },
     height: 240,
     layer: [
-      { mark: 'bar', encoding: { x, xOffset: { field: 'split' }, y: { field: 'acc', type: 'quantitative', title: 'accuracy %', scale: { domain: [0, 100] } }, color: { field: 'split', type: 'nominal', sort: [id, ood], legend: { orient: 'top', title: null } } } },
-      { mark: { type: 'rule', color: 'black' }, encoding: { x, xOffset: { field: 'split' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+      {
+        mark: 'bar',
+        encoding: {
+          x,
+          xOffset: { field: 'split' },
+          y: { field: 'acc', type: 'quantitative', title: 'accuracy %', scale: { domain: [0, 100] } },
+          color: { field: 'split', type: 'nominal', sort: [id, ood], legend: { orient: 'top', title: null } },
+        },
+      },
+      {
+        mark: { type: 'rule', color: 'black' },
+        encoding: { x, xOffset: { field: 'split' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+      },
     ],
   } as TopLevelSpec;
 }
 
 export function iterationSpec(r: Results): TopLevelSpec | null {
-  const values = r.methods.flatMap((m) => m.iterations.map((it) => ({ method: m.method, iteration: it.iteration, split: it.split, acc: P(it.accuracy.value), lo: P(it.accuracy.lo), hi: P(it.accuracy.hi) })));
+  const values = r.methods.flatMap((m) =>
+    m.iterations.map((it) => ({
+      method: m.method,
+      iteration: it.iteration,
+      split: it.split,
+      acc: P(it.accuracy.value),
+      lo: P(it.accuracy.lo),
+      hi: P(it.accuracy.hi),
+    })),
+  );
   if (values.length === 0) return null;
   const x = { field: 'iteration', type: 'ordinal', title: 'STaR iteration' } as const;
   return {
@@ -78,8 +132,19 @@ export function iterationSpec(r: Results): TopLevelSpec | null {
     width: 320,
     height: 220,
     layer: [
-      { mark: { type: 'rule', opacity: 0.5 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'method', type: 'nominal' } } },
-      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'acc', type: 'quantitative', ...ACC_AXIS }, color: { field: 'method', type: 'nominal' }, strokeDash: { field: 'split', type: 'nominal' } } },
+      {
+        mark: { type: 'rule', opacity: 0.5 },
+        encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'method', type: 'nominal' } },
+      },
+      {
+        mark: { type: 'line', point: true },
+        encoding: {
+          x,
+          y: { field: 'acc', type: 'quantitative', ...ACC_AXIS },
+          color: { field: 'method', type: 'nominal' },
+          strokeDash: { field: 'split', type: 'nominal' },
+        },
+      },
     ],
   } as TopLevelSpec;
 }
@@ -88,7 +153,11 @@ export function calibrationSpec(r: Results): TopLevelSpec | null {
   const values = r.methods.flatMap((m) =>
     m.groups
       .filter((g) => g.by === 'all' && g.calibration)
-      .flatMap((g) => g.calibration!.bins.filter((b) => b.n > 0).map((b) => ({ method: m.method, split: g.split, confidence: P(b.confidence), acc: P(b.accuracy), n: b.n }))),
+      .flatMap((g) =>
+        g
+          .calibration!.bins.filter((b) => b.n > 0)
+          .map((b) => ({ method: m.method, split: g.split, confidence: P(b.confidence), acc: P(b.accuracy), n: b.n })),
+      ),
   );
   if (values.length === 0) return null;
   const scale = { domain: [50, 100] };
@@ -98,7 +167,15 @@ export function calibrationSpec(r: Results): TopLevelSpec | null {
     width: 300,
     height: 300,
     layer: [
-      { mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { x: { datum: 50, type: 'quantitative', scale }, y: { datum: 50, type: 'quantitative', scale }, x2: { datum: 100 }, y2: { datum: 100 } } },
+      {
+        mark: { type: 'rule', strokeDash: [4, 4], color: '#888' },
+        encoding: {
+          x: { datum: 50, type: 'quantitative', scale },
+          y: { datum: 50, type: 'quantitative', scale },
+          x2: { datum: 100 },
+          y2: { datum: 100 },
+        },
+      },
       {
         mark: { type: 'line', point: true },
         encoding: {
@@ -129,10 +206,32 @@ export function bonSpec(r: Results): TopLevelSpec | null {
   if (r.bon.length === 0) return null;
   const oracle = new Map(r.bon.map((b) => [`${b.split}/${b.n}`, b.oracle]));
   const values = [
-    ...r.bon.map((b) => ({ judge: b.judge, line: 'judge', split: b.split, n: b.n, acc: P(b.accuracy.value), lo: P(b.accuracy.lo), hi: P(b.accuracy.hi) })),
-    ...[...oracle].map(([k, e]) => ({ judge: 'oracle', line: 'oracle', split: k.slice(0, k.lastIndexOf('/')), n: Number(k.slice(k.lastIndexOf('/') + 1)), acc: P(e.value), lo: P(e.lo), hi: P(e.hi) })),
+    ...r.bon.map((b) => ({
+      judge: b.judge,
+      line: 'judge',
+      split: b.split,
+      n: b.n,
+      acc: P(b.accuracy.value),
+      lo: P(b.accuracy.lo),
+      hi: P(b.accuracy.hi),
+    })),
+    ...[...oracle].map(([k, e]) => ({
+      judge: 'oracle',
+      line: 'oracle',
+      split: k.slice(0, k.lastIndexOf('/')),
+      n: Number(k.slice(k.lastIndexOf('/') + 1)),
+      acc: P(e.value),
+      lo: P(e.lo),
+      hi: P(e.hi),
+    })),
   ];
-  const x = { field: 'n', type: 'quantitative', title: 'answers (N)', scale: { type: 'log', base: 2 }, axis: { values: [...new Set(values.map((v) => v.n))] } } as const;
+  const x = {
+    field: 'n',
+    type: 'quantitative',
+    title: 'answers (N)',
+    scale: { type: 'log', base: 2 },
+    axis: { values: [...new Set(values.map((v) => v.n))] },
+  } as const;
   const color = { field: 'judge', type: 'nominal', sort: [...new Set(values.map((v) => v.judge))] } as const;
   return {
     ...BASE,
@@ -142,8 +241,24 @@ export function bonSpec(r: Results): TopLevelSpec | null {
       width: 280,
       height: 220,
       layer: [
-        { mark: { type: 'errorband', opacity: 0.12 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'chosen answer right %', scale: { zero: false } }, y2: { field: 'hi' }, color } },
-        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'acc', type: 'quantitative', title: 'chosen answer right %', scale: { zero: false } }, color, strokeDash: { field: 'line', type: 'nominal', legend: null } } },
+        {
+          mark: { type: 'errorband', opacity: 0.12 },
+          encoding: {
+            x,
+            y: { field: 'lo', type: 'quantitative', title: 'chosen answer right %', scale: { zero: false } },
+            y2: { field: 'hi' },
+            color,
+          },
+        },
+        {
+          mark: { type: 'line', point: true },
+          encoding: {
+            x,
+            y: { field: 'acc', type: 'quantitative', title: 'chosen answer right %', scale: { zero: false } },
+            color,
+            strokeDash: { field: 'line', type: 'nominal', legend: null },
+          },
+        },
       ],
     },
   } as unknown as TopLevelSpec; // checked by vega-lite when rendered (report tests)
@@ -164,7 +279,12 @@ export function overoptSpec(r: Results): TopLevelSpec | null {
       width: 280,
       height: 220,
       mark: { type: 'line', point: true },
-      encoding: { x, y: { field: 'v', type: 'quantitative', title: '%', scale: { zero: true } }, color: { field: 'reward', type: 'nominal', sort: [...new Set(values.map((v) => v.reward))] }, strokeDash: { field: 'measure', type: 'nominal' } },
+      encoding: {
+        x,
+        y: { field: 'v', type: 'quantitative', title: '%', scale: { zero: true } },
+        color: { field: 'reward', type: 'nominal', sort: [...new Set(values.map((v) => v.reward))] },
+        strokeDash: { field: 'measure', type: 'nominal' },
+      },
     },
   } as unknown as TopLevelSpec; // checked by vega-lite when rendered (report tests)
 }
@@ -172,12 +292,48 @@ export function overoptSpec(r: Results): TopLevelSpec | null {
 /** Every plot of the report, rendered; a plot with no data is skipped with the reason. */
 export async function makePlots(r: Results): Promise<Plot[]> {
   const defs: [string, string, string, TopLevelSpec | null, string][] = [
-    ['maj-at-k', 'Accuracy vs number of votes (maj@k)', 'Majority of the first k sampled verdicts per order, from one set of samples; bands are 95 % bootstrap CIs.', majSpec(r), 'no method sampled more than one verdict per order'],
-    ['id-vs-ood', 'In-distribution vs OOD accuracy', 'Headline accuracy per method on the two test splits; bars are 95 % bootstrap CIs.', idOodSpec(r), 'no method has test-split results'],
-    ['star-iterations', 'STaR accuracy per iteration', 'Accuracy of each STaR iteration’s judge, every iteration at the same number of votes (maj@k, k the fewest any iteration was judged with); rules are 95 % bootstrap CIs.', iterationSpec(r), 'no records carry a STaR iteration'],
-    ['best-of-n', 'Best-of-N: accuracy of the chosen answer vs N', 'The base answers each prompt N times; each judge picks one (Bradley–Terry over its judged pairs); dashed: the oracle (some answer right); bands are 95 % bootstrap CIs over prompts.', bonSpec(r), 'the run had no best-of-N stage'],
-    ['overoptimisation', 'Overoptimisation: a policy trained on each judge', 'The base trained by GRPO with each judge as its reward (gold: PrefWorld’s checker as the reward, for reference); solid: held-out answers right by the gold; dashed: the judge’s P(the policy’s answer beats the base’s).', overoptSpec(r), 'the run had no overoptimisation stage'],
-    ['calibration', 'Calibration (reliability curve)', 'Accuracy vs mean confidence in each confidence bin (binning as in the calibration table); the dashed diagonal is perfect calibration.', calibrationSpec(r), 'no method recorded probabilities (P(chosen))'],
+    [
+      'maj-at-k',
+      'Accuracy vs number of votes (maj@k)',
+      'Majority of the first k sampled verdicts per order, from one set of samples; bands are 95 % bootstrap CIs.',
+      majSpec(r),
+      'no method sampled more than one verdict per order',
+    ],
+    [
+      'id-vs-ood',
+      'In-distribution vs OOD accuracy',
+      'Headline accuracy per method on the two test splits; bars are 95 % bootstrap CIs.',
+      idOodSpec(r),
+      'no method has test-split results',
+    ],
+    [
+      'star-iterations',
+      'STaR accuracy per iteration',
+      'Accuracy of each STaR iteration’s judge, every iteration at the same number of votes (maj@k, k the fewest any iteration was judged with); rules are 95 % bootstrap CIs.',
+      iterationSpec(r),
+      'no records carry a STaR iteration',
+    ],
+    [
+      'best-of-n',
+      'Best-of-N: accuracy of the chosen answer vs N',
+      'The base answers each prompt N times; each judge picks one (Bradley–Terry over its judged pairs); dashed: the oracle (some answer right); bands are 95 % bootstrap CIs over prompts.',
+      bonSpec(r),
+      'the run had no best-of-N stage',
+    ],
+    [
+      'overoptimisation',
+      'Overoptimisation: a policy trained on each judge',
+      'The base trained by GRPO with each judge as its reward (gold: PrefWorld’s checker as the reward, for reference); solid: held-out answers right by the gold; dashed: the judge’s P(the policy’s answer beats the base’s).',
+      overoptSpec(r),
+      'the run had no overoptimisation stage',
+    ],
+    [
+      'calibration',
+      'Calibration (reliability curve)',
+      'Accuracy vs mean confidence in each confidence bin (binning as in the calibration table); the dashed diagonal is perfect calibration.',
+      calibrationSpec(r),
+      'no method recorded probabilities (P(chosen))',
+    ],
   ];
   const out: Plot[] = [];
   for (const [name, title, caption, spec, why] of defs) {

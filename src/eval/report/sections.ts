@@ -38,8 +38,16 @@ export function methodNotes(r: Results, prefWorld = true): string[] {
     'Restating and checking (CoT judges, PrefWorld’s grader): per sampled rationale, whether it restates the question in its family’s own layout, whether its own worked result is right, and whether its checks of both answers agree with that result; shares of graded samples, CIs resampling pairs.',
     `Claim statuses: undecided checks are “underpowered” when the CI’s half-width exceeds ±${(100 * r.settings.equivalenceMargin).toFixed(0)} points (more pairs would decide them), else “inconclusive”. Claims use the paper’s methods only; rows marked +checked are labelled variants (STaR filtered by PrefWorld’s grader, supervision the paper did not have) and the grpo rows are beyond the paper (the judge trained online by GRPO, J1): they appear in the tables and goals, never in the claims.`,
     'Held-out families: test-ood pairs of task families no training pair comes from (shift “family”), where a judge that reasons should beat one that matches surface features.',
-    ...(r.bon.length ? ['Best-of-N: per prompt the base’s N answers (the first N of one set, so the N’s are nested); the judge’s choice is the top Bradley–Terry score from its judged pairs; accuracy is the chosen answer’s gold grade (PrefWorld’s checker), the oracle whether any of the N is right; CIs resample prompts.'] : []),
-    ...(r.overopt.length ? ['Overoptimisation: the base trained as a policy by GRPO on one reward (a judge, or the gold for reference); held-out gold is the share of its answers PrefWorld’s checker calls right, the judge’s proxy its P(the policy’s answer beats the base’s); a judge whose proxy climbs while gold does not is being hacked.'] : []),
+    ...(r.bon.length
+      ? [
+          'Best-of-N: per prompt the base’s N answers (the first N of one set, so the N’s are nested); the judge’s choice is the top Bradley–Terry score from its judged pairs; accuracy is the chosen answer’s gold grade (PrefWorld’s checker), the oracle whether any of the N is right; CIs resample prompts.',
+        ]
+      : []),
+    ...(r.overopt.length
+      ? [
+          'Overoptimisation: the base trained as a policy by GRPO on one reward (a judge, or the gold for reference); held-out gold is the share of its answers PrefWorld’s checker calls right, the judge’s proxy its P(the policy’s answer beats the base’s); a judge whose proxy climbs while gold does not is being hacked.',
+        ]
+      : []),
     `Paper numbers: ${PAPER_SOURCE}. They are on different data and a far larger model: compare shapes, not values.`,
   ];
 }
@@ -47,7 +55,11 @@ export function methodNotes(r: Results, prefWorld = true): string[] {
 export function cutLines(r: Results): string[] {
   if (!r.notes.quick && r.notes.cut.length === 0) return [];
   return [
-    ...(r.notes.quick ? ['This was a quick run: fewer pairs, votes and STaR samples than the full experiment, so intervals are wide and claims are more often inconclusive.'] : []),
+    ...(r.notes.quick
+      ? [
+          'This was a quick run: fewer pairs, votes and STaR samples than the full experiment, so intervals are wide and claims are more often inconclusive.',
+        ]
+      : []),
     ...r.notes.cut,
   ];
 }
@@ -56,7 +68,11 @@ export function timingTable(r: Results): Table | null {
   if (r.notes.timings.length === 0) return null;
   const total = r.notes.timings.reduce((s, t) => s + t.seconds, 0);
   const fmt = (s: number): string => (s >= 60 ? `${Math.floor(s / 60)} min ${(s % 60).toFixed(0)} s` : `${s.toFixed(1)} s`);
-  return { headers: ['stage', 'time'], rows: [...r.notes.timings.map((t) => [t.stage, fmt(t.seconds)]), ['total', fmt(total)]], numeric: [false, true] };
+  return {
+    headers: ['stage', 'time'],
+    rows: [...r.notes.timings.map((t) => [t.stage, fmt(t.seconds)]), ['total', fmt(total)]],
+    numeric: [false, true],
+  };
 }
 
 export function omittedTable(r: Results): Table | null {

@@ -9,7 +9,8 @@ export interface Table {
   numeric?: boolean[];
 }
 
-export const pct = (x: number | null | undefined, digits = 1): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : (100 * x).toFixed(digits));
+export const pct = (x: number | null | undefined, digits = 1): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : (100 * x).toFixed(digits);
 
 /** "73.4 [70.1, 76.5]" (percent); "—" when there is nothing. */
 export function fmtEstimate(e: EstimateJson | null | undefined): string {
@@ -33,7 +34,14 @@ export function oodCategories(r: Results): string[] {
 export function mainTable(r: Results): Table {
   const { id, ood } = r.settings.splits;
   const cats = oodCategories(r);
-  const headers = ['method', `${id} acc % [95% CI]`, `${ood} acc % [95% CI]`, ...cats.map((c) => `${ood} ${c}`), 'paper ID (UltraFeedback)', 'paper OOD (RewardBench)'];
+  const headers = [
+    'method',
+    `${id} acc % [95% CI]`,
+    `${ood} acc % [95% CI]`,
+    ...cats.map((c) => `${ood} ${c}`),
+    'paper ID (UltraFeedback)',
+    'paper OOD (RewardBench)',
+  ];
   const rows = r.methods.map((m) => {
     const p = PAPER[m.method];
     const cells = cats.map((c) => {
@@ -75,14 +83,26 @@ export function diagnosticsTable(r: Results): Table {
         fmtEstimate(g.order?.agreement),
         fmtEstimate(g.order?.firstSlotRate),
         pct(g.invalidRate),
-        g.calibration ? g.calibration.brier.value?.toFixed(3) ?? '—' : '—',
+        g.calibration ? (g.calibration.brier.value?.toFixed(3) ?? '—') : '—',
         g.calibration ? g.calibration.ece.toFixed(3) : '—',
         fmtEstimate(g.reason?.amongAll),
         fmtEstimate(g.reason?.amongRight),
       ]);
     }
   }
-  const headers = ['method', 'split', 'chosen 1st %', 'chosen 2nd %', 'swap agree %', '1st-slot picks %', 'invalid %', 'Brier', 'ECE', 'right+reason % (all)', 'right+reason % (right)'];
+  const headers = [
+    'method',
+    'split',
+    'chosen 1st %',
+    'chosen 2nd %',
+    'swap agree %',
+    '1st-slot picks %',
+    'invalid %',
+    'Brier',
+    'ECE',
+    'right+reason % (all)',
+    'right+reason % (right)',
+  ];
   return { headers, rows, numeric: headers.map((_, i) => i > 1) };
 }
 
@@ -92,10 +112,13 @@ export function breakdownTable(r: Results, by: 'category' | 'family' | 'shift' |
   for (const m of r.methods) for (const g of m.groups) if (g.by === by) cols.set(`${g.split}\u0000${g.value}`, true);
   if (cols.size === 0) return null;
   const keys = [...cols.keys()];
-  const rows = r.methods.map((m) => [m.method, ...keys.map((k) => {
-    const [split, value] = k.split('\u0000') as [string, string];
-    return fmtEstimate(findGroup(m, split, by, value)?.accuracy);
-  })]);
+  const rows = r.methods.map((m) => [
+    m.method,
+    ...keys.map((k) => {
+      const [split, value] = k.split('\u0000') as [string, string];
+      return fmtEstimate(findGroup(m, split, by, value)?.accuracy);
+    }),
+  ]);
   return { headers: ['method', ...keys.map((k) => k.replace('\u0000', ' '))], rows, numeric: [false, ...keys.map(() => true)] };
 }
 
@@ -113,10 +136,25 @@ export function gradesTable(r: Results, by: 'shift' | 'heldout'): Table | null {
   for (const v of values) {
     for (const m of graded) {
       const g = findGroup(m, ood, by, v);
-      if (g) rows.push([v, m.method, fmtEstimate(g.accuracy), fmtEstimate(g.grades?.restated), fmtEstimate(g.grades?.resultRight), fmtEstimate(g.grades?.checksConsistent)]);
+      if (g)
+        rows.push([
+          v,
+          m.method,
+          fmtEstimate(g.accuracy),
+          fmtEstimate(g.grades?.restated),
+          fmtEstimate(g.grades?.resultRight),
+          fmtEstimate(g.grades?.checksConsistent),
+        ]);
     }
   }
-  const headers = [by === 'shift' ? 'shift' : 'held-out family', 'method', 'acc %', 'restated in its layout %', 'worked result right %', 'checks agree with result %'];
+  const headers = [
+    by === 'shift' ? 'shift' : 'held-out family',
+    'method',
+    'acc %',
+    'restated in its layout %',
+    'worked result right %',
+    'checks agree with result %',
+  ];
   return { headers, rows, numeric: headers.map((_, i) => i > 1) };
 }
 
@@ -124,7 +162,11 @@ export function gradesTable(r: Results, by: 'shift' | 'heldout'): Table | null {
 export function goalsTable(r: Results): Table | null {
   if (r.goals.length === 0) return null;
   const met = (x: boolean | null): string => (x === null ? '—' : x ? 'yes' : 'no');
-  return { headers: ['measured', 'value % [95% CI]', 'goal', 'met'], rows: r.goals.map((g) => [g.what, fmtEstimate(g.estimate), g.target, met(g.met)]), numeric: [false, true, false, false] };
+  return {
+    headers: ['measured', 'value % [95% CI]', 'goal', 'met'],
+    rows: r.goals.map((g) => [g.what, fmtEstimate(g.estimate), g.target, met(g.met)]),
+    numeric: [false, true, false, false],
+  };
 }
 
 /** What each method's training cost: steps (of the cap), best step, early stop, tokens, CPU and wall time. */
@@ -135,7 +177,11 @@ export function trainingTable(r: Results): Table | null {
   const sec = (x: number | null): string => (x === null ? '—' : x < 100 ? x.toFixed(1) : n(x));
   const yes = (x: boolean | null): string => (x === null ? '—' : x ? 'yes' : 'no');
   const headers = ['method', 'steps', 'cap', 'best step', 'stopped early', 'tokens', 'CPU s', 'wall s'];
-  return { headers, rows: t.map((c) => [c.method, n(c.steps), n(c.cap), n(c.bestStep), yes(c.stoppedEarly), n(c.tokens), sec(c.cpuSec), sec(c.seconds)]), numeric: headers.map((_, i) => i > 0 && i !== 4) };
+  return {
+    headers,
+    rows: t.map((c) => [c.method, n(c.steps), n(c.cap), n(c.bestStep), yes(c.stoppedEarly), n(c.tokens), sec(c.cpuSec), sec(c.seconds)]),
+    numeric: headers.map((_, i) => i > 0 && i !== 4),
+  };
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -143,7 +189,11 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 export function toMarkdown(t: Table): string {
   const cell = (s: string): string => s.replace(/\|/g, '\\|');
   const align = t.headers.map((_, i) => (t.numeric?.[i] ? '---:' : '---'));
-  return [`| ${t.headers.map(cell).join(' | ')} |`, `| ${align.join(' | ')} |`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n') + '\n';
+  return (
+    [`| ${t.headers.map(cell).join(' | ')} |`, `| ${align.join(' | ')} |`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join(
+      '\n',
+    ) + '\n'
+  );
 }
 
 export function toHtml(t: Table): string {
@@ -151,15 +201,23 @@ export function toHtml(t: Table): string {
   // "80.0 [72.5, 87.5] · paper 91.0": the estimate large, its interval small beneath it.
   const cellHtml = (c: string): string => {
     const m = /^(\S+) (\[[^\]]+\])( · .*)?$/.exec(c);
-    return m ? `${esc(m[1]!)}<br><small>${esc(m[2]!)}</small>${m[3] ? `<br><small class="paper">${esc(m[3].slice(3))}</small>` : ''}` : esc(c);
+    return m
+      ? `${esc(m[1]!)}<br><small>${esc(m[2]!)}</small>${m[3] ? `<br><small class="paper">${esc(m[3].slice(3))}</small>` : ''}`
+      : esc(c);
   };
-  const rows = t.rows.map((r) => `<tr>${r.map((c, i) => `<td${t.numeric?.[i] ? ' class="num"' : ''}>${cellHtml(c)}</td>`).join('')}</tr>`).join('\n');
+  const rows = t.rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${t.numeric?.[i] ? ' class="num"' : ''}>${cellHtml(c)}</td>`).join('')}</tr>`)
+    .join('\n');
   return `<table>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${rows}\n</tbody>\n</table>\n`;
 }
 
 /** Aligned columns for the terminal (plain ASCII rules, so it pastes anywhere). */
 export function toTerminal(t: Table): string {
   const width = t.headers.map((h, i) => Math.max(h.length, ...t.rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (t.numeric?.[i] ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (t.numeric?.[i] ? c.padStart(width[i]!) : c.padEnd(width[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(t.headers), width.map((w) => '-'.repeat(w)).join('  '), ...t.rows.map(line)].join('\n') + '\n';
 }

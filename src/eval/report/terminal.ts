@@ -24,7 +24,10 @@ export function renderTerminal(r: Results, opts: TerminalOptions = {}): string {
   const prefWorld = allSplits.some((s) => !user.has(s));
   const out: string[] = [];
   if (prefWorld) out.push('Accuracy % [95% bootstrap CI]', toTerminal(mainTable(r)));
-  const ut = userSplitsTable(r, allSplits.filter((s) => user.has(s)));
+  const ut = userSplitsTable(
+    r,
+    allSplits.filter((s) => user.has(s)),
+  );
   if (ut) out.push('Accuracy % [95% bootstrap CI] on your files', toTerminal(ut));
   if (opts.records) out.push(...splitCounts(opts.records).map(countLine), `(${TIE_RULE})`, '');
   const maj = majTable(r);
@@ -32,6 +35,7 @@ export function renderTerminal(r: Results, opts: TerminalOptions = {}): string {
   out.push('Order effects, calibration, reasons', toTerminal(diagnosticsTable(r)));
   if (opts.claims ?? true) out.push('Paper claims', ...readingLines(r).map((l) => `  - ${l}`), '');
   if ((opts.claims ?? true) && r.goals.length) out.push('Goals (issue 20)', ...goalLines(r).map((l) => `  - ${l}`), '');
-  if (r.omitted.length) out.push('Left out', ...r.omitted.map((o) => `  - ${o.method}${o.split ? ` ${o.split}` : ''}: ${o.metric}: ${o.reason}`), '');
+  if (r.omitted.length)
+    out.push('Left out', ...r.omitted.map((o) => `  - ${o.method}${o.split ? ` ${o.split}` : ''}: ${o.metric}: ${o.reason}`), '');
   return out.join('\n');
 }

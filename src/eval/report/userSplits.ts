@@ -68,4 +68,5 @@ export function countLine(c: SplitCount): string {
 }
 
 /** The one rule for ties, said once under the numbers. */
-export const TIE_RULE = 'a pair labelled a tie has no right answer: it is judged but left out of accuracy; a judge that says tie, or gives no verdict, scores 0.5 (RewardBench\'s rule)';
+export const TIE_RULE =
+  "a pair labelled a tie has no right answer: it is judged but left out of accuracy; a judge that says tie, or gives no verdict, scores 0.5 (RewardBench's rule)";

@@ -19,7 +19,12 @@ export interface ReportFiles {
 export async function writeReport(dir: string, r: Results, title?: string, o: ReportOptions = {}): Promise<ReportFiles> {
   const checked = ResultsSchema.parse(r);
   const plots = await makePlots(checked);
-  const files: ReportFiles = { results: join(dir, 'results.json'), markdown: join(dir, 'report.md'), html: join(dir, 'report.html'), plots: [] };
+  const files: ReportFiles = {
+    results: join(dir, 'results.json'),
+    markdown: join(dir, 'report.md'),
+    html: join(dir, 'report.html'),
+    plots: [],
+  };
   for (const p of plots) {
     if (!p.svg) continue;
     const f = join(dir, 'plots', `${p.name}.svg`);

@@ -29,7 +29,11 @@ export interface BonStageInputs {
   models: Record<string, string>;
   settings: SizeSettings;
   seed: number;
-  lmOpts: (method: string, mode: 'direct' | 'cot', votes: number) => Omit<LmEvalOptions, 'onProgress'> & { onProgress: (d: number, t: number) => void };
+  lmOpts: (
+    method: string,
+    mode: 'direct' | 'cot',
+    votes: number,
+  ) => Omit<LmEvalOptions, 'onProgress'> & { onProgress: (d: number, t: number) => void };
   say: (line: string) => void;
 }
 
@@ -41,10 +45,23 @@ export interface BonStageOutputs extends Record<string, unknown> {
 export async function bonStage(b: BonStageInputs): Promise<BonStageOutputs> {
   const s = b.settings;
   const policy = EmbeddedBackend.load(b.base, { maxBatchRows: s.maxBatchRows });
-  const x = await prepareBon(policy, { world: b.evalDir, splits: ['test-id', 'test-ood'], prompts: s.bon.prompts, ns: s.bon.ns, seed: b.seed });
-  await writeFileAtomic(join(b.out, 'bon', 'answers.json'), JSON.stringify(x.prompts.map((p, k) => ({ ...p, answers: x.answers[k], gold: x.gold[k] }))) + '\n');
+  const x = await prepareBon(policy, {
+    world: b.evalDir,
+    splits: ['test-id', 'test-ood'],
+    prompts: s.bon.prompts,
+    ns: s.bon.ns,
+    seed: b.seed,
+  });
+  await writeFileAtomic(
+    join(b.out, 'bon', 'answers.json'),
+    JSON.stringify(x.prompts.map((p, k) => ({ ...p, answers: x.answers[k], gold: x.gold[k] }))) + '\n',
+  );
   const notes = [
-    `best-of-N: the base answers ${x.prompts.length} prompts (the first ${s.bon.prompts} distinct tasks of each eval split${x.short ? `, ${x.short} left out with fewer than ${Math.max(...s.bon.ns)} whole answers` : ''}) ${Math.max(...s.bon.ns)} times at temperature 1 as its corpus lays out an answer (${x.dropped} of ${x.drawn} samples were worked lines, cut or empty, and were drawn again); per answer ${Object.entries(x.perAnswer).map(([k, v]) => `${k} ${(100 * v).toFixed(1)} %`).join(', ')} right`,
+    `best-of-N: the base answers ${x.prompts.length} prompts (the first ${s.bon.prompts} distinct tasks of each eval split${x.short ? `, ${x.short} left out with fewer than ${Math.max(...s.bon.ns)} whole answers` : ''}) ${Math.max(...s.bon.ns)} times at temperature 1 as its corpus lays out an answer (${x.dropped} of ${x.drawn} samples were worked lines, cut or empty, and were drawn again); per answer ${Object.entries(
+      x.perAnswer,
+    )
+      .map(([k, v]) => `${k} ${(100 * v).toFixed(1)} %`)
+      .join(', ')} right`,
     `best-of-N: each judge compares the reward server's schedule of pairs (all pairs up to 9 answers, then 8 opponents each) in both orders (CoT: ${s.bon.votes} rationale${s.bon.votes > 1 ? 's' : ''} per order), and a Bradley–Terry fit chooses`,
   ];
   const rows: BonRow[] = [];
@@ -52,7 +69,12 @@ export async function bonStage(b: BonStageInputs): Promise<BonStageOutputs> {
     const dir = j.method === METHODS.zeroShotCot ? b.base : b.models[j.method];
     if (!dir) continue;
     b.say(`best-of-N: ${j.method} chooses`);
-    const r = await runBon(openCheckpointJudge(dir, { maxBatchRows: s.maxBatchRows }), j.method, x, b.lmOpts(`bon ${j.method}`, j.mode, s.bon.votes));
+    const r = await runBon(
+      openCheckpointJudge(dir, { maxBatchRows: s.maxBatchRows }),
+      j.method,
+      x,
+      b.lmOpts(`bon ${j.method}`, j.mode, s.bon.votes),
+    );
     await writeRecords(join(b.out, 'records', 'bon', `${j.method}.jsonl`), r.records);
     rows.push(...r.rows);
   }

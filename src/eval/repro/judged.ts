@@ -44,7 +44,11 @@ export class JudgedModels {
     const key = `${how}:${this.keyOf(dir)}`;
     const from = this.files.get(key);
     if (from === undefined) return false;
-    const recs: JudgeRecord[] = (await readRecordsAll(from)).map(({ iteration: _drop, ...r }) => ({ ...r, method, ...(iteration !== undefined ? { iteration } : {}) }));
+    const recs: JudgeRecord[] = (await readRecordsAll(from)).map(({ iteration: _drop, ...r }) => ({
+      ...r,
+      method,
+      ...(iteration !== undefined ? { iteration } : {}),
+    }));
     await writeRecords(file, recs);
     this.files.set(key, file);
     return true;

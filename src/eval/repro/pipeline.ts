@@ -79,13 +79,30 @@ export interface ReproResult {
 /** world, base, plan, zero-shot; train + evaluate per row; best-of-N; overoptimisation; report. */
 const TOTAL_STAGES = 4 + 2 * TRAINED.length + 2 + 1;
 
-const MODES: Record<Trained, 'direct' | 'cot' | 'head'> = { bt: 'head', pairrm: 'head', genrm: 'direct', rationalize: 'cot', 'star-sft': 'cot', 'star-dpo': 'cot', 'star-sft+checked': 'cot', 'star-dpo+checked': 'cot', grpo: 'cot', 'grpo-consistent': 'cot' };
+const MODES: Record<Trained, 'direct' | 'cot' | 'head'> = {
+  bt: 'head',
+  pairrm: 'head',
+  genrm: 'direct',
+  rationalize: 'cot',
+  'star-sft': 'cot',
+  'star-dpo': 'cot',
+  'star-sft+checked': 'cot',
+  'star-dpo+checked': 'cot',
+  grpo: 'cot',
+  'grpo-consistent': 'cot',
+};
 
 /** A RecipeResult's cost counts, read defensively (a recipe that does not report one gives null). */
 function costOf(r: unknown): Omit<TrainingCost, 'method' | 'cap' | 'seconds'> {
   const o = (r ?? {}) as Record<string, unknown>;
   const num = (k: string): number | null => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? (o[k] as number) : null);
-  return { steps: num('steps'), bestStep: num('bestStep'), stoppedEarly: typeof o['stoppedEarly'] === 'boolean' ? (o['stoppedEarly'] as boolean) : null, tokens: num('tokens'), cpuSec: num('cpuSec') };
+  return {
+    steps: num('steps'),
+    bestStep: num('bestStep'),
+    stoppedEarly: typeof o['stoppedEarly'] === 'boolean' ? (o['stoppedEarly'] as boolean) : null,
+    tokens: num('tokens'),
+    cpuSec: num('cpuSec'),
+  };
 }
 
 /**
@@ -117,7 +134,18 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
 
   const world = await stages.run('world', `PrefWorld (${s.world})`, () => makeWorld(join(out, 'world'), s.world));
   const base = await stages.run('base', 'base model', async () => {
-    const b = chooseBase({ given: want.base, committed: o.committedBase ?? committedBase(), worldDir: world.dir, corpusSha256: world.corpusSha256, out, settings: s, seed: o.seed, command: o.command, progress: o.progress, say: o.say });
+    const b = chooseBase({
+      given: want.base,
+      committed: o.committedBase ?? committedBase(),
+      worldDir: world.dir,
+      corpusSha256: world.corpusSha256,
+      out,
+      settings: s,
+      seed: o.seed,
+      command: o.command,
+      progress: o.progress,
+      say: o.say,
+    });
     o.say(`base: ${b.why}`);
     return { ...b };
   });
@@ -131,7 +159,10 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     const tp = await measureGeneration(lm, testId, { maxTokens: s.maxTokens, rows: s.maxBatchRows, n: Math.min(8, s.votes), seed: o.seed });
     const p = planSamples(s, tp, { testId: testId.length, testOod: testOod.length, train: usable.length }, STAR_ROWS.length);
     o.say(`plan: ${p.text}`);
-    await writeSubset(join(dataDir, 'eval'), world.dir, { 'test-id': samplePairs(testId, p.evalPairs, o.seed * 7 + 1), 'test-ood': samplePairs(testOod, p.evalPairs, o.seed * 7 + 2) });
+    await writeSubset(join(dataDir, 'eval'), world.dir, {
+      'test-id': samplePairs(testId, p.evalPairs, o.seed * 7 + 1),
+      'test-ood': samplePairs(testOod, p.evalPairs, o.seed * 7 + 2),
+    });
     await writeSubset(join(dataDir, 'sft'), world.dir, { train: samplePairs(usable, s.trainPairs, o.seed * 7 + 3) });
     await writeSubset(join(dataDir, 'rationalize'), world.dir, { train: samplePairs(usable, p.rationalizePairs, o.seed * 7 + 4) });
     await writeSubset(join(dataDir, 'star'), world.dir, { train: samplePairs(usable, p.starPairs * s.starIterations, o.seed * 7 + 5) });
@@ -140,7 +171,12 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
 
   const evalFiles = [join(dataDir, 'eval', SPLIT_FILES['test-id']), join(dataDir, 'eval', SPLIT_FILES['test-ood'])];
   const recordsDir = join(out, 'records');
-  const lmOpts = (method: string, mode: 'direct' | 'cot', iteration?: number, votes = plan.votes): Omit<LmEvalOptions, 'onProgress'> & { onProgress: (d: number, t: number) => void } => ({
+  const lmOpts = (
+    method: string,
+    mode: 'direct' | 'cot',
+    iteration?: number,
+    votes = plan.votes,
+  ): Omit<LmEvalOptions, 'onProgress'> & { onProgress: (d: number, t: number) => void } => ({
     method,
     mode,
     votes,
@@ -155,7 +191,14 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     ...(iteration !== undefined ? { iteration } : {}),
     onProgress: (d, t) => o.onEvalProgress?.(`${method}${iteration !== undefined ? ` iteration ${iteration}` : ''}`, d, t),
   });
-  const judgeTo = async (file: string, judge: EvalJudge, method: string, mode: 'direct' | 'cot', iteration?: number, votes = plan.votes): Promise<string> => {
+  const judgeTo = async (
+    file: string,
+    judge: EvalJudge,
+    method: string,
+    mode: 'direct' | 'cot',
+    iteration?: number,
+    votes = plan.votes,
+  ): Promise<string> => {
     const sets = await readEvalSets(evalFiles);
     const recs = await judgeSets(judge, sets, lmOpts(method, mode, iteration, votes));
     await writeRecords(file, recs);
@@ -173,10 +216,19 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
   const judged = new JudgedModels();
   judged.add(base.dir, `direct/${plan.votes}`, zeroShot.direct);
   judged.add(base.dir, `cot/${plan.votes}`, zeroShot.cot);
-  const judgeOnce = async (dir: string, file: string, method: string, mode: 'direct' | 'cot', iteration?: number, votes = plan.votes): Promise<void> => {
+  const judgeOnce = async (
+    dir: string,
+    file: string,
+    method: string,
+    mode: 'direct' | 'cot',
+    iteration?: number,
+    votes = plan.votes,
+  ): Promise<void> => {
     const how = `${mode}/${votes}`;
     if (await judged.reuse(dir, how, file, method, iteration)) {
-      o.say(`evaluate ${method}${iteration !== undefined ? ` iteration ${iteration}` : ''}: the same weights as a model judged before; its records reused`);
+      o.say(
+        `evaluate ${method}${iteration !== undefined ? ` iteration ${iteration}` : ''}: the same weights as a model judged before; its records reused`,
+      );
       return;
     }
     await judgeTo(file, openCheckpointJudge(dir, { maxBatchRows: s.maxBatchRows }), method, mode, iteration, votes);
@@ -194,8 +246,27 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     try {
       tr = await stages.run(`train-${recipe}`, `train ${recipe}`, async () => {
         if (STAR_ROWS.includes(recipe)) shareFirstSamples(join(out, 'models'), recipe);
-        const r = await trainMethod({ recipe, base: base.dir, data: { sft: join(dataDir, 'sft'), rationalize: join(dataDir, 'rationalize'), star: join(dataDir, 'star') }, out: runDir, seed: o.seed, settings: s, plan, command: o.command, progress: o.progress, say: o.say });
-        return { dir: runDir, steps: r.steps, firstLoss: r.firstLoss, lastLoss: r.lastLoss, seconds: r.elapsedSec, cost: costOf(r), details: r.details };
+        const r = await trainMethod({
+          recipe,
+          base: base.dir,
+          data: { sft: join(dataDir, 'sft'), rationalize: join(dataDir, 'rationalize'), star: join(dataDir, 'star') },
+          out: runDir,
+          seed: o.seed,
+          settings: s,
+          plan,
+          command: o.command,
+          progress: o.progress,
+          say: o.say,
+        });
+        return {
+          dir: runDir,
+          steps: r.steps,
+          firstLoss: r.firstLoss,
+          lastLoss: r.lastLoss,
+          seconds: r.elapsedSec,
+          cost: costOf(r),
+          details: r.details,
+        };
       });
     } catch (e) {
       if (e instanceof StopAfterStage) throw e;
@@ -209,7 +280,8 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
       const mode = MODES[recipe];
       const file = join(recordsDir, `${recipe}.jsonl`);
       if (!STAR_ROWS.includes(recipe)) {
-        if (mode === 'head') return { records: [await judgeTo(file, openCheckpointJudge(runDir, { maxBatchRows: s.maxBatchRows }), recipe, 'direct')] };
+        if (mode === 'head')
+          return { records: [await judgeTo(file, openCheckpointJudge(runDir, { maxBatchRows: s.maxBatchRows }), recipe, 'direct')] };
         await judgeOnce(runDir, file, recipe, mode);
         return { records: [file] };
       }
@@ -229,11 +301,28 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
 
   const trained = Object.fromEntries(costs.map((c) => [c.method, join(out, 'models', c.method)]));
   const bon = await stages.run('bon', 'best-of-N: the base answers, the judges choose', () =>
-    bonStage({ out, evalDir: join(dataDir, 'eval'), base: base.dir, models: trained, settings: s, seed: o.seed, lmOpts: (m, mode, votes) => lmOpts(m, mode, undefined, votes), say: o.say }),
+    bonStage({
+      out,
+      evalDir: join(dataDir, 'eval'),
+      base: base.dir,
+      models: trained,
+      settings: s,
+      seed: o.seed,
+      lmOpts: (m, mode, votes) => lmOpts(m, mode, undefined, votes),
+      say: o.say,
+    }),
   );
 
   const overopt = await stages.run('overopt', 'overoptimisation: the base trained as a policy on each judge', () =>
-    overoptStage({ base: base.dir, evalDir: join(dataDir, 'eval'), trainDir: join(dataDir, 'star'), models: trained, settings: s, seed: o.seed, say: o.say }),
+    overoptStage({
+      base: base.dir,
+      evalDir: join(dataDir, 'eval'),
+      trainDir: join(dataDir, 'star'),
+      models: trained,
+      settings: s,
+      seed: o.seed,
+      say: o.say,
+    }),
   );
 
   // Report: always (re)written from the records, so a finished run can be re-rendered.
@@ -258,7 +347,9 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
       timings, // the report's own time is printed when it is written (it cannot be inside itself)
       training: costs,
       extra: [
-        `size ${o.size}, seed ${o.seed}; world: ${world.dir} (${Object.entries(world.pairs).map(([k, v]) => `${k} ${v}`).join(', ')} pairs)`,
+        `size ${o.size}, seed ${o.seed}; world: ${world.dir} (${Object.entries(world.pairs)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} pairs)`,
         `base: ${base.why}`,
         `every judge saw the same ${plan.evalPairs} pairs per split in both orders; CoT judges sampled ${plan.votes} rationales per order once (STaR iterations before the last: ${s.iterationVotes}; temperature 1.0, top-p 0.95, ≤ ${s.maxTokens} tokens); STaR curves are read at the fewest votes any iteration had and start at iteration 0 = the zero-shot CoT judge`,
         `training budget, the same for every method: at most ${s.budget.steps} updates (STaR: per iteration), ${budgetRule(s.budget)}; the LM recipes mix in the world's pretraining corpus at their default replay share (each data subset links the world's corpus.jsonl)`,
@@ -281,6 +372,24 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     else pngSkipped = r.skipped;
   }
   const reportSeconds = (performance.now() - tr0) / 1000;
-  o.say(`[${TOTAL_STAGES}/${TOTAL_STAGES}] report: done in ${reportSeconds.toFixed(1)} s (${files.markdown}${png ? `, ${png}` : pngSkipped ? `; no screenshot: ${pngSkipped}` : ''})`);
-  return { out, resumed, results, files, png, ...(pngSkipped ? { pngSkipped } : {}), plan, base, timings, skipped: stages.skipped, ran: stages.ran, cuts, failed, reportSeconds, seconds: (performance.now() - t0) / 1000 };
+  o.say(
+    `[${TOTAL_STAGES}/${TOTAL_STAGES}] report: done in ${reportSeconds.toFixed(1)} s (${files.markdown}${png ? `, ${png}` : pngSkipped ? `; no screenshot: ${pngSkipped}` : ''})`,
+  );
+  return {
+    out,
+    resumed,
+    results,
+    files,
+    png,
+    ...(pngSkipped ? { pngSkipped } : {}),
+    plan,
+    base,
+    timings,
+    skipped: stages.skipped,
+    ran: stages.ran,
+    cuts,
+    failed,
+    reportSeconds,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }

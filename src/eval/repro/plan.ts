@@ -29,17 +29,23 @@ export interface Throughput {
 }
 
 /** One batched generate call of CoT judge rationales (n = 2 per pair) from the model; tokens/s and mean length. */
-export async function measureGeneration(model: LanguageModel, pairs: readonly PreferencePair[], o: { maxTokens: number; rows: number; n: number; seed: number }): Promise<Throughput> {
+export async function measureGeneration(
+  model: LanguageModel,
+  pairs: readonly PreferencePair[],
+  o: { maxTokens: number; rows: number; n: number; seed: number },
+): Promise<Throughput> {
   const t = resolveTemplate('auto', 'pair', model.capabilities);
   const use = pairs.slice(0, Math.max(1, Math.ceil(o.rows / o.n)));
   if (use.length === 0) throw new Error('plan: no pairs to measure generation on');
-  const prompts = use.map((p) => t.render({ question: questionText(p.prompt as Parameters<typeof questionText>[0]), answerA: p.chosen, answerB: p.rejected }, 'cot'));
+  const prompts = use.map((p) =>
+    t.render({ question: questionText(p.prompt as Parameters<typeof questionText>[0]), answerA: p.chosen, answerB: p.rejected }, 'cot'),
+  );
   const t0 = performance.now();
   const gens = await model.generate(prompts, { n: o.n, temperature: 1, topP: 0.95, maxTokens: o.maxTokens, seed: o.seed });
   const seconds = (performance.now() - t0) / 1000;
   let tokens = 0;
   let rows = 0;
-  for (const g of gens) for (const s of g.samples) (tokens += s.tokens.length), rows++;
+  for (const g of gens) for (const s of g.samples) ((tokens += s.tokens.length), rows++);
   return { rows, tokens, seconds, tokensPerSec: tokens / Math.max(seconds, 1e-9), meanTokens: Math.max(1, tokens / Math.max(rows, 1)) };
 }
 
@@ -85,12 +91,33 @@ export function planSamples(s: SizeSettings, tp: Throughput, avail: Available, s
   const rationalizePairs = Math.min(P, avail.train);
   const plannedRows = evalPairs * rows.eval + rationalizePairs * rows.rationalize + starPairs * rows.star;
   const plannedSeconds = (plannedRows * tp.meanTokens) / tp.tokensPerSec;
-  const clampNote = affordable < s.minPairs ? ` (raised to the floor of ${s.minPairs}: the budget affords ${affordable})` : affordable > s.maxPairs ? ` (capped at ${s.maxPairs}; the budget affords ${affordable})` : '';
+  const clampNote =
+    affordable < s.minPairs
+      ? ` (raised to the floor of ${s.minPairs}: the budget affords ${affordable})`
+      : affordable > s.maxPairs
+        ? ` (capped at ${s.maxPairs}; the budget affords ${affordable})`
+        : '';
   const text =
     `Batched generation measured at the start: ${tp.rows} CoT rationales from the base model in one call, ${tp.tokens} tokens in ${tp.seconds.toFixed(1)} s = ${tp.tokensPerSec.toFixed(0)} tokens/s, ${tp.meanTokens.toFixed(0)} tokens per rationale. ` +
     `Each pair costs ${perPair} sampled rows: ${rows.eval} for evaluation (2 splits × 2 orders × ${cotJudges} CoT judges: ${2 + starRows} × ${s.votes} votes${I > 1 ? ` and ${starRows * (I - 1)} earlier STaR iterations × ${s.iterationVotes}` : ''}), ${rows.rationalize} for rationalize (2 orders × ${s.rationalizeSamples}), ${rows.star} for STaR (${starSamplings} sampling${starSamplings > 1 ? 's' : ''}: iteration 1 shared by the ${starRows} STaR rows${I > 1 ? `, then ${starRows} × ${I - 1} later iterations` : ''}; × 2 orders × k = ${s.starK}). ` +
     `A generation budget of ${s.samplingSeconds} s then affords ${P} pairs${clampNote}: ${evalPairs} per split judged by every method${evalPairs > P ? ` (raised to the floor of ${s.minEvalPairs} eval pairs)` : ''}, ${rationalizePairs} rationalize pairs, ${starPairs} STaR pairs per iteration; ` +
     `${plannedRows} rows ≈ ${Math.round(plannedSeconds)} s of generation expected (trained judges that stop at their verdict, and models equal to one judged before, take less)` +
-    (plannedSeconds > s.samplingSeconds * 1.05 ? `; that is ${Math.round(plannedSeconds - s.samplingSeconds)} s over the budget, because the eval floor of ${s.minEvalPairs} pairs per split is above what it affords.` : '.');
-  return { throughput: tp, budgetSeconds: s.samplingSeconds, rowsPerPair: rows, evalPairs, rationalizePairs, starPairs, votes: s.votes, starK: s.starK, starIterations: I, rationalizeSamples: s.rationalizeSamples, plannedRows, plannedSeconds, text };
+    (plannedSeconds > s.samplingSeconds * 1.05
+      ? `; that is ${Math.round(plannedSeconds - s.samplingSeconds)} s over the budget, because the eval floor of ${s.minEvalPairs} pairs per split is above what it affords.`
+      : '.');
+  return {
+    throughput: tp,
+    budgetSeconds: s.samplingSeconds,
+    rowsPerPair: rows,
+    evalPairs,
+    rationalizePairs,
+    starPairs,
+    votes: s.votes,
+    starK: s.starK,
+    starIterations: I,
+    rationalizeSamples: s.rationalizeSamples,
+    plannedRows,
+    plannedSeconds,
+    text,
+  };
 }

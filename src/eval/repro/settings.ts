@@ -67,7 +67,9 @@ export const SizeSettingsSchema = z
      * Best-of-N (beyond the paper): `prompts` per split answered by the base, the N's, and the
      * CoT judges' rationales per order for each compared pair.
      */
-    bon: z.object({ prompts: z.number().int().min(1), ns: z.array(z.number().int().min(1)).min(1), votes: z.number().int().min(1) }).strict(),
+    bon: z
+      .object({ prompts: z.number().int().min(1), ns: z.array(z.number().int().min(1)).min(1), votes: z.number().int().min(1) })
+      .strict(),
     /**
      * Overoptimisation (beyond the paper): the base trained as a policy by GRPO with each judge as
      * its reward, `steps` updates of `promptsPerStep` prompts × `k` answers at `lr` (1e-4: the
@@ -102,9 +104,24 @@ export const SIZE_SETTINGS: Record<ReproSize, SizeSettings> = {
   // judged with 8 votes: with 32 for all 14 CoT judges the plan expected ~6000 s of generation
   // (8,800 tokens/s measured), almost twice the budget; 6 judges at 32 and 8 at 8 need 57 % of that.
   full: {
-    world: 'full', basePreset: 'base', pretrain: {}, votes: 32, iterationVotes: 8, starIterations: 3, starK: 8, grpoK: 8, grpoSteps: 400, rationalizeSamples: 4,
-    budget: { steps: 1500, valPairs: 200, valEvery: 100, patience: 3, minDelta: 0 }, trainPairs: 4000,
-    samplingSeconds: 3300, minPairs: 48, maxPairs: 1000, minEvalPairs: 400, maxTokens: 256, maxBatchRows: 128,
+    world: 'full',
+    basePreset: 'base',
+    pretrain: {},
+    votes: 32,
+    iterationVotes: 8,
+    starIterations: 3,
+    starK: 8,
+    grpoK: 8,
+    grpoSteps: 400,
+    rationalizeSamples: 4,
+    budget: { steps: 1500, valPairs: 200, valEvery: 100, patience: 3, minDelta: 0 },
+    trainPairs: 4000,
+    samplingSeconds: 3300,
+    minPairs: 48,
+    maxPairs: 1000,
+    minEvalPairs: 400,
+    maxTokens: 256,
+    maxBatchRows: 128,
     bon: { prompts: 50, ns: [1, 2, 4, 8, 16], votes: 1 },
     overopt: { steps: 60, promptsPerStep: 4, k: 8, lr: 1e-4, evalEvery: 10, evalPrompts: 50, evalSamples: 4, votes: 1 },
   },
@@ -113,9 +130,24 @@ export const SIZE_SETTINGS: Record<ReproSize, SizeSettings> = {
   // stops early; checks every 25 updates on 64 held-out train pairs. The pairwise methods get
   // the whole quick train split (4000 pairs): on 480, BT overfit by update 25 (63.7 % test-id).
   quick: {
-    world: 'quick', basePreset: 'base', pretrain: {}, votes: 8, iterationVotes: 8, starIterations: 1, starK: 4, grpoK: 4, grpoSteps: 50, rationalizeSamples: 2,
-    budget: { steps: 200, valPairs: 64, valEvery: 25, patience: 3, minDelta: 0 }, trainPairs: 4000,
-    samplingSeconds: 210, minPairs: 12, maxPairs: 200, minEvalPairs: 12, maxTokens: 192, maxBatchRows: 128,
+    world: 'quick',
+    basePreset: 'base',
+    pretrain: {},
+    votes: 8,
+    iterationVotes: 8,
+    starIterations: 1,
+    starK: 4,
+    grpoK: 4,
+    grpoSteps: 50,
+    rationalizeSamples: 2,
+    budget: { steps: 200, valPairs: 64, valEvery: 25, patience: 3, minDelta: 0 },
+    trainPairs: 4000,
+    samplingSeconds: 210,
+    minPairs: 12,
+    maxPairs: 200,
+    minEvalPairs: 12,
+    maxTokens: 192,
+    maxBatchRows: 128,
     bon: { prompts: 12, ns: [1, 2, 4, 8], votes: 1 },
     overopt: { steps: 10, promptsPerStep: 2, k: 4, lr: 1e-4, evalEvery: 5, evalPrompts: 12, evalSamples: 4, votes: 1 },
   },
@@ -125,9 +157,24 @@ export const SIZE_SETTINGS: Record<ReproSize, SizeSettings> = {
     // rationalizeSamples 8: a 4-step model writes a verdict token by chance (~2 % of 12-token
     // samples end in the hinted one); with 1 sample per item, rationalize found none about half
     // the time, depending on the world's bytes, and the stage was left out.
-    world: 'micro', basePreset: 'tiny', pretrain: { seqLen: 320, steps: 4, evalTasks: 0, evalEvery: 0, checkpointEvery: 0, logEvery: 1 }, votes: 2, iterationVotes: 2, starIterations: 1, starK: 2, grpoK: 2, grpoSteps: 2, rationalizeSamples: 8,
-    budget: { steps: 2, valPairs: 0, valEvery: 1, patience: 1, minDelta: 0 }, trainPairs: 16,
-    samplingSeconds: 1, minPairs: 4, maxPairs: 4, minEvalPairs: 4, maxTokens: 12, maxBatchRows: 64,
+    world: 'micro',
+    basePreset: 'tiny',
+    pretrain: { seqLen: 320, steps: 4, evalTasks: 0, evalEvery: 0, checkpointEvery: 0, logEvery: 1 },
+    votes: 2,
+    iterationVotes: 2,
+    starIterations: 1,
+    starK: 2,
+    grpoK: 2,
+    grpoSteps: 2,
+    rationalizeSamples: 8,
+    budget: { steps: 2, valPairs: 0, valEvery: 1, patience: 1, minDelta: 0 },
+    trainPairs: 16,
+    samplingSeconds: 1,
+    minPairs: 4,
+    maxPairs: 4,
+    minEvalPairs: 4,
+    maxTokens: 12,
+    maxBatchRows: 64,
     bon: { prompts: 2, ns: [1, 2], votes: 1 },
     overopt: { steps: 2, promptsPerStep: 1, k: 2, lr: 1e-4, evalEvery: 1, evalPrompts: 2, evalSamples: 2, votes: 1 },
   },
@@ -135,7 +182,9 @@ export const SIZE_SETTINGS: Record<ReproSize, SizeSettings> = {
 
 /** The stopping rule of a budget, in words. */
 export function budgetRule(b: SizeSettings['budget']): string {
-  return b.valPairs === 0 ? 'no early stopping' : `stopping after ${b.patience} checks (every ${b.valEvery} updates, on ${b.valPairs} held-out train pairs) without improvement`;
+  return b.valPairs === 0
+    ? 'no early stopping'
+    : `stopping after ${b.patience} checks (every ${b.valEvery} updates, on ${b.valPairs} held-out train pairs) without improvement`;
 }
 
 /** What `quick` cuts compared with `full`, in words (printed and written into the report). */

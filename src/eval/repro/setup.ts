@@ -25,12 +25,15 @@ export async function claimRunFolder(out: string, want: RunSettings): Promise<bo
     const added = raw.settings && typeof raw.settings === 'object' ? Object.keys(want.settings).filter((k) => !(k in raw.settings!)) : [];
     for (const k of added) raw.settings![k] = (want.settings as Record<string, unknown>)[k];
     const had = RunSettingsSchema.safeParse(raw);
-    if (!had.success) throw new Error(`${file}: not a genrm repro settings file (${had.error.issues[0]?.message ?? 'invalid'}); use another --out`);
+    if (!had.success)
+      throw new Error(`${file}: not a genrm repro settings file (${had.error.issues[0]?.message ?? 'invalid'}); use another --out`);
     const a = JSON.stringify(had.data);
     const b = JSON.stringify(want);
     if (a !== b) {
       const diff = (['size', 'seed', 'base', 'settings'] as const).find((k) => JSON.stringify(had.data[k]) !== JSON.stringify(want[k]));
-      throw new Error(`${out} holds a repro run with different settings (${diff}: ${JSON.stringify(had.data[diff!])} there, ${JSON.stringify(want[diff!])} now); use another --out, or rerun with the same settings to resume`);
+      throw new Error(
+        `${out} holds a repro run with different settings (${diff}: ${JSON.stringify(had.data[diff!])} there, ${JSON.stringify(want[diff!])} now); use another --out, or rerun with the same settings to resume`,
+      );
     }
     if (added.length) await writeFileAtomic(file, JSON.stringify(want, null, 2) + '\n');
     return true;
@@ -45,7 +48,10 @@ export function worldSpec(size: SizeSettings['world']) {
   return resolveSpec(size);
 }
 
-export async function makeWorld(dir: string, size: SizeSettings['world']): Promise<{ dir: string; corpusSha256: string; pairs: Record<string, number> }> {
+export async function makeWorld(
+  dir: string,
+  size: SizeSettings['world'],
+): Promise<{ dir: string; corpusSha256: string; pairs: Record<string, number> }> {
   const w = generateWorld(worldSpec(size));
   const m = await writeWorld(dir, w);
   const pairs = Object.fromEntries(Object.entries(w.splits).map(([k, v]) => [k, v.length]));
@@ -97,17 +103,40 @@ export function chooseBase(o: BaseOptions): BaseChoice {
   if (o.given) {
     if (!hasCheckpointMeta(o.given)) throw new Error(`--base ${o.given}: not a genrm checkpoint folder (no genrm.json)`);
     const m = trainedOn(o.given) === want;
-    return { dir: resolve(o.given), source: 'given', matchesWorld: m, why: `--base ${o.given}${m ? ', pretrained on this world\'s corpus' : ', NOT pretrained on this world\'s corpus (used as given)'}` };
+    return {
+      dir: resolve(o.given),
+      source: 'given',
+      matchesWorld: m,
+      why: `--base ${o.given}${m ? ", pretrained on this world's corpus" : ", NOT pretrained on this world's corpus (used as given)"}`,
+    };
   }
   if (hasCheckpointMeta(o.committed)) {
     const had = trainedOn(o.committed);
-    if (had === want) return { dir: o.committed, source: 'committed', matchesWorld: true, why: `the committed base ${o.committed}, pretrained on this world's corpus (${want.slice(0, 19)}…)` };
-    o.say(`base: ${o.committed} was pretrained on ${had ?? 'unknown data'}, not on this world's corpus (${want.slice(0, 19)}…): pretraining a '${o.settings.basePreset}' base instead`);
+    if (had === want)
+      return {
+        dir: o.committed,
+        source: 'committed',
+        matchesWorld: true,
+        why: `the committed base ${o.committed}, pretrained on this world's corpus (${want.slice(0, 19)}…)`,
+      };
+    o.say(
+      `base: ${o.committed} was pretrained on ${had ?? 'unknown data'}, not on this world's corpus (${want.slice(0, 19)}…): pretraining a '${o.settings.basePreset}' base instead`,
+    );
   } else if (o.settings.world === 'quick') {
-    o.say(`base: no committed base checkpoint at ${o.committed}: pretraining a '${o.settings.basePreset}' base first (about half an hour; the quick run's 10 minutes assume the committed base, or pass --base DIR)`);
+    o.say(
+      `base: no committed base checkpoint at ${o.committed}: pretraining a '${o.settings.basePreset}' base first (about half an hour; the quick run's 10 minutes assume the committed base, or pass --base DIR)`,
+    );
   }
   const out = join(o.out, 'base');
-  const cfg = resolvePretrainConfig({ ...o.settings.pretrain, preset: o.settings.basePreset, data: o.worldDir, out, seed: o.seed }, 'repro pretrain');
+  const cfg = resolvePretrainConfig(
+    { ...o.settings.pretrain, preset: o.settings.basePreset, data: o.worldDir, out, seed: o.seed },
+    'repro pretrain',
+  );
   const r = pretrain(cfg, { command: o.command, resume: hasTrainerState(out), progress: o.progress, say: o.say });
-  return { dir: resolve(out), source: 'pretrained', matchesWorld: true, why: `pretrained here with the '${o.settings.basePreset}' preset: ${r.steps} steps, held-out loss ${r.evalLoss.toFixed(3)}, ${(r.elapsedSec / 60).toFixed(1)} min` };
+  return {
+    dir: resolve(out),
+    source: 'pretrained',
+    matchesWorld: true,
+    why: `pretrained here with the '${o.settings.basePreset}' preset: ${r.steps} steps, held-out loss ${r.evalLoss.toFixed(3)}, ${(r.elapsedSec / 60).toFixed(1)} min`,
+  };
 }

@@ -20,7 +20,11 @@ export function samplePairs(pairs: readonly PreferencePair[], n: number, seed: n
 }
 
 /** Writes a folder holding the world's spec.json and the given splits. */
-export async function writeSubset(dir: string, worldDir: string, splits: Partial<Record<keyof typeof SPLIT_FILES, PreferencePair[]>>): Promise<string> {
+export async function writeSubset(
+  dir: string,
+  worldDir: string,
+  splits: Partial<Record<keyof typeof SPLIT_FILES, PreferencePair[]>>,
+): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const spec = join(worldDir, SPEC_FILE);
   if (existsSync(spec)) copyFileSync(spec, join(dir, SPEC_FILE));

@@ -14,11 +14,29 @@ import type { SamplePlan } from './plan.js';
 import type { SizeSettings } from './settings.js';
 
 /** The trained rows, in training order: the paper's methods, the labelled +checked variants, then online RL (beyond the paper). */
-export const TRAINED = ['bt', 'pairrm', 'genrm', 'rationalize', 'star-sft', 'star-dpo', METHODS.starSftChecked, METHODS.starDpoChecked, METHODS.grpo, METHODS.grpoConsistent] as const;
+export const TRAINED = [
+  'bt',
+  'pairrm',
+  'genrm',
+  'rationalize',
+  'star-sft',
+  'star-dpo',
+  METHODS.starSftChecked,
+  METHODS.starDpoChecked,
+  METHODS.grpo,
+  METHODS.grpoConsistent,
+] as const;
 export type Trained = (typeof TRAINED)[number];
 
 /** Each row's recipe and STaR filter (a +checked row: filter 'checked') or GRPO reward. */
-export const ROWS: Record<Trained, { recipe: 'bt' | 'pairrm' | 'genrm' | 'rationalize' | 'star-sft' | 'star-dpo' | 'grpo'; filter?: 'verdict' | 'checked'; reward?: 'right' | 'consistent' }> = {
+export const ROWS: Record<
+  Trained,
+  {
+    recipe: 'bt' | 'pairrm' | 'genrm' | 'rationalize' | 'star-sft' | 'star-dpo' | 'grpo';
+    filter?: 'verdict' | 'checked';
+    reward?: 'right' | 'consistent';
+  }
+> = {
   bt: { recipe: 'bt' },
   pairrm: { recipe: 'pairrm' },
   genrm: { recipe: 'genrm' },
@@ -55,7 +73,12 @@ export function rowCap(row: Trained, s: SizeSettings): number {
 
 /** The loop settings that follow from a cap: warmup a tenth of it, a checkpoint every third. */
 function capped(steps: number): { steps: number; warmupSteps: number; checkpointEvery: number; logEvery: number } {
-  return { steps, warmupSteps: Math.max(1, Math.ceil(steps / 10)), checkpointEvery: Math.max(1, Math.ceil(steps / 3)), logEvery: Math.max(1, Math.min(10, Math.ceil(steps / 10))) };
+  return {
+    steps,
+    warmupSteps: Math.max(1, Math.ceil(steps / 10)),
+    checkpointEvery: Math.max(1, Math.ceil(steps / 3)),
+    logEvery: Math.max(1, Math.min(10, Math.ceil(steps / 10))),
+  };
 }
 
 /** The recipe config (validated by the recipe's own schema: an unknown key is an error). */

@@ -61,7 +61,14 @@ export function lmFits(model: LanguageModel, o: Omit<LmEvalOptions, 'onProgress'
     for (const o2 of [0, 1] as const) {
       const f = orderFields({ prompt: p.prompt as PairInput['prompt'], answerA: p.chosen, answerB: p.rejected }, o2);
       try {
-        await fitAnswers(model, [f.answerA, f.answerB], ([a, b]) => template.render({ ...f, answerA: a ?? '', answerB: b ?? '' }, cfg.mode), budget, 'refuse', p.id);
+        await fitAnswers(
+          model,
+          [f.answerA, f.answerB],
+          ([a, b]) => template.render({ ...f, answerA: a ?? '', answerB: b ?? '' }, cfg.mode),
+          budget,
+          'refuse',
+          p.id,
+        );
       } catch (e) {
         if (e instanceof ContextLengthError) return false;
         throw e;
@@ -132,15 +139,31 @@ async function fitPair(p: PreferencePair, fits: Fits, policy: ContextPolicy): Pr
   };
   if (await fits(atFloor(0))) return { pair: atFloor(await largest(0, second.len, async (x) => fits(atFloor(x)))) };
   // Both in proportion: keep the same share s/1000 of the prompt's end and of each answer's start.
-  const both = (s: number): PreferencePair => ({ ...withAnswers(Math.floor((answerLen * s) / 1000)), prompt: cutPrompt(p.prompt, Math.floor((promptLen * s) / 1000)) });
+  const both = (s: number): PreferencePair => ({
+    ...withAnswers(Math.floor((answerLen * s) / 1000)),
+    prompt: cutPrompt(p.prompt, Math.floor((promptLen * s) / 1000)),
+  });
   if (!(await fits(both(0)))) return { skip: 'tooLong' };
   const s = await largest(0, 1000, async (x) => fits(both(x)));
   return { pair: both(s) };
 }
 
 /** Every set's pairs fitted to the judge; sets keep their order, left-out pairs are dropped and counted. */
-export async function fitSets(sets: readonly EvalSet[], fits: Fits | null, policy: ContextPolicy): Promise<{ sets: EvalSet[]; report: ContextReport }> {
-  const report: ContextReport = { policy, checked: fits !== null, pairs: 0, answersCut: 0, promptsCut: 0, skipped: 0, tooLong: 0, ids: { cut: [], skipped: [], tooLong: [] } };
+export async function fitSets(
+  sets: readonly EvalSet[],
+  fits: Fits | null,
+  policy: ContextPolicy,
+): Promise<{ sets: EvalSet[]; report: ContextReport }> {
+  const report: ContextReport = {
+    policy,
+    checked: fits !== null,
+    pairs: 0,
+    answersCut: 0,
+    promptsCut: 0,
+    skipped: 0,
+    tooLong: 0,
+    ids: { cut: [], skipped: [], tooLong: [] },
+  };
   const note = (list: string[], id: string): void => {
     if (list.length < KEEP_IDS) list.push(id);
   };
@@ -178,7 +201,10 @@ export function contextSummary(r: ContextReport): string {
   if (r.answersCut) parts.push(`${r.answersCut} with answers cut`);
   if (r.promptsCut) parts.push(`${r.promptsCut} with the prompt's start cut`);
   if (r.skipped) parts.push(`${r.skipped} skipped (${r.ids.skipped.join(', ')}${r.skipped > r.ids.skipped.length ? ', …' : ''})`);
-  if (r.tooLong) parts.push(`${r.tooLong} left out: over the context even with nothing of them kept (${r.ids.tooLong.join(', ')}${r.tooLong > r.ids.tooLong.length ? ', …' : ''})`);
+  if (r.tooLong)
+    parts.push(
+      `${r.tooLong} left out: over the context even with nothing of them kept (${r.ids.tooLong.join(', ')}${r.tooLong > r.ids.tooLong.length ? ', …' : ''})`,
+    );
   if (parts.length === 0) return '';
   const others = CONTEXT_POLICIES.filter((p) => p !== r.policy).join(' | ');
   return `context (--context ${r.policy}): of ${r.pairs} pairs, ${parts.join(', ')}; other policies: --context ${others}`;

@@ -46,7 +46,8 @@ export async function readEvalSets(files: readonly string[], opts: ReadEvalOptio
   for (const [i, file] of files.entries()) {
     const assign = opts.assign?.[i];
     const key = `${resolve(file)}\u0000${assign?.split ?? ''}`;
-    if (given.has(key)) throw new RangeError(`${file}: given twice; each file once (in a suite, a file in two categories needs its own name in each)`);
+    if (given.has(key))
+      throw new RangeError(`${file}: given twice; each file once (in a suite, a file in two categories needs its own name in each)`);
     given.add(key);
     let opened;
     try {
@@ -77,7 +78,10 @@ export async function readEvalSets(files: readonly string[], opts: ReadEvalOptio
       }
       const id = `${p.split}/${p.id}`;
       const prev = seen.get(id);
-      if (prev !== undefined) throw new RangeError(`${file}: pair "${p.id}" (split ${p.split}) also appears in ${prev} under the same split; give each file once (or, in a suite, its own name)`);
+      if (prev !== undefined)
+        throw new RangeError(
+          `${file}: pair "${p.id}" (split ${p.split}) also appears in ${prev} under the same split; give each file once (or, in a suite, its own name)`,
+        );
       seen.set(id, file);
       pairs[k] = { ...p, id };
     }

@@ -38,7 +38,10 @@ export function loadHeadModel(dir: string): HeadModel {
 
 function encodeChecked(h: HeadModel, text: string, what: string): Int32Array {
   const ids = encodeForHead(h.tokenizer, text);
-  if (ids.length > h.model.config.maxSeqLen) throw new Error(`${what}: ${ids.length} tokens, more than the ${h.kind} model's context of ${h.model.config.maxSeqLen} (${h.dir}); the head reads the last token, so it is never truncated`);
+  if (ids.length > h.model.config.maxSeqLen)
+    throw new Error(
+      `${what}: ${ids.length} tokens, more than the ${h.kind} model's context of ${h.model.config.maxSeqLen} (${h.dir}); the head reads the last token, so it is never truncated`,
+    );
   return ids;
 }
 
@@ -55,12 +58,17 @@ export function headRecords(h: HeadModel, pairs: readonly PreferencePair[], o: H
   const opts = { method: o.method, ...(o.iteration !== undefined ? { iteration: o.iteration } : {}) };
   const pad = h.tokenizer.padId;
   if (h.kind === 'bt') {
-    const seqs = pairs.flatMap((p) => [encodeChecked(h, rewardText(p, p.chosen), `pair ${p.id} (chosen)`), encodeChecked(h, rewardText(p, p.rejected), `pair ${p.id} (rejected)`)]);
+    const seqs = pairs.flatMap((p) => [
+      encodeChecked(h, rewardText(p, p.chosen), `pair ${p.id} (chosen)`),
+      encodeChecked(h, rewardText(p, p.rejected), `pair ${p.id} (rejected)`),
+    ]);
     const r = scoreAll(h.model, seqs, pad, chunk); // (2N, 1): chosen, rejected per pair
     return pairs.map((p, i) => recordFromScores(p, { chosen: r[2 * i]![0]!, rejected: r[2 * i + 1]![0]! }, opts));
   }
   const ops = pairs.flatMap((p) => [order(p, true), order(p, false)]);
-  const seqs = ops.map((op) => encodeChecked(h, judgePrompt(op, 'direct'), `pair ${op.pair.id} (chosen ${op.chosenFirst ? 'first' : 'second'})`));
+  const seqs = ops.map((op) =>
+    encodeChecked(h, judgePrompt(op, 'direct'), `pair ${op.pair.id} (chosen ${op.chosenFirst ? 'first' : 'second'})`),
+  );
   const r = scoreAll(h.model, seqs, pad, chunk); // (2N, 2) logits: [A better, B better]
   const pFirst = (l: Float32Array): number => sigmoid(l[0]! - l[1]!); // softmax over two logits
   return pairs.map((p, i) => recordFromOrderProbs(p, [pFirst(r[2 * i]!), pFirst(r[2 * i + 1]!)], opts));

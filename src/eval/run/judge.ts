@@ -13,26 +13,34 @@ export type EvalJudge = { kind: 'lm'; model: LanguageModel } | { kind: 'head'; h
 
 /** The `kind` in a checkpoint folder's genrm.json ('lm', 'bt', 'pairrm'). */
 export function checkpointKind(dir: string): CheckpointKind {
-  if (!hasCheckpointMeta(dir)) throw new Error(`${dir}: no genrm.json; not a genrm checkpoint folder (expected the output of genrm pretrain or genrm train)`);
+  if (!hasCheckpointMeta(dir))
+    throw new Error(`${dir}: no genrm.json; not a genrm checkpoint folder (expected the output of genrm pretrain or genrm train)`);
   return readCheckpointMeta(dir).kind;
 }
 
 /** A checkpoint folder as a judge: reward heads in-process, language models through the embedded backend. */
 export function openCheckpointJudge(dir: string, o: { maxBatchRows?: number } = {}): EvalJudge {
   const kind = checkpointKind(dir);
-  if (kind === 'lm') return { kind: 'lm', model: EmbeddedBackend.load(dir, o.maxBatchRows !== undefined ? { maxBatchRows: o.maxBatchRows } : {}) };
+  if (kind === 'lm')
+    return { kind: 'lm', model: EmbeddedBackend.load(dir, o.maxBatchRows !== undefined ? { maxBatchRows: o.maxBatchRows } : {}) };
   return { kind: 'head', head: loadHeadModel(dir) };
 }
 
 /** Judges every set; records in set order, then pair order. `onProgress` counts pairs over all sets. */
-export async function judgeSets(judge: EvalJudge, sets: readonly EvalSet[], o: Omit<LmEvalOptions, 'onProgress'> & { onProgress?: (done: number, total: number) => void }): Promise<JudgeRecord[]> {
+export async function judgeSets(
+  judge: EvalJudge,
+  sets: readonly EvalSet[],
+  o: Omit<LmEvalOptions, 'onProgress'> & { onProgress?: (done: number, total: number) => void },
+): Promise<JudgeRecord[]> {
   const total = sets.reduce((s, x) => s + x.pairs.length, 0);
   let before = 0;
   const out: JudgeRecord[] = [];
   for (const set of sets) {
     if (judge.kind === 'head') {
       try {
-        out.push(...headRecords(judge.head, set.pairs, { method: o.method, ...(o.iteration !== undefined ? { iteration: o.iteration } : {}) }));
+        out.push(
+          ...headRecords(judge.head, set.pairs, { method: o.method, ...(o.iteration !== undefined ? { iteration: o.iteration } : {}) }),
+        );
       } catch (e) {
         throw new Error(`${set.file}: ${(e as Error).message}`);
       }

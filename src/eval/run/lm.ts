@@ -40,7 +40,17 @@ export interface LmEvalOptions {
 
 export function lmJudgeConfig(o: LmEvalOptions): JudgeConfig {
   return resolveJudgeConfig(
-    { mode: o.mode, votes: o.mode === 'cot' ? o.votes : 1, temperature: o.temperature, topP: o.topP, maxTokens: o.maxTokens, swap: true, seed: o.seed, template: o.template, contextPolicy: o.contextPolicy },
+    {
+      mode: o.mode,
+      votes: o.mode === 'cot' ? o.votes : 1,
+      temperature: o.temperature,
+      topP: o.topP,
+      maxTokens: o.maxTokens,
+      swap: true,
+      seed: o.seed,
+      template: o.template,
+      contextPolicy: o.contextPolicy,
+    },
     'genrm eval',
   );
 }
@@ -63,7 +73,7 @@ export async function lmRecords(model: LanguageModel, set: EvalSet, o: LmEvalOpt
     }
     js.forEach((j, i) => {
       const pair = part[i]!;
-      const grader = o.mode === 'cot' ? set.checker?.(pair) ?? undefined : undefined;
+      const grader = o.mode === 'cot' ? (set.checker?.(pair) ?? undefined) : undefined;
       out.push(
         recordFromJudgment(pair, j, {
           method: o.method,

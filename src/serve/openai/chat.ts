@@ -52,9 +52,11 @@ export function chatHandler(d: OpenAIDeps) {
     const chunk = (c: object): void => sse.send({ ...head, object: 'chat.completion.chunk', choices: [c] });
     // The stream opens with each choice's role, before its first text.
     const sse = new Sse(ctx.res, () => {
-      for (let index = 0; index < opts.n; index++) chunk({ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null });
+      for (let index = 0; index < opts.n; index++)
+        chunk({ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null });
     });
-    const text = (index: number, s: Span): void => chunk({ index, delta: { content: s.text }, logprobs: wantLogprobs ? { content: content(s) } : null, finish_reason: null });
+    const text = (index: number, s: Span): void =>
+      chunk({ index, delta: { content: s.text }, logprobs: wantLogprobs ? { content: content(s) } : null, finish_reason: null });
     const stream = new JobStream(gate.tokenizer, opts.stop, text);
     const r = await worker.run({ ...job, stream: true }, ctx.signal, stream.hear);
     stream.rest(r).forEach((s, index) => {

@@ -23,7 +23,13 @@ export interface OpenAIDeps {
 /** 404 in OpenAI's shape (type invalid_request_error, code model_not_found) unless `model` is absent or the served one. */
 export function checkModel(model: string | undefined, info: ModelInfo): void {
   if (model !== undefined && model !== info.id)
-    throw new HttpError(404, `the model "${model}" does not exist here; this server serves "${info.id}"`, 'invalid_request_error', 'model', 'model_not_found');
+    throw new HttpError(
+      404,
+      `the model "${model}" does not exist here; this server serves "${info.id}"`,
+      'invalid_request_error',
+      'model',
+      'model_not_found',
+    );
 }
 
 /**
@@ -38,7 +44,10 @@ export function systemFingerprint(dir: string, settings: Record<string, unknown>
       const st = statSync(join(dir, name));
       return st.isFile() ? [name, st.size, Math.round(st.mtimeMs)] : [name];
     });
-  return `fp_${createHash('sha256').update(JSON.stringify({ genrm: genrmVersion(), files, settings })).digest('hex').slice(0, 12)}`;
+  return `fp_${createHash('sha256')
+    .update(JSON.stringify({ genrm: genrmVersion(), files, settings }))
+    .digest('hex')
+    .slice(0, 12)}`;
 }
 
 interface Sampling {
@@ -53,7 +62,12 @@ interface Sampling {
 /** Request fields -> job options. Defaults are OpenAI's (temperature 1, top_p 1, n 1). */
 export function jobOptions(b: Sampling, maxTokens: number, topLogprobs: number, topLogprobsField: string, info: ModelInfo): JobOptions {
   if (topLogprobs > info.vocabSize)
-    throw new HttpError(400, `"${topLogprobsField}": at most ${info.vocabSize} alternatives (the vocabulary size), got ${topLogprobs}`, 'invalid_request_error', topLogprobsField);
+    throw new HttpError(
+      400,
+      `"${topLogprobsField}": at most ${info.vocabSize} alternatives (the vocabulary size), got ${topLogprobs}`,
+      'invalid_request_error',
+      topLogprobsField,
+    );
   const o: JobOptions = {
     n: b.n ?? 1,
     temperature: b.temperature ?? 1,

@@ -56,13 +56,39 @@ function choiceLogprobs(r: JobResult, s: SampleResult | null, echoText: string):
 /** The `candidates` extension: one candidate-scoring job per prompt (one forward per batch), no sampling. */
 async function scoreCandidates(ctx: Ctx, d: OpenAIDeps, b: CompletionRequest, ids: number[][], candidates: string[]): Promise<void> {
   const { worker } = d;
-  if (!d.extensions) throw new HttpError(400, '"candidates" is a genrm extension, off on this server (genrm serve --no-extensions); read verdicts from top logprobs instead', 'invalid_request_error', 'candidates');
+  if (!d.extensions)
+    throw new HttpError(
+      400,
+      '"candidates" is a genrm extension, off on this server (genrm serve --no-extensions); read verdicts from top logprobs instead',
+      'invalid_request_error',
+      'candidates',
+    );
   const bad = (b.max_tokens ?? 0) !== 0 ? 'max_tokens' : b.echo ? 'echo' : b.stream ? 'stream' : (b.n ?? 1) !== 1 ? 'n' : null;
-  if (bad !== null) throw new HttpError(400, `"candidates" scores continuations without sampling: send it with max_tokens 0 and without ${bad === 'max_tokens' ? 'a positive max_tokens' : bad}`, 'invalid_request_error', bad);
+  if (bad !== null)
+    throw new HttpError(
+      400,
+      `"candidates" scores continuations without sampling: send it with max_tokens 0 and without ${bad === 'max_tokens' ? 'a positive max_tokens' : bad}`,
+      'invalid_request_error',
+      bad,
+    );
   const options = jobOptions(b, 0, 0, 'logprobs', worker.info);
   const results = await Promise.all(ids.map((p) => worker.run({ prompt: '', ids: p, options, echo: false, candidates }, ctx.signal)));
-  const choices = results.map((r, p) => ({ index: p, text: '', logprobs: null, finish_reason: 'length', candidate_logprobs: r.candidates ?? [] }));
-  sendJson(ctx.res, 200, { id: `cmpl-${randomUUID()}`, object: 'text_completion', created: now(), model: worker.info.id, system_fingerprint: d.fingerprint, choices, usage: usage(results) });
+  const choices = results.map((r, p) => ({
+    index: p,
+    text: '',
+    logprobs: null,
+    finish_reason: 'length',
+    candidate_logprobs: r.candidates ?? [],
+  }));
+  sendJson(ctx.res, 200, {
+    id: `cmpl-${randomUUID()}`,
+    object: 'text_completion',
+    created: now(),
+    model: worker.info.id,
+    system_fingerprint: d.fingerprint,
+    choices,
+    usage: usage(results),
+  });
 }
 
 export function completionsHandler(d: OpenAIDeps) {
@@ -81,9 +107,16 @@ export function completionsHandler(d: OpenAIDeps) {
       return;
     }
     const opts = jobOptions(b, b.max_tokens ?? DEFAULT_MAX_TOKENS, k ?? 0, 'logprobs', info);
-    const head = { id: `cmpl-${randomUUID()}`, object: 'text_completion', created: now(), model: info.id, system_fingerprint: d.fingerprint };
+    const head = {
+      id: `cmpl-${randomUUID()}`,
+      object: 'text_completion',
+      created: now(),
+      model: info.id,
+      system_fingerprint: d.fingerprint,
+    };
     // Choice index = prompt index * n + sample index (OpenAI's order); max_tokens 0 still gives one choice per prompt.
-    const samplesOf = (r: JobResult): (SampleResult | null)[] => (r.samples.length > 0 ? r.samples : Array.from({ length: opts.n }, () => null));
+    const samplesOf = (r: JobResult): (SampleResult | null)[] =>
+      r.samples.length > 0 ? r.samples : Array.from({ length: opts.n }, () => null);
 
     if (!b.stream) {
       const results = await Promise.all(ids.map((p) => worker.run({ prompt: '', ids: p, options: opts, echo }, ctx.signal)));
@@ -109,11 +142,22 @@ export function completionsHandler(d: OpenAIDeps) {
         const sendEcho = (e: JobResult['echo']): void => {
           if (echoed) return;
           echoed = true;
-          for (let i = 0; i < opts.n; i++) chunk({ index: j * opts.n + i, text: echoText, logprobs: k === null || !e ? null : logprobsOf(e.pieces, e.logprobs, undefined, 0, true), finish_reason: null });
+          for (let i = 0; i < opts.n; i++)
+            chunk({
+              index: j * opts.n + i,
+              text: echoText,
+              logprobs: k === null || !e ? null : logprobsOf(e.pieces, e.logprobs, undefined, 0, true),
+              finish_reason: null,
+            });
         };
         const text = (i: number, s: Span): void => {
           sendEcho(undefined);
-          chunk({ index: j * opts.n + i, text: s.text, logprobs: k === null ? null : logprobsOf(s.pieces, s.logprobs, s.top, echoText.length, false), finish_reason: null });
+          chunk({
+            index: j * opts.n + i,
+            text: s.text,
+            logprobs: k === null ? null : logprobsOf(s.pieces, s.logprobs, s.top, echoText.length, false),
+            finish_reason: null,
+          });
         };
         const stream = new JobStream(gate.tokenizer, opts.stop, text, sendEcho);
         const r = await worker.run({ prompt: '', ids: p, options: opts, echo, stream: true }, ctx.signal, stream.hear);

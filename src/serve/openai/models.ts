@@ -19,7 +19,17 @@ export function modelsHandlers(d: Pick<OpenAIDeps, 'worker' | 'extensions'>, cre
       created,
       owned_by: 'genrm',
       max_model_len: i.contextLength,
-      ...(d.extensions ? { genrm: { singleTokenVerdicts: i.singleTokenVerdicts, maxLogprobs: i.vocabSize, contextLength: i.contextLength, candidates: true, promptLists: true } } : {}),
+      ...(d.extensions
+        ? {
+            genrm: {
+              singleTokenVerdicts: i.singleTokenVerdicts,
+              maxLogprobs: i.vocabSize,
+              contextLength: i.contextLength,
+              candidates: true,
+              promptLists: true,
+            },
+          }
+        : {}),
     };
   };
   return {

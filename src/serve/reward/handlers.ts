@@ -117,7 +117,13 @@ export function rewardHandler(d: RewardDeps) {
     });
     for (const idx of groups.values())
       if (idx.length > MAX_GROUP)
-        throw new HttpError(400, `"prompts": ${idx.length} items share the prompt of item ${idx[0]} and have no reference, more than the ${MAX_GROUP} a group may have (rewards within a group come from comparing its responses); split the group across requests, or give references`, 'invalid_request_error', 'prompts', 'group_too_large');
+        throw new HttpError(
+          400,
+          `"prompts": ${idx.length} items share the prompt of item ${idx[0]} and have no reference, more than the ${MAX_GROUP} a group may have (rewards within a group come from comparing its responses); split the group across requests, or give references`,
+          'invalid_request_error',
+          'prompts',
+          'group_too_large',
+        );
     const work: Promise<void>[] = withRef.map(async (i) => {
       const [r] = await rewardsVsReference(model, b.prompts[i]!, [b.responses[i]!], b.references![i]!, d.pair, cfg);
       rewards[i] = r!;
@@ -127,7 +133,14 @@ export function rewardHandler(d: RewardDeps) {
       await yieldLoop();
       if (ctx.signal.aborted) break; // the router has answered (504) or the client left
       work.push(
-        groupRewards(model, prompt, idx.map((i) => b.responses[i]!), d.pair, cfg, rewardSchedule(idx.length)).then((s) => idx.forEach((i, k) => (rewards[i] = s[k]!))),
+        groupRewards(
+          model,
+          prompt,
+          idx.map((i) => b.responses[i]!),
+          d.pair,
+          cfg,
+          rewardSchedule(idx.length),
+        ).then((s) => idx.forEach((i, k) => (rewards[i] = s[k]!))),
       );
     }
     await Promise.all(work);
@@ -150,7 +163,12 @@ export function getRewardHandler(d: RewardDeps) {
     const items = b.query.map((q, i) => {
       const prompt = b.prompts?.[i] ?? '';
       if (!q.startsWith(prompt))
-        throw new HttpError(400, `"query[${i}]" does not start with "prompts[${i}]"; each query must be its prompt followed by the response`, 'invalid_request_error', `query[${i}]`);
+        throw new HttpError(
+          400,
+          `"query[${i}]" does not start with "prompts[${i}]"; each query must be its prompt followed by the response`,
+          'invalid_request_error',
+          `query[${i}]`,
+        );
       const label = b.labels?.[i];
       return { prompt, response: q.slice(prompt.length), label: label === undefined || label === null || label === '' ? null : label };
     });
@@ -161,14 +179,20 @@ export function getRewardHandler(d: RewardDeps) {
     await Promise.all([
       pairIdx.length === 0
         ? Promise.resolve()
-        : judgePairs(model, pairIdx.map((i) => ({ prompt: items[i]!.prompt, answerA: items[i]!.response, answerB: items[i]!.label! })), d.pair, cfg).then((js) =>
-            js.forEach((j, k) => (rewards[pairIdx[k]!] = j.pA)),
-          ),
+        : judgePairs(
+            model,
+            pairIdx.map((i) => ({ prompt: items[i]!.prompt, answerA: items[i]!.response, answerB: items[i]!.label! })),
+            d.pair,
+            cfg,
+          ).then((js) => js.forEach((j, k) => (rewards[pairIdx[k]!] = j.pA))),
       pointIdx.length === 0
         ? Promise.resolve()
-        : verifyAnswers(model, pointIdx.map((i) => ({ prompt: items[i]!.prompt, answer: items[i]!.response })), d.point, cfg).then((js) =>
-            js.forEach((j, k) => (rewards[pointIdx[k]!] = j.pYes)),
-          ),
+        : verifyAnswers(
+            model,
+            pointIdx.map((i) => ({ prompt: items[i]!.prompt, answer: items[i]!.response })),
+            d.point,
+            cfg,
+          ).then((js) => js.forEach((j, k) => (rewards[pointIdx[k]!] = j.pYes))),
     ]);
     // extra_logs: per-query numbers OpenRLHF logs beside the reward (1 = judged against its label).
     sendJson(ctx.res, 200, { rewards, scores: rewards, extra_logs: { genrm_vs_label: items.map((it) => (it.label !== null ? 1 : 0)) } });

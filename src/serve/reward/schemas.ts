@@ -35,7 +35,8 @@ export const MAX_ITEMS = 1024;
 export const MAX_GROUP = 128;
 
 function sameLength(field: string, want: number, got: unknown[] | null | undefined, ctx: z.RefinementCtx, of: string): void {
-  if (got != null && got.length !== want) ctx.addIssue({ code: 'custom', path: [field], message: `has ${got.length} items but ${of} has ${want}; they must match one to one` });
+  if (got != null && got.length !== want)
+    ctx.addIssue({ code: 'custom', path: [field], message: `has ${got.length} items but ${of} has ${want}; they must match one to one` });
 }
 
 export const RewardRequest = z

@@ -87,8 +87,12 @@ export async function trainPolicyGrpo(
   for (let step = 0; step < o.steps; step++) {
     const idx = Array.from({ length: Math.min(o.promptsPerStep, prompts.length) }, next);
     const ids = idx.map((i) => prompts[i]!);
-    const drawn = noGrad(() => generate(model, tok, ids, { n: o.k, temperature: o.temperature, maxTokens: o.maxTokens, stop: o.stop, seed: rng.nextU32() }));
-    const rewards = await reward(idx.map((p, g) => ({ prompt: p, samples: drawn[g]!.map((s) => ({ text: s.text, finishReason: s.finishReason })) })));
+    const drawn = noGrad(() =>
+      generate(model, tok, ids, { n: o.k, temperature: o.temperature, maxTokens: o.maxTokens, stop: o.stop, seed: rng.nextU32() }),
+    );
+    const rewards = await reward(
+      idx.map((p, g) => ({ prompt: p, samples: drawn[g]!.map((s) => ({ text: s.text, finishReason: s.finishReason })) })),
+    );
     const advantages = rewards.map((r) => groupAdvantages(r, o.scaleRewards));
     opt.setLr(lrAt(step, { lr: o.lr, totalSteps: o.steps, warmupSteps: o.warmupSteps, minLrRatio: 1 }));
     opt.zeroGrad();

@@ -21,10 +21,12 @@ export interface PretrainData {
 
 /** Reads the corpus of a world folder (or a corpus.jsonl file); errors name the file and line. */
 export function loadCorpus(path: string): PretrainData {
-  if (!existsSync(path)) throw new Error(`${path}: no such file or folder (expected a PrefWorld folder from \`genrm world generate\`, or its ${CORPUS_FILE})`);
+  if (!existsSync(path))
+    throw new Error(`${path}: no such file or folder (expected a PrefWorld folder from \`genrm world generate\`, or its ${CORPUS_FILE})`);
   const isDir = statSync(path).isDirectory();
   const corpusFile = isDir ? join(path, CORPUS_FILE) : path;
-  if (!existsSync(corpusFile)) throw new Error(`${corpusFile}: missing; is ${path} a PrefWorld folder (genrm world generate --out ${path})?`);
+  if (!existsSync(corpusFile))
+    throw new Error(`${corpusFile}: missing; is ${path} a PrefWorld folder (genrm world generate --out ${path})?`);
   const bytes = readFileSync(corpusFile);
   const docs: CorpusDoc[] = [];
   bytes

@@ -60,13 +60,17 @@ function checkSameData(out: string, hash: string): void {
   const ck = latestCheckpoint(out) ?? (hasCheckpointMeta(out) ? out : null); // out itself: a run of the earlier layout
   if (ck === null) return; // no checkpoint yet: the trainer reports the missing state
   const saved = readCheckpointMeta(ck).provenance.dataHash;
-  if (saved !== null && saved !== `sha256:${hash}`) throw new Error(`${join(ck, CHECKPOINT_META_FILE)}: the run was trained on data ${saved}, but --data now hashes to sha256:${hash}; resume with the same corpus or start a new run`);
+  if (saved !== null && saved !== `sha256:${hash}`)
+    throw new Error(
+      `${join(ck, CHECKPOINT_META_FILE)}: the run was trained on data ${saved}, but --data now hashes to sha256:${hash}; resume with the same corpus or start a new run`,
+    );
 }
 
 export function pretrain(c: PretrainConfig, opts: PretrainOptions): PretrainResult {
   const say = opts.say ?? ((): void => {});
   // Fail before the minutes of tokenizing when the output folder is taken.
-  if (!opts.resume && hasTrainerState(c.out)) throw new Error(`${c.out}: holds a resumable run already; pass --resume to continue it, or choose another output folder`);
+  if (!opts.resume && hasTrainerState(c.out))
+    throw new Error(`${c.out}: holds a resumable run already; pass --resume to continue it, or choose another output folder`);
   const data = loadCorpus(c.data);
   if (opts.resume) checkSameData(c.out, data.hash);
   const texts = data.docs.map((d) => d.text);
@@ -80,7 +84,9 @@ export function pretrain(c: PretrainConfig, opts: PretrainOptions): PretrainResu
   const held = new Set(order.subarray(0, nHeld));
   const trainDocs = docs.filter((_, i) => !held.has(i));
   const heldDocs = docs.filter((_, i) => held.has(i));
-  say(`corpus ${data.corpusFile}: ${docs.length} documents, ${corpusTokens} tokens (${(corpusBytes / corpusTokens).toFixed(2)} bytes/token, vocab ${tok.vocabSize}); ${heldDocs.length} held out`);
+  say(
+    `corpus ${data.corpusFile}: ${docs.length} documents, ${corpusTokens} tokens (${(corpusBytes / corpusTokens).toFixed(2)} bytes/token, vocab ${tok.vocabSize}); ${heldDocs.length} held out`,
+  );
 
   const mc = modelConfig(c, tok.vocabSize);
   const model = new Llama(mc, { seed: c.seed });
@@ -89,14 +95,22 @@ export function pretrain(c: PretrainConfig, opts: PretrainOptions): PretrainResu
   const evalBatches: LmBatch[] = [];
   if (heldDocs.length > 0) {
     const hs = new PackedStream(heldDocs, { batchSize: c.batchSize, seqLen: c.seqLen, seed: c.seed, separator: tok.eotId });
-    const n = Math.max(1, Math.min(Math.ceil(EVAL_TOKENS / (c.batchSize * c.seqLen)), Math.ceil(hs.epochTokens / (c.batchSize * c.seqLen))));
+    const n = Math.max(
+      1,
+      Math.min(Math.ceil(EVAL_TOKENS / (c.batchSize * c.seqLen)), Math.ceil(hs.epochTokens / (c.batchSize * c.seqLen))),
+    );
     for (let i = 0; i < n; i++) evalBatches.push(hs.next());
   }
-  say(`model ${(nParams / 1e6).toFixed(2)}M parameters: d ${c.dModel}, ${c.nLayers} layers, ${c.nHeads} heads, ffn ${c.ffnHidden}, context ${c.seqLen}; ${c.steps} steps x ${c.batchSize * c.gradAccum} x ${c.seqLen} tokens`);
+  say(
+    `model ${(nParams / 1e6).toFixed(2)}M parameters: d ${c.dModel}, ${c.nLayers} layers, ${c.nHeads} heads, ffn ${c.ffnHidden}, context ${c.seqLen}; ${c.steps} steps x ${c.batchSize * c.gradAccum} x ${c.seqLen} tokens`,
+  );
 
   const spec = data.worldDir ? loadSpec(data.worldDir) : null;
   const testPairs = data.worldDir ? loadTestPairs(data.worldDir) : [];
-  const report = (perCell: number, samples = 0): WorkedReport | null => (spec && perCell > 0 && testPairs.length > 0 ? workedReport(model, tok, spec, heldOutTasks(spec, testPairs, perCell), { seed: c.seed, samples }) : null);
+  const report = (perCell: number, samples = 0): WorkedReport | null =>
+    spec && perCell > 0 && testPairs.length > 0
+      ? workedReport(model, tok, spec, heldOutTasks(spec, testPairs, perCell), { seed: c.seed, samples })
+      : null;
 
   const task: TrainTask<LmBatch> = {
     batchShape: { rows: c.batchSize, seqLen: c.seqLen },
@@ -110,7 +124,8 @@ export function pretrain(c: PretrainConfig, opts: PretrainOptions): PretrainResu
       if (evalBatches.length) m.evalLoss = meanLoss(task, evalBatches);
       if (step < c.steps && c.evalTasksPeriodic > 0) {
         const r = report(c.evalTasksPeriodic);
-        if (r) Object.assign(m, { workedAcc: r.overall.worked, judgeWorkedAcc: r.overall.judgeWorked, judgeVerdictAcc: r.overall.judgeVerdict });
+        if (r)
+          Object.assign(m, { workedAcc: r.overall.worked, judgeWorkedAcc: r.overall.judgeWorked, judgeVerdictAcc: r.overall.judgeVerdict });
       }
       return m;
     },
@@ -177,7 +192,10 @@ export function reportCheckpoint(dir: string, worldDir: string, o: ReportOptions
   const base = loadBase(dir);
   const spec = loadSpec(worldDir);
   const pairs = loadTestPairs(worldDir);
-  if (pairs.length === 0) throw new Error(`${worldDir}: holds no test-id/test-ood pairs to draw held-out tasks from (a PrefWorld folder from genrm world generate)`);
+  if (pairs.length === 0)
+    throw new Error(
+      `${worldDir}: holds no test-id/test-ood pairs to draw held-out tasks from (a PrefWorld folder from genrm world generate)`,
+    );
   const r = workedReport(base.model, base.tokenizer, spec, heldOutTasks(spec, pairs, o.tasks), { seed: o.seed, samples: o.samples });
   writeWorkedReport(dir, r);
   return r;

@@ -92,9 +92,18 @@ export function scoreWorked(task: Task, text: string): { right: boolean; exact: 
 }
 
 /** A generated CoT judge completion: its worked result, verdict, whether it has one, whether its checks agree with its result. */
-export function scoreJudge(task: Task, completion: string, rightLabel: 'A' | 'B'): { workedRight: boolean; verdictRight: boolean; hasVerdict: boolean; consistent: boolean } {
+export function scoreJudge(
+  task: Task,
+  completion: string,
+  rightLabel: 'A' | 'B',
+): { workedRight: boolean; verdictRight: boolean; hasVerdict: boolean; consistent: boolean } {
   const g = gradeRationale(task, completion);
-  return { workedRight: g.resultRight, verdictRight: g.verdict === rightLabel, hasVerdict: g.verdict !== null, consistent: g.checksConsistent };
+  return {
+    workedRight: g.resultRight,
+    verdictRight: g.verdict === rightLabel,
+    hasVerdict: g.verdict !== null,
+    consistent: g.checksConsistent,
+  };
 }
 
 /**
@@ -116,7 +125,13 @@ export interface WorkedReportOptions {
 const SAMPLING = { temperature: 1, topP: 0.95 } as const;
 
 /** Runs both measurements on the given tasks. */
-export function workedReport(model: Llama, tok: Tokenizer, spec: Spec, cells: Map<string, Task[]>, opts: WorkedReportOptions = {}): WorkedReport {
+export function workedReport(
+  model: Llama,
+  tok: Tokenizer,
+  spec: Spec,
+  cells: Map<string, Task[]>,
+  opts: WorkedReportOptions = {},
+): WorkedReport {
   const seed = opts.seed ?? 1;
   const samples = opts.samples ?? 0;
   const t0 = performance.now();
@@ -129,7 +144,13 @@ export function workedReport(model: Llama, tok: Tokenizer, spec: Spec, cells: Ma
     const longest = Math.max(...tasks.map((t) => tok.encode(t.worked, { specials: 'plain' }).length));
     // The worked line, from the question alone: the corpus has "question\nworked" documents.
     const encode = (p: string): number[] => tok.encode(p, { specials: 'parse' });
-    const worked = greedy(model, tok, tasks.map((t) => encode(`${t.prompt}\n`)), longest + 16, ['\n']);
+    const worked = greedy(
+      model,
+      tok,
+      tasks.map((t) => encode(`${t.prompt}\n`)),
+      longest + 16,
+      ['\n'],
+    );
     // The same inside a judge rationale: the right answer and a near miss, in random order and style.
     const judgePrompts: string[] = [];
     const rightLabels: Array<'A' | 'B'> = [];
@@ -149,8 +170,20 @@ export function workedReport(model: Llama, tok: Tokenizer, spec: Spec, cells: Ma
     const judged = greedy(model, tok, fitting, longest + 64, [], verdicts);
     const sampled = samples > 0 && fitting.length > 0 ? sample(model, tok, fitting, samples, longest + 64, verdicts, seed) : [];
     const cell: WorkedCell = {
-      family, difficulty: Number(d), n: tasks.length, worked: 0, workedExact: 0, judgeN: 0, judgeWorked: 0, judgeVerdict: 0, judgeHasVerdict: 0, judgeConsistent: 0,
-      sampledN: 0, sampledHasVerdict: 0, sampledConsistent: 0, sampledVerdict: 0,
+      family,
+      difficulty: Number(d),
+      n: tasks.length,
+      worked: 0,
+      workedExact: 0,
+      judgeN: 0,
+      judgeWorked: 0,
+      judgeVerdict: 0,
+      judgeHasVerdict: 0,
+      judgeConsistent: 0,
+      sampledN: 0,
+      sampledHasVerdict: 0,
+      sampledConsistent: 0,
+      sampledVerdict: 0,
     };
     tasks.forEach((t, i) => {
       const w = scoreWorked(t, worked[i]!);
@@ -173,12 +206,17 @@ export function workedReport(model: Llama, tok: Tokenizer, spec: Spec, cells: Ma
     });
     cell.worked /= cell.n;
     cell.workedExact /= cell.n;
-    for (const k of ['judgeWorked', 'judgeVerdict', 'judgeHasVerdict', 'judgeConsistent'] as const) cell[k] = cell.judgeN ? cell[k] / cell.judgeN : NaN;
-    for (const k of ['sampledHasVerdict', 'sampledConsistent', 'sampledVerdict'] as const) cell[k] = cell.sampledN ? cell[k] / cell.sampledN : NaN;
+    for (const k of ['judgeWorked', 'judgeVerdict', 'judgeHasVerdict', 'judgeConsistent'] as const)
+      cell[k] = cell.judgeN ? cell[k] / cell.judgeN : NaN;
+    for (const k of ['sampledHasVerdict', 'sampledConsistent', 'sampledVerdict'] as const)
+      cell[k] = cell.sampledN ? cell[k] / cell.sampledN : NaN;
     out.push(cell);
   }
   // Each rate weighted by what it is a share of: tasks, judged tasks or samples.
-  const weightOf = (k: keyof WorkedOverall) => (c: WorkedCell): number => (k === 'worked' ? c.n : k.startsWith('sampled') ? c.sampledN : c.judgeN);
+  const weightOf =
+    (k: keyof WorkedOverall) =>
+    (c: WorkedCell): number =>
+      k === 'worked' ? c.n : k.startsWith('sampled') ? c.sampledN : c.judgeN;
   const mean = (k: Exclude<keyof WorkedOverall, 'n' | 'sampledN'>): number => {
     const w = weightOf(k);
     const total = out.reduce((a, c) => a + w(c), 0);
@@ -200,7 +238,15 @@ export function workedReport(model: Llama, tok: Tokenizer, spec: Spec, cells: Ma
 }
 
 /** `n` sampled completions per prompt (to the verdict token or end of text), as text. */
-function sample(model: Llama, tok: Tokenizer, ids: number[][], n: number, maxTokens: number, stopTokens: number[], seed: number): string[][] {
+function sample(
+  model: Llama,
+  tok: Tokenizer,
+  ids: number[][],
+  n: number,
+  maxTokens: number,
+  stopTokens: number[],
+  seed: number,
+): string[][] {
   const out = generate(model, tok, ids, { n, ...SAMPLING, maxTokens, seed, stopTokens });
   return out.map((row) => row.map((s) => tok.decode(s.tokens)));
 }
@@ -210,25 +256,47 @@ export const WORKED_REPORT_FILES = { json: 'worked-report.json', text: 'worked-r
 /** Writes worked-report.json and worked-report.txt into a checkpoint folder. */
 export function writeWorkedReport(dir: string, r: WorkedReport): void {
   writeFileAtomic(join(dir, WORKED_REPORT_FILES.json), JSON.stringify(r, null, 2) + '\n');
-  writeFileAtomic(join(dir, WORKED_REPORT_FILES.text), `worked solutions on held-out tasks (greedy; ${r.seconds.toFixed(0)} s):\n${formatWorkedReport(r)}\n`);
+  writeFileAtomic(
+    join(dir, WORKED_REPORT_FILES.text),
+    `worked solutions on held-out tasks (greedy; ${r.seconds.toFixed(0)} s):\n${formatWorkedReport(r)}\n`,
+  );
 }
 
 /** The report as a fixed-width table, then the zero-shot CoT rates against their goals. */
 export function formatWorkedReport(r: WorkedReport): string {
   const pct = (x: number): string => (Number.isNaN(x) ? '    -' : `${(100 * x).toFixed(0).padStart(4)}%`);
   const sampledCols = r.sampling.samples > 0;
-  const head = 'family      diff    n   worked  (exact)   in-judge  verdict   has-v  consist' + (sampledCols ? '   s:has-v s:consist s:verdict' : '');
-  const row = (c: Pick<WorkedCell, 'worked' | 'judgeWorked' | 'judgeVerdict' | 'judgeHasVerdict' | 'judgeConsistent' | 'sampledHasVerdict' | 'sampledConsistent' | 'sampledVerdict'>, exact: string): string =>
+  const head =
+    'family      diff    n   worked  (exact)   in-judge  verdict   has-v  consist' + (sampledCols ? '   s:has-v s:consist s:verdict' : '');
+  const row = (
+    c: Pick<
+      WorkedCell,
+      | 'worked'
+      | 'judgeWorked'
+      | 'judgeVerdict'
+      | 'judgeHasVerdict'
+      | 'judgeConsistent'
+      | 'sampledHasVerdict'
+      | 'sampledConsistent'
+      | 'sampledVerdict'
+    >,
+    exact: string,
+  ): string =>
     `${pct(c.worked)}   ${exact}     ${pct(c.judgeWorked)}   ${pct(c.judgeVerdict)}   ${pct(c.judgeHasVerdict)}   ${pct(c.judgeConsistent)}` +
     (sampledCols ? `     ${pct(c.sampledHasVerdict)}     ${pct(c.sampledConsistent)}     ${pct(c.sampledVerdict)}` : '');
   const lines = [head];
-  for (const c of r.cells) lines.push(`${c.family.padEnd(11)} ${String(c.difficulty).padStart(4)} ${String(c.n).padStart(4)}    ${row(c, pct(c.workedExact))}`);
+  for (const c of r.cells)
+    lines.push(`${c.family.padEnd(11)} ${String(c.difficulty).padStart(4)} ${String(c.n).padStart(4)}    ${row(c, pct(c.workedExact))}`);
   lines.push(`overall          ${String(r.overall.n).padStart(4)}    ${row(r.overall, '     ')}`);
   const o = r.overall;
   const goal = (x: number, g: number): string => `${pct(x).trim()} (goal ≥ ${(100 * g).toFixed(0)}%${x >= g ? ', met' : ''})`;
   lines.push('');
-  lines.push(`zero-shot CoT, greedy: a verdict in ${goal(o.judgeHasVerdict, WORKED_GOALS.hasVerdict)}, checks agree with the worked result in ${goal(o.judgeConsistent, WORKED_GOALS.consistent)}, verdict right ${pct(o.judgeVerdict).trim()}`);
+  lines.push(
+    `zero-shot CoT, greedy: a verdict in ${goal(o.judgeHasVerdict, WORKED_GOALS.hasVerdict)}, checks agree with the worked result in ${goal(o.judgeConsistent, WORKED_GOALS.consistent)}, verdict right ${pct(o.judgeVerdict).trim()}`,
+  );
   if (sampledCols)
-    lines.push(`zero-shot CoT, sampled (${o.sampledN} samples: ${r.sampling.samples} per task, T ${r.sampling.temperature}, top-p ${r.sampling.topP}): a verdict in ${goal(o.sampledHasVerdict, WORKED_GOALS.hasVerdict)}, checks agree in ${goal(o.sampledConsistent, WORKED_GOALS.consistent)}, verdict right ${pct(o.sampledVerdict).trim()}`);
+    lines.push(
+      `zero-shot CoT, sampled (${o.sampledN} samples: ${r.sampling.samples} per task, T ${r.sampling.temperature}, top-p ${r.sampling.topP}): a verdict in ${goal(o.sampledHasVerdict, WORKED_GOALS.hasVerdict)}, checks agree in ${goal(o.sampledConsistent, WORKED_GOALS.consistent)}, verdict right ${pct(o.sampledVerdict).trim()}`,
+    );
   return lines.join('\n');
 }

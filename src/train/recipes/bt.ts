@@ -18,9 +18,21 @@ import { defineRecipe } from './registry.js';
 import { encodeForHead, overflowError, padSequences, scoreAll, type SeqBatch } from './scoreHead.js';
 
 export const BtSchema = recipeSchema({
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8)
-    .describe('Pairs per micro-batch, each two sequences (chosen, rejected). 8 pairs = 16 rows, as the other recipes; the memory check sizes it against the machine.'),
-  headSeed: z.number().int().min(0).max(MAX_SEED).default(1)
+  batchSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_BATCH)
+    .default(8)
+    .describe(
+      'Pairs per micro-batch, each two sequences (chosen, rejected). 8 pairs = 16 rows, as the other recipes; the memory check sizes it against the machine.',
+    ),
+  headSeed: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_SEED)
+    .default(1)
     .describe("Seed of the reward head's initialisation (normal, std 0.02, as the other Linears). Below 2^32, as every seed."),
 });
 export type BtConfig = z.infer<typeof BtSchema>;
@@ -36,7 +48,12 @@ interface BtItem {
 }
 
 /** Encodes pairs as (chosen, rejected) sequences; over-long pairs follow the overflow policy. */
-function encodePairs(tok: Tokenizer, pairs: readonly PreferencePair[], maxSeqLen: number, overflow: 'error' | 'skip'): { items: BtItem[]; skipped: number } {
+function encodePairs(
+  tok: Tokenizer,
+  pairs: readonly PreferencePair[],
+  maxSeqLen: number,
+  overflow: 'error' | 'skip',
+): { items: BtItem[]; skipped: number } {
   const items: BtItem[] = [];
   let skipped = 0;
   for (const p of pairs) {
@@ -70,15 +87,23 @@ export const bt = defineRecipe<BtConfig>({
     const split = holdOutGroups(p.data.train, (x) => x.id, c.valPairs, c.seed);
     const { items, skipped } = encodePairs(tok, split.train, model.config.maxSeqLen, c.overflow);
     const valItems = encodePairs(tok, split.val, model.config.maxSeqLen, 'skip').items;
-    if (items.length === 0) throw new Error(`bt: none of the ${p.data.train.length} pairs fits the context of ${model.config.maxSeqLen} tokens`);
+    if (items.length === 0)
+      throw new Error(`bt: none of the ${p.data.train.length} pairs fits the context of ${model.config.maxSeqLen} tokens`);
     if (skipped) ctx.say(`bt: ${skipped} pairs longer than the context were left out`);
     const evalSeqs = encodePairs(tok, p.data.eval, model.config.maxSeqLen, 'skip').items;
 
-    const collate = (batch: BtItem[]): BtBatch => ({ ...padSequences([...batch.map((b) => b.chosen), ...batch.map((b) => b.rejected)], tok.padId), pairs: batch.length });
+    const collate = (batch: BtItem[]): BtBatch => ({
+      ...padSequences([...batch.map((b) => b.chosen), ...batch.map((b) => b.rejected)], tok.padId),
+      pairs: batch.length,
+    });
     const task: TrainTask<BtBatch> = {
       batchShape: { rows: 2 * c.batchSize, seqLen: model.config.maxSeqLen }, // chosen and rejected rows
       params: model.params,
-      stream: new ShuffledStream(items, collate, { batchSize: c.batchSize, seed: c.seed, length: (it) => Math.max(it.chosen.length, it.rejected.length) }),
+      stream: new ShuffledStream(items, collate, {
+        batchSize: c.batchSize,
+        seed: c.seed,
+        length: (it) => Math.max(it.chosen.length, it.rejected.length),
+      }),
       loss: (b) => {
         const B = b.pairs;
         const hidden = model.hidden(b.ids, b.batch, b.seqLen); // (2B*T, d)
@@ -97,8 +122,16 @@ export const bt = defineRecipe<BtConfig>({
       tokens: (b) => b.batch * b.seqLen,
       evaluate: () => {
         if (evalSeqs.length === 0) return {};
-        const rc = scoreAll(model, evalSeqs.map((e) => e.chosen), tok.padId);
-        const rr = scoreAll(model, evalSeqs.map((e) => e.rejected), tok.padId);
+        const rc = scoreAll(
+          model,
+          evalSeqs.map((e) => e.chosen),
+          tok.padId,
+        );
+        const rr = scoreAll(
+          model,
+          evalSeqs.map((e) => e.rejected),
+          tok.padId,
+        );
         let right = 0;
         let m = 0;
         rc.forEach((r, i) => {
@@ -110,7 +143,12 @@ export const bt = defineRecipe<BtConfig>({
       },
       saveModel: p.saveModel('bt'),
     };
-    if (valItems.length) task.validate = heldOutValidation((b) => task.loss(b, VAL_CTX), (b) => b.pairs, chunked(valItems, c.batchSize, collate));
+    if (valItems.length)
+      task.validate = heldOutValidation(
+        (b) => task.loss(b, VAL_CTX),
+        (b) => b.pairs,
+        chunked(valItems, c.batchSize, collate),
+      );
     const { r, firstLoss } = p.train(task);
     return p.result(r, firstLoss, { pairs: items.length, skipped, evalPairs: evalSeqs.length, valPairs: valItems.length });
   },

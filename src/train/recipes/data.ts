@@ -48,16 +48,24 @@ function readPairFile(file: string): { pairs: PreferencePair[]; bytes: Buffer } 
  * plain file at most a tenth is held out (so small files still train). Ties are dropped.
  */
 export function loadPairData(path: string, opts: { evalPairs: number; seed: number }): PairData {
-  if (!existsSync(path)) throw new GenrmError(`${path}: no such file or folder (expected a PrefWorld folder from \`genrm world generate\`, or a PreferencePair JSONL file)`, 'bad_input');
+  if (!existsSync(path))
+    throw new GenrmError(
+      `${path}: no such file or folder (expected a PrefWorld folder from \`genrm world generate\`, or a PreferencePair JSONL file)`,
+      'bad_input',
+    );
   const isDir = statSync(path).isDirectory();
   const trainFile = isDir ? join(path, SPLIT_FILES.train) : path;
-  if (!existsSync(trainFile)) throw new GenrmError(`${trainFile}: missing; is ${path} a PrefWorld folder (genrm world generate --out ${path})?`, 'bad_input');
+  if (!existsSync(trainFile))
+    throw new GenrmError(`${trainFile}: missing; is ${path} a PrefWorld folder (genrm world generate --out ${path})?`, 'bad_input');
   const { pairs, bytes } = readPairFile(trainFile);
   return pairDataOf({ path, isDir, trainFile, pairs, bytes }, opts);
 }
 
 /** PairData from pairs already read (from `trainFile`, whose bytes are hashed): ties dropped, the held-out pairs split off. */
-export function pairDataOf(src: { path: string; isDir: boolean; trainFile: string; pairs: PreferencePair[]; bytes: Buffer }, opts: { evalPairs: number; seed: number }): PairData {
+export function pairDataOf(
+  src: { path: string; isDir: boolean; trainFile: string; pairs: PreferencePair[]; bytes: Buffer },
+  opts: { evalPairs: number; seed: number },
+): PairData {
   const { path, isDir, trainFile, pairs, bytes } = src;
   const usable = pairs.filter((p) => p.tie !== true);
   const ties = pairs.length - usable.length;
@@ -66,7 +74,9 @@ export function pairDataOf(src: { path: string; isDir: boolean; trainFile: strin
   let evalSource = 'none';
   const testId = isDir ? join(path, SPLIT_FILES['test-id']) : null;
   if (opts.evalPairs > 0 && testId && existsSync(testId)) {
-    evalSet = readPairFile(testId).pairs.filter((p) => p.tie !== true).slice(0, opts.evalPairs);
+    evalSet = readPairFile(testId)
+      .pairs.filter((p) => p.tie !== true)
+      .slice(0, opts.evalPairs);
     evalSource = `${testId} (first ${evalSet.length})`;
   } else if (opts.evalPairs > 0) {
     // A seeded slice, so the same seed holds out the same pairs (resume and reruns agree).
@@ -78,7 +88,15 @@ export function pairDataOf(src: { path: string; isDir: boolean; trainFile: strin
     evalSource = `${n} pairs held out of ${trainFile}`;
   }
   if (train.length === 0) throw new GenrmError(`${trainFile}: no pairs to train on (${pairs.length} records, ${ties} ties)`, 'bad_input');
-  return { trainFile, train, eval: evalSet, evalSource, hash: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, worldDir: isDir && existsSync(join(path, SPEC_FILE)) ? path : null, ties };
+  return {
+    trainFile,
+    train,
+    eval: evalSet,
+    evalSource,
+    hash: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+    worldDir: isDir && existsSync(join(path, SPEC_FILE)) ? path : null,
+    ties,
+  };
 }
 
 /** One pair in one order: what the judge sees as A and B, and the right verdict. */
@@ -119,7 +137,11 @@ export function describe(op: OrderedPair): string {
  * compact template's rendering through src/judge, the very text `genrm eval` judges with.
  */
 export function judgePrompt(op: OrderedPair, mode: PairMode): string {
-  const f = orderFields({ prompt: op.pair.prompt, answerA: op.answerA, answerB: op.answerB }, 0, mode === 'rationalize' ? op.verdict : undefined);
+  const f = orderFields(
+    { prompt: op.pair.prompt, answerA: op.answerA, answerB: op.answerB },
+    0,
+    mode === 'rationalize' ? op.verdict : undefined,
+  );
   return compactPair(f, mode);
 }
 

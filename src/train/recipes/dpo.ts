@@ -47,18 +47,30 @@ export interface DpoBatch {
  * last token, which is never fed); the rest are refused by `overflow` 'error' (the message names
  * the example by `what` and the bound by `limit`) or counted by 'skip'. Never truncated.
  */
-export function fitDpo(examples: readonly DpoExample[], maxLen: number, overflow: 'error' | 'skip', what: (i: number) => string, limit: string): { kept: number[]; skipped: number } {
+export function fitDpo(
+  examples: readonly DpoExample[],
+  maxLen: number,
+  overflow: 'error' | 'skip',
+  what: (i: number) => string,
+  limit: string,
+): { kept: number[]; skipped: number } {
   const kept: number[] = [];
   examples.forEach((e, i) => {
     const n = e.prompt.length + Math.max(e.chosen.length, e.rejected.length);
     if (n - 1 <= maxLen) kept.push(i);
-    else if (overflow === 'error') throw new Error(`${what(i)}: ${n} tokens (prompt ${e.prompt.length} + longer completion ${n - e.prompt.length}), more than ${limit}; set overflow: skip to drop such pairs (never truncated)`);
+    else if (overflow === 'error')
+      throw new Error(
+        `${what(i)}: ${n} tokens (prompt ${e.prompt.length} + longer completion ${n - e.prompt.length}), more than ${limit}; set overflow: skip to drop such pairs (never truncated)`,
+      );
   });
   return { kept, skipped: examples.length - kept.length };
 }
 
 export function collateDpo(examples: readonly DpoExample[], padId: number, maxSeqLen = Infinity): DpoBatch {
-  const rows = [...examples.map((e) => completionExample(e.prompt, e.chosen)), ...examples.map((e) => completionExample(e.prompt, e.rejected))];
+  const rows = [
+    ...examples.map((e) => completionExample(e.prompt, e.chosen)),
+    ...examples.map((e) => completionExample(e.prompt, e.rejected)),
+  ];
   const pre = examples.every((e) => e.refChosen !== undefined && e.refRejected !== undefined);
   return {
     lm: padBatch(rows, padId, maxSeqLen),
@@ -99,10 +111,16 @@ export function dpoLoss(policy: Llama, b: DpoBatch, beta: number, ref: Llama | n
   const seq = sequenceLogprobs(policy, b.lm); // (2B, 1)
   const pc = gatherRows(seq, range(0, B)); // (B, 1) log π(y_w|x)
   const pr = gatherRows(seq, range(B, B)); // (B, 1) log π(y_l|x)
-  const refDiff = new Tensor(Float32Array.from({ length: B }, (_, i) => refC![i]! - refR![i]!), [B, 1]); // constant
+  const refDiff = new Tensor(
+    Float32Array.from({ length: B }, (_, i) => refC![i]! - refR![i]!),
+    [B, 1],
+  ); // constant
   const logits = scale(sub(sub(pc, pr), refDiff), beta); // (B, 1)
   const dpo = scale(mean(logSigmoid(logits)), -1);
-  const perToken = new Tensor(Float32Array.from(b.chosenTokens, (n) => 1 / n), [B, 1]); // constant
+  const perToken = new Tensor(
+    Float32Array.from(b.chosenTokens, (n) => 1 / n),
+    [B, 1],
+  ); // constant
   const loss = nllWeight > 0 ? add(dpo, scale(mean(mul(pc, perToken)), -nllWeight)) : dpo;
   let nll = 0;
   for (let i = 0; i < B; i++) nll -= pc.data[i]! / b.chosenTokens[i]!;
@@ -123,7 +141,15 @@ export function dpoLoss(policy: Llama, b: DpoBatch, beta: number, ref: Llama | n
   }
   return {
     loss,
-    metrics: { 'rewards/chosen': rc / B, 'rewards/rejected': rr / B, 'rewards/margins': (rc - rr) / B, 'rewards/accuracies': acc / B, 'logps/chosen': lc / B, 'logps/rejected': lr / B, 'nll/chosen': nll / B },
+    metrics: {
+      'rewards/chosen': rc / B,
+      'rewards/rejected': rr / B,
+      'rewards/margins': (rc - rr) / B,
+      'rewards/accuracies': acc / B,
+      'logps/chosen': lc / B,
+      'logps/rejected': lr / B,
+      'nll/chosen': nll / B,
+    },
   };
 }
 
@@ -154,7 +180,11 @@ export interface DpoTaskOptions {
 }
 
 /** The shared loop's task for DPO on `examples` (pair-mean loss: weight = pairs). */
-export function dpoTask(policy: Llama, examples: readonly DpoExample[], o: DpoTaskOptions): Omit<TrainTask<DpoBatch>, 'saveModel' | 'evaluate' | 'validate'> {
+export function dpoTask(
+  policy: Llama,
+  examples: readonly DpoExample[],
+  o: DpoTaskOptions,
+): Omit<TrainTask<DpoBatch>, 'saveModel' | 'evaluate' | 'validate'> {
   const stream = new ShuffledStream(examples, (items) => collateDpo(items, o.padId, policy.config.maxSeqLen), {
     batchSize: o.batchSize,
     seed: o.seed,
@@ -175,8 +205,18 @@ export function dpoTask(policy: Llama, examples: readonly DpoExample[], o: DpoTa
  * same objective): val/loss, val/rewards/accuracies, val/rewards/margins, val/logps/chosen,
  * val/logps/rejected, val/nll/chosen, pair-weighted over fixed batches of `examples`.
  */
-export function dpoValidation(policy: Llama, examples: readonly DpoExample[], o: Pick<DpoTaskOptions, 'beta' | 'batchSize' | 'padId' | 'ref'>): Validation {
-  const sorted = [...examples].sort((a, b) => a.prompt.length + a.chosen.length + a.rejected.length - (b.prompt.length + b.chosen.length + b.rejected.length));
+export function dpoValidation(
+  policy: Llama,
+  examples: readonly DpoExample[],
+  o: Pick<DpoTaskOptions, 'beta' | 'batchSize' | 'padId' | 'ref'>,
+): Validation {
+  const sorted = [...examples].sort(
+    (a, b) => a.prompt.length + a.chosen.length + a.rejected.length - (b.prompt.length + b.chosen.length + b.rejected.length),
+  );
   const batches = chunked(sorted, o.batchSize, (part) => collateDpo(part, o.padId, policy.config.maxSeqLen));
-  return heldOutValidation((b) => dpoLoss(policy, b, o.beta, o.ref ?? null), (b) => b.pairs, batches);
+  return heldOutValidation(
+    (b) => dpoLoss(policy, b, o.beta, o.ref ?? null),
+    (b) => b.pairs,
+    batches,
+  );
 }

@@ -28,7 +28,13 @@ const ORDERS: readonly PairOrder[] = [0, 1];
 const RIGHT: Record<PairOrder, 'A' | 'B'> = { 0: 'A', 1: 'B' };
 
 /** Both orders' encoded prompts of every pair that fits with `room` tokens to spare; the rest counted. */
-export function fittingPairs(tok: Tokenizer, model: Llama, pairs: readonly PreferencePair[], mode: 'direct' | 'cot', room: number): { pairs: PreferencePair[]; ids: number[][]; skipped: number } {
+export function fittingPairs(
+  tok: Tokenizer,
+  model: Llama,
+  pairs: readonly PreferencePair[],
+  mode: 'direct' | 'cot',
+  room: number,
+): { pairs: PreferencePair[]; ids: number[][]; skipped: number } {
   const kept: PreferencePair[] = [];
   const ids: number[][] = [];
   for (const pair of pairs) {
@@ -69,7 +75,12 @@ export function directAccuracy(model: Llama, tok: Tokenizer, pairs: readonly Pre
 }
 
 /** Greedy CoT judging of the first `maxPairs` pairs (both orders); `maxTokens` per rationale. */
-export function cotAccuracy(model: Llama, tok: Tokenizer, pairs: readonly PreferencePair[], o: { maxPairs: number; maxTokens: number }): Record<string, number> {
+export function cotAccuracy(
+  model: Llama,
+  tok: Tokenizer,
+  pairs: readonly PreferencePair[],
+  o: { maxPairs: number; maxTokens: number },
+): Record<string, number> {
   const slice = pairs.slice(0, o.maxPairs);
   if (slice.length === 0) return {};
   const fit = fittingPairs(tok, model, slice, 'cot', 8);
@@ -80,7 +91,12 @@ export function cotAccuracy(model: Llama, tok: Tokenizer, pairs: readonly Prefer
   let right = 0;
   let invalid = 0;
   out.forEach((samples, k) => {
-    const verdict = slotVerdict(tally(samples.map((s) => rationaleOf(s, PAIR_SPEC)), false).verdict);
+    const verdict = slotVerdict(
+      tally(
+        samples.map((s) => rationaleOf(s, PAIR_SPEC)),
+        false,
+      ).verdict,
+    );
     if (verdict === 'invalid') invalid++;
     else if (verdict === RIGHT[(k % 2) as PairOrder]) right++;
   });
@@ -93,12 +109,19 @@ export function cotAccuracy(model: Llama, tok: Tokenizer, pairs: readonly Prefer
  * better), for CoT judges trained on their own samples (rationalize, star-sft, grpo); `who`
  * names the recipe in the error when no pair fits the context.
  */
-export function cotErrorValidation(model: Llama, tok: Tokenizer, pairs: readonly PreferencePair[], maxTokens: number, who: string): Validation {
+export function cotErrorValidation(
+  model: Llama,
+  tok: Tokenizer,
+  pairs: readonly PreferencePair[],
+  maxTokens: number,
+  who: string,
+): Validation {
   return {
     metric: 'val/cotError',
     run: () => {
       const acc = cotAccuracy(model, tok, pairs, { maxPairs: pairs.length, maxTokens });
-      if (acc.evalCotAcc === undefined) throw new Error(`${who}: none of the ${pairs.length} held-out pairs fits the context for a CoT validation`);
+      if (acc.evalCotAcc === undefined)
+        throw new Error(`${who}: none of the ${pairs.length} held-out pairs fits the context for a CoT validation`);
       return { 'val/cotError': 1 - acc.evalCotAcc, 'val/cotAcc': acc.evalCotAcc, 'val/cotInvalid': acc.evalCotInvalid ?? 0 };
     },
   };

@@ -45,7 +45,10 @@ export function tokenizeExamples(tok: Tokenizer, texts: readonly TextExample[], 
     // The model reads n-1 tokens (the last one is only a target): that must fit the context.
     if (n - 1 > o.maxTokens) {
       const msg = `${t.source}: ${n} tokens (prompt ${prompt.length} + target ${target.length}) read as ${n - 1} positions, more than the model's context of ${o.maxTokens}`;
-      if (o.overflow === 'error') throw new Error(`${msg}; shorten the data, use a model with a longer context, or set overflow: skip to drop such examples (never truncated: the verdict or the question would be cut)`);
+      if (o.overflow === 'error')
+        throw new Error(
+          `${msg}; shorten the data, use a model with a longer context, or set overflow: skip to drop such examples (never truncated: the verdict or the question would be cut)`,
+        );
       skipped.push(t.source);
       continue;
     }

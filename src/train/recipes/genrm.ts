@@ -12,8 +12,15 @@ import { defineRecipe } from './registry.js';
 import { runSft } from './sft.js';
 
 export const GenrmSchema = recipeSchema({
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(16)
-    .describe('Judge examples (pair, order) per micro-batch. 16: short direct prompts make this cheap; the memory check sizes it against the machine.'),
+  batchSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_BATCH)
+    .default(16)
+    .describe(
+      'Judge examples (pair, order) per micro-batch. 16: short direct prompts make this cheap; the memory check sizes it against the machine.',
+    ),
 });
 export type GenrmConfig = z.infer<typeof GenrmSchema>;
 
@@ -40,6 +47,11 @@ export const genrm = defineRecipe<GenrmConfig>({
       saveModel: p.saveModel('lm'),
     });
     if (r.skipped.length) ctx.say(`genrm: ${r.skipped.length} examples longer than the context were left out (first: ${r.skipped[0]})`);
-    return p.result(r.train, r.firstLoss, { examples: r.examples, skipped: r.skipped.length, targetTokens: r.targetTokens, valExamples: r.valExamples });
+    return p.result(r.train, r.firstLoss, {
+      examples: r.examples,
+      skipped: r.skipped.length,
+      targetTokens: r.targetTokens,
+      valExamples: r.valExamples,
+    });
   },
 });

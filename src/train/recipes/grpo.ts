@@ -32,30 +32,89 @@ import { defineRecipe } from './registry.js';
 import { withReplay } from './replay.js';
 
 export const GrpoSchema = recipeSchema({
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(2)
+  batchSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_BATCH)
+    .default(2)
     .describe('Pairs per micro-batch, each sampled k times in both orders. 2: 2 × 2 × 8 = 32 rationales per update at the default k.'),
-  k: z.number().int().min(2).max(1024).default(8)
-    .describe("Rationales per group, one group per (pair, order) (TRL's num_generations). 8, STaR's k here: a group of a pair the judge gets right 80% of the time still holds a wrong one about 5 times in 6, so its advantages are not all zero."),
-  lr: z.number().positive().max(1).default(3e-5)
+  k: z
+    .number()
+    .int()
+    .min(2)
+    .max(1024)
+    .default(8)
+    .describe(
+      "Rationales per group, one group per (pair, order) (TRL's num_generations). 8, STaR's k here: a group of a pair the judge gets right 80% of the time still holds a wrong one about 5 times in 6, so its advantages are not all zero.",
+    ),
+  lr: z
+    .number()
+    .positive()
+    .max(1)
+    .default(3e-5)
     .describe("Peak learning rate. 3e-5, star-dpo's: like DPO, a policy-gradient step moves whole sampled sequences."),
-  beta: z.number().min(0).max(100).default(0)
-    .describe("Coefficient of the k3 KL penalty to the frozen base (TRL's beta). 0, TRL's default (Dr. GRPO and DAPO drop it with verifiable rewards): replay anchors the model to pretraining instead, and no reference forward pass is needed."),
-  reward: z.enum(['right', 'consistent']).default('right')
-    .describe("The reward of a rationale: 'right' is 1 for the right verdict; 'consistent' is 1 when the i-th samples of both orders are right (J1's consistency reward). 'right': the paper's correctness signal, one sample at a time."),
-  scaleRewards: z.enum(['group', 'none']).default('group')
-    .describe("Advantage scaling (TRL's scale_rewards): 'group' divides the centred rewards by the group's std (GRPO, Shao et al. 2024, arXiv 2402.03300); 'none' only centres them (Dr. GRPO, Liu et al. 2025, arXiv 2503.20783)."),
-  lossType: z.enum(['dapo', 'grpo']).default('dapo')
-    .describe("Loss normalisation (TRL's loss_type): 'dapo' averages over all completion tokens of the batch (DAPO, Yu et al. 2025, arXiv 2503.14476), so long rationales are not down-weighted; 'grpo' averages per completion, then over completions."),
-  temperature: z.number().gt(0).max(5).default(1.0)
+  beta: z
+    .number()
+    .min(0)
+    .max(100)
+    .default(0)
+    .describe(
+      "Coefficient of the k3 KL penalty to the frozen base (TRL's beta). 0, TRL's default (Dr. GRPO and DAPO drop it with verifiable rewards): replay anchors the model to pretraining instead, and no reference forward pass is needed.",
+    ),
+  reward: z
+    .enum(['right', 'consistent'])
+    .default('right')
+    .describe(
+      "The reward of a rationale: 'right' is 1 for the right verdict; 'consistent' is 1 when the i-th samples of both orders are right (J1's consistency reward). 'right': the paper's correctness signal, one sample at a time.",
+    ),
+  scaleRewards: z
+    .enum(['group', 'none'])
+    .default('group')
+    .describe(
+      "Advantage scaling (TRL's scale_rewards): 'group' divides the centred rewards by the group's std (GRPO, Shao et al. 2024, arXiv 2402.03300); 'none' only centres them (Dr. GRPO, Liu et al. 2025, arXiv 2503.20783).",
+    ),
+  lossType: z
+    .enum(['dapo', 'grpo'])
+    .default('dapo')
+    .describe(
+      "Loss normalisation (TRL's loss_type): 'dapo' averages over all completion tokens of the batch (DAPO, Yu et al. 2025, arXiv 2503.14476), so long rationales are not down-weighted; 'grpo' averages per completion, then over completions.",
+    ),
+  temperature: z
+    .number()
+    .gt(0)
+    .max(5)
+    .default(1.0)
     .describe('Sampling temperature of the rollouts. 1.0: the policy as it is, so the samples are on-policy.'),
-  topP: z.number().gt(0).max(1).default(1.0)
+  topP: z
+    .number()
+    .gt(0)
+    .max(1)
+    .default(1.0)
     .describe("Nucleus mass of the rollouts. 1.0, no truncation, so the samples follow the policy's own distribution."),
-  maxTokens: z.number().int().min(1).max(65_536).default(256)
+  maxTokens: z
+    .number()
+    .int()
+    .min(1)
+    .max(65_536)
+    .default(256)
     .describe("Longest rationale in tokens (TRL's max_completion_length). 256, as the STaR sampler."),
-  evalCotPairs: z.number().int().min(0).max(100_000).default(32)
+  evalCotPairs: z
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(32)
     .describe('Held-out pairs judged greedily with CoT (both orders) at each evaluation. 32: generation is the slow part.'),
-  steps: z.number().int().min(1).max(MAX_STEPS).default(300)
-    .describe('Most updates, with early stopping. 300: each update samples 2 × 2 × k rationales, so an update costs many of the other recipes\' updates.'),
+  steps: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_STEPS)
+    .default(300)
+    .describe(
+      "Most updates, with early stopping. 300: each update samples 2 × 2 × k rationales, so an update costs many of the other recipes' updates.",
+    ),
 });
 export type GrpoConfig = z.infer<typeof GrpoSchema>;
 
@@ -75,7 +134,10 @@ function cotPrompts(tok: Tokenizer, pair: PreferencePair): number[][] {
   return ORDERS.map((o) => encodePrompt(tok, compactPair(orderFields(input, o), 'cot')));
 }
 
-export interface GrpoTaskOptions extends Pick<GrpoConfig, 'batchSize' | 'k' | 'beta' | 'reward' | 'scaleRewards' | 'lossType' | 'temperature' | 'topP' | 'maxTokens' | 'seed'> {
+export interface GrpoTaskOptions extends Pick<
+  GrpoConfig,
+  'batchSize' | 'k' | 'beta' | 'reward' | 'scaleRewards' | 'lossType' | 'temperature' | 'topP' | 'maxTokens' | 'seed'
+> {
   /** The frozen reference (only with beta > 0). */
   ref: Llama | null;
 }
@@ -109,7 +171,11 @@ export function groupPolicyLoss(
   // Nothing to learn from: one row with weight zero keeps the update well-formed.
   const first = drawn[0]![0]!.tokens;
   const keep = rows.length > 0 ? rows : [{ ex: completionExample(prompts[0]!, first.length ? first : [tok.eotId]), advantage: 0 }];
-  const lm = padBatch(keep.map((r) => r.ex), tok.padId, T);
+  const lm = padBatch(
+    keep.map((r) => r.ex),
+    tok.padId,
+    T,
+  );
   const lp = model.tokenLogprobs(lm.ids, lm.targets, lm.batch, lm.seqLen); // (R*T) on the tape
   const ref = o.beta > 0 ? noGrad(() => o.ref!.tokenLogprobs(lm.ids, lm.targets, lm.batch, lm.seqLen).data) : null;
   const grpoRows: GrpoRow[] = keep.map((r, ri) => {
@@ -117,19 +183,29 @@ export function groupPolicyLoss(
     for (let t = 0; t < lm.seqLen; t++) if (lm.targets[ri * lm.seqLen + t]! >= 0) pos.push(ri * lm.seqLen + t);
     return { advantage: rows.length > 0 ? r.advantage : 0, positions: Int32Array.from(pos) };
   });
-  const out = grpoLoss(lp, ref, grpoRows, { beta: o.beta, lossType: o.lossType, completions, completionTokens: Math.max(1, completionTokens) });
+  const out = grpoLoss(lp, ref, grpoRows, {
+    beta: o.beta,
+    lossType: o.lossType,
+    completions,
+    completionTokens: Math.max(1, completionTokens),
+  });
   return { ...out, tokens: lm.batch * lm.seqLen, completionTokens };
 }
 
 /** The GRPO training task over some pairs: sampling, rewards and the loss in each micro-batch. */
 export function grpoTask(model: Llama, tok: Tokenizer, pairs: readonly PreferencePair[], o: GrpoTaskOptions): TrainTask<GrpoBatch> {
   if (o.beta > 0 && !o.ref) throw new Error('grpo: beta > 0 needs a reference model');
-  const stream = new ShuffledStream(pairs, (items: PreferencePair[]): GrpoBatch => ({ pairs: items, tokens: 0 }), { batchSize: o.batchSize, seed: o.seed });
+  const stream = new ShuffledStream(pairs, (items: PreferencePair[]): GrpoBatch => ({ pairs: items, tokens: 0 }), {
+    batchSize: o.batchSize,
+    seed: o.seed,
+  });
   const T = model.config.maxSeqLen;
   const loss = (b: GrpoBatch, ctx: StepContext) => {
     // 1. k rationales per (pair, order) from the model as it is now.
     const prompts = b.pairs.flatMap((p) => cotPrompts(tok, p)); // (2P) prompts: pair j's orders at 2j, 2j+1
-    const drawn = noGrad(() => generate(model, tok, prompts, { n: o.k, temperature: o.temperature, topP: o.topP, maxTokens: o.maxTokens, seed: ctx.rng.nextU32() }));
+    const drawn = noGrad(() =>
+      generate(model, tok, prompts, { n: o.k, temperature: o.temperature, topP: o.topP, maxTokens: o.maxTokens, seed: ctx.rng.nextU32() }),
+    );
     // 2. Rewards and group advantages.
     const verdicts = drawn.map((g) => g.map((s) => PAIR_SPEC.parse(s.text)));
     const rewards: number[][] = [];
@@ -164,17 +240,27 @@ const MIN_ROOM = 16;
 
 export const grpo = defineRecipe<GrpoConfig>({
   name: 'grpo',
-  description: 'GRPO (J1): the judge samples k CoT rationales per pair and order each update; reward 1 for the right verdict (or both orders right: --reward consistent)',
+  description:
+    'GRPO (J1): the judge samples k CoT rationales per pair and order each update; reward 1 for the right verdict (or both orders right: --reward consistent)',
   schema: GrpoSchema,
   async run(c, ctx) {
     const p = prepare('grpo', c, ctx);
     const tok = p.tokenizer;
     const T = p.model.config.maxSeqLen;
-    const fit = fittingPairs(tok, p.model, p.data.train.filter((x) => !x.tie), 'cot', MIN_ROOM);
+    const fit = fittingPairs(
+      tok,
+      p.model,
+      p.data.train.filter((x) => !x.tie),
+      'cot',
+      MIN_ROOM,
+    );
     const usable = fit.pairs;
     const tooLong = fit.skipped;
     if (tooLong) {
-      if (c.overflow === 'error') throw new Error(`grpo: ${tooLong} training pairs leave fewer than ${MIN_ROOM} tokens of the ${T}-token context for a rationale; set overflow: skip (a --config key) to leave them out`);
+      if (c.overflow === 'error')
+        throw new Error(
+          `grpo: ${tooLong} training pairs leave fewer than ${MIN_ROOM} tokens of the ${T}-token context for a rationale; set overflow: skip (a --config key) to leave them out`,
+        );
       ctx.say(`grpo: ${tooLong} training pairs too long for a rationale in the context were left out`);
     }
     if (usable.length === 0) throw new Error(`grpo: no training pair fits the context of ${T} tokens with room for a rationale`);
@@ -185,8 +271,22 @@ export const grpo = defineRecipe<GrpoConfig>({
     task.saveModel = p.saveModel('lm');
     if (split.val.length) task.validate = cotErrorValidation(p.model, tok, split.val, c.maxTokens, 'grpo');
     const loop = loopOf(c);
-    const run = c.replay > 0 ? withReplay(task, p.model, { spec: loop.replay, tokenizer: tok, batchSize: c.batchSize, microBatches: c.steps * c.gradAccum, seed: c.seed }) : task;
+    const run =
+      c.replay > 0
+        ? withReplay(task, p.model, {
+            spec: loop.replay,
+            tokenizer: tok,
+            batchSize: c.batchSize,
+            microBatches: c.steps * c.gradAccum,
+            seed: c.seed,
+          })
+        : task;
     const { r, firstLoss } = p.train(run as TrainTask<unknown>);
-    return p.result(r, firstLoss, { pairs: split.train.length, valPairs: split.val.length, tooLong, rationalesPerUpdate: 2 * c.batchSize * c.gradAccum * c.k });
+    return p.result(r, firstLoss, {
+      pairs: split.train.length,
+      valPairs: split.val.length,
+      tooLong,
+      rationalesPerUpdate: 2 * c.batchSize * c.gradAccum * c.k,
+    });
   },
 });

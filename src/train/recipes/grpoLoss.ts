@@ -29,7 +29,8 @@ export type GrpoLossType = 'grpo' | 'dapo';
  */
 export function pairRewards(right: readonly [readonly boolean[], readonly boolean[]], reward: GrpoReward): [number[], number[]] {
   const [a, b] = right;
-  if (a.length !== b.length) throw new Error(`pairRewards: the two orders have ${a.length} and ${b.length} samples; a pair's groups must be the same size`);
+  if (a.length !== b.length)
+    throw new Error(`pairRewards: the two orders have ${a.length} and ${b.length} samples; a pair's groups must be the same size`);
   if (reward === 'right') return [a.map(Number), b.map(Number)];
   const both = a.map((x, i) => Number(x && b[i]!));
   return [both, [...both]];

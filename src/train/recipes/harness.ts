@@ -29,7 +29,22 @@ export const VAL_CTX: StepContext = { step: -1, micro: 0, rng: new Prng(0) };
 /** A recipe's report from the loop's result. */
 export function resultOf(recipe: string, out: string, r: TrainResult, firstLoss: number, details: Record<string, unknown>): RecipeResult {
   const bestVal = r.bestVal['val/loss'];
-  return { recipe, out, steps: r.step, bestStep: r.bestStep, bestVal: bestVal ?? null, val: r.bestVal, stoppedEarly: r.stoppedEarly, tokens: r.tokensSeen, cpuSec: r.cpuSec, firstLoss, lastLoss: r.lastLoss, eval: r.lastEval, elapsedSec: r.elapsedSec, details };
+  return {
+    recipe,
+    out,
+    steps: r.step,
+    bestStep: r.bestStep,
+    bestVal: bestVal ?? null,
+    val: r.bestVal,
+    stoppedEarly: r.stoppedEarly,
+    tokens: r.tokensSeen,
+    cpuSec: r.cpuSec,
+    firstLoss,
+    lastLoss: r.lastLoss,
+    eval: r.lastEval,
+    elapsedSec: r.elapsedSec,
+    details,
+  };
 }
 
 /** The pairs: ctx.pairs when runRecipe read them (a file in another preference format: ./trlData.ts), else c.data as PreferencePair JSONL or a PrefWorld folder. */
@@ -37,12 +52,25 @@ export function prepare(recipe: string, c: RecipeCommon, ctx: RecipeContext): Pr
   const base = loadBase(c.base);
   const data = ctx.pairs ?? loadPairData(c.data, { evalPairs: c.evalPairs, seed: c.seed });
   const nParams = base.model.parameters().reduce((a, p) => a + p.size, 0);
-  ctx.say(`${recipe}: base ${c.base} (${(nParams / 1e6).toFixed(2)}M parameters, context ${base.model.config.maxSeqLen}); ${data.train.length} training pairs from ${data.trainFile}${data.ties ? ` (${data.ties} ties left out)` : ''}; eval: ${data.evalSource}`);
+  ctx.say(
+    `${recipe}: base ${c.base} (${(nParams / 1e6).toFixed(2)}M parameters, context ${base.model.config.maxSeqLen}); ${data.train.length} training pairs from ${data.trainFile}${data.ties ? ` (${data.ties} ties left out)` : ''}; eval: ${data.evalSource}`,
+  );
   return {
     ...base,
     data,
     saveModel: (kind) => (dir) => {
-      saveRecipeModel(dir, { recipe, kind, model: base.model, tokenizer: base.tokenizer, command: ctx.command, config: c, seed: c.seed, dataHash: data.hash, parent: base.dir, dtype: c.dtype });
+      saveRecipeModel(dir, {
+        recipe,
+        kind,
+        model: base.model,
+        tokenizer: base.tokenizer,
+        command: ctx.command,
+        config: c,
+        seed: c.seed,
+        dataHash: data.hash,
+        parent: base.dir,
+        dtype: c.dtype,
+      });
       writeResolvedConfig(dir, recipe, c);
     },
     train: (task) => {

@@ -23,5 +23,14 @@ export function getRecipe(name: string): Recipe {
 }
 
 export { resolveSchedule, type Schedule } from './schedule.js';
-export { runRecipe, resolveRecipeConfig, recipeKeys, defineRecipe, RESOLVED_CONFIG_FILE, type Recipe, type RecipeContext, type RecipeResult } from './registry.js';
+export {
+  runRecipe,
+  resolveRecipeConfig,
+  recipeKeys,
+  defineRecipe,
+  RESOLVED_CONFIG_FILE,
+  type Recipe,
+  type RecipeContext,
+  type RecipeResult,
+} from './registry.js';
 export { runSft, sftTask, type SftOptions, type SftResult } from './sft.js';

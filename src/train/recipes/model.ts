@@ -22,7 +22,11 @@ export interface BaseModel {
  */
 export function loadBase(dir: string): BaseModel {
   const ck = loadCheckpoint(dir, { expectSpecials: [...JUDGE_SPECIAL_TOKENS] });
-  if (ck.kind !== 'lm') throw new GenrmError(`${dir}: a '${ck.kind}' checkpoint; training recipes start from a language model (kind 'lm'), e.g. the output of genrm pretrain`, 'bad_input');
+  if (ck.kind !== 'lm')
+    throw new GenrmError(
+      `${dir}: a '${ck.kind}' checkpoint; training recipes start from a language model (kind 'lm'), e.g. the output of genrm pretrain`,
+      'bad_input',
+    );
   const model = Llama.fromWeights(ck.config, ck.weights, `${dir}/model.safetensors`);
   return { model, tokenizer: ck.tokenizer, dir: resolve(dir) };
 }
@@ -57,6 +61,12 @@ export function saveRecipeModel(dir: string, o: SaveRecipeModel): void {
     tokenizer: o.tokenizer,
     dtype: o.dtype ?? 'F32',
     ...(o.kind !== 'lm' ? { numLabels: head!.shape[0]! } : {}),
-    provenance: { command: o.command, config: { recipe: o.recipe, ...(o.config as object) }, seed: o.seed, dataHash: o.dataHash, parent: o.parent },
+    provenance: {
+      command: o.command,
+      config: { recipe: o.recipe, ...(o.config as object) },
+      seed: o.seed,
+      dataHash: o.dataHash,
+      parent: o.parent,
+    },
   });
 }

@@ -23,9 +23,19 @@ import { sigmoid } from '../../util/math.js';
 export const PAIRRM_LABELS = 2;
 
 export const PairrmSchema = recipeSchema({
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(16)
+  batchSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_BATCH)
+    .default(16)
     .describe('(pair, order) items per micro-batch, one row each. 16 rows, as genrm; the memory check sizes it against the machine.'),
-  headSeed: z.number().int().min(0).max(MAX_SEED).default(1)
+  headSeed: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_SEED)
+    .default(1)
     .describe("Seed of the two-logit head's initialisation (normal, std 0.02, as the other Linears). Below 2^32, as every seed."),
 });
 export type PairrmConfig = z.infer<typeof PairrmSchema>;
@@ -37,7 +47,12 @@ interface Item {
   op: OrderedPair;
 }
 
-function encodeItems(tok: Tokenizer, ops: readonly OrderedPair[], maxSeqLen: number, overflow: 'error' | 'skip'): { items: Item[]; skipped: number } {
+function encodeItems(
+  tok: Tokenizer,
+  ops: readonly OrderedPair[],
+  maxSeqLen: number,
+  overflow: 'error' | 'skip',
+): { items: Item[]; skipped: number } {
   const items: Item[] = [];
   let skipped = 0;
   for (const op of ops) {
@@ -68,11 +83,18 @@ export const pairrm = defineRecipe<PairrmConfig>({
     const split = holdOutGroups(p.data.train, (x) => x.id, c.valPairs, c.seed);
     const { items, skipped } = encodeItems(tok, bothOrders(split.train), model.config.maxSeqLen, c.overflow);
     const valItems = encodeItems(tok, bothOrders(split.val), model.config.maxSeqLen, 'skip').items;
-    if (items.length === 0) throw new Error(`pairrm: none of the ${p.data.train.length} pairs fits the context of ${model.config.maxSeqLen} tokens`);
+    if (items.length === 0)
+      throw new Error(`pairrm: none of the ${p.data.train.length} pairs fits the context of ${model.config.maxSeqLen} tokens`);
     if (skipped) ctx.say(`pairrm: ${skipped} (pair, order) items longer than the context were left out`);
     const evalItems = encodeItems(tok, bothOrders(p.data.eval), model.config.maxSeqLen, 'skip').items;
 
-    const collate = (batch: Item[]): PairrmBatch => ({ ...padSequences(batch.map((b) => b.ids), tok.padId), labels: Int32Array.from(batch, (b) => b.label) });
+    const collate = (batch: Item[]): PairrmBatch => ({
+      ...padSequences(
+        batch.map((b) => b.ids),
+        tok.padId,
+      ),
+      labels: Int32Array.from(batch, (b) => b.label),
+    });
     const task: TrainTask<PairrmBatch> = {
       batchShape: { rows: c.batchSize, seqLen: model.config.maxSeqLen },
       params: model.params,
@@ -83,10 +105,23 @@ export const pairrm = defineRecipe<PairrmConfig>({
       },
       weight: (b) => b.batch,
       tokens: (b) => b.batch * b.seqLen,
-      evaluate: () => evaluatePairrm(scoreAll(model, evalItems.map((e) => e.ids), tok.padId), evalItems),
+      evaluate: () =>
+        evaluatePairrm(
+          scoreAll(
+            model,
+            evalItems.map((e) => e.ids),
+            tok.padId,
+          ),
+          evalItems,
+        ),
       saveModel: p.saveModel('pairrm'),
     };
-    if (valItems.length) task.validate = heldOutValidation((b) => task.loss(b, VAL_CTX), (b) => b.batch, chunked(valItems, c.batchSize, collate));
+    if (valItems.length)
+      task.validate = heldOutValidation(
+        (b) => task.loss(b, VAL_CTX),
+        (b) => b.batch,
+        chunked(valItems, c.batchSize, collate),
+      );
     const { r, firstLoss } = p.train(task);
     return p.result(r, firstLoss, { items: items.length, skipped, evalItems: evalItems.length, valItems: valItems.length });
   },

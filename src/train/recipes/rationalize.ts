@@ -37,24 +37,69 @@ import { encodePrompt } from '../../backends/embedded/render.js';
 export const RATIONALES_FILE = 'rationales.jsonl';
 
 export const RationalizeSchema = recipeSchema({
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8)
+  batchSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_BATCH)
+    .default(8)
     .describe('Rationale examples per micro-batch. 8, as each is a few hundred tokens; the memory check sizes it against the machine.'),
-  lr: z.number().positive().max(1).default(1e-4)
-    .describe("Peak learning rate. 1e-4, star-sft's, for the same reason: the rationales are the model's own samples, already likely, and 3e-4 lowered CoT accuracy on them."),
-  samples: z.number().int().min(1).max(1024).default(4)
-    .describe("Rationales sampled per (pair, order) with the right verdict as a hint (the paper's rationalization, Zelikman et al. 2022). 4 tries find one ending in the hinted verdict for most pairs, at 4x the sampling cost of one; at most 1,024, the judge's cap on votes."),
-  temperature: z.number().min(0).max(5).default(1.0)
-    .describe("Sampling temperature of the hinted rationales. 1.0, the paper's for sampled rationales (Mahan et al. 2024, arXiv 2410.12832); at most 5, as the judge's: hotter is noise."),
-  topP: z.number().gt(0).max(1).default(0.95)
-    .describe("Nucleus mass of the hinted rationales. 0.95, the paper's (arXiv 2410.12832)."),
-  maxTokens: z.number().int().min(1).max(32_768).default(256)
-    .describe("Longest rationale in tokens. 256 holds PrefWorld's longest reference rationale with room to spare; at most 32,768, past any context (generation stops at the context's end)."),
-  keep: z.enum(['first', 'all']).default('first')
-    .describe("Rationales kept per (pair, order): 'first' keeps one, so easy pairs do not dominate the data; 'all' keeps every usable sample."),
-  requireResultRight: z.boolean().default(false)
-    .describe("Also require a kept rationale's own worked result to be right (PrefWorld data only). Off: the paper filters on the verdict alone."),
-  evalCotPairs: z.number().int().min(0).max(100_000).default(16)
-    .describe('Held-out pairs judged greedily with CoT (both orders) at each evaluation. 16 keeps an evaluation to seconds; generation is the slow part.'),
+  lr: z
+    .number()
+    .positive()
+    .max(1)
+    .default(1e-4)
+    .describe(
+      "Peak learning rate. 1e-4, star-sft's, for the same reason: the rationales are the model's own samples, already likely, and 3e-4 lowered CoT accuracy on them.",
+    ),
+  samples: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .default(4)
+    .describe(
+      "Rationales sampled per (pair, order) with the right verdict as a hint (the paper's rationalization, Zelikman et al. 2022). 4 tries find one ending in the hinted verdict for most pairs, at 4x the sampling cost of one; at most 1,024, the judge's cap on votes.",
+    ),
+  temperature: z
+    .number()
+    .min(0)
+    .max(5)
+    .default(1.0)
+    .describe(
+      "Sampling temperature of the hinted rationales. 1.0, the paper's for sampled rationales (Mahan et al. 2024, arXiv 2410.12832); at most 5, as the judge's: hotter is noise.",
+    ),
+  topP: z.number().gt(0).max(1).default(0.95).describe("Nucleus mass of the hinted rationales. 0.95, the paper's (arXiv 2410.12832)."),
+  maxTokens: z
+    .number()
+    .int()
+    .min(1)
+    .max(32_768)
+    .default(256)
+    .describe(
+      "Longest rationale in tokens. 256 holds PrefWorld's longest reference rationale with room to spare; at most 32,768, past any context (generation stops at the context's end).",
+    ),
+  keep: z
+    .enum(['first', 'all'])
+    .default('first')
+    .describe(
+      "Rationales kept per (pair, order): 'first' keeps one, so easy pairs do not dominate the data; 'all' keeps every usable sample.",
+    ),
+  requireResultRight: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Also require a kept rationale's own worked result to be right (PrefWorld data only). Off: the paper filters on the verdict alone.",
+    ),
+  evalCotPairs: z
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(16)
+    .describe(
+      'Held-out pairs judged greedily with CoT (both orders) at each evaluation. 16 keeps an evaluation to seconds; generation is the slow part.',
+    ),
 });
 export type RationalizeConfig = z.infer<typeof RationalizeSchema>;
 
@@ -94,7 +139,13 @@ export interface SampleReport {
 }
 
 /** Samples hinted rationales for every item and keeps those ending in the hint. */
-export function sampleRationales(p: { model: Parameters<typeof generate>[0]; tokenizer: Tokenizer }, items: readonly OrderedPair[], c: RationalizeConfig, taskOf: (op: OrderedPair) => Task | null, say: (s: string) => void): SampleReport {
+export function sampleRationales(
+  p: { model: Parameters<typeof generate>[0]; tokenizer: Tokenizer },
+  items: readonly OrderedPair[],
+  c: RationalizeConfig,
+  taskOf: (op: OrderedPair) => Task | null,
+  say: (s: string) => void,
+): SampleReport {
   const tok = p.tokenizer;
   const stopTokens = [tok.eotId, ...PAIR_SPEC.pair.map((v) => tok.specialId(v))];
   const report: SampleReport = { items: items.length, usable: 0, kept: [], resultRight: 0, checked: 0, tooLong: 0 };
@@ -103,14 +154,22 @@ export function sampleRationales(p: { model: Parameters<typeof generate>[0]; tok
     const part = items.slice(s, s + CHUNK);
     const prompts = part.map((op) => encodePrompt(tok, judgePrompt(op, 'rationalize')));
     for (const [i, ids] of prompts.entries())
-      if (ids.length + 8 > p.model.config.maxSeqLen) throw new Error(`${describe(part[i]!)}: the rationalize prompt has ${ids.length} tokens, leaving no room for a rationale in the context of ${p.model.config.maxSeqLen}`);
+      if (ids.length + 8 > p.model.config.maxSeqLen)
+        throw new Error(
+          `${describe(part[i]!)}: the rationalize prompt has ${ids.length} tokens, leaving no room for a rationale in the context of ${p.model.config.maxSeqLen}`,
+        );
     // Seeded as the judge seeds its orders: chosen first (order 1) with seed, chosen second with seed + samples.
     const out = new Array<ReturnType<typeof generate>[number]>(part.length);
     for (const first of [true, false]) {
       const idx = part.map((op, i) => (op.chosenFirst === first ? i : -1)).filter((i) => i >= 0);
       if (idx.length === 0) continue;
       const seed = orderSeed(c.seed, c.samples, first ? 0 : 1);
-      const gen = generate(p.model, tok, idx.map((i) => prompts[i]!), { n: c.samples, temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens, stopTokens, seed });
+      const gen = generate(
+        p.model,
+        tok,
+        idx.map((i) => prompts[i]!),
+        { n: c.samples, temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens, stopTokens, seed },
+      );
       idx.forEach((i, j) => (out[i] = gen[j]!));
     }
     part.forEach((op, i) => {
@@ -137,7 +196,8 @@ export function sampleRationales(p: { model: Parameters<typeof generate>[0]; tok
       }
       if (any) report.usable++;
     });
-    if (items.length > CHUNK) say(`rationalize: sampled ${Math.min(items.length, s + CHUNK)}/${items.length} items, ${report.usable} usable so far`);
+    if (items.length > CHUNK)
+      say(`rationalize: sampled ${Math.min(items.length, s + CHUNK)}/${items.length} items, ${report.usable} usable so far`);
   }
   return report;
 }
@@ -162,19 +222,34 @@ export const rationalize = defineRecipe<RationalizeConfig>({
     let kept: KeptRationale[];
     let stats: Omit<SampleReport, 'kept'>;
     if (ctx.resume && existsSync(saved)) {
-      const lines = readFileSync(saved, 'utf8').split('\n').filter((l) => l.trim());
+      const lines = readFileSync(saved, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim());
       kept = lines.map((l) => JSON.parse(l) as KeptRationale);
       const usable = new Set(kept.map((k) => `${k.id}/${k.chosenFirst}`)).size;
       const checked = kept.filter((k) => k.resultRight !== null);
-      stats = { items: items.length, usable, resultRight: checked.filter((k) => k.resultRight).length, checked: checked.length, tooLong: 0 };
+      stats = {
+        items: items.length,
+        usable,
+        resultRight: checked.filter((k) => k.resultRight).length,
+        checked: checked.length,
+        tooLong: 0,
+      };
       ctx.say(`rationalize: resuming with the ${kept.length} rationales saved in ${saved}`);
     } else {
       const t0 = performance.now();
       const rep = sampleRationales(p, items, c, taskOf, ctx.say);
       ({ kept, ...stats } = rep);
-      ctx.say(`rationalize: ${rep.usable}/${rep.items} (pair, order) items gave a rationale ending in the hinted verdict (${c.samples} samples each, ${((performance.now() - t0) / 1000).toFixed(1)} s)` + (rep.checked ? `; ${rep.resultRight}/${rep.checked} kept rationales have a right worked result` : '') + (rep.tooLong ? `; ${rep.tooLong} samples too long for the context dropped` : ''));
+      ctx.say(
+        `rationalize: ${rep.usable}/${rep.items} (pair, order) items gave a rationale ending in the hinted verdict (${c.samples} samples each, ${((performance.now() - t0) / 1000).toFixed(1)} s)` +
+          (rep.checked ? `; ${rep.resultRight}/${rep.checked} kept rationales have a right worked result` : '') +
+          (rep.tooLong ? `; ${rep.tooLong} samples too long for the context dropped` : ''),
+      );
     }
-    if (kept.length === 0) throw new Error(`rationalize: none of the ${items.length} (pair, order) items produced a rationale ending in the hinted verdict in ${c.samples} samples; raise samples or maxTokens, or start from a base that has learned the judge format`);
+    if (kept.length === 0)
+      throw new Error(
+        `rationalize: none of the ${items.length} (pair, order) items produced a rationale ending in the hinted verdict in ${c.samples} samples; raise samples or maxTokens, or start from a base that has learned the judge format`,
+      );
 
     // Phase 2: SFT on (rationale, verdict) with the CoT prompt, no hint.
     const pairOf = new Map<TextExample, OrderedPair['pair']>();
@@ -207,7 +282,17 @@ export const rationalize = defineRecipe<RationalizeConfig>({
         writeFileAtomic(join(dir, RATIONALES_FILE), keptJsonl);
       },
     });
-    const details = { items: stats.items, usable: stats.usable, usableShare: stats.usable / stats.items, kept: kept.length, resultRight: stats.resultRight, resultChecked: stats.checked, tooLong: stats.tooLong, examples: r.examples, skipped: r.skipped.length };
+    const details = {
+      items: stats.items,
+      usable: stats.usable,
+      usableShare: stats.usable / stats.items,
+      kept: kept.length,
+      resultRight: stats.resultRight,
+      resultChecked: stats.checked,
+      tooLong: stats.tooLong,
+      examples: r.examples,
+      skipped: r.skipped.length,
+    };
     return p.result(r.train, r.firstLoss, details);
   },
 });

@@ -105,7 +105,9 @@ export async function runRecipe<C extends RecipeCommon>(recipe: Recipe<C>, confi
     const now: Record<string, unknown> = { recipe: recipe.name, ...config };
     for (const k of new Set([...Object.keys(saved), ...Object.keys(now)]))
       if (!RESUME_FREE.has(k) && JSON.stringify(saved[k]) !== JSON.stringify(now[k]))
-        throw new Error(`${path}: the run was started with ${k} = ${JSON.stringify(saved[k])} but resumes with ${JSON.stringify(now[k])}; a resumed run must use the same config`);
+        throw new Error(
+          `${path}: the run was started with ${k} = ${JSON.stringify(saved[k])} but resumes with ${JSON.stringify(now[k])}; a resumed run must use the same config`,
+        );
   }
   const pairs = ctx.pairs ?? (await foreignPairData(config.data, { evalPairs: config.evalPairs, seed: config.seed }));
   if (pairs && !ctx.pairs) ctx.say(`${recipe.name}: ${config.data} read as ${(pairs as { format?: string }).format ?? 'preference'} pairs`);

@@ -30,7 +30,9 @@ export interface ReplayBatch<B> {
 export function replayFile(spec: ReplaySpec): string {
   if (spec.replayData !== undefined) return spec.replayData;
   if (existsSync(spec.data) && statSync(spec.data).isDirectory() && existsSync(join(spec.data, CORPUS_FILE))) return spec.data;
-  throw new Error(`replay is ${spec.share} but no pretraining corpus was found: ${spec.data} is not a PrefWorld folder holding ${CORPUS_FILE}; set replayData to a ${CORPUS_FILE} (or a PrefWorld folder holding one), or set replay: 0`);
+  throw new Error(
+    `replay is ${spec.share} but no pretraining corpus was found: ${spec.data} is not a PrefWorld folder holding ${CORPUS_FILE}; set replayData to a ${CORPUS_FILE} (or a PrefWorld folder holding one), or set replay: 0`,
+  );
 }
 
 /**
@@ -72,7 +74,10 @@ class WithCorpus<B> implements BatchStream<ReplayBatch<B>> {
   }
   seek(pos: unknown): void {
     const p = pos as { main?: unknown; corpus?: unknown } | null;
-    if (typeof p !== 'object' || p === null || !('main' in p) || !('corpus' in p)) throw new Error(`replay stream: saved position must be {main, corpus}, got ${JSON.stringify(pos)} (was the run started with another replay setting?)`);
+    if (typeof p !== 'object' || p === null || !('main' in p) || !('corpus' in p))
+      throw new Error(
+        `replay stream: saved position must be {main, corpus}, got ${JSON.stringify(pos)} (was the run started with another replay setting?)`,
+      );
     this.main.seek(p.main);
     this.corpus.seek(p.corpus);
   }

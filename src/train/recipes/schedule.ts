@@ -32,21 +32,33 @@ export async function unitsPerEpoch(recipe: string, c: RecipeCommon): Promise<{ 
  * The config with num_train_epochs and warmup_ratio turned into steps and warmupSteps; `given`
  * holds the keys the user set (an explicit steps / warmupSteps wins). notes say what was done.
  */
-export async function resolveSchedule<C extends RecipeCommon>(recipe: Recipe<C>, c: C, s: Schedule, given: ReadonlySet<string>, source: string): Promise<{ config: C; notes: string[] }> {
+export async function resolveSchedule<C extends RecipeCommon>(
+  recipe: Recipe<C>,
+  c: C,
+  s: Schedule,
+  given: ReadonlySet<string>,
+  source: string,
+): Promise<{ config: C; notes: string[] }> {
   const notes: string[] = [];
   const out: Record<string, unknown> = { ...c };
   if (s.epochs !== undefined) {
     if (given.has('steps')) notes.push(`num_train_epochs ${s.epochs} not used: steps ${c.steps} is given (as in TRL, max_steps wins)`);
     else {
       const u = await unitsPerEpoch(recipe.name, c);
-      if (!u) throw new Error(`${source}: TRL's "num_train_epochs" needs a count of training examples per pass, which recipe ${recipe.name} does not give; set steps (max_steps) instead`);
+      if (!u)
+        throw new Error(
+          `${source}: TRL's "num_train_epochs" needs a count of training examples per pass, which recipe ${recipe.name} does not give; set steps (max_steps) instead`,
+        );
       const perUpdate = c.batchSize * c.gradAccum;
       out.steps = Math.max(1, Math.ceil((s.epochs * u.n) / perUpdate));
-      notes.push(`num_train_epochs ${s.epochs} -> steps ${out.steps as number} (${s.epochs} x ${u.n} ${u.unit} / ${perUpdate} per update; a cap: early stopping may end sooner, valPairs 0 trains them all)`);
+      notes.push(
+        `num_train_epochs ${s.epochs} -> steps ${out.steps as number} (${s.epochs} x ${u.n} ${u.unit} / ${perUpdate} per update; a cap: early stopping may end sooner, valPairs 0 trains them all)`,
+      );
     }
   }
   if (s.warmupRatio !== undefined) {
-    if (given.has('warmupSteps')) notes.push(`warmup_ratio ${s.warmupRatio} not used: warmupSteps ${c.warmupSteps} is given (as in TRL, warmup_steps wins)`);
+    if (given.has('warmupSteps'))
+      notes.push(`warmup_ratio ${s.warmupRatio} not used: warmupSteps ${c.warmupSteps} is given (as in TRL, warmup_steps wins)`);
     else {
       out.warmupSteps = Math.round(s.warmupRatio * (out.steps as number));
       notes.push(`warmup_ratio ${s.warmupRatio} -> warmupSteps ${out.warmupSteps as number} of ${out.steps as number}`);

@@ -54,5 +54,7 @@ export function scoreAll(model: Llama, seqs: readonly Int32Array[], padId: numbe
 
 /** Over-long items: an error naming the item and the fix, or (skip) counted by the caller. */
 export function overflowError(what: string, n: number, maxSeqLen: number): Error {
-  return new Error(`${what}: ${n} tokens, more than the model's context of ${maxSeqLen}; shorten the data, use a model with a longer context, or set overflow: skip to drop such pairs (never truncated: the head reads the last token)`);
+  return new Error(
+    `${what}: ${n} tokens, more than the model's context of ${maxSeqLen}; shorten the data, use a model with a longer context, or set overflow: skip to drop such pairs (never truncated: the head reads the last token)`,
+  );
 }

@@ -42,14 +42,22 @@ export function argmaxAccuracy(logits: Tensor, targets: Int32Array): number {
     n++;
     const want = d[r * V + t]!;
     let best = true;
-    for (let v = 0; v < V; v++) if (d[r * V + v]! > want) { best = false; break; }
+    for (let v = 0; v < V; v++)
+      if (d[r * V + v]! > want) {
+        best = false;
+        break;
+      }
     if (best) right++;
   }
   return n > 0 ? right / n : 0;
 }
 
 /** The training task for masked SFT over tokenized examples. */
-export function sftTask(model: Llama, examples: readonly LmExample[], o: { batchSize: number; seed: number; padId: number }): TrainTask<LmBatch> {
+export function sftTask(
+  model: Llama,
+  examples: readonly LmExample[],
+  o: { batchSize: number; seed: number; padId: number },
+): TrainTask<LmBatch> {
   const maxSeqLen = model.config.maxSeqLen;
   const stream = new ShuffledStream(examples, (items: LmExample[]) => padBatch(items, o.padId, maxSeqLen), {
     batchSize: o.batchSize,
@@ -138,7 +146,9 @@ export const sourcePair = (ex: TextExample): string => ex.source.replace(/ \(cho
 export function runSft(o: SftOptions): SftResult {
   const budget = o.loop.budget;
   const early = budget ? earlyStopOf(budget) : null;
-  const split = early ? holdOutGroups(o.examples, o.group ?? sourcePair, budget!.valPairs, o.loop.seed) : { train: [...o.examples], val: [] };
+  const split = early
+    ? holdOutGroups(o.examples, o.group ?? sourcePair, budget!.valPairs, o.loop.seed)
+    : { train: [...o.examples], val: [] };
   const maxTokens = Math.min(o.maxTokens ?? Infinity, o.model.config.maxSeqLen);
   const tk = tokenizeExamples(o.tokenizer, split.train, { maxTokens, overflow: o.overflow, appendEot: o.appendEot ?? false });
   if (tk.examples.length === 0) throw new Error(`SFT: none of the ${split.train.length} examples fits the context of ${maxTokens} tokens`);
@@ -150,10 +160,23 @@ export function runSft(o: SftOptions): SftResult {
   if (useEarly) {
     const sorted = [...val].sort((a, b) => a.tokens.length - b.tokens.length); // less padding
     const batches = chunked(sorted, o.loop.batchSize, (part) => padBatch(part, o.tokenizer.padId, maxTokens));
-    const nll = heldOutValidation((b) => task.loss(b, VAL_CTX), (b) => b.tokens, batches);
+    const nll = heldOutValidation(
+      (b) => task.loss(b, VAL_CTX),
+      (b) => b.tokens,
+      batches,
+    );
     task.validate = o.cotValidation ? cotErrorWithNll(o, nll, o.cotValidation.pairsOf(split.val), o.cotValidation.maxTokens) : nll;
   }
-  const run = o.loop.replay && o.loop.replay.share > 0 ? withReplay(task, o.model, { spec: o.loop.replay, tokenizer: o.tokenizer, batchSize: o.loop.batchSize, microBatches: o.loop.steps * o.loop.gradAccum, seed: o.loop.seed }) : task;
+  const run =
+    o.loop.replay && o.loop.replay.share > 0
+      ? withReplay(task, o.model, {
+          spec: o.loop.replay,
+          tokenizer: o.tokenizer,
+          batchSize: o.loop.batchSize,
+          microBatches: o.loop.steps * o.loop.gradAccum,
+          seed: o.loop.seed,
+        })
+      : task;
   let firstLoss = NaN;
   const result = train<unknown>(run as TrainTask<unknown>, {
     config: o.loop,
@@ -169,5 +192,12 @@ export function runSft(o: SftOptions): SftResult {
       o.onLog?.(r);
     },
   });
-  return { train: result, examples: tk.examples.length, skipped: tk.skipped, targetTokens: tk.targetTokens, firstLoss, valExamples: useEarly ? val.length : 0 };
+  return {
+    train: result,
+    examples: tk.examples.length,
+    skipped: tk.skipped,
+    targetTokens: tk.targetTokens,
+    firstLoss,
+    valExamples: useEarly ? val.length : 0,
+  };
 }

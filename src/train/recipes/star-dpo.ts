@@ -30,38 +30,95 @@ import { encodePrompt } from '../../backends/embedded/render.js';
 
 export const StarDpoSchema = recipeSchema({
   ...StarShape,
-  beta: z.number().positive().max(100).default(0.1)
-    .describe("DPO's β: how strongly the policy is held to the reference (higher stays closer; Rafailov et al. 2023, arXiv 2305.18290). 0.1, the DPO paper's and TRL's default: at β 1 on the committed base's own samples, gradient norms were 9–41 against the clip of 1.0 and the held-out DPO loss jumped from log 2 to 1.26 in 10 updates."),
-  reference: z.enum(['iteration', 'initial']).default('iteration')
-    .describe("The frozen DPO reference: 'iteration' is the model DPO starts from in each iteration (after the warm start, if any), as in iterative preference optimisation (Pang et al. 2024), where each round's reference is the model it starts from; 'initial' is the run's base throughout."),
-  precomputeReference: z.boolean().default(true)
-    .describe("Compute the reference log-likelihoods once per iteration (TRL's precompute_ref_log_probs). On: one forward pass instead of one per batch and epoch, and no reference model in memory while training."),
-  lr: z.number().positive().max(1).default(3e-5)
-    .describe("Peak learning rate of DPO. 3e-5, a tenth of SFT's: at 1e-4 the held-out chosen log-likelihood fell from −4.5 to −11 within 60 updates (likelihood collapse, chosen and rejected falling together), at 3e-5 to −5.6; 3e-5 is the largest tried that does not collapse."),
-  warmStart: z.enum(['none', 'sft']).default('sft')
-    .describe("Before DPO in each iteration, 'sft' fine-tunes on that iteration's kept rationales (sft.jsonl, into iter-i/sft/, early-stopped on CoT verdict error as star-sft); DPO then starts from it and, with reference 'iteration', uses it as the reference. 'sft': the DPO paper (Rafailov et al. 2023, §4) fits the reference to the preferred completions by SFT when the preference data was not sampled from an SFT model, as here in iteration 1."),
-  warmLr: z.number().positive().max(1).default(1e-4)
+  beta: z
+    .number()
+    .positive()
+    .max(100)
+    .default(0.1)
+    .describe(
+      "DPO's β: how strongly the policy is held to the reference (higher stays closer; Rafailov et al. 2023, arXiv 2305.18290). 0.1, the DPO paper's and TRL's default: at β 1 on the committed base's own samples, gradient norms were 9–41 against the clip of 1.0 and the held-out DPO loss jumped from log 2 to 1.26 in 10 updates.",
+    ),
+  reference: z
+    .enum(['iteration', 'initial'])
+    .default('iteration')
+    .describe(
+      "The frozen DPO reference: 'iteration' is the model DPO starts from in each iteration (after the warm start, if any), as in iterative preference optimisation (Pang et al. 2024), where each round's reference is the model it starts from; 'initial' is the run's base throughout.",
+    ),
+  precomputeReference: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Compute the reference log-likelihoods once per iteration (TRL's precompute_ref_log_probs). On: one forward pass instead of one per batch and epoch, and no reference model in memory while training.",
+    ),
+  lr: z
+    .number()
+    .positive()
+    .max(1)
+    .default(3e-5)
+    .describe(
+      "Peak learning rate of DPO. 3e-5, a tenth of SFT's: at 1e-4 the held-out chosen log-likelihood fell from −4.5 to −11 within 60 updates (likelihood collapse, chosen and rejected falling together), at 3e-5 to −5.6; 3e-5 is the largest tried that does not collapse.",
+    ),
+  warmStart: z
+    .enum(['none', 'sft'])
+    .default('sft')
+    .describe(
+      "Before DPO in each iteration, 'sft' fine-tunes on that iteration's kept rationales (sft.jsonl, into iter-i/sft/, early-stopped on CoT verdict error as star-sft); DPO then starts from it and, with reference 'iteration', uses it as the reference. 'sft': the DPO paper (Rafailov et al. 2023, §4) fits the reference to the preferred completions by SFT when the preference data was not sampled from an SFT model, as here in iteration 1.",
+    ),
+  warmLr: z
+    .number()
+    .positive()
+    .max(1)
+    .default(1e-4)
     .describe("Peak learning rate of the warm start's SFT. 1e-4, star-sft's own: 3e-4 lowers CoT accuracy on a model's own rationales."),
-  nllWeight: z.number().min(0).max(100).default(1)
-    .describe("RPO's weight α on the chosen rationale's per-token NLL, added to the DPO loss (Pang et al. 2024, arXiv 2404.19733; TRL's rpo_alpha); 0 is plain DPO. 1, the paper's: it kept the held-out chosen NLL from rising as far (0.078 → 0.089 per token, against 0.097 without)."),
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8)
-    .describe('Preference pairs per micro-batch, each a chosen and a rejected rationale. 8 (16 rows); the memory check sizes it against the machine.'),
-  evalCotPairs: z.number().int().min(0).max(100_000).default(32)
+  nllWeight: z
+    .number()
+    .min(0)
+    .max(100)
+    .default(1)
+    .describe(
+      "RPO's weight α on the chosen rationale's per-token NLL, added to the DPO loss (Pang et al. 2024, arXiv 2404.19733; TRL's rpo_alpha); 0 is plain DPO. 1, the paper's: it kept the held-out chosen NLL from rising as far (0.078 → 0.089 per token, against 0.097 without).",
+    ),
+  batchSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_BATCH)
+    .default(8)
+    .describe(
+      'Preference pairs per micro-batch, each a chosen and a rejected rationale. 8 (16 rows); the memory check sizes it against the machine.',
+    ),
+  evalCotPairs: z
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(32)
     .describe('Held-out pairs judged greedily with CoT (both orders) at each evaluation. 32: generation is the slow part.'),
 });
 export type StarDpoConfig = z.infer<typeof StarDpoSchema>;
 
 /** Token ids of the DPO records (completions end with end-of-text, as SFT targets do); over-long ones per `overflow`. */
-export function tokenizeDpo(tok: Tokenizer, recs: readonly DpoRecord[], maxSeqLen: number, overflow: 'error' | 'skip', file: string): { examples: DpoExample[]; skipped: number; pairIds: string[] } {
+export function tokenizeDpo(
+  tok: Tokenizer,
+  recs: readonly DpoRecord[],
+  maxSeqLen: number,
+  overflow: 'error' | 'skip',
+  file: string,
+): { examples: DpoExample[]; skipped: number; pairIds: string[] } {
   const completion = (s: string): number[] => [...tok.encode(s, { specials: 'parse' }), tok.eotId];
-  const all = recs.map((r): DpoExample => ({ prompt: encodePrompt(tok, r.prompt), chosen: completion(r.chosen), rejected: completion(r.rejected) }));
+  const all = recs.map((r): DpoExample => ({
+    prompt: encodePrompt(tok, r.prompt),
+    chosen: completion(r.chosen),
+    rejected: completion(r.rejected),
+  }));
   const { kept, skipped } = fitDpo(all, maxSeqLen, overflow, (i) => `${file} record ${recs[i]!.id}`, `the model's context of ${maxSeqLen}`);
   return { examples: kept.map((i) => all[i]!), skipped, pairIds: kept.map((i) => recs[i]!.pairId) };
 }
 
 export const starDpo = defineRecipe<StarDpoConfig>({
   name: 'star-dpo',
-  description: 'STaR-DPO: per iteration, sample k rationales per pair (both orders); DPO with right-verdict rationales over wrong-verdict ones, frozen reference',
+  description:
+    'STaR-DPO: per iteration, sample k rationales per pair (both orders); DPO with right-verdict rationales over wrong-verdict ones, frozen reference',
   schema: StarDpoSchema,
   async run(c, ctx) {
     return runStar('star-dpo', c, ctx, (p) => {
@@ -100,7 +157,16 @@ export const starDpo = defineRecipe<StarDpoConfig>({
         ...(valEx.length ? { validate: dpoValidation(policy, valEx, opts) } : {}),
       };
       const early = earlyStopOf(c);
-      const run = c.replay > 0 ? withReplay(task, policy, { spec: loop.replay, tokenizer: tok, batchSize: c.batchSize, microBatches: steps * c.gradAccum, seed: p.seed }) : task;
+      const run =
+        c.replay > 0
+          ? withReplay(task, policy, {
+              spec: loop.replay,
+              tokenizer: tok,
+              batchSize: c.batchSize,
+              microBatches: steps * c.gradAccum,
+              seed: p.seed,
+            })
+          : task;
       const r = train<unknown>(run as TrainTask<unknown>, {
         config: loop,
         outDir: p.modelDir,
@@ -114,7 +180,15 @@ export const starDpo = defineRecipe<StarDpoConfig>({
       const m = trainedMetrics(r, steps, trainEx.length, p.modelDir);
       if (warm?.result) {
         const w = warm.result;
-        Object.assign(m, { steps: m.steps! + w.step, tokens: m.tokens! + w.tokensSeen, cpuSec: m.cpuSec! + w.cpuSec, 'sft/steps': w.step, 'sft/examples': warm.examples, ...(w.bestStep !== null ? { 'sft/bestStep': w.bestStep } : {}), ...(w.bestVal['val/cotError'] !== undefined ? { 'sft/val/cotError': w.bestVal['val/cotError'] } : {}) });
+        Object.assign(m, {
+          steps: m.steps! + w.step,
+          tokens: m.tokens! + w.tokensSeen,
+          cpuSec: m.cpuSec! + w.cpuSec,
+          'sft/steps': w.step,
+          'sft/examples': warm.examples,
+          ...(w.bestStep !== null ? { 'sft/bestStep': w.bestStep } : {}),
+          ...(w.bestVal['val/cotError'] !== undefined ? { 'sft/val/cotError': w.bestVal['val/cotError'] } : {}),
+        });
       }
       return { trained: true, finished: r.done, metrics: m };
     });
@@ -129,7 +203,11 @@ export const WARM_DIR = 'sft';
  * skipped if already done), then that checkpoint loaded as DPO's starting model. No kept
  * rationale: no warm start (model null). `result` is the SFT's loop result when it ran here.
  */
-function warmStart(c: StarDpoConfig, ctx: RecipeContext, p: TrainPhase): { finished: boolean; model: BaseModel | null; result: TrainResult | null; examples: number } {
+function warmStart(
+  c: StarDpoConfig,
+  ctx: RecipeContext,
+  p: TrainPhase,
+): { finished: boolean; model: BaseModel | null; result: TrainResult | null; examples: number } {
   const dir = join(p.dir, WARM_DIR);
   const { examples, group, cotValidation } = keptRationales(p, c.maxTokens);
   if (examples.length === 0) return { finished: true, model: null, result: null, examples: 0 };
@@ -155,7 +233,12 @@ function warmStart(c: StarDpoConfig, ctx: RecipeContext, p: TrainPhase): { finis
     });
     if (!r.train.done) return { finished: false, model: null, result: null, examples: r.examples };
     result = r.train;
-    ctx.say(`star-dpo iteration ${p.iteration}: warm start ${r.train.step} SFT steps on ${r.examples} kept rationales` + (r.train.bestStep !== null ? `, held-out CoT error best ${r.train.bestVal['val/cotError']?.toFixed(3)} at step ${r.train.bestStep}` : ''));
+    ctx.say(
+      `star-dpo iteration ${p.iteration}: warm start ${r.train.step} SFT steps on ${r.examples} kept rationales` +
+        (r.train.bestStep !== null
+          ? `, held-out CoT error best ${r.train.bestVal['val/cotError']?.toFixed(3)} at step ${r.train.bestStep}`
+          : ''),
+    );
   }
   return { finished: true, model: loadBase(dir), result, examples: examples.length };
 }

@@ -17,9 +17,19 @@ import { runSft, type CotValidation } from './sft.js';
 
 export const StarSftSchema = recipeSchema({
   ...StarShape,
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(8)
+  batchSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_BATCH)
+    .default(8)
     .describe('Rationale examples per micro-batch. 8, as each is a few hundred tokens; the memory check sizes it against the machine.'),
-  evalCotPairs: z.number().int().min(0).max(100_000).default(32)
+  evalCotPairs: z
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(32)
     .describe('Held-out pairs judged greedily with CoT (both orders) at each evaluation. 32: generation is the slow part.'),
 });
 export type StarSftConfig = z.infer<typeof StarSftSchema>;
@@ -29,12 +39,24 @@ export type StarSftConfig = z.infer<typeof StarSftSchema>;
  * rationale of a pair on one side of the validation split), validated by CoT verdict error on
  * the held-out pairs: star-sft's training data, and star-dpo's warm start.
  */
-export function keptRationales(p: TrainPhase, maxTokens: number): { examples: (TextExample & { pairId: string })[]; group: (ex: TextExample) => string; cotValidation: CotValidation } {
+export function keptRationales(
+  p: TrainPhase,
+  maxTokens: number,
+): { examples: (TextExample & { pairId: string })[]; group: (ex: TextExample) => string; cotValidation: CotValidation } {
   const file = join(p.dir, SFT_FILE);
-  const examples = readRecords(file, SftRecordSchema).map((r) => ({ prompt: r.prompt, target: r.completion, source: `${file} record ${r.id}`, pairId: r.pairId }));
+  const examples = readRecords(file, SftRecordSchema).map((r) => ({
+    prompt: r.prompt,
+    target: r.completion,
+    source: `${file} record ${r.id}`,
+    pairId: r.pairId,
+  }));
   const pairIdOf = (ex: TextExample): string => (ex as TextExample & { pairId: string }).pairId;
   const byId = new Map(p.data.train.map((pair) => [pair.id, pair]));
-  return { examples, group: pairIdOf, cotValidation: { pairsOf: (held) => [...new Set(held.map(pairIdOf))].flatMap((id) => byId.get(id) ?? []), maxTokens } };
+  return {
+    examples,
+    group: pairIdOf,
+    cotValidation: { pairsOf: (held) => [...new Set(held.map(pairIdOf))].flatMap((id) => byId.get(id) ?? []), maxTokens },
+  };
 }
 
 export const starSft = defineRecipe<StarSftConfig>({
@@ -66,7 +88,8 @@ export const starSft = defineRecipe<StarSftConfig>({
         evaluate: () => cotAccuracy(model, p.start.tokenizer, p.data.eval, { maxPairs: c.evalCotPairs, maxTokens: c.maxTokens }),
         saveModel: iterationSaver('star-sft', c, ctx, p),
       });
-      if (r.skipped.length) ctx.say(`star-sft iteration ${p.iteration}: ${r.skipped.length} kept rationales longer than the context were left out`);
+      if (r.skipped.length)
+        ctx.say(`star-sft iteration ${p.iteration}: ${r.skipped.length} kept rationales longer than the context were left out`);
       return { trained: true, finished: r.train.done, metrics: trainedMetrics(r.train, steps, r.examples, p.modelDir) };
     });
   },

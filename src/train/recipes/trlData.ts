@@ -32,7 +32,10 @@ export function promptAsText(p: Prompt): string {
  * undefined for a folder, a genrm PreferencePair file (loadPairData reads those as before) or a
  * file that holds no preference records (e.g. SFT data).
  */
-export async function foreignPairData(path: string, opts: { evalPairs: number; seed: number }): Promise<(PairData & { format: string }) | undefined> {
+export async function foreignPairData(
+  path: string,
+  opts: { evalPairs: number; seed: number },
+): Promise<(PairData & { format: string }) | undefined> {
   if (!existsSync(path) || statSync(path).isDirectory()) return undefined;
   let opened;
   try {
@@ -58,7 +61,10 @@ const Completion = z.union([z.string(), z.array(ChatMessageSchema).min(1)]);
 const PromptCompletion = z.object({ prompt: PromptSchema, completion: Completion }).passthrough();
 const Conversation = z.object({ messages: z.array(ChatMessageSchema).min(2) }).passthrough();
 const LmText = z.object({ text: z.string().min(1) }).passthrough();
-type SftRecord = { kind: 'pc'; rec: z.infer<typeof PromptCompletion> } | { kind: 'chat'; rec: z.infer<typeof Conversation> } | { kind: 'text'; rec: z.infer<typeof LmText> };
+type SftRecord =
+  | { kind: 'pc'; rec: z.infer<typeof PromptCompletion> }
+  | { kind: 'chat'; rec: z.infer<typeof Conversation> }
+  | { kind: 'text'; rec: z.infer<typeof LmText> };
 
 /** A line as one of TRL's SFT records, picked by its fields; errors name file:line:field. */
 function parseSftLine(line: string, file: string, n: number): SftRecord {
@@ -72,7 +78,9 @@ function parseSftLine(line: string, file: string, n: number): SftRecord {
   if (has('completion')) return { kind: 'pc', rec: parseJsonlLine(line, PromptCompletion, file, n) };
   if (has('messages')) return { kind: 'chat', rec: parseJsonlLine(line, Conversation, file, n) };
   if (has('text')) return { kind: 'text', rec: parseJsonlLine(line, LmText, file, n) };
-  throw new Error(`${file}:${n}: expected a TRL SFT record (prompt + completion, messages, or text), found fields ${typeof raw === 'object' && raw !== null ? Object.keys(raw).join(', ') || 'none' : typeof raw}`);
+  throw new Error(
+    `${file}:${n}: expected a TRL SFT record (prompt + completion, messages, or text), found fields ${typeof raw === 'object' && raw !== null ? Object.keys(raw).join(', ') || 'none' : typeof raw}`,
+  );
 }
 
 /** One SFT record as a (prompt, target) example; `where` names file:line in errors. */
@@ -81,13 +89,19 @@ function sftExample(r: SftRecord, where: string): Omit<TextExample, 'source'> {
     const rec = r.rec;
     const c = rec.completion;
     const target = typeof c === 'string' ? c : c.map((m) => m.content).join('');
-    if (typeof c !== 'string' && c.some((m) => m.role !== 'assistant')) throw new Error(`${where}: field "completion": expected assistant messages only, found role "${c.find((m) => m.role !== 'assistant')!.role}"`);
+    if (typeof c !== 'string' && c.some((m) => m.role !== 'assistant'))
+      throw new Error(
+        `${where}: field "completion": expected assistant messages only, found role "${c.find((m) => m.role !== 'assistant')!.role}"`,
+      );
     return { prompt: promptAsText(rec.prompt), target };
   }
   if (r.kind === 'chat') {
     const rec = r.rec;
     const last = rec.messages[rec.messages.length - 1]!;
-    if (last.role !== 'assistant') throw new Error(`${where}: field "messages": the last message must be the assistant's (the turn trained on), found role "${last.role}"`);
+    if (last.role !== 'assistant')
+      throw new Error(
+        `${where}: field "messages": the last message must be the assistant's (the turn trained on), found role "${last.role}"`,
+      );
     return { prompt: chatText(rec.messages.slice(0, -1)), target: last.content };
   }
   return { prompt: '', target: r.rec.text };
@@ -105,12 +119,20 @@ export interface SftData {
 
 /** SFT examples from a PrefWorld folder or preference file (chosen answers) or a TRL SFT file. */
 export async function loadSftData(path: string, seed: number): Promise<SftData> {
-  if (!existsSync(path)) throw new Error(`${path}: no such file or folder (expected a PrefWorld folder, preference pairs, or TRL SFT JSONL: prompt+completion, messages or text)`);
+  if (!existsSync(path))
+    throw new Error(
+      `${path}: no such file or folder (expected a PrefWorld folder, preference pairs, or TRL SFT JSONL: prompt+completion, messages or text)`,
+    );
   const group = (ex: TextExample): string => ex.source;
   const isSft = !statSync(path).isDirectory() && firstRecordIsSft(path);
   if (!isSft) {
     const d = await loadPreferenceData(path, { evalPairs: 0, seed });
-    return { examples: d.train.map((p) => ({ prompt: promptAsText(p.prompt), target: p.chosen, source: `pair ${p.id}` })), group, hash: d.hash, from: `the chosen answers of ${d.train.length} pairs in ${d.trainFile}` };
+    return {
+      examples: d.train.map((p) => ({ prompt: promptAsText(p.prompt), target: p.chosen, source: `pair ${p.id}` })),
+      group,
+      hash: d.hash,
+      from: `the chosen answers of ${d.train.length} pairs in ${d.trainFile}`,
+    };
   }
   const bytes = readFileSync(path);
   const examples: TextExample[] = [];
@@ -122,12 +144,19 @@ export async function loadSftData(path: string, seed: number): Promise<SftData> 
       examples.push({ ...sftExample(parseSftLine(line, path, i + 1), `${path}:${i + 1}`), source: `${path}:${i + 1}` });
     });
   if (examples.length === 0) throw new Error(`${path}: no records`);
-  return { examples, group, hash: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, from: `${examples.length} SFT records in ${path}` };
+  return {
+    examples,
+    group,
+    hash: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+    from: `${examples.length} SFT records in ${path}`,
+  };
 }
 
 /** Whether a file's first record is TRL SFT data (completion, messages or text) rather than a preference pair. */
 function firstRecordIsSft(path: string): boolean {
-  const first = readFileSync(path, 'utf8').split('\n').find((l) => l.trim() !== '');
+  const first = readFileSync(path, 'utf8')
+    .split('\n')
+    .find((l) => l.trim() !== '');
   if (first === undefined) return false;
   try {
     const rec = JSON.parse(first) as Record<string, unknown>;

@@ -12,13 +12,34 @@ import { loadSftData } from './trlData.js';
 import { MAX_BATCH } from '../config.js';
 
 export const SftDataSchema = recipeSchema({
-  batchSize: z.number().int().min(1).max(MAX_BATCH).default(16)
+  batchSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_BATCH)
+    .default(16)
     .describe('Examples per micro-batch. 16, as the genrm recipe; the memory check sizes it against the machine.'),
-  maxLength: z.number().int().min(2).max(1_048_576).optional()
+  maxLength: z
+    .number()
+    .int()
+    .min(2)
+    .max(1_048_576)
+    .optional()
     .describe("Most tokens of prompt plus completion (TRL's max_length); longer examples follow overflow. Unset: the base's context."),
-  replay: z.number().min(0).lt(1).default(0)
-    .describe("Pretraining replay share (see the common option). 0, since TRL's SFTTrainer has none; set it and replayData to mix corpus rows in."),
-  evalPairs: z.number().int().min(0).max(1_000_000).default(0)
+  replay: z
+    .number()
+    .min(0)
+    .lt(1)
+    .default(0)
+    .describe(
+      "Pretraining replay share (see the common option). 0, since TRL's SFTTrainer has none; set it and replayData to mix corpus rows in.",
+    ),
+  evalPairs: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(0)
     .describe('Held-out judge evaluation pairs. 0: the examples are not judge prompts; valPairs holds out what early stopping watches.'),
 });
 export type SftDataConfig = z.infer<typeof SftDataSchema>;
@@ -47,11 +68,27 @@ export const sftData = defineRecipe<SftDataConfig>({
       ...(ctx.stopAfter !== undefined ? { stopAfter: ctx.stopAfter } : {}),
       ...(ctx.onLog ? { onLog: ctx.onLog } : {}),
       saveModel: (dir) => {
-        saveRecipeModel(dir, { recipe: 'sft', kind: 'lm', model: base.model, tokenizer: base.tokenizer, command: ctx.command, config: c, seed: c.seed, dataHash: data.hash, parent: base.dir, dtype: c.dtype });
+        saveRecipeModel(dir, {
+          recipe: 'sft',
+          kind: 'lm',
+          model: base.model,
+          tokenizer: base.tokenizer,
+          command: ctx.command,
+          config: c,
+          seed: c.seed,
+          dataHash: data.hash,
+          parent: base.dir,
+          dtype: c.dtype,
+        });
         writeResolvedConfig(dir, 'sft', c);
       },
     });
     if (r.skipped.length) ctx.say(`sft: ${r.skipped.length} examples longer than the context were left out (first: ${r.skipped[0]})`);
-    return resultOf('sft', c.out, r.train, r.firstLoss, { examples: r.examples, skipped: r.skipped.length, targetTokens: r.targetTokens, valExamples: r.valExamples });
+    return resultOf('sft', c.out, r.train, r.firstLoss, {
+      examples: r.examples,
+      skipped: r.skipped.length,
+      targetTokens: r.targetTokens,
+      valExamples: r.valExamples,
+    });
   },
 });

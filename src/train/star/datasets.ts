@@ -124,7 +124,10 @@ export function buildStarDatasets(records: readonly PairSamples[], c: StarBuildC
         if (o.rationalized.correct) r.rationalized.kept++;
       }
       // Candidates: sampled rationales, then the rationalized one; each with its trained text.
-      const cands = [...o.samples.map((s) => ({ s, rationalized: false })), ...(o.rationalized ? [{ s: o.rationalized, rationalized: true }] : [])];
+      const cands = [
+        ...o.samples.map((s) => ({ s, rationalized: false })),
+        ...(o.rationalized ? [{ s: o.rationalized, rationalized: true }] : []),
+      ];
       const seen = new Set<string>();
       const kept: { completion: string; rationalized: boolean; resultRight: boolean | null; checked: boolean | null }[] = [];
       const wrong: { completion: string; invalid: boolean }[] = [];
@@ -136,7 +139,10 @@ export function buildStarDatasets(records: readonly PairSamples[], c: StarBuildC
         // A hinted sample counts only if right (Zelikman et al. 2022): the fallback runs where no
         // sample was right, so a wrong one has nothing to pair with, and hinted text is off-policy.
         if (rationalized && !s.correct) continue;
-        if (c.filter === 'checked' && s.checked === null) throw new Error(`STaR datasets: filter 'checked' needs graded samples, but pair "${p.pairId}" was sampled without PrefWorld's grader; use filter 'verdict'`);
+        if (c.filter === 'checked' && s.checked === null)
+          throw new Error(
+            `STaR datasets: filter 'checked' needs graded samples, but pair "${p.pairId}" was sampled without PrefWorld's grader; use filter 'verdict'`,
+          );
         const completion = trainedCompletion(s.text);
         // An empty completion (end-of-text at once) has no text for a rejected: TRL's and OpenAI's
         // preference layouts need one, and the dataset is the same for every trainer.
@@ -160,7 +166,15 @@ export function buildStarDatasets(records: readonly PairSamples[], c: StarBuildC
         kept.push({ completion, rationalized, resultRight: s.resultRight, checked: s.checked });
       }
       kept.forEach((k, i) => {
-        sft.push({ id: `${p.pairId}/${o.order}/${i}`, pairId: p.pairId, order: o.order, prompt: o.prompt, completion: k.completion, rationalized: k.rationalized, resultRight: k.resultRight });
+        sft.push({
+          id: `${p.pairId}/${o.order}/${i}`,
+          pairId: p.pairId,
+          order: o.order,
+          prompt: o.prompt,
+          completion: k.completion,
+          rationalized: k.rationalized,
+          resultRight: k.resultRight,
+        });
         if (k.resultRight === false) r.sft.rightForWrongReason++;
         if (k.checked === false) r.sft.unchecked++;
       });
@@ -175,12 +189,24 @@ export function buildStarDatasets(records: readonly PairSamples[], c: StarBuildC
       if (c.pairing === 'random-one') combos = [[rng.int(kept.length), rng.int(wrong.length)]];
       else {
         const perm = permutation(kept.length * wrong.length, rng);
-        combos = Array.from(perm.subarray(0, Math.min(perm.length, c.maxPairsPerOrder)), (x) => [Math.floor(x / wrong.length), x % wrong.length]);
+        combos = Array.from(perm.subarray(0, Math.min(perm.length, c.maxPairsPerOrder)), (x) => [
+          Math.floor(x / wrong.length),
+          x % wrong.length,
+        ]);
       }
       combos.forEach(([i, j], m) => {
         const k = kept[i]!;
         const w = wrong[j]!;
-        dpo.push({ id: `${p.pairId}/${o.order}/${m}`, pairId: p.pairId, order: o.order, prompt: o.prompt, chosen: k.completion, rejected: w.completion, chosenRationalized: k.rationalized, rejectedInvalid: w.invalid });
+        dpo.push({
+          id: `${p.pairId}/${o.order}/${m}`,
+          pairId: p.pairId,
+          order: o.order,
+          prompt: o.prompt,
+          chosen: k.completion,
+          rejected: w.completion,
+          chosenRationalized: k.rationalized,
+          rejectedInvalid: w.invalid,
+        });
         if (k.resultRight === false) r.dpo.chosenRightForWrongReason++;
         if (w.invalid) r.dpo.rejectedInvalid++;
       });

@@ -26,7 +26,13 @@ import type { RecipeCommon } from '../recipes/config.js';
 import { MAX_STEPS } from '../config.js';
 import { loadPairData, type PairData } from '../recipes/data.js';
 import { loadBase, saveRecipeModel, type BaseModel } from '../recipes/model.js';
-import { RESOLVED_CONFIG_FILE, resolvedConfigJson, writeResolvedConfig, type RecipeContext, type RecipeResult } from '../recipes/registry.js';
+import {
+  RESOLVED_CONFIG_FILE,
+  resolvedConfigJson,
+  writeResolvedConfig,
+  type RecipeContext,
+  type RecipeResult,
+} from '../recipes/registry.js';
 import { hasTrainerState, latestCheckpoint, METRICS_FILE } from '../state.js';
 import type { TrainResult } from '../trainer.js';
 import { checkerFor } from './checker.js';
@@ -43,17 +49,43 @@ const { seed: _s2, ...buildShape } = StarBuildSchema.shape;
 export const StarShape = {
   ...samplingShape,
   ...buildShape,
-  iterations: z.number().int().min(1).max(1000).default(3)
-    .describe('STaR iterations: sample from the current model, build the datasets, train, repeat; each iteration gets a fresh slice of train of its own. 3, the paper\'s (Mahan et al. 2024; STaR, Zelikman et al. 2022); at most 1,000.'),
-  lr: z.number().positive().max(1).default(1e-4)
-    .describe("Peak learning rate (star-dpo sets its own). 1e-4, a third of the SFT recipes' 3e-4: SFT on a model's own rationales starts where they are already likely, and on the committed base's kept rationales 3e-4 lowered greedy CoT accuracy (79.5 / 72.5% to 76.0 / 68.5%, ID / OOD) where 1e-4 held it."),
-  epochs: z.number().positive().max(10_000).default(2)
-    .describe("Most passes over each iteration's dataset: a cap, not a budget, since early stopping ends an iteration as soon as its samples stop teaching. 2 lets a small iteration (a few hundred pairs: under 100 updates a pass) reach that point."),
-  steps: z.number().int().min(1).max(MAX_STEPS).default(1000)
+  iterations: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(3)
+    .describe(
+      "STaR iterations: sample from the current model, build the datasets, train, repeat; each iteration gets a fresh slice of train of its own. 3, the paper's (Mahan et al. 2024; STaR, Zelikman et al. 2022); at most 1,000.",
+    ),
+  lr: z
+    .number()
+    .positive()
+    .max(1)
+    .default(1e-4)
+    .describe(
+      "Peak learning rate (star-dpo sets its own). 1e-4, a third of the SFT recipes' 3e-4: SFT on a model's own rationales starts where they are already likely, and on the committed base's kept rationales 3e-4 lowered greedy CoT accuracy (79.5 / 72.5% to 76.0 / 68.5%, ID / OOD) where 1e-4 held it.",
+    ),
+  epochs: z
+    .number()
+    .positive()
+    .max(10_000)
+    .default(2)
+    .describe(
+      "Most passes over each iteration's dataset: a cap, not a budget, since early stopping ends an iteration as soon as its samples stop teaching. 2 lets a small iteration (a few hundred pairs: under 100 updates a pass) reach that point.",
+    ),
+  steps: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_STEPS)
+    .default(1000)
     .describe("Most updates per iteration (the epochs decide unless this is smaller). 1000, the other recipes' cap."),
 };
 
-export type StarCommon = RecipeCommon & Omit<StarSamplingConfig, 'seed'> & Omit<StarBuildConfig, 'seed'> & { iterations: number; epochs: number };
+export type StarCommon = RecipeCommon &
+  Omit<StarSamplingConfig, 'seed'> &
+  Omit<StarBuildConfig, 'seed'> & { iterations: number; epochs: number };
 
 export const STATE_FILE = 'star-state.json';
 export const ITERATIONS_FILE = 'star-iterations.jsonl';
@@ -145,24 +177,44 @@ function copyCheckpointFiles(from: string, out: string): void {
   }
 }
 
-export async function runStar(recipe: string, c: StarCommon, ctx: RecipeContext, trainPhase: (p: TrainPhase) => TrainOutcome): Promise<RecipeResult> {
+export async function runStar(
+  recipe: string,
+  c: StarCommon,
+  ctx: RecipeContext,
+  trainPhase: (p: TrainPhase) => TrainOutcome,
+): Promise<RecipeResult> {
   const t0 = performance.now();
   const checker = checkerFor(c.data);
   requireGrader(c.filter, checker !== null, c.data); // before the run folder is claimed
   const out = resolve(c.out);
   mkdirSync(out, { recursive: true });
   let state: StarState | null = readState(out);
-  if (state && !ctx.resume) throw new Error(`${out}: holds a STaR run already (${STATE_FILE}); pass --resume to continue it, or choose another output folder`);
+  if (state && !ctx.resume)
+    throw new Error(`${out}: holds a STaR run already (${STATE_FILE}); pass --resume to continue it, or choose another output folder`);
   if (!state) {
     state = { iteration: 1, phase: 'sampling', history: [], sampling: null };
     writeFileAtomic(join(out, RESOLVED_CONFIG_FILE), resolvedConfigJson(recipe, c));
     writeState(out, state);
   }
   const data = loadPairData(c.data, { evalPairs: c.evalPairs, seed: c.seed });
-  const sampling: StarSamplingConfig = { k: c.k, temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens, stop: c.stop, seed: 0, chunkPairs: c.chunkPairs, rationalize: c.rationalize };
+  const sampling: StarSamplingConfig = {
+    k: c.k,
+    temperature: c.temperature,
+    topP: c.topP,
+    maxTokens: c.maxTokens,
+    stop: c.stop,
+    seed: 0,
+    chunkPairs: c.chunkPairs,
+    rationalize: c.rationalize,
+  };
   // Every field of the build schema, from the recipe config: a field added to StarBuildSchema arrives here by itself.
-  const build = { ...Object.fromEntries(Object.keys(buildShape).map((k) => [k, c[k as keyof StarCommon]])), seed: c.seed } as StarBuildConfig;
-  ctx.say(`${recipe}: ${c.iterations} iterations over ${data.train.length} training pairs (${c.k} rationales per pair and order); checker: ${checker ? 'PrefWorld' : 'none'}`);
+  const build = {
+    ...Object.fromEntries(Object.keys(buildShape).map((k) => [k, c[k as keyof StarCommon]])),
+    seed: c.seed,
+  } as StarBuildConfig;
+  ctx.say(
+    `${recipe}: ${c.iterations} iterations over ${data.train.length} training pairs (${c.k} rationales per pair and order); checker: ${checker ? 'PrefWorld' : 'none'}`,
+  );
 
   let stopped = false;
   while (state.iteration <= c.iterations && !stopped) {
@@ -207,9 +259,15 @@ export async function runStar(recipe: string, c: StarCommon, ctx: RecipeContext,
       const m = o.metrics;
       const f = (k: string): string => (typeof m[k] === 'number' ? m[k]!.toFixed(3) : '-');
       const dpo = 'val/rewards/accuracies' in m;
-      const held = 'val/loss' in m ? `held-out ${dpo ? 'DPO loss' : 'NLL'} ${f('valStart')} -> ${f('val/loss')} (best at step ${m.bestStep}${m.stoppedEarly ? ', stopped early' : ''})` : 'no validation slice';
+      const held =
+        'val/loss' in m
+          ? `held-out ${dpo ? 'DPO loss' : 'NLL'} ${f('valStart')} -> ${f('val/loss')} (best at step ${m.bestStep}${m.stoppedEarly ? ', stopped early' : ''})`
+          : 'no validation slice';
       const warm = typeof m['sft/steps'] === 'number' ? ` after ${m['sft/steps']} warm-start SFT steps` : '';
-      ctx.say(`${recipe} iteration ${i}: ${m.steps! - (m['sft/steps'] ?? 0)} of at most ${m.cap} steps on ${m.examples} examples${warm}; ${held}` + (dpo ? `, held-out reward accuracy ${f('val/rewards/accuracies')}, margin ${f('val/rewards/margins')}` : ''));
+      ctx.say(
+        `${recipe} iteration ${i}: ${m.steps! - (m['sft/steps'] ?? 0)} of at most ${m.cap} steps on ${m.examples} examples${warm}; ${held}` +
+          (dpo ? `, held-out reward accuracy ${f('val/rewards/accuracies')}, margin ${f('val/rewards/margins')}` : ''),
+      );
     }
     const summary: IterationSummary = {
       iteration: i,
@@ -259,9 +317,27 @@ export async function runStar(recipe: string, c: StarCommon, ctx: RecipeContext,
 }
 
 /** The trainer's saveModel for an iteration: an 'lm' checkpoint of `model` (default: the iteration's start, trained in place) whose parent is `parent` (default: the iteration's start). */
-export function iterationSaver(recipe: string, c: StarCommon, ctx: RecipeContext, p: TrainPhase, model: BaseModel = p.start, parent = p.startDir): (dir: string) => void {
+export function iterationSaver(
+  recipe: string,
+  c: StarCommon,
+  ctx: RecipeContext,
+  p: TrainPhase,
+  model: BaseModel = p.start,
+  parent = p.startDir,
+): (dir: string) => void {
   return (dir) => {
-    saveRecipeModel(dir, { recipe, kind: 'lm', model: model.model, tokenizer: model.tokenizer, command: ctx.command, config: c, seed: c.seed, dataHash: p.data.hash, parent, dtype: c.dtype });
+    saveRecipeModel(dir, {
+      recipe,
+      kind: 'lm',
+      model: model.model,
+      tokenizer: model.tokenizer,
+      command: ctx.command,
+      config: c,
+      seed: c.seed,
+      dataHash: p.data.hash,
+      parent,
+      dtype: c.dtype,
+    });
     writeResolvedConfig(dir, recipe, c);
   };
 }

@@ -36,15 +36,30 @@ export interface SampleRunResult {
 
 export async function runStarSampling(lm: LanguageModel, pairs: readonly PreferencePair[], o: SampleRunOptions): Promise<SampleRunResult> {
   requireGrader(o.build.filter, !!o.checker, o.outDir); // before sampling, not after it
-  const stats = await sampleStar(lm, pairs, { config: o.sampling, outDir: o.outDir, resume: o.resume ?? false, checker: o.checker ?? null, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+  const stats = await sampleStar(lm, pairs, {
+    config: o.sampling,
+    outDir: o.outDir,
+    resume: o.resume ?? false,
+    checker: o.checker ?? null,
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+  });
   const d = buildStarDatasets(readSamples(join(o.outDir, SAMPLES_FILE)), o.build);
   writeStarDatasets(o.outDir, d, { model: lm.name, tokensSampled: stats.tokens, sampleSeconds: stats.seconds, complete: stats.complete });
   const exported: Record<string, number> = {};
   for (const t of o.exports ?? []) {
     const file = join(o.outDir, 'export', `${(SFT_TARGETS as readonly string[]).includes(t) ? 'sft' : 'dpo'}.${t}.jsonl`);
     if ((SFT_TARGETS as readonly string[]).includes(t))
-      exported[file] = await writeSft(file, d.sft.map((r) => ({ id: r.id, prompt: r.prompt, completion: r.completion })), t as SftTarget);
-    else exported[file] = await writeDpo(file, d.dpo.map((r) => ({ id: r.id, prompt: r.prompt, chosen: r.chosen, rejected: r.rejected })), t as DpoTarget);
+      exported[file] = await writeSft(
+        file,
+        d.sft.map((r) => ({ id: r.id, prompt: r.prompt, completion: r.completion })),
+        t as SftTarget,
+      );
+    else
+      exported[file] = await writeDpo(
+        file,
+        d.dpo.map((r) => ({ id: r.id, prompt: r.prompt, chosen: r.chosen, rejected: r.rejected })),
+        t as DpoTarget,
+      );
   }
   return { sampling: stats, report: d.report, exported };
 }

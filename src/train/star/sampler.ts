@@ -29,7 +29,17 @@ import { scoreCot, type Rationale } from '../../judge/scoring.js';
 import { compactPair } from '../../judge/templates.js';
 import type { ResultChecker } from './checker.js';
 import { SAMPLE_FIXED, type StarSamplingConfig } from './config.js';
-import { ORDERS, PairSamplesSchema, rightVerdict, SAMPLE_CONFIG_FILE, SAMPLES_FILE, type Order, type OrderSamples, type PairSamples, type StarSample } from './records.js';
+import {
+  ORDERS,
+  PairSamplesSchema,
+  rightVerdict,
+  SAMPLE_CONFIG_FILE,
+  SAMPLES_FILE,
+  type Order,
+  type OrderSamples,
+  type PairSamples,
+  type StarSample,
+} from './records.js';
 
 export interface SampleOptions {
   config: StarSamplingConfig;
@@ -64,7 +74,11 @@ export interface SampleRunStats {
 
 /** A pair's judge prompt in a STaR order ('AB': chosen shown as A), rendered by src/judge's compact template. */
 export function orderPrompt(pair: PreferencePair, order: Order, mode: 'cot' | 'rationalize'): string {
-  const f = orderFields({ prompt: pair.prompt, answerA: pair.chosen, answerB: pair.rejected }, order === 'AB' ? 0 : 1, mode === 'rationalize' ? rightVerdict(order) : undefined);
+  const f = orderFields(
+    { prompt: pair.prompt, answerA: pair.chosen, answerB: pair.rejected },
+    order === 'AB' ? 0 : 1,
+    mode === 'rationalize' ? rightVerdict(order) : undefined,
+  );
   return compactPair(f, mode);
 }
 
@@ -112,8 +126,13 @@ export function readSamples(file: string): PairSamples[] {
 function checkConfigMatches(file: string, saved: Record<string, unknown>, c: StarSamplingConfig, model: string): void {
   for (const k of SAMPLE_FIXED)
     if (JSON.stringify(saved.config && (saved.config as Record<string, unknown>)[k]) !== JSON.stringify(c[k]))
-      throw new Error(`${file}: the samples were drawn with ${k} = ${JSON.stringify((saved.config as Record<string, unknown>)?.[k])} but this run asks for ${JSON.stringify(c[k])}; resume with the same sampling settings or use another output folder`);
-  if (saved.model !== model) throw new Error(`${file}: the samples were drawn from ${JSON.stringify(saved.model)} but this run uses ${JSON.stringify(model)}; use another output folder`);
+      throw new Error(
+        `${file}: the samples were drawn with ${k} = ${JSON.stringify((saved.config as Record<string, unknown>)?.[k])} but this run asks for ${JSON.stringify(c[k])}; resume with the same sampling settings or use another output folder`,
+      );
+  if (saved.model !== model)
+    throw new Error(
+      `${file}: the samples were drawn from ${JSON.stringify(saved.model)} but this run uses ${JSON.stringify(model)}; use another output folder`,
+    );
 }
 
 function toStarSample(r: Rationale, order: Order, grade: ((c: string) => RationaleGrade) | null): StarSample {
@@ -140,7 +159,13 @@ interface Slot {
  * `votes` samples of every slot through the judge's scoreCot: one call per judge order, seeded as
  * judgePairs seeds it (order 1: seed, order 2: seed + k). Rationales come back in slot order.
  */
-async function sampleSlots(lm: LanguageModel, slots: readonly Slot[], votes: number, c: StarSamplingConfig, signal: AbortSignal | undefined): Promise<Rationale[][]> {
+async function sampleSlots(
+  lm: LanguageModel,
+  slots: readonly Slot[],
+  votes: number,
+  c: StarSamplingConfig,
+  signal: AbortSignal | undefined,
+): Promise<Rationale[][]> {
   const out = new Array<Rationale[]>(slots.length);
   await Promise.all(
     ([0, 1] as const).map(async (o) => {
@@ -150,7 +175,16 @@ async function sampleSlots(lm: LanguageModel, slots: readonly Slot[], votes: num
         lm,
         idx.map((i) => asPrompt(lm, slots[i]!.prompt)),
         PAIR_SPEC,
-        { votes, temperature: c.temperature, topP: c.topP, maxTokens: c.maxTokens, seed: orderSeed(c.seed, c.k, o), weighting: 'none', stop: c.stop, ...(signal ? { signal } : {}) },
+        {
+          votes,
+          temperature: c.temperature,
+          topP: c.topP,
+          maxTokens: c.maxTokens,
+          seed: orderSeed(c.seed, c.k, o),
+          weighting: 'none',
+          stop: c.stop,
+          ...(signal ? { signal } : {}),
+        },
       );
       idx.forEach((i, j) => (out[i] = scores[j]!.rationales));
     }),
@@ -164,19 +198,24 @@ export async function sampleStar(lm: LanguageModel, pairs: readonly PreferencePa
   const c = opts.config;
   const file = join(opts.outDir, SAMPLES_FILE);
   const cfgFile = join(opts.outDir, SAMPLE_CONFIG_FILE);
-  if (!lm.capabilities.generate) throw new Error(`${lm.name}: cannot generate text; the STaR sampler needs a model that samples rationales`);
+  if (!lm.capabilities.generate)
+    throw new Error(`${lm.name}: cannot generate text; the STaR sampler needs a model that samples rationales`);
   const ids = new Set<string>();
   for (const p of pairs) {
-    if (ids.has(p.id)) throw new Error(`STaR sampler: pair id "${p.id}" appears twice in the data; ids must be unique (samples are matched to pairs by id)`);
+    if (ids.has(p.id))
+      throw new Error(`STaR sampler: pair id "${p.id}" appears twice in the data; ids must be unique (samples are matched to pairs by id)`);
     ids.add(p.id);
   }
 
   mkdirSync(opts.outDir, { recursive: true });
-  if (existsSync(file) && !opts.resume) throw new Error(`${file}: exists already; pass --resume to continue sampling, or choose another output folder`);
+  if (existsSync(file) && !opts.resume)
+    throw new Error(`${file}: exists already; pass --resume to continue sampling, or choose another output folder`);
   if (existsSync(cfgFile)) checkConfigMatches(cfgFile, JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>, c, lm.name);
   else writeFileAtomic(cfgFile, JSON.stringify({ config: c, model: lm.name, pairs: pairs.length }, null, 2) + '\n');
   const done = readSampledIds(file);
-  for (const id of done) if (!ids.has(id)) throw new Error(`${file}: holds pair "${id}", which is not in the data; resume with the same data or use another output folder`);
+  for (const id of done)
+    if (!ids.has(id))
+      throw new Error(`${file}: holds pair "${id}", which is not in the data; resume with the same data or use another output folder`);
 
   const index = new Map(pairs.map((p, i) => [p.id, i]));
   const ties = pairs.filter((p) => p.tie).length;
@@ -213,13 +252,25 @@ export async function sampleStar(lm: LanguageModel, pairs: readonly PreferencePa
       }
     }
 
-    const lines = chunk.map((pair, j) => JSON.stringify({ pairId: pair.id, index: index.get(pair.id)!, orders: orders.slice(2 * j, 2 * j + 2) } satisfies PairSamples) + '\n');
+    const lines = chunk.map(
+      (pair, j) =>
+        JSON.stringify({ pairId: pair.id, index: index.get(pair.id)!, orders: orders.slice(2 * j, 2 * j + 2) } satisfies PairSamples) +
+        '\n',
+    );
     appendDurable(file, lines.join(''));
     sampled += chunk.length;
     chunks++;
     opts.onProgress?.(done.size + sampled, total, tokens);
   }
-  return { pairs: pairs.length, ties, resumedPairs: done.size, sampledPairs: sampled, tokens, seconds: (performance.now() - t0) / 1000, complete: done.size + sampled === total };
+  return {
+    pairs: pairs.length,
+    ties,
+    resumedPairs: done.size,
+    sampledPairs: sampled,
+    tokens,
+    seconds: (performance.now() - t0) / 1000,
+    complete: done.size + sampled === total,
+  };
 }
 
 /** Appends and fsyncs, so a finished chunk survives a crash right after. */

@@ -45,7 +45,11 @@ describe('gguf backend (llama.cpp) vs the engine on the same weights', { skip },
     const cands = ['a', ' ', 'e', '!', 'Z'];
     const [a, b] = await Promise.all([engine.candidateLogprobs(prompts, cands), gguf.candidateLogprobs(prompts, cands)]);
     for (let i = 0; i < prompts.length; i++)
-      for (let j = 0; j < cands.length; j++) assert.ok(Math.abs(a[i]![j]!.logprob - b[i]![j]!.logprob) < TOL, `prompt ${i} cand ${j}: engine ${a[i]![j]!.logprob} llama.cpp ${b[i]![j]!.logprob}`);
+      for (let j = 0; j < cands.length; j++)
+        assert.ok(
+          Math.abs(a[i]![j]!.logprob - b[i]![j]!.logprob) < TOL,
+          `prompt ${i} cand ${j}: engine ${a[i]![j]!.logprob} llama.cpp ${b[i]![j]!.logprob}`,
+        );
   });
 
   it('continuation log-likelihoods agree within 1e-2 per token', async () => {

@@ -30,11 +30,16 @@ try {
 }
 
 const compiled = import.meta.url.endsWith('.js');
-const CLI = compiled ? [fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url))] : ['--import', 'tsx', fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url))];
+const CLI = compiled
+  ? [fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url))]
+  : ['--import', 'tsx', fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url))];
 
 // Merges over text with punctuation runs (GPT-2's pre-tokenizer and llama.cpp's default one cut
 // those differently) and the verdicts as specials, as genrm's bases have them.
-const CORPUS = Array.from({ length: 40 }, (_, i) => `Judge\nQuestion: What is ${i}+${2 * i}?? The answer, then: ${3 * i} !! Don't stop ... "quoted" (see) -- ok [[A]]`);
+const CORPUS = Array.from(
+  { length: 40 },
+  (_, i) => `Judge\nQuestion: What is ${i}+${2 * i}?? The answer, then: ${3 * i} !! Don't stop ... "quoted" (see) -- ok [[A]]`,
+);
 const TRICKY = ['a "b" (c) -- d... e !! f ?? <g> x = y + z; 1,000', " Don't  stop\n\n  (see) [[B]]!"];
 const TOK = Tokenizer.train(CORPUS, 340, { specials: [...JUDGE_SPECIAL_TOKENS] });
 const PAIRS: PairInput[] = [
@@ -44,7 +49,7 @@ const PAIRS: PairInput[] = [
   { id: 'p3', prompt: 'What is 7*6?', answerA: '42', answerB: '42.0 -- or 41?' },
 ];
 
-describe('judging through genrm\'s GGUF vs in-process, same weights', { skip }, () => {
+describe("judging through genrm's GGUF vs in-process, same weights", { skip }, () => {
   const root = mkdtempSync(join(tmpdir(), 'genrm-gguf-judge-'));
   after(() => rmSync(root, { recursive: true, force: true }));
   const cfg = tinyConfig({ vocabSize: TOK.vocabSize, dModel: 32, maxSeqLen: 128 });
@@ -71,12 +76,16 @@ describe('judging through genrm\'s GGUF vs in-process, same weights', { skip }, 
 
   it('llama.cpp tokenizes judge prompts and chat messages exactly as genrm does', () => {
     const template = resolveTemplate('compact', 'pair', engine.capabilities);
-    for (const p of PAIRS) for (const mode of ['direct', 'cot'] as const) {
-      const prompt = template.render({ question: p.prompt as string, answerA: p.answerA, answerB: p.answerB }, mode);
-      assert.deepEqual(gguf.encode(prompt).map(Number), engine.encode(prompt), `${p.id} ${mode}`);
-    }
+    for (const p of PAIRS)
+      for (const mode of ['direct', 'cot'] as const) {
+        const prompt = template.render({ question: p.prompt as string, answerA: p.answerA, answerB: p.answerB }, mode);
+        assert.deepEqual(gguf.encode(prompt).map(Number), engine.encode(prompt), `${p.id} ${mode}`);
+      }
     for (const text of TRICKY) assert.deepEqual(gguf.encode(text).map(Number), engine.encode(text), JSON.stringify(text));
-    const chat = [{ role: 'system' as const, content: 'Be brief!!' }, { role: 'user' as const, content: "What's 2+3?" }];
+    const chat = [
+      { role: 'system' as const, content: 'Be brief!!' },
+      { role: 'user' as const, content: "What's 2+3?" },
+    ];
     assert.deepEqual(gguf.encode(chat).map(Number), engine.encode(chat));
   });
 
@@ -88,11 +97,13 @@ describe('judging through genrm\'s GGUF vs in-process, same weights', { skip }, 
     assert.ok(Math.max(...a.flatMap((j) => j.orders.map((o) => Math.abs(o.p - 0.5)))) > 0.05, 'the random judge is too flat to compare');
     a.forEach((j, i) => {
       assert.ok(Math.abs(j.pA - b[i]!.pA) <= 0.01, `${j.id}: in-process ${j.pA}, gguf ${b[i]!.pA}`);
-      j.orders.forEach((o, k) => assert.ok(Math.abs(o.p - b[i]!.orders[k]!.p) <= 0.01, `${j.id} order ${k + 1}: ${o.p} vs ${b[i]!.orders[k]!.p}`));
+      j.orders.forEach((o, k) =>
+        assert.ok(Math.abs(o.p - b[i]!.orders[k]!.p) <= 0.01, `${j.id} order ${k + 1}: ${o.p} vs ${b[i]!.orders[k]!.p}`),
+      );
     });
   });
 
-  it('multi-token candidates continue from the prompt\'s cache: equal to scoring each continuation whole', async () => {
+  it("multi-token candidates continue from the prompt's cache: equal to scoring each continuation whole", async () => {
     const prompts = ['Judge\nQuestion: What is 2+3?', 'abc'];
     const cands = [' the answer', '[[A]] then', ' 5!!'];
     const got = await gguf.candidateLogprobs(prompts, cands);
@@ -100,8 +111,14 @@ describe('judging through genrm\'s GGUF vs in-process, same weights', { skip }, 
     const ref = await engine.candidateLogprobs(prompts, cands);
     got.forEach((row, i) =>
       row.forEach((c, j) => {
-        assert.ok(Math.abs(c.logprob - whole[i * cands.length + j]!) < 1e-4, `prompt ${i} cand ${j}: ${c.logprob} vs whole ${whole[i * cands.length + j]}`);
-        assert.ok(Math.abs(c.logprob - ref[i]![j]!.logprob) < 3e-2, `prompt ${i} cand ${j}: gguf ${c.logprob} vs engine ${ref[i]![j]!.logprob}`);
+        assert.ok(
+          Math.abs(c.logprob - whole[i * cands.length + j]!) < 1e-4,
+          `prompt ${i} cand ${j}: ${c.logprob} vs whole ${whole[i * cands.length + j]}`,
+        );
+        assert.ok(
+          Math.abs(c.logprob - ref[i]![j]!.logprob) < 3e-2,
+          `prompt ${i} cand ${j}: gguf ${c.logprob} vs engine ${ref[i]![j]!.logprob}`,
+        );
       }),
     );
   });
@@ -123,7 +140,10 @@ describe('judging through genrm\'s GGUF vs in-process, same weights', { skip }, 
     const g2 = await GgufBackend.load(p2, { contextSize: 128, threads: 1 });
     try {
       const o = { temperature: 0, maxTokens: 6 };
-      const [x, y] = [(await new EmbeddedBackend(head, TOK).generate([prompt], o))[0]!.samples[0]!, (await g2.generate([prompt], o))[0]!.samples[0]!];
+      const [x, y] = [
+        (await new EmbeddedBackend(head, TOK).generate([prompt], o))[0]!.samples[0]!,
+        (await g2.generate([prompt], o))[0]!.samples[0]!,
+      ];
       assert.ok(x.text.startsWith('[[A]]'), x.text);
       assert.deepEqual(y.tokens, x.tokens);
       assert.equal(y.text, x.text);
@@ -145,7 +165,11 @@ describe('judging through genrm\'s GGUF vs in-process, same weights', { skip }, 
       const jc = { ...resolveJudgeConfig({ swap: true }), mode: 'direct' as const };
       const t = resolveTemplate('compact', 'pair', g3.capabilities);
       const [a, b] = [await judgePairs(new EmbeddedBackend(bm.freeze(), BYTES), PAIRS, t, jc), await judgePairs(g3, PAIRS, t, jc)];
-      a.forEach((j, i) => j.orders.forEach((o, k) => assert.ok(Math.abs(o.p - b[i]!.orders[k]!.p) <= 0.01, `${j.id} order ${k + 1}: ${o.p} vs ${b[i]!.orders[k]!.p}`)));
+      a.forEach((j, i) =>
+        j.orders.forEach((o, k) =>
+          assert.ok(Math.abs(o.p - b[i]!.orders[k]!.p) <= 0.01, `${j.id} order ${k + 1}: ${o.p} vs ${b[i]!.orders[k]!.p}`),
+        ),
+      );
     } finally {
       await g3.dispose();
     }
@@ -158,7 +182,10 @@ describe('judging through genrm\'s GGUF vs in-process, same weights', { skip }, 
     try {
       assert.equal(g4.capabilities.prompts.chat, false);
       assert.deepEqual(g4.encode('abc').map(Number), engine.encode('abc'));
-      assert.throws(() => g4.encode([{ role: 'user', content: 'hi' }]), /chat prompts is not supported: .*tokenizer\.chat_template: the chat template does not parse/);
+      assert.throws(
+        () => g4.encode([{ role: 'user', content: 'hi' }]),
+        /chat prompts is not supported: .*tokenizer\.chat_template: the chat template does not parse/,
+      );
     } finally {
       await g4.dispose();
     }
@@ -166,16 +193,37 @@ describe('judging through genrm\'s GGUF vs in-process, same weights', { skip }, 
 
   it('genrm judge --model X.gguf --threads 1 prints the in-process P(A)', () => {
     const ckpt = join(root, 'ckpt');
-    saveCheckpoint(ckpt, { config: cfg, kind: 'lm', weights: model.params, tokenizer: TOK, provenance: { command: 'test', config: null, seed: 1, dataHash: null, parent: null } });
+    saveCheckpoint(ckpt, {
+      config: cfg,
+      kind: 'lm',
+      weights: model.params,
+      tokenizer: TOK,
+      provenance: { command: 'test', config: null, seed: 1, dataHash: null, parent: null },
+    });
     const data = join(root, 'pairs.jsonl');
-    writeFileSync(data, PAIRS.map((p) => JSON.stringify({ id: p.id, prompt: p.prompt, chosen: p.answerA, rejected: p.answerB })).join('\n') + '\n');
+    writeFileSync(
+      data,
+      PAIRS.map((p) => JSON.stringify({ id: p.id, prompt: p.prompt, chosen: p.answerA, rejected: p.answerB })).join('\n') + '\n',
+    );
     const judge = (m: string, extra: string[] = []): Array<{ pA: number }> => {
       const out = join(root, `${extra.length}.jsonl`);
-      execFileSync(process.execPath, [...CLI, 'judge', '--model', m, '--data', data, '--out', out, '--json', ...extra], { encoding: 'utf8' });
-      return readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pA: number });
+      execFileSync(process.execPath, [...CLI, 'judge', '--model', m, '--data', data, '--out', out, '--json', ...extra], {
+        encoding: 'utf8',
+      });
+      return readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { pA: number });
     };
     const [a, b] = [judge(ckpt), judge(path, ['--threads', '1'])];
     a.forEach((r, i) => assert.ok(Math.abs(r.pA - b[i]!.pA) <= 0.01, `pair ${i}: ${r.pA} vs ${b[i]!.pA}`));
-    assert.throws(() => execFileSync(process.execPath, [...CLI, 'judge', '--model', ckpt, '--data', data, '--threads', '1'], { encoding: 'utf8', stdio: 'pipe' }), /--threads applies to \.gguf models/);
+    assert.throws(
+      () =>
+        execFileSync(process.execPath, [...CLI, 'judge', '--model', ckpt, '--data', data, '--threads', '1'], {
+          encoding: 'utf8',
+          stdio: 'pipe',
+        }),
+      /--threads applies to \.gguf models/,
+    );
   });
 });

@@ -15,7 +15,10 @@ test('generate: n samples in one request when the server honours n', async () =>
   try {
     const m = new OpenAIBackend({ baseURL: fx.url, ...opts });
     const [g] = await m.generate(['Q:'], { n: 3, seed: 10, maxTokens: 8 });
-    assert.deepEqual(g?.samples.map((s) => s.text), ['sample 10 [[A]]', 'sample 11 [[A]]', 'sample 12 [[A]]']);
+    assert.deepEqual(
+      g?.samples.map((s) => s.text),
+      ['sample 10 [[A]]', 'sample 11 [[A]]', 'sample 12 [[A]]'],
+    );
     assert.equal(fx.requests.length, 1);
     const s = g?.samples[0];
     assert.equal(s?.tokens.length, s?.text.length);
@@ -32,7 +35,10 @@ for (const nMode of ['reject', 'ignore'] as const) {
     try {
       const m = new OpenAIBackend({ baseURL: fx.url, ...opts });
       const [g] = await m.generate([[{ role: 'user', content: 'hi' }]], { n: 3, seed: 5 });
-      assert.deepEqual(g?.samples.map((s) => s.text), ['sample 5 [[A]]', 'sample 6 [[A]]', 'sample 7 [[A]]']);
+      assert.deepEqual(
+        g?.samples.map((s) => s.text),
+        ['sample 5 [[A]]', 'sample 6 [[A]]', 'sample 7 [[A]]'],
+      );
       // reject: the refused probe + 3 singles; ignore: the probe's one sample + 2 singles.
       const first = fx.requests.length;
       assert.equal(first, nMode === 'reject' ? 4 : 3);
@@ -41,7 +47,14 @@ for (const nMode of ['reject', 'ignore'] as const) {
       await again.generate(['x'], { n: 3, seed: 0 });
       const later = fx.requests.slice(first);
       assert.equal(later.length, 3);
-      assert.deepEqual(later.map((r) => [r.body.n, r.body.seed]), [[1, 0], [1, 1], [1, 2]]);
+      assert.deepEqual(
+        later.map((r) => [r.body.n, r.body.seed]),
+        [
+          [1, 0],
+          [1, 1],
+          [1, 2],
+        ],
+      );
     } finally {
       await fx.close();
     }
@@ -58,10 +71,17 @@ test('direct judging through the HTTP backend: text (whole verdicts, then the co
     const [t] = await judgePairs(m, [pair], compactPairTemplate, cfg);
     assert.ok(Math.abs((t?.pA ?? 0) - 0.75) < 1e-12, String(t?.pA));
     // Whole verdicts first (none among "A", "B", "C" at the prompt's end), then the common prefix.
-    assert.deepEqual(fx.requests.map((r) => String(r.body.prompt).endsWith('[[')), [false, true], 'the second text prompt ends at the verdicts\' common prefix');
+    assert.deepEqual(
+      fx.requests.map((r) => String(r.body.prompt).endsWith('[[')),
+      [false, true],
+      "the second text prompt ends at the verdicts' common prefix",
+    );
     const [again] = await judgePairs(m, [pair], compactPairTemplate, cfg);
     assert.equal(again?.pA, t?.pA);
-    assert.ok(String(fx.requests[2]?.body.prompt).endsWith('[['), 'once no whole verdict showed, the backend goes to the common prefix directly');
+    assert.ok(
+      String(fx.requests[2]?.body.prompt).endsWith('[['),
+      'once no whole verdict showed, the backend goes to the common prefix directly',
+    );
     const [c] = await judgePairs(m, [pair], chatPairTemplate, cfg);
     assert.ok(Math.abs((c?.pA ?? 0) - 0.75) < 1e-12, String(c?.pA));
     assert.deepEqual([fx.requests[3]?.body.logprobs, fx.requests[3]?.body.top_logprobs], [true, 20]);
@@ -74,7 +94,10 @@ test('a server without logprobs is a CapabilityError, not a number', async () =>
   const fx = await startFixture(); // answers max_tokens 1 without top_logprobs
   try {
     const m = new OpenAIBackend({ baseURL: fx.url, ...opts });
-    await assert.rejects(m.candidateLogprobs(['q [['], ['A]]', 'B]]']), (e: unknown) => e instanceof CapabilityError && /no top logprobs/.test((e as Error).message));
+    await assert.rejects(
+      m.candidateLogprobs(['q [['], ['A]]', 'B]]']),
+      (e: unknown) => e instanceof CapabilityError && /no top logprobs/.test((e as Error).message),
+    );
   } finally {
     await fx.close();
   }
@@ -85,7 +108,13 @@ test('continuation log-likelihood via echo (vLLM-style), CapabilityError elsewhe
   try {
     const m = new OpenAIBackend({ baseURL: vllm.url, ...opts });
     // Character tokens at -0.5 each: "cde" after "ab" is 3 tokens.
-    assert.deepEqual(await m.continuationLogprob([{ prompt: 'ab', continuation: 'cde' }, { prompt: 'x', continuation: 'y' }]), [-1.5, -0.5]);
+    assert.deepEqual(
+      await m.continuationLogprob([
+        { prompt: 'ab', continuation: 'cde' },
+        { prompt: 'x', continuation: 'y' },
+      ]),
+      [-1.5, -0.5],
+    );
     assert.deepEqual([vllm.requests[0]?.body.echo, vllm.requests[0]?.body.max_tokens], [true, 0]);
   } finally {
     await vllm.close();
@@ -93,7 +122,10 @@ test('continuation log-likelihood via echo (vLLM-style), CapabilityError elsewhe
   const plain = await startFixture({ echo: false });
   try {
     const m = new OpenAIBackend({ baseURL: plain.url, ...opts });
-    await assert.rejects(m.continuationLogprob([{ prompt: 'ab', continuation: 'c' }]), (e: unknown) => e instanceof CapabilityError && /vLLM/.test((e as Error).message));
+    await assert.rejects(
+      m.continuationLogprob([{ prompt: 'ab', continuation: 'c' }]),
+      (e: unknown) => e instanceof CapabilityError && /vLLM/.test((e as Error).message),
+    );
     await assert.rejects(m.continuationLogprob([{ prompt: 'ab', continuation: 'c' }]), CapabilityError);
     assert.equal(plain.requests.length, 1, 'the refusal is remembered');
     await assert.rejects(m.continuationLogprob([{ prompt: [{ role: 'user', content: 'x' }], continuation: 'c' }]), /chat endpoints/);

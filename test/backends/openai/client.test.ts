@@ -9,7 +9,7 @@ import { startFixture } from '../fixtures/openaiServer.js';
 const ask = { model: 'm', prompt: 'hi', max_tokens: 4 };
 const noJitter = { random: () => 0, apiKeyEnv: 'GENRM_TEST_NO_KEY' };
 
-test('429 with Retry-After is retried after the server\'s delay', async () => {
+test("429 with Retry-After is retried after the server's delay", async () => {
   const fx = await startFixture({ faults: [{ status: 429, headers: { 'retry-after': '1' } }] });
   try {
     const c = new OpenAIClient({ baseURL: fx.url, ...noJitter });
@@ -36,7 +36,10 @@ test('500 is retried; 400 is not; exhausted retries surface the last status', as
   const bad = await startFixture({ faults: [{ status: 400, body: JSON.stringify({ error: { message: 'bad field foo' } }) }] });
   try {
     const c = new OpenAIClient({ baseURL: bad.url, ...noJitter });
-    await assert.rejects(c.post('/completions', ask), (e: unknown) => e instanceof APIError && e.status === 400 && !e.retryable && /bad field foo/.test(e.message));
+    await assert.rejects(
+      c.post('/completions', ask),
+      (e: unknown) => e instanceof APIError && e.status === 400 && !e.retryable && /bad field foo/.test(e.message),
+    );
     assert.equal(bad.requests.length, 1);
   } finally {
     await bad.close();
@@ -87,7 +90,10 @@ test('the API key is sent but never appears in an error', async () => {
   const fx = await startFixture({ faults: [{ status: 401, body: JSON.stringify({ error: { message: `invalid key ${key}` } }) }] });
   try {
     const c = new OpenAIClient({ baseURL: fx.url, apiKeyEnv: 'GENRM_TEST_KEY', random: () => 0 });
-    const err = await c.post('/completions', ask).then(() => undefined, (e: unknown) => e as APIError);
+    const err = await c.post('/completions', ask).then(
+      () => undefined,
+      (e: unknown) => e as APIError,
+    );
     assert.ok(err instanceof APIError);
     assert.equal(fx.requests[0]?.headers.authorization, `Bearer ${key}`);
     for (const s of [err.message, err.body, String(err.stack), JSON.stringify(err)]) assert.ok(!s.includes(key), s);
@@ -108,9 +114,18 @@ test('Retry-After parsing: seconds, HTTP date, retry-after-ms, bad values', () =
   assert.equal(retryAfterMs(h({ 'retry-after': '3600' }), now), undefined); // beyond 60 s: use our own backoff
   // Full jitter: uniform under a ceiling that doubles per attempt and is capped.
   const p = { maxRetries: 5, baseDelayMs: 100, maxDelayMs: 1000 };
-  assert.equal(backoffMs(0, p, () => 0.999999), 99.9999);
-  assert.equal(backoffMs(3, p, () => 0.5), 400);
-  assert.equal(backoffMs(10, p, () => 0.5), 500);
+  assert.equal(
+    backoffMs(0, p, () => 0.999999),
+    99.9999,
+  );
+  assert.equal(
+    backoffMs(3, p, () => 0.5),
+    400,
+  );
+  assert.equal(
+    backoffMs(10, p, () => 0.5),
+    500,
+  );
 });
 
 test('semaphore: hands slots over in order and never exceeds its limit', async () => {

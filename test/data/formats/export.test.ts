@@ -17,7 +17,11 @@ let dir: string;
 before(async () => (dir = await mkdtemp(join(tmpdir(), 'genrm-export-'))));
 after(async () => rm(dir, { recursive: true, force: true }));
 
-const readLines = async (f: string): Promise<unknown[]> => (await readFile(f, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+const readLines = async (f: string): Promise<unknown[]> =>
+  (await readFile(f, 'utf8'))
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as unknown);
 
 const SFT_SCHEMA: Record<SftTarget, z.ZodType> = {
   'trl-messages': S.TrlSftMessages,
@@ -29,7 +33,10 @@ const DPO_SCHEMA: Record<DpoTarget, z.ZodType> = { 'trl-dpo': S.TrlDpo, 'trl-dpo
 
 const judgeEx = { question: 'What is 47+85?', answerA: 'The answer is 132.', answerB: '122' };
 const sft: SftExample[] = [
-  sftFromJudge(judgeEx, 'cot', { verdict: 'A', rationale: 'Q: 47+85= W: 7+5=12;4+8+1=13 =132\nA says 132: matches. B says 122: does not.' }),
+  sftFromJudge(judgeEx, 'cot', {
+    verdict: 'A',
+    rationale: 'Q: 47+85= W: 7+5=12;4+8+1=13 =132\nA says 132: matches. B says 122: does not.',
+  }),
   { prompt: 'plain "quoted"\nprompt', completion: 'done', system: 'You are a judge.' },
 ];
 const dpo: DpoExample[] = [
@@ -54,9 +61,16 @@ describe('SFT exports', () => {
     const f = join(dir, 'sft-msg.jsonl');
     await writeSft(f, sft, 'trl-messages');
     const [a, b] = (await readLines(f)) as { messages: { role: string; content: string }[] }[];
-    assert.deepEqual(a?.messages.map((m) => m.role), ['user', 'assistant']);
+    assert.deepEqual(
+      a?.messages.map((m) => m.role),
+      ['user', 'assistant'],
+    );
     assert.equal(parseVerdict(a?.messages[1]?.content ?? ''), 'A');
-    assert.deepEqual(b?.messages, [{ role: 'system', content: 'You are a judge.' }, { role: 'user', content: 'plain "quoted"\nprompt' }, { role: 'assistant', content: 'done' }]);
+    assert.deepEqual(b?.messages, [
+      { role: 'system', content: 'You are a judge.' },
+      { role: 'user', content: 'plain "quoted"\nprompt' },
+      { role: 'assistant', content: 'done' },
+    ]);
   });
 });
 
@@ -71,22 +85,43 @@ describe('DPO exports', () => {
   test('OpenAI preference: input.messages, one preferred and one non-preferred assistant message, verdicts differ', async () => {
     const f = join(dir, 'dpo-openai.jsonl');
     await writeDpo(f, dpo, 'openai-dpo');
-    const [a] = (await readLines(f)) as { input: { messages: { content: string }[] }; preferred_output: { content: string }[]; non_preferred_output: { content: string }[] }[];
+    const [a] = (await readLines(f)) as {
+      input: { messages: { content: string }[] };
+      preferred_output: { content: string }[];
+      non_preferred_output: { content: string }[];
+    }[];
     assert.equal(a?.input.messages[0]?.content, pairPrompt(judgeEx, 'cot'));
     assert.equal(parseVerdict(a?.preferred_output[0]?.content ?? ''), 'A');
     assert.equal(parseVerdict(a?.non_preferred_output[0]?.content ?? ''), 'B');
   });
 
   test('the schemas reject what the targets do not accept (they are not vacuous)', () => {
-    assert.equal(S.OpenAiDpo.safeParse({ input: { messages: [{ role: 'user', content: 'p' }] }, preferred_output: [{ role: 'user', content: 'x' }], non_preferred_output: [{ role: 'assistant', content: 'y' }] }).success, false);
-    assert.equal(S.OpenAiDpo.safeParse({ input: { messages: [] }, preferred_output: [{ role: 'assistant', content: 'x' }], non_preferred_output: [{ role: 'assistant', content: 'y' }] }).success, false);
+    assert.equal(
+      S.OpenAiDpo.safeParse({
+        input: { messages: [{ role: 'user', content: 'p' }] },
+        preferred_output: [{ role: 'user', content: 'x' }],
+        non_preferred_output: [{ role: 'assistant', content: 'y' }],
+      }).success,
+      false,
+    );
+    assert.equal(
+      S.OpenAiDpo.safeParse({
+        input: { messages: [] },
+        preferred_output: [{ role: 'assistant', content: 'x' }],
+        non_preferred_output: [{ role: 'assistant', content: 'y' }],
+      }).success,
+      false,
+    );
     assert.equal(S.TrlDpo.safeParse({ prompt: 'p', chosen: 'a' }).success, false);
     assert.equal(S.OpenAiSft.safeParse({ messages: [{ role: 'user', content: 'only a question' }] }).success, false);
     assert.equal(S.TrlSftPromptCompletion.safeParse({ prompt: 'p', completion: 'c', extra: 1 }).success, false);
   });
 
   test('dpoFromJudge refuses two samples with the same verdict', () => {
-    assert.throws(() => dpoFromJudge(judgeEx, 'cot', { verdict: 'A', rationale: 'r' }, { verdict: 'A', rationale: 's' }), /different verdicts/);
+    assert.throws(
+      () => dpoFromJudge(judgeEx, 'cot', { verdict: 'A', rationale: 'r' }, { verdict: 'A', rationale: 's' }),
+      /different verdicts/,
+    );
   });
 });
 

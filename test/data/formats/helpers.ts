@@ -10,7 +10,11 @@ export const jsonl = (...recs: unknown[]): string => recs.map((r) => JSON.string
 
 export interface TempDir {
   dir: string;
-  load(name: string, content: string | Buffer, opts?: LoadOptions): Promise<{ pairs: PreferencePair[]; lines: number[]; report: Awaited<ReturnType<typeof openPairs>>['report']; file: string }>;
+  load(
+    name: string,
+    content: string | Buffer,
+    opts?: LoadOptions,
+  ): Promise<{ pairs: PreferencePair[]; lines: number[]; report: Awaited<ReturnType<typeof openPairs>>['report']; file: string }>;
   failure(name: string, content: string | Buffer, opts?: LoadOptions): Promise<Error>;
   close(): Promise<void>;
 }

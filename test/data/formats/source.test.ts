@@ -14,16 +14,22 @@ let t: TempDir;
 before(async () => (t = await tempDir()));
 after(async () => t.close());
 
-const many = (n: number) => jsonl(...Array.from({ length: n }, (_, i) => ({ prompt: `question ${i} ${'x'.repeat(40)}`, chosen: `good ${i}`, rejected: `bad ${i}` })));
+const many = (n: number) =>
+  jsonl(...Array.from({ length: n }, (_, i) => ({ prompt: `question ${i} ${'x'.repeat(40)}`, chosen: `good ${i}`, rejected: `bad ${i}` })));
 
 test('a truncated .gz is an error naming the file and where it broke, for JSONL and CSV alike', async () => {
   const gz = gzipSync(Buffer.from(many(3000)));
   const cut = gz.subarray(0, Math.floor(gz.length * 0.6));
   const e = await t.failure('cut.jsonl.gz', cut, { skipInvalid: true });
   assert.ok(e instanceof JsonlError, String(e));
-  assert.match(e.message, /cut\.jsonl\.gz:\d+: the gzip data ends early or is damaged \(unexpected end of file\); the file looks truncated/);
+  assert.match(
+    e.message,
+    /cut\.jsonl\.gz:\d+: the gzip data ends early or is damaged \(unexpected end of file\); the file looks truncated/,
+  );
 
-  const csv = gzipSync(Buffer.from('prompt,chosen,rejected\n' + Array.from({ length: 3000 }, (_, i) => `q${i} ${'y'.repeat(30)},a${i},b${i}`).join('\n')));
+  const csv = gzipSync(
+    Buffer.from('prompt,chosen,rejected\n' + Array.from({ length: 3000 }, (_, i) => `q${i} ${'y'.repeat(30)},a${i},b${i}`).join('\n')),
+  );
   const e2 = await t.failure('cut.csv.gz', csv.subarray(0, Math.floor(csv.length * 0.6)), { skipInvalid: true });
   assert.ok(e2 instanceof JsonlError, String(e2));
   assert.match(e2.message, /cut\.csv\.gz:\d+: the gzip data ends early/);
@@ -33,7 +39,10 @@ test('CSV: a broken quote is named by the line its record starts on; the good ro
   const csv = 'prompt,chosen,rejected\np1,a,b\n\n"p2 spans\nthree\nlines",a,b\np3,"bad"quote,b\np4,a,b\n';
   const { pairs, report, lines } = await t.load('broken.csv', csv);
   assert.deepEqual(lines, [2, 4]);
-  assert.deepEqual(pairs.map((p) => p.prompt), ['p1', 'p2 spans\nthree\nlines']);
+  assert.deepEqual(
+    pairs.map((p) => p.prompt),
+    ['p1', 'p2 spans\nthree\nlines'],
+  );
   assert.equal(report.invalid.csv, 1);
   assert.deepEqual(report.invalidLines.csv, [7]);
   assert.match(report.examples.csv?.[0] ?? '', /broken\.csv:7: Invalid Closing Quote.* in the row starting here/);

@@ -10,12 +10,35 @@ const reg = registry(spec);
 
 /** Independent oracles: the right answer computed from the instance key, not by the family. */
 const ORACLE: Record<string, (key: string) => string> = {
-  add: (k) => String(k.split('+').map(Number).reduce((a, b) => a + b)),
-  sub: (k) => String(k.split('-').map(Number).reduce((a, b) => a - b)),
-  mul1: (k) => String(k.split('*').map(Number).reduce((a, b) => a * b)),
+  add: (k) =>
+    String(
+      k
+        .split('+')
+        .map(Number)
+        .reduce((a, b) => a + b),
+    ),
+  sub: (k) =>
+    String(
+      k
+        .split('-')
+        .map(Number)
+        .reduce((a, b) => a - b),
+    ),
+  mul1: (k) =>
+    String(
+      k
+        .split('*')
+        .map(Number)
+        .reduce((a, b) => a * b),
+    ),
   compare: (k) => String(Math.max(...k.split(' vs ').map(Number))),
   digitsum: (k) => String([...k].reduce((a, c) => a + Number(c), 0)),
-  sort: (k) => k.split(' ').map(Number).sort((a, b) => a - b).join(' '),
+  sort: (k) =>
+    k
+      .split(' ')
+      .map(Number)
+      .sort((a, b) => a - b)
+      .join(' '),
   max: (k) => String(Math.max(...k.split(',').map(Number))),
   min: (k) => String(Math.min(...k.split(',').map(Number))),
   count: (k) => {
@@ -37,7 +60,12 @@ function evalExpr(e: string): number {
     .map((t) =>
       t
         .split('-')
-        .map((u) => u.split('*').map(Number).reduce((a, b) => a * b))
+        .map((u) =>
+          u
+            .split('*')
+            .map(Number)
+            .reduce((a, b) => a * b),
+        )
         .reduce((a, b) => a - b),
     )
     .reduce((a, b) => a + b);
@@ -126,8 +154,14 @@ test('the PRNG is deterministic and its streams independent', () => {
   const a = new Rng(7);
   const b = new Rng(7);
   const xs = Array.from({ length: 5 }, () => a.u32());
-  assert.deepEqual(xs, Array.from({ length: 5 }, () => b.u32()));
-  assert.notDeepEqual(xs, Array.from({ length: 5 }, () => new Rng(8).u32()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 5 }, () => b.u32()),
+  );
+  assert.notDeepEqual(
+    xs,
+    Array.from({ length: 5 }, () => new Rng(8).u32()),
+  );
   assert.notEqual(new Rng(7).fork('x').u32(), new Rng(7).fork('y').u32());
   // Roughly uniform: 10 bins of 10,000 draws.
   const r = new Rng('u');

@@ -4,15 +4,45 @@
 // |fd - analytic| <= 1e-3 + 1e-2 |fd| (see helpers.ts). Inputs are tiny so every element is checked.
 import { test } from 'node:test';
 import {
-  Tensor, add, backward, causalAttention, crossEntropy, embedding, gatherRows, gelu, linear, logSigmoid,
-  matmul, mean, mul, noGrad, rmsnorm, rope, ropeTables, scale, silu, sub, sum, sumRows, swiglu, tokenLogprobs,
+  Tensor,
+  add,
+  backward,
+  causalAttention,
+  crossEntropy,
+  embedding,
+  gatherRows,
+  gelu,
+  linear,
+  logSigmoid,
+  matmul,
+  mean,
+  mul,
+  noGrad,
+  rmsnorm,
+  rope,
+  ropeTables,
+  scale,
+  silu,
+  sub,
+  sum,
+  sumRows,
+  swiglu,
+  tokenLogprobs,
 } from '../../../src/engine/autograd/index.js';
 import { Prng } from '../../../src/engine/prng.js';
 import { checkGrad, dotLoss, randArray } from '../helpers.js';
 
 const rng = new Prng(42);
 function leaf(shape: number[], s = 1): Tensor {
-  return new Tensor(randArray(rng, shape.reduce((a, b) => a * b, 1), s), shape, { requiresGrad: true, name: 'x' });
+  return new Tensor(
+    randArray(
+      rng,
+      shape.reduce((a, b) => a * b, 1),
+      s,
+    ),
+    shape,
+    { requiresGrad: true, name: 'x' },
+  );
 }
 
 /** Checks d(sum(f(inputs) * R))/d(input) for every input against finite differences. */
@@ -61,12 +91,14 @@ test('rope (GQA-sized rows, arbitrary positions)', () => {
 });
 
 test('causal attention with grouped-query heads and a key mask', () => {
-  const batch = 2, t = 3, heads = 4, kvHeads = 2, hd = 2;
+  const batch = 2,
+    t = 3,
+    heads = 4,
+    kvHeads = 2,
+    hd = 2;
   const keyMask = new Uint8Array([1, 1, 1, 0, 1, 1]);
-  gradCheck(
-    'attention',
-    [leaf([batch * t, heads * hd]), leaf([batch * t, kvHeads * hd]), leaf([batch * t, kvHeads * hd])],
-    (q, k, v) => causalAttention(q!, k!, v!, { batch, seqLen: t, heads, kvHeads, keyMask }),
+  gradCheck('attention', [leaf([batch * t, heads * hd]), leaf([batch * t, kvHeads * hd]), leaf([batch * t, kvHeads * hd])], (q, k, v) =>
+    causalAttention(q!, k!, v!, { batch, seqLen: t, heads, kvHeads, keyMask }),
   );
 });
 

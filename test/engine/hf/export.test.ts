@@ -18,20 +18,34 @@ import { fromTokenizerJson, Tokenizer } from '../../../src/engine/tokenizer/inde
 import { randomModel, tinyConfig } from './fixture.js';
 
 const compiled = import.meta.url.endsWith('.js');
-const CLI = compiled ? [fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url))] : ['--import', 'tsx', fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url))];
+const CLI = compiled
+  ? [fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url))]
+  : ['--import', 'tsx', fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url))];
 const root = mkdtempSync(join(tmpdir(), 'genrm-hf-export-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 // A tokenizer with merges (so pre-tokenization matters) and the verdicts as specials, like genrm's bases.
-const CORPUS = Array.from({ length: 40 }, (_, i) => `Judge\nQuestion: What is ${i}+${2 * i}? The answer, then: ${3 * i}!! Don't stop... [[A]]`);
+const CORPUS = Array.from(
+  { length: 40 },
+  (_, i) => `Judge\nQuestion: What is ${i}+${2 * i}? The answer, then: ${3 * i}!! Don't stop... [[A]]`,
+);
 const TOK = Tokenizer.train(CORPUS, 330, { specials: [...JUDGE_SPECIAL_TOKENS] });
 const CFG = tinyConfig({ vocabSize: TOK.vocabSize, maxSeqLen: 64 });
 const model = randomModel(CFG, 11);
 const ckpt = join(root, 'ckpt');
-saveCheckpoint(ckpt, { config: CFG, kind: 'lm', weights: model.params, tokenizer: TOK, provenance: { command: 'test', config: null, seed: 1, dataHash: null, parent: null } });
+saveCheckpoint(ckpt, {
+  config: CFG,
+  kind: 'lm',
+  weights: model.params,
+  tokenizer: TOK,
+  provenance: { command: 'test', config: null, seed: 1, dataHash: null, parent: null },
+});
 const out = join(root, 'hf');
 const PROMPTS = ['Judge\nQuestion: What is 2+3?\nA: 5\nB: 6\nVerdict: ', "Don't stop!!! 12+34=46... ok"];
-const CHAT = [{ role: 'system' as const, content: 'Be brief.' }, { role: 'user' as const, content: 'What is 2+3?' }];
+const CHAT = [
+  { role: 'system' as const, content: 'Be brief.' },
+  { role: 'user' as const, content: 'What is 2+3?' },
+];
 
 describe('genrm export hf', () => {
   it('writes a Hugging Face folder (no genrm.json) that genrm reads as one', () => {
@@ -78,7 +92,11 @@ describe('genrm export hf', () => {
     const [a, b] = [await native.continuationLogprob(items), await hf.continuationLogprob(items)];
     a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) <= 1e-5, `item ${i}: native ${x}, hf ${b[i]}`));
     const [ca, cb] = [await native.candidateLogprobs(PROMPTS, ['[[A]]', '[[B]]']), await hf.candidateLogprobs(PROMPTS, ['[[A]]', '[[B]]'])];
-    ca.forEach((row, i) => row.forEach((c, j) => assert.ok(Math.abs(c.logprob - cb[i]![j]!.logprob) <= 1e-5, `prompt ${i} verdict ${j}: ${c.logprob} vs ${cb[i]![j]!.logprob}`)));
+    ca.forEach((row, i) =>
+      row.forEach((c, j) =>
+        assert.ok(Math.abs(c.logprob - cb[i]![j]!.logprob) <= 1e-5, `prompt ${i} verdict ${j}: ${c.logprob} vs ${cb[i]![j]!.logprob}`),
+      ),
+    );
   });
 
   it('a folder without tokenizer_config.json still gets the BOS, from the post-processor', () => {
@@ -92,8 +110,17 @@ describe('genrm export hf', () => {
   it('tokenizer.json: a null post-processor (older checkpoints) reads; another one is refused by name', () => {
     const j = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8'));
     assert.equal(fromTokenizerJson({ ...j, post_processor: null }).vocabSize, TOK.vocabSize);
-    const other = { ...j, post_processor: { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<|pad|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }] } };
-    assert.throws(() => fromTokenizerJson(other, 'x/tokenizer.json'), /x\/tokenizer\.json: post_processor must be null or TemplateProcessing/);
+    const other = {
+      ...j,
+      post_processor: {
+        type: 'TemplateProcessing',
+        single: [{ SpecialToken: { id: '<|pad|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      },
+    };
+    assert.throws(
+      () => fromTokenizerJson(other, 'x/tokenizer.json'),
+      /x\/tokenizer\.json: post_processor must be null or TemplateProcessing/,
+    );
   });
 
   it('refuses a bad --dtype and a reward-head checkpoint, naming them', () => {
@@ -110,7 +137,13 @@ describe('genrm export hf', () => {
     const rm = randomModel(CFG, 12);
     rm.addScoreHead(1, 1);
     const bt = join(root, 'bt');
-    saveCheckpoint(bt, { config: CFG, kind: 'bt', weights: rm.params, tokenizer: TOK, provenance: { command: 'test', config: null, seed: 1, dataHash: null, parent: null } });
+    saveCheckpoint(bt, {
+      config: CFG,
+      kind: 'bt',
+      weights: rm.params,
+      tokenizer: TOK,
+      provenance: { command: 'test', config: null, seed: 1, dataHash: null, parent: null },
+    });
     assert.match(run([bt, '--out', join(root, 'y')]), /a 'bt' checkpoint, but a 'lm' one is needed/);
     assert.equal(existsSync(join(root, 'y')), false);
   });

@@ -12,8 +12,17 @@ export const TOK = Tokenizer.byteLevel();
 
 export function tinyConfig(over: Partial<ModelConfig> = {}): ModelConfig {
   return {
-    vocabSize: TOK.vocabSize, dModel: 16, nLayers: 2, nHeads: 4, nKvHeads: 2, ffnHidden: 24,
-    maxSeqLen: 32, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false, ...over,
+    vocabSize: TOK.vocabSize,
+    dModel: 16,
+    nLayers: 2,
+    nHeads: 4,
+    nKvHeads: 2,
+    ffnHidden: 24,
+    maxSeqLen: 32,
+    ropeTheta: 10000,
+    normEps: 1e-5,
+    tieEmbeddings: false,
+    ...over,
   };
 }
 

@@ -106,13 +106,22 @@ describe('Hugging Face layout: save and load back', () => {
     const weightMap: Record<string, string> = {};
     shards.forEach((list, i) => {
       const file = `model-0000${i + 1}-of-00002.safetensors`;
-      writeFileSync(join(sdir, file), encodeSafetensors(list.map((n) => [n, tensors.get(n)!] as const), { dtype: 'BF16' }));
+      writeFileSync(
+        join(sdir, file),
+        encodeSafetensors(
+          list.map((n) => [n, tensors.get(n)!] as const),
+          { dtype: 'BF16' },
+        ),
+      );
       for (const n of list) weightMap[n] = file;
     });
     writeFileSync(join(sdir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
     assert.deepEqual(allLogits(loadHfModel(sdir).model, IDS), allLogits(back, IDS));
     // An index naming a tensor its shard lacks is an error naming both.
-    writeFileSync(join(sdir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { ...weightMap, 'model.extra.weight': 'model-00001-of-00002.safetensors' } }));
+    writeFileSync(
+      join(sdir, 'model.safetensors.index.json'),
+      JSON.stringify({ weight_map: { ...weightMap, 'model.extra.weight': 'model-00001-of-00002.safetensors' } }),
+    );
     assert.throws(() => loadHfModel(sdir), /model-00001-of-00002\.safetensors: missing tensor 'model\.extra\.weight'/);
   });
 });
@@ -143,10 +152,16 @@ describe('Hugging Face layout: mismatches are named', () => {
   });
   it('unsupported config keys are refused by name', () => {
     const base = { ...cfg };
-    assert.throws(() => parseHfConfig({ ...base, rope_scaling: { rope_type: 'yarn', factor: 4 } }, 'c.json'), /c\.json: "rope_scaling" type "yarn" is not supported/);
+    assert.throws(
+      () => parseHfConfig({ ...base, rope_scaling: { rope_type: 'yarn', factor: 4 } }, 'c.json'),
+      /c\.json: "rope_scaling" type "yarn" is not supported/,
+    );
     assert.throws(() => parseHfConfig({ ...base, attention_bias: true }, 'c.json'), /"attention_bias": true is not supported for llama/);
     assert.throws(() => parseHfConfig({ ...base, hidden_act: 'gelu' }, 'c.json'), /"hidden_act" "gelu"/);
-    assert.throws(() => parseHfConfig({ ...base, model_type: 'qwen2', architectures: ['Qwen2ForCausalLM'], use_sliding_window: true }, 'c.json'), /use_sliding_window/);
+    assert.throws(
+      () => parseHfConfig({ ...base, model_type: 'qwen2', architectures: ['Qwen2ForCausalLM'], use_sliding_window: true }, 'c.json'),
+      /use_sliding_window/,
+    );
     assert.throws(() => parseHfConfig({ ...base, model_type: 'mistral' }, 'c.json'), /"model_type" "mistral" is not supported/);
   });
 });

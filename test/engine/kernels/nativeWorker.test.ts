@@ -18,7 +18,12 @@ const underTsx = import.meta.url.endsWith('.ts');
 const fixture = new URL(`./nativeWorker.fixture${underTsx ? '.ts' : '.js'}`, import.meta.url);
 const bootstrap = `import('tsx/esm/api').then((api) => api.tsImport(${JSON.stringify(fixture.href)}, ${JSON.stringify(import.meta.url)}));`;
 
-interface Reply { c?: Float32Array; out?: Float32Array; backend?: string; error?: string }
+interface Reply {
+  c?: Float32Array;
+  out?: Float32Array;
+  backend?: string;
+  error?: string;
+}
 
 function runWorker(data: object): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -33,9 +38,16 @@ function runWorker(data: object): Promise<Reply> {
 
 test('native kernels run in two concurrent worker threads and match the JS reference', { skip }, async () => {
   const rng = new Prng(5);
-  const m = 9, n = 13, k = 31, t = 6, heads = 2, headDim = 4;
-  const a = randArray(rng, m * k), b = randArray(rng, n * k);
-  const q = randArray(rng, t * heads * headDim), kv = randArray(rng, t * heads * headDim);
+  const m = 9,
+    n = 13,
+    k = 31,
+    t = 6,
+    heads = 2,
+    headDim = 4;
+  const a = randArray(rng, m * k),
+    b = randArray(rng, n * k);
+  const q = randArray(rng, t * heads * headDim),
+    kv = randArray(rng, t * heads * headDim);
   const wantC = new Float32Array(m * n);
   J.matmul({ a, b, c: wantC, m, n, k, transB: true });
   const wantOut = new Float32Array(q.length);

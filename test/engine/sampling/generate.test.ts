@@ -12,8 +12,16 @@ import { generate, type GeneratedSample } from '../../../src/engine/sampling/ind
 
 const tok = Tokenizer.byteLevel({ specials: ['[[A]]', '[[B]]'] });
 const cfg: ModelConfig = {
-  vocabSize: tok.vocabSize, dModel: 16, nLayers: 2, nHeads: 4, nKvHeads: 2, ffnHidden: 24,
-  maxSeqLen: 24, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false,
+  vocabSize: tok.vocabSize,
+  dModel: 16,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  ffnHidden: 24,
+  maxSeqLen: 24,
+  ropeTheta: 10000,
+  normEps: 1e-5,
+  tieEmbeddings: false,
 };
 // A random model with a spread-out output head (logit std ~2), so argmax gaps are far above
 // float rounding and greedy comparisons are meaningful.
@@ -38,7 +46,7 @@ test('greedy generation equals the argmax of step-by-step full forward passes (m
   prompts.forEach((p, i) => {
     const seq = [...p];
     const want: number[] = [];
-    for (let t = 0; t < 6; t++) want.push(argmax(fullNext(seq))), seq.push(want[t]!);
+    for (let t = 0; t < 6; t++) (want.push(argmax(fullNext(seq))), seq.push(want[t]!));
     for (const s of out[i]!) {
       assert.deepEqual(s.tokens, want, `prompt ${i}`);
       assert.equal(s.finishReason, 'length');
@@ -56,7 +64,10 @@ test('per-token logprobs and top alternatives equal a no-cache recomputation (sa
         assert.ok(Math.abs(s.logprobs[t]! - ref[id]!) < 1e-4, `prompt ${i} sample ${j} token ${t}: ${s.logprobs[t]} vs ${ref[id]}`);
         const top = s.topLogprobs![t]!;
         const order = Array.from(ref.keys()).sort((a, b) => ref[b]! - ref[a]!);
-        assert.deepEqual(top.map((x) => x.id), order.slice(0, 3));
+        assert.deepEqual(
+          top.map((x) => x.id),
+          order.slice(0, 3),
+        );
         top.forEach((x) => assert.ok(Math.abs(x.logprob - ref[x.id]!) < 1e-4));
       });
     }),
@@ -77,7 +88,10 @@ test('same seed, same samples; a different seed, different samples', () => {
 test('top-k = 1 equals greedy', () => {
   const g = generate(model, tok, prompts, { temperature: 0, maxTokens: 6 });
   const k1 = generate(model, tok, prompts, { temperature: 1, topK: 1, maxTokens: 6, seed: 9 });
-  assert.deepEqual(k1.map((x) => x[0]!.tokens), g.map((x) => x[0]!.tokens));
+  assert.deepEqual(
+    k1.map((x) => x[0]!.tokens),
+    g.map((x) => x[0]!.tokens),
+  );
 });
 
 test('rows finishing early do not change the others: batched equals one prompt at a time, any chunking or prefill', () => {
@@ -87,18 +101,32 @@ test('rows finishing early do not change the others: batched equals one prompt a
   const batched = generate(model, tok, prompts, opts);
   const lengths = new Set(batched.flat().map((s) => s.tokens.length));
   assert.ok(lengths.size >= 3, `rows should finish at different steps, got lengths ${[...lengths]}`);
-  const variants = [
-    ...prompts.map((p) => generate(model, tok, [p], opts)[0]!),
-  ];
+  const variants = [...prompts.map((p) => generate(model, tok, [p], opts)[0]!)];
   const chunked = generate(model, tok, prompts, { ...opts, maxBatchRows: 2 });
   const each = generate(model, tok, prompts, { ...opts, prefill: 'each' });
   const reordered = generate(model, tok, [prompts[2]!, prompts[0]!, prompts[1]!], opts);
   prompts.forEach((_, i) => {
     const want = batched[i]!.map((s) => s.tokens);
-    assert.deepEqual(variants[i]!.map((s) => s.tokens), want, `prompt ${i} alone`);
-    assert.deepEqual(chunked[i]!.map((s) => s.tokens), want, `prompt ${i} chunked`);
-    assert.deepEqual(each[i]!.map((s) => s.tokens), want, `prompt ${i} prefill each`);
-    assert.deepEqual(reordered[(i + 1) % 3]!.map((s) => s.tokens), want, `prompt ${i} reordered`);
+    assert.deepEqual(
+      variants[i]!.map((s) => s.tokens),
+      want,
+      `prompt ${i} alone`,
+    );
+    assert.deepEqual(
+      chunked[i]!.map((s) => s.tokens),
+      want,
+      `prompt ${i} chunked`,
+    );
+    assert.deepEqual(
+      each[i]!.map((s) => s.tokens),
+      want,
+      `prompt ${i} prefill each`,
+    );
+    assert.deepEqual(
+      reordered[(i + 1) % 3]!.map((s) => s.tokens),
+      want,
+      `prompt ${i} reordered`,
+    );
     batched[i]!.forEach((s, j) => {
       const alone = variants[i]![j]!;
       s.logprobs.forEach((lp, t) => assert.ok(Math.abs(lp - alone.logprobs[t]!) < 1e-4));
@@ -124,7 +152,8 @@ test("a half-precision KV cache ('f16'): greedy tokens of the full forward, logp
       for (let t = 0; t < 6; t++) {
         const want = fullNext(seq);
         for (const s of half[i]!) assert.equal(s.tokens[t], argmax(want), `prompt ${i} token ${t} ${JSON.stringify(opts)}`);
-        for (const s of half[i]!) assert.ok(Math.abs(s.logprobs[t]! - want[argmax(want)]!) < 2e-3, `logprob ${s.logprobs[t]} vs ${want[argmax(want)]}`);
+        for (const s of half[i]!)
+          assert.ok(Math.abs(s.logprobs[t]! - want[argmax(want)]!) < 2e-3, `logprob ${s.logprobs[t]} vs ${want[argmax(want)]}`);
         seq.push(argmax(want));
       }
     });
@@ -161,8 +190,17 @@ test('context end: finish "length" at maxSeqLen; a short prompt beside a long on
   assert.equal(l![0]!.finishReason, 'length');
   assert.equal(s![0]!.tokens.length, 22);
   assert.deepEqual(s![0]!.tokens, generate(model, tok, [short], opts)[0]![0]!.tokens);
-  assert.deepEqual(generate(model, tok, [[...long, 1, 2, 3, 4]], opts)[0]![0]!, { tokens: [], logprobs: [], text: '', finishReason: 'length', stop: null });
-  assert.throws(() => generate(model, tok, [[...long, ...long]], opts), /prompt 0 has 40 tokens, longer than the model's context \(maxSeqLen 24\)/);
+  assert.deepEqual(generate(model, tok, [[...long, 1, 2, 3, 4]], opts)[0]![0]!, {
+    tokens: [],
+    logprobs: [],
+    text: '',
+    finishReason: 'length',
+    stop: null,
+  });
+  assert.throws(
+    () => generate(model, tok, [[...long, ...long]], opts),
+    /prompt 0 has 40 tokens, longer than the model's context \(maxSeqLen 24\)/,
+  );
   assert.throws(() => generate(model, tok, [[]], opts), /prompt 0 is empty/);
   assert.throws(() => generate(model, tok, [[tok.eotId, 999]], opts), /token 999 at position 1, outside the vocabulary/);
   assert.throws(() => generate(model, tok, [short], { topP: 0 }), /topP must be in \(0, 1\]/);
@@ -211,13 +249,29 @@ test('onTokens: one call per decode step with each live row’s token; per row t
   prompts.forEach((_, p) =>
     out[p]!.forEach((s, i) => {
       const mine = steps.flat().filter((t) => t.prompt === p && t.sample === i);
-      assert.deepEqual(mine.map((t) => t.id), s.tokens, `prompt ${p} sample ${i}`);
-      assert.deepEqual(mine.map((t) => t.logprob), s.logprobs);
-      assert.deepEqual(mine.map((t) => t.top!.map((a) => a.id)), s.topLogprobs!.map((alts) => alts.map((a) => a.id)));
-      assert.deepEqual(mine.map((t) => t.stop), s.tokens.map((id) => id === stopId));
+      assert.deepEqual(
+        mine.map((t) => t.id),
+        s.tokens,
+        `prompt ${p} sample ${i}`,
+      );
+      assert.deepEqual(
+        mine.map((t) => t.logprob),
+        s.logprobs,
+      );
+      assert.deepEqual(
+        mine.map((t) => t.top!.map((a) => a.id)),
+        s.topLogprobs!.map((alts) => alts.map((a) => a.id)),
+      );
+      assert.deepEqual(
+        mine.map((t) => t.stop),
+        s.tokens.map((id) => id === stopId),
+      );
     }),
   );
-  assert.ok(steps.flat().some((t) => t.stop), 'some row ended on the stop token');
+  assert.ok(
+    steps.flat().some((t) => t.stop),
+    'some row ended on the stop token',
+  );
   const longest = Math.max(...out.flat().map((s) => s.tokens.length));
   assert.ok(steps.length >= longest, `${steps.length} steps for a longest row of ${longest} tokens`);
 });

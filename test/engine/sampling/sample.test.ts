@@ -18,7 +18,12 @@ function freqs(params: { temperature: number; topK: number; topP: number }, draw
 }
 
 function near(got: number[], want: number[], tol = 0.015): void {
-  got.forEach((g, i) => assert.ok(Math.abs(g - want[i]!) <= tol, `id ${i}: frequency ${g.toFixed(4)}, expected ${want[i]!.toFixed(4)} (all: ${got.map((x) => x.toFixed(3))})`));
+  got.forEach((g, i) =>
+    assert.ok(
+      Math.abs(g - want[i]!) <= tol,
+      `id ${i}: frequency ${g.toFixed(4)}, expected ${want[i]!.toFixed(4)} (all: ${got.map((x) => x.toFixed(3))})`,
+    ),
+  );
 }
 
 test('plain sampling at temperature 1 follows the distribution; impossible ids never come', () => {
@@ -28,7 +33,10 @@ test('plain sampling at temperature 1 follows the distribution; impossible ids n
 test('temperature 2 flattens: frequencies proportional to p^(1/2)', () => {
   const w = P.map((p) => Math.sqrt(p));
   const z = w.reduce((a, b) => a + b, 0);
-  near(freqs({ temperature: 2, topK: 0, topP: 1 }), w.map((x) => x / z));
+  near(
+    freqs({ temperature: 2, topK: 0, topP: 1 }),
+    w.map((x) => x / z),
+  );
 });
 
 // Masses are compared in floating point (at temperature 1 against the row's nominal total of 1),
@@ -77,7 +85,8 @@ test('top-p on ties takes the lowest ids first; on a wide distribution the nucle
   for (let i = 0; i < draws; i++) counts[big.pick(lp, 0, { temperature: 1, topK: 0, topP: 0.9 }, rng)]! += 1;
   counts.forEach((c, i) => assert.ok(nucleus.has(i) || c === 0, `id ${i} is outside the nucleus but was drawn ${c} times`));
   const mass = [...nucleus].reduce((a, i) => a + probs[i]!, 0);
-  for (const i of nucleus) assert.ok(Math.abs(counts[i]! / draws - probs[i]! / mass) < 0.006, `id ${i}: ${counts[i]! / draws} vs ${probs[i]! / mass}`);
+  for (const i of nucleus)
+    assert.ok(Math.abs(counts[i]! / draws - probs[i]! / mass) < 0.006, `id ${i}: ${counts[i]! / draws} vs ${probs[i]! / mass}`);
 });
 
 test('top-k keeps k ids; top-p then applies to the renormalised top-k mass', () => {
@@ -93,7 +102,10 @@ test('greedy takes the argmax (lowest id on a tie) and draws no randomness', () 
   const before = new Prng(3).uniform();
   assert.equal(s.pick(Float32Array.from([-2, -1, -1, -3]), 0, { temperature: 0, topK: 0, topP: 1 }, rng), 1);
   assert.equal(rng.uniform(), before, 'greedy consumed a draw');
-  assert.deepEqual(s.top(Float32Array.from([-2, -1, -0.5, -3]), 0, 2), [{ id: 2, logprob: -0.5 }, { id: 1, logprob: -1 }]);
+  assert.deepEqual(s.top(Float32Array.from([-2, -1, -0.5, -3]), 0, 2), [
+    { id: 2, logprob: -0.5 },
+    { id: 1, logprob: -1 },
+  ]);
 });
 
 test('top alternatives equal a full sort (value descending, lower id first on a tie) for every count', () => {
@@ -109,7 +121,17 @@ test('top alternatives equal a full sort (value descending, lower id first on a 
       assert.deepEqual(s.top(row, 0, count), want, `trial ${trial} count ${count}`);
     }
   }
-  assert.deepEqual(s.top(Float32Array.from({ length: V }, (_, i) => (i === 7 ? Number.NaN : -i)), 0, 2), [{ id: 0, logprob: -0 }, { id: 1, logprob: -1 }]);
+  assert.deepEqual(
+    s.top(
+      Float32Array.from({ length: V }, (_, i) => (i === 7 ? Number.NaN : -i)),
+      0,
+      2,
+    ),
+    [
+      { id: 0, logprob: -0 },
+      { id: 1, logprob: -1 },
+    ],
+  );
 });
 
 test('stream seeds differ by seed, sample index and prompt; equal inputs give equal seeds', () => {

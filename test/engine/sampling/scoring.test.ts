@@ -9,8 +9,16 @@ import { kernels } from '../../../src/engine/kernels/index.js';
 import { candidateLogprobs, continuationLogprobs, nextTokenLogprobs } from '../../../src/engine/sampling/index.js';
 
 const cfg: ModelConfig = {
-  vocabSize: 40, dModel: 16, nLayers: 2, nHeads: 4, nKvHeads: 2, ffnHidden: 24,
-  maxSeqLen: 16, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false,
+  vocabSize: 40,
+  dModel: 16,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  ffnHidden: 24,
+  maxSeqLen: 16,
+  ropeTheta: 10000,
+  normEps: 1e-5,
+  tieEmbeddings: false,
 };
 const model = new Llama(cfg, { seed: 8 });
 for (const x of model.head.data.keys()) model.head.data[x]! *= 20;
@@ -66,7 +74,10 @@ test('next-token and candidate logprobs equal the full-forward distribution at t
 });
 
 test('bad input: errors name the item and the context limit', () => {
-  assert.throws(() => continuationLogprobs(model, [{ prompt: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], continuation: [1, 2, 3, 4, 5, 6, 7] }]), /item 0 has 10 prompt \+ 7 continuation tokens = 17, longer than the model's context \(maxSeqLen 16\)/);
+  assert.throws(
+    () => continuationLogprobs(model, [{ prompt: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], continuation: [1, 2, 3, 4, 5, 6, 7] }]),
+    /item 0 has 10 prompt \+ 7 continuation tokens = 17, longer than the model's context \(maxSeqLen 16\)/,
+  );
   assert.throws(() => continuationLogprobs(model, [{ prompt: [], continuation: [1] }]), /prompt 0 is empty/);
   assert.throws(() => nextTokenLogprobs(model, [new Array<number>(17).fill(1)]), /maxSeqLen 16/);
   assert.throws(() => candidateLogprobs(model, [[1]], [[41]]), /candidate 0 has token 41/);

@@ -18,8 +18,9 @@ const CASES: Array<Array<{ role: 'system' | 'user' | 'assistant'; content: strin
   ],
 ];
 
-test('the compact chat template renders exactly BOS + renderChat (the engine\'s own form)', () => {
-  for (const messages of CASES) assert.equal(render(messages, { bosToken: END_OF_TEXT, eosToken: END_OF_TEXT }), END_OF_TEXT + renderChat(messages));
+test("the compact chat template renders exactly BOS + renderChat (the engine's own form)", () => {
+  for (const messages of CASES)
+    assert.equal(render(messages, { bosToken: END_OF_TEXT, eosToken: END_OF_TEXT }), END_OF_TEXT + renderChat(messages));
 });
 
 test('without add_generation_prompt the assistant cue is left out', () => {
@@ -28,5 +29,8 @@ test('without add_generation_prompt the assistant cue is left out', () => {
 });
 
 test('a template that does not parse is refused naming where it came from', () => {
-  assert.throws(() => compileChatTemplate('{% for m in messages %}', 'x.gguf tokenizer.chat_template'), /x\.gguf tokenizer\.chat_template: the chat template does not parse/);
+  assert.throws(
+    () => compileChatTemplate('{% for m in messages %}', 'x.gguf tokenizer.chat_template'),
+    /x\.gguf tokenizer\.chat_template: the chat template does not parse/,
+  );
 });

@@ -53,7 +53,8 @@ test('save then load gives the same tokenizer (also with merges as pairs)', () =
     assert.equal(back.vocabSize, tok.vocabSize);
     assert.deepEqual(back.merges, tok.merges);
     const texts = ['the thing there [[A]] 123', 'café 😀 <|endoftext|>', ...CORPUS.slice(0, 3)];
-    for (const s of texts) for (const specials of ['parse', 'plain'] as const) assert.deepEqual(back.encode(s, { specials }), tok.encode(s, { specials }));
+    for (const s of texts)
+      for (const specials of ['parse', 'plain'] as const) assert.deepEqual(back.encode(s, { specials }), tok.encode(s, { specials }));
 
     // Newer `tokenizers` writes merges as [left, right]; both read the same.
     const j = JSON.parse(readFileSync(file, 'utf8')) as J;
@@ -68,26 +69,88 @@ test('loading names what is wrong', () => {
     const file = join(dir, 'tokenizer.json');
     const good = toTokenizerJson(Tokenizer.train(CORPUS, 280, { specials: VERDICTS })) as J;
     const cases: Array<[string, (j: J) => void, RegExp]> = [
-      ['missing byte', (j) => { delete j.model.vocab['Ġ']; }, /id 32 is missing/],
-      ['unknown merge token', (j) => { j.model.merges.push('zzz q'); }, /model\.merges\[\d+\] \('zzz q'\) uses a token that is not in model\.vocab/],
-      ['normalizer', (j) => { j.normalizer = { type: 'NFC' }; }, /normalizer must be null/],
-      ['prefix space', (j) => { j.pre_tokenizer.add_prefix_space = true; }, /add_prefix_space must be false/],
-      ['model type', (j) => { j.model.type = 'WordPiece'; }, /model\.type must be "BPE", got "WordPiece"/],
-      ['non-special added token', (j) => { j.added_tokens[2].special = false; }, /added_tokens\[2\] \('\[\[A\]\]'\) has special: false/],
-      ['id mismatch', (j) => { j.added_tokens[0].id = 5; }, /'<\|endoftext\|>' has id 5 in added_tokens but 256 in model\.vocab/],
-      ['no eot', (j) => { j.added_tokens.shift(); delete j.model.vocab['<|endoftext|>']; }, /id 256 is missing/],
-      ['duplicate id', (j) => { j.model.vocab['Ġ'] = 33; }, /share id 33/],
+      [
+        'missing byte',
+        (j) => {
+          delete j.model.vocab['Ġ'];
+        },
+        /id 32 is missing/,
+      ],
+      [
+        'unknown merge token',
+        (j) => {
+          j.model.merges.push('zzz q');
+        },
+        /model\.merges\[\d+\] \('zzz q'\) uses a token that is not in model\.vocab/,
+      ],
+      [
+        'normalizer',
+        (j) => {
+          j.normalizer = { type: 'NFC' };
+        },
+        /normalizer must be null/,
+      ],
+      [
+        'prefix space',
+        (j) => {
+          j.pre_tokenizer.add_prefix_space = true;
+        },
+        /add_prefix_space must be false/,
+      ],
+      [
+        'model type',
+        (j) => {
+          j.model.type = 'WordPiece';
+        },
+        /model\.type must be "BPE", got "WordPiece"/,
+      ],
+      [
+        'non-special added token',
+        (j) => {
+          j.added_tokens[2].special = false;
+        },
+        /added_tokens\[2\] \('\[\[A\]\]'\) has special: false/,
+      ],
+      [
+        'id mismatch',
+        (j) => {
+          j.added_tokens[0].id = 5;
+        },
+        /'<\|endoftext\|>' has id 5 in added_tokens but 256 in model\.vocab/,
+      ],
+      [
+        'no eot',
+        (j) => {
+          j.added_tokens.shift();
+          delete j.model.vocab['<|endoftext|>'];
+        },
+        /id 256 is missing/,
+      ],
+      [
+        'duplicate id',
+        (j) => {
+          j.model.vocab['Ġ'] = 33;
+        },
+        /share id 33/,
+      ],
     ];
     for (const [name, mutate, re] of cases) {
       const j = structuredClone(good);
       mutate(j);
       writeFileSync(file, JSON.stringify(j));
-      assert.throws(() => loadTokenizer(file), (e: Error) => e.message.startsWith(file) && re.test(e.message), name);
+      assert.throws(
+        () => loadTokenizer(file),
+        (e: Error) => e.message.startsWith(file) && re.test(e.message),
+        name,
+      );
     }
     writeFileSync(file, '{"model": ');
     assert.throws(() => loadTokenizer(file), /tokenizer\.json: not valid JSON/);
     assert.throws(() => loadTokenizer(join(dir, 'nope.json')), /nope\.json: cannot read the tokenizer \(ENOENT\)/);
     writeFileSync(file, JSON.stringify(toTokenizerJson(Tokenizer.byteLevel())));
-    assert.throws(() => loadTokenizer(file, { expectSpecials: VERDICTS }), /missing special token\(s\) \[\[A\]\] \[\[B\]\] \[\[YES\]\] \[\[NO\]\]/);
+    assert.throws(
+      () => loadTokenizer(file, { expectSpecials: VERDICTS }),
+      /missing special token\(s\) \[\[A\]\] \[\[B\]\] \[\[YES\]\] \[\[NO\]\]/,
+    );
   });
 });

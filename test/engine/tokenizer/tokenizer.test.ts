@@ -21,13 +21,82 @@ function rng(seed: number): () => number {
 // (surrogate pairs, ZWJ sequences, flags, skin tones), combining marks, a BOM, digits, and text
 // that is or nearly is a special token.
 const POOL = [
-  'a', 'Z', 'the', ' cat', "'s", "'ll", '.', ',', '!?', '(', ')', '-', '_', '\\', '"', '{', '}',
-  ' ', '  ', '\n', '\n\n', '\t', '\r\n', '\u00a0', '\u2028', '\u3000', '\u200b', '\ufeff',
-  'é', 'ß', 'ñ', 'Ø', 'ÿ', '\u00ad', 'Ġ', 'Ċ', 'е', 'Ω', '中文', '日本語', '한국어', 'العربية', 'हिन्दी',
-  '😀', '👍🏽', '👨‍👩‍👧', '🇫🇷', '𝔘', 'e\u0301', '\u0000', '\u007f', '\u0085',
-  '0', '7', '42', '3.14', '-12', '1000000', '٣', '½',
-  '[[A]]', '[[B]]', '[[YES]]', '[[NO]]', '[[', ']]', '[[A]', '[A]]', '[[a]]', '<|endoftext|>', '<|pad|>',
-  '<|endoftext', '|>', '<|', '[[[[A]]]]', '<|pad|><|pad|>',
+  'a',
+  'Z',
+  'the',
+  ' cat',
+  "'s",
+  "'ll",
+  '.',
+  ',',
+  '!?',
+  '(',
+  ')',
+  '-',
+  '_',
+  '\\',
+  '"',
+  '{',
+  '}',
+  ' ',
+  '  ',
+  '\n',
+  '\n\n',
+  '\t',
+  '\r\n',
+  '\u00a0',
+  '\u2028',
+  '\u3000',
+  '\u200b',
+  '\ufeff',
+  'é',
+  'ß',
+  'ñ',
+  'Ø',
+  'ÿ',
+  '\u00ad',
+  'Ġ',
+  'Ċ',
+  'е',
+  'Ω',
+  '中文',
+  '日本語',
+  '한국어',
+  'العربية',
+  'हिन्दी',
+  '😀',
+  '👍🏽',
+  '👨‍👩‍👧',
+  '🇫🇷',
+  '𝔘',
+  'e\u0301',
+  '\u0000',
+  '\u007f',
+  '\u0085',
+  '0',
+  '7',
+  '42',
+  '3.14',
+  '-12',
+  '1000000',
+  '٣',
+  '½',
+  '[[A]]',
+  '[[B]]',
+  '[[YES]]',
+  '[[NO]]',
+  '[[',
+  ']]',
+  '[[A]',
+  '[A]]',
+  '[[a]]',
+  '<|endoftext|>',
+  '<|pad|>',
+  '<|endoftext',
+  '|>',
+  '<|',
+  '[[[[A]]]]',
+  '<|pad|><|pad|>',
 ];
 
 function randomString(r: () => number): string {
@@ -88,7 +157,10 @@ test('specials are single ids when parsed and plain bytes otherwise', () => {
 
   const text = 'Which is better? [[A]] or [[B]]<|endoftext|>';
   const parsed = tok.encode(text, { specials: 'parse' });
-  assert.deepEqual(parsed.filter((id) => tok.isSpecial(id)), [tok.specialId('[[A]]'), tok.specialId('[[B]]'), tok.eotId]);
+  assert.deepEqual(
+    parsed.filter((id) => tok.isSpecial(id)),
+    [tok.specialId('[[A]]'), tok.specialId('[[B]]'), tok.eotId],
+  );
 
   // Untrusted answer text cannot forge a verdict or end the sequence.
   const plain = tok.encode(text, { specials: 'plain' });
@@ -97,7 +169,10 @@ test('specials are single ids when parsed and plain bytes otherwise', () => {
   assert.equal(tok.decode(plain), text);
 
   // Only exact special text is a special; near misses are bytes.
-  assert.equal(tok.encode('[[a]] [[A] <|pad', { specials: 'parse' }).some((id) => tok.isSpecial(id)), false);
+  assert.equal(
+    tok.encode('[[a]] [[A] <|pad', { specials: 'parse' }).some((id) => tok.isSpecial(id)),
+    false,
+  );
   // Longest special wins where several could start at one place; adjacent specials stay separate.
   assert.deepEqual(tok.encode('[[YES]][[NO]]', { specials: 'parse' }), [tok.specialId('[[YES]]'), tok.specialId('[[NO]]')]);
 
@@ -120,7 +195,8 @@ test('BPE training: reaches the vocab size, shortens text, never merges digits, 
   const sample = 'the thing there is thinking about the answer';
   assert.ok(tok.encode(sample, { specials: 'plain' }).length < new TextEncoder().encode(sample).length / 2);
   for (const t of tok.tokens) {
-    if ('bytes' in t && t.bytes.length > 1) assert.ok(!t.bytes.some((b) => b >= 0x30 && b <= 0x39), `merged token holds a digit: ${Buffer.from(t.bytes).toString()}`);
+    if ('bytes' in t && t.bytes.length > 1)
+      assert.ok(!t.bytes.some((b) => b >= 0x30 && b <= 0x39), `merged token holds a digit: ${Buffer.from(t.bytes).toString()}`);
   }
   // Every digit is its own token, even in numbers seen often in training.
   const digits = '12345 and 41';

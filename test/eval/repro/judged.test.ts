@@ -13,11 +13,29 @@ test('repro reuses the records of an equal model: F16 and F32 copies share a key
   const root = mkdtempSync(join(tmpdir(), 'genrm-judged-'));
   try {
     const tok = buildTokenizer([], 0);
-    const config: ModelConfig = { vocabSize: tok.vocabSize, dModel: 16, nLayers: 1, nHeads: 2, nKvHeads: 2, ffnHidden: 32, maxSeqLen: 64, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: true };
+    const config: ModelConfig = {
+      vocabSize: tok.vocabSize,
+      dModel: 16,
+      nLayers: 1,
+      nHeads: 2,
+      nKvHeads: 2,
+      ffnHidden: 32,
+      maxSeqLen: 64,
+      ropeTheta: 10000,
+      normEps: 1e-5,
+      tieEmbeddings: true,
+    };
     const model = new Llama(config, { seed: 5 });
     const save = (name: string, dtype: 'F32' | 'F16'): string => {
       const dir = join(root, name);
-      saveCheckpoint(dir, { config, kind: 'lm', weights: model.params, tokenizer: tok, dtype, provenance: { command: 'test', config: null, seed: 5, dataHash: null, parent: null } });
+      saveCheckpoint(dir, {
+        config,
+        kind: 'lm',
+        weights: model.params,
+        tokenizer: tok,
+        dtype,
+        provenance: { command: 'test', config: null, seed: 5, dataHash: null, parent: null },
+      });
       return dir;
     };
     // A base stored in F16, and a fine-tuning run that kept it, stored in F32: the same numbers, other bytes.
@@ -25,15 +43,40 @@ test('repro reuses the records of an equal model: F16 and F32 copies share a key
     const f32 = join(root, 'f32');
     const ck = loadCheckpoint(f16);
     const back = Llama.fromWeights(ck.config, ck.weights, 'half');
-    saveCheckpoint(f32, { config, kind: 'lm', weights: back.params, tokenizer: tok, dtype: 'F32', provenance: { command: 'test', config: null, seed: 5, dataHash: null, parent: null } });
+    saveCheckpoint(f32, {
+      config,
+      kind: 'lm',
+      weights: back.params,
+      tokenizer: tok,
+      dtype: 'F32',
+      provenance: { command: 'test', config: null, seed: 5, dataHash: null, parent: null },
+    });
     assert.equal(modelKey(f32), modelKey(f16));
     const first = [...back.params.values()][0]!;
     first.data[0] = first.data[0]! + 0.5;
     const changed = join(root, 'changed');
-    saveCheckpoint(changed, { config, kind: 'lm', weights: back.params, tokenizer: tok, dtype: 'F32', provenance: { command: 'test', config: null, seed: 5, dataHash: null, parent: null } });
+    saveCheckpoint(changed, {
+      config,
+      kind: 'lm',
+      weights: back.params,
+      tokenizer: tok,
+      dtype: 'F32',
+      provenance: { command: 'test', config: null, seed: 5, dataHash: null, parent: null },
+    });
     assert.notEqual(modelKey(changed), modelKey(f16));
 
-    const recs = [{ v: 1, pairId: 'p1', split: 'test-id', method: 'zero-shot-cot', mode: 'cot', shift: [], chosenFirst: { verdicts: ['A', 'B'] }, chosenSecond: { verdicts: ['B', 'B'] } }] as unknown as JudgeRecord[];
+    const recs = [
+      {
+        v: 1,
+        pairId: 'p1',
+        split: 'test-id',
+        method: 'zero-shot-cot',
+        mode: 'cot',
+        shift: [],
+        chosenFirst: { verdicts: ['A', 'B'] },
+        chosenSecond: { verdicts: ['B', 'B'] },
+      },
+    ] as unknown as JudgeRecord[];
     const zs = join(root, 'zs.jsonl');
     await writeRecords(zs, recs);
     const judged = new JudgedModels();
@@ -44,7 +87,10 @@ test('repro reuses the records of an equal model: F16 and F32 copies share a key
     const out = join(root, 'star.jsonl');
     assert.equal(await judged.reuse(f32, 'cot/2', out, 'star-sft', 2), true);
     const got = await readRecordsAll(out);
-    assert.deepEqual(got.map((r) => [r.method, r.iteration, r.pairId]), [['star-sft', 2, 'p1']]);
+    assert.deepEqual(
+      got.map((r) => [r.method, r.iteration, r.pairId]),
+      [['star-sft', 2, 'p1']],
+    );
     assert.deepEqual(got[0]!.chosenFirst, recs[0]!.chosenFirst);
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -17,13 +17,19 @@ import { headFits } from '../../../src/eval/run/context.js';
 import { headRecords, loadHeadModel } from '../../../src/eval/run/heads.js';
 import { makeFixture } from '../../train/recipes/fixture.js';
 
-const chars = (p: PreferencePair): number => (typeof p.prompt === 'string' ? p.prompt.length : p.prompt.reduce((n, m) => n + m.content.length, 0)) + p.chosen.length + p.rejected.length;
+const chars = (p: PreferencePair): number =>
+  (typeof p.prompt === 'string' ? p.prompt.length : p.prompt.reduce((n, m) => n + m.content.length, 0)) +
+  p.chosen.length +
+  p.rejected.length;
 /** A judge of `ctx` characters. */
-const fitsIn = (ctx: number): Fits => async (p) => chars(p) <= ctx;
+const fitsIn =
+  (ctx: number): Fits =>
+  async (p) =>
+    chars(p) <= ctx;
 const set = (pairs: PreferencePair[]) => [{ file: 'x.jsonl', pairs, checker: null }];
 const pair = (id: string, prompt: string, chosen: string, rejected: string): PreferencePair => ({ id, prompt, chosen, rejected });
 
-test('truncate-answers cuts the answers\' ends to the most that fits; truncate-prompt the prompt\'s start; skip leaves the pair out', async () => {
+test("truncate-answers cuts the answers' ends to the most that fits; truncate-prompt the prompt's start; skip leaves the pair out", async () => {
   const p = pair('a', 'Q'.repeat(100), 'c'.repeat(2000), 'r'.repeat(1000));
   const fits = fitsIn(1000);
   const ans = await fitSets(set([p]), fits, 'truncate-answers');
@@ -42,9 +48,15 @@ test('truncate-answers cuts the answers\' ends to the most that fits; truncate-p
   assert.deepEqual([pr.report.answersCut, pr.report.promptsCut], [0, 1]);
 
   const sk = await fitSets(set([pair('ok', 'q', 'a', 'b'), p, q]), fits, 'skip');
-  assert.deepEqual(sk.sets[0]!.pairs.map((x) => x.id), ['ok']);
+  assert.deepEqual(
+    sk.sets[0]!.pairs.map((x) => x.id),
+    ['ok'],
+  );
   assert.deepEqual([sk.report.skipped, sk.report.ids.skipped], [2, ['a', 'b']]);
-  assert.match(contextSummary(sk.report), /--context skip\): of 3 pairs, 2 skipped \(a, b\); other policies: --context truncate-answers \| truncate-prompt/);
+  assert.match(
+    contextSummary(sk.report),
+    /--context skip\): of 3 pairs, 2 skipped \(a, b\); other policies: --context truncate-answers \| truncate-prompt/,
+  );
 });
 
 test('the fallbacks: a long prompt under truncate-answers is cut itself; a conversation loses its earliest turns; an impossible pair is counted', async () => {
@@ -55,10 +67,23 @@ test('the fallbacks: a long prompt under truncate-answers is cut itself; a conve
   assert.deepEqual([g.chosen, g.rejected], ['short yes', 'short no'], 'answers under the floor stay whole');
   assert.deepEqual([r.report.answersCut, r.report.promptsCut, chars(g)], [0, 1, 600]);
 
-  const chat: PreferencePair = { id: 'c', prompt: [{ role: 'user', content: 'u'.repeat(400) }, { role: 'assistant', content: 'a'.repeat(400) }, { role: 'user', content: 'last question' }], chosen: 'one', rejected: 'two' };
+  const chat: PreferencePair = {
+    id: 'c',
+    prompt: [
+      { role: 'user', content: 'u'.repeat(400) },
+      { role: 'assistant', content: 'a'.repeat(400) },
+      { role: 'user', content: 'last question' },
+    ],
+    chosen: 'one',
+    rejected: 'two',
+  };
   const c = (await fitSets(set([chat]), fitsIn(400), 'truncate-prompt')).sets[0]!.pairs[0]!;
   assert.ok(Array.isArray(c.prompt));
-  assert.deepEqual(c.prompt.map((m) => m.role), ['assistant', 'user'], 'the first user turn went first');
+  assert.deepEqual(
+    c.prompt.map((m) => m.role),
+    ['assistant', 'user'],
+    'the first user turn went first',
+  );
   assert.ok(c.prompt[0]!.content.startsWith('[truncated] '));
 
   const never: Fits = async () => false;
@@ -74,7 +99,19 @@ after(() => rmSync(fx.root, { recursive: true, force: true }));
 
 test('the embedded judge: pairs fitted by lmFits are accepted by judgePairs under refuse, as given they are not', async () => {
   const model = EmbeddedBackend.load(fx.base);
-  const o = { method: 'm', mode: 'direct' as const, votes: 1, temperature: 1, topP: 0.95, maxTokens: 8, seed: 0, template: 'auto', contextPolicy: 'refuse' as const, chunkPairs: 8, keepRationales: false };
+  const o = {
+    method: 'm',
+    mode: 'direct' as const,
+    votes: 1,
+    temperature: 1,
+    topP: 0.95,
+    maxTokens: 8,
+    seed: 0,
+    template: 'auto',
+    contextPolicy: 'refuse' as const,
+    chunkPairs: 8,
+    keepRationales: false,
+  };
   const fits = lmFits(model, o);
   assert.ok(fits, 'the embedded backend counts tokens');
   const long = pair('long', 'Which is right? ' + 'context '.repeat(40), 'A'.repeat(400), 'B'.repeat(300));
@@ -97,7 +134,14 @@ test('a reward head (bt): a pair over its context is fitted so that headRecords 
   for (const [n, t] of model.params) t.data.set(ck.weights.get(n)!.data);
   model.addScoreHead(1, 7);
   const dir = join(fx.root, 'bt');
-  saveCheckpoint(dir, { config: ck.config, kind: 'bt', numLabels: 1, weights: model.params, tokenizer: ck.tokenizer, provenance: { command: 'test', config: { recipe: 'bt' }, seed: 7, dataHash: null, parent: fx.base } });
+  saveCheckpoint(dir, {
+    config: ck.config,
+    kind: 'bt',
+    numLabels: 1,
+    weights: model.params,
+    tokenizer: ck.tokenizer,
+    provenance: { command: 'test', config: { recipe: 'bt' }, seed: 7, dataHash: null, parent: fx.base },
+  });
   const head = loadHeadModel(dir);
   const long = pair('long', 'Which is right?', 'A'.repeat(600), 'B'.repeat(500));
   assert.throws(() => headRecords(head, [long], { method: 'bt' }), /more than the bt model's context/);

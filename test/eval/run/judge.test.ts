@@ -33,7 +33,14 @@ function headCheckpoint(kind: 'bt' | 'pairrm'): string {
   for (const [n, t] of model.params) t.data.set(ck.weights.get(n)!.data);
   model.addScoreHead(kind === 'bt' ? 1 : 2, 7);
   const dir = join(fx.root, kind);
-  saveCheckpoint(dir, { config: ck.config, kind, numLabels: kind === 'bt' ? 1 : 2, weights: model.params, tokenizer: ck.tokenizer, provenance: { command: 'test', config: { recipe: kind }, seed: 7, dataHash: null, parent: fx.base } });
+  saveCheckpoint(dir, {
+    config: ck.config,
+    kind,
+    numLabels: kind === 'bt' ? 1 : 2,
+    weights: model.params,
+    tokenizer: ck.tokenizer,
+    provenance: { command: 'test', config: { recipe: kind }, seed: 7, dataHash: null, parent: fx.base },
+  });
   return dir;
 }
 
@@ -55,7 +62,17 @@ const close = (a: number, b: number, tol = 1e-4) => assert.ok(Math.abs(a - b) <=
 
 test('bt and pairrm checkpoints are judged through their heads (batched scores = head · last hidden state, by hand)', async () => {
   const sets = await readEvalSets(files, { limit: 3 });
-  const base = { votes: 1, temperature: 1, topP: 0.95, maxTokens: 8, seed: 0, template: 'auto', contextPolicy: 'refuse' as const, chunkPairs: 8, keepRationales: false };
+  const base = {
+    votes: 1,
+    temperature: 1,
+    topP: 0.95,
+    maxTokens: 8,
+    seed: 0,
+    template: 'auto',
+    contextPolicy: 'refuse' as const,
+    chunkPairs: 8,
+    keepRationales: false,
+  };
   const bt = headCheckpoint('bt');
   const btRecs = await judgeSets(openCheckpointJudge(bt), sets, { ...base, method: 'bt', mode: 'direct' });
   assert.equal(btRecs.length, 6);
@@ -83,51 +100,71 @@ test('bt and pairrm checkpoints are judged through their heads (batched scores =
   });
   const res = evaluate([...btRecs, ...prRecs]);
   assert.ok(res.methods.find((m) => m.method === 'bt')!.groups[0]!.calibration, 'bt gives probabilities: calibration computed');
-  assert.ok(res.omitted.some((o) => o.method === 'bt' && o.metric === 'order effects'), 'bt has no order: left out with the reason');
+  assert.ok(
+    res.omitted.some((o) => o.method === 'bt' && o.metric === 'order effects'),
+    'bt has no order: left out with the reason',
+  );
 });
 
-test('genrm eval --mode cot: records on both orders with one vote set, graded rationales; --json equals the metrics recomputed from --out', { skip: !built && 'dist/ not built (npm test builds it)' }, () => {
-  const out = join(fx.root, 'cot.jsonl');
-  const r = genrm(['eval', '--model', fx.base, '--mode', 'cot', '--votes', '4', '--max-tokens', '24', '--limit', '5', ...files, '--out', out, '--json'], fx.root);
-  assert.equal(r.status, 0, r.stderr);
-  const printed = ResultsSchema.parse(JSON.parse(r.stdout));
-  return readRecordsAll(out).then((recs) => {
-    assert.equal(recs.length, 10);
-    for (const x of recs) {
-      assert.equal(x.method, 'zero-shot-cot'); // a pretrained (here random) base judged as is
-      for (const o of [x.chosenFirst!, x.chosenSecond!]) {
-        assert.equal(o.verdicts.length, 4);
-        assert.equal(o.rationaleRight?.length, 4, 'PrefWorld files: every sample graded');
-        assert.equal(o.restated?.length, 4, 'restating recorded per sample');
-        assert.equal(o.checksConsistent?.length, 4, 'checks recorded per sample');
+test(
+  'genrm eval --mode cot: records on both orders with one vote set, graded rationales; --json equals the metrics recomputed from --out',
+  { skip: !built && 'dist/ not built (npm test builds it)' },
+  () => {
+    const out = join(fx.root, 'cot.jsonl');
+    const r = genrm(
+      ['eval', '--model', fx.base, '--mode', 'cot', '--votes', '4', '--max-tokens', '24', '--limit', '5', ...files, '--out', out, '--json'],
+      fx.root,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const printed = ResultsSchema.parse(JSON.parse(r.stdout));
+    return readRecordsAll(out).then((recs) => {
+      assert.equal(recs.length, 10);
+      for (const x of recs) {
+        assert.equal(x.method, 'zero-shot-cot'); // a pretrained (here random) base judged as is
+        for (const o of [x.chosenFirst!, x.chosenSecond!]) {
+          assert.equal(o.verdicts.length, 4);
+          assert.equal(o.rationaleRight?.length, 4, 'PrefWorld files: every sample graded');
+          assert.equal(o.restated?.length, 4, 'restating recorded per sample');
+          assert.equal(o.checksConsistent?.length, 4, 'checks recorded per sample');
+        }
       }
-    }
-    assert.deepEqual(new Set(recs.map((x) => x.split)), new Set(['test-id', 'test-ood']));
-    const again = evaluate(recs, { now: new Date(printed.createdAt), notes: printed.notes });
-    assert.deepEqual(again, printed);
-    const all = printed.methods[0]!.groups.find((g) => g.split === 'test-id' && g.by === 'all')!;
-    assert.deepEqual(all.majAtK!.map((m) => m.k), [1, 2, 4]);
-    assert.ok(all.order?.agreement, 'both orders judged: swap agreement computed');
-  });
-});
+      assert.deepEqual(new Set(recs.map((x) => x.split)), new Set(['test-id', 'test-ood']));
+      const again = evaluate(recs, { now: new Date(printed.createdAt), notes: printed.notes });
+      assert.deepEqual(again, printed);
+      const all = printed.methods[0]!.groups.find((g) => g.split === 'test-id' && g.by === 'all')!;
+      assert.deepEqual(
+        all.majAtK!.map((m) => m.k),
+        [1, 2, 4],
+      );
+      assert.ok(all.order?.agreement, 'both orders judged: swap agreement computed');
+    });
+  },
+);
 
-test('genrm eval --mode direct gives probabilities (calibration); a broken line names file and line; CoT on a reward head is refused', { skip: !built && 'dist/ not built (npm test builds it)' }, () => {
-  const d = genrm(['eval', '--model', fx.base, '--limit', '4', files[0]!, '--json'], fx.root);
-  assert.equal(d.status, 0, d.stderr);
-  const res = ResultsSchema.parse(JSON.parse(d.stdout));
-  assert.equal(res.methods[0]!.method, 'zero-shot');
-  assert.ok(res.methods[0]!.groups[0]!.calibration);
-  assert.ok(res.omitted.some((o) => o.metric === 'maj@k'), 'a direct judge has nothing to vote over: said so');
+test(
+  'genrm eval --mode direct gives probabilities (calibration); a broken line names file and line; CoT on a reward head is refused',
+  { skip: !built && 'dist/ not built (npm test builds it)' },
+  () => {
+    const d = genrm(['eval', '--model', fx.base, '--limit', '4', files[0]!, '--json'], fx.root);
+    assert.equal(d.status, 0, d.stderr);
+    const res = ResultsSchema.parse(JSON.parse(d.stdout));
+    assert.equal(res.methods[0]!.method, 'zero-shot');
+    assert.ok(res.methods[0]!.groups[0]!.calibration);
+    assert.ok(
+      res.omitted.some((o) => o.metric === 'maj@k'),
+      'a direct judge has nothing to vote over: said so',
+    );
 
-  const lines = readFileSync(files[0]!, 'utf8').split('\n').filter(Boolean).slice(0, 3);
-  lines.splice(1, 0, '{"id": "x", "prompt": "q", "chosen": 3}');
-  const bad = join(fx.root, 'bad.jsonl');
-  writeFileSync(bad, lines.join('\n') + '\n');
-  const b = genrm(['eval', '--model', fx.base, bad, '--strict'], fx.root);
-  assert.notEqual(b.status, 0);
-  assert.match(b.stderr, /bad\.jsonl:2\b/);
+    const lines = readFileSync(files[0]!, 'utf8').split('\n').filter(Boolean).slice(0, 3);
+    lines.splice(1, 0, '{"id": "x", "prompt": "q", "chosen": 3}');
+    const bad = join(fx.root, 'bad.jsonl');
+    writeFileSync(bad, lines.join('\n') + '\n');
+    const b = genrm(['eval', '--model', fx.base, bad, '--strict'], fx.root);
+    assert.notEqual(b.status, 0);
+    assert.match(b.stderr, /bad\.jsonl:2\b/);
 
-  const h = genrm(['eval', '--model', join(fx.root, 'bt'), '--mode', 'cot', files[0]!], fx.root);
-  assert.notEqual(h.status, 0);
-  assert.match(h.stderr, /reward-head checkpoint/);
-});
+    const h = genrm(['eval', '--model', join(fx.root, 'bt'), '--mode', 'cot', files[0]!], fx.root);
+    assert.notEqual(h.status, 0);
+    assert.match(h.stderr, /reward-head checkpoint/);
+  },
+);

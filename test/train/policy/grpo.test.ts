@@ -13,15 +13,39 @@ import { makeFixture } from '../recipes/fixture.js';
 const fx = await makeFixture({ train: 16 });
 after(() => rmSync(fx.root, { recursive: true, force: true }));
 
-const O: PolicyGrpoOptions = { steps: 30, promptsPerStep: 2, k: 8, lr: 1e-2, warmupSteps: 1, temperature: 1, maxTokens: 12, stop: ['\n'], scaleRewards: 'group', lossType: 'dapo', seed: 3, evalEvery: 10 };
+const O: PolicyGrpoOptions = {
+  steps: 30,
+  promptsPerStep: 2,
+  k: 8,
+  lr: 1e-2,
+  warmupSteps: 1,
+  temperature: 1,
+  maxTokens: 12,
+  stop: ['\n'],
+  scaleRewards: 'group',
+  lossType: 'dapo',
+  seed: 3,
+  evalEvery: 10,
+};
 
 async function run(o: PolicyGrpoOptions): Promise<{ rewards: number[]; evals: number[]; weights: Float32Array }> {
   const { model, tokenizer } = loadBase(fx.base);
   const prompts = ['What is 2+3?\n', 'Sort 3 1 2.\n', 'What is 7-4?\n'].map((p) => encodePrompt(tokenizer, p));
   const evals: number[] = [];
   // Shorter is better: the reward is minus the answer's length in characters.
-  const log = await trainPolicyGrpo(model, tokenizer, prompts, async (groups) => groups.map((g) => g.samples.map((s) => -s.text.length)), o, { onEval: async (step) => void evals.push(step) });
-  return { rewards: log.map((m) => m.reward), evals, weights: Float32Array.from([...model.params.values()].flatMap((t) => [...t.data.subarray(0, 8)])) };
+  const log = await trainPolicyGrpo(
+    model,
+    tokenizer,
+    prompts,
+    async (groups) => groups.map((g) => g.samples.map((s) => -s.text.length)),
+    o,
+    { onEval: async (step) => void evals.push(step) },
+  );
+  return {
+    rewards: log.map((m) => m.reward),
+    evals,
+    weights: Float32Array.from([...model.params.values()].flatMap((t) => [...t.data.subarray(0, 8)])),
+  };
 }
 
 test('policy GRPO: rewarding short answers shortens them; evaluations at 0, every evalEvery and the end', async () => {

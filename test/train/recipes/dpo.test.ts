@@ -17,7 +17,18 @@ import { collateDpo, dpoLoss, dpoTask, precomputeReference, sequenceLogprobs, ty
 import { train, type MetricsRecord } from '../../../src/train/trainer.js';
 import { latestCheckpoint } from '../../../src/train/state.js';
 
-const cfg: ModelConfig = { vocabSize: 24, dModel: 8, nLayers: 1, nHeads: 2, nKvHeads: 1, ffnHidden: 16, maxSeqLen: 16, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: false };
+const cfg: ModelConfig = {
+  vocabSize: 24,
+  dModel: 8,
+  nLayers: 1,
+  nHeads: 2,
+  nKvHeads: 1,
+  ffnHidden: 16,
+  maxSeqLen: 16,
+  ropeTheta: 10000,
+  normEps: 1e-5,
+  tieEmbeddings: false,
+};
 const PAD = 0;
 
 function examples(seed: number, n: number): DpoExample[] {
@@ -36,7 +47,11 @@ test('DPO loss equals the formula on teacher-forced completion log-likelihoods (
   const beta = 0.7;
   const b = collateDpo(ex, PAD);
   const out = noGrad(() => dpoLoss(policy, b, beta, ref));
-  const score = (m: Llama, key: 'chosen' | 'rejected'): number[] => continuationLogprobs(m, ex.map((e) => ({ prompt: e.prompt, continuation: e[key] }))).map((s) => s.total);
+  const score = (m: Llama, key: 'chosen' | 'rejected'): number[] =>
+    continuationLogprobs(
+      m,
+      ex.map((e) => ({ prompt: e.prompt, continuation: e[key] })),
+    ).map((s) => s.total);
   const [pc, pr, rc, rr] = [score(policy, 'chosen'), score(policy, 'rejected'), score(ref, 'chosen'), score(ref, 'rejected')];
   let want = 0;
   let acc = 0;
@@ -49,12 +64,18 @@ test('DPO loss equals the formula on teacher-forced completion log-likelihoods (
   }
   assert.ok(Math.abs(out.loss.item() - want) < 1e-4, `loss ${out.loss.item()} vs formula ${want}`);
   assert.ok(Math.abs(out.metrics!['rewards/margins']! - margin) < 1e-4);
-  assert.ok(Math.abs(out.metrics!['rewards/accuracies']! - acc) < 1e-9 && acc > 0 && acc < 1, `accuracy ${out.metrics!['rewards/accuracies']} vs ${acc}`);
+  assert.ok(
+    Math.abs(out.metrics!['rewards/accuracies']! - acc) < 1e-9 && acc > 0 && acc < 1,
+    `accuracy ${out.metrics!['rewards/accuracies']} vs ${acc}`,
+  );
   // The sequence log-likelihoods are over the completions only (the prompt masked): each row
   // equals the scorer's continuation total, and differs from the whole sequence's.
   const seq = noGrad(() => sequenceLogprobs(policy, b.lm).data);
   [...pc, ...pr].forEach((v, i) => assert.ok(Math.abs(seq[i]! - v) < 1e-4, `row ${i}: ${seq[i]} vs ${v}`));
-  const whole = continuationLogprobs(policy, ex.map((e) => ({ prompt: e.prompt.slice(0, 1), continuation: [...e.prompt.slice(1), ...e.chosen] })));
+  const whole = continuationLogprobs(
+    policy,
+    ex.map((e) => ({ prompt: e.prompt.slice(0, 1), continuation: [...e.prompt.slice(1), ...e.chosen] })),
+  );
   assert.ok(Math.abs(whole[0]!.total - pc[0]!) > 1e-2, 'the test must tell a masked prompt from an unmasked one');
   // Precomputed reference log-likelihoods give the same loss as the per-batch reference.
   const pre = ex.map((e) => ({ ...e }));
@@ -74,7 +95,13 @@ test('DPO gradient matches central finite differences of the DPO loss', () => {
   backward(out.loss);
   const rng = new Prng(11);
   let checked = 0;
-  for (const name of ['model.embed_tokens.weight', 'model.layers.0.self_attn.q_proj.weight', 'model.layers.0.mlp.down_proj.weight', 'model.norm.weight', 'lm_head.weight']) {
+  for (const name of [
+    'model.embed_tokens.weight',
+    'model.layers.0.self_attn.q_proj.weight',
+    'model.layers.0.mlp.down_proj.weight',
+    'model.norm.weight',
+    'lm_head.weight',
+  ]) {
     const p = policy.params.get(name)!;
     const g = Float32Array.from(p.grad!);
     // The largest-gradient entry and two random ones.
@@ -107,13 +134,25 @@ test('DPO training: loss falls, reward accuracy rises; the reference is bitwise 
   try {
     const logs: MetricsRecord[] = [];
     const task = dpoTask(policy, ex, { beta: 1, batchSize: 4, seed: 1, padId: PAD, ref });
-    const config = trainLoopConfig({ steps: 30, batchSize: 4, lr: 1e-2, warmupSteps: 0, weightDecay: 0, logEvery: 3, evalEvery: 0, checkpointEvery: 0 });
+    const config = trainLoopConfig({
+      steps: 30,
+      batchSize: 4,
+      lr: 1e-2,
+      warmupSteps: 0,
+      weightDecay: 0,
+      logEvery: 3,
+      evalEvery: 0,
+      checkpointEvery: 0,
+    });
     train(task, { config, outDir: out, onLog: (r) => logs.push(r) });
     const first = logs[0]!;
     const last = logs[logs.length - 1]!;
     // Policy = reference at step 0: loss log 2 and rewards 0; training must pull them apart.
     assert.ok(last.loss! < 0.5 * first.loss!, `loss ${first.loss} -> ${last.loss}`);
-    assert.ok(last['rewards/accuracies']! > 0.9 && last['rewards/accuracies']! > first['rewards/accuracies']!, `accuracy ${first['rewards/accuracies']} -> ${last['rewards/accuracies']}`);
+    assert.ok(
+      last['rewards/accuracies']! > 0.9 && last['rewards/accuracies']! > first['rewards/accuracies']!,
+      `accuracy ${first['rewards/accuracies']} -> ${last['rewards/accuracies']}`,
+    );
     assert.ok(last['rewards/margins']! > first['rewards/margins']!);
     for (const [k, t] of ref.params) {
       assert.equal(t.requiresGrad, false);

@@ -24,9 +24,26 @@ export async function makeFixture(o: { train?: number; seqLen?: number; dModel?:
   const spec = resolveSpec('quick', { pairs: { train: o.train ?? 48, testId: 24, testOod: 12 }, corpus: { bytes: 20_000 } });
   await writeWorld(world, generateWorld(spec));
   const tok = buildTokenizer([], 0);
-  const config: ModelConfig = { vocabSize: tok.vocabSize, dModel: o.dModel ?? 32, nLayers: 1, nHeads: 2, nKvHeads: 2, ffnHidden: 64, maxSeqLen: o.seqLen ?? 320, ropeTheta: 10000, normEps: 1e-5, tieEmbeddings: true };
+  const config: ModelConfig = {
+    vocabSize: tok.vocabSize,
+    dModel: o.dModel ?? 32,
+    nLayers: 1,
+    nHeads: 2,
+    nKvHeads: 2,
+    ffnHidden: 64,
+    maxSeqLen: o.seqLen ?? 320,
+    ropeTheta: 10000,
+    normEps: 1e-5,
+    tieEmbeddings: true,
+  };
   const model = new Llama(config, { seed: 3 });
   const base = join(root, 'base');
-  saveCheckpoint(base, { config, kind: 'lm', weights: model.params, tokenizer: tok, provenance: { command: 'test fixture', config: null, seed: 3, dataHash: null, parent: null } });
+  saveCheckpoint(base, {
+    config,
+    kind: 'lm',
+    weights: model.params,
+    tokenizer: tok,
+    provenance: { command: 'test fixture', config: null, seed: 3, dataHash: null, parent: null },
+  });
   return { root, world, base };
 }

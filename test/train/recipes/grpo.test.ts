@@ -14,8 +14,32 @@ import { makeFixture } from './fixture.js';
 const quiet = (o: Partial<RecipeContext> = {}): RecipeContext => ({ command: 'test', resume: false, progress: false, say: () => {}, ...o });
 
 test('rewards: right verdicts per sample, or J1 consistency across the two orders', () => {
-  assert.deepEqual(pairRewards([[true, false, true], [false, false, true]], 'right'), [[1, 0, 1], [0, 0, 1]]);
-  assert.deepEqual(pairRewards([[true, true, false], [true, false, false]], 'consistent'), [[1, 0, 0], [1, 0, 0]]);
+  assert.deepEqual(
+    pairRewards(
+      [
+        [true, false, true],
+        [false, false, true],
+      ],
+      'right',
+    ),
+    [
+      [1, 0, 1],
+      [0, 0, 1],
+    ],
+  );
+  assert.deepEqual(
+    pairRewards(
+      [
+        [true, true, false],
+        [true, false, false],
+      ],
+      'consistent',
+    ),
+    [
+      [1, 0, 0],
+      [1, 0, 0],
+    ],
+  );
   assert.throws(() => pairRewards([[true], [true, false]], 'right'), /same size/);
 });
 
@@ -29,7 +53,14 @@ test('advantages: centred on the group mean, scaled by its std; an all-equal gro
 
 // The objective with old log-probs fixed at lp0 (the sampling policy) and the ratio explicit:
 // mean over rows of the normalised Σ_t [−e^(lp − lp0) A + β (e^(ref − lp) − (ref − lp) − 1)].
-function objective(lp: Float64Array, lp0: Float64Array, ref: Float64Array, rows: GrpoRow[], beta: number, norm: (r: GrpoRow) => number): number {
+function objective(
+  lp: Float64Array,
+  lp0: Float64Array,
+  ref: Float64Array,
+  rows: GrpoRow[],
+  beta: number,
+  norm: (r: GrpoRow) => number,
+): number {
   let v = 0;
   for (const r of rows)
     for (const p of r.positions) {
@@ -56,15 +87,21 @@ for (const lossType of ['grpo', 'dapo'] as const) {
     const lpf = Float64Array.from(lp.data); // the float32 values the loss saw
     assert.ok(Math.abs(out.loss.item() - objective(lpf, lpf, Float64Array.from(ref), rows, beta, norm)) < 1e-6, `value ${out.loss.item()}`);
     // k3 by hand on position 0: d = -0.1, e^d - d - 1.
-    const k3 = [0, 1, 2, 3, 4].map((p) => { const d = ref[p]! - lpf[p]!; return Math.exp(d) - d - 1; });
+    const k3 = [0, 1, 2, 3, 4].map((p) => {
+      const d = ref[p]! - lpf[p]!;
+      return Math.exp(d) - d - 1;
+    });
     assert.ok(Math.abs(out.kl - k3.reduce((a, x) => a + x, 0) / 5) < 1e-9);
     backward(out.loss);
     const h = 1e-5;
     for (let p = 0; p < 6; p++) {
-      const up = Float64Array.from(lpf), dn = Float64Array.from(lpf);
+      const up = Float64Array.from(lpf),
+        dn = Float64Array.from(lpf);
       up[p]! += h;
       dn[p]! -= h;
-      const fd = (objective(up, lpf, Float64Array.from(ref), rows, beta, norm) - objective(dn, lpf, Float64Array.from(ref), rows, beta, norm)) / (2 * h);
+      const fd =
+        (objective(up, lpf, Float64Array.from(ref), rows, beta, norm) - objective(dn, lpf, Float64Array.from(ref), rows, beta, norm)) /
+        (2 * h);
       assert.ok(Math.abs(lp.grad![p]! - fd) < 1e-6, `d/dlp[${p}]: ${lp.grad![p]} vs ${fd}`);
     }
     assert.equal(lp.grad![5], 0);
@@ -77,7 +114,20 @@ test('grpo loss: beta > 0 without reference log-probs is refused', () => {
 });
 
 // Settings for a tiny random base: short rationales, a high lr, no early stopping or replay.
-const TINY = { k: 8, maxTokens: 48, batchSize: 4, lr: 3e-3, warmupSteps: 0, logEvery: 1, evalEvery: 0, evalPairs: 0, valPairs: 0, replay: 0, overflow: 'skip', checkpointEvery: 0 };
+const TINY = {
+  k: 8,
+  maxTokens: 48,
+  batchSize: 4,
+  lr: 3e-3,
+  warmupSteps: 0,
+  logEvery: 1,
+  evalEvery: 0,
+  evalPairs: 0,
+  valPairs: 0,
+  replay: 0,
+  overflow: 'skip',
+  checkpointEvery: 0,
+};
 
 test('grpo: the training reward rises on a tiny world (the base learns to end in the right verdict)', async () => {
   const fx = await makeFixture({ train: 16, seqLen: 320 });
@@ -87,7 +137,11 @@ test('grpo: the training reward rises on a tiny world (the base learns to end in
     const c = resolveRecipeConfig(recipe, { ...TINY, data: fx.world, base: fx.base, out, steps: 40 }, 'test');
     const r = await runRecipe(recipe, c, quiet());
     assert.equal(r.steps, 40);
-    const logs = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>).filter((x) => x.reward !== undefined);
+    const logs = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>)
+      .filter((x) => x.reward !== undefined);
     const mean = (xs: Record<string, number>[]): number => xs.reduce((a, x) => a + x.reward!, 0) / xs.length;
     const first = mean(logs.slice(0, 8));
     const last = mean(logs.slice(-8));
@@ -102,7 +156,12 @@ test('grpo: interrupted and resumed, the run ends with the same weights as an un
   const fx = await makeFixture({ train: 8, seqLen: 320 });
   try {
     const recipe = getRecipe('grpo');
-    const cfg = (out: string) => resolveRecipeConfig(recipe, { ...TINY, data: fx.world, base: fx.base, out, steps: 6, checkpointEvery: 2, reward: 'consistent', beta: 0.1 }, 'test');
+    const cfg = (out: string) =>
+      resolveRecipeConfig(
+        recipe,
+        { ...TINY, data: fx.world, base: fx.base, out, steps: 6, checkpointEvery: 2, reward: 'consistent', beta: 0.1 },
+        'test',
+      );
     const whole = join(fx.root, 'whole');
     await runRecipe(recipe, cfg(whole), quiet());
     const cut = join(fx.root, 'cut');

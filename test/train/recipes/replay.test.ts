@@ -24,19 +24,31 @@ after(() => rmSync(f.root, { recursive: true, force: true }));
 
 const FAST = { lr: 1e-2, warmupSteps: 2, batchSize: 8, evalPairs: 0, evalEvery: 0, logEvery: 1, checkpointEvery: 0, valPairs: 0 };
 
-async function run(extra: Record<string, unknown>, opts: { resume?: boolean; stopAfter?: number } = {}): Promise<{ r: RecipeResult; logs: MetricsRecord[]; out: string }> {
+async function run(
+  extra: Record<string, unknown>,
+  opts: { resume?: boolean; stopAfter?: number } = {},
+): Promise<{ r: RecipeResult; logs: MetricsRecord[]; out: string }> {
   const recipe = getRecipe('genrm');
   const out = (extra.out as string | undefined) ?? join(f.root, `genrm-${Math.random().toString(36).slice(2, 8)}`);
   const c = resolveRecipeConfig(recipe, { data: f.world, base: f.base, ...FAST, ...extra, out }, 'test');
   const logs: MetricsRecord[] = [];
-  const r = await runRecipe(recipe, c, { command: 'test', resume: opts.resume ?? false, progress: false, say: () => {}, onLog: (m) => logs.push(m), ...(opts.stopAfter !== undefined ? { stopAfter: opts.stopAfter } : {}) });
+  const r = await runRecipe(recipe, c, {
+    command: 'test',
+    resume: opts.resume ?? false,
+    progress: false,
+    say: () => {},
+    onLog: (m) => logs.push(m),
+    ...(opts.stopAfter !== undefined ? { stopAfter: opts.stopAfter } : {}),
+  });
   return { r, logs, out };
 }
 
 /** Token NLL of a model on a fixed slice of the world's corpus. */
 function corpusNll(dir: string): number {
   const m = loadBase(dir);
-  const docs = loadCorpus(f.world).docs.slice(0, 60).map((d) => Int32Array.from(m.tokenizer.encode(d.text, { specials: 'parse' })));
+  const docs = loadCorpus(f.world)
+    .docs.slice(0, 60)
+    .map((d) => Int32Array.from(m.tokenizer.encode(d.text, { specials: 'parse' })));
   const s = new PackedStream(docs, { batchSize: 4, seqLen: 128, seed: 9, separator: m.tokenizer.eotId });
   return noGrad(() => {
     let sum = 0;
@@ -55,7 +67,10 @@ test('replay: corpus NLL falls only with replay; its share is the corpus weight 
   const [a, b] = [corpusNll(none.out), corpusNll(half.out)];
   assert.ok(b < base - 0.5 && b < a - 0.5, `corpus NLL: base ${base}, replay 0 -> ${a}, replay 0.5 -> ${b}`);
   for (const l of half.logs.filter((x) => x.loss !== undefined)) {
-    assert.ok(Math.abs(l.loss! - (0.5 * l.taskLoss! + 0.5 * l.replayLoss!)) < 1e-4 * l.loss!, `step ${l.step}: ${l.loss} vs ${l.taskLoss} / ${l.replayLoss}`);
+    assert.ok(
+      Math.abs(l.loss! - (0.5 * l.taskLoss! + 0.5 * l.replayLoss!)) < 1e-4 * l.loss!,
+      `step ${l.step}: ${l.loss} vs ${l.taskLoss} / ${l.replayLoss}`,
+    );
   }
   // Corpus rows are counted in the tokens processed.
   assert.ok(half.r.tokens > none.r.tokens, `${half.r.tokens} vs ${none.r.tokens}`);
@@ -73,7 +88,10 @@ test('replay: an interrupted run resumed replays the same rows (same weights)', 
 });
 
 test('replay: no corpus found is an error naming replay and replayData', async () => {
-  await assert.rejects(run({ steps: 2, replay: 0.1, data: join(f.world, 'train.jsonl') }), /replay is 0\.1 but no pretraining corpus was found: .*train\.jsonl is not a PrefWorld folder holding corpus\.jsonl; set replayData to a corpus\.jsonl .* or set replay: 0/);
+  await assert.rejects(
+    run({ steps: 2, replay: 0.1, data: join(f.world, 'train.jsonl') }),
+    /replay is 0\.1 but no pretraining corpus was found: .*train\.jsonl is not a PrefWorld folder holding corpus\.jsonl; set replayData to a corpus\.jsonl .* or set replay: 0/,
+  );
   // replayData points at it explicitly: trains.
   const { r } = await run({ steps: 2, replay: 0.1, data: join(f.world, 'train.jsonl'), replayData: join(f.world, 'corpus.jsonl') });
   assert.equal(r.steps, 2);

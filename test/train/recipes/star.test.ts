@@ -20,21 +20,52 @@ import { makeFixture } from './fixture.js';
 
 const quiet = (o: Partial<RecipeContext> = {}): RecipeContext => ({ command: 'test', resume: false, progress: false, say: () => {}, ...o });
 // Small sampling and training settings: seconds, not minutes.
-const STAR = { k: 8, maxTokens: 64, chunkPairs: 16, evalPairs: 0, overflow: 'skip', warmupSteps: 0, logEvery: 1, evalEvery: 0, valPairs: 0, replay: 0 };
+const STAR = {
+  k: 8,
+  maxTokens: 64,
+  chunkPairs: 16,
+  evalPairs: 0,
+  overflow: 'skip',
+  warmupSteps: 0,
+  logEvery: 1,
+  evalEvery: 0,
+  valPairs: 0,
+  replay: 0,
+};
 
 test('star-dpo: one iteration samples, pairs right over wrong rationales, and DPO lowers its loss and raises reward accuracy', async () => {
   const fx = await makeFixture({ train: 16, seqLen: 256 });
   try {
     const out = join(fx.root, 'dpo');
     const recipe = getRecipe('star-dpo');
-    const c = resolveRecipeConfig(recipe, { ...STAR, data: fx.world, base: fx.base, out, iterations: 1, epochs: 2, lr: 3e-3, batchSize: 8, checkpointEvery: 0, warmStart: 'none', beta: 1, nllWeight: 0 }, 'test');
+    const c = resolveRecipeConfig(
+      recipe,
+      {
+        ...STAR,
+        data: fx.world,
+        base: fx.base,
+        out,
+        iterations: 1,
+        epochs: 2,
+        lr: 3e-3,
+        batchSize: 8,
+        checkpointEvery: 0,
+        warmStart: 'none',
+        beta: 1,
+        nllWeight: 0,
+      },
+      'test',
+    );
     const r = await runRecipe(recipe, c, quiet());
     const it = (r.details.iterations as { pairs: number; dpoPairs: number; pairsWithRight: number; train: Record<string, number> }[])[0]!;
     assert.equal(it.pairs, 16);
     assert.ok(it.dpoPairs >= 8, `only ${it.dpoPairs} DPO pairs`);
     assert.ok(it.pairsWithRight > 0 && it.pairsWithRight <= 1);
     // The loss curve of the iteration.
-    const logs = readFileSync(join(out, 'iter-1', 'model', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const logs = readFileSync(join(out, 'iter-1', 'model', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
     assert.ok(Math.abs(logs[0]!.loss! - Math.log(2)) < 0.05, `first loss ${logs[0]!.loss} (policy = reference: log 2)`);
     // On the whole dataset: the trained policy against the reference (the iteration's start = the base).
     const recs = readRecords(join(out, 'iter-1', DPO_FILE), DpoRecordSchema);
@@ -56,17 +87,56 @@ test('star-dpo warm start: SFT on the kept rationales first, then DPO against th
   try {
     const out = join(fx.root, 'dpo-warm');
     const recipe = getRecipe('star-dpo');
-    const c = resolveRecipeConfig(recipe, { ...STAR, data: fx.world, base: fx.base, out, iterations: 1, epochs: 2, lr: 3e-3, warmLr: 3e-3, batchSize: 4, checkpointEvery: 0, warmStart: 'sft', valPairs: 2, valEvery: 2, patience: 50 }, 'test');
+    const c = resolveRecipeConfig(
+      recipe,
+      {
+        ...STAR,
+        data: fx.world,
+        base: fx.base,
+        out,
+        iterations: 1,
+        epochs: 2,
+        lr: 3e-3,
+        warmLr: 3e-3,
+        batchSize: 4,
+        checkpointEvery: 0,
+        warmStart: 'sft',
+        valPairs: 2,
+        valEvery: 2,
+        patience: 50,
+      },
+      'test',
+    );
     const r = await runRecipe(recipe, c, quiet());
     const it = (r.details.iterations as { train: Record<string, number> }[])[0]!;
     assert.ok(it.train['sft/steps']! > 0 && it.train.steps === it.train['sft/steps']! + it.train.cap!, JSON.stringify(it.train));
-    assert.equal(JSON.parse(readFileSync(join(latestCheckpoint(join(out, 'iter-1', 'sft'))!, 'trainer-state', 'state.json'), 'utf8')).done, true);
+    assert.equal(
+      JSON.parse(readFileSync(join(latestCheckpoint(join(out, 'iter-1', 'sft'))!, 'trainer-state', 'state.json'), 'utf8')).done,
+      true,
+    );
     // The warm start (SFT on the model's own rationales) is early-stopped on the held-out pairs' CoT verdict error, the NLL logged beside.
-    const sftChecks = readFileSync(join(out, 'iter-1', 'sft', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>).filter((x) => 'val/cotError' in x);
-    assert.ok(sftChecks.length >= 2 && sftChecks.every((x) => x['val/cotError']! >= 0 && x['val/cotError']! <= 1 && Math.abs(x['val/cotError']! + x['val/cotAcc']! - 1) < 1e-12 && typeof x['val/loss'] === 'number'), JSON.stringify(sftChecks[0]));
+    const sftChecks = readFileSync(join(out, 'iter-1', 'sft', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>)
+      .filter((x) => 'val/cotError' in x);
+    assert.ok(
+      sftChecks.length >= 2 &&
+        sftChecks.every(
+          (x) =>
+            x['val/cotError']! >= 0 &&
+            x['val/cotError']! <= 1 &&
+            Math.abs(x['val/cotError']! + x['val/cotAcc']! - 1) < 1e-12 &&
+            typeof x['val/loss'] === 'number',
+        ),
+      JSON.stringify(sftChecks[0]),
+    );
     assert.equal(it.train['sft/val/cotError'], Math.min(...sftChecks.map((x) => x['val/cotError']!)));
     // DPO starts at the warm-started model and uses it as the reference: the held-out loss starts at log 2.
-    const logs = readFileSync(join(out, 'iter-1', 'model', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const logs = readFileSync(join(out, 'iter-1', 'model', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
     assert.equal(logs[0]!.step, 0);
     assert.ok(Math.abs(logs[0]!['val/loss']! - Math.log(2)) < 1e-4, `first held-out DPO loss ${logs[0]!['val/loss']}`);
     for (const k of ['val/rewards/accuracies', 'val/rewards/margins']) assert.ok(typeof logs[0]![k] === 'number', k);
@@ -82,7 +152,12 @@ test('star-sft: two iterations, SFT loss falls; interrupted in training, resumed
   const fx = await makeFixture({ train: 16, seqLen: 256 });
   try {
     const recipe = getRecipe('star-sft');
-    const cfg = (out: string) => resolveRecipeConfig(recipe, { ...STAR, data: fx.world, base: fx.base, out, iterations: 2, epochs: 3, lr: 3e-3, batchSize: 4, checkpointEvery: 1 }, 'test');
+    const cfg = (out: string) =>
+      resolveRecipeConfig(
+        recipe,
+        { ...STAR, data: fx.world, base: fx.base, out, iterations: 2, epochs: 3, lr: 3e-3, batchSize: 4, checkpointEvery: 1 },
+        'test',
+      );
     const full = join(fx.root, 'full');
     const r = await runRecipe(recipe, cfg(full), quiet());
     const its = r.details.iterations as { sftKept: number; end: string; train: Record<string, number> | null }[];
@@ -93,7 +168,9 @@ test('star-sft: two iterations, SFT loss falls; interrupted in training, resumed
     }
     // Iteration 2 sampled from iteration 1's model and trained on its own kept rationales.
     assert.equal(its[1]!.end, join(full, 'iter-2', 'model'));
-    const kept = readFileSync(join(full, 'iter-1', SFT_FILE), 'utf8').trim().split('\n').length;
+    const kept = readFileSync(join(full, 'iter-1', SFT_FILE), 'utf8')
+      .trim()
+      .split('\n').length;
     assert.equal(kept, its[0]!.sftKept);
     assert.equal(readFileSync(join(full, 'star-iterations.jsonl'), 'utf8').trim().split('\n').length, 2);
 

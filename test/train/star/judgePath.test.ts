@@ -31,7 +31,10 @@ class Recorder implements LanguageModel {
     return this.inner.capabilities;
   }
   async generate(prompts: Prompt[], o: GenerateOptions = {}): Promise<Generation[]> {
-    for (const p of prompts) this.requests.push(JSON.stringify({ prompt: p, seed: o.seed, n: o.n, temperature: o.temperature, topP: o.topP, maxTokens: o.maxTokens }));
+    for (const p of prompts)
+      this.requests.push(
+        JSON.stringify({ prompt: p, seed: o.seed, n: o.n, temperature: o.temperature, topP: o.topP, maxTokens: o.maxTokens }),
+      );
     return this.inner.generate(prompts, o);
   }
   candidateLogprobs(prompts: Prompt[], candidates: string[]): Promise<CandidateLogprob[][]> {
@@ -62,7 +65,12 @@ test('a STaR sample and an eval judgment of the same pair and seed agree (one pa
   const seed = 5;
   const k = 4;
   const maxTokens = 40;
-  const pairs: PreferencePair[] = ['a', 'b', 'c', 'd'].map((id, i) => ({ id, prompt: `What is ${i}+3?`, chosen: String(i + 3), rejected: String(i + 4) }));
+  const pairs: PreferencePair[] = ['a', 'b', 'c', 'd'].map((id, i) => ({
+    id,
+    prompt: `What is ${i}+3?`,
+    chosen: String(i + 3),
+    rejected: String(i + 4),
+  }));
   // Both cases of which order eval judges first occur, so the seed mapping is exercised both ways.
   assert.deepEqual(new Set(pairs.map((p) => chosenShownFirst(p.id, seed))), new Set([true, false]));
   const backend = tinyBackend();
@@ -73,7 +81,23 @@ test('a STaR sample and an eval judgment of the same pair and seed agree (one pa
     const samples = readSamples(join(dir, SAMPLES_FILE));
 
     const evalLm = new Recorder(backend);
-    const recs = await lmRecords(evalLm, { file: 'pairs.jsonl', pairs, checker: null }, { method: 'cot', mode: 'cot', votes: k, temperature: 1, topP: 0.95, maxTokens, seed, template: 'auto', contextPolicy: 'refuse', chunkPairs: 2, keepRationales: true });
+    const recs = await lmRecords(
+      evalLm,
+      { file: 'pairs.jsonl', pairs, checker: null },
+      {
+        method: 'cot',
+        mode: 'cot',
+        votes: k,
+        temperature: 1,
+        topP: 0.95,
+        maxTokens,
+        seed,
+        template: 'auto',
+        contextPolicy: 'refuse',
+        chunkPairs: 2,
+        keepRationales: true,
+      },
+    );
 
     // The same prompt text, each with the same seed and sampling settings.
     assert.equal(star.requests.length, 2 * pairs.length);
@@ -84,11 +108,25 @@ test('a STaR sample and an eval judgment of the same pair and seed agree (one pa
       const s = samples.find((x) => x.pairId === pair.id)!;
       const r = recs[i]!;
       assert.equal(r.pairId, pair.id);
-      for (const [order, side] of [['AB', r.chosenFirst], ['BA', r.chosenSecond]] as const) {
+      for (const [order, side] of [
+        ['AB', r.chosenFirst],
+        ['BA', r.chosenSecond],
+      ] as const) {
         const o = s.orders.find((x) => x.order === order)!;
-        assert.ok(evalLm.requests.some((q) => (JSON.parse(q) as { prompt: string }).prompt === o.prompt), `${pair.id} ${order}: the stored prompt is one eval sent`);
-        assert.deepEqual(o.samples.map((x) => x.text), side!.rationales, `${pair.id} ${order}: rationales`);
-        assert.deepEqual(o.samples.map((x) => x.verdict ?? 'invalid'), side!.verdicts, `${pair.id} ${order}: verdicts`);
+        assert.ok(
+          evalLm.requests.some((q) => (JSON.parse(q) as { prompt: string }).prompt === o.prompt),
+          `${pair.id} ${order}: the stored prompt is one eval sent`,
+        );
+        assert.deepEqual(
+          o.samples.map((x) => x.text),
+          side!.rationales,
+          `${pair.id} ${order}: rationales`,
+        );
+        assert.deepEqual(
+          o.samples.map((x) => x.verdict ?? 'invalid'),
+          side!.verdicts,
+          `${pair.id} ${order}: verdicts`,
+        );
         valid += o.samples.filter((x) => x.verdict !== null).length;
         o.samples.forEach((x) => texts.add(x.text));
       }

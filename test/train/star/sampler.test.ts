@@ -30,13 +30,26 @@ const SCRIPT = [
 
 class ScriptedModel implements LanguageModel {
   readonly name = 'scripted';
-  readonly capabilities: Capabilities = { prompts: { text: true, chat: false }, generate: true, candidateLogprobs: false, continuationLogprob: false, singleTokenVerdicts: true };
+  readonly capabilities: Capabilities = {
+    prompts: { text: true, chat: false },
+    generate: true,
+    candidateLogprobs: false,
+    continuationLogprob: false,
+    singleTokenVerdicts: true,
+  };
   calls: { prompts: string[]; n: number; seed: number | undefined }[] = [];
   constructor(private readonly script: (prompt: string, i: number) => string) {}
   async generate(prompts: Prompt[], o: GenerateOptions = {}): Promise<Generation[]> {
     const n = o.n ?? 1;
     this.calls.push({ prompts: prompts as string[], n, seed: o.seed });
-    return (prompts as string[]).map((p) => ({ samples: Array.from({ length: n }, (_, i) => ({ text: this.script(p, i), tokens: [1, 2, 3], logprobs: [0, 0, 0], finishReason: 'stop' as const })) }));
+    return (prompts as string[]).map((p) => ({
+      samples: Array.from({ length: n }, (_, i) => ({
+        text: this.script(p, i),
+        tokens: [1, 2, 3],
+        logprobs: [0, 0, 0],
+        finishReason: 'stop' as const,
+      })),
+    }));
   }
   async candidateLogprobs(): Promise<never> {
     throw new Error('unused');
@@ -46,12 +59,24 @@ class ScriptedModel implements LanguageModel {
   }
 }
 
-const pairs: PreferencePair[] = Array.from({ length: 5 }, (_, i) => ({ id: `p${i}`, prompt: `question ${i}?`, chosen: `right ${i}`, rejected: `wrong ${i}` }));
+const pairs: PreferencePair[] = Array.from({ length: 5 }, (_, i) => ({
+  id: `p${i}`,
+  prompt: `question ${i}?`,
+  chosen: `right ${i}`,
+  rejected: `wrong ${i}`,
+}));
 const tie: PreferencePair = { id: 'tie', prompt: 'q?', chosen: 'x', rejected: 'y', tie: true };
 // A stand-in grader: "good" rationales have a right result; right for the right reason when they also say "sound".
 const goodChecker = () => (c: string) => {
   const good = c.includes('good');
-  return { verdict: null, restated: good, workedExact: good, resultRight: good, checksConsistent: c.includes('sound'), verdictFollows: true };
+  return {
+    verdict: null,
+    restated: good,
+    workedExact: good,
+    resultRight: good,
+    checksConsistent: c.includes('sound'),
+    verdictFollows: true,
+  };
 };
 
 function tmp(): string {
@@ -68,7 +93,17 @@ test('verdicts are marked against the label in both orders; STaR-SFT keeps exact
     assert.equal(stats.ties, 1);
     // Batched: per chunk of 2 pairs, one generate call per judge order (one prompt per pair), k
     // samples per prompt, seeded as judgePairs seeds them: order 1 with seed, order 2 with seed + k.
-    assert.deepEqual(lm.calls.map((c) => [c.prompts.length, c.n, c.seed]), [[2, 6, 1], [2, 6, 7], [2, 6, 1], [2, 6, 7], [1, 6, 1], [1, 6, 7]]);
+    assert.deepEqual(
+      lm.calls.map((c) => [c.prompts.length, c.n, c.seed]),
+      [
+        [2, 6, 1],
+        [2, 6, 7],
+        [2, 6, 1],
+        [2, 6, 7],
+        [1, 6, 1],
+        [1, 6, 7],
+      ],
+    );
     // Order AB shows the chosen answer as A, BA as B; the one eval judges first (chosenShownFirst) gets the base seed.
     for (const p of pairs) {
       const i = Number(p.id.slice(1));
@@ -85,8 +120,14 @@ test('verdicts are marked against the label in both orders; STaR-SFT keeps exact
     const keptAB = [0, 3, 4].map((i) => trainedCompletion(SCRIPT[i]!));
     const keptBA = [1, 5].map((i) => trainedCompletion(SCRIPT[i]!));
     for (const p of pairs) {
-      assert.deepEqual(d.sft.filter((r) => r.pairId === p.id && r.order === 'AB').map((r) => r.completion), keptAB);
-      assert.deepEqual(d.sft.filter((r) => r.pairId === p.id && r.order === 'BA').map((r) => r.completion), keptBA);
+      assert.deepEqual(
+        d.sft.filter((r) => r.pairId === p.id && r.order === 'AB').map((r) => r.completion),
+        keptAB,
+      );
+      assert.deepEqual(
+        d.sft.filter((r) => r.pairId === p.id && r.order === 'BA').map((r) => r.completion),
+        keptBA,
+      );
     }
     // Every kept completion ends in its order's right verdict, and nothing after it is trained.
     for (const r of d.sft) {
@@ -125,7 +166,9 @@ test('a sample without a verdict counts as wrong: a DPO rejected, trained whole,
   const dir = tmp();
   try {
     // Per order: one right rationale and one that stops without judging (as 39 % of zero-shot CoT samples did).
-    const lm = new ScriptedModel((p, i) => (i === 0 ? `Q: x W: ok\nVerdict: ${p.includes('A: right') ? '[[A]]' : '[[B]]'}` : 'Q: x W: ok\nA says 1: right. So A is right.'));
+    const lm = new ScriptedModel((p, i) =>
+      i === 0 ? `Q: x W: ok\nVerdict: ${p.includes('A: right') ? '[[A]]' : '[[B]]'}` : 'Q: x W: ok\nA says 1: right. So A is right.',
+    );
     await sampleStar(lm, pairs, { config: starSamplingConfig({ k: 2 }), outDir: dir });
     const d = buildStarDatasets(readSamples(join(dir, SAMPLES_FILE)), starBuildConfig());
     assert.equal(d.report.invalid, 5 * 2);
@@ -149,7 +192,10 @@ test("filter 'checked' keeps only rationales right for the right reason; the unc
     const plain = buildStarDatasets(recs, starBuildConfig({ dedupe: false }));
     const d = buildStarDatasets(recs, starBuildConfig({ dedupe: false, filter: 'checked', maxPairsPerOrder: 100 }));
     // The stand-in grader passes sample 0 only ("good sound"): AB keeps it; BA (right: 1, 5) keeps none.
-    assert.deepEqual(d.sft.map((r) => `${r.pairId}/${r.order}`), pairs.map((p) => `${p.id}/AB`));
+    assert.deepEqual(
+      d.sft.map((r) => `${r.pairId}/${r.order}`),
+      pairs.map((p) => `${p.id}/AB`),
+    );
     assert.ok(d.sft.every((r) => r.completion === trainedCompletion(SCRIPT[0]!)));
     assert.equal(d.report.sft.droppedUnchecked, 5 * 4); // AB samples 3, 4; BA samples 1, 5
     assert.equal(plain.report.sft.unchecked, 5 * 4, "the paper's filter keeps those four");
@@ -164,9 +210,20 @@ test("filter 'checked' keeps only rationales right for the right reason; the unc
     const ungraded = tmp();
     try {
       await sampleStar(lm, pairs, { config: starSamplingConfig({ k: 2 }), outDir: ungraded });
-      assert.throws(() => buildStarDatasets(readSamples(join(ungraded, SAMPLES_FILE)), starBuildConfig({ filter: 'checked' })), /filter 'checked' needs graded samples/);
+      assert.throws(
+        () => buildStarDatasets(readSamples(join(ungraded, SAMPLES_FILE)), starBuildConfig({ filter: 'checked' })),
+        /filter 'checked' needs graded samples/,
+      );
       const lm2 = new ScriptedModel(() => 'x');
-      await assert.rejects(runStarSampling(lm2, pairs, { sampling: starSamplingConfig({ k: 2 }), build: starBuildConfig({ filter: 'checked' }), outDir: join(ungraded, 'run'), checker: null }), /filter 'checked' needs PrefWorld's rationale grader/);
+      await assert.rejects(
+        runStarSampling(lm2, pairs, {
+          sampling: starSamplingConfig({ k: 2 }),
+          build: starBuildConfig({ filter: 'checked' }),
+          outDir: join(ungraded, 'run'),
+          checker: null,
+        }),
+        /filter 'checked' needs PrefWorld's rationale grader/,
+      );
       assert.equal(lm2.calls.length, 0);
     } finally {
       rmSync(ungraded, { recursive: true, force: true });
@@ -214,7 +271,10 @@ test('sampling resumes where it stopped: no pair sampled twice, a cut line resam
     // A crash in the middle of writing the next line.
     appendFileSync(join(dir, SAMPLES_FILE), '{"pairId":"p2","index":2,"ord');
     await assert.rejects(sampleStar(lm1, pairs, { config: cfg, outDir: dir }), /exists already; pass --resume/);
-    await assert.rejects(sampleStar(lm1, pairs, { config: starSamplingConfig({ k: 3, chunkPairs: 2 }), outDir: dir, resume: true }), /drawn with k = 2 but this run asks for 3/);
+    await assert.rejects(
+      sampleStar(lm1, pairs, { config: starSamplingConfig({ k: 3, chunkPairs: 2 }), outDir: dir, resume: true }),
+      /drawn with k = 2 but this run asks for 3/,
+    );
     const lm2 = new ScriptedModel((_, i) => SCRIPT[i]!);
     const s2 = await sampleStar(lm2, pairs, { config: cfg, outDir: dir, resume: true });
     assert.equal(s2.resumedPairs, 2);
@@ -229,7 +289,10 @@ test('sampling resumes where it stopped: no pair sampled twice, a cut line resam
     assert.equal((await sampleStar(lm3, pairs, { config: cfg, outDir: dir, resume: true })).sampledPairs, 0);
     assert.equal(lm3.calls.length, 0);
     // Input order, whatever the chunking.
-    assert.deepEqual(readSamples(join(dir, SAMPLES_FILE)).map((r) => r.pairId), ['p0', 'p1', 'p2', 'p3', 'p4']);
+    assert.deepEqual(
+      readSamples(join(dir, SAMPLES_FILE)).map((r) => r.pairId),
+      ['p0', 'p1', 'p2', 'p3', 'p4'],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

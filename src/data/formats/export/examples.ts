@@ -31,7 +31,12 @@ export function sftFromJudge(ex: PairExample, mode: PairMode, sample: JudgeSampl
 }
 
 /** A judge DPO example (STaR-DPO): the same prompt, a right-verdict and a wrong-verdict completion. */
-export function dpoFromJudge(ex: PairExample, mode: Exclude<PairMode, 'rationalize'>, chosen: JudgeSample, rejected: JudgeSample): DpoExample {
+export function dpoFromJudge(
+  ex: PairExample,
+  mode: Exclude<PairMode, 'rationalize'>,
+  chosen: JudgeSample,
+  rejected: JudgeSample,
+): DpoExample {
   if (chosen.verdict === rejected.verdict) throw new Error('dpoFromJudge: chosen and rejected samples must end in different verdicts');
   return {
     prompt: pairPrompt(ex, mode),

@@ -18,7 +18,9 @@ export const TrlSftMessages = z.object({ messages: conversation }).strict();
 export const TrlSftPromptCompletion = z.object({ prompt: nonEmpty, completion: nonEmpty }).strict();
 export const TrlSftPromptCompletionChat = z.object({ prompt: conversation, completion: z.array(assistant).min(1) }).strict();
 export const TrlDpo = z.object({ prompt: nonEmpty, chosen: nonEmpty, rejected: nonEmpty }).strict();
-export const TrlDpoChat = z.object({ prompt: conversation, chosen: z.array(assistant).min(1), rejected: z.array(assistant).min(1) }).strict();
+export const TrlDpoChat = z
+  .object({ prompt: conversation, chosen: z.array(assistant).min(1), rejected: z.array(assistant).min(1) })
+  .strict();
 export const OpenAiSft = z
   .object({ messages: conversation })
   .strict()

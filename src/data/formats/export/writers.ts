@@ -36,7 +36,11 @@ export function dpoRecord(ex: DpoExample, target: DpoTarget): Record<string, unk
     case 'trl-dpo-chat':
       return { prompt: head(ex.prompt, ex.system), chosen: said(ex.chosen), rejected: said(ex.rejected) };
     case 'openai-dpo':
-      return { input: { messages: head(ex.prompt, ex.system) }, preferred_output: said(ex.chosen), non_preferred_output: said(ex.rejected) };
+      return {
+        input: { messages: head(ex.prompt, ex.system) },
+        preferred_output: said(ex.chosen),
+        non_preferred_output: said(ex.rejected),
+      };
   }
 }
 
@@ -46,9 +50,15 @@ async function* mapAsync<T, U>(xs: AsyncIterable<T> | Iterable<T>, f: (x: T) => 
 
 /** Streams SFT examples into `file` (atomic) in the target's layout; returns the count. */
 export function writeSft(file: string, examples: AsyncIterable<SftExample> | Iterable<SftExample>, target: SftTarget): Promise<number> {
-  return writeJsonlStream(file, mapAsync(examples, (e) => sftRecord(e, target)));
+  return writeJsonlStream(
+    file,
+    mapAsync(examples, (e) => sftRecord(e, target)),
+  );
 }
 
 export function writeDpo(file: string, examples: AsyncIterable<DpoExample> | Iterable<DpoExample>, target: DpoTarget): Promise<number> {
-  return writeJsonlStream(file, mapAsync(examples, (e) => dpoRecord(e, target)));
+  return writeJsonlStream(
+    file,
+    mapAsync(examples, (e) => dpoRecord(e, target)),
+  );
 }

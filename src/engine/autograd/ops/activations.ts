@@ -7,7 +7,8 @@ import { gradOf, newOutput, record } from '../tape.js';
 
 /** silu(gate) * up; same shapes. */
 export function swiglu(gate: Tensor, up: Tensor): Tensor {
-  if (gate.size !== up.size || gate.shape.length !== up.shape.length) throw new ShapeError('swiglu', `gate ${fmt(gate.shape)} and up ${fmt(up.shape)} differ`);
+  if (gate.size !== up.size || gate.shape.length !== up.shape.length)
+    throw new ShapeError('swiglu', `gate ${fmt(gate.shape)} and up ${fmt(up.shape)} differ`);
   const n = gate.size;
   const out = new Tensor(newOutput(n), gate.shape);
   kernels().swigluForward(gate.data, up.data, out.data, n);

@@ -23,9 +23,15 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, s: AttentionSha
   if (heads % kvHeads !== 0) throw new ShapeError('attention', `heads ${heads} is not a multiple of kvHeads ${kvHeads}`);
   if (qw % heads !== 0) throw new ShapeError('attention', `q width ${qw} is not divisible by heads ${heads}`);
   const hd = qw / heads;
-  for (const [name, x] of [['k', k], ['v', v]] as const) {
+  for (const [name, x] of [
+    ['k', k],
+    ['v', v],
+  ] as const) {
     if (x.shape.length !== 2 || x.shape[0] !== rows || x.shape[1] !== kvHeads * hd) {
-      throw new ShapeError('attention', `${name} ${fmt(x.shape)} does not match q ${fmt(q.shape)}: expected [${rows}, ${kvHeads * hd}] (kvHeads ${kvHeads} * headDim ${hd})`);
+      throw new ShapeError(
+        'attention',
+        `${name} ${fmt(x.shape)} does not match q ${fmt(q.shape)}: expected [${rows}, ${kvHeads * hd}] (kvHeads ${kvHeads} * headDim ${hd})`,
+      );
     }
   }
   if (s.keyMask) expectLength('attention', 'keyMask', s.keyMask.length, batch * t);
@@ -34,7 +40,22 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, s: AttentionSha
   const needGrad = isGradEnabled() && (q.requiresGrad || k.requiresGrad || v.requiresGrad);
   const probs = needGrad ? newOutput(batch * heads * t * t) : undefined; // (B, heads, T, T)
   const mask = s.keyMask ? { keyMask: s.keyMask } : {};
-  kernels().attentionForward({ q: q.data, k: k.data, v: v.data, out: out.data, batch, tq: t, tk: t, heads, kvHeads, headDim: hd, pastLen: 0, scale, ...(probs ? { probs } : {}), ...mask });
+  kernels().attentionForward({
+    q: q.data,
+    k: k.data,
+    v: v.data,
+    out: out.data,
+    batch,
+    tq: t,
+    tk: t,
+    heads,
+    kvHeads,
+    headDim: hd,
+    pastLen: 0,
+    scale,
+    ...(probs ? { probs } : {}),
+    ...mask,
+  });
   return record(
     'attention',
     out,
@@ -47,7 +68,23 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, s: AttentionSha
         scratch.push(b);
         return b;
       };
-      kernels().attentionBackward({ dout: out.grad!, q: q.data, k: k.data, v: v.data, probs: probs!, dq: g(q), dk: g(k), dv: g(v), batch, t, heads, kvHeads, headDim: hd, scale, ...mask });
+      kernels().attentionBackward({
+        dout: out.grad!,
+        q: q.data,
+        k: k.data,
+        v: v.data,
+        probs: probs!,
+        dq: g(q),
+        dk: g(k),
+        dv: g(v),
+        batch,
+        t,
+        heads,
+        kvHeads,
+        headDim: hd,
+        scale,
+        ...mask,
+      });
       for (const b of scratch) give(b);
     },
     probs ? [probs] : [],

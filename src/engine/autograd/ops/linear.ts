@@ -9,7 +9,11 @@ import { gradBeta, newOutput, record } from '../tape.js';
 export function linear(x: Tensor, w: Tensor): Tensor {
   const [n, din] = expect2d('linear', 'input', x);
   const [dout, win] = expect2d('linear', 'weight', w);
-  if (win !== din) throw new ShapeError('linear', `input ${fmt(x.shape)} does not match weight ${fmt(w.shape)} ([out, in]: in must equal the input's last dim)`);
+  if (win !== din)
+    throw new ShapeError(
+      'linear',
+      `input ${fmt(x.shape)} does not match weight ${fmt(w.shape)} ([out, in]: in must equal the input's last dim)`,
+    );
   const y = new Tensor(newOutput(n * dout), [n, dout]);
   kernels().matmul({ a: x.data, b: w.data, c: y.data, m: n, n: dout, k: din, transB: true });
   return record('linear', y, [x, w], () => {
@@ -33,7 +37,11 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   const [br, bc] = expect2d('matmul', 'B', b);
   const [m, k] = transA ? [ac, ar] : [ar, ac];
   const [k2, n] = transB ? [bc, br] : [br, bc];
-  if (k !== k2) throw new ShapeError('matmul', `A ${fmt(a.shape)}${transA ? '^T' : ''} @ B ${fmt(b.shape)}${transB ? '^T' : ''}: inner dims ${k} and ${k2} differ`);
+  if (k !== k2)
+    throw new ShapeError(
+      'matmul',
+      `A ${fmt(a.shape)}${transA ? '^T' : ''} @ B ${fmt(b.shape)}${transB ? '^T' : ''}: inner dims ${k} and ${k2} differ`,
+    );
   const c = new Tensor(newOutput(m * n), [m, n]);
   kernels().matmul({ a: a.data, b: b.data, c: c.data, m, n, k, transA, transB });
   return record('matmul', c, [a, b], () => {

@@ -36,7 +36,8 @@ export function rope(x: Tensor, positions: Int32Array, tables: RopeTables, heads
   expectLength('rope', 'positions', positions.length, rows);
   for (let r = 0; r < rows; r++) {
     const p = positions[r]!;
-    if (!(p >= 0 && p < tables.maxPos)) throw new ShapeError('rope', `position ${p} at row ${r} is outside [0, ${tables.maxPos}) (maxSeqLen)`);
+    if (!(p >= 0 && p < tables.maxPos))
+      throw new ShapeError('rope', `position ${p} at row ${r} is outside [0, ${tables.maxPos}) (maxSeqLen)`);
   }
   const out = new Tensor(newOutput(x.size), x.shape);
   out.data.set(x.data); // memcpy; the kernel rotates in place
