@@ -139,7 +139,7 @@ export async function drawAnswers(policy: LanguageModel, prompts: readonly BonPr
         else if (mine.length < o.n) mine.push(s.text.trim());
       }
     });
-    o.onProgress?.(prompts.length - need.length + need.filter((i) => (got[i] as string[]).length >= o.n).length, prompts.length);
+    o.onProgress?.(got.filter((g) => g.length >= o.n).length, prompts.length);
   }
   const keep = prompts.map((_, i) => i).filter((i) => (got[i] as string[]).length >= o.n);
   return {
