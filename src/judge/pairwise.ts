@@ -86,6 +86,11 @@ export function orderFields(
   return hint === undefined ? { question, answerA, answerB } : { question, answerA, answerB, hint };
 }
 
+/** A labelled pair's template fields in one order: order 1 shows the chosen answer as A, order 2 as B. */
+export function labelledFields(p: Pick<PreferencePair, 'prompt' | 'chosen' | 'rejected'>, order: PairOrder, hint?: 'A' | 'B'): PairFields {
+  return orderFields({ prompt: p.prompt as QuestionPrompt, answerA: p.chosen, answerB: p.rejected }, order, hint);
+}
+
 /** The sampling seed of an order: order 1 samples with `seed`, order 2 with seed + votes, so swapped votes are fresh draws. */
 export function orderSeed(seed: number, votes: number, order: PairOrder): number {
   return order === 0 ? seed : seed + votes;

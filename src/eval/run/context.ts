@@ -15,7 +15,7 @@
 import type { LanguageModel } from '../../backends/types.js';
 import type { ChatMessage, PreferencePair, Prompt } from '../../data/pair.js';
 import { ContextLengthError, TRUNCATION_MARK, fitAnswers } from '../../judge/context.js';
-import { orderFields, type PairInput } from '../../judge/pairwise.js';
+import { labelledFields } from '../../judge/pairwise.js';
 import { resolveTemplate } from '../../judge/resolveTemplate.js';
 import { rewardText } from '../../train/recipes/bt.js';
 import { judgePrompt, order } from '../../train/recipes/data.js';
@@ -59,7 +59,7 @@ export function lmFits(model: LanguageModel, o: Omit<LmEvalOptions, 'onProgress'
   const budget = cfg.mode === 'cot' ? cfg.maxTokens : 8; // as judgePairs: direct needs room for the verdict tokens only
   return async (p) => {
     for (const o2 of [0, 1] as const) {
-      const f = orderFields({ prompt: p.prompt as PairInput['prompt'], answerA: p.chosen, answerB: p.rejected }, o2);
+      const f = labelledFields(p, o2);
       try {
         await fitAnswers(
           model,

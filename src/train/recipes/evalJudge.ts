@@ -16,7 +16,15 @@ import type { PreferencePair } from '../../data/pair.js';
 import type { Llama } from '../../engine/model/index.js';
 import { candidateLogprobs, generate } from '../../engine/sampling/index.js';
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
-import { combineOrders, orderFields, PAIR_SPEC, slotVerdict, verdictOf, type OrderResult, type PairOrder } from '../../judge/pairwise.js';
+import {
+  combineOrders,
+  labelledFields,
+  PAIR_SPEC,
+  slotVerdict,
+  verdictOf,
+  type OrderResult,
+  type PairOrder,
+} from '../../judge/pairwise.js';
 import { directScore, rationaleOf, tally } from '../../judge/scoring.js';
 import { compactPair } from '../../judge/templates.js';
 import { encodePrompt } from '../../backends/embedded/render.js';
@@ -26,6 +34,11 @@ const ORDERS: readonly PairOrder[] = [0, 1];
 
 /** Order 1 shows the chosen answer as A (right verdict A), order 2 as B (right verdict B). */
 const RIGHT: Record<PairOrder, 'A' | 'B'> = { 0: 'A', 1: 'B' };
+
+/** A labelled pair's encoded judge prompts, order 1 (chosen shown as A) then order 2, as src/judge renders them. */
+export function bothOrders(tok: Tokenizer, pair: PreferencePair, mode: 'direct' | 'cot'): number[][] {
+  return ORDERS.map((o) => encodePrompt(tok, compactPair(labelledFields(pair, o), mode)));
+}
 
 /** Both orders' encoded prompts of every pair that fits with `room` tokens to spare; the rest counted. */
 export function fittingPairs(
@@ -38,8 +51,7 @@ export function fittingPairs(
   const kept: PreferencePair[] = [];
   const ids: number[][] = [];
   for (const pair of pairs) {
-    const input = { prompt: pair.prompt, answerA: pair.chosen, answerB: pair.rejected };
-    const both = ORDERS.map((o) => encodePrompt(tok, compactPair(orderFields(input, o), mode)));
+    const both = bothOrders(tok, pair, mode);
     if (both.some((p) => p.length + room > model.config.maxSeqLen)) continue;
     kept.push(pair);
     ids.push(...both);

@@ -17,14 +17,12 @@ import { noGrad, type Tensor } from '../../engine/autograd/index.js';
 import type { Llama } from '../../engine/model/index.js';
 import { generate } from '../../engine/sampling/index.js';
 import type { Tokenizer } from '../../engine/tokenizer/index.js';
-import { orderFields, PAIR_SPEC, type PairOrder } from '../../judge/pairwise.js';
-import { compactPair } from '../../judge/templates.js';
-import { encodePrompt } from '../../backends/embedded/render.js';
+import { PAIR_SPEC, type PairOrder } from '../../judge/pairwise.js';
 import { completionExample, holdOutGroups, padBatch, ShuffledStream, type LmExample } from '../batches.js';
 import type { StepContext, TrainTask } from '../trainer.js';
 import { MAX_BATCH, MAX_STEPS } from '../config.js';
 import { earlyStopOf, loopOf, recipeSchema } from './config.js';
-import { cotAccuracy, cotErrorValidation, fittingPairs } from './evalJudge.js';
+import { bothOrders, cotAccuracy, cotErrorValidation, fittingPairs } from './evalJudge.js';
 import { groupAdvantages, grpoLoss, pairRewards, type GrpoRow } from './grpoLoss.js';
 import { prepare } from './harness.js';
 import { loadBase } from './model.js';
@@ -128,12 +126,6 @@ export interface GrpoBatch {
   tokens: number;
 }
 
-/** Both orders' encoded CoT prompts of a pair, as src/judge renders them. */
-function cotPrompts(tok: Tokenizer, pair: PreferencePair): number[][] {
-  const input = { prompt: pair.prompt, answerA: pair.chosen, answerB: pair.rejected };
-  return ORDERS.map((o) => encodePrompt(tok, compactPair(orderFields(input, o), 'cot')));
-}
-
 export interface GrpoTaskOptions extends Pick<
   GrpoConfig,
   'batchSize' | 'k' | 'beta' | 'reward' | 'scaleRewards' | 'lossType' | 'temperature' | 'topP' | 'maxTokens' | 'seed'
@@ -199,10 +191,9 @@ export function grpoTask(model: Llama, tok: Tokenizer, pairs: readonly Preferenc
     batchSize: o.batchSize,
     seed: o.seed,
   });
-  const T = model.config.maxSeqLen;
   const loss = (b: GrpoBatch, ctx: StepContext) => {
     // 1. k rationales per (pair, order) from the model as it is now.
-    const prompts = b.pairs.flatMap((p) => cotPrompts(tok, p)); // (2P) prompts: pair j's orders at 2j, 2j+1
+    const prompts = b.pairs.flatMap((p) => bothOrders(tok, p, 'cot')); // (2P) prompts: pair j's orders at 2j, 2j+1
     const drawn = noGrad(() =>
       generate(model, tok, prompts, { n: o.k, temperature: o.temperature, topP: o.topP, maxTokens: o.maxTokens, seed: ctx.rng.nextU32() }),
     );

@@ -24,7 +24,7 @@ import type { PreferencePair } from '../../data/pair.js';
 import { parseJsonlLine } from '../../data/jsonl.js';
 import { writeFileAtomic } from '../../engine/atomic.js';
 import { rightForRightReason, type RationaleGrade } from '../../data/world/rationale.js';
-import { chosenShownFirst, orderFields, orderSeed, PAIR_SPEC, type PairOrder } from '../../judge/pairwise.js';
+import { chosenShownFirst, labelledFields, orderSeed, PAIR_SPEC, type PairOrder } from '../../judge/pairwise.js';
 import { scoreCot, type Rationale } from '../../judge/scoring.js';
 import { compactPair } from '../../judge/templates.js';
 import type { ResultChecker } from './checker.js';
@@ -74,11 +74,7 @@ export interface SampleRunStats {
 
 /** A pair's judge prompt in a STaR order ('AB': chosen shown as A), rendered by src/judge's compact template. */
 export function orderPrompt(pair: PreferencePair, order: Order, mode: 'cot' | 'rationalize'): string {
-  const f = orderFields(
-    { prompt: pair.prompt, answerA: pair.chosen, answerB: pair.rejected },
-    order === 'AB' ? 0 : 1,
-    mode === 'rationalize' ? rightVerdict(order) : undefined,
-  );
+  const f = labelledFields(pair, order === 'AB' ? 0 : 1, mode === 'rationalize' ? rightVerdict(order) : undefined);
   return compactPair(f, mode);
 }
 
