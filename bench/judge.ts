@@ -18,21 +18,17 @@
 // The CoT rows' decode roofline (bench/roofline.ts): the engine's own decode step timed per row at
 // one judgment's rows (k) and at the batch's (16 k), at the context the batched runs' rationales
 // average: what batching gains per decoded token (a judgment's prefill and sampling amortise besides).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmbeddedBackend } from '../src/backends/embedded/backend.js';
 import type { LanguageModel } from '../src/backends/types.js';
 import { openModel } from '../src/cli/judge.js';
-import { JUDGE_SPECIAL_TOKENS } from '../src/data/judgeFormat.js';
-import { saveCheckpoint } from '../src/engine/checkpoint.js';
-import { Llama } from '../src/engine/model/llama.js';
-import { Tokenizer } from '../src/engine/tokenizer/index.js';
 import { resolveJudgeConfig } from '../src/judge/config.js';
 import { judgePairs, type PairInput } from '../src/judge/pairwise.js';
 import { compactPairTemplate } from '../src/judge/templates.js';
 import { startServer } from '../src/serve/server.js';
+import { randomBaseCheckpoint } from './serveCommon.js';
 import { decodeLine, decodeRoofline, directRoofline, type DecodeRoofline } from './roofline.js';
 
 export const describe = 'judge throughput: direct and CoT (k=1, 8), in-process vs genrm serve over HTTP, batched vs one at a time';
@@ -61,32 +57,14 @@ export async function run(args: string[]): Promise<void> {
   const maxTokens = mt >= 0 ? Number(args[mt + 1]) : 128;
   const md = args.indexOf('--model');
   const committed = fileURLToPath(new URL('../../models/base', import.meta.url)); // from dist/bench/
-  const root = mkdtempSync(join(tmpdir(), 'genrm-bench-judge-'));
   let dir = md >= 0 ? args[md + 1]! : committed;
   let label = dir;
+  let cleanup = (): void => {};
   if (args.includes('--random') || !existsSync(join(dir, 'config.json'))) {
-    const tok = Tokenizer.byteLevel({ specials: [...JUDGE_SPECIAL_TOKENS] });
-    const config = {
-      vocabSize: tok.vocabSize,
-      dModel: 256,
-      nLayers: 4,
-      nHeads: 4,
-      nKvHeads: 4,
-      ffnHidden: 688,
-      maxSeqLen: 512,
-      ropeTheta: 10000,
-      normEps: 1e-5,
-      tieEmbeddings: false,
-    };
-    dir = join(root, 'base-random');
+    const ck = randomBaseCheckpoint('judge');
+    dir = ck.dir;
+    cleanup = ck.cleanup;
     label = 'base shape (d256 L4 H4 ffn688 ctx512), random weights';
-    saveCheckpoint(dir, {
-      config,
-      kind: 'lm',
-      weights: new Llama(config, { seed: 1 }).params,
-      tokenizer: tok,
-      provenance: { command: 'bench judge', config: null, seed: 1, dataHash: null, parent: null },
-    });
   }
   const local = EmbeddedBackend.load(dir);
   const srv = await startServer({ model: dir, port: 0, name: 'bench-model' });
@@ -125,7 +103,7 @@ export async function run(args: string[]): Promise<void> {
     }
   } finally {
     await srv.close();
-    rmSync(root, { recursive: true, force: true });
+    cleanup();
   }
   const cfg = local.model.config;
   const promptLen = (p: PairInput, mode: 'direct' | 'cot'): number =>

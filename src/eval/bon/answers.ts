@@ -93,9 +93,13 @@ export function isWholeAnswer(s: { text: string; finishReason: string }): boolea
 }
 
 /** How the policy is asked: text models as the corpus lays out a question and answer; chat-only servers as a user turn. */
+/** A question as the corpus lays it out for its answer (text models), and where the answer ends. */
+export const answerText = (prompt: string): string => `${prompt}\n`;
+export const ANSWER_STOP: readonly string[] = ['\n'];
+
 export function policyPrompt(policy: LanguageModel, prompt: string): { prompt: Prompt; stop: string[] } {
   return policy.capabilities.prompts.text
-    ? { prompt: `${prompt}\n`, stop: ['\n'] }
+    ? { prompt: answerText(prompt), stop: [...ANSWER_STOP] }
     : { prompt: [{ role: 'user', content: prompt }], stop: [] };
 }
 

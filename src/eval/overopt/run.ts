@@ -24,7 +24,7 @@ import { trainPolicyGrpo, type PolicySample } from '../../train/policy/grpo.js';
 import { rewardText } from '../../train/recipes/bt.js';
 import { encodeForHead, scoreAll } from '../../train/recipes/scoreHead.js';
 import { sigmoid } from '../../util/math.js';
-import { DEFAULT_POLICY, drawAnswers, isWholeAnswer, type BonPrompt, type GoldGrader } from '../bon/answers.js';
+import { ANSWER_STOP, answerText, DEFAULT_POLICY, drawAnswers, isWholeAnswer, type BonPrompt, type GoldGrader } from '../bon/answers.js';
 import { json } from '../metrics/accuracy.js';
 import { bootstrapRatio } from '../metrics/bootstrap.js';
 import type { OveroptRow } from '../results.js';
@@ -63,8 +63,6 @@ export interface OveroptInputs {
   maxBatchRows: number;
   say?: (line: string) => void;
 }
-
-const STOP = ['\n'];
 
 /** P(answer a better than b) from a judge, per pair, both orders combined. */
 type PairP = (pairs: { prompt: string; a: string; b: string }[]) => Promise<number[]>;
@@ -139,7 +137,7 @@ export function withFloor(whole: readonly boolean[], scores: readonly number[]):
 export async function overoptRun(x: OveroptInputs): Promise<OveroptRow[]> {
   const s = x.settings;
   const { model, tokenizer: tok } = loadBase(x.base);
-  const policyIds = (prompts: readonly BonPrompt[]): number[][] => prompts.map((p) => encodePrompt(tok, `${p.prompt}\n`));
+  const policyIds = (prompts: readonly BonPrompt[]): number[][] => prompts.map((p) => encodePrompt(tok, answerText(p.prompt)));
   const trainIds = policyIds(x.train);
   const heldIds = policyIds(x.held);
   let fns: ReturnType<typeof judgeFns> | null = null;
@@ -166,7 +164,13 @@ export async function overoptRun(x: OveroptInputs): Promise<OveroptRow[]> {
   const rng = new Prng(x.seed + 17);
   const onEval = async (step: number): Promise<void> => {
     const drawn = noGrad(() =>
-      generate(model, tok, heldIds, { n: s.evalSamples, temperature: 1.0, maxTokens: s.answerTokens, stop: STOP, seed: rng.nextU32() }),
+      generate(model, tok, heldIds, {
+        n: s.evalSamples,
+        temperature: 1.0,
+        maxTokens: s.answerTokens,
+        stop: [...ANSWER_STOP],
+        seed: rng.nextU32(),
+      }),
     );
     const samples = drawn.map((g) => g.map((smp): PolicySample => ({ text: smp.text, finishReason: smp.finishReason })));
     const gold = x.held.map((p, i) => samples[i]!.filter((smp) => grade(p, smp)).length / s.evalSamples);
@@ -220,7 +224,7 @@ export async function overoptRun(x: OveroptInputs): Promise<OveroptRow[]> {
       warmupSteps: Math.max(1, Math.ceil(s.steps / 10)),
       temperature: 1.0,
       maxTokens: s.answerTokens,
-      stop: STOP,
+      stop: [...ANSWER_STOP],
       scaleRewards: 'group',
       lossType: 'dapo',
       seed: x.seed,
